@@ -1,0 +1,120 @@
+// repwatch/config/config.h - the one TOML file that describes a repwatch installation.
+//
+//   state_dir = "/var/lib/repwatch"       # database and alert spool live here
+//   [[locations]]  id = "downtown" ...
+//   [[sources]]    id = "google-downtown", type = "google_business", location = "downtown",
+//                  interval = "15m", plus the connector's own keys
+//   [sentiment], [http], [alerts], [smtp], ...: sections each module reads for itself
+//
+// load_config() validates the structure every module shares (state dir, locations, sources)
+// and hands each module its own section as `Settings`, which reads typed values and reports
+// mistakes with file, line and key: "repwatch.toml:14: sources[2].interval: expected a duration
+// like \"15m\", got \"fast\"". See config/repwatch.example.toml for every option.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace repwatch {
+
+// A read-only view of one TOML table of the config, e.g. one [[sources]] entry or [smtp].
+// Every accessor throws ConfigError naming file, line and key when the value has the wrong
+// type; absent keys give nullopt (or the default).
+class Settings {
+ public:
+  Settings();  // an empty table
+  ~Settings();
+  Settings(const Settings&);
+  Settings& operator=(const Settings&);
+
+  // The key path of this table, e.g. "sources[2]" or "smtp".
+  const std::string& where() const;
+  // The directory of the config file: relative paths are resolved against it.
+  const std::filesystem::path& base_dir() const;
+
+  bool has(std::string_view key) const;
+  std::vector<std::string> keys() const;
+
+  std::optional<std::string> string(std::string_view key) const;
+  std::string string_or(std::string_view key, std::string_view fallback) const;
+  std::string require_string(std::string_view key) const;
+  std::optional<int64_t> integer(std::string_view key) const;
+  std::optional<double> number(std::string_view key) const;  // integer or float
+  std::optional<bool> boolean(std::string_view key) const;
+  // A duration: "90s", "15m", "2h", "1d", "1h30m", or an integer number of seconds.
+  std::optional<int64_t> duration(std::string_view key) const;
+  // A path, resolved against base_dir() when relative.
+  std::optional<std::filesystem::path> path(std::string_view key) const;
+  // A string or an array of strings.
+  std::vector<std::string> string_list(std::string_view key) const;
+  // An inline table of strings, e.g. headers = { Accept = "application/json" }.
+  std::map<std::string, std::string> string_map(std::string_view key) const;
+  // A nested table (empty Settings when absent) or an array of tables.
+  Settings table(std::string_view key) const;
+  std::vector<Settings> table_array(std::string_view key) const;
+
+  // A secret (API key, token, password), from the first of:
+  //   key = "..."                 inline in the config file
+  //   key_file = "/path"          a file (trailing newline stripped); a relative name is
+  //                               looked up in $CREDENTIALS_DIRECTORY first (systemd
+  //                               LoadCredential=), then against base_dir()
+  //   key_env = "VAR"             an environment variable
+  // Secrets are never part of any error message.
+  std::optional<std::string> secret(std::string_view key) const;
+
+  // Throws ConfigError for any key not in `allowed` (catches typos), suggesting the closest.
+  void reject_unknown(const std::vector<std::string_view>& allowed) const;
+
+  // Throws ConfigError "file:line: where.key: message" (line of the key when known).
+  [[noreturn]] void fail(std::string_view key, std::string_view message) const;
+
+  struct Impl;
+  explicit Settings(std::shared_ptr<const Impl> impl);
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+struct LocationConfig {
+  std::string id;    // short, stable: "downtown"
+  std::string name;  // shown to people: "Downtown Family Practice"
+  Settings settings; // the whole [[locations]] entry (alerts/ reads its overrides here)
+};
+
+struct SourceConfig {
+  std::string id;        // unique, stable: "google-downtown"
+  std::string type;      // connector type: "file", "google_business", "yelp", ...
+  std::string location;  // a LocationConfig id
+  int64_t interval_seconds = 900;
+  bool enabled = true;
+  Settings settings;     // the whole [[sources]] entry, for the connector's own keys
+};
+
+struct Config {
+  std::filesystem::path file;       // the file this was loaded from
+  std::filesystem::path state_dir;  // absolute
+  std::filesystem::path database;   // absolute; default state_dir / "repwatch.db"
+  std::string log_level = "info";   // trace, debug, info, warn, error
+  std::vector<LocationConfig> locations;
+  std::vector<SourceConfig> sources;
+  Settings root;                    // the whole file, for sections other modules own
+
+  // A top-level section such as "smtp", "alerts", "http", "sentiment" (empty when absent).
+  Settings section(std::string_view name) const { return root.table(name); }
+  const LocationConfig* find_location(std::string_view id) const;
+  const SourceConfig* find_source(std::string_view id) const;
+};
+
+// Reads and validates a config file. Throws ConfigError with every problem found, one per
+// line, each naming file, line and key.
+Config load_config(const std::filesystem::path& file);
+// The same from text (`name` is used in messages and as base for relative paths).
+Config parse_config(std::string_view toml_text, const std::filesystem::path& name);
+
+}  // namespace repwatch

@@ -1,0 +1,55 @@
+// repwatch/connectors/connector.h - where reviews come from.
+//
+// A connector turns one configured source ([[sources]] entry) into Reviews. It knows the
+// source's API or file format, its paging and its incremental-poll cursor; it knows nothing
+// of normalization, sentiment, storage or alerts.
+//
+// Adding a source type is one new file plus one line in registry.cpp's table.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/error.h"
+#include "core/review.h"
+
+namespace repwatch::connectors {
+
+struct FetchResult {
+  // New or changed reviews since the cursor passed to fetch(), raw_rating and scale filled,
+  // rating not yet normalized. May repeat reviews already stored (the store dedupes).
+  std::vector<Review> reviews;
+  // The cursor to persist once these reviews are committed; passed to the next fetch().
+  std::string cursor;
+  // Records that were skipped (bad CSV row, JSONL line that is not JSON...), each naming its
+  // place. The rest of the input is still returned.
+  std::vector<Problem> problems;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+
+  // Fetches reviews new or changed since `cursor` ("" on the first sync: everything).
+  // Throws SourceError when the source cannot be read at all; then nothing is stored and
+  // the cursor stays where it was.
+  virtual FetchResult fetch(const std::string& cursor) = 0;
+};
+
+// Builds a connector from its [[sources]] entry, validating its own keys (throws ConfigError
+// through source.settings.fail()). `config` gives access to shared sections such as [http].
+using ConnectorFactory =
+    std::function<std::unique_ptr<Connector>(const SourceConfig& source, const Config& config)>;
+
+// The explicit table of connector types by name ("file", "google_business", ...).
+const std::map<std::string, ConnectorFactory>& registry();
+
+// Looks up source.type in registry() and builds it; throws ConfigError for an unknown type,
+// naming the known ones.
+std::unique_ptr<Connector> make_connector(const SourceConfig& source, const Config& config);
+
+}  // namespace repwatch::connectors

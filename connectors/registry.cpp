@@ -1,0 +1,27 @@
+#include <string>
+
+#include "connectors/connector.h"
+#include "connectors/file_connector.h"
+
+namespace repwatch::connectors {
+
+const std::map<std::string, ConnectorFactory>& registry() {
+  static const std::map<std::string, ConnectorFactory> table = {
+      {"file", make_file_connector},
+  };
+  return table;
+}
+
+std::unique_ptr<Connector> make_connector(const SourceConfig& source, const Config& config) {
+  const auto& table = registry();
+  auto it = table.find(source.type);
+  if (it == table.end()) {
+    std::string known;
+    for (const auto& [name, _] : table) known += (known.empty() ? "" : ", ") + name;
+    source.settings.fail("type", "unknown source type \"" + source.type + "\" (known: " + known +
+                                     ")");
+  }
+  return it->second(source, config);
+}
+
+}  // namespace repwatch::connectors

@@ -1,0 +1,111 @@
+// repwatch/db/store.h - reviews, their analyses and each source's poll state, in SQLite.
+//
+// One row per (source, external id), ever. upsert() compares a content hash: an unchanged
+// review is left alone, an edited one is updated in place, its previous version copied to
+// review_revisions and its analysis replaced. The caller wraps a whole poll (reviews, analyses,
+// the alerts they trigger, the new cursor) in one db::Transaction.
+//
+// Schema (see schema_migrations() in store.cpp for the exact SQL):
+//   locations(id, name)
+//   sources(id, type, location_id, added_at, first_sync_at)
+//   poll_state(source_id, cursor, last_attempt_at, last_success_at, last_error, last_error_kind,
+//              last_error_at, consecutive_failures, next_poll_at, needs_attention)
+//   reviews(id, source_id, external_id, location_id, author, raw_rating, scale, rating, text,
+//           language, translated_text, created_at, updated_at, reply_text, reply_at, url,
+//           content_hash, revision, first_seen_at, last_seen_at,
+//           sentiment, label, negative)            -- analysis summary, for fast queries
+//   review_revisions(review_id, revision, ... the replaced version ..., replaced_at)
+//   analyses(review_id, score, label, language, scored, lexicon_version, analyzed_at, terms)
+//   touchpoint_hits(review_id, touchpoint, score, evidence)   -- evidence as a JSON array
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/analysis.h"
+#include "core/review.h"
+#include "db/sqlite.h"
+
+namespace repwatch::db {
+
+// Every schema change of repwatch, in order. Modules append; never edit an applied one.
+const std::vector<Migration>& schema_migrations();
+
+// Opens the database and brings its schema up to date.
+Database open_store(const std::filesystem::path& path);
+
+struct StoredReview {
+  int64_t id = 0;
+  int revision = 1;              // 1 for the first version, +1 per edit
+  std::string content_hash;
+  int64_t first_seen_at = 0;
+  Review review;
+  Analysis analysis;             // touchpoints and their evidence included
+};
+
+enum class UpsertOutcome { kInserted, kEdited, kUnchanged };
+
+struct UpsertResult {
+  UpsertOutcome outcome = UpsertOutcome::kUnchanged;
+  int64_t review_id = 0;
+  int revision = 1;
+  // For kEdited: the version that was replaced, and its analysis.
+  std::optional<Review> previous;
+  std::optional<Analysis> previous_analysis;
+};
+
+struct PollState {
+  std::string source_id;
+  std::string cursor;                       // opaque to everyone but the connector
+  std::optional<int64_t> first_sync_at;     // end of the first successful poll
+  std::optional<int64_t> last_attempt_at;
+  std::optional<int64_t> last_success_at;
+  std::string last_error;                   // the API's own message; "" when healthy
+  std::string last_error_kind;              // to_string(SourceError::Kind)
+  std::optional<int64_t> last_error_at;
+  int consecutive_failures = 0;
+  std::optional<int64_t> next_poll_at;
+  bool needs_attention = false;             // auth errors: a person must act
+};
+
+class ReviewStore {
+ public:
+  explicit ReviewStore(const Database& db);
+
+  const Database& database() const { return db_; }
+
+  // Registers a location / source (or updates its name, type, location). Idempotent.
+  void ensure_location(const std::string& id, const std::string& name);
+  void ensure_source(const std::string& id, const std::string& type,
+                     const std::string& location_id, int64_t now);
+
+  // Inserts or updates one review and its analysis; see the header comment.
+  // `review.rating` must already be normalized.
+  UpsertResult upsert(const Review& review, const Analysis& analysis, int64_t now);
+
+  // Replaces the analysis of a stored review (rescore after a lexicon change).
+  void save_analysis(int64_t review_id, const Analysis& analysis, int64_t now);
+
+  std::optional<StoredReview> find(const std::string& source_id,
+                                   const std::string& external_id) const;
+  std::optional<StoredReview> get(int64_t review_id) const;
+  int64_t count_reviews() const;
+  int count_revisions(int64_t review_id) const;
+
+  PollState poll_state(const std::string& source_id) const;
+  std::vector<PollState> all_poll_states() const;
+  // A successful poll: stores the new cursor, clears the error, resets failures, and sets
+  // first_sync_at if this was the first success.
+  void record_success(const std::string& source_id, const std::string& cursor, int64_t now,
+                      std::optional<int64_t> next_poll_at);
+  void record_failure(const std::string& source_id, const std::string& kind,
+                      const std::string& message, int64_t now,
+                      std::optional<int64_t> next_poll_at, bool needs_attention);
+
+ private:
+  const Database& db_;
+};
+
+}  // namespace repwatch::db

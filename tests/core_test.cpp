@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/review.h"
+#include "core/time.h"
+#include "normalize/normalize.h"
+
+using namespace repwatch;
+
+TEST(Normalize, StarsAsIs) {
+  for (int s = 1; s <= 5; ++s) EXPECT_DOUBLE_EQ(*to_stars(s, RatingScale::stars()), s);
+}
+
+TEST(Normalize, OneToTenLinear) {
+  auto scale = RatingScale::parse("1-10");
+  EXPECT_DOUBLE_EQ(*to_stars(1, scale), 1.0);
+  EXPECT_DOUBLE_EQ(*to_stars(10, scale), 5.0);
+  EXPECT_NEAR(*to_stars(5.5, scale), 3.0, 1e-9);
+}
+
+TEST(Normalize, ZeroToTenNps) {
+  auto scale = RatingScale::parse("nps");
+  EXPECT_DOUBLE_EQ(*to_stars(0, scale), 1.0);
+  EXPECT_DOUBLE_EQ(*to_stars(10, scale), 5.0);
+  EXPECT_DOUBLE_EQ(*to_stars(5, scale), 3.0);
+  EXPECT_NEAR(*to_stars(9, scale), 4.6, 1e-9);
+}
+
+TEST(Normalize, PercentLikePressGaney) {
+  auto scale = RatingScale::parse("0-100");
+  EXPECT_DOUBLE_EQ(*to_stars(0, scale), 1.0);
+  EXPECT_DOUBLE_EQ(*to_stars(25, scale), 2.0);
+  EXPECT_DOUBLE_EQ(*to_stars(75, scale), 4.0);
+  EXPECT_DOUBLE_EQ(*to_stars(100, scale), 5.0);
+}
+
+TEST(Normalize, BinaryRecommend) {
+  EXPECT_DOUBLE_EQ(*to_stars(1, RatingScale::binary()), 5.0);
+  EXPECT_DOUBLE_EQ(*to_stars(0, RatingScale::binary()), 1.0);
+}
+
+TEST(Normalize, NoneAndOutOfRange) {
+  EXPECT_FALSE(to_stars(3, RatingScale::none()));
+  EXPECT_DOUBLE_EQ(*to_stars(7, RatingScale::stars()), 5.0);
+  EXPECT_DOUBLE_EQ(*to_stars(-3, RatingScale::stars()), 1.0);
+  EXPECT_FALSE(to_stars(std::numeric_limits<double>::quiet_NaN(), RatingScale::stars()));
+  Review r;
+  r.scale = RatingScale::stars();
+  normalize(r);
+  EXPECT_FALSE(r.rating);
+  r.raw_rating = 4;
+  normalize(r);
+  EXPECT_DOUBLE_EQ(*r.rating, 4.0);
+}
+
+TEST(Scale, ParseAndPrint) {
+  EXPECT_EQ(RatingScale::parse("0-10").to_string(), "0-10");
+  EXPECT_EQ(RatingScale::parse("binary").to_string(), "binary");
+  EXPECT_EQ(RatingScale::parse("stars").to_string(), "1-5");
+  EXPECT_THROW(RatingScale::parse("fast"), ConfigError);
+  EXPECT_THROW(RatingScale::parse("5-1"), ConfigError);
+}
+
+TEST(Time, Rfc3339Variants) {
+  EXPECT_EQ(*parse_timestamp("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*parse_timestamp("2014-10-02T15:01:23Z"), 1412262083);
+  EXPECT_EQ(*parse_timestamp("2014-10-02T15:01:23.045123456Z"), 1412262083);
+  EXPECT_EQ(*parse_timestamp("2014-10-02T15:01:23.045Z"), 1412262083);
+  EXPECT_EQ(*parse_timestamp("2016-03-11T23:14:30+0000"), 1457738070);
+  EXPECT_EQ(*parse_timestamp("2016-03-12T01:14:30+02:00"), 1457738070);
+  EXPECT_EQ(*parse_timestamp("2024-01-04"), 1704326400);
+  EXPECT_EQ(*parse_timestamp("2024-01-04 10:00:00"), 1704326400 + 36000);
+  EXPECT_FALSE(parse_timestamp("yesterday"));
+  EXPECT_FALSE(parse_timestamp("2024-13-01"));
+  EXPECT_FALSE(parse_timestamp("2024-01-04T10:00:00.1234567890Z"));
+  EXPECT_EQ(format_timestamp(1412262083), "2014-10-02T15:01:23Z");
+  EXPECT_EQ(format_date(1412262083), "2014-10-02");
+}
+
+TEST(Time, Durations) {
+  EXPECT_EQ(*parse_duration("15m"), 900);
+  EXPECT_EQ(*parse_duration("1h30m"), 5400);
+  EXPECT_EQ(*parse_duration("2d"), 172800);
+  EXPECT_FALSE(parse_duration("fast"));
+  EXPECT_FALSE(parse_duration("15"));
+  EXPECT_FALSE(parse_duration(""));
+}
+
+TEST(ContentHash, ChangesOnEditOnly) {
+  Review a;
+  a.text = "Great visit";
+  a.raw_rating = 5;
+  Review b = a;
+  EXPECT_EQ(content_hash(a), content_hash(b));
+  b.text = "Great visit!";
+  EXPECT_NE(content_hash(a), content_hash(b));
+  b = a;
+  b.reply_text = "Thank you";
+  EXPECT_NE(content_hash(a), content_hash(b));
+  b = a;
+  b.location_id = "elsewhere";  // not content
+  EXPECT_EQ(content_hash(a), content_hash(b));
+}
