@@ -1,0 +1,73 @@
+// repwatch/daemon/pipeline.h - one poll of one source, from fetch to commit.
+//
+//   connector.fetch(cursor) -> normalize -> analyze        fetch_and_score(): no database,
+//                                                          safe to run on worker threads
+//   upsert reviews + analyses + alerts + new cursor        store_poll(): ONE transaction on the
+//                                                          daemon's database thread
+//
+// If the fetch fails, store_poll() records the failure in the poll state (last error, failures
+// in a row, next poll) and stores nothing else; the cursor stays where it was. If anything in
+// the transaction throws, it rolls back whole: no review is half stored, no alert is queued
+// without its review, the cursor does not move past reviews that were not committed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "connectors/connector.h"
+#include "core/analysis.h"
+#include "core/error.h"
+#include "db/store.h"
+#include "sentiment/analyzer.h"
+
+namespace repwatch::daemon {
+
+// The outcome of connector.fetch() with every review normalized and analyzed.
+struct Fetched {
+  std::string source_id;
+  std::optional<connectors::FetchResult> result;  // set on success
+  std::vector<Analysis> analyses;                 // one per result->reviews[i]
+  std::optional<SourceError> error;               // set on failure
+};
+
+// Fetches, normalizes and analyzes one source. Never throws for a source failure: it is
+// returned in Fetched::error (a ConfigError from the connector becomes kConfig).
+Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& source,
+                        const std::string& cursor, const sentiment::Analyzer& analyzer);
+
+// Called inside the poll's transaction for every review stored or compared, so that alerts
+// are queued atomically with the review. `state` is the poll state before this poll (its
+// first_sync_at tells whether this is the source's first sync). Returns alerts queued.
+struct StoredEvent {
+  const SourceConfig& source;
+  const Review& review;
+  const Analysis& analysis;
+  const db::UpsertResult& upsert;
+  const db::PollState& state;
+  int64_t poll_started_at;
+};
+using ReviewHook = std::function<int(const StoredEvent&)>;
+
+struct PollOutcome {
+  std::string source_id;
+  bool ok = false;
+  int fetched = 0;
+  int inserted = 0;
+  int edited = 0;
+  int unchanged = 0;
+  int alerts_queued = 0;
+  std::vector<Problem> problems;   // per-record problems of a successful fetch
+  std::string error;               // the failure, when !ok
+};
+
+// Stores one Fetched in a single transaction (see above) and updates the poll state.
+// `next_poll_at` is when the scheduler plans the next poll of this source.
+PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
+                       const ReviewHook& hook, int64_t now,
+                       std::optional<int64_t> next_poll_at = std::nullopt);
+
+}  // namespace repwatch::daemon
