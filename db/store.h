@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,11 +39,11 @@ Database open_store(const std::filesystem::path& path);
 
 struct StoredReview {
   int64_t id = 0;
-  int revision = 1;              // 1 for the first version, +1 per edit
+  int revision = 1;  // 1 for the first version, +1 per edit
   std::string content_hash;
   int64_t first_seen_at = 0;
   Review review;
-  Analysis analysis;             // touchpoints and their evidence included
+  Analysis analysis;  // touchpoints and their evidence included
 };
 
 enum class UpsertOutcome { kInserted, kEdited, kUnchanged };
@@ -58,28 +59,43 @@ struct UpsertResult {
 
 struct PollState {
   std::string source_id;
-  std::string cursor;                       // opaque to everyone but the connector
-  std::optional<int64_t> first_sync_at;     // end of the first successful poll
+  std::string cursor;                    // opaque to everyone but the connector
+  std::optional<int64_t> first_sync_at;  // end of the first successful poll
   std::optional<int64_t> last_attempt_at;
   std::optional<int64_t> last_success_at;
-  std::string last_error;                   // the API's own message; "" when healthy
-  std::string last_error_kind;              // to_string(SourceError::Kind)
+  std::string last_error;       // the API's own message; "" when healthy
+  std::string last_error_kind;  // to_string(SourceError::Kind)
   std::optional<int64_t> last_error_at;
   int consecutive_failures = 0;
   std::optional<int64_t> next_poll_at;
-  bool needs_attention = false;             // auth errors: a person must act
+  bool needs_attention = false;  // auth errors: a person must act
 };
 
+// When a review counts as negative (the `negative` column): its normalized rating is at or
+// below max_rating, or it has no rating and its sentiment is at or below max_sentiment.
+// (A tolerance of 1e-9 keeps normalization noise such as 2.0000000000000004 on the right side.)
+struct NegativeRule {
+  double max_rating = 2.0;
+  double max_sentiment = -0.3;
+  bool is_negative(const std::optional<double>& rating, double sentiment) const {
+    return rating ? *rating <= max_rating + 1e-9 : sentiment <= max_sentiment + 1e-9;
+  }
+};
+
+// Prepares its statements once; use it on one thread (the connection's), like the Database.
 class ReviewStore {
  public:
-  explicit ReviewStore(const Database& db);
+  explicit ReviewStore(const Database& db, NegativeRule negative = {});
+  ~ReviewStore();
+  ReviewStore(const ReviewStore&) = delete;
+  ReviewStore& operator=(const ReviewStore&) = delete;
 
   const Database& database() const { return db_; }
 
   // Registers a location / source (or updates its name, type, location). Idempotent.
   void ensure_location(const std::string& id, const std::string& name);
-  void ensure_source(const std::string& id, const std::string& type,
-                     const std::string& location_id, int64_t now);
+  void ensure_source(const std::string& id, const std::string& type, const std::string& location_id,
+                     int64_t now);
 
   // Inserts or updates one review and its analysis; see the header comment.
   // `review.rating` must already be normalized.
@@ -101,11 +117,16 @@ class ReviewStore {
   void record_success(const std::string& source_id, const std::string& cursor, int64_t now,
                       std::optional<int64_t> next_poll_at);
   void record_failure(const std::string& source_id, const std::string& kind,
-                      const std::string& message, int64_t now,
-                      std::optional<int64_t> next_poll_at, bool needs_attention);
+                      const std::string& message, int64_t now, std::optional<int64_t> next_poll_at,
+                      bool needs_attention);
+
+  const NegativeRule& negative_rule() const { return negative_; }
 
  private:
+  struct Statements;
   const Database& db_;
+  NegativeRule negative_;
+  std::unique_ptr<Statements> st_;
 };
 
 }  // namespace repwatch::db

@@ -1,0 +1,676 @@
+#include "db/store.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace repwatch::db {
+
+// ---- schema -----------------------------------------------------------------------------
+
+const std::vector<Migration>& schema_migrations() {
+  // Append new migrations at the END, one entry each, named after the module. Never edit one
+  // that has shipped: databases out there have applied it (PRAGMA user_version counts them).
+  static const std::vector<Migration> migrations = {
+      {"core", R"sql(
+-- Clinic locations and the review sources configured for them.
+CREATE TABLE locations (
+  id   TEXT PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE sources (
+  id            TEXT PRIMARY KEY,
+  type          TEXT NOT NULL,
+  location_id   TEXT NOT NULL REFERENCES locations(id),
+  added_at      INTEGER NOT NULL,             -- UTC epoch seconds
+  first_sync_at INTEGER                       -- end of the first successful poll
+);
+-- The scheduler's memory of each source: the connector's cursor and its health.
+CREATE TABLE poll_state (
+  source_id            TEXT PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+  cursor               TEXT NOT NULL DEFAULT '',
+  last_attempt_at      INTEGER,
+  last_success_at      INTEGER,
+  last_error           TEXT NOT NULL DEFAULT '',
+  last_error_kind      TEXT NOT NULL DEFAULT '',  -- transient, auth, garbage, config
+  last_error_at        INTEGER,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  next_poll_at         INTEGER,
+  needs_attention      INTEGER NOT NULL DEFAULT 0
+);
+-- One row per (source, external id), ever; edits update it in place (revision + 1).
+-- rating is normalized onto 1..5 (NULL: none given); raw_rating is as given on `scale`
+-- ("1-5", "0-10", "binary", "none"...). sentiment/label/negative summarize the current
+-- analysis for fast queries: label is 'negative', 'neutral' or 'positive'; negative is 1 when
+-- rating <= 2, or no rating and sentiment <= -0.3 (the store's NegativeRule).
+CREATE TABLE reviews (
+  id              INTEGER PRIMARY KEY,
+  source_id       TEXT NOT NULL REFERENCES sources(id),
+  external_id     TEXT NOT NULL,
+  location_id     TEXT NOT NULL REFERENCES locations(id),
+  author          TEXT NOT NULL DEFAULT '',
+  raw_rating      REAL,
+  scale           TEXT NOT NULL,
+  rating          REAL,
+  text            TEXT NOT NULL DEFAULT '',
+  language        TEXT NOT NULL DEFAULT '',
+  translated_text TEXT NOT NULL DEFAULT '',
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  reply_text      TEXT NOT NULL DEFAULT '',
+  reply_at        INTEGER,
+  url             TEXT NOT NULL DEFAULT '',
+  content_hash    TEXT NOT NULL,
+  revision        INTEGER NOT NULL DEFAULT 1,
+  first_seen_at   INTEGER NOT NULL,
+  last_seen_at    INTEGER NOT NULL,
+  sentiment       REAL NOT NULL DEFAULT 0,
+  label           TEXT NOT NULL DEFAULT 'neutral',
+  negative        INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (source_id, external_id)
+);
+CREATE INDEX reviews_by_created ON reviews(created_at);
+CREATE INDEX reviews_by_location ON reviews(location_id, created_at);
+CREATE INDEX reviews_by_source ON reviews(source_id, created_at);
+-- The versions an edit replaced: `revision` is the replaced version's number.
+CREATE TABLE review_revisions (
+  review_id       INTEGER NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+  revision        INTEGER NOT NULL,
+  location_id     TEXT NOT NULL,
+  author          TEXT NOT NULL,
+  raw_rating      REAL,
+  scale           TEXT NOT NULL,
+  rating          REAL,
+  text            TEXT NOT NULL,
+  language        TEXT NOT NULL,
+  translated_text TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  reply_text      TEXT NOT NULL,
+  reply_at        INTEGER,
+  url             TEXT NOT NULL,
+  content_hash    TEXT NOT NULL,
+  sentiment       REAL NOT NULL,
+  label           TEXT NOT NULL,
+  negative        INTEGER NOT NULL,
+  replaced_at     INTEGER NOT NULL,
+  PRIMARY KEY (review_id, revision)
+) WITHOUT ROWID;
+-- The current analysis of each review. terms: JSON array of {"phrase","offset","length"}.
+CREATE TABLE analyses (
+  review_id       INTEGER PRIMARY KEY REFERENCES reviews(id) ON DELETE CASCADE,
+  score           REAL NOT NULL,
+  label           TEXT NOT NULL,
+  language        TEXT NOT NULL DEFAULT '',
+  scored          INTEGER NOT NULL DEFAULT 1,
+  lexicon_version TEXT NOT NULL DEFAULT '',
+  analyzed_at     INTEGER NOT NULL,
+  terms           TEXT NOT NULL DEFAULT '[]'
+);
+-- The touchpoints each review speaks of, in the analyzer's order (rowid).
+-- evidence: JSON array of {"phrase","offset","length"} spans of the review text.
+CREATE TABLE touchpoint_hits (
+  review_id  INTEGER NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+  touchpoint TEXT NOT NULL,
+  score      REAL NOT NULL,
+  evidence   TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX touchpoint_hits_by_review ON touchpoint_hits(review_id);
+CREATE INDEX touchpoint_hits_by_touchpoint ON touchpoint_hits(touchpoint);
+)sql"},
+  };
+  return migrations;
+}
+
+Database open_store(const std::filesystem::path& path) {
+  Database db = Database::open(path);
+  db.migrate(schema_migrations());
+  return db;
+}
+
+// ---- helpers ----------------------------------------------------------------------------
+
+namespace {
+
+// Resets a cached statement when leaving scope, whatever happened, so that no statement stays
+// active (holding a read snapshot) and the next use starts clean.
+class Use {
+ public:
+  explicit Use(Statement& st) : st_(st) {}
+  ~Use() { st_.reset(); }
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+  Statement* operator->() { return &st_; }
+  Statement& operator*() { return st_; }
+
+ private:
+  Statement& st_;
+};
+
+// Binds text without copying it: the caller keeps `text` alive until the statement is reset.
+void bind_static(Statement& st, int index, std::string_view text) {
+  if (sqlite3_bind_text64(st.handle(), index, text.data(), text.size(), SQLITE_STATIC,
+                          SQLITE_UTF8) != SQLITE_OK)
+    throw DbError("bind text: " + std::string(sqlite3_errmsg(sqlite3_db_handle(st.handle()))));
+}
+
+void bind_opt(Statement& st, int index, const std::optional<double>& v) {
+  if (v)
+    st.bind(index, *v);
+  else
+    st.bind_null(index);
+}
+
+void bind_opt(Statement& st, int index, const std::optional<int64_t>& v) {
+  if (v)
+    st.bind(index, *v);
+  else
+    st.bind_null(index);
+}
+
+Label parse_label(std::string_view s) {
+  if (s == "negative") return Label::kNegative;
+  if (s == "positive") return Label::kPositive;
+  return Label::kNeutral;
+}
+
+// Evidence spans as a JSON array: [{"phrase":"...","offset":12,"length":4}, ...].
+void write_evidence(rapidjson::StringBuffer& buf, const std::vector<Evidence>& evidence) {
+  buf.Clear();
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (const Evidence& e : evidence) {
+    w.StartObject();
+    w.Key("phrase", 6);
+    w.String(e.phrase.data(), static_cast<rapidjson::SizeType>(e.phrase.size()));
+    w.Key("offset", 6);
+    w.Uint(e.offset);
+    w.Key("length", 6);
+    w.Uint(e.length);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string_view json_view(const rapidjson::StringBuffer& buf) {
+  return {buf.GetString(), buf.GetSize()};
+}
+
+std::vector<Evidence> read_evidence(std::string_view json, int64_t review_id, const char* what) {
+  std::vector<Evidence> out;
+  if (json.empty()) return out;
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  auto bad = [&]() {
+    return DbError("review " + std::to_string(review_id) + ": " + what +
+                   ": stored evidence is not a JSON array of spans");
+  };
+  if (doc.HasParseError() || !doc.IsArray()) throw bad();
+  out.reserve(doc.Size());
+  for (const auto& v : doc.GetArray()) {
+    if (!v.IsObject()) throw bad();
+    Evidence e;
+    auto p = v.FindMember("phrase");
+    if (p != v.MemberEnd() && p->value.IsString())
+      e.phrase.assign(p->value.GetString(), p->value.GetStringLength());
+    auto o = v.FindMember("offset");
+    if (o != v.MemberEnd() && o->value.IsUint()) e.offset = o->value.GetUint();
+    auto l = v.FindMember("length");
+    if (l != v.MemberEnd() && l->value.IsUint()) e.length = l->value.GetUint();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Numerical noise from normalization (2.0000000000000004) must not flip the rule.
+constexpr double kEpsilon = 1e-9;
+
+// Columns of kSelectReview, in order.
+#define REVIEW_COLUMNS                                                                           \
+  "id, source_id, external_id, location_id, author, raw_rating, scale, rating, text, "           \
+  "language, translated_text, created_at, updated_at, reply_text, reply_at, url, content_hash, " \
+  "revision, first_seen_at"
+
+}  // namespace
+
+struct ReviewStore::Statements {
+  explicit Statements(const Database& db)
+      : find_key(
+            db.prepare("SELECT id, content_hash, revision FROM reviews WHERE source_id = ?1 AND "
+                       "external_id = ?2")),
+        // Parameters shared by insert_review and update_review (see bind_review()).
+        insert_review(db.prepare(
+            "INSERT INTO reviews(source_id, external_id, location_id, author, raw_rating, scale, "
+            "rating, text, language, translated_text, created_at, updated_at, reply_text, "
+            "reply_at, url, content_hash, revision, first_seen_at, last_seen_at, sentiment, "
+            "label, negative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+            "?14, ?15, ?16, 1, ?17, ?17, ?18, ?19, ?20)")),
+        update_review(db.prepare(
+            "UPDATE reviews SET location_id = ?3, author = ?4, raw_rating = ?5, scale = ?6, "
+            "rating = ?7, text = ?8, language = ?9, translated_text = ?10, created_at = ?11, "
+            "updated_at = ?12, reply_text = ?13, reply_at = ?14, url = ?15, content_hash = ?16, "
+            "revision = revision + 1, last_seen_at = ?17, sentiment = ?18, label = ?19, "
+            "negative = ?20 WHERE id = ?21")),
+        touch_review(db.prepare("UPDATE reviews SET last_seen_at = ?2 WHERE id = ?1")),
+        copy_revision(db.prepare(
+            "INSERT INTO review_revisions(review_id, revision, location_id, author, raw_rating, "
+            "scale, rating, text, language, translated_text, created_at, updated_at, reply_text, "
+            "reply_at, url, content_hash, sentiment, label, negative, replaced_at) "
+            "SELECT id, revision, location_id, author, raw_rating, scale, rating, text, language, "
+            "translated_text, created_at, updated_at, reply_text, reply_at, url, content_hash, "
+            "sentiment, label, negative, ?2 FROM reviews WHERE id = ?1")),
+        upsert_analysis(db.prepare(
+            "INSERT OR REPLACE INTO analyses(review_id, score, label, language, scored, "
+            "lexicon_version, analyzed_at, terms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
+        delete_hits(db.prepare("DELETE FROM touchpoint_hits WHERE review_id = ?1")),
+        insert_hit(db.prepare("INSERT INTO touchpoint_hits(review_id, touchpoint, score, evidence) "
+                              "VALUES (?1, ?2, ?3, ?4)")),
+        update_summary(db.prepare(
+            "UPDATE reviews SET sentiment = ?2, label = ?3, negative = CASE WHEN rating IS NOT "
+            "NULL THEN rating <= ?4 ELSE ?2 <= ?5 END WHERE id = ?1")),
+        select_by_key(db.prepare("SELECT " REVIEW_COLUMNS
+                                 " FROM reviews WHERE source_id = ?1 AND external_id = ?2")),
+        select_by_id(db.prepare("SELECT " REVIEW_COLUMNS " FROM reviews WHERE id = ?1")),
+        select_analysis(db.prepare(
+            "SELECT score, label, language, scored, lexicon_version, terms FROM analyses "
+            "WHERE review_id = ?1")),
+        select_hits(db.prepare(
+            "SELECT touchpoint, score, evidence FROM touchpoint_hits WHERE review_id = ?1 "
+            "ORDER BY rowid")),
+        count_reviews(db.prepare("SELECT count(*) FROM reviews")),
+        count_revisions(db.prepare("SELECT count(*) FROM review_revisions WHERE review_id = ?1")),
+        upsert_location(db.prepare(
+            "INSERT INTO locations(id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET "
+            "name = excluded.name WHERE name <> excluded.name")),
+        add_location(db.prepare(
+            "INSERT INTO locations(id, name) VALUES (?1, ?1) ON CONFLICT(id) DO NOTHING")),
+        upsert_source(db.prepare(
+            "INSERT INTO sources(id, type, location_id, added_at) VALUES (?1, ?2, ?3, ?4) "
+            "ON CONFLICT(id) DO UPDATE SET type = excluded.type, location_id = "
+            "excluded.location_id WHERE type <> excluded.type OR location_id <> "
+            "excluded.location_id")),
+        source_exists(db.prepare("SELECT 1 FROM sources WHERE id = ?1")),
+        select_poll_state(db.prepare(
+            "SELECT s.id, p.cursor, s.first_sync_at, p.last_attempt_at, p.last_success_at, "
+            "p.last_error, p.last_error_kind, p.last_error_at, p.consecutive_failures, "
+            "p.next_poll_at, p.needs_attention FROM sources s LEFT JOIN poll_state p ON "
+            "p.source_id = s.id WHERE s.id = ?1")),
+        select_all_poll_states(db.prepare(
+            "SELECT s.id, p.cursor, s.first_sync_at, p.last_attempt_at, p.last_success_at, "
+            "p.last_error, p.last_error_kind, p.last_error_at, p.consecutive_failures, "
+            "p.next_poll_at, p.needs_attention FROM sources s LEFT JOIN poll_state p ON "
+            "p.source_id = s.id ORDER BY s.id")),
+        success(db.prepare(
+            "INSERT INTO poll_state(source_id, cursor, last_attempt_at, last_success_at, "
+            "last_error, last_error_kind, last_error_at, consecutive_failures, next_poll_at, "
+            "needs_attention) VALUES (?1, ?2, ?3, ?3, '', '', NULL, 0, ?4, 0) "
+            "ON CONFLICT(source_id) DO UPDATE SET cursor = excluded.cursor, last_attempt_at = "
+            "excluded.last_attempt_at, last_success_at = excluded.last_success_at, last_error = "
+            "'', last_error_kind = '', last_error_at = NULL, consecutive_failures = 0, "
+            "next_poll_at = excluded.next_poll_at, needs_attention = 0")),
+        first_sync(db.prepare(
+            "UPDATE sources SET first_sync_at = ?2 WHERE id = ?1 AND first_sync_at IS NULL")),
+        failure(db.prepare(
+            "INSERT INTO poll_state(source_id, cursor, last_attempt_at, last_error, "
+            "last_error_kind, last_error_at, consecutive_failures, next_poll_at, "
+            "needs_attention) VALUES (?1, '', ?2, ?3, ?4, ?2, 1, ?5, ?6) "
+            "ON CONFLICT(source_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
+            "last_error = excluded.last_error, last_error_kind = excluded.last_error_kind, "
+            "last_error_at = excluded.last_error_at, consecutive_failures = "
+            "consecutive_failures + 1, next_poll_at = excluded.next_poll_at, needs_attention = "
+            "needs_attention OR excluded.needs_attention")) {}
+
+  Statement find_key, insert_review, update_review, touch_review, copy_revision, upsert_analysis,
+      delete_hits, insert_hit, update_summary, select_by_key, select_by_id, select_analysis,
+      select_hits, count_reviews, count_revisions, upsert_location, add_location, upsert_source,
+      source_exists, select_poll_state, select_all_poll_states, success, first_sync, failure;
+  rapidjson::StringBuffer json;  // reused for every evidence array
+  std::string scale_text;        // reused for the scale column
+};
+
+namespace {
+
+// Binds ?1..?20 of insert_review / update_review. Text is bound without copying: `review`,
+// `hash` and `scale` must outlive the step.
+void bind_review(Statement& st, const Review& r, const std::string& hash, const std::string& scale,
+                 int64_t now, const Analysis& a, bool negative) {
+  bind_static(st, 1, r.source_id);
+  bind_static(st, 2, r.external_id);
+  bind_static(st, 3, r.location_id);
+  bind_static(st, 4, r.author);
+  bind_opt(st, 5, r.raw_rating);
+  bind_static(st, 6, scale);
+  bind_opt(st, 7, r.rating);
+  bind_static(st, 8, r.text);
+  bind_static(st, 9, r.language);
+  bind_static(st, 10, r.translated_text);
+  st.bind(11, r.created_at);
+  st.bind(12, r.updated_at);
+  bind_static(st, 13, r.reply_text);
+  bind_opt(st, 14, r.reply_at);
+  bind_static(st, 15, r.url);
+  bind_static(st, 16, hash);
+  st.bind(17, now);
+  st.bind(18, a.score);
+  bind_static(st, 19, to_string(a.label));
+  st.bind(20, int64_t{negative ? 1 : 0});
+}
+
+// Reads a row of REVIEW_COLUMNS.
+StoredReview read_review(const Statement& st) {
+  StoredReview s;
+  s.id = st.column_int(0);
+  Review& r = s.review;
+  r.source_id = st.column_text(1);
+  r.external_id = st.column_text(2);
+  r.location_id = st.column_text(3);
+  r.author = st.column_text(4);
+  r.raw_rating = st.column_opt_double(5);
+  std::string scale = st.column_text(6);
+  try {
+    r.scale = RatingScale::parse(scale);
+  } catch (const ConfigError& e) {
+    throw DbError("review " + std::to_string(s.id) + ": stored scale: " + e.what());
+  }
+  r.rating = st.column_opt_double(7);
+  r.text = st.column_text(8);
+  r.language = st.column_text(9);
+  r.translated_text = st.column_text(10);
+  r.created_at = st.column_int(11);
+  r.updated_at = st.column_int(12);
+  r.reply_text = st.column_text(13);
+  r.reply_at = st.column_opt_int(14);
+  r.url = st.column_text(15);
+  s.content_hash = st.column_text(16);
+  s.revision = static_cast<int>(st.column_int(17));
+  s.first_seen_at = st.column_int(18);
+  return s;
+}
+
+PollState read_poll_state(const Statement& st) {
+  PollState p;
+  p.source_id = st.column_text(0);
+  p.cursor = st.column_text(1);
+  p.first_sync_at = st.column_opt_int(2);
+  p.last_attempt_at = st.column_opt_int(3);
+  p.last_success_at = st.column_opt_int(4);
+  p.last_error = st.column_text(5);
+  p.last_error_kind = st.column_text(6);
+  p.last_error_at = st.column_opt_int(7);
+  p.consecutive_failures = static_cast<int>(st.column_int(8));
+  p.next_poll_at = st.column_opt_int(9);
+  p.needs_attention = st.column_int(10) != 0;
+  return p;
+}
+
+}  // namespace
+
+// ---- ReviewStore ------------------------------------------------------------------------
+
+ReviewStore::ReviewStore(const Database& db, NegativeRule negative)
+    : db_(db), negative_(negative), st_(std::make_unique<Statements>(db)) {}
+
+ReviewStore::~ReviewStore() = default;
+
+void ReviewStore::ensure_location(const std::string& id, const std::string& name) {
+  Use st(st_->upsert_location);
+  st->bind(1, id).bind(2, name);
+  st->run();
+}
+
+void ReviewStore::ensure_source(const std::string& id, const std::string& type,
+                                const std::string& location_id, int64_t now) {
+  {
+    // A location the daemon has not registered by name yet is named by its id.
+    Use st(st_->add_location);
+    st->bind(1, location_id);
+    st->run();
+  }
+  Use st(st_->upsert_source);
+  st->bind(1, id).bind(2, type).bind(3, location_id).bind(4, now);
+  st->run();
+}
+
+UpsertResult ReviewStore::upsert(const Review& review, const Analysis& analysis, int64_t now) {
+  if (review.source_id.empty() || review.external_id.empty())
+    throw DbError("cannot store a review without source id and external id (source \"" +
+                  review.source_id + "\", external id \"" + review.external_id + "\")");
+  std::string hash = content_hash(review);
+  UpsertResult result;
+
+  std::optional<int64_t> existing;
+  bool unchanged = false;
+  {
+    Use st(st_->find_key);
+    bind_static(*st, 1, review.source_id);
+    bind_static(*st, 2, review.external_id);
+    if (st->step()) {
+      existing = st->column_int(0);
+      result.revision = static_cast<int>(st->column_int(2));
+      unchanged = st->column_view(1) == hash;
+    }
+  }
+  if (unchanged) {
+    result.outcome = UpsertOutcome::kUnchanged;
+    result.review_id = *existing;
+    Use st(st_->touch_review);
+    st->bind(1, *existing).bind(2, now);
+    st->run();
+    return result;
+  }
+
+  bool negative = negative_.is_negative(review.rating, analysis.score);
+  st_->scale_text = review.scale.to_string();
+  if (!existing) {
+    Use st(st_->insert_review);
+    bind_review(*st, review, hash, st_->scale_text, now, analysis, negative);
+    st->step();
+    result.outcome = UpsertOutcome::kInserted;
+    result.review_id = db_.last_insert_rowid();
+    result.revision = 1;
+  } else {
+    // An edit: keep the replaced version (and its analysis) for the caller and the history.
+    std::optional<StoredReview> old = get(*existing);
+    if (!old) throw DbError("review " + std::to_string(*existing) + " vanished during upsert");
+    {
+      Use st(st_->copy_revision);
+      st->bind(1, *existing).bind(2, now);
+      st->step();
+    }
+    {
+      Use st(st_->update_review);
+      bind_review(*st, review, hash, st_->scale_text, now, analysis, negative);
+      st->bind(21, *existing);
+      st->step();
+    }
+    result.outcome = UpsertOutcome::kEdited;
+    result.review_id = *existing;
+    result.revision = old->revision + 1;
+    result.previous = std::move(old->review);
+    result.previous_analysis = std::move(old->analysis);
+    Use st(st_->delete_hits);
+    st->bind(1, *existing);
+    st->step();
+  }
+
+  // The analysis and its touchpoints.
+  {
+    Use st(st_->upsert_analysis);
+    write_evidence(st_->json, analysis.terms);
+    st->bind(1, result.review_id).bind(2, analysis.score);
+    bind_static(*st, 3, to_string(analysis.label));
+    bind_static(*st, 4, analysis.language);
+    st->bind(5, int64_t{analysis.scored ? 1 : 0});
+    bind_static(*st, 6, analysis.lexicon_version);
+    st->bind(7, now);
+    bind_static(*st, 8, json_view(st_->json));
+    st->step();
+  }
+  for (const TouchpointResult& t : analysis.touchpoints) {
+    Use st(st_->insert_hit);
+    write_evidence(st_->json, t.evidence);
+    st->bind(1, result.review_id);
+    bind_static(*st, 2, t.touchpoint);
+    st->bind(3, t.score);
+    bind_static(*st, 4, json_view(st_->json));
+    st->step();
+  }
+  return result;
+}
+
+void ReviewStore::save_analysis(int64_t review_id, const Analysis& analysis, int64_t now) {
+  {
+    Use st(st_->update_summary);
+    st->bind(1, review_id).bind(2, analysis.score);
+    bind_static(*st, 3, to_string(analysis.label));
+    st->bind(4, negative_.max_rating + kEpsilon).bind(5, negative_.max_sentiment + kEpsilon);
+    st->step();
+    if (db_.changes() == 0)
+      throw DbError("save_analysis: no review with id " + std::to_string(review_id));
+  }
+  {
+    Use st(st_->delete_hits);
+    st->bind(1, review_id);
+    st->step();
+  }
+  {
+    Use st(st_->upsert_analysis);
+    write_evidence(st_->json, analysis.terms);
+    st->bind(1, review_id).bind(2, analysis.score);
+    bind_static(*st, 3, to_string(analysis.label));
+    bind_static(*st, 4, analysis.language);
+    st->bind(5, int64_t{analysis.scored ? 1 : 0});
+    bind_static(*st, 6, analysis.lexicon_version);
+    st->bind(7, now);
+    bind_static(*st, 8, json_view(st_->json));
+    st->step();
+  }
+  for (const TouchpointResult& t : analysis.touchpoints) {
+    Use st(st_->insert_hit);
+    write_evidence(st_->json, t.evidence);
+    st->bind(1, review_id);
+    bind_static(*st, 2, t.touchpoint);
+    st->bind(3, t.score);
+    bind_static(*st, 4, json_view(st_->json));
+    st->step();
+  }
+}
+
+std::optional<StoredReview> ReviewStore::find(const std::string& source_id,
+                                              const std::string& external_id) const {
+  int64_t id;
+  {
+    Use st(st_->find_key);
+    st->bind(1, source_id).bind(2, external_id);
+    if (!st->step()) return std::nullopt;
+    id = st->column_int(0);
+  }
+  return get(id);
+}
+
+std::optional<StoredReview> ReviewStore::get(int64_t review_id) const {
+  std::optional<StoredReview> s;
+  {
+    Use st(st_->select_by_id);
+    st->bind(1, review_id);
+    if (!st->step()) return std::nullopt;
+    s = read_review(*st);
+  }
+  {
+    Use st(st_->select_analysis);
+    st->bind(1, review_id);
+    if (st->step()) {
+      Analysis& a = s->analysis;
+      a.score = st->column_double(0);
+      a.label = parse_label(st->column_view(1));
+      a.language = st->column_text(2);
+      a.scored = st->column_int(3) != 0;
+      a.lexicon_version = st->column_text(4);
+      a.terms = read_evidence(st->column_view(5), review_id, "terms");
+    }
+  }
+  Use st(st_->select_hits);
+  st->bind(1, review_id);
+  while (st->step()) {
+    TouchpointResult t;
+    t.touchpoint = st->column_text(0);
+    t.score = st->column_double(1);
+    t.evidence = read_evidence(st->column_view(2), review_id, t.touchpoint.c_str());
+    s->analysis.touchpoints.push_back(std::move(t));
+  }
+  return s;
+}
+
+int64_t ReviewStore::count_reviews() const {
+  Use st(st_->count_reviews);
+  st->step();
+  return st->column_int(0);
+}
+
+int ReviewStore::count_revisions(int64_t review_id) const {
+  Use st(st_->count_revisions);
+  st->bind(1, review_id);
+  st->step();
+  return static_cast<int>(st->column_int(0));
+}
+
+PollState ReviewStore::poll_state(const std::string& source_id) const {
+  Use st(st_->select_poll_state);
+  st->bind(1, source_id);
+  if (!st->step()) {
+    PollState p;
+    p.source_id = source_id;
+    return p;
+  }
+  return read_poll_state(*st);
+}
+
+std::vector<PollState> ReviewStore::all_poll_states() const {
+  std::vector<PollState> out;
+  Use st(st_->select_all_poll_states);
+  while (st->step()) out.push_back(read_poll_state(*st));
+  return out;
+}
+
+namespace {
+
+void require_source(Statement& exists, const std::string& source_id, const char* what) {
+  Use st(exists);
+  st->bind(1, source_id);
+  if (!st->step())
+    throw DbError(std::string(what) + ": unknown source \"" + source_id +
+                  "\" (register it with ensure_source first)");
+}
+
+}  // namespace
+
+void ReviewStore::record_success(const std::string& source_id, const std::string& cursor,
+                                 int64_t now, std::optional<int64_t> next_poll_at) {
+  require_source(st_->source_exists, source_id, "record_success");
+  {
+    Use st(st_->success);
+    st->bind(1, source_id).bind(2, cursor).bind(3, now);
+    bind_opt(*st, 4, next_poll_at);
+    st->step();
+  }
+  Use st(st_->first_sync);
+  st->bind(1, source_id).bind(2, now);
+  st->step();
+}
+
+void ReviewStore::record_failure(const std::string& source_id, const std::string& kind,
+                                 const std::string& message, int64_t now,
+                                 std::optional<int64_t> next_poll_at, bool needs_attention) {
+  require_source(st_->source_exists, source_id, "record_failure");
+  Use st(st_->failure);
+  st->bind(1, source_id).bind(2, now).bind(3, message).bind(4, kind);
+  bind_opt(*st, 5, next_poll_at);
+  st->bind(6, int64_t{needs_attention ? 1 : 0});
+  st->step();
+}
+
+}  // namespace repwatch::db

@@ -1,0 +1,425 @@
+// db/store: migrations, upsert with edit detection, analyses, poll state.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "core/error.h"
+#include "db/store.h"
+
+using namespace repwatch;
+using namespace repwatch::db;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "rw-db-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+Review make_review(const std::string& external_id, const std::string& text, double stars) {
+  Review r;
+  r.source_id = "google-downtown";
+  r.external_id = external_id;
+  r.location_id = "downtown";
+  r.author = "Jane D.";
+  r.raw_rating = stars;
+  r.scale = RatingScale::stars();
+  r.rating = stars;
+  r.text = text;
+  r.language = "en";
+  r.created_at = 1700000000;
+  r.updated_at = 1700000000;
+  r.url = "https://example.test/r/" + external_id;
+  return r;
+}
+
+Analysis make_analysis(double score, const std::string& touchpoint, const std::string& phrase,
+                       uint32_t offset) {
+  Analysis a;
+  a.score = score;
+  a.label = score <= -0.05 ? Label::kNegative : score >= 0.05 ? Label::kPositive : Label::kNeutral;
+  a.language = "en";
+  a.lexicon_version = "test-1";
+  a.terms = {{phrase, offset, static_cast<uint32_t>(phrase.size())}};
+  a.touchpoints = {{touchpoint, score, {{phrase, offset, static_cast<uint32_t>(phrase.size())}}}};
+  return a;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_.emplace(open_store(dir_.path() / "repwatch.db"));
+    store_.emplace(*db_);
+    store_->ensure_location("downtown", "Downtown Family Practice");
+    store_->ensure_source("google-downtown", "google_business", "downtown", 1000);
+  }
+  int64_t scalar(const std::string& sql) {
+    Statement st = db_->prepare(sql);
+    EXPECT_TRUE(st.step()) << sql;
+    return st.column_int(0);
+  }
+
+  TempDir dir_;
+  std::optional<Database> db_;
+  std::optional<ReviewStore> store_;
+};
+
+}  // namespace
+
+TEST(Migrations, ApplyOnceAndReopenIsANoOp) {
+  TempDir dir;
+  fs::path file = dir.path() / "repwatch.db";
+  const int n = static_cast<int>(schema_migrations().size());
+  ASSERT_GE(n, 1);
+  EXPECT_STREQ(schema_migrations()[0].name, "core");
+  {
+    Database db = open_store(file);
+    EXPECT_EQ(db.user_version(), n);
+    db.exec("INSERT INTO locations(id, name) VALUES ('x', 'X')");
+  }
+  {
+    // Reopening applies nothing again: a second CREATE TABLE would throw, data survives.
+    Database db = open_store(file);
+    EXPECT_EQ(db.user_version(), n);
+    Statement st = db.prepare("SELECT count(*) FROM locations");
+    ASSERT_TRUE(st.step());
+    EXPECT_EQ(st.column_int(0), 1);
+    Statement mode = db.prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(mode.step());
+    EXPECT_EQ(mode.column_text(0), "wal");
+  }
+}
+
+TEST(Migrations, RefusesADatabaseNewerThanThisProgram) {
+  TempDir dir;
+  fs::path file = dir.path() / "repwatch.db";
+  {
+    Database db = open_store(file);
+    db.exec("PRAGMA user_version=" + std::to_string(schema_migrations().size() + 5));
+  }
+  try {
+    open_store(file);
+    FAIL() << "expected DbError";
+  } catch (const DbError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(StoreTest, InsertThenFindReconstructsReviewAndAnalysis) {
+  Review r = make_review("r1", "The billing office was rude and slow.", 2);
+  r.reply_text = "We are sorry, please call us.";
+  r.reply_at = 1700003600;
+  r.translated_text = "";
+  Analysis a = make_analysis(-0.6, "billing", "billing office was rude", 4);
+  a.touchpoints.push_back({"front_desk", -0.2, {{"slow", 32, 4}, {"rude", 23, 4}}});
+
+  UpsertResult u = store_->upsert(r, a, 2000);
+  EXPECT_EQ(u.outcome, UpsertOutcome::kInserted);
+  EXPECT_GT(u.review_id, 0);
+  EXPECT_EQ(u.revision, 1);
+  EXPECT_FALSE(u.previous);
+
+  auto found = store_->find("google-downtown", "r1");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, u.review_id);
+  EXPECT_EQ(found->revision, 1);
+  EXPECT_EQ(found->first_seen_at, 2000);
+  EXPECT_EQ(found->content_hash, content_hash(r));
+  const Review& f = found->review;
+  EXPECT_EQ(f.source_id, r.source_id);
+  EXPECT_EQ(f.external_id, r.external_id);
+  EXPECT_EQ(f.location_id, r.location_id);
+  EXPECT_EQ(f.author, r.author);
+  EXPECT_EQ(f.raw_rating, r.raw_rating);
+  EXPECT_EQ(f.scale, r.scale);
+  EXPECT_EQ(f.rating, r.rating);
+  EXPECT_EQ(f.text, r.text);
+  EXPECT_EQ(f.language, r.language);
+  EXPECT_EQ(f.created_at, r.created_at);
+  EXPECT_EQ(f.updated_at, r.updated_at);
+  EXPECT_EQ(f.reply_text, r.reply_text);
+  EXPECT_EQ(f.reply_at, r.reply_at);
+  EXPECT_EQ(f.url, r.url);
+  EXPECT_EQ(found->analysis, a);
+
+  auto by_id = store_->get(u.review_id);
+  ASSERT_TRUE(by_id);
+  EXPECT_EQ(by_id->analysis, a);
+  EXPECT_FALSE(store_->get(u.review_id + 100));
+  EXPECT_FALSE(store_->find("google-downtown", "nope"));
+
+  // Evidence is stored as JSON that SQLite itself can read (the CLI queries it).
+  Statement st = db_->prepare(
+      "SELECT json_extract(evidence, '$[1].phrase'), json_array_length(evidence) FROM "
+      "touchpoint_hits WHERE touchpoint = 'front_desk'");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_text(0), "rude");
+  EXPECT_EQ(st.column_int(1), 2);
+}
+
+TEST_F(StoreTest, ScalesAndMissingRatingRoundTrip) {
+  Review nps = make_review("nps1", "Fine.", 0);
+  nps.scale = RatingScale::parse("0-10");
+  nps.raw_rating = 7;
+  nps.rating = 1 + 4 * 0.7;
+  Review fb = make_review("fb1", "Recommend!", 0);
+  fb.scale = RatingScale::binary();
+  fb.raw_rating = 1;
+  fb.rating = 5;
+  Review none = make_review("none1", "", 0);
+  none.scale = RatingScale::none();
+  none.raw_rating.reset();
+  none.rating.reset();
+  for (const Review& r : {nps, fb, none}) store_->upsert(r, Analysis{}, 10);
+  EXPECT_EQ(store_->find("google-downtown", "nps1")->review.scale, RatingScale::linear(0, 10));
+  EXPECT_EQ(store_->find("google-downtown", "fb1")->review.scale, RatingScale::binary());
+  auto n = store_->find("google-downtown", "none1");
+  EXPECT_EQ(n->review.scale, RatingScale::none());
+  EXPECT_FALSE(n->review.rating);
+  EXPECT_FALSE(n->review.raw_rating);
+  EXPECT_TRUE(n->analysis.touchpoints.empty());
+}
+
+TEST_F(StoreTest, SameReviewTwiceIsStoredOnceAndUnchanged) {
+  Review r = make_review("r1", "Great doctor.", 5);
+  Analysis a = make_analysis(0.8, "physician", "Great doctor", 0);
+  UpsertResult first = store_->upsert(r, a, 2000);
+  UpsertResult second = store_->upsert(r, a, 3000);
+  EXPECT_EQ(second.outcome, UpsertOutcome::kUnchanged);
+  EXPECT_EQ(second.review_id, first.review_id);
+  EXPECT_EQ(second.revision, 1);
+  EXPECT_FALSE(second.previous);
+  EXPECT_EQ(store_->count_reviews(), 1);
+  EXPECT_EQ(store_->count_revisions(first.review_id), 0);
+  EXPECT_EQ(scalar("SELECT last_seen_at FROM reviews"), 3000);
+  EXPECT_EQ(scalar("SELECT first_seen_at FROM reviews"), 2000);
+  EXPECT_EQ(scalar("SELECT count(*) FROM touchpoint_hits"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM analyses"), 1);
+}
+
+TEST_F(StoreTest, EditUpdatesInPlaceKeepsRevisionAndReplacesAnalysis) {
+  Review r = make_review("r1", "Great doctor, nice nurses.", 5);
+  Analysis a = make_analysis(0.8, "physician", "Great doctor", 0);
+  a.touchpoints.push_back({"nursing", 0.5, {{"nice nurses", 14, 11}}});
+  UpsertResult first = store_->upsert(r, a, 2000);
+
+  Review edited = r;
+  edited.text = "Waited 2 hours and the billing was a nightmare.";
+  edited.raw_rating = 1;
+  edited.rating = 1;
+  edited.updated_at = r.updated_at + 86400;
+  Analysis b = make_analysis(-0.7, "billing", "billing was a nightmare", 24);
+  b.touchpoints.push_back({"wait_time", -0.6, {{"Waited 2 hours", 0, 14}}});
+  UpsertResult u = store_->upsert(edited, b, 5000);
+
+  EXPECT_EQ(u.outcome, UpsertOutcome::kEdited);
+  EXPECT_EQ(u.review_id, first.review_id);
+  EXPECT_EQ(u.revision, 2);
+  ASSERT_TRUE(u.previous);
+  EXPECT_EQ(u.previous->text, r.text);
+  EXPECT_EQ(u.previous->rating, 5);
+  ASSERT_TRUE(u.previous_analysis);
+  EXPECT_EQ(*u.previous_analysis, a);
+
+  EXPECT_EQ(store_->count_reviews(), 1);
+  EXPECT_EQ(store_->count_revisions(u.review_id), 1);
+  auto now = store_->get(u.review_id);
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->revision, 2);
+  EXPECT_EQ(now->review.text, edited.text);
+  EXPECT_EQ(now->first_seen_at, 2000);
+  EXPECT_EQ(now->analysis, b);  // the old touchpoints are gone
+  EXPECT_EQ(scalar("SELECT count(*) FROM touchpoint_hits"), 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM touchpoint_hits WHERE touchpoint = 'physician'"), 0);
+
+  Statement rev = db_->prepare(
+      "SELECT revision, text, rating, sentiment, label, negative, replaced_at FROM "
+      "review_revisions WHERE review_id = ?");
+  rev.bind(1, u.review_id);
+  ASSERT_TRUE(rev.step());
+  EXPECT_EQ(rev.column_int(0), 1);
+  EXPECT_EQ(rev.column_text(1), r.text);
+  EXPECT_DOUBLE_EQ(rev.column_double(2), 5);
+  EXPECT_DOUBLE_EQ(rev.column_double(3), 0.8);
+  EXPECT_EQ(rev.column_text(4), "positive");
+  EXPECT_EQ(rev.column_int(5), 0);
+  EXPECT_EQ(rev.column_int(6), 5000);
+  EXPECT_FALSE(rev.step());
+  rev.reset();
+
+  // The summary columns follow the edit; the same edit again is unchanged.
+  EXPECT_EQ(scalar("SELECT negative FROM reviews"), 1);
+  EXPECT_EQ(store_->upsert(edited, b, 6000).outcome, UpsertOutcome::kUnchanged);
+  // A reply added later is another edit.
+  edited.reply_text = "Please call our billing manager.";
+  UpsertResult third = store_->upsert(edited, b, 7000);
+  EXPECT_EQ(third.outcome, UpsertOutcome::kEdited);
+  EXPECT_EQ(third.revision, 3);
+  EXPECT_EQ(store_->count_revisions(u.review_id), 2);
+  EXPECT_EQ(store_->count_reviews(), 1);
+}
+
+TEST_F(StoreTest, NegativeFollowsTheRuleAndItsThresholds) {
+  struct Case {
+    std::string id;
+    std::optional<double> rating;
+    double sentiment;
+    bool negative;
+  };
+  std::vector<Case> cases = {
+      {"two-stars", 2.0, 0.9, true},
+      {"noisy-two", 2.0000000000000004, 0.9, true},
+      {"three-stars", 3.0, -0.9, false},  // the rating decides when there is one
+      {"no-rating-bad", std::nullopt, -0.3, true},
+      {"no-rating-meh", std::nullopt, -0.29, false},
+  };
+  for (const auto& c : cases) {
+    Review r = make_review(c.id, "text", 0);
+    r.rating = c.rating;
+    r.raw_rating = c.rating;
+    Analysis a;
+    a.score = c.sentiment;
+    store_->upsert(r, a, 1);
+  }
+  for (const auto& c : cases) {
+    Statement st = db_->prepare("SELECT negative FROM reviews WHERE external_id = ?");
+    st.bind(1, c.id);
+    ASSERT_TRUE(st.step());
+    EXPECT_EQ(st.column_int(0) != 0, c.negative) << c.id;
+  }
+
+  // Stricter thresholds for another store on the same database.
+  ReviewStore strict(*db_, NegativeRule{1.0, -0.5});
+  Review r = make_review("strict", "text", 2);
+  strict.upsert(r, Analysis{}, 1);
+  EXPECT_EQ(scalar("SELECT negative FROM reviews WHERE external_id = 'strict'"), 0);
+  EXPECT_TRUE(strict.negative_rule().is_negative(1.0, 0));
+  EXPECT_FALSE(strict.negative_rule().is_negative(std::nullopt, -0.4));
+}
+
+TEST_F(StoreTest, SaveAnalysisRescoresInPlace) {
+  Review r = make_review("r1", "No rating here, the portal never works.", 0);
+  r.rating.reset();
+  r.raw_rating.reset();
+  UpsertResult u = store_->upsert(r, make_analysis(0.1, "portal", "portal", 16), 10);
+  EXPECT_EQ(scalar("SELECT negative FROM reviews"), 0);
+  Analysis rescored = make_analysis(-0.5, "portal", "portal never works", 16);
+  rescored.lexicon_version = "test-2";
+  store_->save_analysis(u.review_id, rescored, 20);
+  EXPECT_EQ(store_->get(u.review_id)->analysis, rescored);
+  EXPECT_EQ(scalar("SELECT negative FROM reviews"), 1);
+  EXPECT_EQ(scalar("SELECT analyzed_at FROM analyses"), 20);
+  EXPECT_EQ(scalar("SELECT revision FROM reviews"), 1);  // a rescore is not an edit
+  EXPECT_THROW(store_->save_analysis(u.review_id + 1, rescored, 20), DbError);
+}
+
+TEST_F(StoreTest, RejectsReviewsWithoutIdentity) {
+  Review r = make_review("", "text", 3);
+  EXPECT_THROW(store_->upsert(r, Analysis{}, 1), DbError);
+  EXPECT_EQ(store_->count_reviews(), 0);
+}
+
+TEST_F(StoreTest, PollStateCountsSuccessesAndFailures) {
+  PollState fresh = store_->poll_state("google-downtown");
+  EXPECT_EQ(fresh.source_id, "google-downtown");
+  EXPECT_EQ(fresh.cursor, "");
+  EXPECT_FALSE(fresh.first_sync_at);
+  EXPECT_EQ(fresh.consecutive_failures, 0);
+
+  store_->record_failure("google-downtown", "transient", "HTTP 503", 100, 160, false);
+  store_->record_failure("google-downtown", "auth", "invalid token", 200, 3800, true);
+  PollState failing = store_->poll_state("google-downtown");
+  EXPECT_EQ(failing.consecutive_failures, 2);
+  EXPECT_EQ(failing.last_error, "invalid token");
+  EXPECT_EQ(failing.last_error_kind, "auth");
+  EXPECT_EQ(failing.last_error_at, 200);
+  EXPECT_EQ(failing.last_attempt_at, 200);
+  EXPECT_EQ(failing.next_poll_at, 3800);
+  EXPECT_TRUE(failing.needs_attention);
+  EXPECT_FALSE(failing.last_success_at);
+  EXPECT_FALSE(failing.first_sync_at);
+  EXPECT_EQ(failing.cursor, "");
+  // A transient failure after an auth failure does not hide that a person must act.
+  store_->record_failure("google-downtown", "transient", "timeout", 300, std::nullopt, false);
+  EXPECT_TRUE(store_->poll_state("google-downtown").needs_attention);
+  EXPECT_EQ(store_->poll_state("google-downtown").consecutive_failures, 3);
+
+  store_->record_success("google-downtown", "page-token-1", 400, 1300);
+  PollState ok = store_->poll_state("google-downtown");
+  EXPECT_EQ(ok.cursor, "page-token-1");
+  EXPECT_EQ(ok.consecutive_failures, 0);
+  EXPECT_EQ(ok.last_error, "");
+  EXPECT_EQ(ok.last_error_kind, "");
+  EXPECT_FALSE(ok.last_error_at);
+  EXPECT_FALSE(ok.needs_attention);
+  EXPECT_EQ(ok.last_success_at, 400);
+  EXPECT_EQ(ok.first_sync_at, 400);
+  EXPECT_EQ(ok.next_poll_at, 1300);
+
+  store_->record_success("google-downtown", "page-token-2", 500, std::nullopt);
+  PollState again = store_->poll_state("google-downtown");
+  EXPECT_EQ(again.first_sync_at, 400);  // the first sync stays the first
+  EXPECT_EQ(again.cursor, "page-token-2");
+  EXPECT_FALSE(again.next_poll_at);
+
+  // A failure keeps the cursor.
+  store_->record_failure("google-downtown", "garbage", "not JSON", 600, std::nullopt, false);
+  EXPECT_EQ(store_->poll_state("google-downtown").cursor, "page-token-2");
+  EXPECT_EQ(store_->poll_state("google-downtown").consecutive_failures, 1);
+
+  store_->ensure_source("yelp-downtown", "yelp", "downtown", 1000);
+  auto all = store_->all_poll_states();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].source_id, "google-downtown");
+  EXPECT_EQ(all[0].cursor, "page-token-2");
+  EXPECT_EQ(all[1].source_id, "yelp-downtown");
+  EXPECT_EQ(all[1].consecutive_failures, 0);
+
+  try {
+    store_->record_success("nowhere", "", 1, std::nullopt);
+    FAIL() << "expected DbError";
+  } catch (const DbError& e) {
+    EXPECT_NE(std::string(e.what()).find("nowhere"), std::string::npos);
+  }
+}
+
+TEST_F(StoreTest, EnsureSourceAndLocationAreIdempotent) {
+  store_->ensure_location("downtown", "Downtown Family Practice");
+  store_->ensure_location("downtown", "Downtown Family Practice & Urgent Care");
+  store_->ensure_source("google-downtown", "google_business", "downtown", 5000);
+  store_->ensure_source("survey", "file", "uptown", 5000);  // location registered by id
+  EXPECT_EQ(scalar("SELECT count(*) FROM locations"), 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sources"), 2);
+  EXPECT_EQ(scalar("SELECT added_at FROM sources WHERE id = 'google-downtown'"), 1000);
+  Statement st = db_->prepare("SELECT name FROM locations WHERE id = 'downtown'");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_text(0), "Downtown Family Practice & Urgent Care");
+}
+
+TEST_F(StoreTest, ARolledBackTransactionLeavesNothing) {
+  {
+    Transaction tx(*db_);
+    store_->upsert(make_review("r1", "ok", 4), Analysis{}, 1);
+    store_->record_success("google-downtown", "c1", 1, std::nullopt);
+  }  // no commit
+  EXPECT_EQ(store_->count_reviews(), 0);
+  EXPECT_EQ(store_->poll_state("google-downtown").cursor, "");
+  // The cached statements still work after the rollback.
+  {
+    Transaction tx(*db_);
+    store_->upsert(make_review("r1", "ok", 4), Analysis{}, 1);
+    tx.commit();
+  }
+  EXPECT_EQ(store_->count_reviews(), 1);
+}
