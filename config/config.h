@@ -111,6 +111,10 @@ struct Config {
   const SourceConfig* find_source(std::string_view id) const;
 };
 
+// The keys every [[sources]] entry may have (id, type, location, interval, enabled): a
+// connector passes these plus its own keys to settings.reject_unknown().
+const std::vector<std::string_view>& common_source_keys();
+
 // Reads and validates a config file. Throws ConfigError with every problem found, one per
 // line, each naming file, line and key.
 Config load_config(const std::filesystem::path& file);
