@@ -1,0 +1,101 @@
+// repwatch/alerts/content.h - what an alert says, and how it reads as email and webhook.
+//
+// An alert's content is a snapshot taken when the alert is queued (the review as it was then,
+// its touchpoints with their evidence phrases), stored as JSON in the outbox. Rendering at send
+// time works from the snapshot only, so a later edit of the review cannot change what an alert
+// already queued says, and a retry renders the same message.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/analysis.h"
+
+namespace repwatch::alerts {
+
+struct TouchpointSnapshot {
+  std::string id;    // "billing"
+  std::string name;  // "Billing and insurance"
+  double score = 0;
+  std::vector<Evidence> evidence;  // phrases of the review text (offsets into `text`)
+};
+
+struct ReviewSnapshot {
+  int64_t review_id = 0;
+  int revision = 1;
+  std::string source_id;
+  std::string source_type;  // "google_business"
+  std::string location_id;
+  std::string location_name;
+  std::string author;
+  std::optional<double> rating;      // normalized 1..5
+  std::optional<double> raw_rating;  // as given
+  std::string scale;                 // "1-5", "0-10", "binary", "none"
+  std::string text;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  std::string reply_text;
+  std::string url;
+  double sentiment = 0;
+  std::string label;  // "negative", ...
+  std::vector<TouchpointSnapshot> touchpoints;
+};
+
+struct AverageSnapshot {  // touchpoint_average
+  std::string location_id;
+  std::string location_name;
+  std::string touchpoint;
+  std::string touchpoint_name;
+  std::string measure;  // "sentiment" or "rating"
+  double average = 0;
+  double standard = 0;
+  int reviews = 0;
+  int64_t window_seconds = 0;
+};
+
+struct DigestEntry {
+  int64_t alert_id = 0;
+  std::string headline;
+  int64_t created_at = 0;
+  std::optional<ReviewSnapshot> review;
+  std::optional<AverageSnapshot> average;
+};
+
+struct AlertContent {
+  std::string kind;      // rule type ("new_negative", ...), "digest" or "test"
+  std::string rule;      // rule name
+  std::string headline;  // "New negative review", "No reply after 48 hours", ...
+  std::optional<ReviewSnapshot> review;
+  std::optional<AverageSnapshot> average;
+  // digest
+  std::vector<DigestEntry> entries;
+  std::map<std::string, int> touchpoint_counts;  // touchpoint name -> alerts mentioning it
+  int64_t period_start = 0;
+  int64_t period_end = 0;
+  // test
+  std::string note;
+};
+
+std::string to_json(const AlertContent& content);
+// Throws Error naming what is wrong when `json` is not a stored AlertContent.
+AlertContent content_from_json(std::string_view json);
+
+struct Rendered {
+  std::string subject;  // UTF-8, unsanitized (message.h sanitizes and encodes)
+  std::string text;     // text/plain body
+  std::string html;     // text/html body, every piece of review data HTML-escaped
+};
+
+// The email for one alert. `prefix` starts the subject ("[repwatch]"; may be empty).
+Rendered render_email(const AlertContent& content, std::string_view prefix);
+// The webhook payload: format "slack" ({"text", "blocks"}) or "teams" (MessageCard).
+std::string render_webhook(const AlertContent& content, std::string_view format);
+
+// "★★☆☆☆" for a 1..5 rating, rounded to the nearest star.
+std::string stars(double rating);
+
+}  // namespace repwatch::alerts

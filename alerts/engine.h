@@ -1,0 +1,93 @@
+// repwatch/alerts/engine.h - decides which alerts to queue, and queues them in the outbox.
+//
+// How the daemon wires alerts (all on the database thread, with the store's connection):
+//
+//   AlertsConfig ac = load_alerts_config(config, analyzer.touchpoints());
+//   AlertEngine engine(ac, store.database());
+//   daemon::store_poll(store, source, std::move(fetched), engine.hook(), now);  // per poll
+//   engine.evaluate_periodic(now);   // every few minutes: no_reply, touchpoint_average
+//   Sender sender(ac, db);           // every minute and after each poll: sender.deliver_due(now)
+//
+// The hook runs inside the poll's transaction: the alert rows and their deliveries commit or
+// roll back with the review that triggered them. Each alert's dedupe key is UNIQUE, so a
+// second hook call for the same thing queues nothing.
+//
+// When a review alerts (rules new_negative / edit_negative):
+//   - inserted: negative, the rule's filters match, and it is NEW, not history:
+//       * first sync of the source (state.first_sync_at empty): only when created_at >=
+//         poll_started_at (in practice nothing; alert_on_first_sync = true alerts on all);
+//       * later syncs: when created_at >= first_sync_at - backdate_grace (1 day by default:
+//         sources that give only a date, reviews indexed late). An older review that shows up
+//         only now is history the first sync missed: no alert.
+//     key "<rule>:<review id>:<revision>".
+//   - edited: the new version is negative and the version it replaced was not (by the same
+//     rule's thresholds); key "<rule>:<review id>:<revision>". Edits of history count: the
+//     edit itself is new.
+//   - unchanged: nothing.
+// Periodic rules:
+//   - no_reply: a review negative now, with no reply text, max(updated_at, first_seen_at) +
+//     after <= now, that the source saw after its first sync (no escalations for history);
+//     one per review ever: key "<rule>:<review id>".
+//   - touchpoint_average: per location and touchpoint with a standard, the average over the
+//     window (touchpoint sentiment mapped onto 1..5 as 3 + 2 * score, or the reviews' rating)
+//     of at least min_reviews reviews is below the standard; key
+//     "<rule>:<location>:<touchpoint>:<now / repeat>" (at most one per repeat period).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "alerts/content.h"
+#include "alerts/outbox.h"
+#include "alerts/rules.h"
+#include "config/config.h"
+#include "core/analysis.h"
+#include "core/review.h"
+#include "daemon/pipeline.h"
+#include "db/sqlite.h"
+#include "db/store.h"
+
+namespace repwatch::alerts {
+
+class AlertEngine {
+ public:
+  AlertEngine(AlertsConfig config, const db::Database& db);
+
+  const AlertsConfig& config() const { return config_; }
+
+  // The pipeline's ReviewHook (daemon/pipeline.h). The engine must outlive it.
+  daemon::ReviewHook hook();
+
+  // What the hook does: queues the alerts one stored review triggers. Returns how many.
+  // Must run inside the transaction that stored the review.
+  int on_review(const SourceConfig& source, const Review& review, const Analysis& analysis,
+                const db::UpsertResult& upsert, const db::PollState& state,
+                int64_t poll_started_at);
+
+  // Evaluates the periodic rules (no_reply, touchpoint_average) in one transaction of its
+  // own. Returns alerts queued.
+  int evaluate_periodic(int64_t now);
+
+  // Queues a test alert to one address (`repwatch alerts test --to`); returns the delivery id.
+  int64_t queue_test(const std::string& to, int64_t now);
+
+ private:
+  int queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
+            std::optional<int64_t> review_id, std::optional<int> revision,
+            const std::string& location_id, const std::string& source_id,
+            const std::vector<std::string>& touchpoints_for_owners, int64_t now);
+  ReviewSnapshot snapshot(const Review& review, const Analysis& analysis, int64_t review_id,
+                          int revision, const std::string& source_type) const;
+  int evaluate_no_reply(const Rule& rule, int64_t now);
+  int evaluate_average(const Rule& rule, int64_t now);
+
+  AlertsConfig config_;
+  const db::Database& db_;
+  Outbox outbox_;
+};
+
+// The headline of an alert of this rule type: "New negative review", ...
+std::string headline_for(const Rule& rule);
+
+}  // namespace repwatch::alerts
