@@ -122,6 +122,51 @@ CREATE TABLE touchpoint_hits (
 CREATE INDEX touchpoint_hits_by_review ON touchpoint_hits(review_id);
 CREATE INDEX touchpoint_hits_by_touchpoint ON touchpoint_hits(touchpoint);
 )sql"},
+      {"alerts", R"sql(
+-- The alert outbox (alerts/outbox.h). One row per thing worth telling, ever: dedupe_key is
+-- "<rule>:<review id>:<revision>" (or "<rule>:<review id>", "<rule>:<location>:<touchpoint>:
+-- <period>", "digest:...", "test:..."), UNIQUE so re-polls, restarts and overlapping runs
+-- cannot queue it twice. payload: the alert's content snapshot as JSON (alerts/content.h).
+CREATE TABLE alerts (
+  id          INTEGER PRIMARY KEY,
+  dedupe_key  TEXT NOT NULL UNIQUE,
+  rule        TEXT NOT NULL,
+  kind        TEXT NOT NULL,            -- new_negative, edit_negative, no_reply, ..., digest, test
+  review_id   INTEGER REFERENCES reviews(id) ON DELETE SET NULL,
+  revision    INTEGER,
+  location_id TEXT NOT NULL DEFAULT '',
+  source_id   TEXT NOT NULL DEFAULT '',
+  urgent      INTEGER NOT NULL DEFAULT 1,
+  payload     TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+CREATE INDEX alerts_by_review ON alerts(review_id);
+-- One delivery per (alert, channel, recipient). status: pending (batch = 1: waiting for a
+-- digest), sent, failed (last_error says why), batched (folded into digest_delivery_id).
+-- message_id is chosen at insert and never changes (a rare resend is recognisable).
+CREATE TABLE alert_deliveries (
+  id                 INTEGER PRIMARY KEY,
+  alert_id           INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  channel            TEXT NOT NULL,     -- email, webhook
+  recipient          TEXT NOT NULL,
+  status             TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'sent', 'failed', 'batched')),
+  batch              INTEGER NOT NULL DEFAULT 0,
+  urgent             INTEGER NOT NULL DEFAULT 1,
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at    INTEGER NOT NULL,
+  lease_until        INTEGER,
+  last_error         TEXT NOT NULL DEFAULT '',
+  message_id         TEXT NOT NULL UNIQUE,
+  created_at         INTEGER NOT NULL,
+  sent_at            INTEGER,
+  sent_via           TEXT NOT NULL DEFAULT '',
+  digest_delivery_id INTEGER REFERENCES alert_deliveries(id),
+  UNIQUE (alert_id, channel, recipient)
+);
+CREATE INDEX alert_deliveries_due ON alert_deliveries(status, batch, next_attempt_at);
+CREATE INDEX alert_deliveries_by_recipient ON alert_deliveries(recipient, status, sent_at);
+)sql"},
   };
   return migrations;
 }
