@@ -467,14 +467,16 @@ void ReviewStore::ensure_location(const std::string& id, const std::string& name
   st->run();
 }
 
+void ReviewStore::ensure_location_id(const std::string& id) {
+  Use st(st_->add_location);
+  st->bind(1, id);
+  st->run();
+}
+
 void ReviewStore::ensure_source(const std::string& id, const std::string& type,
                                 const std::string& location_id, int64_t now) {
-  {
-    // A location the daemon has not registered by name yet is named by its id.
-    Use st(st_->add_location);
-    st->bind(1, location_id);
-    st->run();
-  }
+  // A location the daemon has not registered by name yet is named by its id.
+  ensure_location_id(location_id);
   Use st(st_->upsert_source);
   st->bind(1, id).bind(2, type).bind(3, location_id).bind(4, now);
   st->run();

@@ -94,6 +94,8 @@ class ReviewStore {
 
   // Registers a location / source (or updates its name, type, location). Idempotent.
   void ensure_location(const std::string& id, const std::string& name);
+  // Registers a location by id (named by its id) unless it exists; keeps an existing name.
+  void ensure_location_id(const std::string& id);
   void ensure_source(const std::string& id, const std::string& type, const std::string& location_id,
                      int64_t now);
 

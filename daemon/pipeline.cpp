@@ -1,0 +1,175 @@
+#include "daemon/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <utility>
+
+#include "normalize/normalize.h"
+
+namespace repwatch::daemon {
+
+namespace {
+
+// Analyzes one review's text. A failure of the analyzer on one review is a per-record
+// problem: the review is still stored, marked as not scored.
+Analysis analyze_one(const sentiment::Analyzer& analyzer, const Review& review,
+                     std::vector<Problem>& problems) {
+  try {
+    return analyzer.analyze(review.text);
+  } catch (const std::exception& e) {
+    problems.push_back({"review " + review.external_id, std::string("not scored: ") + e.what()});
+    Analysis a;
+    a.scored = false;
+    return a;
+  }
+}
+
+}  // namespace
+
+Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& source,
+                        const std::string& cursor, const sentiment::Analyzer& analyzer) {
+  Fetched out;
+  out.source_id = source.id;
+  connectors::FetchResult result;
+  try {
+    result = connector.fetch(cursor);
+  } catch (const SourceError& e) {
+    out.error = e;
+    return out;
+  } catch (const ConfigError& e) {
+    out.error = SourceError(SourceError::Kind::kConfig, e.what());
+    return out;
+  } catch (const std::exception& e) {
+    // Anything else (out of memory, a filesystem error the connector did not wrap) is worth
+    // retrying later rather than taking the daemon down.
+    out.error = SourceError(SourceError::Kind::kTransient, e.what());
+    return out;
+  }
+
+  // The source's identity comes from the config (the location too, unless the connector
+  // mapped one per review); a review without its own id cannot be stored (it would have no
+  // stable key) and is reported instead.
+  std::vector<Review>& reviews = result.reviews;
+  size_t kept = 0;
+  for (size_t i = 0; i < reviews.size(); ++i) {
+    Review& r = reviews[i];
+    if (r.external_id.empty()) {
+      result.problems.push_back({"review " + std::to_string(i + 1), "no external id; skipped"});
+      continue;
+    }
+    r.source_id = source.id;
+    if (r.location_id.empty()) r.location_id = source.location;
+    normalize(r);
+    if (kept != i) reviews[kept] = std::move(r);
+    ++kept;
+  }
+  reviews.resize(kept);
+
+  out.analyses.reserve(reviews.size());
+  for (const Review& r : reviews) out.analyses.push_back(analyze_one(analyzer, r, result.problems));
+  out.result = std::move(result);
+  return out;
+}
+
+namespace {
+
+// Records a failed poll in its own small transaction. Never throws: a database that cannot
+// even take this is logged, and the caller reports the original failure.
+void record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const std::string& kind,
+                       const std::string& message, int64_t now, std::optional<int64_t> next_poll_at,
+                       bool needs_attention) {
+  try {
+    db::Transaction tx(store.database());
+    store.ensure_source(source.id, source.type, source.location, now);
+    store.record_failure(source.id, kind, message, now, next_poll_at, needs_attention);
+    tx.commit();
+  } catch (const std::exception& e) {
+    spdlog::error("source {}: could not record the failed poll: {}", source.id, e.what());
+  }
+}
+
+}  // namespace
+
+PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
+                       const ReviewHook& hook, int64_t now, std::optional<int64_t> next_poll_at) {
+  PollOutcome out;
+  out.source_id = source.id;
+
+  if (fetched.error || !fetched.result) {
+    SourceError err = fetched.error ? *fetched.error
+                                    : SourceError(SourceError::Kind::kTransient,
+                                                  "fetch returned neither reviews nor an error");
+    bool auth = err.kind() == SourceError::Kind::kAuth;
+    out.error = err.what();
+    if (auth)
+      spdlog::error("source {}: {} error, needs attention: {}", source.id, to_string(err.kind()),
+                    out.error);
+    else
+      spdlog::warn("source {}: {} error: {}", source.id, to_string(err.kind()), out.error);
+    record_failure_tx(store, source, to_string(err.kind()), out.error, now, next_poll_at, auth);
+    return out;
+  }
+
+  connectors::FetchResult& result = *fetched.result;
+  out.fetched = static_cast<int>(result.reviews.size());
+  for (const Problem& p : result.problems) spdlog::warn("source {}: {}", source.id, p.to_string());
+  out.problems = std::move(result.problems);
+  if (fetched.analyses.size() != result.reviews.size()) {
+    out.error = "internal error: " + std::to_string(fetched.analyses.size()) + " analyses for " +
+                std::to_string(result.reviews.size()) + " reviews";
+    spdlog::error("source {}: {}", source.id, out.error);
+    record_failure_tx(store, source, to_string(SourceError::Kind::kTransient), out.error, now,
+                      next_poll_at, false);
+    return out;
+  }
+
+  try {
+    db::Transaction tx(store.database());
+    store.ensure_source(source.id, source.type, source.location, now);
+    const db::PollState state = store.poll_state(source.id);
+    // Exports covering several locations name one per review: make sure each exists.
+    const std::string* last_location = &source.location;
+    for (const Review& review : result.reviews) {
+      if (review.location_id == *last_location) continue;
+      store.ensure_location_id(review.location_id);
+      last_location = &review.location_id;
+    }
+    for (size_t i = 0; i < result.reviews.size(); ++i) {
+      const Review& review = result.reviews[i];
+      const Analysis& analysis = fetched.analyses[i];
+      db::UpsertResult u = store.upsert(review, analysis, now);
+      switch (u.outcome) {
+        case db::UpsertOutcome::kInserted:
+          ++out.inserted;
+          break;
+        case db::UpsertOutcome::kEdited:
+          ++out.edited;
+          break;
+        case db::UpsertOutcome::kUnchanged:
+          ++out.unchanged;
+          break;
+      }
+      if (hook) out.alerts_queued += hook(StoredEvent{source, review, analysis, u, state, now});
+    }
+    store.record_success(source.id, result.cursor, now, next_poll_at);
+    tx.commit();
+  } catch (const std::exception& e) {
+    // The transaction has rolled back: nothing of this poll is stored, the cursor has not
+    // moved. The next poll fetches the same reviews again.
+    out.inserted = out.edited = out.unchanged = out.alerts_queued = 0;
+    out.error = std::string("storing the poll failed, rolled back: ") + e.what();
+    spdlog::error("source {}: {}", source.id, out.error);
+    record_failure_tx(store, source, to_string(SourceError::Kind::kTransient), out.error, now,
+                      next_poll_at, false);
+    return out;
+  }
+
+  out.ok = true;
+  spdlog::info("source {}: {} fetched, {} new, {} edited, {} unchanged, {} alerts, {} problems",
+               source.id, out.fetched, out.inserted, out.edited, out.unchanged, out.alerts_queued,
+               out.problems.size());
+  return out;
+}
+
+}  // namespace repwatch::daemon
