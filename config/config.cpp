@@ -127,7 +127,7 @@ std::string closest(std::string_view word, const std::vector<std::string_view>& 
       best = std::string(c);
     }
   }
-  size_t limit = std::max<size_t>(2, std::max(word.size(), best.size()) / 3);
+  size_t limit = std::max<size_t>(2, std::max(word.size(), best.size()) / 2);
   if (best_d == 0 || best_d > limit) return "";
   return best;
 }
