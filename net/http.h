@@ -4,7 +4,7 @@
 //   net::HttpOptions options = net::HttpOptions::from_settings(config.section("http"));
 //   net::HttpClient client(options);
 //   client.add_secret(api_key);                           // scrubbed from every message
-//   net::Request req{.url = "https://api.yelp.com/v3/businesses/x/reviews"};
+//   net::Request req("https://api.yelp.com/v3/businesses/x/reviews");
 //   req.headers.push_back({"Authorization", "Bearer " + api_key});
 //   net::Response res = client.send(req);                 // retried as below
 //   if (!res.ok()) throw net::status_error(res, api_message, "source yelp-downtown");
@@ -103,6 +103,9 @@ struct Header {
 };
 
 struct Request {
+  Request() = default;
+  explicit Request(std::string get_url) : url(std::move(get_url)) {}
+
   std::string method = "GET";
   std::string url;
   std::vector<Header> headers;
