@@ -34,6 +34,24 @@ class Analyzer {
                        const std::filesystem::path& taxonomy_file);
   // The lexicon and default taxonomy shipped with repwatch (compiled in).
   static Analyzer builtin();
+  // Like load(), but an empty path means the compiled-in file: a clinic's own taxonomy with
+  // the shipped lexicon is load_or_builtin({}, "/etc/repwatch/taxonomy.toml").
+  static Analyzer load_or_builtin(const std::filesystem::path& lexicon_file,
+                                  const std::filesystem::path& taxonomy_file);
+  // From the files' contents; the names are used in error messages ("name:line: ...").
+  static Analyzer from_text(std::string_view lexicon_text, std::string_view lexicon_name,
+                            std::string_view taxonomy_text, std::string_view taxonomy_name);
+
+  // Labels: score <= kNegativeBelow -> negative, score >= kPositiveFrom -> positive, else
+  // neutral. See docs/sentiment.md for how they were chosen.
+  static constexpr double kNegativeBelow = -0.05;
+  static constexpr double kPositiveFrom = 0.05;
+  // At most this many evidence spans per touchpoint (mentions and sentiment terms, in text
+  // order) and this many terms per analysis.
+  static constexpr size_t kMaxEvidence = 6;
+  static constexpr size_t kMaxTerms = 24;
+  // Text beyond this many bytes is not analyzed (reviews are far shorter).
+  static constexpr size_t kMaxTextBytes = 1 << 20;
 
   Analyzer(Analyzer&&) noexcept;
   Analyzer& operator=(Analyzer&&) noexcept;
@@ -42,7 +60,11 @@ class Analyzer {
   Analysis analyze(std::string_view text) const;
 
   const std::vector<Touchpoint>& touchpoints() const;
+  // The touchpoint with this id, nullptr when the taxonomy has none.
+  const Touchpoint* find_touchpoint(std::string_view id) const;
   const std::string& lexicon_version() const;
+  // The taxonomy's `version` key ("" when it has none).
+  const std::string& taxonomy_version() const;
 
   struct Impl;
 

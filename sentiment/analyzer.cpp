@@ -1,0 +1,791 @@
+// The scorer. Overview (docs/sentiment.md has the full story):
+//   1. tokenize (sentiment/tokenizer.h) and look every word up in the phrase trie once;
+//   2. detect the language from stop-word counts; non-English is labelled, not scored;
+//   3. one left-to-right pass finds the longest lexicon entry and the longest touchpoint phrase
+//      starting at each word (non-overlapping, leftmost-longest);
+//   4. split into sentences and clauses (punctuation, contrast words) and score each sentiment
+//      term with negation, intensifiers, ALL-CAPS and "!" emphasis; contrast reweights clauses;
+//   5. each touchpoint gets the clauses that mention it (a clause without a touchpoint carries
+//      the previous clause's touchpoints within its sentence) and its own score and evidence.
+#include "sentiment/analyzer.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "sentiment/builtin_data.h"
+#include "sentiment/phrase_trie.h"
+#include "sentiment/tokenizer.h"
+
+namespace repwatch::sentiment {
+
+using detail::kAnyHash;
+using detail::kNumHash;
+using detail::PhraseTrie;
+using detail::Token;
+using detail::TokenKind;
+
+namespace {
+
+enum class LexKind : uint8_t {
+  kTerm,
+  kNegator,
+  kSoftNegator,  // "never": no negation when an intensifier stands between ("never so good")
+  kIntensifier,
+  kContrast,
+  kConcession,
+};
+
+struct LexEntry {
+  LexKind kind = LexKind::kTerm;
+  float valence = 0;  // kTerm
+  float negated = 0;  // kTerm: valence when negated
+  float amount = 0;   // kIntensifier
+  uint32_t line = 0;  // in the lexicon file, for messages
+};
+
+constexpr float kNegatePositive = -0.75f;  // "not friendly": 2.2 -> -1.65
+constexpr float kNegateNegative = -0.5f;   // "not rude": -2.8 -> 1.4
+constexpr float kCapsBoost = 1.25f;
+constexpr float kBeforeContrast = 0.5f;
+constexpr float kAfterContrast = 1.5f;
+constexpr float kConcessionClause = 0.5f;
+constexpr float kAlpha = 15.0f;  // score = s / sqrt(s^2 + alpha), as VADER normalizes
+constexpr int kScope = 3;        // negators and intensifiers reach this many words ahead
+
+double normalize(double s) {
+  if (s == 0) return 0;
+  double v = s / std::sqrt(s * s + kAlpha);
+  return std::clamp(v, -1.0, 1.0);
+}
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::optional<float> parse_float(std::string_view s) {
+  std::string t = trim(s);
+  if (!t.empty() && t[0] == '+') t.erase(0, 1);
+  float v = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || ptr != t.data() + t.size() || t.empty() || !std::isfinite(v)) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::string read_file(const std::filesystem::path& file, std::string_view what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw ConfigError(file.string() + ": cannot open " + std::string(what) + " file");
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+struct Analyzer::Impl {
+  PhraseTrie trie;
+  std::vector<LexEntry> lex;
+  std::vector<uint32_t> tp_ids;  // TrieNode::tp_begin/tp_count index this
+  std::vector<Touchpoint> touchpoints;
+  std::string lexicon_version;
+  std::string taxonomy_version;
+  uint32_t num_root = 0;  // child of the root along <num>
+
+  void load_lexicon(std::string_view text, std::string_view name);
+  void load_taxonomy(std::string_view text, std::string_view name);
+  Analysis analyze(std::string_view text) const;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+void Analyzer::Impl::load_lexicon(std::string_view text, std::string_view name) {
+  std::vector<uint32_t> lines_of_entry;  // per lex entry
+  size_t pos = 0;
+  uint32_t line_no = 0;
+  auto fail = [&](const std::string& msg) -> void {
+    throw ConfigError(std::string(name) + ":" + std::to_string(line_no) + ": " + msg);
+  };
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string stripped = trim(line);
+    if (stripped.empty() || stripped[0] == '#') {
+      if (end == text.size()) break;
+      continue;
+    }
+    std::vector<std::string> fields;
+    size_t fpos = 0;
+    while (true) {
+      size_t fend = line.find('\t', fpos);
+      if (fend == std::string_view::npos) {
+        fields.push_back(trim(line.substr(fpos)));
+        break;
+      }
+      fields.push_back(trim(line.substr(fpos, fend - fpos)));
+      fpos = fend + 1;
+    }
+    while (!fields.empty() && fields.back().empty()) fields.pop_back();
+    if (fields.size() < 2) {
+      fail("expected \"phrase<TAB>valence\" (fields separated by a TAB), got \"" + stripped + "\"");
+    }
+    const std::string& phrase = fields[0];
+    const std::string& kind = fields[1];
+    if (phrase == "version") {
+      if (!lexicon_version.empty()) fail("a second version line");
+      lexicon_version = kind;
+      continue;
+    }
+    if (phrase.empty()) fail("empty phrase");
+    std::vector<std::vector<uint64_t>> paths;
+    try {
+      paths = detail::parse_phrase(phrase);
+    } catch (const std::invalid_argument& e) {
+      fail("\"" + phrase + "\": " + e.what());
+    }
+    auto expect_fields = [&](size_t n) {
+      if (fields.size() != n) {
+        fail("\"" + phrase + "\": " + kind + " takes " + std::to_string(n) + " fields, got " +
+             std::to_string(fields.size()));
+      }
+    };
+    uint8_t flag = 0;
+    LexEntry entry;
+    entry.line = line_no;
+    if (kind == "stop:en" || kind == "stop:es" || kind == "number") {
+      expect_fields(2);
+      flag = kind == "stop:en" ? detail::kStopEn
+                               : (kind == "stop:es" ? detail::kStopEs : detail::kNumberWord);
+      for (const auto& p : paths) {
+        if (p.size() != 1) fail("\"" + phrase + "\": " + kind + " entries must be one word");
+      }
+    } else if (kind == "negator" || kind == "negator-soft") {
+      expect_fields(2);
+      entry.kind = kind == "negator" ? LexKind::kNegator : LexKind::kSoftNegator;
+    } else if (kind == "contrast") {
+      expect_fields(2);
+      entry.kind = LexKind::kContrast;
+    } else if (kind == "concession") {
+      expect_fields(2);
+      entry.kind = LexKind::kConcession;
+    } else if (kind == "intensifier") {
+      expect_fields(3);
+      auto amount = parse_float(fields[2]);
+      if (!amount || *amount <= -1 || *amount > 3) {
+        fail("\"" + phrase + "\": intensifier amount must be a number in (-1, 3], got \"" +
+             fields[2] + "\"");
+      }
+      entry.kind = LexKind::kIntensifier;
+      entry.amount = *amount;
+    } else {
+      auto valence = parse_float(kind);
+      if (!valence) {
+        fail("\"" + phrase +
+             "\": expected a valence (number) or one of negator, negator-soft, "
+             "intensifier, "
+             "contrast, concession, number, stop:en, stop:es; got \"" +
+             kind + "\"");
+      }
+      if (*valence < -5 || *valence > 5) fail("\"" + phrase + "\": valence out of [-5, 5]");
+      if (fields.size() > 3) fail("\"" + phrase + "\": too many fields");
+      entry.kind = LexKind::kTerm;
+      entry.valence = *valence;
+      entry.negated = *valence > 0 ? *valence * kNegatePositive : *valence * kNegateNegative;
+      if (fields.size() == 3) {
+        auto negated = parse_float(fields[2]);
+        if (!negated || *negated < -5 || *negated > 5) {
+          fail("\"" + phrase + "\": negated valence must be a number in [-5, 5], got \"" +
+               fields[2] + "\"");
+        }
+        entry.negated = *negated;
+      }
+    }
+    int32_t index = -1;
+    if (flag == 0) {
+      index = static_cast<int32_t>(lex.size());
+      lex.push_back(entry);
+    }
+    for (const auto& path : paths) {
+      uint32_t node = 0;
+      for (uint64_t h : path) node = trie.add_child(node, h);
+      auto& n = trie.node(node);
+      if (flag) {
+        n.flags |= flag;
+      } else if (n.lex >= 0 && n.lex != index) {
+        fail("\"" + phrase + "\": already defined on line " + std::to_string(lex[n.lex].line));
+      } else {
+        n.lex = index;
+      }
+    }
+    if (end == text.size()) break;
+  }
+  if (lexicon_version.empty()) {
+    line_no = 1;
+    fail("missing the \"version<TAB>...\" line");
+  }
+}
+
+void Analyzer::Impl::load_taxonomy(std::string_view text, std::string_view name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(std::string(name) + ":" + std::to_string(e.source().begin.line) + ": " +
+                      std::string(e.description()));
+  }
+  auto where = [&](const toml::node& node) {
+    return std::string(name) + ":" + std::to_string(node.source().begin.line) + ": ";
+  };
+  for (auto&& [key, value] : root) {
+    if (key != "version" && key != "touchpoint") {
+      throw ConfigError(where(value) + std::string(key.str()) +
+                        ": unknown key (expected \"version\" or [[touchpoint]] tables)");
+    }
+  }
+  if (auto* v = root.get("version")) {
+    if (auto s = v->value<std::string>()) {
+      taxonomy_version = *s;
+    } else if (auto i = v->value<int64_t>()) {
+      taxonomy_version = std::to_string(*i);
+    } else {
+      throw ConfigError(where(*v) + "version: expected a string");
+    }
+  }
+  const toml::array* list = root["touchpoint"].as_array();
+  if (!list) {
+    if (auto* node = root.get("touchpoint")) {
+      throw ConfigError(where(*node) + "touchpoint: expected [[touchpoint]] tables");
+    }
+    throw ConfigError(std::string(name) + ":1: no [[touchpoint]] tables");
+  }
+  std::unordered_map<std::string, uint32_t> seen;  // id -> line
+  size_t index = 0;
+  for (const toml::node& item : *list) {
+    std::string at = "touchpoint[" + std::to_string(index) + "]";
+    const toml::table* t = item.as_table();
+    if (!t) throw ConfigError(where(item) + at + ": expected a table");
+    for (auto&& [key, value] : *t) {
+      if (key != "id" && key != "name" && key != "phrases" && key != "owner" && key != "standard") {
+        throw ConfigError(where(value) + at + "." + std::string(key.str()) +
+                          ": unknown key (expected id, name, phrases, owner, standard)");
+      }
+    }
+    Touchpoint tp;
+    auto string_key = [&](const char* key, bool required) -> std::string {
+      const toml::node* v = t->get(key);
+      if (!v) {
+        if (required) throw ConfigError(where(*t) + at + "." + key + ": missing");
+        return {};
+      }
+      auto s = v->value<std::string>();
+      if (!s) throw ConfigError(where(*v) + at + "." + key + ": expected a string");
+      return *s;
+    };
+    tp.id = string_key("id", true);
+    if (tp.id.empty() || !std::all_of(tp.id.begin(), tp.id.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        })) {
+      throw ConfigError(where(*t->get("id")) + at + ".id: \"" + tp.id +
+                        "\" must be lower-case letters, digits and _");
+    }
+    at = "touchpoint \"" + tp.id + "\"";
+    uint32_t line = t->get("id")->source().begin.line;
+    if (auto it = seen.find(tp.id); it != seen.end()) {
+      throw ConfigError(where(*t->get("id")) + at + ": duplicate id (first on line " +
+                        std::to_string(it->second) + ")");
+    }
+    seen.emplace(tp.id, line);
+    tp.name = string_key("name", false);
+    if (tp.name.empty()) tp.name = tp.id;
+    tp.owner = string_key("owner", false);
+    if (const toml::node* v = t->get("standard")) {
+      auto d = v->value<double>();
+      if (!d) throw ConfigError(where(*v) + at + ".standard: expected a number");
+      tp.standard = *d;
+    }
+    const toml::node* phrases = t->get("phrases");
+    if (!phrases) throw ConfigError(where(*t) + at + ".phrases: missing");
+    const toml::array* arr = phrases->as_array();
+    if (!arr) throw ConfigError(where(*phrases) + at + ".phrases: expected an array of strings");
+    if (arr->empty()) throw ConfigError(where(*phrases) + at + ".phrases: empty");
+    uint32_t tp_index = static_cast<uint32_t>(touchpoints.size());
+    for (const toml::node& p : *arr) {
+      auto s = p.value<std::string>();
+      if (!s) throw ConfigError(where(p) + at + ".phrases: expected strings");
+      std::vector<std::vector<uint64_t>> paths;
+      try {
+        paths = detail::parse_phrase(*s);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError(where(p) + at + ".phrases: \"" + *s + "\": " + e.what());
+      }
+      tp.phrases.push_back(*s);
+      for (const auto& path : paths) {
+        uint32_t node = 0;
+        for (uint64_t h : path) node = trie.add_child(node, h);
+        auto& n = trie.node(node);
+        // Append tp_index to this node's list (lists are rebuilt contiguously below).
+        if (n.tp_count == 0) {
+          n.tp_begin = static_cast<uint32_t>(tp_ids.size());
+          n.tp_count = 1;
+          tp_ids.push_back(tp_index);
+        } else {
+          bool present = false;
+          for (uint32_t k = 0; k < n.tp_count; ++k) present |= tp_ids[n.tp_begin + k] == tp_index;
+          if (present) continue;
+          // Move this node's list to the end with the new id appended.
+          uint32_t begin = static_cast<uint32_t>(tp_ids.size());
+          for (uint32_t k = 0; k < n.tp_count; ++k) tp_ids.push_back(tp_ids[n.tp_begin + k]);
+          tp_ids.push_back(tp_index);
+          n.tp_begin = begin;
+          ++n.tp_count;
+        }
+      }
+    }
+    touchpoints.push_back(std::move(tp));
+    ++index;
+  }
+  if (touchpoints.empty()) throw ConfigError(std::string(name) + ":1: no [[touchpoint]] tables");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analysis
+
+namespace {
+
+struct Match {
+  uint32_t start = 0;  // first token
+  uint32_t end = 0;    // one past the last token
+  int32_t id = -1;     // lexicon entry, or trie node (touchpoints)
+};
+
+struct Clause {
+  uint32_t begin = 0, end = 0;  // tokens
+  uint32_t sentence = 0;
+  float weight = 1;
+  float sum = 0;
+  uint32_t terms_begin = 0, terms_end = 0;  // into Scratch::terms
+  uint32_t tps_begin = 0, tps_end = 0;      // into Scratch::tp_matches
+};
+
+struct Term {
+  uint32_t offset, length;  // span incl. its negator/intensifier
+  float value;
+};
+
+struct TpAcc {
+  double sum = 0;
+  bool mentioned = false;
+  uint32_t first_offset = 0;
+  std::vector<Evidence>* evidence = nullptr;
+};
+
+// Per-thread buffers reused from review to review: the hot path allocates only the result.
+struct Scratch {
+  std::vector<Token> tokens;
+  std::vector<Match> lex_matches;
+  std::vector<Match> tp_matches;
+  std::vector<Clause> clauses;
+  std::vector<Term> terms;
+  std::vector<int32_t> carry;  // touchpoint indices carried between clauses
+};
+
+}  // namespace
+
+Analysis Analyzer::Impl::analyze(std::string_view text) const {
+  Analysis out;
+  out.lexicon_version = lexicon_version;
+  if (text.size() > kMaxTextBytes) text = text.substr(0, kMaxTextBytes);
+  thread_local Scratch scratch;
+  auto& tokens = scratch.tokens;
+  detail::TextStats stats = detail::tokenize(text, tokens);
+  const uint32_t n = static_cast<uint32_t>(tokens.size());
+
+  // 1. Each word alone in the trie: root node, number words, stop-word counts.
+  uint32_t stop_en = 0, stop_es = 0, words = 0;
+  for (Token& t : tokens) {
+    if (t.kind == TokenKind::kPunct) continue;
+    ++words;
+    uint32_t node = trie.child(0, t.hash);
+    if (node == 0 && t.base_hash != t.hash) node = trie.child(0, t.base_hash);
+    t.root = node;
+    t.lex = -1;
+    if (node) {
+      uint8_t f = trie.node(node).flags;
+      stop_en += (f & detail::kStopEn) != 0;
+      stop_es += (f & detail::kStopEs) != 0;
+      if (f & detail::kNumberWord) t.numeric = true;
+    }
+  }
+
+  // 2. Language.
+  if (words == 0) {
+    out.language = "";
+    return out;
+  }
+  if (stats.non_latin * 2 > stats.letters) {
+    out.language = "";  // a script we have no lexicon for
+    out.scored = false;
+    return out;
+  }
+  if (stop_es >= 2 && stop_es > 2 * stop_en) {
+    out.language = "es";
+    out.scored = false;
+    return out;
+  }
+  out.language = "en";
+
+  // 3. Leftmost-longest lexicon and touchpoint matches.
+  auto& lex_matches = scratch.lex_matches;
+  auto& tp_matches = scratch.tp_matches;
+  lex_matches.clear();
+  tp_matches.clear();
+  uint32_t lex_next = 0, tp_next = 0;
+  struct Best {
+    uint32_t lex_end = 0;
+    int32_t lex = -1;
+    uint32_t tp_end = 0;
+    uint32_t tp_node = 0;
+  };
+  // Depth-first over the trie from `node`, having consumed tokens up to j.
+  auto walk = [&](auto&& self, uint32_t node, uint32_t j, Best& best) -> void {
+    const detail::TrieNode& nd = trie.node(node);
+    if (nd.lex >= 0 && j > best.lex_end) {
+      best.lex_end = j;
+      best.lex = nd.lex;
+    }
+    if (nd.tp_count && j > best.tp_end) {
+      best.tp_end = j;
+      best.tp_node = node;
+    }
+    if (nd.children == 0 || j >= n) return;
+    const Token& t = tokens[j];
+    if (t.kind == TokenKind::kPunct) return;
+    if (uint32_t c = trie.child(node, t.hash)) self(self, c, j + 1, best);
+    if (t.base_hash != t.hash) {
+      if (uint32_t c = trie.child(node, t.base_hash)) self(self, c, j + 1, best);
+    }
+    if (t.numeric) {
+      if (uint32_t c = trie.child(node, kNumHash)) self(self, c, j + 1, best);
+    }
+    if (uint32_t c = trie.child(node, kAnyHash)) self(self, c, j + 1, best);
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    const Token& t = tokens[i];
+    if (t.kind == TokenKind::kPunct) continue;
+    if (t.root == 0 && !(t.numeric && num_root)) continue;
+    Best best;
+    if (t.root) walk(walk, t.root, i + 1, best);
+    if (t.numeric && num_root) walk(walk, num_root, i + 1, best);
+    if (best.lex >= 0 && i >= lex_next) {
+      lex_matches.push_back({i, best.lex_end, best.lex});
+      tokens[i].lex = static_cast<int32_t>(lex_matches.size() - 1);
+      lex_next = best.lex_end;
+    }
+    if (best.tp_node && i >= tp_next) {
+      tp_matches.push_back({i, best.tp_end, static_cast<int32_t>(best.tp_node)});
+      tp_next = best.tp_end;
+    }
+  }
+
+  // 4. Sentences and clauses.
+  auto& clauses = scratch.clauses;
+  clauses.clear();
+  {
+    uint32_t sentence = 0;
+    uint32_t begin = 0;
+    auto close = [&](uint32_t end) {
+      if (end > begin) clauses.push_back(Clause{begin, end, sentence});
+    };
+    for (uint32_t i = 0; i < n; ++i) {
+      const Token& t = tokens[i];
+      if (t.kind == TokenKind::kPunct) {
+        close(i);
+        begin = i + 1;
+        if (t.punct != ',' && t.punct != ':') {
+          // Consecutive marks ("!!!", "?!") end one sentence.
+          if (!clauses.empty() && clauses.back().sentence == sentence) ++sentence;
+        }
+      } else if (t.lex >= 0 && i > begin) {
+        LexKind k = lex[lex_matches[t.lex].id].kind;
+        if (k == LexKind::kContrast || k == LexKind::kConcession) {
+          close(i);
+          begin = i;
+        }
+      }
+    }
+    close(n);
+  }
+  // Contrast weights.
+  for (size_t c = 0; c < clauses.size(); ++c) {
+    const Token& first = tokens[clauses[c].begin];
+    if (first.lex < 0) continue;
+    LexKind k = lex[lex_matches[first.lex].id].kind;
+    uint32_t s = clauses[c].sentence;
+    bool sentence_start = c == 0 || clauses[c - 1].sentence != s;
+    if (k == LexKind::kContrast) {
+      if (sentence_start) {
+        // "However, ..." at the start of a sentence: the previous sentence weighs less.
+        for (size_t b = c; b-- > 0 && clauses[b].sentence + 1 == s;) {
+          clauses[b].weight *= kBeforeContrast;
+        }
+      } else {
+        for (size_t b = c; b-- > 0 && clauses[b].sentence == s;) {
+          clauses[b].weight *= kBeforeContrast;
+        }
+      }
+      for (size_t a = c; a < clauses.size() && clauses[a].sentence == s; ++a) {
+        clauses[a].weight *= kAfterContrast;
+      }
+    } else if (k == LexKind::kConcession) {
+      for (size_t o = 0; o < clauses.size(); ++o) {
+        if (clauses[o].sentence != s) continue;
+        clauses[o].weight *= (o == c) ? kConcessionClause : kAfterContrast;
+      }
+    }
+  }
+
+  // 5. Terms: valence with negation, intensifiers and emphasis.
+  auto& terms = scratch.terms;
+  terms.clear();
+  const bool shouting = stats.letters > 0 && stats.upper * 10 > stats.letters * 7;
+  {
+    size_t m = 0;
+    for (Clause& cl : clauses) {
+      cl.terms_begin = static_cast<uint32_t>(terms.size());
+      while (m < lex_matches.size() && lex_matches[m].start < cl.begin) ++m;
+      for (; m < lex_matches.size() && lex_matches[m].start < cl.end; ++m) {
+        const Match& mt = lex_matches[m];
+        const LexEntry& e = lex[mt.id];
+        if (e.kind != LexKind::kTerm) continue;
+        float scale = 1;
+        bool negated = false;
+        bool intensified = false;
+        uint32_t span_start = mt.start;
+        int distance = 0;
+        for (uint32_t k = mt.start; k > cl.begin && distance < kScope;) {
+          --k;
+          const Token& prev = tokens[k];
+          if (prev.kind == TokenKind::kPunct) break;
+          ++distance;
+          if (prev.lex < 0) continue;
+          const LexEntry& pe = lex[lex_matches[prev.lex].id];
+          if (pe.kind == LexKind::kNegator || (pe.kind == LexKind::kSoftNegator && !intensified)) {
+            if (!negated) {
+              negated = true;
+              span_start = k;
+            }
+          } else if (pe.kind == LexKind::kSoftNegator) {
+            span_start = k;  // "never so good": emphasis, not negation
+          } else if (pe.kind == LexKind::kIntensifier) {
+            intensified = true;
+            scale *= 1 + pe.amount * (1 - 0.05f * (distance - 1));
+            span_start = std::min(span_start, k);
+          } else if (pe.kind == LexKind::kTerm) {
+            break;  // another sentiment term: its own modifiers are not ours
+          }
+        }
+        float v = (negated ? e.negated : e.valence) * scale;
+        if (!shouting) {
+          bool caps = false;
+          for (uint32_t k = mt.start; k < mt.end; ++k) caps |= tokens[k].caps;
+          if (caps) v *= kCapsBoost;
+        }
+        const Token& last = tokens[mt.end - 1];
+        uint32_t off = tokens[span_start].offset;
+        terms.push_back(Term{off, last.offset + last.length - off, v});
+        cl.sum += v;
+      }
+      cl.terms_end = static_cast<uint32_t>(terms.size());
+    }
+  }
+  // "!" emphasis: each '!' after a sentence (up to 3) scales its clauses by 1.1.
+  {
+    size_t c = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (tokens[i].kind != TokenKind::kPunct || tokens[i].punct != '!') continue;
+      while (c + 1 < clauses.size() && clauses[c + 1].begin <= i) ++c;
+      if (clauses.empty() || clauses[c].begin > i) continue;
+      uint32_t s = clauses[c].sentence;
+      int count = 0;
+      uint32_t j = i;
+      while (j < n && tokens[j].kind == TokenKind::kPunct &&
+             (tokens[j].punct == '!' || tokens[j].punct == '?'))
+        count += tokens[j++].punct == '!';
+      count = std::min(count, 3);
+      for (size_t b = c + 1; b-- > 0 && clauses[b].sentence == s;) {
+        clauses[b].sum *= 1 + 0.1f * count;
+      }
+      i = j;
+    }
+  }
+
+  double total = 0;
+  for (const Clause& cl : clauses) total += cl.sum * cl.weight;
+  out.score = normalize(total);
+  out.label = out.score <= kNegativeBelow  ? Label::kNegative
+              : out.score >= kPositiveFrom ? Label::kPositive
+                                           : Label::kNeutral;
+  {
+    // The strongest terms explain the score; keep them in text order.
+    size_t count = std::min(terms.size(), kMaxTerms);
+    std::vector<Term> chosen(terms.begin(), terms.end());
+    if (chosen.size() > count) {
+      std::nth_element(
+          chosen.begin(), chosen.begin() + count, chosen.end(),
+          [](const Term& a, const Term& b) { return std::fabs(a.value) > std::fabs(b.value); });
+      chosen.resize(count);
+      std::sort(chosen.begin(), chosen.end(),
+                [](const Term& a, const Term& b) { return a.offset < b.offset; });
+    }
+    out.terms.reserve(chosen.size());
+    for (const Term& t : chosen) {
+      out.terms.push_back(
+          Evidence{std::string(text.substr(t.offset, t.length)), t.offset, t.length});
+    }
+  }
+
+  // 6. Touchpoints per clause.
+  if (!tp_matches.empty()) {
+    std::vector<TpAcc> acc(touchpoints.size());
+    std::vector<std::vector<Evidence>> evidence(touchpoints.size());
+    auto& carry = scratch.carry;
+    carry.clear();
+    size_t m = 0;
+    uint32_t last_sentence = UINT32_MAX;
+    for (size_t c = 0; c < clauses.size(); ++c) {
+      const Clause& cl = clauses[c];
+      if (cl.sentence != last_sentence) {
+        carry.clear();
+        last_sentence = cl.sentence;
+      } else if (tokens[cl.begin].lex >= 0) {
+        LexKind k = lex[lex_matches[tokens[cl.begin].lex].id].kind;
+        if (k == LexKind::kContrast || k == LexKind::kConcession) carry.clear();
+      }
+      while (m < tp_matches.size() && tp_matches[m].start < cl.begin) ++m;
+      bool own = false;
+      for (; m < tp_matches.size() && tp_matches[m].start < cl.end; ++m) {
+        if (!own) carry.clear();
+        own = true;
+        const Match& mt = tp_matches[m];
+        const detail::TrieNode& nd = trie.node(static_cast<uint32_t>(mt.id));
+        const Token& first = tokens[mt.start];
+        const Token& last = tokens[mt.end - 1];
+        uint32_t off = first.offset;
+        uint32_t len = last.offset + last.length - off;
+        for (uint32_t k = 0; k < nd.tp_count; ++k) {
+          uint32_t tp = tp_ids[nd.tp_begin + k];
+          if (!acc[tp].mentioned) {
+            acc[tp].mentioned = true;
+            acc[tp].first_offset = off;
+          }
+          evidence[tp].push_back(Evidence{{}, off, len});
+          if (std::find(carry.begin(), carry.end(), static_cast<int32_t>(tp)) == carry.end()) {
+            carry.push_back(static_cast<int32_t>(tp));
+          }
+        }
+      }
+      if (cl.terms_begin == cl.terms_end) continue;
+      for (int32_t tp : carry) {
+        acc[tp].sum += cl.sum * cl.weight;
+        for (uint32_t k = cl.terms_begin; k < cl.terms_end; ++k) {
+          evidence[tp].push_back(Evidence{{}, terms[k].offset, terms[k].length});
+        }
+      }
+    }
+    std::vector<uint32_t> order;
+    for (uint32_t tp = 0; tp < acc.size(); ++tp) {
+      if (acc[tp].mentioned) order.push_back(tp);
+    }
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
+    for (uint32_t tp : order) {
+      TouchpointResult r;
+      r.touchpoint = touchpoints[tp].id;
+      r.score = normalize(acc[tp].sum);
+      auto& ev = evidence[tp];
+      std::sort(ev.begin(), ev.end(), [](const Evidence& a, const Evidence& b) {
+        return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
+      });
+      uint32_t covered_end = 0;
+      for (Evidence& e : ev) {
+        if (r.evidence.size() >= kMaxEvidence) break;
+        if (e.offset < covered_end) continue;  // overlaps the previous span
+        e.phrase = std::string(text.substr(e.offset, e.length));
+        covered_end = e.offset + e.length;
+        r.evidence.push_back(std::move(e));
+      }
+      out.touchpoints.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analyzer
+
+Analyzer::Analyzer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Analyzer::Analyzer(Analyzer&&) noexcept = default;
+Analyzer& Analyzer::operator=(Analyzer&&) noexcept = default;
+Analyzer::~Analyzer() = default;
+
+Analyzer Analyzer::from_text(std::string_view lexicon_text, std::string_view lexicon_name,
+                             std::string_view taxonomy_text, std::string_view taxonomy_name) {
+  auto impl = std::make_unique<Impl>();
+  impl->load_lexicon(lexicon_text, lexicon_name);
+  impl->load_taxonomy(taxonomy_text, taxonomy_name);
+  impl->num_root = impl->trie.child(0, kNumHash);
+  return Analyzer(std::move(impl));
+}
+
+Analyzer Analyzer::load(const std::filesystem::path& lexicon_file,
+                        const std::filesystem::path& taxonomy_file) {
+  return from_text(read_file(lexicon_file, "lexicon"), lexicon_file.string(),
+                   read_file(taxonomy_file, "taxonomy"), taxonomy_file.string());
+}
+
+Analyzer Analyzer::load_or_builtin(const std::filesystem::path& lexicon_file,
+                                   const std::filesystem::path& taxonomy_file) {
+  std::string lexicon = lexicon_file.empty() ? std::string(detail::kBuiltinLexicon)
+                                             : read_file(lexicon_file, "lexicon");
+  std::string taxonomy = taxonomy_file.empty() ? std::string(detail::kBuiltinTaxonomy)
+                                               : read_file(taxonomy_file, "taxonomy");
+  return from_text(lexicon, lexicon_file.empty() ? "builtin:lexicon.tsv" : lexicon_file.string(),
+                   taxonomy,
+                   taxonomy_file.empty() ? "builtin:taxonomy.toml" : taxonomy_file.string());
+}
+
+Analyzer Analyzer::builtin() { return load_or_builtin({}, {}); }
+
+Analysis Analyzer::analyze(std::string_view text) const { return impl_->analyze(text); }
+
+const std::vector<Touchpoint>& Analyzer::touchpoints() const { return impl_->touchpoints; }
+
+const Touchpoint* Analyzer::find_touchpoint(std::string_view id) const {
+  for (const Touchpoint& tp : impl_->touchpoints) {
+    if (tp.id == id) return &tp;
+  }
+  return nullptr;
+}
+
+const std::string& Analyzer::lexicon_version() const { return impl_->lexicon_version; }
+const std::string& Analyzer::taxonomy_version() const { return impl_->taxonomy_version; }
+
+}  // namespace repwatch::sentiment

@@ -1,0 +1,105 @@
+#include "sentiment/phrase_trie.h"
+
+#include <stdexcept>
+
+#include "sentiment/tokenizer.h"
+
+namespace repwatch::sentiment::detail {
+
+PhraseTrie::PhraseTrie() : slots_(256), mask_(255), nodes_(1) {}
+
+uint32_t PhraseTrie::add_child(uint32_t node, uint64_t hash) {
+  if (uint32_t existing = child(node, hash)) return existing;
+  if ((used_ + 1) * 2 > slots_.size()) grow();
+  uint32_t id = static_cast<uint32_t>(nodes_.size());
+  nodes_.emplace_back();
+  ++nodes_[node].children;
+  for (uint64_t i = mix(node, hash) & mask_;; i = (i + 1) & mask_) {
+    if (slots_[i].child == 0) {
+      slots_[i] = Slot{hash, node, id};
+      break;
+    }
+  }
+  ++used_;
+  return id;
+}
+
+void PhraseTrie::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.size() * 2, Slot{});
+  mask_ = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.child == 0) continue;
+    for (uint64_t i = mix(s.parent, s.hash) & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i].child == 0) {
+        slots_[i] = s;
+        break;
+      }
+    }
+  }
+}
+
+std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase) {
+  constexpr size_t kMaxPaths = 512;
+  constexpr size_t kMaxWords = 10;
+  std::vector<std::vector<uint64_t>> paths(1);
+  std::vector<Token> tokens;
+  size_t pos = 0;
+  size_t slots = 0;
+  while (pos < phrase.size()) {
+    size_t end = phrase.find(' ', pos);
+    if (end == std::string_view::npos) end = phrase.size();
+    std::string_view slot = phrase.substr(pos, end - pos);
+    pos = end + 1;
+    if (slot.empty()) continue;
+    ++slots;
+    // The alternatives of this word slot, each a sequence of word hashes.
+    std::vector<std::vector<uint64_t>> alternatives;
+    size_t apos = 0;
+    while (apos <= slot.size()) {
+      size_t aend = slot.find('|', apos);
+      if (aend == std::string_view::npos) aend = slot.size();
+      std::string_view alt = slot.substr(apos, aend - apos);
+      apos = aend + 1;
+      if (alt.empty()) {
+        throw std::invalid_argument("empty alternative in \"" + std::string(slot) + "\"");
+      }
+      if (alt == "<num>") {
+        alternatives.push_back({kNumHash});
+      } else if (alt == "?") {
+        if (slots == 1) throw std::invalid_argument("a phrase cannot start with \"?\"");
+        alternatives.push_back({kAnyHash});
+      } else {
+        tokenize(alt, tokens);
+        std::vector<uint64_t> words;
+        for (const Token& t : tokens) {
+          if (t.kind != TokenKind::kPunct) words.push_back(t.hash);
+        }
+        if (words.empty()) {
+          throw std::invalid_argument("\"" + std::string(alt) + "\" contains no word");
+        }
+        alternatives.push_back(std::move(words));
+      }
+    }
+    std::vector<std::vector<uint64_t>> next;
+    for (const auto& path : paths) {
+      for (const auto& alt : alternatives) {
+        auto p = path;
+        p.insert(p.end(), alt.begin(), alt.end());
+        if (p.size() > kMaxWords) {
+          throw std::invalid_argument("phrase longer than " + std::to_string(kMaxWords) + " words");
+        }
+        next.push_back(std::move(p));
+      }
+    }
+    if (next.size() > kMaxPaths) {
+      throw std::invalid_argument("too many alternatives (more than " + std::to_string(kMaxPaths) +
+                                  " combinations)");
+    }
+    paths = std::move(next);
+  }
+  if (slots == 0) throw std::invalid_argument("empty phrase");
+  return paths;
+}
+
+}  // namespace repwatch::sentiment::detail

@@ -1,0 +1,80 @@
+// repwatch/sentiment/phrase_trie.h - a trie over word hashes: every lexicon entry and every
+// taxonomy phrase is a path of word hashes, so one pass over a review's tokens finds all of
+// them (at each word, follow edges while the next words match; the longest path wins).
+// Edges live in one open-addressing table keyed by (parent node, word hash): a lookup is one
+// or two probes and never allocates. Internal to sentiment/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace repwatch::sentiment::detail {
+
+// Pseudo-word hashes for the phrase wildcards "<num>" (any number or number word) and "?"
+// (any one word).
+constexpr uint64_t kNumHash = 0x6e756d6265722121ull;
+constexpr uint64_t kAnyHash = 0x616e79776f726421ull;
+
+// Node flags.
+enum : uint8_t {
+  kStopEn = 1,      // an English stop word
+  kStopEs = 2,      // a Spanish stop word
+  kNumberWord = 4,  // "two", "an", ... matched by <num>
+};
+
+struct TrieNode {
+  int32_t lex = -1;       // lexicon entry ending here, -1 when none
+  uint32_t tp_begin = 0;  // touchpoints ending here: tp_ids[tp_begin, tp_begin + tp_count)
+  uint32_t tp_count = 0;
+  uint32_t children = 0;  // number of outgoing edges
+  uint8_t flags = 0;
+};
+
+class PhraseTrie {
+ public:
+  PhraseTrie();
+
+  // The child of `node` along word `hash`, 0 when none (0 is the root, never a child).
+  uint32_t child(uint32_t node, uint64_t hash) const {
+    uint64_t key = mix(node, hash);
+    for (uint64_t i = key & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.child == 0) return 0;
+      if (s.hash == hash && s.parent == node) return s.child;
+    }
+  }
+  // The child along `hash`, created when missing.
+  uint32_t add_child(uint32_t node, uint64_t hash);
+
+  const TrieNode& node(uint32_t id) const { return nodes_[id]; }
+  TrieNode& node(uint32_t id) { return nodes_[id]; }
+  size_t size() const { return nodes_.size(); }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t parent = 0;
+    uint32_t child = 0;  // 0 = empty slot
+  };
+  static uint64_t mix(uint32_t parent, uint64_t hash) {
+    uint64_t k = hash ^ (static_cast<uint64_t>(parent) * 0x9E3779B97F4A7C15ull);
+    k ^= k >> 29;
+    k *= 0xBF58476D1CE4E5B9ull;
+    return k ^ (k >> 32);
+  }
+  void grow();
+
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+  size_t used_ = 0;
+  std::vector<TrieNode> nodes_;
+};
+
+// Parses a phrase of the lexicon or taxonomy syntax into the word-hash paths it stands for:
+// words separated by spaces, "a|b" alternatives, "<num>", "?". A word may itself tokenize into
+// several ("follow-up" -> follow, up). Throws std::invalid_argument with a message on bad syntax.
+std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase);
+
+}  // namespace repwatch::sentiment::detail

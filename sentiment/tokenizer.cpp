@@ -1,0 +1,283 @@
+#include "sentiment/tokenizer.h"
+
+namespace repwatch::sentiment::detail {
+namespace {
+
+// Decodes one UTF-8 sequence at p[i..n). Returns its length (1..4) and sets cp, or returns 0
+// for an invalid or truncated sequence (the caller skips one byte as U+FFFD).
+inline int decode(const unsigned char* p, size_t n, size_t i, uint32_t& cp) {
+  unsigned char c = p[i];
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  }
+  auto cont = [&](size_t k) { return k < n && (p[k] & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) {
+    if (!cont(i + 1)) return 0;
+    cp = ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
+    return 2;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(i + 1) || !cont(i + 2)) return 0;
+    cp = ((c & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+    if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;  // overlong or surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    cp = ((c & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) | ((p[i + 2] & 0x3Fu) << 6) |
+         (p[i + 3] & 0x3Fu);
+    if (cp < 0x10000 || cp > 0x10FFFF) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+inline bool is_ascii_alpha(uint32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline bool is_digit(uint32_t c) { return c >= '0' && c <= '9'; }
+inline bool is_apostrophe(uint32_t c) { return c == '\'' || c == 0x2019 || c == 0x2018; }
+inline bool is_latin_letter(uint32_t c) {
+  return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7);
+}
+inline bool is_other_letter(uint32_t c) {
+  return (c >= 0x370 && c <= 0x1FFF) || (c >= 0x2C00 && c <= 0x2DFF) ||
+         (c >= 0x3040 && c <= 0xD7FF) || (c >= 0xF900 && c <= 0xFDFF) ||
+         (c >= 0xFE70 && c <= 0xFEFF);
+}
+inline bool is_letter(uint32_t c) {
+  return c < 0x80 ? is_ascii_alpha(c) : (is_latin_letter(c) || is_other_letter(c));
+}
+inline bool is_emoji(uint32_t c) {
+  return (c >= 0x1F000 && c <= 0x1FAFF && !(c >= 0x1F3FB && c <= 0x1F3FF)) ||
+         (c >= 0x2600 && c <= 0x27BF) || c == 0x2B50 || c == 0x2B55;
+}
+inline bool is_emoji_modifier(uint32_t c) {
+  return c == 0xFE0F || c == 0xFE0E || c == 0x200D || (c >= 0x1F3FB && c <= 0x1F3FF);
+}
+
+// Folds a letter to lower case (ASCII, Latin-1 and Latin Extended-A pairs).
+inline uint32_t fold(uint32_t c) {
+  if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+  if (c >= 0x100 && c <= 0x17F && (c & 1) == 0 && c != 0x130) return c + 1;
+  return c;
+}
+
+inline uint64_t hash_cp(uint64_t h, uint32_t c) {
+  if (c < 0x80) return fnv_step(h, static_cast<unsigned char>(c));
+  if (c < 0x800) {
+    h = fnv_step(h, static_cast<unsigned char>(0xC0 | (c >> 6)));
+    return fnv_step(h, static_cast<unsigned char>(0x80 | (c & 0x3F)));
+  }
+  if (c < 0x10000) {
+    h = fnv_step(h, static_cast<unsigned char>(0xE0 | (c >> 12)));
+    h = fnv_step(h, static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F)));
+    return fnv_step(h, static_cast<unsigned char>(0x80 | (c & 0x3F)));
+  }
+  h = fnv_step(h, static_cast<unsigned char>(0xF0 | (c >> 18)));
+  h = fnv_step(h, static_cast<unsigned char>(0x80 | ((c >> 12) & 0x3F)));
+  h = fnv_step(h, static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F)));
+  return fnv_step(h, static_cast<unsigned char>(0x80 | (c & 0x3F)));
+}
+
+inline bool is_abbreviation(uint64_t h) {
+  constexpr uint64_t kAbbrev[] = {hash_ascii("dr"),   hash_ascii("mr"),   hash_ascii("mrs"),
+                                  hash_ascii("ms"),   hash_ascii("prof"), hash_ascii("st"),
+                                  hash_ascii("vs"),   hash_ascii("etc"),  hash_ascii("approx"),
+                                  hash_ascii("appt"), hash_ascii("dept")};
+  for (uint64_t a : kAbbrev) {
+    if (a == h) return true;
+  }
+  return false;
+}
+
+inline void push_punct(std::vector<Token>& out, size_t offset, size_t length, char mark) {
+  Token t;
+  t.offset = static_cast<uint32_t>(offset);
+  t.length = static_cast<uint32_t>(length);
+  t.kind = TokenKind::kPunct;
+  t.punct = mark;
+  out.push_back(t);
+}
+
+}  // namespace
+
+TextStats tokenize(std::string_view text, std::vector<Token>& out) {
+  out.clear();
+  TextStats stats;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    unsigned char b = p[i];
+    // Fast path for the common separators.
+    if (b == ' ' || b == '\t' || b == '\r') {
+      ++i;
+      continue;
+    }
+    uint32_t c;
+    int len = decode(p, n, i, c);
+    if (len == 0) {  // invalid byte: U+FFFD, a separator
+      ++stats.invalid_bytes;
+      ++i;
+      continue;
+    }
+    if (is_digit(c)) {
+      // A number: digits with inner '.', ',' or ':' followed by a digit.
+      size_t j = i;
+      uint64_t h = kFnvOffset;
+      while (j < n) {
+        unsigned char d = p[j];
+        if (is_digit(d)) {
+          h = fnv_step(h, d);
+          ++j;
+        } else if ((d == '.' || d == ',' || d == ':') && j + 1 < n && is_digit(p[j + 1])) {
+          h = fnv_step(h, d);
+          ++j;
+        } else {
+          break;
+        }
+      }
+      Token t;
+      t.offset = static_cast<uint32_t>(i);
+      t.length = static_cast<uint32_t>(j - i);
+      t.hash = t.base_hash = h;
+      t.kind = TokenKind::kNumber;
+      t.numeric = true;
+      out.push_back(t);
+      i = j;
+      continue;
+    }
+    if (is_letter(c)) {
+      size_t j = i;
+      uint64_t h = kFnvOffset;
+      uint64_t before_apostrophe = 0;
+      bool apostrophe_s = false;
+      uint32_t letters = 0, upper = 0, lower = 0;
+      uint32_t cc = c;
+      int cl = len;
+      while (true) {
+        if (is_letter(cc) || is_digit(cc)) {
+          if (cc < 0x80) {
+            if (cc >= 'A' && cc <= 'Z') ++upper;
+            if (cc >= 'a' && cc <= 'z') ++lower;
+          } else if (!is_latin_letter(cc)) {
+            ++stats.non_latin;
+          }
+          if (!is_digit(cc)) ++letters;
+          h = hash_cp(h, fold(cc));
+          j += cl;
+        } else if ((is_apostrophe(cc) || cc == '&') && j + cl < n) {
+          // Inside a word only when a letter follows ("wasn't", "A&E").
+          uint32_t next;
+          int nl = decode(p, n, j + cl, next);
+          if (nl == 0 || !is_letter(next)) break;
+          if (cc == '&') {
+            h = fnv_step(h, '&');
+          } else {
+            before_apostrophe = h;
+            h = fnv_step(h, '\'');
+            // A possessive: exactly "'s" then the end of the word.
+            uint32_t after = 0;
+            int al = (j + cl + nl < n) ? decode(p, n, j + cl + nl, after) : 0;
+            apostrophe_s =
+                (next | 0x20) == 's' && !(al > 0 && (is_letter(after) || is_digit(after)));
+          }
+          j += cl;
+        } else {
+          break;
+        }
+        if (j >= n) break;
+        cl = decode(p, n, j, cc);
+        if (cl == 0) break;
+      }
+      Token t;
+      t.offset = static_cast<uint32_t>(i);
+      t.length = static_cast<uint32_t>(j - i);
+      t.hash = h;
+      t.base_hash = apostrophe_s ? before_apostrophe : h;
+      t.kind = TokenKind::kWord;
+      t.caps = upper >= 2 && lower == 0;
+      stats.letters += letters;
+      stats.upper += upper;
+      out.push_back(t);
+      i = j;
+      continue;
+    }
+    if (c < 0x80) {
+      switch (c) {
+        case ':':
+        case ';': {
+          // Emoticons: ":)" ":-)" ":(" ":-(" ":D" ":-D" (";)" too).
+          size_t j = i + 1;
+          if (j < n && p[j] == '-') ++j;
+          if (j < n && (p[j] == ')' || p[j] == '(' ||
+                        (p[j] == 'D' && (j + 1 >= n || !is_ascii_alpha(p[j + 1]))))) {
+            Token t;
+            t.offset = static_cast<uint32_t>(i);
+            t.length = static_cast<uint32_t>(j + 1 - i);
+            uint64_t h = kFnvOffset;
+            h = fnv_step(h, ':');
+            if (p[i + 1] == '-') h = fnv_step(h, '-');
+            h = fnv_step(h, p[j]);
+            t.hash = t.base_hash = h;
+            t.kind = TokenKind::kEmoji;
+            out.push_back(t);
+            i = j + 1;
+            continue;
+          }
+          push_punct(out, i, 1, static_cast<char>(c));
+          break;
+        }
+        case '.':
+          if (!out.empty() && out.back().kind == TokenKind::kWord &&
+              out.back().offset + out.back().length == i && is_abbreviation(out.back().hash)) {
+            break;
+          }
+          push_punct(out, i, 1, '.');
+          break;
+        case '!':
+        case '?':
+        case ',':
+        case '\n':
+          push_punct(out, i, 1, static_cast<char>(c));
+          break;
+        case '(':
+        case ')':
+          push_punct(out, i, 1, ',');
+          break;
+        case '-':
+          // A free-standing dash (" - ") separates clauses; a hyphen inside a word does not.
+          if ((i == 0 || p[i - 1] == ' ') && (i + 1 >= n || p[i + 1] == ' ')) {
+            push_punct(out, i, 1, ',');
+          }
+          break;
+        default:
+          break;
+      }
+      ++i;
+      continue;
+    }
+    if (is_emoji(c)) {
+      Token t;
+      t.offset = static_cast<uint32_t>(i);
+      t.length = static_cast<uint32_t>(len);
+      t.hash = t.base_hash = hash_cp(kFnvOffset, c);
+      t.kind = TokenKind::kEmoji;
+      out.push_back(t);
+      i += len;
+      continue;
+    }
+    if (c == 0x2026) {  // … ellipsis
+      push_punct(out, i, len, '.');
+    } else if (c == 0x2013 || c == 0x2014) {  // – — dashes
+      push_punct(out, i, len, ',');
+    } else if (is_emoji_modifier(c)) {
+      // skipped
+    }
+    i += len;
+  }
+  return stats;
+}
+
+}  // namespace repwatch::sentiment::detail

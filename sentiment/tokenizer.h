@@ -1,0 +1,63 @@
+// repwatch/sentiment/tokenizer.h - splits review text into words, numbers, emoji and the
+// punctuation that structures it. Internal to sentiment/ (the analyzer and its tests use it).
+//
+// Rules:
+//  - UTF-8 input; an invalid byte is treated as U+FFFD (a separator) and never crashes or
+//    stops the scan. Offsets always index the original bytes.
+//  - Words are case-folded (ASCII and Latin-1 letters) and hashed (64-bit FNV-1a of the folded
+//    UTF-8); the token keeps no copy of the text. ’ and ‘ fold to '.
+//  - Contractions stay one word ("wasn't", "didn’t"); a trailing possessive 's is also hashed
+//    away (base_hash) so "doctor's" matches "doctor". Hyphen, slash and quotes separate words.
+//  - Numbers: "2", "1.5", "8:30", "10,000" are one token; digits glued to letters split off
+//    ("45min" -> "45" "min", "2hrs" -> "2" "hrs").
+//  - Emoji (U+2600..U+27BF, U+1F000..U+1FAFF) are one token each; skin tones, ZWJ and variation
+//    selectors are skipped. Emoticons ":)" ":-)" ":(" ":-(" ":D" are one token.
+//  - Punctuation tokens: '.', '!', '?', ';', ',', ':' and '\n' (also '…' as '.', parentheses and
+//    a free-standing dash as ','). Everything else separates words silently. The '.' of a
+//    title abbreviation ("Dr.", "Mr.", "Mrs.", "Ms.", "Prof.", "St.", "vs.", "etc.") is not one.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace repwatch::sentiment::detail {
+
+enum class TokenKind : uint8_t { kWord, kNumber, kEmoji, kPunct };
+
+struct Token {
+  uint32_t offset = 0;     // first byte in the original text
+  uint32_t length = 0;     // bytes in the original text
+  uint64_t hash = 0;       // FNV-1a of the folded form (kPunct: 0)
+  uint64_t base_hash = 0;  // hash without a trailing possessive 's; == hash when none
+  TokenKind kind = TokenKind::kWord;
+  bool caps = false;  // an ALL-CAPS word of two or more letters
+  char punct = 0;     // kPunct: which mark
+  // Filled by the analyzer's matcher, not by the tokenizer:
+  bool numeric = false;  // a number or a number word ("two", "an")
+  uint32_t root = 0;     // the phrase-trie node of this word alone, 0 when none
+  int32_t lex = -1;      // index of the lexicon match starting here, -1 when none
+};
+
+struct TextStats {
+  uint32_t letters = 0;        // letters in words
+  uint32_t upper = 0;          // ASCII upper-case letters
+  uint32_t non_latin = 0;      // letters outside Latin scripts (Greek, Cyrillic, CJK, ...)
+  uint32_t invalid_bytes = 0;  // bytes that were not valid UTF-8
+};
+
+// FNV-1a over bytes; the hash of a folded word as the tokenizer computes it.
+constexpr uint64_t kFnvOffset = 1469598103934665603ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+constexpr uint64_t fnv_step(uint64_t h, unsigned char byte) { return (h ^ byte) * kFnvPrime; }
+// The hash of an already folded (lower-case) ASCII word.
+constexpr uint64_t hash_ascii(std::string_view word) {
+  uint64_t h = kFnvOffset;
+  for (char c : word) h = fnv_step(h, static_cast<unsigned char>(c));
+  return h;
+}
+
+// Replaces `out` with the tokens of `text` (reusing its capacity) and returns statistics.
+TextStats tokenize(std::string_view text, std::vector<Token>& out);
+
+}  // namespace repwatch::sentiment::detail

@@ -1,0 +1,160 @@
+// Tests of the sentiment scorer: rules (negation, intensifiers, contrast, idioms), touchpoints
+// per clause with exact evidence spans, robustness on bad UTF-8, language detection.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/analysis.h"
+#include "sentiment/analyzer.h"
+
+namespace repwatch::sentiment {
+namespace {
+
+const Analyzer& analyzer() {
+  static const Analyzer a = Analyzer::builtin();
+  return a;
+}
+
+const TouchpointResult* find(const Analysis& a, const std::string& id) {
+  for (const auto& tp : a.touchpoints) {
+    if (tp.touchpoint == id) return &tp;
+  }
+  return nullptr;
+}
+
+void expect_spans_exact(const std::string& text, const Analysis& a) {
+  for (const auto& e : a.terms) {
+    ASSERT_LE(e.offset + e.length, text.size());
+    EXPECT_EQ(e.phrase, text.substr(e.offset, e.length));
+  }
+  for (const auto& tp : a.touchpoints) {
+    EXPECT_LE(tp.evidence.size(), Analyzer::kMaxEvidence);
+    for (const auto& e : tp.evidence) {
+      ASSERT_LE(e.offset + e.length, text.size());
+      EXPECT_EQ(e.phrase, text.substr(e.offset, e.length)) << tp.touchpoint;
+    }
+  }
+}
+
+TEST(SentimentAnalyzer, BuiltinLoadsWithVersionAndDefaultTouchpoints) {
+  const Analyzer& a = analyzer();
+  EXPECT_FALSE(a.lexicon_version().empty());
+  for (const char* id : {"phone", "scheduling", "front_desk", "wait_time", "billing",
+                         "nurses_staff", "physician", "facility", "parking_access",
+                         "online_telehealth", "followup_results", "prescriptions", "privacy"}) {
+    EXPECT_NE(a.find_touchpoint(id), nullptr) << id;
+  }
+  EXPECT_EQ(a.find_touchpoint("nope"), nullptr);
+  EXPECT_EQ(a.touchpoints().size(), 13u);
+}
+
+TEST(SentimentAnalyzer, PlainPolarity) {
+  EXPECT_EQ(analyzer().analyze("Excellent care, very friendly staff.").label, Label::kPositive);
+  EXPECT_EQ(analyzer().analyze("Rude receptionist and a terrible experience.").label,
+            Label::kNegative);
+  Analysis empty = analyzer().analyze("");
+  EXPECT_EQ(empty.label, Label::kNeutral);
+  EXPECT_EQ(empty.score, 0);
+  EXPECT_EQ(empty.lexicon_version, analyzer().lexicon_version());
+}
+
+TEST(SentimentAnalyzer, Negation) {
+  Analysis a = analyzer().analyze("The receptionist was not friendly.");
+  EXPECT_EQ(a.label, Label::kNegative);
+  ASSERT_EQ(a.terms.size(), 1u);
+  EXPECT_EQ(a.terms[0].phrase, "not friendly");  // the negator is part of the evidence
+  EXPECT_EQ(analyzer().analyze("The nurse wasn't helpful").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("The nurse didn t listen").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("They never called back").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("No one answered the phone").label, Label::kNegative);
+  // "never so good" is praise, not negation.
+  EXPECT_EQ(analyzer().analyze("Never been so well looked after").label, Label::kPositive);
+  // Negation ends at punctuation.
+  EXPECT_EQ(analyzer().analyze("Not sure why, friendly staff").label, Label::kPositive);
+}
+
+TEST(SentimentAnalyzer, IntensifiersAndDampeners) {
+  double plain = analyzer().analyze("The nurse was rude").score;
+  double very = analyzer().analyze("The nurse was extremely rude").score;
+  double slightly = analyzer().analyze("The nurse was slightly rude").score;
+  EXPECT_LT(very, plain);
+  EXPECT_GT(slightly, plain);
+  EXPECT_LT(slightly, 0);
+  EXPECT_LT(analyzer().analyze("The nurse was RUDE").score, plain);  // caps emphasis
+  EXPECT_LT(analyzer().analyze("The nurse was rude!!!").score, plain);
+}
+
+TEST(SentimentAnalyzer, ContrastClauseAfterWeighsMore) {
+  Analysis a = analyzer().analyze("The doctor was great but billing was a nightmare.");
+  const TouchpointResult* physician = find(a, "physician");
+  const TouchpointResult* billing = find(a, "billing");
+  ASSERT_NE(physician, nullptr);
+  ASSERT_NE(billing, nullptr);
+  EXPECT_GT(physician->score, 0);
+  EXPECT_LT(billing->score, 0);
+  EXPECT_LT(a.score, 0);  // the clause after "but" weighs more
+  Analysis b = analyzer().analyze("Billing was a nightmare but the doctor was great.");
+  EXPECT_GT(b.score, 0);
+  Analysis c = analyzer().analyze("Although the doctor was nice, the wait was awful.");
+  EXPECT_LT(c.score, 0);
+  EXPECT_GT(find(c, "physician")->score, 0);
+  EXPECT_LT(find(c, "wait_time")->score, 0);
+}
+
+TEST(SentimentAnalyzer, ClinicIdioms) {
+  EXPECT_EQ(analyzer().analyze("No pain at all").label, Label::kPositive);
+  EXPECT_EQ(analyzer().analyze("The injection was painless").label, Label::kPositive);
+  EXPECT_EQ(analyzer().analyze("There was no wait").label, Label::kPositive);
+  Analysis waited = analyzer().analyze("We waited 2 hours to be seen");
+  EXPECT_EQ(waited.label, Label::kNegative);
+  ASSERT_NE(find(waited, "wait_time"), nullptr);
+  EXPECT_LT(find(waited, "wait_time")->score, 0);
+  EXPECT_EQ(analyzer().analyze("Waited forever in reception").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("I was on hold for 40 minutes").label, Label::kNegative);
+}
+
+TEST(SentimentAnalyzer, EvidenceSpansAreExact) {
+  std::string text =
+      "Dr. Lee’s bedside manner is EXCELLENT!! But the front desk staff, who I spoke to, "
+      "were so rude. Billing sent a surprise bill of $400.";
+  Analysis a = analyzer().analyze(text);
+  expect_spans_exact(text, a);
+  const TouchpointResult* physician = find(a, "physician");
+  const TouchpointResult* front = find(a, "front_desk");
+  const TouchpointResult* billing = find(a, "billing");
+  ASSERT_NE(physician, nullptr);
+  ASSERT_NE(front, nullptr);
+  ASSERT_NE(billing, nullptr);
+  EXPECT_GT(physician->score, 0);
+  EXPECT_LT(front->score, 0);
+  EXPECT_LT(billing->score, 0);
+  EXPECT_EQ(front->evidence.front().phrase, "front desk staff");
+  EXPECT_EQ(front->evidence.back().phrase, "so rude");  // carried over the relative clause
+}
+
+TEST(SentimentAnalyzer, InvalidUtf8NeverCrashes) {
+  std::string bad = "Great doctor \xff\xfe\xc3 but \xe2\x80 rude \xf0\x9f\x98 staff\xc3";
+  Analysis a = analyzer().analyze(bad);
+  expect_spans_exact(bad, a);
+  // Every byte value and truncations of multi-byte sequences.
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  for (size_t cut = 0; cut <= all.size(); cut += 7) {
+    Analysis b = analyzer().analyze(std::string_view(all).substr(cut));
+    expect_spans_exact(all.substr(cut), b);
+  }
+}
+
+TEST(SentimentAnalyzer, SpanishIsDetectedNotScored) {
+  Analysis a = analyzer().analyze(
+      "La doctora fue muy amable y el servicio es excelente, pero la espera fue larga.");
+  EXPECT_EQ(a.language, "es");
+  EXPECT_FALSE(a.scored);
+  EXPECT_EQ(a.score, 0);
+  Analysis en = analyzer().analyze("The doctor was very kind and the service was excellent.");
+  EXPECT_EQ(en.language, "en");
+  EXPECT_TRUE(en.scored);
+}
+
+}  // namespace
+}  // namespace repwatch::sentiment
