@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -498,4 +499,57 @@ TEST_F(FileSourceTest, UtcOffsetAppliesOnlyToTimestampsWithoutOne) {
   EXPECT_EQ(format_timestamp(find(r, "3")->created_at), "2026-07-01T10:00:00Z");
   EXPECT_EQ(format_timestamp(find(r, "4")->created_at), "2026-07-01T04:00:00Z");
   EXPECT_EQ(find(r, "1")->scale, RatingScale::none());
+}
+
+// The bundled samples (samples/demo.toml + samples/data) import without a single problem.
+TEST(Samples, DemoConfigImportsEveryReview) {
+  fs::path samples = fs::path(REPWATCH_SOURCE_DIR) / "samples";
+  std::ifstream in(samples / "demo.toml");
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  for (auto [from, to] : {std::pair<std::string, std::string>{"@SAMPLES@", samples.string()},
+                          {"@STATE@", "/tmp/rw-demo-state"}}) {
+    for (size_t p; (p = text.find(from)) != std::string::npos;) text.replace(p, from.size(), to);
+  }
+  Config config = parse_config(text, samples / "demo.toml");
+  ASSERT_EQ(config.sources.size(), 3u);
+  std::map<std::string, int> per_source, per_location, per_language;
+  int64_t latest = 0, earliest = INT64_MAX;
+  int rating_only = 0, no_rating = 0, replies = 0, edited = 0;
+  for (const auto& source : config.sources) {
+    auto c = connectors::make_connector(source, config);
+    auto r = c->fetch("");
+    EXPECT_TRUE(r.problems.empty()) << source.id << ":\n" << problems_of(r);
+    for (auto& rev : r.reviews) {
+      ++per_source[rev.source_id];
+      ++per_location[rev.location_id];
+      ++per_language[rev.language];
+      latest = std::max(latest, rev.created_at);
+      earliest = std::min(earliest, rev.created_at);
+      if (rev.text.empty()) ++rating_only;
+      if (!rev.raw_rating) ++no_rating;
+      if (!rev.reply_text.empty()) ++replies;
+      if (rev.updated_at != rev.created_at) ++edited;
+      normalize(rev);
+      if (rev.raw_rating) {
+        EXPECT_GE(*rev.rating, 1.0);
+        EXPECT_LE(*rev.rating, 5.0);
+      }
+    }
+    EXPECT_TRUE(c->fetch(r.cursor).reviews.empty()) << source.id;
+  }
+  int total = per_source["google"] + per_source["healthgrades"] + per_source["survey"];
+  EXPECT_GE(total, 350);
+  EXPECT_LE(total, 450);
+  EXPECT_GT(per_source["google"], 100);
+  EXPECT_GT(per_source["healthgrades"], 50);
+  EXPECT_GT(per_source["survey"], 100);
+  EXPECT_GT(per_location["downtown"], 150);
+  EXPECT_GT(per_location["northside"], 150);
+  EXPECT_GE(per_language["es"], 5);
+  EXPECT_GT(rating_only, 20);
+  EXPECT_EQ(no_rating, 0);
+  EXPECT_GT(replies, 20);
+  EXPECT_GT(edited, 3);
+  EXPECT_EQ(format_date(latest), "2026-11-20");
+  EXPECT_LE(format_date(earliest), "2025-06-01");
 }
