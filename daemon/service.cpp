@@ -1,0 +1,595 @@
+#include "daemon/service.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/time.h"
+#include "daemon/fetch_pool.h"
+#include "daemon/logging.h"
+#include "daemon/notify.h"
+#include "daemon/scheduler.h"
+#include "daemon/secrets.h"
+#include "db/store.h"
+
+namespace repwatch::daemon {
+
+namespace {
+
+constexpr auto kMaxSleep = std::chrono::hours(1);
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+
+// "15m", "2h30m", "45s": a wait for people to read.
+std::string human_duration(std::chrono::milliseconds d) {
+  int64_t s = std::max<int64_t>(0, (d.count() + 500) / 1000);
+  if (s < 60) return std::to_string(s) + "s";
+  std::string out;
+  if (s >= 86400) out += std::to_string(s / 86400) + "d", s %= 86400;
+  if (s >= 3600) out += std::to_string(s / 3600) + "h", s %= 3600;
+  if (s >= 60) out += std::to_string(s / 60) + "m", s %= 60;
+  if (s > 0 && out.size() < 4) out += std::to_string(s) + "s";
+  return out;
+}
+
+// Local wall-clock time of day, "14:03:27".
+std::string clock_time(int64_t epoch) {
+  std::time_t t = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
+int64_t ms_until(Clock::time_point t, Clock::time_point now) {
+  if (t <= now) return 0;
+  // Round up so that we never wake a hair before the deadline and spin.
+  return std::chrono::ceil<std::chrono::milliseconds>(t - now).count();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Building a setup from a config file.
+
+sentiment::Analyzer make_analyzer(const Config& config) {
+  // [sentiment] lexicon = "...", taxonomy = "...": either may be left out for the shipped one.
+  Settings s = config.section("sentiment");
+  auto lexicon = s.path("lexicon");
+  auto taxonomy = s.path("taxonomy");
+  if (!lexicon && !taxonomy) return sentiment::Analyzer::builtin();
+  return sentiment::Analyzer::load_or_builtin(lexicon.value_or(std::filesystem::path()),
+                                              taxonomy.value_or(std::filesystem::path()));
+}
+
+AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analyzer) {
+  (void)config;
+  (void)analyzer;
+  // INTEGRATION POINT (alerts): until alerts/ provides its engine and sender, no alert is
+  // queued and nothing is delivered.
+  AlertsRuntime rt;
+  rt.hook = [](const StoredEvent&) { return 0; };
+  return rt;
+}
+
+std::shared_ptr<const Setup> build_setup(const std::filesystem::path& config_file) {
+  auto setup = std::make_shared<Setup>();
+  // A config that does not load leaves nothing else to check.
+  setup->config = load_config(config_file);
+  const Config& config = setup->config;
+
+  std::vector<std::string> problems;
+  auto collect = [&problems](auto&& fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      for (auto& line : split_lines(e.what())) problems.push_back(line);
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+    }
+  };
+
+  collect([&] { check_secret_permissions(config.file); });
+
+  collect([&] {
+    Settings d = config.section("daemon");
+    d.reject_unknown({"fetch_threads"});
+    if (auto n = d.integer("fetch_threads")) {
+      if (*n < 1 || *n > 16) d.fail("fetch_threads", "expected 1 to 16, got " + std::to_string(*n));
+      setup->fetch_threads = static_cast<int>(*n);
+    }
+  });
+
+  collect([&] {
+    setup->analyzer = std::make_shared<const sentiment::Analyzer>(make_analyzer(config));
+  });
+
+  for (const auto& source : config.sources) {
+    if (!source.enabled) continue;
+    collect([&] { setup->connectors[source.id] = connectors::make_connector(source, config); });
+  }
+
+  if (setup->analyzer) {
+    collect([&] { setup->alerts = make_alerts(config, *setup->analyzer); });
+  }
+  if (!setup->alerts.hook) setup->alerts.hook = [](const StoredEvent&) { return 0; };
+
+  if (!problems.empty()) throw ConfigError(join_lines(problems));
+  return setup;
+}
+
+std::vector<std::string> check_config(const std::filesystem::path& config_file) {
+  try {
+    build_setup(config_file);
+  } catch (const Error& e) {
+    return split_lines(e.what());
+  } catch (const std::exception& e) {
+    return {e.what()};
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service.
+
+namespace {
+
+class Service {
+ public:
+  Service(const Options& options, SignalWatcher& signals, bool once)
+      : options_(options), signals_(signals), once_(once) {}
+
+  RunResult run();
+
+ private:
+  int start();
+  bool open_database(const Config& config);
+  void register_sources();
+  void configure_schedule();
+  void apply_log_level();
+
+  void submit(const std::string& source_id);
+  void start_due();
+  void collect();
+  void store_one(FetchPool::Done& done);
+  void deliver(const char* why);
+  void reload();
+  void begin_stop(const char* why);
+  int timeout_ms(Clock::time_point now) const;
+  std::string status_line() const;
+  void pet_watchdog();
+
+  Options options_;
+  SignalWatcher& signals_;
+  const bool once_;
+  Notifier notifier_;
+
+  std::shared_ptr<const Setup> setup_;
+  uint64_t generation_ = 1;
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<db::ReviewStore> store_;
+  Schedule schedule_;
+  std::unique_ptr<FetchPool> pool_;
+  std::set<std::string> running_;    // sources with a job in the pool (any generation)
+  std::set<std::string> remaining_;  // --once: sources not yet stored
+
+  bool stopping_ = false;
+  bool abandoned_ = false;
+  Clock::time_point stop_deadline_{};
+  int once_failed_ = 0;
+
+  // For STATUS=.
+  std::optional<int64_t> last_cycle_at_;
+  int cycle_polled_ = 0, cycle_inserted_ = 0, cycle_edited_ = 0, cycle_alerts_ = 0;
+  int64_t total_polls_ = 0;
+};
+
+int Service::start() {
+  try {
+    setup_ = build_setup(options_.config_file);
+  } catch (const Error& e) {
+    spdlog::error("{}: the configuration is not valid:", options_.config_file.string());
+    for (const auto& line : split_lines(e.what())) spdlog::error("  {}", line);
+    return kExitConfig;
+  }
+  apply_log_level();
+  if (!open_database(setup_->config)) return kExitRuntime;
+  try {
+    register_sources();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot register sources in {}: {}", db_->path().string(), e.what());
+    return kExitRuntime;
+  }
+  configure_schedule();
+  pool_ = std::make_unique<FetchPool>(setup_->fetch_threads);
+  return kExitOk;
+}
+
+void Service::apply_log_level() {
+  auto level = options_.log_level
+                   ? *options_.log_level
+                   : parse_log_level(setup_->config.log_level).value_or(spdlog::level::info);
+  spdlog::set_level(level);
+}
+
+bool Service::open_database(const Config& config) {
+  try {
+    std::error_code ec;
+    std::filesystem::create_directories(config.database.parent_path(), ec);
+    auto db = std::make_unique<db::Database>(db::open_store(config.database));
+    auto store = std::make_unique<db::ReviewStore>(*db, setup_->negative);
+    store_ = std::move(store);
+    db_ = std::move(db);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot open the database {}: {}", config.database.string(), e.what());
+    return false;
+  }
+  spdlog::debug("database {} open", config.database.string());
+  return true;
+}
+
+void Service::register_sources() {
+  const Config& config = setup_->config;
+  int64_t now = now_seconds();
+  db::Transaction tx(*db_);
+  for (const auto& loc : config.locations) store_->ensure_location(loc.id, loc.name);
+  for (const auto& src : config.sources) store_->ensure_source(src.id, src.type, src.location, now);
+  tx.commit();
+}
+
+void Service::configure_schedule() {
+  std::map<std::string, Schedule::Recorded> recorded;
+  if (!once_) {
+    for (const auto& st : store_->all_poll_states()) {
+      recorded[st.source_id] = {st.next_poll_at, st.consecutive_failures};
+    }
+  }
+  schedule_.configure(setup_->config.sources, recorded, Clock::now(), now_seconds());
+}
+
+void Service::submit(const std::string& source_id) {
+  // A fetch of this source started under an older config is still running: this one starts
+  // when that one comes back (collect() marks the source due again).
+  if (running_.count(source_id)) return;
+  auto conn = setup_->connectors.find(source_id);
+  if (conn == setup_->connectors.end()) return;  // not enabled
+  std::string cursor = store_->poll_state(source_id).cursor;
+  std::shared_ptr<const Setup> setup = setup_;
+  std::shared_ptr<connectors::Connector> connector = conn->second;
+  pool_->submit({source_id, generation_, [setup, connector, source_id, cursor] {
+                   const SourceConfig& source = *setup->config.find_source(source_id);
+                   return fetch_and_score(*connector, source, cursor, *setup->analyzer);
+                 }});
+  running_.insert(source_id);
+  spdlog::debug("source {}: fetching", source_id);
+}
+
+void Service::start_due() {
+  for (const auto& id : schedule_.take_due(Clock::now())) submit(id);
+}
+
+void Service::collect() {
+  auto done = pool_->take_done();
+  if (done.empty()) return;
+  cycle_polled_ = cycle_inserted_ = cycle_edited_ = cycle_alerts_ = 0;
+  for (auto& d : done) store_one(d);
+  last_cycle_at_ = now_seconds();
+  deliver("after a poll");
+  notifier_.status(status_line());
+}
+
+void Service::store_one(FetchPool::Done& done) {
+  const std::string id = done.source_id;
+  running_.erase(id);
+  const SourceConfig* source = setup_->config.find_source(id);
+  if (done.generation != generation_ || source == nullptr || !source->enabled) {
+    spdlog::info("source {}: dropping a fetch started under the previous configuration", id);
+    schedule_.abandoned(id, Clock::now());
+    return;
+  }
+  remaining_.erase(id);
+
+  const bool fetch_ok = !done.fetched.error.has_value();
+  SourceError::Kind kind = SourceError::Kind::kTransient;
+  int retry_after = 0;
+  if (!fetch_ok) {
+    kind = done.fetched.error->kind();
+    retry_after = done.fetched.error->retry_after_seconds();
+  }
+  auto now = Clock::now();
+  int64_t wall = now_seconds();
+  Clock::time_point next =
+      fetch_ok ? schedule_.succeeded(id, now) : schedule_.failed(id, now, kind, retry_after);
+
+  // Keep the watchdog fed through a long store (a first import of a big export).
+  const ReviewHook& inner = setup_->alerts.hook;
+  int calls = 0;
+  ReviewHook hook = [&](const StoredEvent& ev) {
+    if ((++calls & 255) == 0) pet_watchdog();
+    return inner(ev);
+  };
+
+  PollOutcome out;
+  try {
+    out = store_poll(*store_, *source, std::move(done.fetched), hook, wall,
+                     Schedule::wall_time(next, now, wall));
+  } catch (const std::exception& e) {
+    out.source_id = id;
+    out.ok = false;
+    out.error = std::string("storing the poll failed, nothing was stored: ") + e.what();
+    spdlog::error("source {}: {}", id, out.error);
+    if (fetch_ok) next = schedule_.failed(id, now, SourceError::Kind::kTransient, 0);
+  }
+  ++total_polls_;
+  ++cycle_polled_;
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
+  // store_poll() logs the outcome, the failure and each problem; add what only we know.
+  if (out.ok) {
+    cycle_inserted_ += out.inserted;
+    cycle_edited_ += out.edited;
+    cycle_alerts_ += out.alerts_queued;
+    spdlog::debug("source {}: fetch took {} ms{}", id, done.took.count(),
+                  once_ ? "" : "; next poll in " + human_duration(wait));
+  } else {
+    if (once_) ++once_failed_;
+    if (!once_) {
+      spdlog::info("source {}: retry in {} ({} failures in a row)", id, human_duration(wait),
+                   schedule_.failures(id));
+    }
+  }
+}
+
+void Service::deliver(const char* why) {
+  if (!setup_->alerts.deliver) return;
+  try {
+    int sent = setup_->alerts.deliver(*db_, now_seconds());
+    if (sent > 0) spdlog::info("alerts: {} delivered ({})", sent, why);
+  } catch (const std::exception& e) {
+    spdlog::error("alerts: delivery failed ({}): {}", why, e.what());
+  }
+}
+
+void Service::reload() {
+  if (once_) {
+    spdlog::info("SIGHUP ignored in --once mode");
+    return;
+  }
+  notifier_.reloading();
+  spdlog::info("reloading the configuration from {}", options_.config_file.string());
+  std::shared_ptr<const Setup> next;
+  try {
+    next = build_setup(options_.config_file);
+  } catch (const Error& e) {
+    spdlog::error("reload rejected, the running configuration stays in force; {} is not valid:",
+                  options_.config_file.string());
+    for (const auto& line : split_lines(e.what())) spdlog::error("  {}", line);
+    notifier_.ready(status_line());
+    return;
+  }
+  auto old = setup_;
+  setup_ = next;
+  if (next->config.database != old->config.database ||
+      next->negative.max_rating != old->negative.max_rating ||
+      next->negative.max_sentiment != old->negative.max_sentiment) {
+    // Keep the old database open (and the old setup) if the new one cannot be opened.
+    auto old_db = std::move(db_);
+    auto old_store = std::move(store_);
+    if (!open_database(next->config)) {
+      spdlog::error("reload rejected, the running configuration stays in force");
+      setup_ = old;
+      db_ = std::move(old_db);
+      store_ = std::move(old_store);
+      notifier_.ready(status_line());
+      return;
+    }
+    old_store.reset();
+    old_db.reset();
+  }
+  ++generation_;
+  apply_log_level();
+  try {
+    register_sources();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot register sources: {}", e.what());
+  }
+  configure_schedule();
+  if (next->fetch_threads != old->fetch_threads) {
+    spdlog::warn("daemon.fetch_threads changes take effect at the next restart");
+  }
+  spdlog::info("configuration reloaded: {} sources ({} enabled)", next->config.sources.size(),
+               next->connectors.size());
+  notifier_.ready(status_line());
+}
+
+void Service::begin_stop(const char* why) {
+  if (stopping_) return;
+  stopping_ = true;
+  for (const auto& id : pool_->cancel_queued()) running_.erase(id);
+  int running = pool_->outstanding();
+  notifier_.stopping("Stopping (" + std::string(why) + "), " + std::to_string(running) +
+                     " fetches to finish");
+  stop_deadline_ = Clock::now() + options_.stop_grace;
+  if (running > 0) {
+    spdlog::info("{}: stopping; waiting up to {} for {} running fetches", why,
+                 human_duration(options_.stop_grace), running);
+  } else {
+    spdlog::info("{}: stopping", why);
+  }
+}
+
+void Service::pet_watchdog() {
+  auto now = Clock::now();
+  if (notifier_.watchdog_due(now)) notifier_.watchdog(now);
+}
+
+int Service::timeout_ms(Clock::time_point now) const {
+  std::optional<Clock::time_point> wake;
+  auto consider = [&wake](std::optional<Clock::time_point> t) {
+    if (t && (!wake || *t < *wake)) wake = t;
+  };
+  if (stopping_) {
+    consider(stop_deadline_);
+  } else if (!once_) {
+    consider(schedule_.next_due());
+    if (setup_->alerts.next_attempt) {
+      int64_t wall = now_seconds();
+      try {
+        if (auto at = setup_->alerts.next_attempt(*db_, wall)) {
+          consider(now + std::chrono::seconds(std::max<int64_t>(0, *at - wall)));
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("alerts: cannot read the next delivery time: {}", e.what());
+      }
+    }
+  }
+  consider(notifier_.watchdog_deadline());
+  consider(now + kMaxSleep);
+  return static_cast<int>(ms_until(*wake, now));
+}
+
+std::string Service::status_line() const {
+  std::string s;
+  int enabled = static_cast<int>(setup_->connectors.size());
+  int failing = 0;
+  for (const auto& [id, _] : setup_->connectors) {
+    if (schedule_.failures(id) > 0) ++failing;
+  }
+  s = std::to_string(enabled) + (enabled == 1 ? " source" : " sources");
+  if (failing > 0) s += " (" + std::to_string(failing) + " failing)";
+  if (last_cycle_at_) {
+    s += "; last cycle " + clock_time(*last_cycle_at_) + ": " + std::to_string(cycle_polled_) +
+         " polled, " + std::to_string(cycle_inserted_) + " new, " + std::to_string(cycle_edited_) +
+         " edited";
+  } else {
+    s += "; waiting for the first poll";
+  }
+  s += "; " + std::to_string(total_polls_) + " polls since start";
+  if (setup_->alerts.pending && db_) {
+    try {
+      if (auto p = setup_->alerts.pending(*db_)) s += "; " + std::to_string(*p) + " alerts pending";
+    } catch (const std::exception&) {
+      // The status line is best effort.
+    }
+  }
+  return s;
+}
+
+RunResult Service::run() {
+  RunResult result;
+  if (int rc = start(); rc != kExitOk) {
+    result.exit_code = rc;
+    return result;
+  }
+  spdlog::info("repwatchd {}: {} sources ({} enabled), database {}", once_ ? "--once" : "started",
+               setup_->config.sources.size(), setup_->connectors.size(), db_->path().string());
+  notifier_.ready(status_line());
+  notifier_.watchdog();
+  deliver("pending at start");
+
+  if (once_) {
+    for (const auto& [id, _] : setup_->connectors) remaining_.insert(id);
+    for (const auto& id : schedule_.take_due(Clock::now() + std::chrono::hours(24 * 365))) {
+      submit(id);
+    }
+  }
+
+  for (;;) {
+    auto now = Clock::now();
+    if (!stopping_ && !once_) start_due();
+    if (once_ && !stopping_ && remaining_.empty()) break;
+    if (stopping_ && pool_->outstanding() == 0) break;
+    if (stopping_ && now >= stop_deadline_) {
+      spdlog::warn(
+          "{} fetches did not finish within {}; abandoning them (nothing of theirs "
+          "was stored, their cursors did not move)",
+          pool_->outstanding(), human_duration(options_.stop_grace));
+      pool_->abandon();
+      abandoned_ = true;
+      break;
+    }
+
+    pollfd fds[2] = {{signals_.fd(), POLLIN, 0}, {pool_->fd(), POLLIN, 0}};
+    int n = ::poll(fds, 2, timeout_ms(now));
+    if (n < 0 && errno != EINTR) {
+      spdlog::critical("poll: {}", std::strerror(errno));
+      result.exit_code = kExitRuntime;
+      begin_stop("internal error");
+    }
+    if (n > 0 && (fds[0].revents & POLLIN)) {
+      for (int sig : signals_.read()) {
+        if (sig == SIGHUP) {
+          reload();
+        } else {
+          begin_stop(sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal");
+        }
+      }
+    }
+    if (n > 0 && (fds[1].revents & POLLIN)) collect();
+    pet_watchdog();
+    if (!stopping_ && !once_ && setup_->alerts.next_attempt) {
+      // Retries and digests that fell due while nothing was polled.
+      try {
+        int64_t wall = now_seconds();
+        if (auto at = setup_->alerts.next_attempt(*db_, wall); at && *at <= wall) {
+          deliver("retry");
+          notifier_.status(status_line());
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("alerts: {}", e.what());
+      }
+    }
+  }
+
+  deliver(stopping_ ? "flush before exit" : "end of --once");
+  if (once_ && result.exit_code == kExitOk) {
+    int unpolled = static_cast<int>(remaining_.size());
+    if (once_failed_ > 0 || unpolled > 0) {
+      spdlog::warn("--once: {} sources failed, {} not polled", once_failed_, unpolled);
+      result.exit_code = kExitSourcesFailed;
+    }
+  }
+  std::string bye = "Stopped after " + std::to_string(total_polls_) + " polls";
+  if (stopping_) {
+    notifier_.status(bye);
+  } else {
+    notifier_.stopping(bye);
+  }
+  spdlog::info("repwatchd stopped after {} polls", total_polls_);
+  result.abandoned_threads = abandoned_;
+  return result;
+}
+
+}  // namespace
+
+RunResult run_once(const Options& options, SignalWatcher& signals) {
+  Service service(options, signals, /*once=*/true);
+  return service.run();
+}
+
+RunResult run_daemon(const Options& options, SignalWatcher& signals) {
+  Service service(options, signals, /*once=*/false);
+  return service.run();
+}
+
+}  // namespace repwatch::daemon

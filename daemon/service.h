@@ -1,0 +1,123 @@
+// repwatch/daemon/service.h - repwatchd: load the config, poll every source on its schedule,
+// store, alert; cooperate with systemd.
+//
+//   int main() {
+//     SignalWatcher signals;           // first: blocks SIGTERM/SIGINT/SIGHUP for every thread
+//     Options opt = ...;               // from the command line
+//     return run_daemon(opt, signals); // or run_once(opt, signals) / check_config(opt.config_file)
+//   }
+//
+// Lifecycle of run_daemon():
+//   1. build_setup(): load and validate the config file, construct the sentiment analyzer, one
+//      connector per enabled source (which validates its settings) and the alert rules. Refuse
+//      a config file that holds inline secrets and is readable by others (daemon/secrets.h).
+//   2. Open the database (db::open_store, creating the state directory if needed) and register
+//      locations and sources. Then READY=1.
+//   3. Loop: start the fetches of the due sources on the fetch pool (fetch_and_score, no
+//      database), store each finished fetch on this thread (store_poll, one transaction), then
+//      deliver pending alerts. Sleep in poll(2) on the signal fd and the pool's fd until the
+//      next due source, the next watchdog ping or the next alert retry. STATUS= after every
+//      cycle; WATCHDOG=1 at half of WATCHDOG_USEC (also from inside a long store).
+//   4. SIGHUP: RELOADING=1, build a new setup from the file; if it fails the error is logged
+//      and the old setup stays in force; either way READY=1 again. Fetches started under the
+//      old setup finish with it; their results are dropped (the cursor did not move) and the
+//      source is polled again at once under the new setup.
+//   5. SIGTERM/SIGINT: STOPPING=1; no new fetches; the transaction in flight is always
+//      finished (signals are only read between stores); fetches already running get
+//      `stop_grace` to finish and be stored; then pending alerts are flushed once; exit 0.
+//
+// Exit codes: 0 success; 1 bad config or command line; 2 the database or another resource
+// could not be opened; 3 (--once only) at least one source failed (the others were stored).
+#pragma once
+
+#include <spdlog/common.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "connectors/connector.h"
+#include "daemon/pipeline.h"
+#include "daemon/signals.h"
+#include "sentiment/analyzer.h"
+
+namespace repwatch::daemon {
+
+inline constexpr const char* kDefaultConfigFile = "/etc/repwatch/repwatch.toml";
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitConfig = 1,
+  kExitRuntime = 2,
+  kExitSourcesFailed = 3,
+};
+
+struct Options {
+  std::filesystem::path config_file = kDefaultConfigFile;
+  // Overrides the config's log_level when set (--log-level).
+  std::optional<spdlog::level::level_enum> log_level;
+  // How long running fetches may take to finish after SIGTERM.
+  std::chrono::milliseconds stop_grace = std::chrono::seconds(20);
+};
+
+// What the daemon does with alerts: the hook called inside each poll's transaction, and the
+// sender that delivers the outbox. Built from the config by make_alerts().
+struct AlertsRuntime {
+  ReviewHook hook;  // queues alerts atomically with the review; never null
+  // Delivers what is due in the outbox; returns how many went out. Null: nothing to deliver.
+  std::function<int(const db::Database& db, int64_t now)> deliver;
+  // Alerts waiting in the outbox (for STATUS=); nullopt when unknown.
+  std::function<std::optional<int>(const db::Database& db)> pending;
+  // When the next delivery attempt is due (retries, digests); nullopt: none scheduled.
+  std::function<std::optional<int64_t>(const db::Database& db, int64_t now)> next_attempt;
+};
+
+// Everything built from one config file. Immutable once built, shared (shared_ptr) with the
+// fetches that run under it.
+struct Setup {
+  Config config;
+  std::shared_ptr<const sentiment::Analyzer> analyzer;
+  // One connector per enabled source, by source id.
+  std::map<std::string, std::shared_ptr<connectors::Connector>> connectors;
+  AlertsRuntime alerts;
+  db::NegativeRule negative;  // the store's `negative` column, from the alert thresholds
+  int fetch_threads = 4;      // [daemon] fetch_threads: fetches running at once (1..16)
+};
+
+// Builds and validates a Setup from a config file. Throws ConfigError listing every problem
+// found, one per line (config, each connector's settings, taxonomy, alerts, file permissions).
+std::shared_ptr<const Setup> build_setup(const std::filesystem::path& config_file);
+
+// The sentiment analyzer the config's [sentiment] section asks for (builtin() by default).
+sentiment::Analyzer make_analyzer(const Config& config);
+
+// The alert hook and sender for a config (see the integration notes in service.cpp).
+AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analyzer);
+
+// --check-config: validates everything build_setup() does. Returns the problems, one per
+// element; empty means the config is good.
+std::vector<std::string> check_config(const std::filesystem::path& config_file);
+
+struct RunResult {
+  int exit_code = kExitOk;
+  // A fetch was still hanging after the stop grace and its thread was abandoned: the caller
+  // must leave with std::_Exit(exit_code) (no static destructors while it runs).
+  bool abandoned_threads = false;
+};
+
+// --once: polls every enabled source once (fetches in parallel, stores serially), delivers
+// pending alerts. SIGTERM/SIGINT stop it early after the store in flight (exit code 3 then,
+// as not every source was polled).
+RunResult run_once(const Options& options, SignalWatcher& signals);
+
+// The long-running service (see the lifecycle above).
+RunResult run_daemon(const Options& options, SignalWatcher& signals);
+
+}  // namespace repwatch::daemon
