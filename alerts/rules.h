@@ -39,6 +39,7 @@
 #include "config/config.h"
 #include "core/analysis.h"
 #include "core/review.h"
+#include "net/http.h"
 #include "sentiment/analyzer.h"
 
 namespace repwatch::alerts {
@@ -102,6 +103,7 @@ struct WebhookConfig {
   std::optional<std::string> url;  // a secret: url / url_file / url_env
   std::string format = "slack";    // "slack" ({"text": ...} plus blocks) or "teams" (MessageCard)
   int64_t timeout_seconds = 30;
+  net::HttpOptions http;  // from [http] (proxy, CA), with retries off: the outbox retries
 };
 
 enum class DigestMode { kOff, kDaily, kWeekly };

@@ -1,0 +1,693 @@
+#include "alerts/content.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "alerts/message.h"
+#include "core/error.h"
+
+namespace repwatch::alerts {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// ---- JSON out ---------------------------------------------------------------------------
+
+void put(Writer& w, const char* key, const std::string& v) {
+  w.Key(key);
+  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+}
+void put(Writer& w, const char* key, int64_t v) {
+  w.Key(key);
+  w.Int64(v);
+}
+void put(Writer& w, const char* key, double v) {
+  w.Key(key);
+  w.Double(std::isfinite(v) ? v : 0);
+}
+void put(Writer& w, const char* key, const std::optional<double>& v) {
+  w.Key(key);
+  if (v && std::isfinite(*v))
+    w.Double(*v);
+  else
+    w.Null();
+}
+
+void write_review(Writer& w, const ReviewSnapshot& r) {
+  w.StartObject();
+  put(w, "review_id", r.review_id);
+  put(w, "revision", static_cast<int64_t>(r.revision));
+  put(w, "source_id", r.source_id);
+  put(w, "source_type", r.source_type);
+  put(w, "location_id", r.location_id);
+  put(w, "location_name", r.location_name);
+  put(w, "author", r.author);
+  put(w, "rating", r.rating);
+  put(w, "raw_rating", r.raw_rating);
+  put(w, "scale", r.scale);
+  put(w, "text", r.text);
+  put(w, "created_at", r.created_at);
+  put(w, "updated_at", r.updated_at);
+  put(w, "reply_text", r.reply_text);
+  put(w, "url", r.url);
+  put(w, "sentiment", r.sentiment);
+  put(w, "label", r.label);
+  w.Key("touchpoints");
+  w.StartArray();
+  for (const auto& t : r.touchpoints) {
+    w.StartObject();
+    put(w, "id", t.id);
+    put(w, "name", t.name);
+    put(w, "score", t.score);
+    w.Key("evidence");
+    w.StartArray();
+    for (const auto& e : t.evidence) {
+      w.StartObject();
+      put(w, "phrase", e.phrase);
+      put(w, "offset", static_cast<int64_t>(e.offset));
+      put(w, "length", static_cast<int64_t>(e.length));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+void write_average(Writer& w, const AverageSnapshot& a) {
+  w.StartObject();
+  put(w, "location_id", a.location_id);
+  put(w, "location_name", a.location_name);
+  put(w, "touchpoint", a.touchpoint);
+  put(w, "touchpoint_name", a.touchpoint_name);
+  put(w, "measure", a.measure);
+  put(w, "average", a.average);
+  put(w, "standard", a.standard);
+  put(w, "reviews", static_cast<int64_t>(a.reviews));
+  put(w, "window_seconds", a.window_seconds);
+  w.EndObject();
+}
+
+// ---- JSON in ----------------------------------------------------------------------------
+
+const rapidjson::Value* member(const rapidjson::Value& o, const char* key) {
+  if (!o.IsObject()) return nullptr;
+  auto it = o.FindMember(key);
+  return it == o.MemberEnd() ? nullptr : &it->value;
+}
+std::string get_string(const rapidjson::Value& o, const char* key) {
+  const auto* v = member(o, key);
+  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
+}
+int64_t get_int(const rapidjson::Value& o, const char* key) {
+  const auto* v = member(o, key);
+  return v && v->IsInt64() ? v->GetInt64() : 0;
+}
+double get_double(const rapidjson::Value& o, const char* key) {
+  const auto* v = member(o, key);
+  return v && v->IsNumber() ? v->GetDouble() : 0;
+}
+std::optional<double> get_opt_double(const rapidjson::Value& o, const char* key) {
+  const auto* v = member(o, key);
+  if (v && v->IsNumber()) return v->GetDouble();
+  return std::nullopt;
+}
+
+ReviewSnapshot read_review(const rapidjson::Value& o) {
+  ReviewSnapshot r;
+  r.review_id = get_int(o, "review_id");
+  r.revision = static_cast<int>(get_int(o, "revision"));
+  r.source_id = get_string(o, "source_id");
+  r.source_type = get_string(o, "source_type");
+  r.location_id = get_string(o, "location_id");
+  r.location_name = get_string(o, "location_name");
+  r.author = get_string(o, "author");
+  r.rating = get_opt_double(o, "rating");
+  r.raw_rating = get_opt_double(o, "raw_rating");
+  r.scale = get_string(o, "scale");
+  r.text = get_string(o, "text");
+  r.created_at = get_int(o, "created_at");
+  r.updated_at = get_int(o, "updated_at");
+  r.reply_text = get_string(o, "reply_text");
+  r.url = get_string(o, "url");
+  r.sentiment = get_double(o, "sentiment");
+  r.label = get_string(o, "label");
+  if (const auto* tps = member(o, "touchpoints"); tps && tps->IsArray()) {
+    for (const auto& t : tps->GetArray()) {
+      TouchpointSnapshot ts;
+      ts.id = get_string(t, "id");
+      ts.name = get_string(t, "name");
+      ts.score = get_double(t, "score");
+      if (const auto* ev = member(t, "evidence"); ev && ev->IsArray())
+        for (const auto& e : ev->GetArray())
+          ts.evidence.push_back({get_string(e, "phrase"),
+                                 static_cast<uint32_t>(get_int(e, "offset")),
+                                 static_cast<uint32_t>(get_int(e, "length"))});
+      r.touchpoints.push_back(std::move(ts));
+    }
+  }
+  return r;
+}
+
+AverageSnapshot read_average(const rapidjson::Value& o) {
+  AverageSnapshot a;
+  a.location_id = get_string(o, "location_id");
+  a.location_name = get_string(o, "location_name");
+  a.touchpoint = get_string(o, "touchpoint");
+  a.touchpoint_name = get_string(o, "touchpoint_name");
+  a.measure = get_string(o, "measure");
+  a.average = get_double(o, "average");
+  a.standard = get_double(o, "standard");
+  a.reviews = static_cast<int>(get_int(o, "reviews"));
+  a.window_seconds = get_int(o, "window_seconds");
+  return a;
+}
+
+// ---- formatting helpers -----------------------------------------------------------------
+
+std::string number(double v, int decimals = 1) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string s = buf;
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  if (s == "-0") s = "0";
+  return s;
+}
+
+std::string signed_score(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.2f", v);
+  return buf;
+}
+
+std::string when(int64_t epoch) {
+  std::time_t t = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+std::string day(int64_t epoch) { return when(epoch).substr(0, 10); }
+
+// At most `max` code points of valid UTF-8 text, with "…" when cut.
+std::string truncate(const std::string& text, size_t max) {
+  std::string v = valid_utf8(text);
+  size_t count = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if ((static_cast<unsigned char>(v[i]) & 0xC0) != 0x80) {
+      if (count == max) return v.substr(0, i) + "\xE2\x80\xA6";
+      ++count;
+    }
+  }
+  return v;
+}
+
+std::string source_label(const ReviewSnapshot& r) {
+  static const std::pair<const char*, const char*> kNames[] = {{"google_business", "Google"},
+                                                               {"google", "Google"},
+                                                               {"yelp", "Yelp"},
+                                                               {"facebook", "Facebook"},
+                                                               {"healthgrades", "Healthgrades"},
+                                                               {"trustpilot", "Trustpilot"},
+                                                               {"file", "import"}};
+  std::string type = r.source_type;
+  for (const auto& [k, v] : kNames)
+    if (type == k) type = v;
+  if (type.empty()) return r.source_id;
+  return r.source_id + " (" + type + ")";
+}
+
+std::string rating_text(const ReviewSnapshot& r) {
+  if (!r.rating) return "no rating";
+  std::string s = stars(*r.rating) + " " + number(*r.rating) + "/5";
+  if (r.scale == "binary" && r.raw_rating)
+    s += *r.raw_rating >= 0.5 ? " (recommends)" : " (does not recommend)";
+  else if (!r.scale.empty() && r.scale != "1-5" && r.raw_rating)
+    s += " (given as " + number(*r.raw_rating) + " on " + r.scale + ")";
+  return s;
+}
+
+bool safe_url(const std::string& url) {
+  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) return false;
+  for (char c : url) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F || c == '"' || c == '<' || c == '>' || c == '|' || c == '\\' ||
+        c == '`')
+      return false;
+  }
+  return true;
+}
+
+std::string author_of(const ReviewSnapshot& r) {
+  std::string a = truncate(sanitize_header(r.author), 60);
+  return a.empty() ? "anonymous" : a;
+}
+
+// The evidence spans of the text (validated, sorted, merged).
+std::vector<std::pair<size_t, size_t>> spans(const ReviewSnapshot& r) {
+  std::vector<std::pair<size_t, size_t>> s;
+  for (const auto& t : r.touchpoints)
+    for (const auto& e : t.evidence) {
+      size_t b = e.offset, len = e.length;
+      if (len == 0 || b > r.text.size() || len > r.text.size() - b) continue;
+      if (!e.phrase.empty() && r.text.compare(b, len, e.phrase) != 0) continue;
+      s.push_back({b, b + len});
+    }
+  std::sort(s.begin(), s.end());
+  std::vector<std::pair<size_t, size_t>> merged;
+  for (const auto& sp : s) {
+    if (!merged.empty() && sp.first <= merged.back().second)
+      merged.back().second = std::max(merged.back().second, sp.second);
+    else
+      merged.push_back(sp);
+  }
+  return merged;
+}
+
+std::string html_text(std::string_view text) {
+  std::string esc = html_escape(sanitize_body(text));
+  std::string out;
+  for (char c : esc) {
+    if (c == '\n')
+      out += "<br>\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// The review text as HTML with every evidence phrase in <mark>.
+std::string highlighted_html(const ReviewSnapshot& r) {
+  std::string out;
+  size_t pos = 0;
+  for (const auto& [b, e] : spans(r)) {
+    out += html_text(std::string_view(r.text).substr(pos, b - pos));
+    out += "<mark style=\"background:#ffe08a\">" +
+           html_text(std::string_view(r.text).substr(b, e - b)) + "</mark>";
+    pos = e;
+  }
+  out += html_text(std::string_view(r.text).substr(pos));
+  return out;
+}
+
+std::string evidence_list_text(const TouchpointSnapshot& t) {
+  std::string out;
+  for (const auto& e : t.evidence) {
+    if (!out.empty()) out += ", ";
+    out += "\"" + sanitize_header(e.phrase) + "\"";
+  }
+  return out;
+}
+
+std::string indent(const std::string& text, const char* prefix) {
+  std::string out = prefix;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
+  return out;
+}
+
+std::string review_subject(const AlertContent& c, std::string_view prefix) {
+  const ReviewSnapshot& r = *c.review;
+  std::string s(prefix);
+  if (!s.empty()) s += " ";
+  if (r.rating) s += stars(*r.rating) + " ";
+  s += c.headline;
+  if (!r.rating) s += " (no rating)";
+  s += ": " + (r.location_name.empty() ? r.location_id : r.location_name) + " \xC2\xB7 " +
+       r.source_id + " \xC2\xB7 " + author_of(r);
+  return s;
+}
+
+void review_text(std::string& t, const ReviewSnapshot& r) {
+  t += (r.location_name.empty() ? r.location_id : r.location_name) + " \xC2\xB7 " +
+       source_label(r) + "\n";
+  t += rating_text(r) + " \xC2\xB7 " + author_of(r) + " \xC2\xB7 " + when(r.created_at);
+  if (r.updated_at > r.created_at) t += " (edited " + when(r.updated_at) + ")";
+  t += "\n\n";
+  if (r.text.empty())
+    t += "  (no text, rating only)\n";
+  else
+    t += indent(sanitize_body(r.text), "  ") + "\n";
+  if (!r.touchpoints.empty()) {
+    t += "\nTouchpoints:\n";
+    for (const auto& tp : r.touchpoints) {
+      t += "  - " + (tp.name.empty() ? tp.id : tp.name) + " (" + signed_score(tp.score) + ")";
+      std::string ev = evidence_list_text(tp);
+      if (!ev.empty()) t += ": " + ev;
+      t += "\n";
+    }
+  }
+  t += "\nSentiment: " + signed_score(r.sentiment) + (r.label.empty() ? "" : " (" + r.label + ")") +
+       "\n";
+  if (!r.reply_text.empty())
+    t += "Practice reply: " + truncate(sanitize_header(r.reply_text), 300) + "\n";
+  if (safe_url(r.url))
+    t += "Open the review to reply: " + r.url + "\n";
+  else
+    t += "The source gave no link to the review.\n";
+}
+
+void review_html(std::string& h, const ReviewSnapshot& r) {
+  h += "<p><strong>" + html_escape(r.location_name.empty() ? r.location_id : r.location_name) +
+       "</strong> &middot; " + html_escape(source_label(r)) + "</p>\n";
+  h += "<p>";
+  if (r.rating)
+    h += "<span style=\"color:#e8a200;font-size:1.3em\">" + stars(*r.rating) + "</span> ";
+  h += html_escape(r.rating ? rating_text(r).substr(stars(*r.rating).size() + 1) : "no rating") +
+       " &middot; " + html_escape(author_of(r)) + " &middot; " + when(r.created_at);
+  if (r.updated_at > r.created_at) h += " (edited " + when(r.updated_at) + ")";
+  h += "</p>\n";
+  h += "<blockquote style=\"border-left:4px solid #ccc;margin:1em 0;padding:0.5em 1em\">";
+  h += r.text.empty() ? "<em>(no text, rating only)</em>" : highlighted_html(r);
+  h += "</blockquote>\n";
+  if (!r.touchpoints.empty()) {
+    h += "<p><strong>Touchpoints</strong></p>\n<ul>\n";
+    for (const auto& tp : r.touchpoints) {
+      h += "<li><strong>" + html_escape(sanitize_header(tp.name.empty() ? tp.id : tp.name)) +
+           "</strong> (" + signed_score(tp.score) + ")";
+      bool first = true;
+      for (const auto& e : tp.evidence) {
+        h += first ? ": " : ", ";
+        first = false;
+        h += "<mark style=\"background:#ffe08a\">" + html_escape(sanitize_header(e.phrase)) +
+             "</mark>";
+      }
+      h += "</li>\n";
+    }
+    h += "</ul>\n";
+  }
+  h += "<p>Sentiment " + signed_score(r.sentiment) +
+       (r.label.empty() ? "" : " (" + html_escape(r.label) + ")") + "</p>\n";
+  if (!r.reply_text.empty())
+    h += "<p>Practice reply: " + html_escape(truncate(sanitize_header(r.reply_text), 300)) +
+         "</p>\n";
+  if (safe_url(r.url))
+    h += "<p><a href=\"" + html_escape(r.url) + "\">Open the review to reply</a></p>\n";
+  else
+    h += "<p>The source gave no link to the review.</p>\n";
+}
+
+std::string measure_text(const AverageSnapshot& a) {
+  return a.measure == "rating" ? "average rating of the reviews mentioning it"
+                               : "touchpoint sentiment on the 1-5 scale";
+}
+
+std::string average_sentence(const AverageSnapshot& a) {
+  return "The " + number(static_cast<double>(a.window_seconds) / 86400, 0) + "-day average of " +
+         a.touchpoint_name + " at " + a.location_name + " is " + number(a.average, 2) + " (" +
+         measure_text(a) + ", " + std::to_string(a.reviews) + " reviews); its standard is " +
+         number(a.standard, 2) + ".";
+}
+
+std::string html_page(const std::string& title, const std::string& body) {
+  return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" +
+         html_escape(sanitize_header(title)) +
+         "</title></head>\n<body "
+         "style=\"font-family:Arial,Helvetica,sans-serif;line-height:1.4\">\n" +
+         body + "</body></html>\n";
+}
+
+std::string footer_text(const AlertContent& c) {
+  return "\n-- \nrepwatch" + (c.rule.empty() ? std::string() : " \xC2\xB7 rule " + c.rule) + "\n";
+}
+
+std::string footer_html(const AlertContent& c) {
+  return "<hr>\n<p style=\"color:#888;font-size:small\">repwatch" +
+         (c.rule.empty() ? std::string() : " &middot; rule " + html_escape(c.rule)) + "</p>\n";
+}
+
+// Slack mrkdwn / Teams: & < > must be entities.
+std::string chat_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string chat_review(const ReviewSnapshot& r, bool teams) {
+  std::string t = chat_escape((r.location_name.empty() ? r.location_id : r.location_name) +
+                              " \xC2\xB7 " + source_label(r)) +
+                  "\n" + chat_escape(rating_text(r) + " \xC2\xB7 " + author_of(r)) + "\n";
+  if (!r.text.empty()) t += ">" + chat_escape(truncate(sanitize_header(r.text), 600)) + "\n";
+  for (const auto& tp : r.touchpoints) {
+    std::string ev = evidence_list_text(tp);
+    t += "\xE2\x80\xA2 " +
+         chat_escape((tp.name.empty() ? tp.id : tp.name) + " (" + signed_score(tp.score) + ")" +
+                     (ev.empty() ? "" : ": " + ev)) +
+         "\n";
+  }
+  if (safe_url(r.url))
+    t += teams ? "[Open the review](" + r.url + ")" : "<" + r.url + "|Open the review>";
+  return t;
+}
+
+}  // namespace
+
+std::string stars(double rating) {
+  int n = static_cast<int>(std::lround(std::clamp(rating, 1.0, 5.0)));
+  std::string s;
+  for (int i = 0; i < 5; ++i) s += i < n ? "\xE2\x98\x85" : "\xE2\x98\x86";  // ★ ☆
+  return s;
+}
+
+std::string to_json(const AlertContent& c) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  put(w, "kind", c.kind);
+  put(w, "rule", c.rule);
+  put(w, "headline", c.headline);
+  if (c.review) {
+    w.Key("review");
+    write_review(w, *c.review);
+  }
+  if (c.average) {
+    w.Key("average");
+    write_average(w, *c.average);
+  }
+  if (!c.entries.empty()) {
+    w.Key("entries");
+    w.StartArray();
+    for (const auto& e : c.entries) {
+      w.StartObject();
+      put(w, "alert_id", e.alert_id);
+      put(w, "headline", e.headline);
+      put(w, "created_at", e.created_at);
+      if (e.review) {
+        w.Key("review");
+        write_review(w, *e.review);
+      }
+      if (e.average) {
+        w.Key("average");
+        write_average(w, *e.average);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("touchpoint_counts");
+    w.StartObject();
+    for (const auto& [k, v] : c.touchpoint_counts) {
+      w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+      w.Int(v);
+    }
+    w.EndObject();
+    put(w, "period_start", c.period_start);
+    put(w, "period_end", c.period_end);
+  }
+  if (!c.note.empty()) put(w, "note", c.note);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+AlertContent content_from_json(std::string_view json) {
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError() || !d.IsObject())
+    throw Error("alert payload is not a JSON object (offset " + std::to_string(d.GetErrorOffset()) +
+                ")");
+  AlertContent c;
+  c.kind = get_string(d, "kind");
+  if (c.kind.empty()) throw Error("alert payload has no \"kind\"");
+  c.rule = get_string(d, "rule");
+  c.headline = get_string(d, "headline");
+  if (const auto* r = member(d, "review"); r && r->IsObject()) c.review = read_review(*r);
+  if (const auto* a = member(d, "average"); a && a->IsObject()) c.average = read_average(*a);
+  if (const auto* es = member(d, "entries"); es && es->IsArray()) {
+    for (const auto& e : es->GetArray()) {
+      DigestEntry de;
+      de.alert_id = get_int(e, "alert_id");
+      de.headline = get_string(e, "headline");
+      de.created_at = get_int(e, "created_at");
+      if (const auto* r = member(e, "review"); r && r->IsObject()) de.review = read_review(*r);
+      if (const auto* a = member(e, "average"); a && a->IsObject()) de.average = read_average(*a);
+      c.entries.push_back(std::move(de));
+    }
+  }
+  if (const auto* tc = member(d, "touchpoint_counts"); tc && tc->IsObject())
+    for (const auto& m : tc->GetObject())
+      if (m.value.IsInt()) c.touchpoint_counts[m.name.GetString()] = m.value.GetInt();
+  c.period_start = get_int(d, "period_start");
+  c.period_end = get_int(d, "period_end");
+  c.note = get_string(d, "note");
+  return c;
+}
+
+Rendered render_email(const AlertContent& c, std::string_view prefix) {
+  Rendered out;
+  std::string p(prefix);
+  std::string sp = p.empty() ? "" : p + " ";
+  std::string t, h;
+  if (c.kind == "digest") {
+    out.subject = sp + "Digest: " + std::to_string(c.entries.size()) + " alert" +
+                  (c.entries.size() == 1 ? "" : "s") + " since " + day(c.period_start);
+    t = "repwatch digest: " + std::to_string(c.entries.size()) + " alerts from " +
+        when(c.period_start) + " to " + when(c.period_end) + "\n\n";
+    h = "<h2>repwatch digest</h2>\n<p>" + std::to_string(c.entries.size()) + " alerts from " +
+        when(c.period_start) + " to " + when(c.period_end) + "</p>\n";
+    if (!c.touchpoint_counts.empty()) {
+      std::vector<std::pair<std::string, int>> counts(c.touchpoint_counts.begin(),
+                                                      c.touchpoint_counts.end());
+      std::stable_sort(counts.begin(), counts.end(),
+                       [](const auto& a, const auto& b) { return a.second > b.second; });
+      t += "Touchpoints mentioned:\n";
+      h += "<table style=\"border-collapse:collapse\">\n<tr><th align=\"left\">Touchpoint</th>"
+           "<th align=\"right\">Alerts</th></tr>\n";
+      for (const auto& [name, n] : counts) {
+        char line[256];
+        std::snprintf(line, sizeof line, "  %-40s %4d\n", sanitize_header(name).c_str(), n);
+        t += line;
+        h += "<tr><td>" + html_escape(sanitize_header(name)) + "</td><td align=\"right\">" +
+             std::to_string(n) + "</td></tr>\n";
+      }
+      t += "\n";
+      h += "</table>\n";
+    }
+    h += "<ol>\n";
+    int i = 0;
+    for (const auto& e : c.entries) {
+      ++i;
+      t += std::to_string(i) + ". " + e.headline + " \xC2\xB7 " + when(e.created_at) + "\n";
+      h += "<li><p><strong>" + html_escape(e.headline) + "</strong> &middot; " +
+           when(e.created_at) + "</p>\n";
+      if (e.review) {
+        const ReviewSnapshot& r = *e.review;
+        t += "   " + (r.location_name.empty() ? r.location_id : r.location_name) + " \xC2\xB7 " +
+             source_label(r) + " \xC2\xB7 " + rating_text(r) + " \xC2\xB7 " + author_of(r) + "\n";
+        if (!r.text.empty()) t += "   \"" + truncate(sanitize_header(r.text), 240) + "\"\n";
+        std::string tps;
+        for (const auto& tp : r.touchpoints) tps += (tps.empty() ? "" : ", ") + tp.name;
+        if (!tps.empty()) t += "   Touchpoints: " + tps + "\n";
+        if (safe_url(r.url)) t += "   " + r.url + "\n";
+        h += "<p>" +
+             html_escape((r.location_name.empty() ? r.location_id : r.location_name) +
+                         " \xC2\xB7 " + source_label(r) + " \xC2\xB7 " + rating_text(r) +
+                         " \xC2\xB7 " + author_of(r)) +
+             "</p>\n";
+        if (!r.text.empty())
+          h += "<blockquote>" + html_escape(truncate(sanitize_header(r.text), 240)) +
+               "</blockquote>\n";
+        if (!tps.empty()) h += "<p>Touchpoints: " + html_escape(sanitize_header(tps)) + "</p>\n";
+        if (safe_url(r.url))
+          h += "<p><a href=\"" + html_escape(r.url) + "\">Open the review</a></p>\n";
+      }
+      if (e.average) {
+        t += "   " + average_sentence(*e.average) + "\n";
+        h += "<p>" + html_escape(average_sentence(*e.average)) + "</p>\n";
+      }
+      t += "\n";
+      h += "</li>\n";
+    }
+    h += "</ol>\n";
+  } else if (c.kind == "test") {
+    out.subject = sp + "Test message";
+    t = "This is a test message from repwatch. If you can read it, alert email works.\n";
+    if (!c.note.empty()) t += "\n" + c.note + "\n";
+    h = "<h2>repwatch test message</h2>\n<p>If you can read it, alert email works.</p>\n";
+    if (!c.note.empty()) h += "<p>" + html_text(c.note) + "</p>\n";
+  } else if (c.average) {
+    const AverageSnapshot& a = *c.average;
+    out.subject = sp + a.touchpoint_name + " below standard at " + a.location_name + ": " +
+                  number(a.average, 2) + " < " + number(a.standard, 2);
+    t = c.headline + "\n\n" + average_sentence(a) + "\n";
+    h = "<h2>" + html_escape(c.headline) + "</h2>\n<p>" + html_escape(average_sentence(a)) +
+        "</p>\n";
+  } else if (c.review) {
+    out.subject = review_subject(c, prefix);
+    t = c.headline + "\n\n";
+    review_text(t, *c.review);
+    h = "<h2>" + html_escape(c.headline) + "</h2>\n";
+    review_html(h, *c.review);
+  } else {
+    out.subject = sp + c.headline;
+    t = c.headline + "\n";
+    h = "<h2>" + html_escape(c.headline) + "</h2>\n";
+  }
+  out.text = t + footer_text(c);
+  out.html = html_page(out.subject, h + footer_html(c));
+  return out;
+}
+
+std::string render_webhook(const AlertContent& c, std::string_view format) {
+  const bool teams = format == "teams";
+  Rendered r = render_email(c, "");
+  std::string title = sanitize_header(r.subject);
+  std::string body;
+  if (c.review) {
+    body = chat_review(*c.review, teams);
+  } else if (c.average) {
+    body = chat_escape(average_sentence(*c.average));
+  } else {
+    body = chat_escape(sanitize_body(r.text));
+  }
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  if (teams) {
+    put(w, "@type", std::string("MessageCard"));
+    put(w, "@context", std::string("https://schema.org/extensions"));
+    put(w, "summary", title);
+    put(w, "themeColor", std::string(c.kind == "test" ? "0078D7" : "D70000"));
+    put(w, "title", chat_escape(title));
+    put(w, "text", body);
+  } else {
+    put(w, "text", chat_escape(title) + "\n" + body);
+    w.Key("blocks");
+    w.StartArray();
+    w.StartObject();
+    put(w, "type", std::string("section"));
+    w.Key("text");
+    w.StartObject();
+    put(w, "type", std::string("mrkdwn"));
+    put(w, "text", "*" + chat_escape(title) + "*\n" + body);
+    w.EndObject();
+    w.EndObject();
+    w.EndArray();
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace repwatch::alerts

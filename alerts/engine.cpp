@@ -1,0 +1,357 @@
+#include "alerts/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "alerts/message.h"
+#include "core/error.h"
+
+namespace repwatch::alerts {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Recipients of one alert, deduplicated (addresses case-insensitively), in a stable order.
+class Recipients {
+ public:
+  void add(const std::string& channel, const std::string& recipient) {
+    if (recipient.empty()) return;
+    if (seen_.insert(channel + "\n" + lower(recipient)).second)
+      list_.push_back({channel, recipient});
+  }
+  const std::vector<std::pair<std::string, std::string>>& list() const { return list_; }
+
+ private:
+  std::set<std::string> seen_;
+  std::vector<std::pair<std::string, std::string>> list_;
+};
+
+constexpr size_t kMaxSnapshotText = 20000;  // bytes of review text kept in an alert
+
+}  // namespace
+
+std::string headline_for(const Rule& rule) {
+  switch (rule.type) {
+    case RuleType::kNewNegative:
+      return "New negative review";
+    case RuleType::kEditNegative:
+      return "Review edited to negative";
+    case RuleType::kNoReply: {
+      int64_t h = rule.after_seconds / 3600;
+      if (rule.after_seconds % 86400 == 0 && rule.after_seconds >= 86400)
+        return "Negative review without a reply after " +
+               std::to_string(rule.after_seconds / 86400) +
+               (rule.after_seconds == 86400 ? " day" : " days");
+      if (h >= 1)
+        return "Negative review without a reply after " + std::to_string(h) +
+               (h == 1 ? " hour" : " hours");
+      return "Negative review without a reply after " + std::to_string(rule.after_seconds / 60) +
+             " minutes";
+    }
+    case RuleType::kTouchpointAverage:
+      return "Touchpoint below its standard";
+  }
+  return "Alert";
+}
+
+AlertEngine::AlertEngine(AlertsConfig config, const db::Database& db)
+    : config_(std::move(config)), db_(db), outbox_(db) {}
+
+daemon::ReviewHook AlertEngine::hook() {
+  return [this](const daemon::StoredEvent& e) {
+    return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
+  };
+}
+
+ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analysis,
+                                     int64_t review_id, int revision,
+                                     const std::string& source_type) const {
+  ReviewSnapshot s;
+  s.review_id = review_id;
+  s.revision = revision;
+  s.source_id = review.source_id;
+  s.source_type = source_type;
+  s.location_id = review.location_id;
+  s.location_name = config_.location_name(review.location_id);
+  s.author = review.author;
+  s.rating = review.rating;
+  s.raw_rating = review.raw_rating;
+  s.scale = review.scale.to_string();
+  s.text =
+      review.text.size() > kMaxSnapshotText ? review.text.substr(0, kMaxSnapshotText) : review.text;
+  s.created_at = review.created_at;
+  s.updated_at = review.updated_at;
+  s.reply_text = review.reply_text;
+  s.url = review.url;
+  s.sentiment = analysis.score;
+  s.label = to_string(analysis.label);
+  for (const TouchpointResult& t : analysis.touchpoints) {
+    TouchpointSnapshot ts;
+    ts.id = t.touchpoint;
+    ts.name = config_.touchpoint_name(t.touchpoint);
+    ts.score = t.score;
+    for (const Evidence& e : t.evidence)
+      if (static_cast<size_t>(e.offset) + e.length <= s.text.size()) ts.evidence.push_back(e);
+    s.touchpoints.push_back(std::move(ts));
+  }
+  return s;
+}
+
+int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
+                       std::optional<int64_t> review_id, std::optional<int> revision,
+                       const std::string& location_id, const std::string& source_id,
+                       const std::vector<std::string>& touchpoints_for_owners, int64_t now) {
+  NewAlert a;
+  a.dedupe_key = dedupe_key;
+  a.rule = rule.name;
+  a.kind = to_string(rule.type);
+  a.review_id = review_id;
+  a.revision = revision;
+  a.location_id = location_id;
+  a.source_id = source_id;
+  a.urgent = rule.urgent;
+  a.payload = to_json(content);
+  std::optional<int64_t> id = outbox_.insert_alert(a, now);
+  if (!id) return 0;  // queued before: a re-poll, a restart, an overlapping run
+
+  Recipients r;
+  for (const std::string& g : rule.notify) {
+    if (g == "marketing" || g == "managers") {
+      for (const auto& addr : config_.group(g, location_id)) r.add("email", addr);
+    } else if (g == "owners") {
+      for (const auto& tp : touchpoints_for_owners)
+        for (const auto& addr : config_.owners_of(tp, location_id)) r.add("email", addr);
+    } else if (g == "webhook" && config_.webhook) {
+      r.add("webhook", config_.webhook->name);
+    }
+  }
+  for (const auto& addr : rule.to) r.add("email", addr);
+
+  const bool batch = !rule.urgent && config_.digest.mode != DigestMode::kOff;
+  const int64_t digest_at = batch ? next_digest_time(config_.digest, config_.utc, now) : now;
+  for (const auto& [channel, recipient] : r.list()) {
+    NewDelivery d;
+    d.channel = channel;
+    d.recipient = recipient;
+    d.batch = batch && channel == "email";
+    d.next_attempt_at = d.batch ? digest_at : now;
+    d.message_id = make_message_id(config_.message_id_domain, now);
+    outbox_.add_delivery(*id, d, rule.urgent, now);
+  }
+  if (r.list().empty())
+    spdlog::warn("alert {} ({}) has no recipients: set [alerts] marketing or touchpoint owners",
+                 *id, dedupe_key);
+  else
+    spdlog::info("alert {} queued: {} for {} recipient(s)", *id, dedupe_key, r.list().size());
+  return 1;
+}
+
+int AlertEngine::on_review(const SourceConfig& source, const Review& review,
+                           const Analysis& analysis, const db::UpsertResult& upsert,
+                           const db::PollState& state, int64_t poll_started_at) {
+  if (!config_.enabled || upsert.outcome == db::UpsertOutcome::kUnchanged) return 0;
+  const std::string location = review.location_id.empty() ? source.location : review.location_id;
+
+  // Is an inserted review new, or history the source had before we watched it?
+  bool is_new = true;
+  if (!config_.alert_on_first_sync) {
+    if (!state.first_sync_at)
+      is_new = review.created_at >= poll_started_at;
+    else
+      is_new = review.created_at >= *state.first_sync_at - config_.backdate_grace_seconds;
+  }
+
+  int queued = 0;
+  for (const Rule& rule : config_.rules) {
+    if (rule.type != RuleType::kNewNegative && rule.type != RuleType::kEditNegative) continue;
+    if (!rule.applies_to(location, review.source_id)) continue;
+    if (upsert.outcome == db::UpsertOutcome::kInserted) {
+      if (rule.type != RuleType::kNewNegative || !is_new) continue;
+      if (!rule.is_negative(review, analysis)) continue;
+    } else {  // kEdited
+      if (rule.type != RuleType::kEditNegative) continue;
+      if (!rule.is_negative(review, analysis)) continue;
+      if (upsert.previous) {
+        const Analysis& before = upsert.previous_analysis ? *upsert.previous_analysis : analysis;
+        if (rule.is_negative(*upsert.previous, before)) continue;  // was negative already
+      }
+    }
+    Review r = review;
+    r.location_id = location;
+    AlertContent c;
+    c.kind = to_string(rule.type);
+    c.rule = rule.name;
+    c.headline = headline_for(rule);
+    c.review = snapshot(r, analysis, upsert.review_id, upsert.revision, source.type);
+    std::vector<std::string> owners_for;
+    for (const auto& t : analysis.touchpoints)
+      if (t.score <= 0) owners_for.push_back(t.touchpoint);
+    std::string key =
+        rule.name + ":" + std::to_string(upsert.review_id) + ":" + std::to_string(upsert.revision);
+    queued += queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
+                    owners_for, poll_started_at);
+  }
+  return queued;
+}
+
+int AlertEngine::evaluate_periodic(int64_t now) {
+  if (!config_.enabled) return 0;
+  db::Transaction tx(db_);
+  int queued = 0;
+  for (const Rule& rule : config_.rules) {
+    if (rule.type == RuleType::kNoReply) queued += evaluate_no_reply(rule, now);
+    if (rule.type == RuleType::kTouchpointAverage) queued += evaluate_average(rule, now);
+  }
+  tx.commit();
+  return queued;
+}
+
+int AlertEngine::evaluate_no_reply(const Rule& rule, int64_t now) {
+  // Reviews that alerted (new or edited to negative) long enough ago, not yet escalated by this
+  // rule. The clock starts when the practice was told: the latest such alert.
+  db::Statement st = db_.prepare(
+      "SELECT a.review_id, MAX(a.created_at) FROM alerts a "
+      "WHERE a.kind IN ('new_negative', 'edit_negative') AND a.review_id IS NOT NULL "
+      "AND a.created_at >= ?2 "
+      "AND NOT EXISTS (SELECT 1 FROM alerts e WHERE e.dedupe_key = ?3 || a.review_id) "
+      "GROUP BY a.review_id HAVING MAX(a.created_at) <= ?1 ORDER BY a.review_id");
+  st.bind(1, now - rule.after_seconds);
+  st.bind(2, now - rule.after_seconds - 90 * 86400);  // bounded look-back
+  st.bind(3, rule.name + ":");
+  std::vector<int64_t> ids;
+  while (st.step()) ids.push_back(st.column_int(0));
+  st.reset();
+  if (ids.empty()) return 0;
+
+  db::ReviewStore store(db_);
+  int queued = 0;
+  for (int64_t id : ids) {
+    std::optional<db::StoredReview> sr = store.get(id);
+    if (!sr) continue;
+    const Review& rv = sr->review;
+    if (!rv.reply_text.empty()) continue;
+    if (!rule.applies_to(rv.location_id, rv.source_id)) continue;
+    if (!rule.is_negative(rv, sr->analysis)) continue;
+    auto type = config_.source_types.find(rv.source_id);
+    AlertContent c;
+    c.kind = to_string(rule.type);
+    c.rule = rule.name;
+    c.headline = headline_for(rule);
+    c.review = snapshot(rv, sr->analysis, sr->id, sr->revision,
+                        type == config_.source_types.end() ? "" : type->second);
+    std::vector<std::string> owners_for;
+    for (const auto& t : sr->analysis.touchpoints)
+      if (t.score <= 0) owners_for.push_back(t.touchpoint);
+    queued += queue(rule, rule.name + ":" + std::to_string(id), c, id, sr->revision, rv.location_id,
+                    rv.source_id, owners_for, now);
+  }
+  return queued;
+}
+
+int AlertEngine::evaluate_average(const Rule& rule, int64_t now) {
+  std::string sql;
+  if (rule.measure == "rating") {
+    sql =
+        "SELECT r.location_id, h.touchpoint, AVG(r.rating), COUNT(DISTINCT r.id) "
+        "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
+        "WHERE r.created_at >= ?1 AND r.rating IS NOT NULL";
+  } else {
+    sql =
+        "SELECT r.location_id, h.touchpoint, AVG(3 + 2 * h.score), COUNT(DISTINCT r.id) "
+        "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
+        "WHERE r.created_at >= ?1";
+  }
+  for (size_t i = 0; i < rule.sources.size(); ++i)
+    sql += (i == 0 ? " AND r.source_id IN (?" : ", ?") + std::to_string(i + 2) +
+           (i + 1 == rule.sources.size() ? ")" : "");
+  sql += " GROUP BY r.location_id, h.touchpoint ORDER BY r.location_id, h.touchpoint";
+  db::Statement st = db_.prepare(sql);
+  st.bind(1, now - rule.window_seconds);
+  for (size_t i = 0; i < rule.sources.size(); ++i)
+    st.bind(static_cast<int>(i + 2), rule.sources[i]);
+
+  struct Breach {
+    std::string location, touchpoint;
+    double average, standard;
+    int reviews;
+  };
+  std::vector<Breach> breaches;
+  while (st.step()) {
+    std::string location = st.column_text(0);
+    std::string touchpoint = st.column_text(1);
+    double average = st.column_double(2);
+    int reviews = static_cast<int>(st.column_int(3));
+    if (!rule.locations.empty() &&
+        std::find(rule.locations.begin(), rule.locations.end(), location) == rule.locations.end())
+      continue;
+    if (!rule.touchpoints.empty() && std::find(rule.touchpoints.begin(), rule.touchpoints.end(),
+                                               touchpoint) == rule.touchpoints.end())
+      continue;
+    auto standard = config_.standards.find(touchpoint);
+    if (standard == config_.standards.end()) continue;
+    if (reviews < rule.min_reviews || average >= standard->second) continue;
+    breaches.push_back({location, touchpoint, average, standard->second, reviews});
+  }
+  st.reset();
+
+  int queued = 0;
+  for (const Breach& b : breaches) {
+    AlertContent c;
+    c.kind = to_string(rule.type);
+    c.rule = rule.name;
+    c.headline = headline_for(rule);
+    AverageSnapshot a;
+    a.location_id = b.location;
+    a.location_name = config_.location_name(b.location);
+    a.touchpoint = b.touchpoint;
+    a.touchpoint_name = config_.touchpoint_name(b.touchpoint);
+    a.measure = rule.measure;
+    a.average = b.average;
+    a.standard = b.standard;
+    a.reviews = b.reviews;
+    a.window_seconds = rule.window_seconds;
+    c.average = a;
+    std::string key = rule.name + ":" + b.location + ":" + b.touchpoint + ":" +
+                      std::to_string(now / rule.repeat_seconds);
+    queued += queue(rule, key, c, std::nullopt, std::nullopt, b.location, "", {b.touchpoint}, now);
+  }
+  return queued;
+}
+
+int64_t AlertEngine::queue_test(const std::string& to, int64_t now) {
+  if (!is_valid_address(to))
+    throw Error("\"" + sanitize_header(to) + "\" is not an email address like name@clinic.example");
+  db::Transaction tx(db_);
+  AlertContent c;
+  c.kind = "test";
+  c.rule = "test";
+  c.headline = "Test message";
+  c.note = "Sent by `repwatch alerts test` to " + to + ".";
+  NewAlert a;
+  a.dedupe_key = "test:" + make_message_id(config_.message_id_domain, now);
+  a.rule = "test";
+  a.kind = "test";
+  a.urgent = true;
+  a.payload = to_json(c);
+  std::optional<int64_t> id = outbox_.insert_alert(a, now);
+  if (!id) throw Error("could not queue the test alert");
+  NewDelivery d;
+  d.channel = "email";
+  d.recipient = to;
+  d.next_attempt_at = now;
+  d.message_id = make_message_id(config_.message_id_domain, now);
+  outbox_.add_delivery(*id, d, true, now);
+  int64_t delivery_id = db_.last_insert_rowid();
+  tx.commit();
+  return delivery_id;
+}
+
+}  // namespace repwatch::alerts

@@ -1,0 +1,210 @@
+#include "alerts/sender.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "alerts/content.h"
+#include "alerts/message.h"
+#include "core/error.h"
+
+namespace repwatch::alerts {
+
+namespace {
+
+constexpr int64_t kHour = 3600;
+constexpr size_t kDigestTextLimit = 600;  // review text kept per digest entry
+
+bool is_digest_exempt(const DeliveryRecord& d) { return d.kind == "digest" || d.kind == "test"; }
+
+}  // namespace
+
+Sender::Sender(const AlertsConfig& config, const db::Database& db) : config_(config), outbox_(db) {
+  channels_["email"] = make_email_channel(config_);
+  if (config_.webhook) channels_["webhook"] = make_webhook_channel(config_);
+}
+
+Sender::Sender(const AlertsConfig& config, const db::Database& db,
+               std::map<std::string, std::unique_ptr<Channel>> channels)
+    : config_(config), outbox_(db), channels_(std::move(channels)) {}
+
+Sender::~Sender() = default;
+
+int64_t Sender::backoff(int attempts) const {
+  int64_t b = config_.retry_initial_seconds;
+  for (int i = 1; i < attempts && b < config_.retry_max_seconds; ++i) b *= 2;
+  return std::min(b, config_.retry_max_seconds);
+}
+
+SendStats Sender::deliver_due(int64_t now, int limit) {
+  SendStats stats;
+  stats.digests = queue_digests(now);
+  for (const DeliveryRecord& d : outbox_.due(now, limit)) {
+    int64_t ends = 0;
+    if (!d.urgent && in_quiet_hours(config_.quiet, config_.utc, now, &ends)) {
+      outbox_.hold(d.id, ends);
+      ++stats.held;
+      continue;
+    }
+    if (d.channel == "email" && config_.max_emails_per_hour > 0 && !is_digest_exempt(d) &&
+        outbox_.sent_since(d.recipient, now - kHour) >= config_.max_emails_per_hour) {
+      int64_t next;
+      if (config_.digest.mode == DigestMode::kOff) {
+        next = outbox_.oldest_sent_since(d.recipient, now - kHour).value_or(now) + kHour;
+      } else {
+        next = next_digest_time(config_.digest, config_.utc, now);
+      }
+      outbox_.defer_to_digest(d.id, next,
+                              "hourly limit of " + std::to_string(config_.max_emails_per_hour) +
+                                  " emails reached: goes out in the next digest");
+      ++stats.deferred;
+      continue;
+    }
+    attempt(d, now, stats);
+  }
+  return stats;
+}
+
+SendResult Sender::deliver_one(int64_t delivery_id, int64_t now) {
+  std::optional<DeliveryRecord> d = outbox_.delivery(delivery_id);
+  if (!d) throw Error("no alert delivery with id " + std::to_string(delivery_id));
+  if (d->status != DeliveryStatus::kPending)
+    throw Error("delivery " + std::to_string(delivery_id) + " is " + to_string(d->status) +
+                ", not pending");
+  SendStats stats;
+  return attempt(*d, now, stats);
+}
+
+std::optional<int64_t> Sender::next_due() const { return outbox_.next_due(); }
+
+SendResult Sender::attempt(const DeliveryRecord& d, int64_t now, SendStats& stats) {
+  // The lease outlasts any transfer: a second sender skips this delivery meanwhile, and a
+  // sender killed mid-transfer leaves it to be retried once the lease runs out.
+  const int64_t lease =
+      now + std::max<int64_t>(300, config_.smtp ? config_.smtp->timeout_seconds * 2 : 0);
+  if (!outbox_.claim(d.id, now, lease))
+    return {SendResult::Status::kTemporary, "being sent by another process", ""};
+
+  SendResult result;
+  auto channel = channels_.find(d.channel);
+  std::optional<AlertRecord> alert = outbox_.alert(d.alert_id);
+  AlertContent content;
+  if (!alert) {
+    result = {SendResult::Status::kPermanent, "the alert of this delivery is gone", ""};
+  } else if (channel == channels_.end()) {
+    result = {SendResult::Status::kTemporary,
+              "channel \"" + d.channel + "\" is not configured (see [smtp] / [webhook])", ""};
+  } else {
+    try {
+      content = content_from_json(alert->payload);
+      Outgoing out;
+      out.delivery_id = d.id;
+      out.alert_id = d.alert_id;
+      out.recipient = d.recipient;
+      out.message_id = d.message_id;
+      out.date = now;
+      out.content = &content;
+      result = channel->second->send(out);
+    } catch (const std::exception& e) {
+      result = {SendResult::Status::kTemporary, e.what(), ""};
+    }
+  }
+
+  switch (result.status) {
+    case SendResult::Status::kSent:
+      // Committed at once (no surrounding transaction; synchronous=FULL): a crash after this
+      // line cannot resend.
+      outbox_.mark_sent(d.id, now, result.via);
+      ++stats.sent;
+      spdlog::info("alert delivery {} sent to {} via {} ({})", d.id, d.recipient, result.via,
+                   d.message_id);
+      break;
+    case SendResult::Status::kTemporary:
+      if (now - d.created_at >= config_.retry_for_seconds) {
+        outbox_.mark_failed(
+            d.id, "gave up after " + std::to_string(d.attempts + 1) + " attempts: " + result.error);
+        ++stats.failed;
+        spdlog::error("alert delivery {} to {} failed for good: {}", d.id, d.recipient,
+                      result.error);
+      } else {
+        int64_t next = now + backoff(d.attempts + 1);
+        outbox_.mark_retry(d.id, next, result.error);
+        ++stats.retried;
+        spdlog::warn("alert delivery {} to {} will be retried in {}s: {}", d.id, d.recipient,
+                     next - now, result.error);
+      }
+      break;
+    case SendResult::Status::kPermanent:
+      outbox_.mark_failed(d.id, result.error);
+      ++stats.failed;
+      spdlog::error("alert delivery {} to {} failed: {}", d.id, d.recipient, result.error);
+      break;
+  }
+  return result;
+}
+
+int Sender::queue_digests(int64_t now) {
+  int queued = 0;
+  for (const std::string& recipient : outbox_.recipients_with_batched(now)) {
+    int64_t ends = 0;
+    if (in_quiet_hours(config_.quiet, config_.utc, now, &ends)) continue;  // digests are not urgent
+    db::Transaction tx(outbox_.database());
+    std::vector<DeliveryRecord> items = outbox_.batched_pending(recipient);
+    if (items.empty()) continue;
+    AlertContent c;
+    c.kind = "digest";
+    c.rule = "digest";
+    c.headline = "Digest";
+    c.period_start = now;
+    c.period_end = now;
+    for (const DeliveryRecord& item : items) {
+      std::optional<AlertRecord> a = outbox_.alert(item.alert_id);
+      if (!a) continue;
+      c.period_start = std::min(c.period_start, a->created_at);
+      DigestEntry e;
+      e.alert_id = a->id;
+      e.created_at = a->created_at;
+      try {
+        AlertContent ac = content_from_json(a->payload);
+        e.headline = ac.headline;
+        e.review = ac.review;
+        e.average = ac.average;
+      } catch (const Error& err) {
+        e.headline = a->kind + " (unreadable: " + err.what() + ")";
+      }
+      if (e.review) {
+        if (e.review->text.size() > kDigestTextLimit) e.review->text.resize(kDigestTextLimit);
+        for (auto& tp : e.review->touchpoints) {
+          tp.evidence.clear();  // offsets may point past the cut text; the digest lists names
+          ++c.touchpoint_counts[tp.name.empty() ? tp.id : tp.name];
+        }
+      }
+      if (e.average) ++c.touchpoint_counts[e.average->touchpoint_name];
+      c.entries.push_back(std::move(e));
+    }
+    NewAlert digest;
+    digest.dedupe_key = "digest:email:" + recipient + ":" + std::to_string(items.front().id) + ":" +
+                        std::to_string(now);
+    digest.rule = "digest";
+    digest.kind = "digest";
+    digest.urgent = false;
+    digest.payload = to_json(c);
+    std::optional<int64_t> id = outbox_.insert_alert(digest, now);
+    if (!id) continue;
+    NewDelivery d;
+    d.channel = "email";
+    d.recipient = recipient;
+    d.next_attempt_at = now;
+    d.message_id = make_message_id(config_.message_id_domain, now);
+    // Urgent as a delivery: quiet hours were checked above; it must not be held again.
+    outbox_.add_delivery(*id, d, true, now);
+    const int64_t digest_delivery = outbox_.database().last_insert_rowid();
+    for (const DeliveryRecord& item : items) outbox_.mark_batched(item.id, digest_delivery);
+    tx.commit();
+    ++queued;
+    spdlog::info("digest of {} alert(s) queued for {}", items.size(), recipient);
+  }
+  return queued;
+}
+
+}  // namespace repwatch::alerts

@@ -1,0 +1,56 @@
+// The "webhook" channel: a Slack- or Teams-compatible JSON POST through net/'s HTTP client.
+// The URL is a secret (it grants posting rights): it never appears in errors or in sent_via.
+#include <memory>
+
+#include "alerts/channel.h"
+#include "core/error.h"
+#include "net/http.h"
+
+namespace repwatch::alerts {
+
+namespace {
+
+class WebhookChannel : public Channel {
+ public:
+  explicit WebhookChannel(const AlertsConfig& config)
+      : webhook_(*config.webhook), client_(webhook_.http) {
+    client_.add_secret(*webhook_.url);
+  }
+
+  SendResult send(const Outgoing& m) override {
+    if (!m.content) return {SendResult::Status::kPermanent, "no content", ""};
+    const std::string via = "webhook:" + webhook_.name;
+    net::Request req;
+    req.method = "POST";
+    req.url = *webhook_.url;
+    req.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
+    req.body = render_webhook(*m.content, webhook_.format);
+    net::Response res;
+    try {
+      res = client_.send(req);
+    } catch (const SourceError& e) {
+      return {SendResult::Status::kTemporary,
+              client_.scrub(std::string("webhook ") + webhook_.name + ": " + e.what()), via};
+    }
+    if (res.ok()) return {SendResult::Status::kSent, "", via};
+    std::string msg = client_.scrub("webhook " + webhook_.name + ": HTTP " +
+                                    std::to_string(res.status) + ": " + net::body_excerpt(res));
+    // 408, 429 and 5xx may pass; other 4xx (bad payload, revoked hook) will not.
+    if (res.status == 408 || res.status == 429 || res.status >= 500)
+      return {SendResult::Status::kTemporary, msg, via};
+    return {SendResult::Status::kPermanent, msg, via};
+  }
+
+ private:
+  WebhookConfig webhook_;
+  net::HttpClient client_;
+};
+
+}  // namespace
+
+std::unique_ptr<Channel> make_webhook_channel(const AlertsConfig& config) {
+  if (!config.webhook || !config.webhook->url) throw ConfigError("[webhook] url is not set");
+  return std::make_unique<WebhookChannel>(config);
+}
+
+}  // namespace repwatch::alerts
