@@ -49,6 +49,10 @@ struct StoredEvent {
   const db::UpsertResult& upsert;
   const db::PollState& state;
   int64_t poll_started_at;
+  // The connection whose transaction is open (store_poll sets &store.database()), so that a
+  // hook built before the database was opened (alerts::AlertService::hook()) writes its rows
+  // into that very transaction. May be null for hooks bound to a connection themselves.
+  const db::Database* db = nullptr;
 };
 using ReviewHook = std::function<int(const StoredEvent&)>;
 
