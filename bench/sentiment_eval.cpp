@@ -1,0 +1,315 @@
+// bench/sentiment_eval - measures repwatch's sentiment scorer against labelled data.
+//
+//   sentiment_eval [--data FILE.jsonl] [--lexicon FILE] [--taxonomy FILE] [--errors N]
+//                  [--sweep] [--touchpoints [FILE.jsonl]]
+//
+// Polarity mode (default): reads JSONL reviews {"text", "rating", "scale"[, "source"]} (default
+// ../shared/data/reviews/dev.jsonl next to the source tree), maps the rating onto 1..5, takes
+// 1-2 as negative and 4-5 as positive (3 and unrated rows are left out), and prints accuracy,
+// macro-F1 and negative-class precision/recall, overall and per `source`, separately for the
+// tuning part (~70%) and the held-out part (~30%). The split is by a hash of the normalised
+// text (lower-case letters and digits only), so it is deterministic and duplicates never
+// straddle it. Only the tuning part is ever printed example by example (--errors N) or swept
+// over thresholds (--sweep): tune on it, report the held-out part.
+//
+// Touchpoint mode (--touchpoints): reads {"text", "touchpoints": {"id": "positive"|"negative"|
+// "neutral", ...}} (default tests/fixtures/sentiment/touchpoints.jsonl) and prints, per
+// touchpoint, precision and recall of the mention and the polarity agreement on hits.
+#include <rapidjson/document.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sentiment/analyzer.h"
+
+using repwatch::Analysis;
+using repwatch::Label;
+using repwatch::sentiment::Analyzer;
+
+namespace {
+
+struct Row {
+  std::string text;
+  std::string source;
+  bool negative = false;
+  bool holdout = false;
+};
+
+uint64_t split_hash(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
+      h = (h ^ c) * 1099511628211ull;
+    }
+  }
+  return h;
+}
+
+bool in_holdout(const std::string& text) { return split_hash(text) % 100 >= 70; }
+
+struct Counts {
+  long tp = 0, fp = 0, fn = 0, tn = 0;  // negative class is "positive" for tp/fp/fn
+  long neutral = 0;
+  void add(bool gold_negative, bool predicted_negative, bool neutral_prediction) {
+    if (gold_negative && predicted_negative) ++tp;
+    if (!gold_negative && predicted_negative) ++fp;
+    if (gold_negative && !predicted_negative) ++fn;
+    if (!gold_negative && !predicted_negative) ++tn;
+    neutral += neutral_prediction;
+  }
+  long n() const { return tp + fp + fn + tn; }
+};
+
+double ratio(double a, double b) { return b == 0 ? 0 : a / b; }
+
+void print_counts(const char* name, const Counts& c) {
+  double p_neg = ratio(c.tp, c.tp + c.fp), r_neg = ratio(c.tp, c.tp + c.fn);
+  double p_pos = ratio(c.tn, c.tn + c.fn), r_pos = ratio(c.tn, c.tn + c.fp);
+  double f_neg = ratio(2 * p_neg * r_neg, p_neg + r_neg);
+  double f_pos = ratio(2 * p_pos * r_pos, p_pos + r_pos);
+  std::printf(
+      "  %-14s n=%6ld neg=%5ld  accuracy %.3f  macro-F1 %.3f  negative P %.3f R %.3f"
+      "  (F1 %.3f)  neutral %.1f%%\n",
+      name, c.n(), c.tp + c.fn, ratio(c.tp + c.tn, c.n()), (f_neg + f_pos) / 2, p_neg, r_neg, f_neg,
+      100.0 * ratio(c.neutral, c.n()));
+}
+
+std::vector<Row> read_rows(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) {
+    std::fprintf(stderr, "sentiment_eval: cannot open %s\n", file.c_str());
+    std::exit(2);
+  }
+  std::vector<Row> rows;
+  std::string line;
+  long line_no = 0, skipped = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    rapidjson::Document d;
+    d.Parse(line.c_str(), line.size());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("text") || !d["text"].IsString()) {
+      std::fprintf(stderr, "%s:%ld: not a JSON object with \"text\"\n", file.c_str(), line_no);
+      ++skipped;
+      continue;
+    }
+    if (!d.HasMember("rating") || !d["rating"].IsNumber()) {
+      ++skipped;
+      continue;
+    }
+    double rating = d["rating"].GetDouble();
+    double lo = 1, hi = 5;
+    if (d.HasMember("scale") && d["scale"].IsNumber()) hi = d["scale"].GetDouble();
+    if (hi == 10 || hi == 100) lo = 0;
+    double norm = 1 + 4 * (rating - lo) / (hi - lo);
+    if (norm > 2 && norm < 4) continue;  // 3: neither
+    Row r;
+    r.text = d["text"].GetString();
+    r.source = d.HasMember("source") && d["source"].IsString() ? d["source"].GetString() : "-";
+    r.negative = norm <= 2;
+    r.holdout = in_holdout(r.text);
+    rows.push_back(std::move(r));
+  }
+  if (skipped) std::fprintf(stderr, "sentiment_eval: %ld lines skipped\n", skipped);
+  return rows;
+}
+
+int polarity(const Analyzer& analyzer, const std::filesystem::path& data, int errors, bool sweep) {
+  std::vector<Row> rows = read_rows(data);
+  std::printf(
+      "sentiment_eval: %s\n  lexicon %s, %zu rated reviews (3 excluded); negative = "
+      "label negative (score <= %.2f)\n",
+      data.c_str(), analyzer.lexicon_version().c_str(), rows.size(), Analyzer::kNegativeBelow);
+  std::map<std::string, Counts> parts[2];
+  std::vector<std::pair<double, bool>> tune_scores;
+  long shown_fn = 0, shown_fp = 0, not_scored = 0;
+  for (const Row& r : rows) {
+    Analysis a = analyzer.analyze(r.text);
+    not_scored += !a.scored;
+    bool neg = a.label == Label::kNegative;
+    bool neutral = a.label == Label::kNeutral;
+    parts[r.holdout]["all"].add(r.negative, neg, neutral);
+    parts[r.holdout][r.source].add(r.negative, neg, neutral);
+    if (!r.holdout) {
+      tune_scores.emplace_back(a.score, r.negative);
+      if (errors > 0 && r.negative != neg) {
+        long& shown = r.negative ? shown_fn : shown_fp;
+        if (shown < errors) {
+          ++shown;
+          std::printf("  %s %+.2f %s: %s\n", r.negative ? "MISSED" : "FALSE ", a.score,
+                      r.source.c_str(), r.text.substr(0, 300).c_str());
+          for (const auto& t : a.terms) std::printf("      term [%s]\n", t.phrase.c_str());
+        }
+      }
+    }
+  }
+  for (int h = 0; h < 2; ++h) {
+    std::printf("%s part:\n", h ? "HELD-OUT (never tuned on)" : "tuning");
+    print_counts("all", parts[h]["all"]);
+    for (const auto& [source, c] : parts[h]) {
+      if (source != "all") print_counts(source.c_str(), c);
+    }
+  }
+  if (not_scored) std::printf("  (%ld reviews not scored: language not supported)\n", not_scored);
+  if (sweep) {
+    std::printf("threshold sweep on the tuning part (negative iff score <= t):\n");
+    for (double t = -0.5; t <= 0.51; t += 0.05) {
+      Counts c;
+      for (auto [s, g] : tune_scores) c.add(g, s <= t, false);
+      std::printf("  t=%+.2f  P %.3f R %.3f\n", t, ratio(c.tp, c.tp + c.fp),
+                  ratio(c.tp, c.tp + c.fn));
+    }
+  }
+  return 0;
+}
+
+int touchpoint_eval(const Analyzer& analyzer, const std::filesystem::path& file, int errors) {
+  std::ifstream in(file);
+  if (!in) {
+    std::fprintf(stderr, "sentiment_eval: cannot open %s\n", file.c_str());
+    return 2;
+  }
+  struct Tp {
+    long tp = 0, fp = 0, fn = 0, polarity_ok = 0;
+  };
+  std::map<std::string, Tp> per;
+  std::string line;
+  long line_no = 0, sentences = 0, shown = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    rapidjson::Document d;
+    d.Parse(line.c_str(), line.size());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("text") || !d.HasMember("touchpoints") ||
+        !d["touchpoints"].IsObject()) {
+      std::fprintf(stderr, "%s:%ld: expected {\"text\", \"touchpoints\": {...}}\n", file.c_str(),
+                   line_no);
+      return 2;
+    }
+    ++sentences;
+    std::string text = d["text"].GetString();
+    std::map<std::string, std::string> gold;
+    for (auto& m : d["touchpoints"].GetObject()) {
+      std::string id = m.name.GetString();
+      if (!analyzer.find_touchpoint(id)) {
+        std::fprintf(stderr, "%s:%ld: unknown touchpoint \"%s\"\n", file.c_str(), line_no,
+                     id.c_str());
+        return 2;
+      }
+      gold[id] = m.value.GetString();
+    }
+    Analysis a = analyzer.analyze(text);
+    std::map<std::string, double> got;
+    for (const auto& r : a.touchpoints) got[r.touchpoint] = r.score;
+    bool wrong = false;
+    for (const auto& [id, pol] : gold) {
+      auto it = got.find(id);
+      if (it == got.end()) {
+        ++per[id].fn;
+        wrong = true;
+        continue;
+      }
+      ++per[id].tp;
+      double s = it->second;
+      std::string predicted = s <= Analyzer::kNegativeBelow  ? "negative"
+                              : s >= Analyzer::kPositiveFrom ? "positive"
+                                                             : "neutral";
+      if (predicted == pol) {
+        ++per[id].polarity_ok;
+      } else {
+        wrong = true;
+      }
+    }
+    for (const auto& [id, s] : got) {
+      if (!gold.count(id)) {
+        ++per[id].fp;
+        wrong = true;
+      }
+    }
+    if (wrong && shown < errors) {
+      ++shown;
+      std::printf("  %s\n    gold:", text.c_str());
+      for (const auto& [id, pol] : gold) std::printf(" %s=%s", id.c_str(), pol.c_str());
+      std::printf("\n    got: ");
+      for (const auto& [id, s] : got) std::printf(" %s=%+.2f", id.c_str(), s);
+      std::printf("\n");
+    }
+  }
+  std::printf("touchpoints: %s, %ld sentences\n", file.c_str(), sentences);
+  std::printf("  %-18s %5s %5s %5s  %9s %7s  %s\n", "touchpoint", "gold", "hits", "false",
+              "precision", "recall", "polarity agreement on hits");
+  Tp total;
+  for (const auto& tp : analyzer.touchpoints()) {
+    Tp c = per[tp.id];
+    total.tp += c.tp;
+    total.fp += c.fp;
+    total.fn += c.fn;
+    total.polarity_ok += c.polarity_ok;
+    std::printf("  %-18s %5ld %5ld %5ld  %9.3f %7.3f  %.3f\n", tp.id.c_str(), c.tp + c.fn, c.tp,
+                c.fp, ratio(c.tp, c.tp + c.fp), ratio(c.tp, c.tp + c.fn),
+                ratio(c.polarity_ok, c.tp));
+  }
+  std::printf("  %-18s %5ld %5ld %5ld  %9.3f %7.3f  %.3f\n", "all", total.tp + total.fn, total.tp,
+              total.fp, ratio(total.tp, total.tp + total.fp), ratio(total.tp, total.tp + total.fn),
+              ratio(total.polarity_ok, total.tp));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::filesystem::path source_dir = REPWATCH_SOURCE_DIR;
+  std::filesystem::path data = source_dir / "../shared/data/reviews/dev.jsonl";
+  std::filesystem::path touchpoints;
+  std::filesystem::path lexicon, taxonomy;
+  bool touchpoint_mode = false, sweep = false;
+  int errors = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "sentiment_eval: %s needs a value\n", arg.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--data") {
+      data = value();
+    } else if (arg == "--lexicon") {
+      lexicon = value();
+    } else if (arg == "--taxonomy") {
+      taxonomy = value();
+    } else if (arg == "--errors") {
+      errors = std::atoi(value().c_str());
+    } else if (arg == "--sweep") {
+      sweep = true;
+    } else if (arg == "--touchpoints") {
+      touchpoint_mode = true;
+      if (i + 1 < argc && argv[i + 1][0] != '-') touchpoints = argv[++i];
+    } else {
+      std::fprintf(stderr,
+                   "usage: sentiment_eval [--data FILE] [--lexicon FILE] [--taxonomy FILE] "
+                   "[--errors N] [--sweep] [--touchpoints [FILE]]\n");
+      return 2;
+    }
+  }
+  try {
+    Analyzer analyzer = Analyzer::load_or_builtin(lexicon, taxonomy);
+    if (touchpoint_mode) {
+      if (touchpoints.empty())
+        touchpoints = source_dir / "tests/fixtures/sentiment/touchpoints.jsonl";
+      return touchpoint_eval(analyzer, touchpoints, errors);
+    }
+    return polarity(analyzer, data, errors, sweep);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sentiment_eval: %s\n", e.what());
+    return 1;
+  }
+}
