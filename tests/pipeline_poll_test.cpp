@@ -1,0 +1,285 @@
+// daemon/pipeline: fetch_and_score and store_poll against a real SQLite store.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "core/error.h"
+#include "daemon/pipeline.h"
+#include "db/store.h"
+#include "sentiment/analyzer.h"
+
+using namespace repwatch;
+using namespace repwatch::daemon;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "rw-pipe-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A source whose reviews are a vector the test controls; it can also be told to fail.
+class VectorConnector : public connectors::Connector {
+ public:
+  std::vector<Review> reviews;
+  std::vector<Problem> problems;
+  std::string next_cursor = "c1";
+  std::function<void()> fail;  // throws, when set
+  std::vector<std::string> cursors_seen;
+
+  connectors::FetchResult fetch(const std::string& cursor) override {
+    cursors_seen.push_back(cursor);
+    if (fail) fail();
+    return {reviews, next_cursor, problems};
+  }
+};
+
+Review raw_review(const std::string& id, const std::string& text, std::optional<double> raw,
+                  RatingScale scale = RatingScale::stars()) {
+  Review r;
+  r.external_id = id;
+  r.author = "Pat";
+  r.raw_rating = raw;
+  r.scale = scale;
+  r.text = text;
+  r.created_at = 1700000000;
+  r.updated_at = 1700000000;
+  return r;
+}
+
+SourceConfig source_config() {
+  SourceConfig s;
+  s.id = "survey";
+  s.type = "file";
+  s.location = "downtown";
+  return s;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  PipelineTest()
+      : db_(db::open_store(dir_.path() / "repwatch.db")),
+        store_(db_),
+        analyzer_(sentiment::Analyzer::builtin()),
+        source_(source_config()) {}
+
+  PollOutcome poll(const ReviewHook& hook = {}, int64_t now = 5000) {
+    std::string cursor = store_.poll_state(source_.id).cursor;
+    return store_poll(store_, source_, fetch_and_score(conn_, source_, cursor, analyzer_), hook,
+                      now, now + 900);
+  }
+
+  TempDir dir_;
+  db::Database db_;
+  db::ReviewStore store_;
+  sentiment::Analyzer analyzer_;
+  SourceConfig source_;
+  VectorConnector conn_;
+};
+
+}  // namespace
+
+TEST_F(PipelineTest, FetchAndScoreNormalizesAndAnalyzes) {
+  conn_.reviews = {
+      raw_review("a", "The receptionist was extremely rude and we waited 2 hours.", 2,
+                 RatingScale::linear(0, 10)),
+      raw_review("", "no id", 5),
+      raw_review("b", "Wonderful doctor, very caring and thorough.", 1, RatingScale::binary()),
+      raw_review("c", "", std::nullopt, RatingScale::none()),
+  };
+  conn_.problems = {{"export.csv:7", "rating: not a number"}};
+  Fetched f = fetch_and_score(conn_, source_, "cur-0", analyzer_);
+  ASSERT_FALSE(f.error);
+  ASSERT_TRUE(f.result);
+  EXPECT_EQ(conn_.cursors_seen, std::vector<std::string>{"cur-0"});
+  ASSERT_EQ(f.result->reviews.size(), 3u);  // the review without an id is skipped...
+  ASSERT_EQ(f.analyses.size(), 3u);
+  ASSERT_EQ(f.result->problems.size(), 2u);  // ...and reported next to the connector's own
+  EXPECT_EQ(f.result->problems[0].where, "export.csv:7");
+  EXPECT_NE(f.result->problems[1].message.find("external id"), std::string::npos);
+
+  const Review& a = f.result->reviews[0];
+  EXPECT_EQ(a.source_id, "survey");
+  EXPECT_EQ(a.location_id, "downtown");
+  ASSERT_TRUE(a.rating);
+  EXPECT_NEAR(*a.rating, 1.8, 1e-9);            // 2 on 0..10
+  EXPECT_EQ(f.result->reviews[1].rating, 5.0);  // recommend
+  EXPECT_FALSE(f.result->reviews[2].rating);
+  EXPECT_LT(f.analyses[0].score, 0);
+  EXPECT_GT(f.analyses[1].score, 0);
+  EXPECT_EQ(f.analyses[0], analyzer_.analyze(a.text));
+  EXPECT_EQ(f.result->cursor, "c1");
+}
+
+TEST_F(PipelineTest, FetchErrorsBecomeFetchedErrors) {
+  conn_.fail = [] { throw SourceError(SourceError::Kind::kAuth, "HTTP 401: token expired"); };
+  Fetched auth = fetch_and_score(conn_, source_, "", analyzer_);
+  ASSERT_TRUE(auth.error);
+  EXPECT_EQ(auth.error->kind(), SourceError::Kind::kAuth);
+  EXPECT_FALSE(auth.result);
+
+  conn_.fail = [] { throw ConfigError("repwatch.toml:9: sources[0].path: no such directory"); };
+  Fetched config = fetch_and_score(conn_, source_, "", analyzer_);
+  ASSERT_TRUE(config.error);
+  EXPECT_EQ(config.error->kind(), SourceError::Kind::kConfig);
+  EXPECT_NE(std::string(config.error->what()).find("sources[0].path"), std::string::npos);
+
+  conn_.fail = [] { throw std::runtime_error("something else"); };
+  Fetched other = fetch_and_score(conn_, source_, "", analyzer_);
+  ASSERT_TRUE(other.error);
+  EXPECT_EQ(other.error->kind(), SourceError::Kind::kTransient);
+}
+
+TEST_F(PipelineTest, PollStoresOnceAndDetectsEdits) {
+  conn_.reviews = {raw_review("a", "Billing was a nightmare.", 1),
+                   raw_review("b", "Great nurses.", 5)};
+  PollOutcome first = poll();
+  EXPECT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.fetched, 2);
+  EXPECT_EQ(first.inserted, 2);
+  db::PollState state = store_.poll_state("survey");
+  EXPECT_EQ(state.cursor, "c1");
+  EXPECT_EQ(state.first_sync_at, 5000);
+  EXPECT_EQ(state.next_poll_at, 5900);
+
+  // The same reviews again: stored once.
+  conn_.next_cursor = "c2";
+  PollOutcome second = poll({}, 6000);
+  EXPECT_TRUE(second.ok);
+  EXPECT_EQ(second.unchanged, 2);
+  EXPECT_EQ(second.inserted, 0);
+  EXPECT_EQ(store_.count_reviews(), 2);
+  EXPECT_EQ(conn_.cursors_seen.back(), "c1");
+  EXPECT_EQ(store_.poll_state("survey").cursor, "c2");
+
+  // One review's text changes: one edit, one revision, re-scored.
+  conn_.reviews[1].text = "The nurses were rude and never called back.";
+  conn_.reviews[1].raw_rating = 2;
+  PollOutcome third = poll({}, 7000);
+  EXPECT_EQ(third.edited, 1);
+  EXPECT_EQ(third.unchanged, 1);
+  EXPECT_EQ(store_.count_reviews(), 2);
+  auto b = store_.find("survey", "b");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->revision, 2);
+  EXPECT_EQ(store_.count_revisions(b->id), 1);
+  EXPECT_EQ(b->analysis, analyzer_.analyze(conn_.reviews[1].text));
+  EXPECT_LT(b->analysis.score, 0);
+}
+
+TEST_F(PipelineTest, HookSeesEveryReviewWithThePollStateBeforeThePoll) {
+  conn_.reviews = {raw_review("a", "Rude staff.", 1), raw_review("b", "Lovely.", 5)};
+  std::vector<std::string> seen;
+  std::vector<std::optional<int64_t>> first_syncs;
+  ReviewHook hook = [&](const StoredEvent& e) {
+    seen.push_back(e.review.external_id + ":" + std::to_string(static_cast<int>(e.upsert.outcome)));
+    first_syncs.push_back(e.state.first_sync_at);
+    EXPECT_EQ(e.source.id, "survey");
+    EXPECT_EQ(e.review.source_id, "survey");
+    EXPECT_EQ(e.upsert.review_id, store_.find("survey", e.review.external_id)->id);
+    return e.review.rating && *e.review.rating <= 2 ? 1 : 0;
+  };
+  PollOutcome first = poll(hook, 5000);
+  EXPECT_EQ(first.alerts_queued, 1);
+  PollOutcome second = poll(hook, 6000);
+  EXPECT_EQ(second.alerts_queued, 1);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a:0", "b:0", "a:2", "b:2"}));
+  EXPECT_FALSE(first_syncs[0]);
+  EXPECT_EQ(first_syncs[2], 5000);
+}
+
+TEST_F(PipelineTest, AThrowingHookRollsBackTheWholePoll) {
+  conn_.reviews = {raw_review("a", "Fine.", 4), raw_review("b", "Bad.", 1),
+                   raw_review("c", "Okay.", 3)};
+  ASSERT_TRUE(poll({}, 5000).ok);  // a first successful poll: cursor c1
+  conn_.reviews.push_back(raw_review("d", "New one.", 5));
+  conn_.reviews[0].text = "Fine, edited.";
+  conn_.next_cursor = "c2";
+  int calls = 0;
+  ReviewHook hook = [&](const StoredEvent&) -> int {
+    if (++calls == 4) throw std::runtime_error("outbox is full");
+    return 1;
+  };
+  PollOutcome out = poll(hook, 6000);
+  EXPECT_FALSE(out.ok);
+  EXPECT_NE(out.error.find("outbox is full"), std::string::npos) << out.error;
+  EXPECT_EQ(out.inserted + out.edited + out.unchanged + out.alerts_queued, 0);
+
+  // Nothing of the poll is stored: no new review, no edit, the cursor has not moved.
+  EXPECT_EQ(store_.count_reviews(), 3);
+  EXPECT_FALSE(store_.find("survey", "d"));
+  auto a = store_.find("survey", "a");
+  EXPECT_EQ(a->review.text, "Fine.");
+  EXPECT_EQ(a->revision, 1);
+  EXPECT_EQ(store_.count_revisions(a->id), 0);
+  db::PollState state = store_.poll_state("survey");
+  EXPECT_EQ(state.cursor, "c1");
+  EXPECT_EQ(state.last_success_at, 5000);
+  // ... and the failure is recorded.
+  EXPECT_EQ(state.consecutive_failures, 1);
+  EXPECT_NE(state.last_error.find("outbox is full"), std::string::npos);
+  EXPECT_EQ(state.last_error_at, 6000);
+  EXPECT_FALSE(state.needs_attention);
+
+  // The next poll, with a working hook, stores it all.
+  PollOutcome retry = poll({}, 7000);
+  EXPECT_TRUE(retry.ok);
+  EXPECT_EQ(retry.inserted, 1);
+  EXPECT_EQ(retry.edited, 1);
+  EXPECT_EQ(store_.poll_state("survey").consecutive_failures, 0);
+  EXPECT_EQ(store_.poll_state("survey").cursor, "c2");
+}
+
+TEST_F(PipelineTest, FetchFailureRecordsOnlyTheFailure) {
+  conn_.reviews = {raw_review("a", "Fine.", 4)};
+  ASSERT_TRUE(poll({}, 5000).ok);
+  conn_.fail = [] { throw SourceError(SourceError::Kind::kAuth, "HTTP 401: invalid token"); };
+  PollOutcome out = poll({}, 6000);
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.error, "HTTP 401: invalid token");
+  db::PollState state = store_.poll_state("survey");
+  EXPECT_EQ(state.cursor, "c1");
+  EXPECT_EQ(state.consecutive_failures, 1);
+  EXPECT_EQ(state.last_error_kind, "auth");
+  EXPECT_TRUE(state.needs_attention);
+  EXPECT_EQ(state.next_poll_at, 6900);
+
+  conn_.fail = [] { throw SourceError(SourceError::Kind::kTransient, "timeout"); };
+  poll({}, 7000);
+  EXPECT_EQ(store_.poll_state("survey").consecutive_failures, 2);
+  EXPECT_EQ(store_.poll_state("survey").last_error_kind, "transient");
+  EXPECT_EQ(store_.count_reviews(), 1);
+}
+
+TEST_F(PipelineTest, AFirstPollThatFailsRegistersTheSource) {
+  conn_.fail = [] { throw SourceError(SourceError::Kind::kConfig, "no such directory"); };
+  PollOutcome out = poll({}, 5000);
+  EXPECT_FALSE(out.ok);
+  db::PollState state = store_.poll_state("survey");
+  EXPECT_EQ(state.consecutive_failures, 1);
+  EXPECT_EQ(state.last_error_kind, "config");
+  EXPECT_FALSE(state.first_sync_at);
+}
+
+TEST_F(PipelineTest, ReviewsMayNameTheirOwnLocation) {
+  Review r = raw_review("a", "Fine.", 4);
+  r.location_id = "northside";
+  conn_.reviews = {r, raw_review("b", "Also fine.", 4)};
+  PollOutcome out = poll();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(store_.find("survey", "a")->review.location_id, "northside");
+  EXPECT_EQ(store_.find("survey", "b")->review.location_id, "downtown");
+}
