@@ -63,10 +63,15 @@ std::string headline_for(const Rule& rule) {
 }
 
 AlertEngine::AlertEngine(AlertsConfig config, const db::Database& db)
+    : AlertEngine(std::make_shared<const AlertsConfig>(std::move(config)), db) {}
+
+AlertEngine::AlertEngine(std::shared_ptr<const AlertsConfig> config, const db::Database& db)
     : config_(std::move(config)), db_(db), outbox_(db) {}
 
 daemon::ReviewHook AlertEngine::hook() {
   return [this](const daemon::StoredEvent& e) {
+    if (e.db && e.db != &db_)
+      throw Error("alerts: the hook of one database connection was called for another");
     return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
   };
 }
@@ -80,7 +85,7 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   s.source_id = review.source_id;
   s.source_type = source_type;
   s.location_id = review.location_id;
-  s.location_name = config_.location_name(review.location_id);
+  s.location_name = config_->location_name(review.location_id);
   s.author = review.author;
   s.rating = review.rating;
   s.raw_rating = review.raw_rating;
@@ -96,7 +101,7 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   for (const TouchpointResult& t : analysis.touchpoints) {
     TouchpointSnapshot ts;
     ts.id = t.touchpoint;
-    ts.name = config_.touchpoint_name(t.touchpoint);
+    ts.name = config_->touchpoint_name(t.touchpoint);
     ts.score = t.score;
     for (const Evidence& e : t.evidence)
       if (static_cast<size_t>(e.offset) + e.length <= s.text.size()) ts.evidence.push_back(e);
@@ -125,25 +130,25 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
   Recipients r;
   for (const std::string& g : rule.notify) {
     if (g == "marketing" || g == "managers") {
-      for (const auto& addr : config_.group(g, location_id)) r.add("email", addr);
+      for (const auto& addr : config_->group(g, location_id)) r.add("email", addr);
     } else if (g == "owners") {
       for (const auto& tp : touchpoints_for_owners)
-        for (const auto& addr : config_.owners_of(tp, location_id)) r.add("email", addr);
-    } else if (g == "webhook" && config_.webhook) {
-      r.add("webhook", config_.webhook->name);
+        for (const auto& addr : config_->owners_of(tp, location_id)) r.add("email", addr);
+    } else if (g == "webhook" && config_->webhook) {
+      r.add("webhook", config_->webhook->name);
     }
   }
   for (const auto& addr : rule.to) r.add("email", addr);
 
-  const bool batch = !rule.urgent && config_.digest.mode != DigestMode::kOff;
-  const int64_t digest_at = batch ? next_digest_time(config_.digest, config_.utc, now) : now;
+  const bool batch = !rule.urgent && config_->digest.mode != DigestMode::kOff;
+  const int64_t digest_at = batch ? next_digest_time(config_->digest, config_->utc, now) : now;
   for (const auto& [channel, recipient] : r.list()) {
     NewDelivery d;
     d.channel = channel;
     d.recipient = recipient;
     d.batch = batch && channel == "email";
     d.next_attempt_at = d.batch ? digest_at : now;
-    d.message_id = make_message_id(config_.message_id_domain, now);
+    d.message_id = make_message_id(config_->message_id_domain, now);
     outbox_.add_delivery(*id, d, rule.urgent, now);
   }
   if (r.list().empty())
@@ -157,20 +162,20 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
 int AlertEngine::on_review(const SourceConfig& source, const Review& review,
                            const Analysis& analysis, const db::UpsertResult& upsert,
                            const db::PollState& state, int64_t poll_started_at) {
-  if (!config_.enabled || upsert.outcome == db::UpsertOutcome::kUnchanged) return 0;
+  if (!config_->enabled || upsert.outcome == db::UpsertOutcome::kUnchanged) return 0;
   const std::string location = review.location_id.empty() ? source.location : review.location_id;
 
   // Is an inserted review new, or history the source had before we watched it?
   bool is_new = true;
-  if (!config_.alert_on_first_sync) {
+  if (!config_->alert_on_first_sync) {
     if (!state.first_sync_at)
       is_new = review.created_at >= poll_started_at;
     else
-      is_new = review.created_at >= *state.first_sync_at - config_.backdate_grace_seconds;
+      is_new = review.created_at >= *state.first_sync_at - config_->backdate_grace_seconds;
   }
 
   int queued = 0;
-  for (const Rule& rule : config_.rules) {
+  for (const Rule& rule : config_->rules) {
     if (rule.type != RuleType::kNewNegative && rule.type != RuleType::kEditNegative) continue;
     if (!rule.applies_to(location, review.source_id)) continue;
     if (upsert.outcome == db::UpsertOutcome::kInserted) {
@@ -203,10 +208,10 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
 }
 
 int AlertEngine::evaluate_periodic(int64_t now) {
-  if (!config_.enabled) return 0;
+  if (!config_->enabled) return 0;
   db::Transaction tx(db_);
   int queued = 0;
-  for (const Rule& rule : config_.rules) {
+  for (const Rule& rule : config_->rules) {
     if (rule.type == RuleType::kNoReply) queued += evaluate_no_reply(rule, now);
     if (rule.type == RuleType::kTouchpointAverage) queued += evaluate_average(rule, now);
   }
@@ -240,13 +245,13 @@ int AlertEngine::evaluate_no_reply(const Rule& rule, int64_t now) {
     if (!rv.reply_text.empty()) continue;
     if (!rule.applies_to(rv.location_id, rv.source_id)) continue;
     if (!rule.is_negative(rv, sr->analysis)) continue;
-    auto type = config_.source_types.find(rv.source_id);
+    auto type = config_->source_types.find(rv.source_id);
     AlertContent c;
     c.kind = to_string(rule.type);
     c.rule = rule.name;
     c.headline = headline_for(rule);
     c.review = snapshot(rv, sr->analysis, sr->id, sr->revision,
-                        type == config_.source_types.end() ? "" : type->second);
+                        type == config_->source_types.end() ? "" : type->second);
     std::vector<std::string> owners_for;
     for (const auto& t : sr->analysis.touchpoints)
       if (t.score <= 0) owners_for.push_back(t.touchpoint);
@@ -295,8 +300,8 @@ int AlertEngine::evaluate_average(const Rule& rule, int64_t now) {
     if (!rule.touchpoints.empty() && std::find(rule.touchpoints.begin(), rule.touchpoints.end(),
                                                touchpoint) == rule.touchpoints.end())
       continue;
-    auto standard = config_.standards.find(touchpoint);
-    if (standard == config_.standards.end()) continue;
+    auto standard = config_->standards.find(touchpoint);
+    if (standard == config_->standards.end()) continue;
     if (reviews < rule.min_reviews || average >= standard->second) continue;
     breaches.push_back({location, touchpoint, average, standard->second, reviews});
   }
@@ -310,9 +315,9 @@ int AlertEngine::evaluate_average(const Rule& rule, int64_t now) {
     c.headline = headline_for(rule);
     AverageSnapshot a;
     a.location_id = b.location;
-    a.location_name = config_.location_name(b.location);
+    a.location_name = config_->location_name(b.location);
     a.touchpoint = b.touchpoint;
-    a.touchpoint_name = config_.touchpoint_name(b.touchpoint);
+    a.touchpoint_name = config_->touchpoint_name(b.touchpoint);
     a.measure = rule.measure;
     a.average = b.average;
     a.standard = b.standard;
@@ -336,7 +341,7 @@ int64_t AlertEngine::queue_test(const std::string& to, int64_t now) {
   c.headline = "Test message";
   c.note = "Sent by `repwatch alerts test` to " + to + ".";
   NewAlert a;
-  a.dedupe_key = "test:" + make_message_id(config_.message_id_domain, now);
+  a.dedupe_key = "test:" + make_message_id(config_->message_id_domain, now);
   a.rule = "test";
   a.kind = "test";
   a.urgent = true;
@@ -347,7 +352,7 @@ int64_t AlertEngine::queue_test(const std::string& to, int64_t now) {
   d.channel = "email";
   d.recipient = to;
   d.next_attempt_at = now;
-  d.message_id = make_message_id(config_.message_id_domain, now);
+  d.message_id = make_message_id(config_->message_id_domain, now);
   outbox_.add_delivery(*id, d, true, now);
   int64_t delivery_id = db_.last_insert_rowid();
   tx.commit();

@@ -1,12 +1,11 @@
 // repwatch/alerts/engine.h - decides which alerts to queue, and queues them in the outbox.
 //
-// How the daemon wires alerts (all on the database thread, with the store's connection):
+// The daemon uses it through AlertService (service.h), which builds one per connection. Direct
+// use (tests, tools), all on one thread with the store's connection:
 //
-//   AlertsConfig ac = load_alerts_config(config, analyzer.touchpoints());
-//   AlertEngine engine(ac, store.database());
+//   AlertEngine engine(load_alerts_config(config, analyzer.touchpoints()), store.database());
 //   daemon::store_poll(store, source, std::move(fetched), engine.hook(), now);  // per poll
 //   engine.evaluate_periodic(now);   // every few minutes: no_reply, touchpoint_average
-//   Sender sender(ac, db);           // every minute and after each poll: sender.deliver_due(now)
 //
 // The hook runs inside the poll's transaction: the alert rows and their deliveries commit or
 // roll back with the review that triggered them. Each alert's dedupe key is UNIQUE, so a
@@ -35,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,8 +53,9 @@ namespace repwatch::alerts {
 class AlertEngine {
  public:
   AlertEngine(AlertsConfig config, const db::Database& db);
+  AlertEngine(std::shared_ptr<const AlertsConfig> config, const db::Database& db);
 
-  const AlertsConfig& config() const { return config_; }
+  const AlertsConfig& config() const { return *config_; }
 
   // The pipeline's ReviewHook (daemon/pipeline.h). The engine must outlive it.
   daemon::ReviewHook hook();
@@ -82,7 +83,7 @@ class AlertEngine {
   int evaluate_no_reply(const Rule& rule, int64_t now);
   int evaluate_average(const Rule& rule, int64_t now);
 
-  AlertsConfig config_;
+  std::shared_ptr<const AlertsConfig> config_;
   const db::Database& db_;
   Outbox outbox_;
 };

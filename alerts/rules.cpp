@@ -253,6 +253,13 @@ std::string AlertsConfig::touchpoint_name(const std::string& touchpoint) const {
   return it == touchpoint_names.end() || it->second.empty() ? touchpoint : it->second;
 }
 
+db::NegativeRule negative_rule(const AlertsConfig& config) {
+  db::NegativeRule n;
+  n.max_rating = config.negative_rating;
+  n.max_sentiment = config.negative_sentiment;
+  return n;
+}
+
 bool is_valid_address(const std::string& a) {
   if (a.empty() || a.size() > 254) return false;
   size_t at = a.rfind('@');
@@ -383,6 +390,8 @@ AlertsConfig load_alerts_config(const Config& config,
 
   const double default_rating = rating_threshold(alerts, "negative_rating", 2);
   const double default_sentiment = sentiment_threshold(alerts, "negative_sentiment", -0.3);
+  ac.negative_rating = default_rating;
+  ac.negative_sentiment = default_sentiment;
   const Match default_match = parse_match(alerts, "match", Match::kRatingThenSentiment);
   ac.alert_on_first_sync = alerts.boolean("alert_on_first_sync").value_or(false);
   ac.backdate_grace_seconds = alerts.duration("backdate_grace").value_or(86400);

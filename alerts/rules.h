@@ -39,6 +39,7 @@
 #include "config/config.h"
 #include "core/analysis.h"
 #include "core/review.h"
+#include "db/store.h"
 #include "net/http.h"
 #include "sentiment/analyzer.h"
 
@@ -123,7 +124,9 @@ struct LocationRouting {
 
 struct AlertsConfig {
   bool enabled = true;
-  std::vector<Rule> rules;  // defaults: new_negative and edit_negative
+  std::vector<Rule> rules;           // defaults: new_negative and edit_negative
+  double negative_rating = 2;        // [alerts] negative_rating: default of every rule
+  double negative_sentiment = -0.3;  // [alerts] negative_sentiment: default of every rule
 
   std::vector<std::string> marketing;
   std::vector<std::string> managers;
@@ -176,6 +179,10 @@ struct AlertsConfig {
 // [webhook], [digest] and each [[locations]] entry's `alerts` table.
 AlertsConfig load_alerts_config(const Config& config,
                                 const std::vector<sentiment::Touchpoint>& taxonomy);
+
+// The store's `negative` column (db::NegativeRule) from [alerts] negative_rating and
+// negative_sentiment, so that `repwatch reviews --negative` agrees with the alerts.
+db::NegativeRule negative_rule(const AlertsConfig& config);
 
 // "a@b.example" -> true. Rejects anything that could smuggle header syntax: spaces, control
 // characters, <>()[],;:\" and missing local part or domain.

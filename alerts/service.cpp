@@ -1,0 +1,68 @@
+#include "alerts/service.h"
+
+#include "alerts/outbox.h"
+#include "core/error.h"
+
+namespace repwatch::alerts {
+
+AlertService::AlertService(AlertsConfig config, int64_t periodic_interval_seconds)
+    : config_(std::make_shared<const AlertsConfig>(std::move(config))),
+      periodic_interval_(periodic_interval_seconds) {
+  for (const Rule& r : config_->rules)
+    has_periodic_ |= r.type == RuleType::kNoReply || r.type == RuleType::kTouchpointAverage;
+}
+
+AlertService::~AlertService() = default;
+
+AlertEngine& AlertService::engine(const db::Database& db) {
+  auto& e = engines_[&db];
+  if (!e) e = std::make_unique<AlertEngine>(config_, db);
+  return *e;
+}
+
+Sender& AlertService::sender(const db::Database& db) {
+  auto& s = senders_[&db];
+  if (!s) s = std::make_unique<Sender>(*config_, db);
+  return *s;
+}
+
+daemon::ReviewHook AlertService::hook() {
+  return [this](const daemon::StoredEvent& e) {
+    if (!e.db)
+      throw Error("alerts: StoredEvent::db is not set; store_poll() must pass its connection");
+    return engine(*e.db).on_review(e.source, e.review, e.analysis, e.upsert, e.state,
+                                   e.poll_started_at);
+  };
+}
+
+daemon::ReviewHook AlertService::hook(const db::Database& db) {
+  return [this, &db](const daemon::StoredEvent& e) {
+    const db::Database& target = e.db ? *e.db : db;
+    return engine(target).on_review(e.source, e.review, e.analysis, e.upsert, e.state,
+                                    e.poll_started_at);
+  };
+}
+
+int AlertService::deliver(const db::Database& db, int64_t now) {
+  if (has_periodic_ && config_->enabled &&
+      (!last_periodic_ || now - *last_periodic_ >= periodic_interval_ || now < *last_periodic_)) {
+    engine(db).evaluate_periodic(now);
+    last_periodic_ = now;
+  }
+  return sender(db).deliver_due(now).sent;
+}
+
+std::optional<int> AlertService::pending(const db::Database& db) const {
+  return Outbox(db).counts().pending;
+}
+
+std::optional<int64_t> AlertService::next_attempt(const db::Database& db, int64_t now) const {
+  std::optional<int64_t> next = Outbox(db).next_due();
+  if (has_periodic_ && config_->enabled) {
+    int64_t periodic = last_periodic_ ? *last_periodic_ + periodic_interval_ : now;
+    if (!next || periodic < *next) next = periodic;
+  }
+  return next;
+}
+
+}  // namespace repwatch::alerts
