@@ -1,5 +1,7 @@
 #include "db/store.h"
 
+#include "db/query_index.h"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -167,6 +169,9 @@ CREATE TABLE alert_deliveries (
 CREATE INDEX alert_deliveries_due ON alert_deliveries(status, batch, next_attempt_at);
 CREATE INDEX alert_deliveries_by_recipient ON alert_deliveries(recipient, status, sent_at);
 )sql"},
+      // Maintained aggregates and FTS5 search for the CLI; the SQL and the refresh that folds
+      // new reviews in are in db/query_index.h/.cpp.
+      {"cli", query_index_migration_sql()},
   };
   return migrations;
 }

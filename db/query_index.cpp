@@ -1,0 +1,202 @@
+#include "db/query_index.h"
+
+#include <algorithm>
+
+namespace repwatch::db {
+
+// Upsert tails shared by the statements below: adding a row of deltas to an aggregate.
+#define REVIEW_DAILY_ADD                                                                     \
+  " ON CONFLICT(day, source_id, location_id) DO UPDATE SET reviews = reviews + "             \
+  "excluded.reviews, rated = rated + excluded.rated, rating_sum = rating_sum + "             \
+  "excluded.rating_sum, sentiment_sum = sentiment_sum + excluded.sentiment_sum, negative = " \
+  "negative + excluded.negative"
+#define TOUCHPOINT_DAILY_ADD                                                                   \
+  " ON CONFLICT(touchpoint, day, source_id, location_id) DO UPDATE SET mentions = mentions + " \
+  "excluded.mentions, negative_mentions = negative_mentions + excluded.negative_mentions, "    \
+  "score_sum = score_sum + excluded.score_sum, rated = rated + excluded.rated, rating_sum = "  \
+  "rating_sum + excluded.rating_sum"
+#define INDEXED(id) " " id " <= (SELECT indexed_upto FROM query_index) "
+
+const char* query_index_migration_sql() {
+  // clang-format off
+  return R"sql(
+-- cli: maintained aggregates and full-text search for the managers' queries (db/query_index.h).
+-- Reviews with id <= query_index.indexed_upto are counted in review_daily / touchpoint_daily
+-- and indexed in reviews_fts; refresh_query_index() folds newer ones in, in batches. The
+-- triggers keep already-folded reviews right when they are edited, rescored or deleted.
+CREATE TABLE query_index (
+  id           INTEGER PRIMARY KEY CHECK (id = 1),
+  indexed_upto INTEGER NOT NULL,
+  refreshed_at INTEGER
+);
+INSERT INTO query_index(id, indexed_upto) VALUES (1, 0);
+
+-- Per UTC day (created_at / 86400), source and location.
+CREATE TABLE review_daily (
+  day           INTEGER NOT NULL,
+  source_id     TEXT NOT NULL,
+  location_id   TEXT NOT NULL,
+  reviews       INTEGER NOT NULL,   -- reviews written that day
+  rated         INTEGER NOT NULL,   -- of which with a rating
+  rating_sum    REAL NOT NULL,      -- sum of normalized ratings (1..5)
+  sentiment_sum REAL NOT NULL,      -- sum of sentiment scores (-1..1)
+  negative      INTEGER NOT NULL,   -- reviews with negative = 1
+  PRIMARY KEY (day, source_id, location_id)
+) WITHOUT ROWID;
+
+-- The same per touchpoint mentioned; rated/rating_sum are those of the mentioning reviews.
+CREATE TABLE touchpoint_daily (
+  touchpoint        TEXT NOT NULL,
+  day               INTEGER NOT NULL,
+  source_id         TEXT NOT NULL,
+  location_id       TEXT NOT NULL,
+  mentions          INTEGER NOT NULL,
+  negative_mentions INTEGER NOT NULL, -- touchpoint score below 0
+  score_sum         REAL NOT NULL,    -- sum of touchpoint scores (-1..1)
+  rated             INTEGER NOT NULL,
+  rating_sum        REAL NOT NULL,
+  PRIMARY KEY (touchpoint, day, source_id, location_id)
+) WITHOUT ROWID;
+
+CREATE VIRTUAL TABLE reviews_fts USING fts5(
+  text, content='reviews', content_rowid='id',
+  tokenize='porter unicode61 remove_diacritics 2');
+
+-- `repwatch summary`: negative reviews nobody has answered yet.
+CREATE INDEX reviews_unanswered_negative ON reviews(created_at)
+  WHERE negative = 1 AND reply_text = '';
+
+CREATE TRIGGER query_index_review_update
+AFTER UPDATE OF created_at, source_id, location_id, rating, sentiment, negative ON reviews
+WHEN)sql" INDEXED("OLD.id") R"sql(AND (OLD.created_at / 86400 IS NOT NEW.created_at / 86400
+  OR OLD.source_id IS NOT NEW.source_id OR OLD.location_id IS NOT NEW.location_id
+  OR OLD.rating IS NOT NEW.rating OR OLD.sentiment IS NOT NEW.sentiment
+  OR OLD.negative IS NOT NEW.negative)
+BEGIN
+  INSERT INTO review_daily VALUES (OLD.created_at / 86400, OLD.source_id, OLD.location_id, -1,
+    -(OLD.rating IS NOT NULL), -coalesce(OLD.rating, 0), -OLD.sentiment, -OLD.negative)
+   )sql" REVIEW_DAILY_ADD R"sql(;
+  INSERT INTO review_daily VALUES (NEW.created_at / 86400, NEW.source_id, NEW.location_id, 1,
+    NEW.rating IS NOT NULL, coalesce(NEW.rating, 0), NEW.sentiment, NEW.negative)
+   )sql" REVIEW_DAILY_ADD R"sql(;
+  DELETE FROM review_daily WHERE day = OLD.created_at / 86400 AND source_id = OLD.source_id
+    AND location_id = OLD.location_id AND reviews = 0;
+  INSERT INTO touchpoint_daily SELECT touchpoint, OLD.created_at / 86400, OLD.source_id,
+    OLD.location_id, -1, -(score < 0), -score, -(OLD.rating IS NOT NULL), -coalesce(OLD.rating, 0)
+    FROM touchpoint_hits WHERE review_id = OLD.id
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+  INSERT INTO touchpoint_daily SELECT touchpoint, NEW.created_at / 86400, NEW.source_id,
+    NEW.location_id, 1, score < 0, score, NEW.rating IS NOT NULL, coalesce(NEW.rating, 0)
+    FROM touchpoint_hits WHERE review_id = NEW.id
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+  DELETE FROM touchpoint_daily WHERE day = OLD.created_at / 86400 AND source_id = OLD.source_id
+    AND location_id = OLD.location_id AND mentions = 0
+    AND touchpoint IN (SELECT touchpoint FROM touchpoint_hits WHERE review_id = OLD.id);
+END;
+
+CREATE TRIGGER query_index_review_delete BEFORE DELETE ON reviews
+WHEN)sql" INDEXED("OLD.id") R"sql(
+BEGIN
+  INSERT INTO review_daily VALUES (OLD.created_at / 86400, OLD.source_id, OLD.location_id, -1,
+    -(OLD.rating IS NOT NULL), -coalesce(OLD.rating, 0), -OLD.sentiment, -OLD.negative)
+   )sql" REVIEW_DAILY_ADD R"sql(;
+  DELETE FROM review_daily WHERE day = OLD.created_at / 86400 AND source_id = OLD.source_id
+    AND location_id = OLD.location_id AND reviews = 0;
+  -- Its touchpoint hits go too (ON DELETE CASCADE, after the row is gone, when the hit
+  -- trigger below no longer finds the review): take them out of the aggregate now.
+  INSERT INTO touchpoint_daily SELECT touchpoint, OLD.created_at / 86400, OLD.source_id,
+    OLD.location_id, -1, -(score < 0), -score, -(OLD.rating IS NOT NULL), -coalesce(OLD.rating, 0)
+    FROM touchpoint_hits WHERE review_id = OLD.id
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+  DELETE FROM touchpoint_daily WHERE day = OLD.created_at / 86400 AND source_id = OLD.source_id
+    AND location_id = OLD.location_id AND mentions = 0
+    AND touchpoint IN (SELECT touchpoint FROM touchpoint_hits WHERE review_id = OLD.id);
+  INSERT INTO reviews_fts(reviews_fts, rowid, text) VALUES ('delete', OLD.id, OLD.text);
+END;
+
+CREATE TRIGGER query_index_text_update AFTER UPDATE OF text ON reviews
+WHEN)sql" INDEXED("OLD.id") R"sql(AND OLD.text IS NOT NEW.text
+BEGIN
+  INSERT INTO reviews_fts(reviews_fts, rowid, text) VALUES ('delete', OLD.id, OLD.text);
+  INSERT INTO reviews_fts(rowid, text) VALUES (NEW.id, NEW.text);
+END;
+
+CREATE TRIGGER query_index_hit_insert AFTER INSERT ON touchpoint_hits
+WHEN)sql" INDEXED("NEW.review_id") R"sql(
+BEGIN
+  INSERT INTO touchpoint_daily SELECT NEW.touchpoint, created_at / 86400, source_id,
+    location_id, 1, NEW.score < 0, NEW.score, rating IS NOT NULL, coalesce(rating, 0)
+    FROM reviews WHERE id = NEW.review_id
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+END;
+
+CREATE TRIGGER query_index_hit_delete AFTER DELETE ON touchpoint_hits
+WHEN)sql" INDEXED("OLD.review_id") R"sql(
+BEGIN
+  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
+    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
+    FROM reviews WHERE id = OLD.review_id
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+  DELETE FROM touchpoint_daily WHERE touchpoint = OLD.touchpoint AND mentions = 0
+    AND (day, source_id, location_id) IN
+      (SELECT created_at / 86400, source_id, location_id FROM reviews WHERE id = OLD.review_id);
+END;
+
+CREATE TRIGGER query_index_hit_update AFTER UPDATE OF review_id, touchpoint, score ON touchpoint_hits
+WHEN)sql" INDEXED("OLD.review_id") R"sql(OR)sql" INDEXED("NEW.review_id") R"sql(
+BEGIN
+  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
+    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
+    FROM reviews WHERE id = OLD.review_id AND)sql" INDEXED("OLD.review_id") R"sql(
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+  INSERT INTO touchpoint_daily SELECT NEW.touchpoint, created_at / 86400, source_id,
+    location_id, 1, NEW.score < 0, NEW.score, rating IS NOT NULL, coalesce(rating, 0)
+    FROM reviews WHERE id = NEW.review_id AND)sql" INDEXED("NEW.review_id") R"sql(
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+END;
+)sql";
+  // clang-format on
+}
+
+QueryIndexState query_index_state(const Database& db) {
+  Statement st = db.prepare(
+      "SELECT indexed_upto, coalesce(refreshed_at, 0), (SELECT coalesce(max(id), 0) FROM "
+      "reviews) FROM query_index WHERE id = 1");
+  QueryIndexState s;
+  if (st.step()) {
+    s.indexed_upto = st.column_int(0);
+    s.refreshed_at = st.column_int(1);
+    s.latest_review_id = st.column_int(2);
+  }
+  return s;
+}
+
+int64_t refresh_query_index(const Database& db, int64_t now, int64_t max_reviews) {
+  Transaction tx(db);
+  QueryIndexState s = query_index_state(db);
+  if (s.pending() == 0) return 0;
+  int64_t lo = s.indexed_upto;
+  int64_t hi = std::min(s.latest_review_id, lo + std::max<int64_t>(max_reviews, 1));
+  Statement days = db.prepare(
+      "INSERT INTO review_daily SELECT created_at / 86400, source_id, location_id, count(*), "
+      "count(rating), total(rating), total(sentiment), sum(negative) FROM reviews "
+      "WHERE id > ?1 AND id <= ?2 GROUP BY 1, 2, 3" REVIEW_DAILY_ADD);
+  days.bind(1, lo).bind(2, hi).run();
+  Statement touchpoints = db.prepare(
+      "INSERT INTO touchpoint_daily SELECT h.touchpoint, r.created_at / 86400, r.source_id, "
+      "r.location_id, count(*), sum(h.score < 0), total(h.score), count(r.rating), "
+      "total(r.rating) FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
+      "WHERE h.review_id > ?1 AND h.review_id <= ?2 GROUP BY 1, 2, 3, 4" TOUCHPOINT_DAILY_ADD);
+  touchpoints.bind(1, lo).bind(2, hi).run();
+  Statement fts = db.prepare(
+      "INSERT INTO reviews_fts(rowid, text) SELECT id, text FROM reviews WHERE id > ?1 AND "
+      "id <= ?2");
+  fts.bind(1, lo).bind(2, hi).run();
+  Statement mark =
+      db.prepare("UPDATE query_index SET indexed_upto = ?1, refreshed_at = ?2 WHERE id = 1");
+  mark.bind(1, hi).bind(2, now).run();
+  tx.commit();
+  return s.latest_review_id - hi;
+}
+
+}  // namespace repwatch::db
