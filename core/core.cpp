@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -172,6 +173,11 @@ std::optional<int64_t> parse_timestamp(std::string_view s) {
 }
 
 std::string format_timestamp(int64_t t) {
+  // Clamp to years 0000..9999: a wild value (a source's bogus epoch number) must not overflow
+  // the calendar arithmetic below (undefined behaviour; found by fuzz/fuzz_time).
+  constexpr int64_t kMin = -62167219200;  // 0000-01-01T00:00:00Z
+  constexpr int64_t kMax = 253402300799;  // 9999-12-31T23:59:59Z
+  t = std::clamp(t, kMin, kMax);
   std::chrono::sys_seconds tp{std::chrono::seconds(t)};
   auto dp = std::chrono::floor<std::chrono::days>(tp);
   std::chrono::year_month_day ymd{dp};
@@ -208,6 +214,9 @@ std::optional<int64_t> parse_duration(std::string_view s) {
       default: return std::nullopt;
     }
     ++pos;
+    // Many components could overflow int64 (undefined behaviour): refuse absurd totals
+    // (over ~270,000 years; found by fuzz/fuzz_time).
+    if (total > (int64_t{1} << 33) * 1000 - n * unit) return std::nullopt;
     total += n * unit;
   }
   return total;
