@@ -39,9 +39,19 @@ bool is_bare_key(std::string_view key) {
   });
 }
 
+// A user's string for an error message: control characters (a line break would split the
+// one-problem-per-line report) become '?', and it is shortened.
+std::string printable(std::string_view text) {
+  std::string s(text.substr(0, 60));
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  if (text.size() > 60) s += "...";
+  return s;
+}
+
 // "sources[2]" + "interval" -> "sources[2].interval"; keys that are not bare get quoted.
 std::string join_key(std::string_view where, std::string_view key) {
-  std::string k = is_bare_key(key) ? std::string(key) : "\"" + std::string(key) + "\"";
+  std::string k = is_bare_key(key) ? std::string(key) : "\"" + printable(key) + "\"";
   if (where.empty()) return k;
   if (key.empty()) return std::string(where);
   return std::string(where) + "." + k;
@@ -539,8 +549,9 @@ Config build(std::string_view text, const fs::path& name, bool world_readable) {
     std::string level = root.string_or("log_level", "info");
     if (std::find(levels.begin(), levels.end(), level) == levels.end()) {
       std::string guess = closest(level, levels);
-      root.fail("log_level", "expected one of trace, debug, info, warn, error, got \"" + level +
-                                 "\"" + (guess.empty() ? "" : "; did you mean \"" + guess + "\"?"));
+      root.fail("log_level", "expected one of trace, debug, info, warn, error, got \"" +
+                                 printable(level) + "\"" +
+                                 (guess.empty() ? "" : "; did you mean \"" + guess + "\"?"));
     }
     config.log_level = level;
   });
@@ -555,7 +566,7 @@ Config build(std::string_view text, const fs::path& name, bool world_readable) {
       ok = false;
       lc.id = loc.require_string("id");
       if (!valid_id(lc.id))
-        loc.fail("id", "\"" + lc.id +
+        loc.fail("id", "\"" + printable(lc.id) +
                            "\" is not a valid id (letters, digits, '-', '_', '.'; at most 64)");
       if (config.find_location(lc.id)) loc.fail("id", "duplicate location id \"" + lc.id + "\"");
       ok = true;
@@ -575,7 +586,7 @@ Config build(std::string_view text, const fs::path& name, bool world_readable) {
       ok = false;
       sc.id = src.require_string("id");
       if (!valid_id(sc.id))
-        src.fail("id", "\"" + sc.id +
+        src.fail("id", "\"" + printable(sc.id) +
                            "\" is not a valid id (letters, digits, '-', '_', '.'; at most 64)");
       if (config.find_source(sc.id)) src.fail("id", "duplicate source id \"" + sc.id + "\"");
       ok = true;
@@ -586,7 +597,7 @@ Config build(std::string_view text, const fs::path& name, bool world_readable) {
       if (!config.find_location(sc.location)) {
         std::vector<std::string_view> ids;
         for (const auto& l : config.locations) ids.push_back(l.id);
-        std::string msg = "no [[locations]] entry has id \"" + sc.location + "\"";
+        std::string msg = "no [[locations]] entry has id \"" + printable(sc.location) + "\"";
         std::string guess = closest(sc.location, ids);
         if (!guess.empty()) msg += "; did you mean \"" + guess + "\"?";
         src.fail("location", msg);
