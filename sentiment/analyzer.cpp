@@ -103,7 +103,8 @@ struct Analyzer::Impl {
   std::vector<Touchpoint> touchpoints;
   std::string lexicon_version;
   std::string taxonomy_version;
-  uint32_t num_root = 0;  // child of the root along <num>
+  uint32_t num_root = 0;    // child of the root along <num>
+  uint32_t start_root = 0;  // child of the root along <start>
 
   void load_lexicon(std::string_view text, std::string_view name);
   void load_taxonomy(std::string_view text, std::string_view name);
@@ -178,7 +179,16 @@ void Analyzer::Impl::load_lexicon(std::string_view text, std::string_view name) 
         if (p.size() != 1) fail("\"" + phrase + "\": " + kind + " entries must be one word");
       }
     } else if (kind == "negator" || kind == "negator-soft") {
-      expect_fields(2);
+      if (fields.size() == 3) {
+        auto bare = parse_float(fields[2]);
+        if (!bare || *bare < -5 || *bare > 5) {
+          fail("\"" + phrase + "\": a negator's own valence must be a number in [-5, 5], got \"" +
+               fields[2] + "\"");
+        }
+        entry.valence = *bare;
+      } else {
+        expect_fields(2);
+      }
       entry.kind = kind == "negator" ? LexKind::kNegator : LexKind::kSoftNegator;
     } else if (kind == "contrast") {
       expect_fields(2);
@@ -374,7 +384,19 @@ struct Match {
   uint32_t start = 0;  // first token
   uint32_t end = 0;    // one past the last token
   int32_t id = -1;     // lexicon entry, or trie node (touchpoints)
+  bool used = false;   // a negator that negated a term
 };
+
+bool is_title(uint64_t h) {
+  constexpr uint64_t kTitles[] = {detail::hash_ascii("dr"),    detail::hash_ascii("mr"),
+                                  detail::hash_ascii("mrs"),   detail::hash_ascii("ms"),
+                                  detail::hash_ascii("miss"),  detail::hash_ascii("doctor"),
+                                  detail::hash_ascii("nurse"), detail::hash_ascii("prof")};
+  for (uint64_t t : kTitles) {
+    if (t == h) return true;
+  }
+  return false;
+}
 
 struct Clause {
   uint32_t begin = 0, end = 0;  // tokens
@@ -452,7 +474,31 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   }
   out.language = "en";
 
-  // 3. Leftmost-longest lexicon and touchpoint matches.
+  // 3. Sentence starts. Texts without sentence punctuation (survey exports often strip it) get
+  // a sentence break before a capitalized word that follows a lower-case word.
+  {
+    bool marks = false;
+    for (const Token& t : tokens) {
+      marks |= t.kind == TokenKind::kPunct && t.punct != ',' && t.punct != ':';
+    }
+    const bool infer = !marks && words >= 12;
+    bool at_start = true;
+    for (uint32_t i = 0; i < n; ++i) {
+      Token& t = tokens[i];
+      if (t.kind == TokenKind::kPunct) {
+        if (t.punct != ',' && t.punct != ':') at_start = true;
+        continue;
+      }
+      t.sentence_start = at_start;
+      if (!at_start && infer && t.capitalized && !is_title(t.hash)) {
+        const Token& p = tokens[i - 1];
+        t.sentence_start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
+      }
+      at_start = false;
+    }
+  }
+
+  // 4. Leftmost-longest lexicon and touchpoint matches.
   auto& lex_matches = scratch.lex_matches;
   auto& tp_matches = scratch.tp_matches;
   lex_matches.clear();
@@ -490,10 +536,12 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   for (uint32_t i = 0; i < n; ++i) {
     const Token& t = tokens[i];
     if (t.kind == TokenKind::kPunct) continue;
-    if (t.root == 0 && !(t.numeric && num_root)) continue;
+    const bool anchored = t.sentence_start && start_root;
+    if (t.root == 0 && !(t.numeric && num_root) && !anchored) continue;
     Best best;
     if (t.root) walk(walk, t.root, i + 1, best);
     if (t.numeric && num_root) walk(walk, num_root, i + 1, best);
+    if (anchored) walk(walk, start_root, i, best);
     if (best.lex >= 0 && i >= lex_next) {
       lex_matches.push_back({i, best.lex_end, best.lex});
       tokens[i].lex = static_cast<int32_t>(lex_matches.size() - 1);
@@ -505,7 +553,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
   }
 
-  // 4. Sentences and clauses.
+  // 5. Sentences and clauses.
   auto& clauses = scratch.clauses;
   clauses.clear();
   {
@@ -523,6 +571,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
           // Consecutive marks ("!!!", "?!") end one sentence.
           if (!clauses.empty() && clauses.back().sentence == sentence) ++sentence;
         }
+      } else if (t.sentence_start && i > begin) {
+        close(i);
+        begin = i;
+        if (!clauses.empty() && clauses.back().sentence == sentence) ++sentence;
       } else if (t.lex >= 0 && i > begin) {
         LexKind k = lex[lex_matches[t.lex].id].kind;
         if (k == LexKind::kContrast || k == LexKind::kConcession) {
@@ -562,7 +614,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
   }
 
-  // 5. Terms: valence with negation, intensifiers and emphasis.
+  // 6. Terms: valence with negation, intensifiers and emphasis.
   auto& terms = scratch.terms;
   terms.clear();
   const bool shouting = stats.letters > 0 && stats.upper * 10 > stats.letters * 7;
@@ -571,6 +623,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     for (Clause& cl : clauses) {
       cl.terms_begin = static_cast<uint32_t>(terms.size());
       while (m < lex_matches.size() && lex_matches[m].start < cl.begin) ++m;
+      const size_t first = m;
       for (; m < lex_matches.size() && lex_matches[m].start < cl.end; ++m) {
         const Match& mt = lex_matches[m];
         const LexEntry& e = lex[mt.id];
@@ -591,6 +644,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
             if (!negated) {
               negated = true;
               span_start = k;
+              lex_matches[prev.lex].used = true;
             }
           } else if (pe.kind == LexKind::kSoftNegator) {
             span_start = k;  // "never so good": emphasis, not negation
@@ -612,6 +666,22 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         uint32_t off = tokens[span_start].offset;
         terms.push_back(Term{off, last.offset + last.length - off, v});
         cl.sum += v;
+      }
+      // A negator that negated no term carries its own valence ("they never called", "didn't
+      // get an appointment"): in patient comments negating a neutral verb is a complaint.
+      for (size_t k = first; k < m; ++k) {
+        const Match& mt = lex_matches[k];
+        const LexEntry& e = lex[mt.id];
+        if (mt.used || e.valence == 0 ||
+            (e.kind != LexKind::kNegator && e.kind != LexKind::kSoftNegator)) {
+          continue;
+        }
+        uint32_t end = std::min<uint32_t>(mt.end + 2, cl.end);
+        while (end > mt.end && tokens[end - 1].kind == TokenKind::kPunct) --end;
+        const Token& last = tokens[end - 1];
+        uint32_t off = tokens[mt.start].offset;
+        terms.push_back(Term{off, last.offset + last.length - off, e.valence});
+        cl.sum += e.valence;
       }
       cl.terms_end = static_cast<uint32_t>(terms.size());
     }
@@ -652,9 +722,9 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
           chosen.begin(), chosen.begin() + count, chosen.end(),
           [](const Term& a, const Term& b) { return std::fabs(a.value) > std::fabs(b.value); });
       chosen.resize(count);
-      std::sort(chosen.begin(), chosen.end(),
-                [](const Term& a, const Term& b) { return a.offset < b.offset; });
     }
+    std::sort(chosen.begin(), chosen.end(),
+              [](const Term& a, const Term& b) { return a.offset < b.offset; });
     out.terms.reserve(chosen.size());
     for (const Term& t : chosen) {
       out.terms.push_back(
@@ -662,7 +732,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
   }
 
-  // 6. Touchpoints per clause.
+  // 7. Touchpoints per clause.
   if (!tp_matches.empty()) {
     std::vector<TpAcc> acc(touchpoints.size());
     std::vector<std::vector<Evidence>> evidence(touchpoints.size());
@@ -752,6 +822,7 @@ Analyzer Analyzer::from_text(std::string_view lexicon_text, std::string_view lex
   impl->load_lexicon(lexicon_text, lexicon_name);
   impl->load_taxonomy(taxonomy_text, taxonomy_name);
   impl->num_root = impl->trie.child(0, kNumHash);
+  impl->start_root = impl->trie.child(0, detail::kStartHash);
   return Analyzer(std::move(impl));
 }
 

@@ -64,7 +64,10 @@ std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase) {
       if (alt.empty()) {
         throw std::invalid_argument("empty alternative in \"" + std::string(slot) + "\"");
       }
-      if (alt == "<num>") {
+      if (alt == "<start>") {
+        if (slots != 1) throw std::invalid_argument("\"<start>\" must be the first word");
+        alternatives.push_back({kStartHash});
+      } else if (alt == "<num>") {
         alternatives.push_back({kNumHash});
       } else if (alt == "?") {
         if (slots == 1) throw std::invalid_argument("a phrase cannot start with \"?\"");

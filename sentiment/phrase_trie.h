@@ -16,6 +16,8 @@ namespace repwatch::sentiment::detail {
 // (any one word).
 constexpr uint64_t kNumHash = 0x6e756d6265722121ull;
 constexpr uint64_t kAnyHash = 0x616e79776f726421ull;
+// "<start>" as the first word anchors a phrase at the start of a sentence.
+constexpr uint64_t kStartHash = 0x7374617274212121ull;
 
 // Node flags.
 enum : uint8_t {
@@ -73,8 +75,9 @@ class PhraseTrie {
 };
 
 // Parses a phrase of the lexicon or taxonomy syntax into the word-hash paths it stands for:
-// words separated by spaces, "a|b" alternatives, "<num>", "?". A word may itself tokenize into
-// several ("follow-up" -> follow, up). Throws std::invalid_argument with a message on bad syntax.
+// words separated by spaces, "a|b" alternatives, "<num>", "?", a leading "<start>". A word may
+// itself tokenize into several ("follow-up" -> follow, up). Throws std::invalid_argument with a
+// message on bad syntax.
 std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase);
 
 }  // namespace repwatch::sentiment::detail

@@ -198,6 +198,7 @@ TextStats tokenize(std::string_view text, std::vector<Token>& out) {
       t.base_hash = apostrophe_s ? before_apostrophe : h;
       t.kind = TokenKind::kWord;
       t.caps = upper >= 2 && lower == 0;
+      t.capitalized = c >= 'A' && c <= 'Z' && lower > 0;
       stats.letters += letters;
       stats.upper += upper;
       out.push_back(t);

@@ -31,12 +31,14 @@ struct Token {
   uint64_t hash = 0;       // FNV-1a of the folded form (kPunct: 0)
   uint64_t base_hash = 0;  // hash without a trailing possessive 's; == hash when none
   TokenKind kind = TokenKind::kWord;
-  bool caps = false;  // an ALL-CAPS word of two or more letters
-  char punct = 0;     // kPunct: which mark
+  bool caps = false;         // an ALL-CAPS word of two or more letters
+  bool capitalized = false;  // starts with an ASCII capital and has lower-case letters
+  char punct = 0;            // kPunct: which mark
   // Filled by the analyzer's matcher, not by the tokenizer:
-  bool numeric = false;  // a number or a number word ("two", "an")
-  uint32_t root = 0;     // the phrase-trie node of this word alone, 0 when none
-  int32_t lex = -1;      // index of the lexicon match starting here, -1 when none
+  bool numeric = false;         // a number or a number word ("two", "an")
+  uint32_t root = 0;            // the phrase-trie node of this word alone, 0 when none
+  int32_t lex = -1;             // index of the lexicon match starting here, -1 when none
+  bool sentence_start = false;  // the first word of a sentence
 };
 
 struct TextStats {
