@@ -539,12 +539,14 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     const bool anchored = t.sentence_start && start_root;
     if (t.root == 0 && !(t.numeric && num_root) && !anchored) continue;
     Best best;
+    if (anchored) walk(walk, start_root, i, best);  // first: wins ties, being more specific
     if (t.root) walk(walk, t.root, i + 1, best);
     if (t.numeric && num_root) walk(walk, num_root, i + 1, best);
-    if (anchored) walk(walk, start_root, i, best);
     if (best.lex >= 0 && i >= lex_next) {
       lex_matches.push_back({i, best.lex_end, best.lex});
-      tokens[i].lex = static_cast<int32_t>(lex_matches.size() - 1);
+      for (uint32_t k = i; k < best.lex_end; ++k) {
+        tokens[k].lex = static_cast<int32_t>(lex_matches.size() - 1);
+      }
       lex_next = best.lex_end;
     }
     if (best.tp_node && i >= tp_next) {
@@ -575,7 +577,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         close(i);
         begin = i;
         if (!clauses.empty() && clauses.back().sentence == sentence) ++sentence;
-      } else if (t.lex >= 0 && i > begin) {
+      } else if (t.lex >= 0 && lex_matches[t.lex].start == i && i > begin) {
         LexKind k = lex[lex_matches[t.lex].id].kind;
         if (k == LexKind::kContrast || k == LexKind::kConcession) {
           close(i);
@@ -588,7 +590,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   // Contrast weights.
   for (size_t c = 0; c < clauses.size(); ++c) {
     const Token& first = tokens[clauses[c].begin];
-    if (first.lex < 0) continue;
+    if (first.lex < 0 || lex_matches[first.lex].start != clauses[c].begin) continue;
     LexKind k = lex[lex_matches[first.lex].id].kind;
     uint32_t s = clauses[c].sentence;
     bool sentence_start = c == 0 || clauses[c - 1].sentence != s;
@@ -639,6 +641,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
           if (prev.kind == TokenKind::kPunct) break;
           ++distance;
           if (prev.lex < 0) continue;
+          // A multi-word modifier ("don t", "no one") counts from its first word.
+          k = std::max(lex_matches[prev.lex].start, cl.begin);
           const LexEntry& pe = lex[lex_matches[prev.lex].id];
           if (pe.kind == LexKind::kNegator || (pe.kind == LexKind::kSoftNegator && !intensified)) {
             if (!negated) {
@@ -745,7 +749,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       if (cl.sentence != last_sentence) {
         carry.clear();
         last_sentence = cl.sentence;
-      } else if (tokens[cl.begin].lex >= 0) {
+      } else if (tokens[cl.begin].lex >= 0 && lex_matches[tokens[cl.begin].lex].start == cl.begin) {
         LexKind k = lex[lex_matches[tokens[cl.begin].lex].id].kind;
         if (k == LexKind::kContrast || k == LexKind::kConcession) carry.clear();
       }

@@ -47,11 +47,26 @@ std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase) {
   size_t pos = 0;
   size_t slots = 0;
   while (pos < phrase.size()) {
-    size_t end = phrase.find(' ', pos);
-    if (end == std::string_view::npos) end = phrase.size();
-    std::string_view slot = phrase.substr(pos, end - pos);
-    pos = end + 1;
-    if (slot.empty()) continue;
+    std::string_view slot;
+    if (phrase[pos] == '(') {
+      // A group: "(could not|couldn't)", alternatives that may contain spaces.
+      size_t close = phrase.find(')', pos);
+      if (close == std::string_view::npos) throw std::invalid_argument("unclosed \"(\"");
+      slot = phrase.substr(pos + 1, close - pos - 1);
+      pos = close + 1;
+      if (pos < phrase.size() && phrase[pos] != ' ') {
+        throw std::invalid_argument("expected a space after \")\"");
+      }
+      if (slot.find('(') != std::string_view::npos) {
+        throw std::invalid_argument("groups cannot be nested");
+      }
+    } else {
+      size_t end = phrase.find(' ', pos);
+      if (end == std::string_view::npos) end = phrase.size();
+      slot = phrase.substr(pos, end - pos);
+      pos = end + 1;
+      if (slot.empty()) continue;
+    }
     ++slots;
     // The alternatives of this word slot, each a sequence of word hashes.
     std::vector<std::vector<uint64_t>> alternatives;

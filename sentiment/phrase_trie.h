@@ -75,7 +75,8 @@ class PhraseTrie {
 };
 
 // Parses a phrase of the lexicon or taxonomy syntax into the word-hash paths it stands for:
-// words separated by spaces, "a|b" alternatives, "<num>", "?", a leading "<start>". A word may
+// words separated by spaces, "a|b" alternatives for one word, "(a b|c)" alternatives that may
+// have several words, "<num>", "?", a leading "<start>". A word may
 // itself tokenize into several ("follow-up" -> follow, up). Throws std::invalid_argument with a
 // message on bad syntax.
 std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase);
