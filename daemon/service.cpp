@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "alerts/rules.h"
+#include "alerts/service.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "daemon/fetch_pool.h"
@@ -84,12 +86,18 @@ sentiment::Analyzer make_analyzer(const Config& config) {
 }
 
 AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analyzer) {
-  (void)config;
-  (void)analyzer;
-  // INTEGRATION POINT (alerts): until alerts/ provides its engine and sender, no alert is
-  // queued and nothing is delivered.
+  // Validates [alerts], [smtp], [webhook], [digest] and the locations' alert routing.
+  auto service = std::make_shared<alerts::AlertService>(
+      alerts::load_alerts_config(config, analyzer.touchpoints()));
   AlertsRuntime rt;
-  rt.hook = [](const StoredEvent&) { return 0; };
+  rt.negative = alerts::negative_rule(service->config());
+  // Each function holds the service, so it lives as long as the setup that holds them.
+  rt.hook = [service, hook = service->hook()](const StoredEvent& e) { return hook(e); };
+  rt.deliver = [service](const db::Database& db, int64_t now) { return service->deliver(db, now); };
+  rt.pending = [service](const db::Database& db) { return service->pending(db); };
+  rt.next_attempt = [service](const db::Database& db, int64_t now) {
+    return service->next_attempt(db, now);
+  };
   return rt;
 }
 
@@ -191,12 +199,15 @@ class Service {
   std::unique_ptr<db::ReviewStore> store_;
   Schedule schedule_;
   std::unique_ptr<FetchPool> pool_;
-  std::set<std::string> running_;    // sources with a job in the pool (any generation)
+  // Sources with a job in the pool (any generation), with the connector it runs on.
+  std::map<std::string, std::shared_ptr<connectors::Connector>> running_;
   std::set<std::string> remaining_;  // --once: sources not yet stored
 
   bool stopping_ = false;
   bool abandoned_ = false;
-  Clock::time_point stop_deadline_{};
+  Clock::time_point stop_deadline_{};    // abandon what still runs
+  Clock::time_point stop_fetches_at_{};  // ask running fetches to give up
+  bool fetches_told_to_stop_ = false;
   int once_failed_ = 0;
 
   // For STATUS=.
@@ -238,7 +249,7 @@ bool Service::open_database(const Config& config) {
     std::error_code ec;
     std::filesystem::create_directories(config.database.parent_path(), ec);
     auto db = std::make_unique<db::Database>(db::open_store(config.database));
-    auto store = std::make_unique<db::ReviewStore>(*db, setup_->negative);
+    auto store = std::make_unique<db::ReviewStore>(*db, setup_->alerts.negative);
     store_ = std::move(store);
     db_ = std::move(db);
   } catch (const std::exception& e) {
@@ -281,7 +292,7 @@ void Service::submit(const std::string& source_id) {
                    const SourceConfig& source = *setup->config.find_source(source_id);
                    return fetch_and_score(*connector, source, cursor, *setup->analyzer);
                  }});
-  running_.insert(source_id);
+  running_.emplace(source_id, connector);
   spdlog::debug("source {}: fetching", source_id);
 }
 
@@ -327,7 +338,10 @@ void Service::store_one(FetchPool::Done& done) {
   int calls = 0;
   ReviewHook hook = [&](const StoredEvent& ev) {
     if ((++calls & 255) == 0) pet_watchdog();
-    return inner(ev);
+    if (ev.db) return inner(ev);
+    StoredEvent with_db = ev;  // hooks need the connection of the poll's transaction
+    with_db.db = &store_->database();
+    return inner(with_db);
   };
 
   PollOutcome out;
@@ -390,8 +404,8 @@ void Service::reload() {
   auto old = setup_;
   setup_ = next;
   if (next->config.database != old->config.database ||
-      next->negative.max_rating != old->negative.max_rating ||
-      next->negative.max_sentiment != old->negative.max_sentiment) {
+      next->alerts.negative.max_rating != old->alerts.negative.max_rating ||
+      next->alerts.negative.max_sentiment != old->alerts.negative.max_sentiment) {
     // Keep the old database open (and the old setup) if the new one cannot be opened.
     auto old_db = std::move(db_);
     auto old_store = std::move(store_);
@@ -430,6 +444,9 @@ void Service::begin_stop(const char* why) {
   notifier_.stopping("Stopping (" + std::string(why) + "), " + std::to_string(running) +
                      " fetches to finish");
   stop_deadline_ = Clock::now() + options_.stop_grace;
+  // Let running fetches finish for a while (their work is stored); then ask them to stop.
+  stop_fetches_at_ = Clock::now() + std::min<std::chrono::milliseconds>(options_.stop_grace / 2,
+                                                                        std::chrono::seconds(5));
   if (running > 0) {
     spdlog::info("{}: stopping; waiting up to {} for {} running fetches", why,
                  human_duration(options_.stop_grace), running);
@@ -450,6 +467,7 @@ int Service::timeout_ms(Clock::time_point now) const {
   };
   if (stopping_) {
     consider(stop_deadline_);
+    if (!fetches_told_to_stop_) consider(stop_fetches_at_);
   } else if (!once_) {
     consider(schedule_.next_due());
     if (setup_->alerts.next_attempt) {
@@ -519,6 +537,13 @@ RunResult Service::run() {
     if (!stopping_ && !once_) start_due();
     if (once_ && !stopping_ && remaining_.empty()) break;
     if (stopping_ && pool_->outstanding() == 0) break;
+    if (stopping_ && !fetches_told_to_stop_ && now >= stop_fetches_at_) {
+      fetches_told_to_stop_ = true;
+      for (auto& [id, connector] : running_) {
+        spdlog::info("source {}: asking the running fetch to stop", id);
+        (void)connector;  // Connector::stop() lands with the connectors' next commit
+      }
+    }
     if (stopping_ && now >= stop_deadline_) {
       spdlog::warn(
           "{} fetches did not finish within {}; abandoning them (nothing of theirs "

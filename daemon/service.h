@@ -77,6 +77,8 @@ struct AlertsRuntime {
   std::function<std::optional<int>(const db::Database& db)> pending;
   // When the next delivery attempt is due (retries, digests); nullopt: none scheduled.
   std::function<std::optional<int64_t>(const db::Database& db, int64_t now)> next_attempt;
+  // The store's `negative` column follows the alert thresholds.
+  db::NegativeRule negative;
 };
 
 // Everything built from one config file. Immutable once built, shared (shared_ptr) with the
@@ -87,8 +89,7 @@ struct Setup {
   // One connector per enabled source, by source id.
   std::map<std::string, std::shared_ptr<connectors::Connector>> connectors;
   AlertsRuntime alerts;
-  db::NegativeRule negative;  // the store's `negative` column, from the alert thresholds
-  int fetch_threads = 4;      // [daemon] fetch_threads: fetches running at once (1..16)
+  int fetch_threads = 4;  // [daemon] fetch_threads: fetches running at once (1..16)
 };
 
 // Builds and validates a Setup from a config file. Throws ConfigError listing every problem
@@ -98,7 +99,7 @@ std::shared_ptr<const Setup> build_setup(const std::filesystem::path& config_fil
 // The sentiment analyzer the config's [sentiment] section asks for (builtin() by default).
 sentiment::Analyzer make_analyzer(const Config& config);
 
-// The alert hook and sender for a config (see the integration notes in service.cpp).
+// The alert hook and sender for a config (alerts::AlertService), validating its alert sections.
 AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analyzer);
 
 // --check-config: validates everything build_setup() does. Returns the problems, one per

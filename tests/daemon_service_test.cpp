@@ -1,0 +1,378 @@
+// The real repwatchd binary under a fake systemd: a NOTIFY_SOCKET the test owns, signals sent
+// by the test, a file source with sample data, and the SQLite file inspected afterwards.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/fixtures/daemon/daemon_harness.h"
+
+namespace repwatch::testing {
+namespace {
+
+constexpr int kFixtureReviews = 6;  // rows in tests/fixtures/daemon/reviews.csv
+
+// A config with one file source per entry of `sources` (id -> directory).
+std::string config_text(const fs::path& state, const std::map<std::string, fs::path>& sources,
+                        const std::string& extra = "") {
+  std::string t = "state_dir = \"" + state.string() + "\"\n";
+  t += "[[locations]]\nid = \"main\"\nname = \"Main Street Clinic\"\n";
+  for (const auto& [id, dir] : sources) {
+    t += "[[sources]]\nid = \"" + id + "\"\ntype = \"file\"\nlocation = \"main\"\n";
+    t += "interval = \"1h\"\npath = \"" + dir.string() + "\"\n";
+  }
+  return t + extra;
+}
+
+// A file source whose settings the connector rejects when it is constructed.
+std::string bad_source(const fs::path& dir) {
+  return "[[sources]]\nid = \"clinic-c\"\ntype = \"file\"\nlocation = \"main\"\npath = \"" +
+         dir.string() + "\"\nscale = \"1-6-11\"\n";
+}
+
+std::string big_csv(int rows) {
+  static const char* words[] = {"great",     "friendly", "rude",  "waited",    "hours",   "billing",
+                                "nightmare", "doctor",   "nurse", "clean",     "parking", "phone",
+                                "never",     "called",   "back",  "insurance", "kind",    "late"};
+  std::mt19937 rng(7);
+  std::string out = "external_id,author,rating,text,created_at\n";
+  for (int i = 0; i < rows; ++i) {
+    out += "big-" + std::to_string(i) + ",Person " + std::to_string(i) + "," +
+           std::to_string(1 + static_cast<int>(rng() % 5)) + ",\"";
+    for (int w = 0; w < 20; ++w) out += std::string(w ? " " : "") + words[rng() % 18];
+    out += "\",2025-02-" + std::string(i % 28 < 9 ? "0" : "") + std::to_string(1 + i % 28) +
+           "T10:00:00Z\n";
+  }
+  return out;
+}
+
+class DaemonServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(repwatchd_binary())) << repwatchd_binary();
+    state = dir.path / "state";
+    source_a = dir.path / "import-a";
+    fs::create_directories(source_a);
+    fs::copy_file(daemon_fixtures() / "reviews.csv", source_a / "reviews.csv");
+    config = dir.path / "repwatch.toml";
+    write_file(config, config_text(state, {{"clinic-a", source_a}}), 0640);
+  }
+
+  std::map<std::string, std::string> systemd_env(const std::string& watchdog_usec = "") {
+    std::map<std::string, std::string> env{{"NOTIFY_SOCKET", notify.path().string()}};
+    if (!watchdog_usec.empty()) env["WATCHDOG_USEC"] = watchdog_usec;
+    return env;
+  }
+
+  long long reviews() {
+    return DbProbe(state / "repwatch.db").integer("SELECT count(*) FROM reviews");
+  }
+
+  TempDir dir;
+  NotifySocket notify{dir.path / "notify.sock"};
+  fs::path state, source_a, config;
+};
+
+// READY=1 once the config is loaded and the database open, STATUS= after the first cycle,
+// WATCHDOG=1 from the idle main loop, STOPPING=1 on SIGTERM - in that order - and exit 0.
+TEST_F(DaemonServiceTest, NotifiesReadyStatusWatchdogStoppingInOrder) {
+  DaemonProcess d({"--config", config.string()}, systemd_env("300000"), dir.path / "log");
+
+  auto ready = notify.wait_for("READY=1", 10s);
+  ASSERT_TRUE(ready) << d.log();
+  EXPECT_TRUE(fs::exists(state / "repwatch.db")) << "READY=1 before the database was opened";
+  EXPECT_TRUE(NotifySocket::has_line(*ready, "STATUS=")) << *ready;
+
+  auto polled = notify.wait_for("STATUS=1 source; last cycle", 10s);
+  ASSERT_TRUE(polled) << d.log();
+  EXPECT_NE(polled->find("1 polled, 6 new, 0 edited"), std::string::npos) << *polled;
+  EXPECT_EQ(reviews(), kFixtureReviews);
+
+  // Idle: WATCHDOG_USEC = 300 ms -> a ping every 150 ms, without polling anything.
+  int pings = 0;
+  auto until = std::chrono::steady_clock::now() + 1200ms;
+  while (std::chrono::steady_clock::now() < until) {
+    auto m = notify.receive(200ms);
+    if (m && NotifySocket::has_line(*m, "WATCHDOG=1")) ++pings;
+  }
+  EXPECT_GE(pings, 4) << "expected a WATCHDOG=1 about every 150 ms";
+
+  d.signal(SIGTERM);
+  auto stopping = notify.wait_for("STOPPING=1", 10s);
+  ASSERT_TRUE(stopping) << d.log();
+  auto code = d.wait(15s);
+  ASSERT_TRUE(code) << "repwatchd did not exit after SIGTERM\n" << d.log();
+  EXPECT_EQ(*code, 0) << d.log();
+
+  // The order over the whole conversation.
+  const auto& log = notify.log();
+  auto index_of = [&](const std::string& prefix, size_t from = 0) {
+    for (size_t i = from; i < log.size(); ++i) {
+      if (NotifySocket::has_line(log[i], prefix)) return static_cast<long>(i);
+    }
+    return -1L;
+  };
+  long i_ready = index_of("READY=1");
+  long i_status = index_of("STATUS=1 source; last cycle");
+  long i_watchdog = index_of("WATCHDOG=1", static_cast<size_t>(i_status));
+  long i_stopping = index_of("STOPPING=1");
+  EXPECT_EQ(i_ready, 0) << "READY=1 must be the first message";
+  EXPECT_LT(i_ready, i_status);
+  EXPECT_LT(i_status, i_watchdog);
+  EXPECT_LT(i_watchdog, i_stopping);
+  EXPECT_EQ(index_of("READY=1", static_cast<size_t>(i_ready) + 1), -1) << "READY=1 twice";
+}
+
+// SIGHUP with a good config: RELOADING=1, READY=1, and the new source is polled. SIGHUP with a
+// broken config (bad TOML; then a connector that rejects its settings): RELOADING=1, READY=1,
+// a clear log line, and the old config stays in force.
+TEST_F(DaemonServiceTest, SighupReloadsGoodConfigAndRejectsBrokenOne) {
+  DaemonProcess d({"--config", config.string()}, systemd_env(), dir.path / "log");
+  ASSERT_TRUE(notify.wait_for("STATUS=1 source; last cycle", 10s)) << d.log();
+  ASSERT_EQ(reviews(), kFixtureReviews);
+
+  // A good new config: a second source.
+  fs::path source_b = dir.path / "import-b";
+  write_file(source_b / "more.csv",
+             "external_id,author,rating,text,created_at\n"
+             "b-1,Sam,2,\"The receptionist was rude on the phone.\",2025-04-01T10:00:00Z\n"
+             "b-2,Ida,5,\"Lovely nurses.\",2025-04-02T10:00:00Z\n");
+  write_file(config, config_text(state, {{"clinic-a", source_a}, {"clinic-b", source_b}}), 0640);
+  d.signal(SIGHUP);
+  ASSERT_TRUE(notify.wait_for("RELOADING=1", 10s)) << d.log();
+  auto ready = notify.wait_for("READY=1", 10s);
+  ASSERT_TRUE(ready) << d.log();
+  EXPECT_NE(ready->find("STATUS=2 sources"), std::string::npos) << *ready;
+  EXPECT_TRUE(eventually([&] { return reviews() == kFixtureReviews + 2; }, 10s))
+      << "the source added by the reload was not polled\n"
+      << d.log();
+
+  // Broken TOML.
+  write_file(config, config_text(state, {{"clinic-a", source_a}}) + "interval = [\n", 0640);
+  d.signal(SIGHUP);
+  ASSERT_TRUE(notify.wait_for("RELOADING=1", 10s)) << d.log();
+  ready = notify.wait_for("READY=1", 10s);
+  ASSERT_TRUE(ready) << d.log();
+  EXPECT_NE(ready->find("STATUS=2 sources"), std::string::npos)
+      << "the old config (2 sources) must stay in force: " << *ready;
+
+  // Valid TOML, but the file connector rejects its settings (a scale that is not one).
+  write_file(config, config_text(state, {{"clinic-a", source_a}}, bad_source(source_b)), 0640);
+  d.signal(SIGHUP);
+  ASSERT_TRUE(notify.wait_for("RELOADING=1", 10s)) << d.log();
+  ready = notify.wait_for("READY=1", 10s);
+  ASSERT_TRUE(ready) << d.log();
+  EXPECT_NE(ready->find("STATUS=2 sources"), std::string::npos) << *ready;
+
+  ASSERT_TRUE(d.running()) << d.log();
+  d.signal(SIGTERM);
+  auto code = d.wait(15s);
+  ASSERT_TRUE(code) << d.log();
+  EXPECT_EQ(*code, 0) << d.log();
+
+  std::string log = d.log();
+  EXPECT_NE(log.find("configuration reloaded: 2 sources"), std::string::npos) << log;
+  size_t rejected = 0;
+  for (size_t at = 0; (at = log.find("reload rejected", at)) != std::string::npos; ++at) {
+    ++rejected;
+  }
+  EXPECT_EQ(rejected, 2u) << log;
+  EXPECT_NE(log.find("repwatch.toml:"), std::string::npos) << "errors must name the file\n" << log;
+  EXPECT_EQ(reviews(), kFixtureReviews + 2);
+}
+
+// SIGTERM while a big first import is being fetched and stored: the poll in flight is
+// finished (not torn), the database passes integrity_check, every review is there once, and a
+// later --once adds nothing.
+TEST_F(DaemonServiceTest, SigtermDuringPollLeavesConsistentDatabase) {
+  constexpr int kRows = 30000;
+  fs::path big = dir.path / "import-big";
+  write_file(big / "big.csv", big_csv(kRows));
+  write_file(config, config_text(state, {{"big", big}}), 0640);
+
+  DaemonProcess d({"--config", config.string()}, systemd_env(), dir.path / "log");
+  ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << d.log();
+  std::this_thread::sleep_for(400ms);  // the import takes seconds: it is in flight now
+  // Still in the middle of the poll: no cycle reported yet.
+  while (auto m = notify.receive(0ms)) {
+    ASSERT_FALSE(NotifySocket::has_line(*m, "STATUS=1 source; last cycle"))
+        << "the import finished before SIGTERM; make it bigger";
+  }
+  d.signal(SIGTERM);
+  auto code = d.wait(60s);
+  ASSERT_TRUE(code) << d.log();
+  EXPECT_EQ(*code, 0) << d.log();
+  EXPECT_TRUE(notify.wait_for("STOPPING=1", 1s) ||
+              std::any_of(notify.log().begin(), notify.log().end(),
+                          [](auto& m) { return NotifySocket::has_line(m, "STOPPING=1"); }));
+
+  {
+    DbProbe db(state / "repwatch.db");
+    EXPECT_EQ(db.text("PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(db.integer("SELECT count(*) FROM reviews"), kRows) << d.log();
+    EXPECT_EQ(
+        db.integer("SELECT count(*) FROM (SELECT DISTINCT source_id, external_id FROM reviews)"),
+        kRows);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM analyses"), kRows);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM poll_state WHERE source_id = 'big' AND "
+                         "last_success_at IS NOT NULL"),
+              1);
+  }
+  auto [rc, out] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "once.log");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(reviews(), kRows);
+}
+
+// SIGKILL in the middle of the store (no chance to finish): SQLite's transaction keeps the
+// database consistent - all of the poll or none of it - and the next run completes it.
+TEST_F(DaemonServiceTest, SigkillDuringPollLosesNothingCommitted) {
+  constexpr int kRows = 30000;
+  fs::path big = dir.path / "import-big";
+  write_file(big / "big.csv", big_csv(kRows));
+  write_file(config, config_text(state, {{"big", big}}), 0640);
+
+  DaemonProcess d({"--config", config.string()}, systemd_env(), dir.path / "log");
+  ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << d.log();
+  std::this_thread::sleep_for(700ms);
+  d.signal(SIGKILL);
+  ASSERT_TRUE(d.wait(10s));
+  {
+    DbProbe db(state / "repwatch.db");
+    EXPECT_EQ(db.text("PRAGMA integrity_check"), "ok");
+    long long n = db.integer("SELECT count(*) FROM reviews");
+    EXPECT_TRUE(n == 0 || n == kRows) << "a poll was half stored: " << n;
+    EXPECT_EQ(db.integer("SELECT count(*) FROM analyses"), n);
+  }
+  auto [rc, out] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "once.log");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(reviews(), kRows);
+}
+
+// --once twice on the same input stores each review once; an edited row becomes one edit
+// with one revision.
+TEST_F(DaemonServiceTest, OnceTwiceStoresEachReviewOnce) {
+  auto [rc1, out1] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "1.log");
+  ASSERT_EQ(rc1, 0) << out1;
+  EXPECT_EQ(reviews(), kFixtureReviews);
+  auto [rc2, out2] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "2.log");
+  ASSERT_EQ(rc2, 0) << out2;
+  EXPECT_EQ(reviews(), kFixtureReviews);
+
+  std::string csv = read_file(source_a / "reviews.csv");
+  auto at = csv.find("nobody explained why.");
+  ASSERT_NE(at, std::string::npos);
+  csv.replace(at, std::string("nobody explained why.").size(), "nobody apologised.");
+  write_file(source_a / "reviews.csv", csv);
+  auto [rc3, out3] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "3.log");
+  ASSERT_EQ(rc3, 0) << out3;
+  DbProbe db(state / "repwatch.db");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM reviews"), kFixtureReviews);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM review_revisions"), 1);
+  EXPECT_EQ(db.text("SELECT text FROM reviews WHERE external_id = 'd-2'"),
+            "Waited two hours past my appointment time and nobody apologised.");
+}
+
+TEST_F(DaemonServiceTest, CheckConfigReportsOkOrEveryProblem) {
+  auto [ok_rc, ok_out] =
+      run_repwatchd({"--config", config.string(), "--check-config"}, dir.path / "ok.log");
+  EXPECT_EQ(ok_rc, 0) << ok_out;
+  EXPECT_NE(ok_out.find("OK"), std::string::npos) << ok_out;
+  EXPECT_FALSE(fs::exists(state)) << "--check-config must not create the state directory";
+
+  // Two problems at once: a connector that rejects its settings and a bad alert rule.
+  fs::path bad = dir.path / "bad.toml";
+  write_file(bad,
+             config_text(state, {{"clinic-a", source_a}},
+                         bad_source(source_a) + "[alerts]\nrules = [{ type = \"negative\" }]\n"),
+             0640);
+  auto [bad_rc, bad_out] =
+      run_repwatchd({"--config", bad.string(), "--check-config"}, dir.path / "bad.log");
+  EXPECT_EQ(bad_rc, 1) << bad_out;
+  EXPECT_NE(bad_out.find("sources[1]"), std::string::npos) << bad_out;
+  EXPECT_NE(bad_out.find("alerts.rules[0]"), std::string::npos) << bad_out;
+
+  // --once with a bad config fails too, and stores nothing.
+  auto [once_rc, once_out] =
+      run_repwatchd({"--config", bad.string(), "--once"}, dir.path / "o.log");
+  EXPECT_EQ(once_rc, 1) << once_out;
+  EXPECT_FALSE(fs::exists(state / "repwatch.db"));
+
+  auto [missing_rc, missing_out] = run_repwatchd(
+      {"--config", (dir.path / "nope.toml").string(), "--check-config"}, dir.path / "m.log");
+  EXPECT_EQ(missing_rc, 1) << missing_out;
+  EXPECT_NE(missing_out.find("nope.toml"), std::string::npos) << missing_out;
+}
+
+// A config file holding a secret inline must not be readable by others: repwatchd refuses to
+// start, names the key and the fix, and never prints the secret.
+TEST_F(DaemonServiceTest, RefusesWorldReadableConfigWithInlineSecret) {
+  const std::string secret = "hunter2-very-secret";
+  std::string text = config_text(state, {{"clinic-a", source_a}},
+                                 "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\nstarttls = \"off\"\n"
+                                 "username = \"alerts\"\npassword = \"" +
+                                     secret + "\"\n");
+  write_file(config, text, 0644);
+  auto [rc, out] = run_repwatchd({"--config", config.string()}, dir.path / "log");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("smtp.password"), std::string::npos) << out;
+  EXPECT_NE(out.find("readable by others"), std::string::npos) << out;
+  EXPECT_EQ(out.find(secret), std::string::npos) << "the secret leaked:\n" << out;
+  EXPECT_FALSE(fs::exists(state / "repwatch.db"));
+
+  // The same file at 0640 is fine; so is 0644 with the secret in a *_file key.
+  ::chmod(config.c_str(), 0640);
+  auto [rc2, out2] = run_repwatchd({"--config", config.string(), "--check-config"}, dir.path / "2");
+  EXPECT_EQ(rc2, 0) << out2;
+  write_file(dir.path / "smtp-password", secret + "\n", 0600);
+  std::string with_file = config_text(state, {{"clinic-a", source_a}},
+                                      "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\n"
+                                      "starttls = \"off\"\nusername = \"alerts\"\n"
+                                      "password_file = \"smtp-password\"\n");
+  write_file(config, with_file, 0644);
+  auto [rc3, out3] = run_repwatchd({"--config", config.string(), "--check-config"}, dir.path / "3");
+  EXPECT_EQ(rc3, 0) << out3;
+}
+
+// Under systemd (INVOCATION_ID set, stderr not a terminal) every line carries an sd-daemon
+// priority prefix and no timestamp of its own.
+TEST_F(DaemonServiceTest, JournalPriorityPrefixesUnderSystemd) {
+  auto [rc, out] = run_repwatchd({"--config", config.string(), "--once", "--log-level", "debug"},
+                                 dir.path / "log", {{"INVOCATION_ID", "0123456789abcdef"}});
+  ASSERT_EQ(rc, 0) << out;
+  std::istringstream in(out);
+  int lines = 0, info = 0, debug = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++lines;
+    ASSERT_TRUE(line.size() > 3 && line[0] == '<' && line[2] == '>') << line;
+    info += line.rfind("<6>", 0) == 0;
+    debug += line.rfind("<7>", 0) == 0;
+  }
+  EXPECT_GT(info, 0) << out;
+  EXPECT_GT(debug, 0) << out;
+
+  // Without it: timestamps, no prefixes; --log-level warn silences info.
+  auto [rc2, out2] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "log2");
+  ASSERT_EQ(rc2, 0) << out2;
+  EXPECT_EQ(out2.find("<6>"), std::string::npos) << out2;
+  EXPECT_NE(out2.find(" info "), std::string::npos) << out2;
+  auto [rc3, out3] = run_repwatchd({"--config", config.string(), "--once", "--log-level", "warn"},
+                                   dir.path / "log3");
+  ASSERT_EQ(rc3, 0) << out3;
+  EXPECT_EQ(out3.find(" info "), std::string::npos) << out3;
+}
+
+TEST_F(DaemonServiceTest, CommandLine) {
+  auto [rc, out] = run_repwatchd({"--version"}, dir.path / "v");
+  EXPECT_EQ(rc, 0);
+  EXPECT_NE(out.find("repwatchd 0."), std::string::npos) << out;
+  auto [rc2, out2] = run_repwatchd({"--log-level", "loud", "--once"}, dir.path / "l");
+  EXPECT_EQ(rc2, 1);
+  EXPECT_NE(out2.find("--log-level"), std::string::npos) << out2;
+  auto [rc3, out3] = run_repwatchd({"--frobnicate"}, dir.path / "f");
+  EXPECT_EQ(rc3, 1) << out3;
+}
+
+}  // namespace
+}  // namespace repwatch::testing
