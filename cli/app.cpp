@@ -1,0 +1,397 @@
+#include "cli/app.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "cli/commands.h"
+#include "cli/report.h"
+#include "core/time.h"
+#include "db/query_index.h"
+#include "db/store.h"
+#include "sentiment/analyzer.h"
+
+namespace repwatch::cli {
+
+Environment Environment::from_process() {
+  Environment env;
+  env.now = now_seconds();
+  env.stdout_tty = isatty(STDOUT_FILENO) == 1;
+  if (env.stdout_tty) {
+    winsize ws{};
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) env.terminal_width = ws.ws_col;
+  }
+  const char* no_color = std::getenv("NO_COLOR");
+  env.no_color = no_color && *no_color;
+  const char* term = std::getenv("TERM");
+  if (term && std::string(term) == "dumb") env.no_color = true;
+  if (const char* c = std::getenv("REPWATCH_CONFIG")) env.config_file = c;
+  if (const char* d = std::getenv("REPWATCH_DB")) env.db_file = d;
+  return env;
+}
+
+namespace {
+
+// Global options, filled by CLI11.
+struct Globals {
+  std::string config;
+  std::string db;
+  bool json = false;
+  bool csv = false;
+  std::string color = "auto";
+};
+
+void add_filters(CLI::App* cmd, FilterArgs& f, bool time, bool places, bool touchpoints,
+                 bool review_level) {
+  const char* g = "Filters (see `repwatch help filters`)";
+  if (time) {
+    cmd->add_option("--since", f.since, "Reviews written at or after WHEN: 2026-01-31, 30d, 3mo")
+        ->option_text("WHEN")
+        ->group(g);
+    cmd->add_option("--until", f.until, "Reviews written before WHEN (a bare date: through it)")
+        ->option_text("WHEN")
+        ->group(g);
+  }
+  if (places) {
+    cmd->add_option("--source", f.sources, "Source id or type (repeat or comma-separate)")
+        ->option_text("NAME")
+        ->allow_extra_args(false)
+        ->group(g);
+    cmd->add_option("--location", f.locations, "Location id or name")
+        ->option_text("NAME")
+        ->allow_extra_args(false)
+        ->group(g);
+  }
+  if (touchpoints)
+    cmd->add_option("--touchpoint", f.touchpoints, "Reviews mentioning this touchpoint")
+        ->option_text("NAME")
+        ->allow_extra_args(false)
+        ->group(g);
+  if (review_level) {
+    cmd->add_flag("--negative", f.negative, "Only negative reviews")->group(g);
+    cmd->add_flag("--unanswered", f.unanswered, "Only reviews without a reply")->group(g);
+    cmd->add_option("--rating", f.rating, "Normalized rating: 5, 4-5, 1-2, <=2, >=4")
+        ->option_text("RANGE")
+        ->group(g);
+  }
+}
+
+void add_period(CLI::App* cmd, PeriodArgs& p) {
+  const char* g = "Period";
+  cmd->add_option("--period", p.period,
+                  "Length ending today (30d default, 4w, 3mo) or a month (2026-01); compared "
+                  "with the period before")
+      ->option_text("LENGTH")
+      ->group(g);
+  cmd->add_option("--since", p.since, "Start the period here instead")
+      ->option_text("WHEN")
+      ->group(g);
+  cmd->add_option("--until", p.until, "End the period here (a bare date: through it)")
+      ->option_text("WHEN")
+      ->group(g);
+}
+
+std::string examples(std::initializer_list<const char*> lines) {
+  std::string s = "\nExamples:\n";
+  for (const char* l : lines) s += std::string("  ") + l + "\n";
+  return s;
+}
+
+// The touchpoints of the taxonomy the config names ([sentiment] lexicon/taxonomy), or the
+// shipped one.
+std::vector<sentiment::Touchpoint> load_taxonomy(const Config* config) {
+  if (config) {
+    Settings s = config->section("sentiment");
+    auto lexicon = s.path("lexicon");
+    auto taxonomy = s.path("taxonomy");
+    if (lexicon || taxonomy)
+      return sentiment::Analyzer::load_or_builtin(lexicon.value_or(std::filesystem::path()),
+                                                  taxonomy.value_or(std::filesystem::path()))
+          .touchpoints();
+  }
+  return sentiment::Analyzer::builtin().touchpoints();
+}
+
+size_t cli_migration_count() {
+  const auto& m = db::schema_migrations();
+  for (size_t i = 0; i < m.size(); ++i)
+    if (std::string_view(m[i].name) == "cli") return i + 1;
+  return m.size();
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            const Environment& env) {
+  std::vector<const char*> argv = {"repwatch"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return run_cli(static_cast<int>(argv.size()), argv.data(), out, err, env);
+}
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+            const Environment& env) {
+  CLI::App app{
+      "repwatch - what patients say about your practice: trends, touchpoints, search, exports "
+      "and reports from repwatchd's database.",
+      "repwatch"};
+  app.fallthrough();
+  app.set_version_flag("--version", "repwatch 0.1.0");
+  app.footer(
+      "\nThe database is opened read-only, so repwatch works while repwatchd is writing.\n"
+      "Topics: repwatch help filters | dates | search | formats | exit-codes\n" +
+      examples({"repwatch summary", "repwatch trends --by week --since 6mo",
+                "repwatch touchpoints --period 2026-01 --location downtown",
+                "repwatch reviews --negative --unanswered --since 14d",
+                "repwatch search \"parking\" --location northside",
+                "repwatch report --out report.html"}));
+
+  Globals g;
+  app.add_option("--config", g.config,
+                 std::string("Config file; its state dir has the database (default ") +
+                     kDefaultConfig + ", or $REPWATCH_CONFIG)")
+      ->option_text("FILE")
+      ->group("Global options");
+  app.add_option("--db", g.db, "The database file itself (or $REPWATCH_DB)")
+      ->option_text("FILE")
+      ->group("Global options");
+  auto* json = app.add_flag("--json", g.json, "JSON output for scripts")->group("Global options");
+  auto* csv = app.add_flag("--csv", g.csv, "CSV output for spreadsheets")->group("Global options");
+  json->excludes(csv);
+  app.add_option("--color", g.color, "auto (default: on a terminal unless NO_COLOR), always, never")
+      ->option_text("WHEN")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->group("Global options");
+
+  ReviewsArgs reviews;
+  auto* reviews_cmd = app.add_subcommand("reviews", "List reviews, newest first");
+  add_filters(reviews_cmd, reviews.filter, true, true, true, true);
+  reviews_cmd->add_option("--limit,-n", reviews.limit, "At most N reviews (default 20)")
+      ->option_text("N");
+  reviews_cmd->add_flag("--all", reviews.all, "Every matching review");
+  reviews_cmd->add_flag("--full", reviews.full, "Whole review text in the table");
+  reviews_cmd->footer(
+      examples({"repwatch reviews --negative --since 7d",
+                "repwatch reviews --location downtown --touchpoint billing --json",
+                "repwatch reviews --rating 1-2 --unanswered --all --csv > todo.csv"}));
+
+  TrendsArgs trends;
+  auto* trends_cmd = app.add_subcommand(
+      "trends", "Average rating, sentiment, review count and share negative over time");
+  trends_cmd->add_option("--by", trends.by, "day, week or month (default month)")
+      ->option_text("BUCKET");
+  add_filters(trends_cmd, trends.filter, true, true, true, false);
+  trends_cmd->footer(examples({"repwatch trends                      # by month, all history",
+                               "repwatch trends --by week            # the last 26 weeks",
+                               "repwatch trends --by day --since 2026-01-01 --location northside",
+                               "repwatch trends --touchpoint billing # reviews mentioning billing",
+                               "repwatch trends --csv > trends.csv"}) +
+                     "\nDays are UTC. Weeks start on Monday. On a terminal a sparkline column "
+                     "shows the rating.\n");
+
+  TouchpointsArgs tps;
+  auto* tps_cmd = app.add_subcommand(
+      "touchpoints", "Scorecard per touchpoint of the patient journey, vs the period before");
+  add_period(tps_cmd, tps.period);
+  add_filters(tps_cmd, tps.filter, false, true, true, false);
+  tps_cmd->add_option("--phrases", tps.phrases, "Top evidence phrases shown (default 3)")
+      ->option_text("N");
+  tps_cmd->add_option("--sort", tps.sort, "negative (default), mentions, sentiment or name")
+      ->option_text("BY");
+  tps_cmd->add_flag("--all", tps.all, "Also touchpoints nobody mentioned");
+  tps_cmd->footer(examples({"repwatch touchpoints                 # the last 30 days",
+                            "repwatch touchpoints --period 2026-01 --location downtown",
+                            "repwatch touchpoints --period 90d --sort mentions --json"}));
+
+  SummaryArgs summary;
+  auto* summary_cmd =
+      app.add_subcommand("summary",
+                         "The one screen: this period vs the last, by source and location, worst "
+                         "touchpoints, unanswered negative reviews, failing sources");
+  add_period(summary_cmd, summary.period);
+  add_filters(summary_cmd, summary.filter, false, true, false, false);
+  summary_cmd->footer(examples({"repwatch summary", "repwatch summary --period 7d",
+                                "repwatch summary --period 2026-01 --location northside --json"}));
+
+  SearchArgs search;
+  std::vector<std::string> words;
+  auto* search_cmd = app.add_subcommand("search", "Full-text search of review text, best first");
+  search_cmd->add_option("query", words, "Words to find (see `repwatch help search`)")->required();
+  add_filters(search_cmd, search.filter, true, true, true, true);
+  search_cmd->add_option("--limit,-n", search.limit, "At most N results (default 20)")
+      ->option_text("N");
+  search_cmd->footer(examples({"repwatch search parking", "repwatch search \"front desk\" rude",
+                               "repwatch search 'bill*' --negative --since 90d --json"}));
+
+  ExportArgs exp;
+  auto* export_cmd =
+      app.add_subcommand("export", "Every matching review with its analysis, for spreadsheets");
+  export_cmd->add_option("--format,-f", exp.format, "csv (default), json or jsonl")
+      ->option_text("FORMAT");
+  export_cmd->add_option("--out,-o", exp.out, "Write to FILE instead of standard output")
+      ->option_text("FILE");
+  add_filters(export_cmd, exp.filter, true, true, true, true);
+  export_cmd->footer(examples({"repwatch export --format csv --out reviews.csv",
+                               "repwatch export --format jsonl --since 2026-01-01 | jq .",
+                               "repwatch export --location downtown --negative -o downtown.csv"}));
+
+  ReportArgs report;
+  auto* report_cmd = app.add_subcommand(
+      "report", "One self-contained HTML file with charts, for a staff meeting or to print");
+  report_cmd->add_option("--out,-o", report.out, "The HTML file (default report.html)")
+      ->option_text("FILE");
+  add_period(report_cmd, report.period);
+  report_cmd
+      ->add_option("--history", report.history,
+                   "Charts start here (default: 12 months before the period's end)")
+      ->option_text("WHEN");
+  report_cmd->add_option("--by", report.by, "Chart buckets: week or month")->option_text("BUCKET");
+  report_cmd->add_option("--title", report.title, "Heading of the report");
+  add_filters(report_cmd, report.filter, false, true, false, false);
+  report_cmd->footer(examples({"repwatch report --out report.html",
+                               "repwatch report --period 2026-01 --location downtown -o jan.html",
+                               "repwatch report --period 90d --history 2y --by month"}));
+
+  auto* sources_cmd = app.add_subcommand(
+      "sources", "Each source's health: last success, last error, failures in a row, next poll");
+  sources_cmd->footer(examples({"repwatch sources", "repwatch sources --json"}));
+
+  int64_t batch = 50000;
+  auto* reindex_cmd = app.add_subcommand(
+      "reindex",
+      "Fold new reviews into the search index and aggregates now (needs write access; "
+      "repwatchd does this by itself)");
+  reindex_cmd->add_option("--batch", batch, "Reviews per transaction (default 50000)");
+
+  std::string topic;
+  auto* help_cmd = app.add_subcommand("help", "Help on a command or topic");
+  help_cmd->add_option("topic", topic, "filters, dates, search, formats, exit-codes, or a command");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp& e) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    out << e.what() << "\n";
+    return 0;
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {
+    err << "repwatch: " << e.what() << "\n";
+    auto subs = app.get_subcommands();
+    err << "Run `repwatch " << (subs.empty() ? std::string() : subs[0]->get_name() + " ")
+        << "--help` for usage.\n";
+    return 2;
+  }
+
+  if (*help_cmd) {
+    if (topic.empty()) {
+      out << app.help();
+      return 0;
+    }
+    for (const auto& [name, text] : help_topics())
+      if (name == topic) {
+        out << text;
+        return 0;
+      }
+    for (const auto* sub : app.get_subcommands({}))
+      if (sub->get_name() == topic) {
+        out << sub->help("repwatch");
+        return 0;
+      }
+    std::vector<std::string> names;
+    for (const auto& [name, text] : help_topics()) names.push_back(name);
+    for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    err << "repwatch: " << unknown_name_message("help topic", topic, names) << "\n";
+    return 2;
+  }
+  if (app.get_subcommands().empty()) {
+    err << app.help() << "repwatch: give a command, e.g. `repwatch summary`\n";
+    return 2;
+  }
+
+  try {
+    // Where the database is: --db, else the config's state dir.
+    std::optional<Config> config;
+    std::string config_file = !g.config.empty() ? g.config : env.config_file;
+    std::string db_file = !g.db.empty() ? g.db : env.db_file;
+    if (db_file.empty()) {
+      if (config_file.empty()) config_file = kDefaultConfig;
+      if (!std::filesystem::exists(config_file))
+        throw UsageError("no database to read: " + config_file +
+                         " does not exist; pass --config FILE (repwatchd's config) or --db FILE");
+      config = load_config(config_file);
+      db_file = config->database.string();
+    } else if (!config_file.empty()) {
+      config = load_config(config_file);
+    }
+
+    if (*reindex_cmd) {
+      db::Database db = db::open_store(db_file);  // read-write: also brings the schema up to date
+      int64_t total = db::query_index_state(db).pending(), pending = total;
+      while (pending > 0) pending = db::refresh_query_index(db, env.now, batch);
+      out << "indexed " << total << " review" << (total == 1 ? "" : "s") << " in " << db_file
+          << "\n";
+      return 0;
+    }
+
+    if (!std::filesystem::exists(db_file))
+      throw Error("the database " + db_file +
+                  " does not exist yet: repwatchd creates it on its first poll (or pass --db)");
+    db::Database db = db::Database::open(db_file, db::Database::Mode::kReadOnly);
+    int version = db.user_version();
+    if (version < static_cast<int>(cli_migration_count()))
+      throw Error("the database " + db_file + " has schema version " + std::to_string(version) +
+                  "; this repwatch needs " + std::to_string(cli_migration_count()) +
+                  ": restart repwatchd (it migrates on start) or run `repwatch reindex` as its "
+                  "user");
+
+    Style style;
+    style.tty = env.stdout_tty;
+    style.color = g.color == "always" || (g.color == "auto" && env.stdout_tty && !env.no_color);
+    style.width = env.stdout_tty ? env.terminal_width : 0;
+    const Config* cfg = config ? &*config : nullptr;
+    Context ctx{db,          cfg,   Catalog::load(db, load_taxonomy(cfg), cfg),
+                Queries(db), style, g.json ? Format::kJson : g.csv ? Format::kCsv : Format::kTable,
+                env.now,     out,   err};
+    if (auto st = ctx.queries.index_state(); st.pending() > 200000)
+      err << "note: " << st.pending()
+          << " reviews are not in the query index yet, so this is slower than usual; repwatchd "
+             "folds them in as it runs\n";
+
+    if (*reviews_cmd) return cmd_reviews(ctx, reviews);
+    if (*trends_cmd) return cmd_trends(ctx, trends);
+    if (*tps_cmd) return cmd_touchpoints(ctx, tps);
+    if (*summary_cmd) return cmd_summary(ctx, summary);
+    if (*search_cmd) {
+      for (const auto& w : words) search.query += (search.query.empty() ? "" : " ") + w;
+      return cmd_search(ctx, search);
+    }
+    if (*export_cmd) {
+      if (g.json && exp.format == "csv") exp.format = "json";
+      return cmd_export(ctx, exp);
+    }
+    if (*report_cmd) return cmd_report(ctx, report);
+    if (*sources_cmd) return cmd_sources(ctx);
+  } catch (const UsageError& e) {
+    err << "repwatch: " << e.what() << "\n";
+    return 2;
+  } catch (const Error& e) {
+    err << "repwatch: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "repwatch: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace repwatch::cli

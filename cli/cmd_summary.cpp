@@ -1,0 +1,443 @@
+// repwatch summary / sources.
+#include <algorithm>
+#include <cmath>
+
+#include "cli/commands.h"
+#include "cli/trend.h"
+#include "core/time.h"
+
+namespace repwatch::cli {
+
+namespace {
+
+std::optional<double> diff(std::optional<double> a, std::optional<double> b) {
+  if (!a || !b) return std::nullopt;
+  return *a - *b;
+}
+
+// Change of a share in percentage points: "+3 pts".
+Value points(std::optional<double> a, std::optional<double> b) {
+  Value v = Value::change(diff(a, b), 3);
+  if (v.kind == Value::Kind::kNumber) {
+    v.shown = signed_fixed(v.d * 100, 0) + " pts";
+    if (v.d >= 0.05) v.tone = Tone::kBad;
+    if (v.d <= -0.05) v.tone = Tone::kGood;
+  }
+  return v;
+}
+
+Value share(std::optional<double> s) {
+  Value v = Value::number(s, 3);
+  if (s) v.shown = percent(*s);
+  return v;
+}
+
+Value change_tone(std::optional<double> d, int precision, double notable) {
+  Value v = Value::change(d, precision);
+  if (d && std::abs(*d) >= notable) v.tone = *d < 0 ? Tone::kBad : Tone::kGood;
+  return v;
+}
+
+Value count_change(int64_t a, int64_t b) {
+  Value v = Value::integer(a - b);
+  v.shown = (a >= b ? "+" : "") + std::to_string(a - b);
+  return v;
+}
+
+std::string status_of(const SourceHealth& h) {
+  if (!h.enabled) return "disabled";
+  if (h.needs_attention) return "needs attention";
+  if (h.consecutive_failures > 0) return "failing";
+  if (!h.last_success_at && !h.last_attempt_at) return "never polled";
+  return "ok";
+}
+
+bool is_failing(const SourceHealth& h) {
+  return h.enabled && (h.needs_attention || h.consecutive_failures > 0);
+}
+
+Value when(const std::optional<int64_t>& t, int64_t now) {
+  if (!t) return Value::null();
+  return Value::text(format_timestamp(*t))
+      .with_shown(format_minute(*t) + " (" + format_ago(*t, now) + ")");
+}
+
+void totals_json(JsonWriter& w, const Totals& t) {
+  w.StartObject();
+  w.Key("reviews");
+  w.Int64(t.reviews);
+  w.Key("rating");
+  write_json(w, Value::number(t.rating(), 3));
+  w.Key("sentiment");
+  write_json(w, Value::number(t.sentiment(), 3));
+  w.Key("share_negative");
+  write_json(w, Value::number(t.share_negative(), 3));
+  w.EndObject();
+}
+
+void range_json(JsonWriter& w, const Range& r) {
+  w.StartObject();
+  w.Key("since");
+  write_json(w, format_date(r.since));
+  w.Key("until");
+  write_json(w, format_date(r.until - 1));
+  w.EndObject();
+}
+
+struct Comparison {
+  std::string key;
+  Totals current, previous;
+};
+
+std::vector<Comparison> compare(const std::map<std::string, Totals>& cur,
+                                const std::map<std::string, Totals>& prev) {
+  std::vector<Comparison> out;
+  for (const auto& [k, t] : cur) out.push_back({k, t, {}});
+  for (const auto& [k, t] : prev) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& c) { return c.key == k; });
+    if (it == out.end())
+      out.push_back({k, {}, t});
+    else
+      it->previous = t;
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    if (a.current.reviews != b.current.reviews) return a.current.reviews > b.current.reviews;
+    return a.key < b.key;
+  });
+  return out;
+}
+
+Table comparison_table(const std::vector<Comparison>& rows, const Context& ctx, bool sources) {
+  std::vector<Column> cols;
+  if (sources) {
+    cols = {{"source", "Source"}, {"location", "Location"}};
+  } else {
+    cols = {{"location", "Location"}, {"name", "Name", Align::kLeft, 32}};
+  }
+  for (Column c : std::vector<Column>{{"reviews", "Reviews", Align::kRight},
+                                      {"reviews_change", "Change", Align::kRight},
+                                      {"rating", "Rating", Align::kRight},
+                                      {"rating_change", "Change", Align::kRight},
+                                      {"sentiment", "Sentiment", Align::kRight},
+                                      {"sentiment_change", "Change", Align::kRight},
+                                      {"share_negative", "Negative", Align::kRight},
+                                      {"share_negative_change", "Change", Align::kRight}})
+    cols.push_back(c);
+  Table t(cols);
+  for (const auto& c : rows) {
+    std::vector<Value> row;
+    if (sources) {
+      const auto* s = ctx.catalog.source(c.key);
+      row = {Value::text(c.key), Value::text(s ? s->location_id : "")};
+    } else {
+      row = {Value::text(c.key), Value::text(ctx.catalog.location_name(c.key))};
+    }
+    row.push_back(Value::integer(c.current.reviews));
+    row.push_back(count_change(c.current.reviews, c.previous.reviews));
+    row.push_back(Value::number(c.current.rating(), 2));
+    row.push_back(change_tone(diff(c.current.rating(), c.previous.rating()), 2, 0.2));
+    row.push_back(Value::change(c.current.sentiment(), 2));
+    row.push_back(change_tone(diff(c.current.sentiment(), c.previous.sentiment()), 2, 0.1));
+    row.push_back(share(c.current.share_negative()));
+    row.push_back(points(c.current.share_negative(), c.previous.share_negative()));
+    t.add(std::move(row));
+  }
+  return t;
+}
+
+}  // namespace
+
+int cmd_summary(Context& ctx, const SummaryArgs& args) {
+  if (!args.filter.touchpoints.empty() || args.filter.negative || args.filter.unanswered ||
+      !args.filter.rating.empty())
+    throw UsageError(
+        "summary takes --source and --location only (see `repwatch touchpoints` "
+        "and `repwatch reviews` for the rest)");
+  Range cur = resolve_period(ctx, args.period);
+  Range prev = cur.previous();
+  Filter base = resolve_filter(ctx, args.filter);
+  Filter fc = base, fp = base;
+  fc.since = cur.since, fc.until = cur.until;
+  fp.since = prev.since, fp.until = prev.until;
+
+  ReadSnapshot snap(ctx.db);
+  Totals all_cur = ctx.queries.totals(fc, GroupBy::kAll)[""];
+  Totals all_prev = ctx.queries.totals(fp, GroupBy::kAll)[""];
+  auto by_source =
+      compare(ctx.queries.totals(fc, GroupBy::kSource), ctx.queries.totals(fp, GroupBy::kSource));
+  auto by_location = compare(ctx.queries.totals(fc, GroupBy::kLocation),
+                             ctx.queries.totals(fp, GroupBy::kLocation));
+  bool capped = false;
+  auto cards = touchpoint_scorecard(ctx.queries, ctx.catalog, base, cur, 3, &capped);
+  std::stable_sort(cards.begin(), cards.end(), [](const auto& a, const auto& b) {
+    if (a.current.negative_mentions != b.current.negative_mentions)
+      return a.current.negative_mentions > b.current.negative_mentions;
+    return a.current.sentiment().value_or(0) < b.current.sentiment().value_or(0);
+  });
+  cards.erase(std::remove_if(cards.begin(), cards.end(),
+                             [](const auto& c) { return c.current.negative_mentions == 0; }),
+              cards.end());
+  if (cards.size() > args.worst) cards.resize(args.worst);
+  // Each worst touchpoint's last 8 weeks, for its trend.
+  std::vector<std::vector<Bucket>> weekly;
+  int64_t end_day = cur.until / kDay;
+  int64_t first_week = bucket_start(end_day - 1, Bucketing::kWeek) - 7 * 7;
+  for (const auto& c : cards) {
+    Filter fw = base;
+    fw.touchpoints = {c.info.id};
+    fw.since = first_week * kDay;
+    fw.until = cur.until;
+    weekly.push_back(
+        make_buckets(ctx.queries.daily(fw, false), Bucketing::kWeek, first_week, end_day));
+  }
+  Filter fu = fc;
+  fu.negative = true;
+  fu.unanswered = true;
+  int64_t unanswered_count = ctx.queries.count_reviews(fu);
+  auto unanswered = ctx.queries.reviews(fu, static_cast<int64_t>(args.unanswered), false);
+  std::vector<SourceHealth> failing;
+  for (auto& h : ctx.queries.sources(ctx.config))
+    if (is_failing(h) &&
+        (base.sources.empty() ||
+         std::find(base.sources.begin(), base.sources.end(), h.id) != base.sources.end()))
+      failing.push_back(std::move(h));
+
+  // Tables (also used for JSON/CSV).
+  Table source_table = comparison_table(by_source, ctx, true);
+  Table location_table = comparison_table(by_location, ctx, false);
+  bool spark_col = ctx.format == Format::kTable && ctx.style.tty;
+  std::vector<Column> wcols = {{"touchpoint", "Touchpoint"},
+                               {"name", "Name", Align::kLeft, 28},
+                               {"mentions", "Mentions", Align::kRight},
+                               {"negative_mentions", "Negative", Align::kRight},
+                               {"share_negative", "Share", Align::kRight},
+                               {"share_negative_change", "Change", Align::kRight},
+                               {"sentiment", "Sentiment", Align::kRight},
+                               {"sentiment_change", "Change", Align::kRight},
+                               {"owner", "Owner"},
+                               {"top_phrases", "Top phrases", Align::kLeft, 40}};
+  if (spark_col) wcols.insert(wcols.begin() + 8, {"weekly", "Negative, 8 weeks"});
+  Table worst(wcols);
+  for (size_t i = 0; i < cards.size(); ++i) {
+    const auto& c = cards[i];
+    std::vector<std::string> phrases;
+    for (const auto& [p, n] : c.phrases) phrases.push_back(p);
+    std::vector<Value> row = {
+        Value::text(c.info.id),
+        Value::text(c.info.name),
+        Value::integer(c.current.mentions),
+        Value::integer(c.current.negative_mentions),
+        share(c.current.share_negative()),
+        points(c.current.share_negative(), c.previous.share_negative()),
+        Value::change(c.current.sentiment(), 2),
+        change_tone(diff(c.current.sentiment(), c.previous.sentiment()), 2, 0.1),
+        c.info.owner.empty() ? Value::null() : Value::text(c.info.owner),
+        Value::list(phrases)};
+    if (spark_col) {
+      std::vector<std::optional<double>> neg;
+      double hi = 1;
+      for (const auto& b : weekly[i]) {
+        neg.push_back(double(b.totals.negative));
+        hi = std::max(hi, double(b.totals.negative));
+      }
+      row.insert(row.begin() + 8, Value::text(sparkline(neg, 0, hi)));
+    }
+    worst.add(std::move(row));
+  }
+  Table unanswered_table({{"id", "ID", Align::kRight},
+                          {"date", "Date"},
+                          {"source", "Source"},
+                          {"location", "Location"},
+                          {"rating", "Rating", Align::kRight},
+                          {"url", "URL"},
+                          {"text", "Review", Align::kLeft, 70}});
+  for (const auto& r : unanswered)
+    unanswered_table.add({Value::integer(r.id), Value::text(format_date(r.created_at)),
+                          Value::text(r.source_id), Value::text(r.location_id),
+                          Value::number(r.rating, 1).with_tone(Tone::kBad), Value::text(r.url),
+                          Value::text(r.text.empty() ? "(rating only)" : r.text)});
+  Table failing_table({{"source", "Source"},
+                       {"status", "Status"},
+                       {"failures", "Failures", Align::kRight},
+                       {"last_success", "Last success"},
+                       {"last_error_kind", "Kind"},
+                       {"last_error", "Last error", Align::kLeft, 70}});
+  for (const auto& h : failing)
+    failing_table.add({Value::text(h.id), Value::text(status_of(h)).with_tone(Tone::kBad),
+                       Value::integer(h.consecutive_failures), when(h.last_success_at, ctx.now),
+                       Value::text(h.last_error_kind), Value::text(h.last_error)});
+
+  if (ctx.format == Format::kJson) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.SetIndent(' ', 2);
+    w.StartObject();
+    w.Key("period");
+    range_json(w, cur);
+    w.Key("previous_period");
+    range_json(w, prev);
+    w.Key("overall");
+    w.StartObject();
+    w.Key("current");
+    totals_json(w, all_cur);
+    w.Key("previous");
+    totals_json(w, all_prev);
+    w.EndObject();
+    w.Key("by_source");
+    write_json(w, source_table);
+    w.Key("by_location");
+    write_json(w, location_table);
+    w.Key("worst_touchpoints");
+    write_json(w, worst);
+    w.Key("unanswered_negative");
+    w.StartObject();
+    w.Key("count");
+    w.Int64(unanswered_count);
+    w.Key("latest");
+    write_json(w, unanswered_table);
+    w.EndObject();
+    w.Key("failing_sources");
+    write_json(w, failing_table);
+    w.EndObject();
+    ctx.out << buf.GetString() << "\n";
+    return 0;
+  }
+  if (ctx.format == Format::kCsv) {
+    // Long format for spreadsheets: one figure per line.
+    Table t({{"section", "section"},
+             {"name", "name"},
+             {"metric", "metric"},
+             {"current", "current"},
+             {"previous", "previous"}});
+    auto add_totals = [&](const std::string& section, const std::string& name, const Totals& a,
+                          const Totals& b) {
+      t.add({Value::text(section), Value::text(name), Value::text("reviews"),
+             Value::integer(a.reviews), Value::integer(b.reviews)});
+      t.add({Value::text(section), Value::text(name), Value::text("rating"),
+             Value::number(a.rating(), 3), Value::number(b.rating(), 3)});
+      t.add({Value::text(section), Value::text(name), Value::text("sentiment"),
+             Value::number(a.sentiment(), 3), Value::number(b.sentiment(), 3)});
+      t.add({Value::text(section), Value::text(name), Value::text("share_negative"),
+             Value::number(a.share_negative(), 3), Value::number(b.share_negative(), 3)});
+    };
+    add_totals("overall", "", all_cur, all_prev);
+    for (const auto& c : by_source) add_totals("source", c.key, c.current, c.previous);
+    for (const auto& c : by_location) add_totals("location", c.key, c.current, c.previous);
+    for (const auto& c : cards) {
+      t.add({Value::text("touchpoint"), Value::text(c.info.id), Value::text("negative_mentions"),
+             Value::integer(c.current.negative_mentions),
+             Value::integer(c.previous.negative_mentions)});
+      t.add({Value::text("touchpoint"), Value::text(c.info.id), Value::text("sentiment"),
+             Value::number(c.current.sentiment(), 3), Value::number(c.previous.sentiment(), 3)});
+    }
+    t.add({Value::text("unanswered_negative"), Value::text(""), Value::text("reviews"),
+           Value::integer(unanswered_count), Value::null()});
+    for (const auto& h : failing)
+      t.add({Value::text("failing_source"), Value::text(h.id), Value::text("failures"),
+             Value::integer(h.consecutive_failures), Value::null()});
+    t.write_csv(ctx.out);
+    return 0;
+  }
+
+  auto& out = ctx.out;
+  auto heading = [&](const std::string& s) {
+    out << "\n" << paint(ctx.style, Tone::kBold, s) << "\n";
+  };
+  std::string scope =
+      base.sources.empty() && base.locations.empty() ? "all sources and locations" : "filtered";
+  out << paint(ctx.style, Tone::kBold, "Summary " + describe(cur)) << " vs " << describe(prev)
+      << " (" << scope << ")\n\n";
+  Table overall({{"metric", ""},
+                 {"current", "This period", Align::kRight},
+                 {"previous", "Previous", Align::kRight},
+                 {"change", "Change", Align::kRight}});
+  overall.add({Value::text("Reviews"), Value::integer(all_cur.reviews),
+               Value::integer(all_prev.reviews), count_change(all_cur.reviews, all_prev.reviews)});
+  overall.add({Value::text("Average rating"), Value::number(all_cur.rating(), 2),
+               Value::number(all_prev.rating(), 2),
+               change_tone(diff(all_cur.rating(), all_prev.rating()), 2, 0.2)});
+  overall.add({Value::text("Average sentiment"), Value::change(all_cur.sentiment(), 2),
+               Value::change(all_prev.sentiment(), 2),
+               change_tone(diff(all_cur.sentiment(), all_prev.sentiment()), 2, 0.1)});
+  overall.add({Value::text("Negative reviews"), share(all_cur.share_negative()),
+               share(all_prev.share_negative()),
+               points(all_cur.share_negative(), all_prev.share_negative())});
+  overall.write_text(out, ctx.style, "  ");
+  if (all_cur.reviews == 0 && all_prev.reviews == 0) {
+    out << "\n  No reviews in either period.";
+    if (auto span = ctx.queries.review_span())
+      out << " The latest review is from " << format_date(span->second) << ": try --until "
+          << format_date(span->second) << ".";
+    out << "\n";
+  }
+  if (!source_table.empty()) {
+    heading("By source");
+    source_table.write_text(out, ctx.style, "  ");
+  }
+  if (!location_table.empty()) {
+    heading("By location");
+    location_table.write_text(out, ctx.style, "  ");
+  }
+  heading("Worst touchpoints (most negative mentions)");
+  if (worst.empty())
+    out << "  No touchpoint drew a negative mention in this period.\n";
+  else
+    worst.write_text(out, ctx.style, "  ");
+  heading("Unanswered negative reviews: " + std::to_string(unanswered_count) + " in this period");
+  if (!unanswered_table.empty()) {
+    unanswered_table.write_text(out, ctx.style, "  ");
+    if (unanswered_count > static_cast<int64_t>(unanswered.size()))
+      out << paint(ctx.style, Tone::kDim,
+                   "  (the latest " + std::to_string(unanswered.size()) +
+                       "; all: repwatch reviews --negative --unanswered --since " +
+                       format_date(cur.since) + ")")
+          << "\n";
+  }
+  heading("Failing sources");
+  if (failing.empty())
+    out << "  None: every source's last poll succeeded.\n";
+  else
+    failing_table.write_text(out, ctx.style, "  ");
+  return 0;
+}
+
+int cmd_sources(Context& ctx) {
+  std::vector<SourceHealth> all;
+  {
+    ReadSnapshot snap(ctx.db);
+    all = ctx.queries.sources(ctx.config);
+  }
+  Table t({{"source", "Source"},
+           {"type", "Type"},
+           {"location", "Location"},
+           {"status", "Status"},
+           {"last_success", "Last success"},
+           {"failures", "Failures", Align::kRight},
+           {"last_error_kind", "Kind"},
+           {"last_error", "Last error", Align::kLeft, 50},
+           {"last_error_at", "Error at"},
+           {"next_poll", "Next poll"},
+           {"reviews", "Reviews", Align::kRight},
+           {"latest_review", "Latest review"}});
+  for (const auto& h : all) {
+    std::string status = status_of(h);
+    Tone tone = status == "ok"                                     ? Tone::kGood
+                : status == "never polled" || status == "disabled" ? Tone::kWarn
+                                                                   : Tone::kBad;
+    t.add({Value::text(h.id), Value::text(h.type), Value::text(h.location_id),
+           Value::text(status).with_tone(tone), when(h.last_success_at, ctx.now),
+           Value::integer(h.consecutive_failures),
+           h.last_error_kind.empty() ? Value::null() : Value::text(h.last_error_kind),
+           h.last_error.empty() ? Value::null() : Value::text(h.last_error),
+           when(h.last_error_at, ctx.now), when(h.next_poll_at, ctx.now), Value::integer(h.reviews),
+           h.latest_review_at ? Value::text(format_date(*h.latest_review_at)) : Value::null()});
+  }
+  if (ctx.format == Format::kTable && t.empty()) {
+    ctx.out << "No sources yet: add [[sources]] to the config and start repwatchd.\n";
+    return 0;
+  }
+  t.write(ctx.out, ctx.format, ctx.style);
+  return 0;
+}
+
+}  // namespace repwatch::cli

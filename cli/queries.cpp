@@ -1,0 +1,856 @@
+#include "cli/queries.h"
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <variant>
+
+#include "cli/args.h"
+
+namespace repwatch::cli {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A WHERE clause built piece by piece with positional parameters.
+class Sql {
+ public:
+  using Param = std::variant<int64_t, double, std::string>;
+
+  Sql& operator<<(std::string_view text) {
+    text_ += text;
+    return *this;
+  }
+  Sql& param(Param p) {
+    text_ += "?";
+    params_.push_back(std::move(p));
+    return *this;
+  }
+  Sql& in_list(const std::vector<std::string>& values) {
+    text_ += "(";
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i) text_ += ", ";
+      param(values[i]);
+    }
+    text_ += ")";
+    return *this;
+  }
+  const std::string& text() const { return text_; }
+
+  db::Statement prepare(const db::Database& db) const {
+    db::Statement st = db.prepare(text_);
+    for (size_t i = 0; i < params_.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      std::visit([&](const auto& v) { st.bind(idx, v); }, params_[i]);
+    }
+    return st;
+  }
+
+ private:
+  std::string text_;
+  std::vector<Param> params_;
+};
+
+constexpr const char* kWatermark = "(SELECT indexed_upto FROM query_index)";
+
+// " AND ..." for the review-level filters on reviews aliased `r`.
+void review_conditions(Sql& sql, const Filter& f, bool with_time = true) {
+  if (with_time && f.since) sql << " AND r.created_at >= ", sql.param(*f.since);
+  if (with_time && f.until) sql << " AND r.created_at < ", sql.param(*f.until);
+  if (!f.sources.empty()) sql << " AND r.source_id IN ", sql.in_list(f.sources);
+  if (!f.locations.empty()) sql << " AND r.location_id IN ", sql.in_list(f.locations);
+  if (!f.touchpoints.empty()) {
+    sql << " AND EXISTS (SELECT 1 FROM touchpoint_hits h WHERE h.review_id = r.id AND "
+           "h.touchpoint IN ";
+    sql.in_list(f.touchpoints);
+    sql << ")";
+  }
+  if (f.negative) sql << " AND r.negative = 1";
+  if (f.unanswered) sql << " AND r.reply_text = ''";
+  if (f.min_rating) sql << " AND r.rating >= ", sql.param(*f.min_rating - 1e-9);
+  if (f.max_rating) sql << " AND r.rating <= ", sql.param(*f.max_rating + 1e-9);
+}
+
+void place_conditions(Sql& sql, const Filter& f, const char* alias) {
+  std::string a(alias);
+  if (!f.sources.empty()) sql << " AND " << a << ".source_id IN ", sql.in_list(f.sources);
+  if (!f.locations.empty()) sql << " AND " << a << ".location_id IN ", sql.in_list(f.locations);
+}
+
+void day_conditions(Sql& sql, const Filter& f, const char* alias) {
+  std::string a(alias);
+  if (f.since) sql << " AND " << a << ".day >= ", sql.param(*f.since / kDay);
+  if (f.until) sql << " AND " << a << ".day < ", sql.param((*f.until + kDay - 1) / kDay);
+}
+
+constexpr const char* kReviewColumns =
+    "r.id, r.source_id, r.external_id, r.location_id, r.author, r.raw_rating, r.scale, "
+    "r.rating, r.text, r.language, r.created_at, r.updated_at, r.reply_text, r.reply_at, r.url, "
+    "r.revision, r.sentiment, r.label, r.negative";
+constexpr int kReviewColumnCount = 19;
+
+ReviewRow read_review(const db::Statement& st) {
+  ReviewRow r;
+  r.id = st.column_int(0);
+  r.source_id = st.column_text(1);
+  r.external_id = st.column_text(2);
+  r.location_id = st.column_text(3);
+  r.author = st.column_text(4);
+  r.raw_rating = st.column_opt_double(5);
+  r.scale = st.column_text(6);
+  r.rating = st.column_opt_double(7);
+  r.text = st.column_text(8);
+  r.language = st.column_text(9);
+  r.created_at = st.column_int(10);
+  r.updated_at = st.column_int(11);
+  r.reply_text = st.column_text(12);
+  r.reply_at = st.column_opt_int(13);
+  r.url = st.column_text(14);
+  r.revision = static_cast<int>(st.column_int(15));
+  r.sentiment = st.column_double(16);
+  r.label = st.column_text(17);
+  r.negative = st.column_int(18) != 0;
+  return r;
+}
+
+std::vector<Evidence> parse_evidence(std::string_view json) {
+  std::vector<Evidence> out;
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsArray()) return out;
+  for (const auto& v : doc.GetArray()) {
+    if (!v.IsObject()) continue;
+    Evidence e;
+    if (auto p = v.FindMember("phrase"); p != v.MemberEnd() && p->value.IsString())
+      e.phrase.assign(p->value.GetString(), p->value.GetStringLength());
+    if (auto o = v.FindMember("offset"); o != v.MemberEnd() && o->value.IsUint())
+      e.offset = o->value.GetUint();
+    if (auto l = v.FindMember("length"); l != v.MemberEnd() && l->value.IsUint())
+      e.length = l->value.GetUint();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+class HitLoader {
+ public:
+  explicit HitLoader(const db::Database& db)
+      : st_(db.prepare("SELECT touchpoint, score, evidence FROM touchpoint_hits WHERE "
+                       "review_id = ?1 ORDER BY rowid")) {}
+  std::vector<TouchpointResult> load(int64_t review_id) {
+    std::vector<TouchpointResult> out;
+    st_.bind(1, review_id);
+    while (st_.step()) {
+      TouchpointResult t;
+      t.touchpoint = st_.column_text(0);
+      t.score = st_.column_double(1);
+      t.evidence = parse_evidence(st_.column_view(2));
+      out.push_back(std::move(t));
+    }
+    st_.reset();
+    return out;
+  }
+
+ private:
+  db::Statement st_;
+};
+
+// Splits FTS5 highlight() output (matches between \x01 and \x02) into the plain text and the
+// byte spans of the matches.
+std::string strip_marks(std::string_view marked, std::vector<std::pair<size_t, size_t>>* spans) {
+  std::string out;
+  out.reserve(marked.size());
+  size_t start = 0;
+  for (char c : marked) {
+    if (c == '\x01') {
+      start = out.size();
+    } else if (c == '\x02') {
+      if (spans) spans->emplace_back(start, out.size() - start);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- Catalog -------------------------------------------------------------------------------
+
+Catalog Catalog::load(const db::Database& db, const std::vector<sentiment::Touchpoint>& taxonomy,
+                      const Config* config) {
+  Catalog c;
+  std::set<std::string> seen;
+  {
+    db::Statement st = db.prepare("SELECT id, type, location_id FROM sources ORDER BY id");
+    while (st.step()) {
+      c.sources.push_back({st.column_text(0), st.column_text(1), st.column_text(2)});
+      seen.insert(c.sources.back().id);
+    }
+  }
+  std::map<std::string, std::string> locations;
+  {
+    db::Statement st = db.prepare("SELECT id, name FROM locations ORDER BY id");
+    while (st.step()) locations[st.column_text(0)] = st.column_text(1);
+  }
+  if (config) {
+    for (const auto& s : config->sources)
+      if (seen.insert(s.id).second) c.sources.push_back({s.id, s.type, s.location});
+    for (const auto& l : config->locations) {
+      auto& name = locations[l.id];
+      if (name.empty() || name == l.id) name = l.name;
+    }
+    std::sort(c.sources.begin(), c.sources.end(),
+              [](const Source& a, const Source& b) { return a.id < b.id; });
+  }
+  for (auto& [id, name] : locations) c.locations.push_back({id, name.empty() ? id : name});
+
+  std::set<std::string> tp_seen;
+  for (const auto& t : taxonomy) {
+    c.touchpoints.push_back({t.id, t.name.empty() ? t.id : t.name, t.owner, t.standard});
+    tp_seen.insert(t.id);
+  }
+  // Touchpoints in the data but not in the taxonomy (renamed or from an older taxonomy): an
+  // index skip-scan over touchpoint_hits(touchpoint), one seek per distinct value.
+  db::Statement st = db.prepare(
+      "WITH RECURSIVE t(x) AS (SELECT min(touchpoint) FROM touchpoint_hits UNION ALL "
+      "SELECT (SELECT min(touchpoint) FROM touchpoint_hits WHERE touchpoint > x) FROM t "
+      "WHERE x IS NOT NULL) SELECT x FROM t WHERE x IS NOT NULL");
+  std::vector<std::string> extra;
+  while (st.step()) {
+    std::string id = st.column_text(0);
+    if (!tp_seen.count(id)) extra.push_back(id);
+  }
+  for (auto& id : extra) c.touchpoints.push_back({id, id, "", std::nullopt});
+  return c;
+}
+
+const TouchpointInfo* Catalog::touchpoint(std::string_view id) const {
+  for (const auto& t : touchpoints)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
+const Catalog::Source* Catalog::source(std::string_view id) const {
+  for (const auto& s : sources)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+std::string Catalog::location_name(std::string_view id) const {
+  for (const auto& l : locations)
+    if (l.id == id) return l.name;
+  return std::string(id);
+}
+
+std::vector<std::string> Catalog::touchpoint_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& t : touchpoints) ids.push_back(t.id);
+  return ids;
+}
+
+namespace {
+
+void add_unique(std::vector<std::string>& out, const std::string& id) {
+  if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+}
+
+// "a,b" and repeated options both work.
+std::vector<std::string> split_commas(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const auto& g : given) {
+    size_t start = 0;
+    while (start <= g.size()) {
+      size_t comma = g.find(',', start);
+      if (comma == std::string::npos) comma = g.size();
+      std::string part = g.substr(start, comma - start);
+      while (!part.empty() && part.front() == ' ') part.erase(0, 1);
+      while (!part.empty() && part.back() == ' ') part.pop_back();
+      if (!part.empty()) out.push_back(part);
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> Catalog::resolve_sources(const std::vector<std::string>& given) const {
+  std::vector<std::string> out;
+  for (const auto& name : split_commas(given)) {
+    bool found = false;
+    for (const auto& s : sources)
+      if (s.id == name) add_unique(out, s.id), found = true;
+    if (!found)
+      for (const auto& s : sources)
+        if (lower(s.type) == lower(name) || lower(s.id) == lower(name))
+          add_unique(out, s.id), found = true;
+    if (!found) {
+      std::vector<std::string> names;
+      std::set<std::string> types;
+      for (const auto& s : sources) names.push_back(s.id), types.insert(s.type);
+      std::vector<std::string> candidates = names;
+      candidates.insert(candidates.end(), types.begin(), types.end());
+      std::string msg = unknown_name_message("source", name, names);
+      auto near = closest(name, std::vector<std::string>(types.begin(), types.end()), 1);
+      if (!near.empty() && closest(name, names, 1).empty())
+        msg = "unknown source \"" + name + "\" (did you mean the type \"" + near[0] +
+              "\"?); known: " + [&] {
+                std::string s;
+                for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
+                return s;
+              }();
+      throw UsageError("--source: " + msg);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Catalog::resolve_locations(const std::vector<std::string>& given) const {
+  std::vector<std::string> out;
+  for (const auto& name : split_commas(given)) {
+    bool found = false;
+    for (const auto& l : locations)
+      if (l.id == name || lower(l.id) == lower(name) || lower(l.name) == lower(name))
+        add_unique(out, l.id), found = true;
+    if (!found) {
+      std::vector<std::string> ids;
+      for (const auto& l : locations) ids.push_back(l.id);
+      std::string msg = unknown_name_message("location", name, ids);
+      // Also try the display names.
+      std::vector<std::string> names;
+      for (const auto& l : locations) names.push_back(l.name);
+      if (closest(name, ids, 1).empty()) {
+        auto near = closest(name, names, 1);
+        if (!near.empty())
+          for (const auto& l : locations)
+            if (l.name == near[0])
+              msg = "unknown location \"" + name + "\" (did you mean \"" + l.id + "\", " + l.name +
+                    "?)" + msg.substr(msg.find(';'));
+      }
+      throw UsageError("--location: " + msg);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Catalog::resolve_touchpoints(const std::vector<std::string>& given) const {
+  std::vector<std::string> out;
+  for (const auto& name : split_commas(given)) {
+    bool found = false;
+    for (const auto& t : touchpoints)
+      if (t.id == name || lower(t.id) == lower(name) || lower(t.name) == lower(name))
+        add_unique(out, t.id), found = true;
+    if (!found) {
+      std::vector<std::string> ids = touchpoint_ids();
+      std::string msg = unknown_name_message("touchpoint", name, ids);
+      if (closest(name, ids, 1).empty()) {
+        std::vector<std::string> names;
+        for (const auto& t : touchpoints) names.push_back(t.name);
+        auto near = closest(name, names, 1);
+        if (!near.empty())
+          for (const auto& t : touchpoints)
+            if (t.name == near[0])
+              msg = "unknown touchpoint \"" + name + "\" (did you mean \"" + t.id + "\", " +
+                    t.name + "?)" + msg.substr(msg.find(';'));
+      }
+      throw UsageError("--touchpoint: " + msg);
+    }
+  }
+  return out;
+}
+
+// ---- figures -------------------------------------------------------------------------------
+
+void parse_rating_filter(std::string_view text, Filter& f) {
+  std::string t(text);
+  t.erase(std::remove(t.begin(), t.end(), ' '), t.end());
+  auto num = [&](const std::string& s) -> double {
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(s, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != s.size() || s.empty() || v < 1 || v > 5)
+      throw UsageError(
+          "--rating: expected a rating from 1 to 5 or a range like 1-2, <=2, >=4, "
+          "got \"" +
+          std::string(text) + "\"");
+    return v;
+  };
+  if (t.rfind("<=", 0) == 0) {
+    f.max_rating = num(t.substr(2));
+  } else if (t.rfind(">=", 0) == 0) {
+    f.min_rating = num(t.substr(2));
+  } else if (t.rfind("<", 0) == 0) {
+    f.max_rating = num(t.substr(1)) - 1e-6;
+  } else if (t.rfind(">", 0) == 0) {
+    f.min_rating = num(t.substr(1)) + 1e-6;
+  } else if (auto dash = t.find('-', 1); dash != std::string::npos) {
+    f.min_rating = num(t.substr(0, dash));
+    f.max_rating = num(t.substr(dash + 1));
+    if (*f.min_rating > *f.max_rating)
+      throw UsageError("--rating: the range \"" + std::string(text) + "\" is empty (low > high)");
+  } else {
+    f.min_rating = f.max_rating = num(t);
+  }
+}
+
+std::optional<double> Totals::rating() const {
+  return rated ? std::optional<double>(rating_sum / rated) : std::nullopt;
+}
+std::optional<double> Totals::sentiment() const {
+  return reviews ? std::optional<double>(sentiment_sum / reviews) : std::nullopt;
+}
+std::optional<double> Totals::share_negative() const {
+  return reviews ? std::optional<double>(double(negative) / reviews) : std::nullopt;
+}
+void Totals::add(const Totals& o) {
+  reviews += o.reviews;
+  rated += o.rated;
+  negative += o.negative;
+  rating_sum += o.rating_sum;
+  sentiment_sum += o.sentiment_sum;
+}
+
+std::optional<double> TouchpointTotals::sentiment() const {
+  return mentions ? std::optional<double>(score_sum / mentions) : std::nullopt;
+}
+std::optional<double> TouchpointTotals::share_negative() const {
+  return mentions ? std::optional<double>(double(negative_mentions) / mentions) : std::nullopt;
+}
+std::optional<double> TouchpointTotals::rating() const {
+  return rated ? std::optional<double>(rating_sum / rated) : std::nullopt;
+}
+void TouchpointTotals::add(const TouchpointTotals& o) {
+  mentions += o.mentions;
+  negative_mentions += o.negative_mentions;
+  rated += o.rated;
+  score_sum += o.score_sum;
+  rating_sum += o.rating_sum;
+}
+
+namespace {
+
+// SELECT <keys>, reviews, rated, rating_sum, sentiment_sum, negative over review_daily and the
+// reviews above the watermark. `keys` names columns of both: day, source_id, location_id.
+Sql review_union(const Filter& f, const std::string& keys) {
+  Sql sql;
+  sql << "SELECT " << keys
+      << ", sum(n), sum(rated), sum(rating_sum), sum(sentiment_sum), sum(neg) FROM ("
+         "SELECT a.day AS day, a.source_id AS source_id, a.location_id AS location_id, "
+         "a.reviews AS n, a.rated AS rated, a.rating_sum AS rating_sum, a.sentiment_sum AS "
+         "sentiment_sum, a.negative AS neg FROM review_daily a WHERE 1";
+  day_conditions(sql, f, "a");
+  place_conditions(sql, f, "a");
+  sql << " UNION ALL SELECT r.created_at / 86400, r.source_id, r.location_id, 1, "
+         "r.rating IS NOT NULL, coalesce(r.rating, 0), r.sentiment, r.negative FROM reviews r "
+         "WHERE r.id > "
+      << kWatermark;
+  if (f.since) sql << " AND r.created_at >= ", sql.param(*f.since / kDay * kDay);
+  if (f.until) sql << " AND r.created_at < ", sql.param((*f.until + kDay - 1) / kDay * kDay);
+  place_conditions(sql, f, "r");
+  sql << ") GROUP BY " << keys << " ORDER BY " << keys;
+  return sql;
+}
+
+// The same over touchpoint_daily: SELECT <keys>, mentions, negative_mentions, score_sum,
+// rated, rating_sum. `touchpoints` must list every touchpoint wanted (the aggregate's key
+// starts with it).
+Sql touchpoint_union(const Filter& f, const std::vector<std::string>& touchpoints,
+                     const std::string& keys) {
+  Sql sql;
+  sql << "SELECT " << keys
+      << ", sum(n), sum(neg), sum(score_sum), sum(rated), sum(rating_sum) FROM ("
+         "SELECT a.touchpoint AS touchpoint, a.day AS day, a.source_id AS source_id, "
+         "a.location_id AS location_id, a.mentions AS n, a.negative_mentions AS neg, "
+         "a.score_sum AS score_sum, a.rated AS rated, a.rating_sum AS rating_sum "
+         "FROM touchpoint_daily a WHERE a.touchpoint IN ";
+  sql.in_list(touchpoints);
+  day_conditions(sql, f, "a");
+  place_conditions(sql, f, "a");
+  sql << " UNION ALL SELECT h.touchpoint, r.created_at / 86400, r.source_id, r.location_id, 1, "
+         "h.score < 0, h.score, r.rating IS NOT NULL, coalesce(r.rating, 0) FROM reviews r "
+         "JOIN touchpoint_hits h ON h.review_id = r.id WHERE r.id > "
+      << kWatermark << " AND h.touchpoint IN ";
+  sql.in_list(touchpoints);
+  if (f.since) sql << " AND r.created_at >= ", sql.param(*f.since / kDay * kDay);
+  if (f.until) sql << " AND r.created_at < ", sql.param((*f.until + kDay - 1) / kDay * kDay);
+  place_conditions(sql, f, "r");
+  sql << ") GROUP BY " << keys << " ORDER BY " << keys;
+  return sql;
+}
+
+Totals read_totals(const db::Statement& st, int first) {
+  Totals t;
+  t.reviews = st.column_int(first);
+  t.rated = st.column_int(first + 1);
+  t.rating_sum = st.column_double(first + 2);
+  t.sentiment_sum = st.column_double(first + 3);
+  t.negative = st.column_int(first + 4);
+  return t;
+}
+
+TouchpointTotals read_tp_totals(const db::Statement& st, int first) {
+  TouchpointTotals t;
+  t.mentions = st.column_int(first);
+  t.negative_mentions = st.column_int(first + 1);
+  t.score_sum = st.column_double(first + 2);
+  t.rated = st.column_int(first + 3);
+  t.rating_sum = st.column_double(first + 4);
+  return t;
+}
+
+}  // namespace
+
+std::vector<DayTotals> Queries::daily(const Filter& f, bool by_source) const {
+  std::vector<DayTotals> out;
+  if (!f.touchpoints.empty()) {
+    // Reviews mentioning the touchpoints: mentions, the touchpoint's sentiment, negative mentions.
+    Sql sql = touchpoint_union(f, f.touchpoints, by_source ? "day, source_id" : "day");
+    db::Statement st = sql.prepare(db_);
+    while (st.step()) {
+      DayTotals d;
+      d.day = st.column_int(0);
+      int next = 1;
+      if (by_source) d.source_id = st.column_text(next++);
+      TouchpointTotals t = read_tp_totals(st, next);
+      d.totals.reviews = t.mentions;
+      d.totals.negative = t.negative_mentions;
+      d.totals.sentiment_sum = t.score_sum;
+      d.totals.rated = t.rated;
+      d.totals.rating_sum = t.rating_sum;
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+  Sql sql = review_union(f, by_source ? "day, source_id" : "day");
+  db::Statement st = sql.prepare(db_);
+  while (st.step()) {
+    DayTotals d;
+    d.day = st.column_int(0);
+    int next = 1;
+    if (by_source) d.source_id = st.column_text(next++);
+    d.totals = read_totals(st, next);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::map<std::string, Totals> Queries::totals(const Filter& f, GroupBy group) const {
+  std::map<std::string, Totals> out;
+  if (group == GroupBy::kAll) {
+    // "GROUP BY" needs a key: group by a constant.
+    Sql sql = review_union(f, "'all'");
+    db::Statement st = sql.prepare(db_);
+    while (st.step()) out[""].add(read_totals(st, 1));
+    return out;
+  }
+  Sql sql = review_union(f, group == GroupBy::kSource ? "source_id" : "location_id");
+  db::Statement st = sql.prepare(db_);
+  while (st.step()) out[st.column_text(0)].add(read_totals(st, 1));
+  return out;
+}
+
+std::map<std::string, TouchpointTotals> Queries::touchpoint_totals(const Filter& f,
+                                                                   const Catalog& catalog) const {
+  std::map<std::string, TouchpointTotals> out;
+  std::vector<std::string> ids = f.touchpoints.empty() ? catalog.touchpoint_ids() : f.touchpoints;
+  if (ids.empty()) return out;
+  Sql sql = touchpoint_union(f, ids, "touchpoint");
+  db::Statement st = sql.prepare(db_);
+  while (st.step()) out[st.column_text(0)].add(read_tp_totals(st, 1));
+  return out;
+}
+
+std::map<std::string, std::vector<std::pair<std::string, int64_t>>> Queries::top_phrases(
+    const Filter& f, size_t per_touchpoint, int64_t max_mentions, bool* capped) const {
+  Sql sql;
+  sql << "SELECT h.touchpoint, h.evidence FROM reviews r JOIN touchpoint_hits h ON "
+         "h.review_id = r.id WHERE 1";
+  Filter g = f;
+  g.touchpoints.clear();  // filter the hits themselves instead
+  review_conditions(sql, g);
+  if (!f.touchpoints.empty()) sql << " AND h.touchpoint IN ", sql.in_list(f.touchpoints);
+  sql << " ORDER BY r.created_at DESC LIMIT ", sql.param(max_mentions + 1);
+  db::Statement st = sql.prepare(db_);
+  std::map<std::string, std::map<std::string, int64_t>> counts;
+  int64_t n = 0;
+  if (capped) *capped = false;
+  while (st.step()) {
+    if (++n > max_mentions) {
+      if (capped) *capped = true;
+      break;
+    }
+    auto& per = counts[st.column_text(0)];
+    std::set<std::string> in_review;  // a phrase counts once per mention
+    for (const Evidence& e : parse_evidence(st.column_view(1))) {
+      std::string p = lower(e.phrase);
+      if (!p.empty() && in_review.insert(p).second) ++per[p];
+    }
+  }
+  std::map<std::string, std::vector<std::pair<std::string, int64_t>>> out;
+  for (auto& [tp, phrases] : counts) {
+    std::vector<std::pair<std::string, int64_t>> v(phrases.begin(), phrases.end());
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (v.size() > per_touchpoint) v.resize(per_touchpoint);
+    out[tp] = std::move(v);
+  }
+  return out;
+}
+
+// ---- reviews -------------------------------------------------------------------------------
+
+void Queries::each_review(const Filter& f, bool with_touchpoints, bool newest_first,
+                          const std::function<void(const ReviewRow&)>& fn) const {
+  Sql sql;
+  sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE 1";
+  review_conditions(sql, f);
+  sql << (newest_first ? " ORDER BY r.created_at DESC, r.id DESC" : " ORDER BY r.created_at, r.id");
+  db::Statement st = sql.prepare(db_);
+  HitLoader hits(db_);
+  while (st.step()) {
+    ReviewRow row = read_review(st);
+    if (with_touchpoints) row.touchpoints = hits.load(row.id);
+    fn(row);
+  }
+}
+
+std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, bool with_touchpoints,
+                                        bool newest_first) const {
+  Sql sql;
+  sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE 1";
+  review_conditions(sql, f);
+  sql << (newest_first ? " ORDER BY r.created_at DESC, r.id DESC" : " ORDER BY r.created_at, r.id");
+  if (limit >= 0) sql << " LIMIT ", sql.param(limit);
+  db::Statement st = sql.prepare(db_);
+  std::vector<ReviewRow> out;
+  while (st.step()) out.push_back(read_review(st));
+  if (with_touchpoints) {
+    HitLoader hits(db_);
+    for (auto& r : out) r.touchpoints = hits.load(r.id);
+  }
+  return out;
+}
+
+std::vector<ReviewRow> Queries::most_negative(const Filter& f, int64_t limit) const {
+  Filter g = f;
+  g.negative = true;
+  Sql sql;
+  sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE 1";
+  review_conditions(sql, g);
+  sql << " ORDER BY r.sentiment, r.rating, r.created_at DESC LIMIT ", sql.param(limit);
+  db::Statement st = sql.prepare(db_);
+  std::vector<ReviewRow> out;
+  while (st.step()) out.push_back(read_review(st));
+  HitLoader hits(db_);
+  for (auto& r : out) r.touchpoints = hits.load(r.id);
+  return out;
+}
+
+int64_t Queries::count_reviews(const Filter& f) const {
+  Sql sql;
+  sql << "SELECT count(*) FROM reviews r WHERE 1";
+  review_conditions(sql, f);
+  db::Statement st = sql.prepare(db_);
+  st.step();
+  return st.column_int(0);
+}
+
+std::string fts_query(std::string_view typed) {
+  std::string out;
+  size_t i = 0;
+  auto emit = [&](const std::string& term) {
+    if (!out.empty()) out += " ";
+    out += term;
+  };
+  while (i < typed.size()) {
+    char c = typed[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    if (c == '(' || c == ')') {
+      emit(std::string(1, c));
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      size_t end = typed.find('"', i + 1);
+      std::string phrase(typed.substr(
+          i + 1, end == std::string_view::npos ? std::string_view::npos : end - i - 1));
+      i = end == std::string_view::npos ? typed.size() : end + 1;
+      bool prefix = i < typed.size() && typed[i] == '*';
+      if (prefix) ++i;
+      if (!phrase.empty()) emit("\"" + phrase + "\"" + (prefix ? "*" : ""));
+      continue;
+    }
+    size_t end = i;
+    while (end < typed.size() && !std::isspace(static_cast<unsigned char>(typed[end])) &&
+           typed[end] != '"' && typed[end] != '(' && typed[end] != ')')
+      ++end;
+    std::string word(typed.substr(i, end - i));
+    i = end;
+    if (word == "OR" || word == "AND" || word == "NOT") {
+      emit(word);
+      continue;
+    }
+    bool prefix = word.size() > 1 && word.back() == '*';
+    if (prefix) word.pop_back();
+    std::string quoted = "\"";
+    for (char ch : word) {
+      if (ch == '"') quoted += '"';
+      quoted += ch;
+    }
+    quoted += "\"";
+    emit(quoted + (prefix ? "*" : ""));
+  }
+  return out;
+}
+
+std::vector<ReviewRow> Queries::search(std::string_view query, const Filter& f,
+                                       int64_t limit) const {
+  std::string match = fts_query(query);
+  if (match.empty()) throw UsageError("search: give some words to look for");
+  std::vector<ReviewRow> out;
+  {
+    Sql sql;
+    sql << "SELECT " << kReviewColumns
+        << ", highlight(reviews_fts, 0, char(1), char(2)), snippet(reviews_fts, 0, char(1), "
+           "char(2), '…', 20) FROM reviews_fts JOIN reviews r ON r.id = reviews_fts.rowid "
+           "WHERE reviews_fts MATCH ";
+    sql.param(match);
+    review_conditions(sql, f);
+    sql << " ORDER BY reviews_fts.rank LIMIT ", sql.param(limit);
+    db::Statement st;
+    try {
+      st = sql.prepare(db_);
+      while (st.step()) {
+        ReviewRow r = read_review(st);
+        std::vector<std::pair<size_t, size_t>> spans;
+        std::string plain = strip_marks(st.column_view(kReviewColumnCount), &spans);
+        if (plain == r.text) r.matches = std::move(spans);
+        r.snippet = st.column_text(kReviewColumnCount + 1);
+        out.push_back(std::move(r));
+      }
+    } catch (const DbError& e) {
+      std::string what = e.what();
+      if (what.find("fts5") != std::string::npos || what.find("syntax") != std::string::npos)
+        throw UsageError("search: cannot understand the query \"" + std::string(query) + "\" (" +
+                         what.substr(what.rfind(": ") + 2) + "); see `repwatch help search`");
+      throw;
+    }
+  }
+  // Reviews not indexed yet (above the watermark): a plain substring match of every bare word.
+  if (static_cast<int64_t>(out.size()) < limit && index_state().pending() > 0) {
+    std::vector<std::string> words;
+    std::string w;
+    for (char c : std::string(query) + " ") {
+      if (std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80) || c == '\'') {
+        w += c;
+      } else {
+        if (!w.empty() && w != "OR" && w != "AND" && w != "NOT") words.push_back(lower(w));
+        w.clear();
+      }
+    }
+    if (!words.empty()) {
+      Sql sql;
+      sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE r.id > " << kWatermark;
+      for (const auto& word : words)
+        sql << " AND instr(lower(r.text), ", sql.param(word), sql << ")";
+      review_conditions(sql, f);
+      sql << " ORDER BY r.created_at DESC LIMIT ",
+          sql.param(limit - static_cast<int64_t>(out.size()));
+      db::Statement st = sql.prepare(db_);
+      while (st.step()) {
+        ReviewRow r = read_review(st);
+        std::string lt = lower(r.text);
+        for (const auto& word : words)
+          for (size_t pos = lt.find(word); pos != std::string::npos; pos = lt.find(word, pos + 1))
+            r.matches.emplace_back(pos, word.size());
+        std::sort(r.matches.begin(), r.matches.end());
+        out.push_back(std::move(r));
+      }
+    }
+  }
+  return out;
+}
+
+// ---- sources -------------------------------------------------------------------------------
+
+std::vector<SourceHealth> Queries::sources(const Config* config) const {
+  std::vector<SourceHealth> out;
+  db::Statement st = db_.prepare(
+      "SELECT s.id, s.type, s.location_id, s.added_at, s.first_sync_at, p.last_attempt_at, "
+      "p.last_success_at, p.last_error, p.last_error_kind, p.last_error_at, "
+      "coalesce(p.consecutive_failures, 0), p.next_poll_at, coalesce(p.needs_attention, 0), "
+      "(SELECT max(created_at) FROM reviews r WHERE r.source_id = s.id) "
+      "FROM sources s LEFT JOIN poll_state p ON p.source_id = s.id ORDER BY s.id");
+  while (st.step()) {
+    SourceHealth h;
+    h.id = st.column_text(0);
+    h.type = st.column_text(1);
+    h.location_id = st.column_text(2);
+    h.in_database = true;
+    h.added_at = st.column_opt_int(3);
+    h.first_sync_at = st.column_opt_int(4);
+    h.last_attempt_at = st.column_opt_int(5);
+    h.last_success_at = st.column_opt_int(6);
+    h.last_error = st.column_text(7);
+    h.last_error_kind = st.column_text(8);
+    h.last_error_at = st.column_opt_int(9);
+    h.consecutive_failures = static_cast<int>(st.column_int(10));
+    h.next_poll_at = st.column_opt_int(11);
+    h.needs_attention = st.column_int(12) != 0;
+    h.latest_review_at = st.column_opt_int(13);
+    out.push_back(std::move(h));
+  }
+  auto counts = totals(Filter{}, GroupBy::kSource);
+  for (auto& h : out)
+    if (auto it = counts.find(h.id); it != counts.end()) h.reviews = it->second.reviews;
+  if (config) {
+    for (const auto& s : config->sources) {
+      auto it = std::find_if(out.begin(), out.end(), [&](const auto& h) { return h.id == s.id; });
+      if (it == out.end()) {
+        SourceHealth h;
+        h.id = s.id;
+        h.type = s.type;
+        h.location_id = s.location;
+        out.push_back(std::move(h));
+        it = std::prev(out.end());
+      }
+      it->interval_seconds = s.interval_seconds;
+      it->enabled = s.enabled;
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  }
+  return out;
+}
+
+std::optional<std::pair<int64_t, int64_t>> Queries::review_span() const {
+  db::Statement st = db_.prepare("SELECT min(created_at), max(created_at) FROM reviews");
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return std::make_pair(st.column_int(0), st.column_int(1));
+}
+
+// ---- ReadSnapshot --------------------------------------------------------------------------
+
+ReadSnapshot::ReadSnapshot(const db::Database& db) : db_(db) { db_.exec("BEGIN"); }
+ReadSnapshot::~ReadSnapshot() {
+  try {
+    db_.exec("COMMIT");
+  } catch (...) {
+  }
+}
+
+}  // namespace repwatch::cli
