@@ -1,35 +1,61 @@
 // repwatch/cli/alerts_cmd.h - `repwatch alerts ...`: the alert outbox from the command line.
 //
-//   repwatch alerts [--status pending|sent|failed|batched] [--since 7d] [--limit N]
-//                   [--json | --csv]             list deliveries with their last error
-//   repwatch alerts retry ID                     a failed delivery: pending again, sent now
-//   repwatch alerts test --to ADDR               queue and send a test message now
+//   repwatch alerts [--status pending|sent|failed|batched] [--since 7d|2026-01-01]
+//                   [--limit N] [--json | --csv]   deliveries, newest first, with last error
+//   repwatch alerts retry ID                       a failed (or waiting) delivery: sent now
+//   repwatch alerts test --to ADDR                 queue and send a test message now
 //
-// Wiring (cli/main.cpp):
+// Wiring (cli/app.cpp), in the style of the other commands - parse, then dispatch:
 //
-//   CLI::App app{"repwatch"};
-//   ...  // --config and the other global options
-//   repwatch::cli::add_alerts_commands(app, [&]() -> const repwatch::Config& {
-//     return the_loaded_config();  // loaded lazily, when the subcommand runs
-//   });
-//   CLI11_PARSE(app, argc, argv);   // subcommand callbacks run inside parse()
+//   AlertsCommand alerts_cmd(app);                  // before app.parse()
+//   ...
+//   if (alerts_cmd.selected())                      // after parse, before opening the db
+//     return alerts_cmd.run({config_ptr, db_file, out, err, env.now, format, style});
 //
-// The callbacks print to stdout, errors to stderr, and on failure throw
-// CLI::RuntimeError(exit code) (which CLI11_PARSE / app.exit() turn into the exit status
-// without printing anything more): 1 for a failed send or unknown id, 2 for bad usage.
 // Listing opens the database read-only (works for managers in group repwatch while the daemon
-// runs); retry and test open it read-write.
+// runs). retry and test open it read-write (run them as root or the repwatch user) and need
+// the config (--config) for the [smtp] settings; they send synchronously and report the
+// outcome. Exit codes: 0 ok, 1 the send failed / no such delivery / database error, 2 usage.
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <functional>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
 
+#include "cli/output.h"
 #include "config/config.h"
 
 namespace repwatch::cli {
 
-using ConfigProvider = std::function<const Config&()>;
+struct AlertsRun {
+  const Config* config = nullptr;  // null when only --db was given
+  std::string db_file;
+  std::ostream& out;
+  std::ostream& err;
+  int64_t now = 0;
+  Format format = Format::kTable;
+  Style style;
+};
 
-void add_alerts_commands(CLI::App& app, ConfigProvider config);
+class AlertsCommand {
+ public:
+  // Adds `alerts` with its subcommands `retry` and `test` to `app`.
+  explicit AlertsCommand(CLI::App& app);
+
+  bool selected() const;
+  int run(const AlertsRun& run) const;
+
+ private:
+  CLI::App* cmd_ = nullptr;
+  CLI::App* retry_ = nullptr;
+  CLI::App* test_ = nullptr;
+  std::string status_;
+  std::string since_;
+  int limit_ = 50;
+  int64_t retry_id_ = 0;
+  std::string to_;
+};
 
 }  // namespace repwatch::cli
