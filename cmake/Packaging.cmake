@@ -77,9 +77,16 @@ set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_STRIP_FILES ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# Library dependencies from dpkg-shlibdeps (package dpkg-dev) when present, else Debian 12's.
+find_program(REPWATCH_DPKG_SHLIBDEPS dpkg-shlibdeps)
+if(REPWATCH_DPKG_SHLIBDEPS)
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+else()
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS
+      "adduser, libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1, libcurl4, libsqlite3-0, libsystemd0, libspdlog1.10-fmt9, libfmt9, libtomlplusplus3")
+endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "sqlite3")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
     "repwatch polls review sites and export files for a clinic's locations, scores each
