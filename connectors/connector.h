@@ -38,6 +38,12 @@ class Connector {
   // Throws SourceError when the source cannot be read at all; then nothing is stored and
   // the cursor stays where it was.
   virtual FetchResult fetch(const std::string& cursor) = 0;
+
+  // Asks a fetch() running on another thread to give up soon (at shutdown): HTTP transfers
+  // are aborted and retry sleeps cut short, and that fetch() throws SourceError kTransient.
+  // Later fetch() calls throw at once. Thread-safe. Does nothing for connectors that cannot
+  // block for long (files).
+  virtual void stop() {}
 };
 
 // Builds a connector from its [[sources]] entry, validating its own keys (throws ConfigError

@@ -1,0 +1,245 @@
+#include "connectors/facebook.h"
+
+#include <spdlog/spdlog.h>
+
+#include <limits>
+#include <set>
+
+#include "connectors/http_source.h"
+#include "core/time.h"
+
+namespace repwatch::connectors {
+
+namespace {
+
+constexpr const char* kFields =
+    "created_time,recommendation_type,rating,has_rating,has_review,review_text,"
+    "reviewer{id,name},open_graph_story{id}";
+
+// The longest estimated_time_to_regain_access (minutes) in X-Business-Use-Case-Usage.
+int regain_minutes(const std::string& header) {
+  if (header.empty()) return 0;
+  rapidjson::Document d;
+  d.Parse(header.c_str());
+  if (d.HasParseError() || !d.IsObject()) return 0;
+  int64_t best = 0;
+  for (const auto& m : d.GetObject()) {
+    if (!m.value.IsArray()) continue;
+    for (const auto& entry : m.value.GetArray())
+      best = std::max(best, get_int(entry, "estimated_time_to_regain_access").value_or(0));
+  }
+  return static_cast<int>(std::min<int64_t>(best, 24 * 60));
+}
+
+class Facebook : public HttpSource {
+ public:
+  Facebook(const SourceConfig& source, const Config& config) : HttpSource(source, config) {
+    const Settings& s = source.settings;
+    reject_unknown(s, allowed_keys({"page_id", "api_version", "base_url", "page_size", "max_pages",
+                                    "safety_margin", "full_sweep_interval", "throttle_wait"},
+                                   {"access_token"}));
+    page_id_ = s.require_string("page_id");
+    if (page_id_.empty() || page_id_.find_first_of("/?&# ") != std::string::npos)
+      s.fail("page_id", "expected a Page id or username");
+    auto token = s.secret("access_token");
+    if (!token) s.fail("access_token", "required (access_token, access_token_file or _env)");
+    token_ = *token;
+    add_secret(token_);
+    version_ = s.string_or("api_version", "v21.0");
+    if (version_.size() < 2 || version_[0] != 'v' ||
+        version_.find_first_not_of("0123456789.", 1) != std::string::npos)
+      s.fail("api_version", "expected a Graph API version like \"v21.0\"");
+    base_url_ = base_url_setting(s, "base_url", "https://graph.facebook.com");
+    if (auto v = s.integer("page_size")) {
+      if (*v < 1 || *v > 100) s.fail("page_size", "must be between 1 and 100");
+      page_size_ = static_cast<int>(*v);
+    }
+    if (auto v = s.integer("max_pages")) {
+      if (*v < 1) s.fail("max_pages", "must be at least 1");
+      max_pages_ = static_cast<int>(*v);
+    }
+    if (auto v = s.duration("safety_margin")) margin_ = *v;
+    if (auto v = s.duration("full_sweep_interval")) sweep_ = *v;
+    if (auto v = s.duration("throttle_wait")) throttle_wait_ = *v;
+  }
+
+  FetchResult fetch(const std::string& cursor) override {
+    rapidjson::Document cur = parse_cursor(cursor, source_id());
+    std::optional<int64_t> newest_seen = get_int(cur, "newest");
+    int64_t full_at = get_int(cur, "full_at").value_or(0);
+    const int64_t now = now_seconds();
+    const bool full = !newest_seen || sweep_ == 0 || now - full_at >= sweep_;
+    const int64_t threshold = full ? std::numeric_limits<int64_t>::min() : *newest_seen - margin_;
+
+    Session session(*this);
+    FetchResult out;
+    std::set<std::string> ids;
+    std::set<std::string> seen_next;
+    int64_t newest = newest_seen.value_or(0);
+    std::string url = base_url_ + "/" + version_ + "/" + net::url_encode(page_id_) + "/ratings";
+    url = net::add_query(url, "fields", kFields);
+    url = net::add_query(url, "limit", std::to_string(page_size_));
+    const std::string origin = net::origin_of(base_url_);
+    for (int page = 1;; ++page) {
+      net::Request req(url);
+      req.headers.push_back({"Authorization", "Bearer " + token_});
+      req.headers.push_back({"Accept", "application/json"});
+      const std::string what = "ratings page " + std::to_string(page);
+      net::Response res = session.send(req);
+      if (!res.ok()) throw graph_error(session, res, what);
+      rapidjson::Document doc = parse_body(session, res, what);
+      if (const auto* err = get_object(doc, "error"); err && doc.IsObject())
+        throw graph_error(session, res, what);  // an error with a 200 status
+      const auto* data = get_array(doc, "data");
+      if (!data)
+        throw SourceError(SourceError::Kind::kGarbage, what + ": no \"data\" array in the answer");
+      bool reached_old = false;
+      for (rapidjson::SizeType i = 0; i < data->Size(); ++i) {
+        std::string problem;
+        auto r = parse_rating((*data)[i], problem);
+        if (!r) {
+          out.problems.push_back(
+              {"page " + std::to_string(page) + ", data[" + std::to_string(i) + "]", problem});
+          continue;
+        }
+        if (r->created_at < threshold) {
+          reached_old = true;
+          continue;
+        }
+        newest = std::max(newest, r->created_at);
+        if (ids.insert(r->external_id).second) out.reviews.push_back(std::move(*r));
+      }
+      std::optional<std::string> next;
+      if (const auto* paging = get_object(doc, "paging")) next = get_string(*paging, "next");
+      if (reached_old || !next || next->empty()) break;
+      if (net::origin_of(*next) != origin)
+        throw SourceError(SourceError::Kind::kGarbage,
+                          session.client().scrub(what + ": paging.next points at another host: " +
+                                                 net::redact_url(*next)));
+      if (!seen_next.insert(*next).second) {
+        out.problems.push_back({"page " + std::to_string(page),
+                                "paging.next repeats an earlier page; stopped paging"});
+        break;
+      }
+      if (page >= max_pages_) {
+        out.problems.push_back({"page " + std::to_string(page),
+                                "stopped after max_pages (" + std::to_string(max_pages_) +
+                                    ") pages; older ratings were not read"});
+        break;
+      }
+      url = *next;
+    }
+    rapidjson::Document c;
+    c.SetObject();
+    auto& a = c.GetAllocator();
+    c.AddMember("v", 1, a);
+    c.AddMember("newest", newest, a);
+    c.AddMember("full_at", full ? now : full_at, a);
+    out.cursor = to_json(c);
+    return out;
+  }
+
+ private:
+  SourceError graph_error(Session& session, const net::Response& res,
+                          const std::string& what) const {
+    rapidjson::Document d = error_body(res);
+    const auto* err = get_object(d, "error");
+    if (!err) {
+      SourceError base = net::status_error(res, "", what);
+      return SourceError(base.kind(), session.client().scrub(base.what()), res.retry_after_seconds);
+    }
+    int64_t code = get_int(*err, "code").value_or(0);
+    int64_t sub = get_int(*err, "error_subcode").value_or(0);
+    std::string message = "Graph API error " + std::to_string(code);
+    if (sub) message += "/" + std::to_string(sub);
+    if (auto type = get_string(*err, "type")) message += " (" + *type + ")";
+    if (auto m = get_string(*err, "message")) message += ": " + *m;
+    SourceError::Kind kind = net::kind_for_status(res.status);
+    int retry_after = res.retry_after_seconds;
+    if (code == 4 || code == 17 || code == 32 || code == 613 || code == 80001 || code == 341) {
+      kind = SourceError::Kind::kTransient;
+      int minutes = regain_minutes(res.header("X-Business-Use-Case-Usage"));
+      retry_after = minutes > 0 ? minutes * 60
+                                : static_cast<int>(std::max<int64_t>(retry_after, throttle_wait_));
+    } else if (code == 1 || code == 2 || get_bool(*err, "is_transient").value_or(false)) {
+      kind = SourceError::Kind::kTransient;
+    } else if (code == 190 || code == 102 || code == 10 || (code >= 200 && code <= 299)) {
+      kind = SourceError::Kind::kAuth;
+    } else if (code == 12) {
+      kind = SourceError::Kind::kConfig;
+      message += " (the ratings edge is not available in " + version_ +
+                 "; set api_version to an older version)";
+    } else if (code == 100 || code == 803) {
+      kind = SourceError::Kind::kConfig;
+    }
+    std::string full = what + ": HTTP " + std::to_string(res.status) + ": " + clean_text(message);
+    return SourceError(kind, session.client().scrub(full), retry_after);
+  }
+
+  std::optional<Review> parse_rating(const rapidjson::Value& v, std::string& problem) const {
+    if (!v.IsObject()) {
+      problem = "not a JSON object";
+      return std::nullopt;
+    }
+    Review r;
+    r.source_id = source_id();
+    r.location_id = location_id_;
+    auto created = get_string(v, "created_time");
+    auto t = created ? parse_timestamp(*created) : std::nullopt;
+    if (!t) {
+      problem = "no valid created_time";
+      return std::nullopt;
+    }
+    r.created_at = r.updated_at = *t;
+    r.text = clean_text(get_string(v, "review_text").value_or(""));
+    std::string reviewer_id;
+    if (const auto* reviewer = get_object(v, "reviewer")) {
+      r.author = clean_text(get_string(*reviewer, "name").value_or(""));
+      reviewer_id = clean_text(get_string(*reviewer, "id").value_or(""));
+    }
+    auto type = get_string(v, "recommendation_type");
+    auto stars = get_number(v, "rating");
+    if (type && (*type == "positive" || *type == "negative")) {
+      r.scale = RatingScale::binary();
+      r.raw_rating = *type == "positive" ? 1.0 : 0.0;
+    } else if (stars) {
+      r.scale = RatingScale::stars();
+      r.raw_rating = *stars;
+    } else {
+      r.scale = RatingScale::none();  // neither a recommendation nor stars
+    }
+    std::string story;
+    if (const auto* og = get_object(v, "open_graph_story"))
+      story = clean_text(get_string(*og, "id").value_or(""));
+    if (!story.empty()) {
+      r.external_id = story;
+      r.url = "https://www.facebook.com/" + story;
+    } else {
+      // No stable id on old items: created time plus the reviewer (or a digest of the text).
+      std::string who = reviewer_id;
+      if (who.empty()) {
+        Review probe;
+        probe.text = r.text;
+        who = "h" + content_hash(probe);
+      }
+      r.external_id = "t" + std::to_string(*t) + "-" + who;
+    }
+    return r;
+  }
+
+  std::string page_id_, token_, version_, base_url_;
+  int page_size_ = 25;
+  int max_pages_ = 100;
+  int64_t margin_ = 3600;
+  int64_t sweep_ = 86400;
+  int64_t throttle_wait_ = 900;
+};
+
+}  // namespace
+
+std::unique_ptr<Connector> make_facebook_connector(const SourceConfig& source,
+                                                   const Config& config) {
+  return std::make_unique<Facebook>(source, config);
+}
+
+}  // namespace repwatch::connectors

@@ -1,0 +1,103 @@
+// repwatch/connectors/http_source.h - what the HTTP connectors (google_business, google_places,
+// yelp, facebook, json_http) share: the [http] client settings, secrets, stop(), JSON parsing
+// of API answers with clear errors, text clean-up and the JSON cursor.
+//
+// Not a public interface of repwatch: other modules use connector.h and registry().
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <atomic>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/connector.h"
+#include "net/http.h"
+
+namespace repwatch::connectors {
+
+// The keys a source of this type may have: the common ones (id, type, location...), `own`,
+// and for each name in `secrets` the name itself plus name_file and name_env.
+std::vector<std::string> allowed_keys(std::initializer_list<std::string_view> own,
+                                      std::initializer_list<std::string_view> secrets = {});
+void reject_unknown(const Settings& settings, const std::vector<std::string>& allowed);
+
+// A base URL from `key` (default `fallback`): http(s)://..., trailing '/' removed.
+std::string base_url_setting(const Settings& settings, std::string_view key,
+                             std::string_view fallback);
+
+// Valid UTF-8 with no NUL or other C0 control characters except \t \n \r; invalid bytes become
+// U+FFFD. Review text from APIs goes through this before it is stored.
+std::string clean_text(std::string_view text);
+
+// A JSON document parsed from a cursor string; an empty object for "" or a cursor that is not
+// a JSON object (then the connector does a full sync, which is safe: the store dedupes).
+rapidjson::Document parse_cursor(const std::string& cursor, const std::string& source_id);
+std::string to_json(const rapidjson::Value& value);
+
+// Members of a JSON object; nullopt when absent, null or of another type.
+std::optional<std::string> get_string(const rapidjson::Value& object, const char* key);
+std::optional<double> get_number(const rapidjson::Value& object, const char* key);
+std::optional<int64_t> get_int(const rapidjson::Value& object, const char* key);
+std::optional<bool> get_bool(const rapidjson::Value& object, const char* key);
+const rapidjson::Value* get_object(const rapidjson::Value& object, const char* key);
+const rapidjson::Value* get_array(const rapidjson::Value& object, const char* key);
+
+// Base of the HTTP connectors.
+class HttpSource : public Connector {
+ public:
+  HttpSource(const SourceConfig& source, const Config& config);
+  void stop() override;
+
+ protected:
+  // One poll's HTTP client; registers the source's secrets; stop() reaches it.
+  class Session {
+   public:
+    explicit Session(HttpSource& owner);
+    ~Session();
+    net::HttpClient& client() { return *client_; }
+    net::Response send(const net::Request& request);
+
+   private:
+    HttpSource& owner_;
+    std::shared_ptr<net::HttpClient> client_;
+  };
+
+  // Registers a secret to scrub from messages (also done for auth header values).
+  void add_secret(const std::string& secret);
+  // "source <id>"
+  const std::string& context() const { return context_; }
+  const std::string& source_id() const { return source_id_; }
+
+  // The body of a successful response as a JSON document. Throws SourceError kGarbage naming
+  // `what` when the content type is not JSON (an HTML page, XML) or the JSON does not parse
+  // (truncated), with the offset and a scrubbed excerpt.
+  rapidjson::Document parse_body(Session& session, const net::Response& response,
+                                 const std::string& what) const;
+
+  // The body of an error response as JSON (null document when it is not JSON).
+  static rapidjson::Document error_body(const net::Response& response);
+
+  // A SourceError for a Google-style error body ({"error": {"code", "message", "status",
+  // "details": [{"reason"}]}}): "HTTP 401 UNAUTHENTICATED (ACCESS_TOKEN_EXPIRED): message".
+  SourceError google_error(Session& session, const net::Response& response,
+                           const std::string& what) const;
+
+  net::HttpOptions http_;
+  std::string source_id_;
+  std::string location_id_;
+
+ private:
+  std::string context_;
+  std::vector<std::string> secrets_;
+  std::mutex mutex_;
+  std::shared_ptr<net::HttpClient> active_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace repwatch::connectors
