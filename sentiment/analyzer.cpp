@@ -416,7 +416,10 @@ struct TpAcc {
   double sum = 0;
   bool mentioned = false;
   uint32_t first_offset = 0;
-  std::vector<Evidence>* evidence = nullptr;
+};
+
+struct TpSpan {
+  uint32_t tp, offset, length;
 };
 
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
@@ -427,6 +430,9 @@ struct Scratch {
   std::vector<Clause> clauses;
   std::vector<Term> terms;
   std::vector<int32_t> carry;  // touchpoint indices carried between clauses
+  std::vector<uint32_t> order;
+  std::vector<TpAcc> acc;     // per touchpoint
+  std::vector<TpSpan> spans;  // touchpoint evidence candidates
 };
 
 }  // namespace
@@ -437,16 +443,23 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   if (text.size() > kMaxTextBytes) text = text.substr(0, kMaxTextBytes);
   thread_local Scratch scratch;
   auto& tokens = scratch.tokens;
-  detail::TextStats stats = detail::tokenize(text, tokens);
-  const uint32_t n = static_cast<uint32_t>(tokens.size());
+  if (tokens.size() > 65536) {  // do not keep a huge review's buffer around
+    tokens.resize(65536);
+    tokens.shrink_to_fit();
+  }
+  detail::TextStats stats;
+  const uint32_t n = static_cast<uint32_t>(detail::tokenize(text, tokens, &stats));
 
   // 1. Each word alone in the trie: root node, number words, stop-word counts.
   uint32_t stop_en = 0, stop_es = 0, words = 0;
-  for (Token& t : tokens) {
+  for (uint32_t i = 0; i < n; ++i) {
+    Token& t = tokens[i];
     if (t.kind == TokenKind::kPunct) continue;
     ++words;
-    uint32_t node = trie.child(0, t.hash);
-    if (node == 0 && t.base_hash != t.hash) node = trie.child(0, t.base_hash);
+    uint32_t node = trie.may_have_edge(t.hash) ? trie.child(0, t.hash) : 0;
+    if (node == 0 && t.base_hash != t.hash && trie.may_have_edge(t.base_hash)) {
+      node = trie.child(0, t.base_hash);
+    }
     t.root = node;
     t.lex = -1;
     if (node) {
@@ -478,7 +491,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   // a sentence break before a capitalized word that follows a lower-case word.
   {
     bool marks = false;
-    for (const Token& t : tokens) {
+    for (uint32_t i = 0; i < n; ++i) {
+      const Token& t = tokens[i];
       marks |= t.kind == TokenKind::kPunct && t.punct != ',' && t.punct != ':';
     }
     const bool infer = !marks && words >= 12;
@@ -524,14 +538,18 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     if (nd.children == 0 || j >= n) return;
     const Token& t = tokens[j];
     if (t.kind == TokenKind::kPunct) return;
-    if (uint32_t c = trie.child(node, t.hash)) self(self, c, j + 1, best);
-    if (t.base_hash != t.hash) {
+    if (trie.may_have_edge(t.hash)) {
+      if (uint32_t c = trie.child(node, t.hash)) self(self, c, j + 1, best);
+    }
+    if (t.base_hash != t.hash && trie.may_have_edge(t.base_hash)) {
       if (uint32_t c = trie.child(node, t.base_hash)) self(self, c, j + 1, best);
     }
-    if (t.numeric) {
+    if (t.numeric && (nd.flags & detail::kHasNumChild)) {
       if (uint32_t c = trie.child(node, kNumHash)) self(self, c, j + 1, best);
     }
-    if (uint32_t c = trie.child(node, kAnyHash)) self(self, c, j + 1, best);
+    if (nd.flags & detail::kHasAnyChild) {
+      if (uint32_t c = trie.child(node, kAnyHash)) self(self, c, j + 1, best);
+    }
   };
   for (uint32_t i = 0; i < n; ++i) {
     const Token& t = tokens[i];
@@ -688,6 +706,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         cl.sum += e.valence;
       }
       cl.terms_end = static_cast<uint32_t>(terms.size());
+      if (cl.terms_end - cl.terms_begin > 1) {
+        std::sort(terms.begin() + cl.terms_begin, terms.end(),
+                  [](const Term& a, const Term& b) { return a.offset < b.offset; });
+      }
     }
   }
   // "!" emphasis: each '!' after a sentence (up to 3) scales its clauses by 1.1.
@@ -718,19 +740,22 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
               : out.score >= kPositiveFrom ? Label::kPositive
                                            : Label::kNeutral;
   {
-    // The strongest terms explain the score; keep them in text order.
-    size_t count = std::min(terms.size(), kMaxTerms);
-    std::vector<Term> chosen(terms.begin(), terms.end());
-    if (chosen.size() > count) {
-      std::nth_element(
-          chosen.begin(), chosen.begin() + count, chosen.end(),
-          [](const Term& a, const Term& b) { return std::fabs(a.value) > std::fabs(b.value); });
-      chosen.resize(count);
+    // The strongest terms explain the score; keep them in text order (terms are in text order:
+    // clauses are, and each clause's terms are sorted below).
+    auto& order = scratch.order;
+    order.clear();
+    for (uint32_t k = 0; k < terms.size(); ++k) order.push_back(k);
+    if (order.size() > kMaxTerms) {
+      std::nth_element(order.begin(), order.begin() + kMaxTerms, order.end(),
+                       [&](uint32_t a, uint32_t b) {
+                         return std::fabs(terms[a].value) > std::fabs(terms[b].value);
+                       });
+      order.resize(kMaxTerms);
+      std::sort(order.begin(), order.end());
     }
-    std::sort(chosen.begin(), chosen.end(),
-              [](const Term& a, const Term& b) { return a.offset < b.offset; });
-    out.terms.reserve(chosen.size());
-    for (const Term& t : chosen) {
+    out.terms.reserve(order.size());
+    for (uint32_t k : order) {
+      const Term& t = terms[k];
       out.terms.push_back(
           Evidence{std::string(text.substr(t.offset, t.length)), t.offset, t.length});
     }
@@ -738,8 +763,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
 
   // 7. Touchpoints per clause.
   if (!tp_matches.empty()) {
-    std::vector<TpAcc> acc(touchpoints.size());
-    std::vector<std::vector<Evidence>> evidence(touchpoints.size());
+    auto& acc = scratch.acc;
+    acc.assign(touchpoints.size(), TpAcc{});
+    auto& spans = scratch.spans;
+    spans.clear();
     auto& carry = scratch.carry;
     carry.clear();
     size_t m = 0;
@@ -770,7 +797,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
             acc[tp].mentioned = true;
             acc[tp].first_offset = off;
           }
-          evidence[tp].push_back(Evidence{{}, off, len});
+          spans.push_back(TpSpan{tp, off, len});
           if (std::find(carry.begin(), carry.end(), static_cast<int32_t>(tp)) == carry.end()) {
             carry.push_back(static_cast<int32_t>(tp));
           }
@@ -780,33 +807,39 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       for (int32_t tp : carry) {
         acc[tp].sum += cl.sum * cl.weight;
         for (uint32_t k = cl.terms_begin; k < cl.terms_end; ++k) {
-          evidence[tp].push_back(Evidence{{}, terms[k].offset, terms[k].length});
+          spans.push_back(TpSpan{static_cast<uint32_t>(tp), terms[k].offset, terms[k].length});
         }
       }
     }
-    std::vector<uint32_t> order;
+    // Evidence per touchpoint in text order; a span inside the previous one is dropped.
+    std::sort(spans.begin(), spans.end(), [](const TpSpan& a, const TpSpan& b) {
+      if (a.tp != b.tp) return a.tp < b.tp;
+      return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
+    });
+    auto& order = scratch.order;
+    order.clear();
     for (uint32_t tp = 0; tp < acc.size(); ++tp) {
       if (acc[tp].mentioned) order.push_back(tp);
     }
     std::sort(order.begin(), order.end(),
               [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
+    out.touchpoints.reserve(order.size());
     for (uint32_t tp : order) {
-      TouchpointResult r;
+      TouchpointResult& r = out.touchpoints.emplace_back();
       r.touchpoint = touchpoints[tp].id;
       r.score = normalize(acc[tp].sum);
-      auto& ev = evidence[tp];
-      std::sort(ev.begin(), ev.end(), [](const Evidence& a, const Evidence& b) {
-        return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
-      });
+      auto it = std::lower_bound(spans.begin(), spans.end(), tp,
+                                 [](const TpSpan& a, uint32_t t) { return a.tp < t; });
+      auto stop = it;
+      while (stop != spans.end() && stop->tp == tp) ++stop;
+      r.evidence.reserve(std::min<size_t>(stop - it, kMaxEvidence));
       uint32_t covered_end = 0;
-      for (Evidence& e : ev) {
-        if (r.evidence.size() >= kMaxEvidence) break;
-        if (e.offset < covered_end) continue;  // overlaps the previous span
-        e.phrase = std::string(text.substr(e.offset, e.length));
-        covered_end = e.offset + e.length;
-        r.evidence.push_back(std::move(e));
+      for (; it != spans.end() && it->tp == tp && r.evidence.size() < kMaxEvidence; ++it) {
+        if (it->offset < covered_end) continue;  // overlaps the previous span
+        r.evidence.push_back(
+            Evidence{std::string(text.substr(it->offset, it->length)), it->offset, it->length});
+        covered_end = it->offset + it->length;
       }
-      out.touchpoints.push_back(std::move(r));
     }
   }
   return out;

@@ -14,6 +14,10 @@ uint32_t PhraseTrie::add_child(uint32_t node, uint64_t hash) {
   uint32_t id = static_cast<uint32_t>(nodes_.size());
   nodes_.emplace_back();
   ++nodes_[node].children;
+  uint64_t bit = (hash >> 7) & (kFilterBits - 1);
+  filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
+  if (hash == kNumHash) nodes_[node].flags |= kHasNumChild;
+  if (hash == kAnyHash) nodes_[node].flags |= kHasAnyChild;
   for (uint64_t i = mix(node, hash) & mask_;; i = (i + 1) & mask_) {
     if (slots_[i].child == 0) {
       slots_[i] = Slot{hash, node, id};
@@ -88,10 +92,10 @@ std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase) {
         if (slots == 1) throw std::invalid_argument("a phrase cannot start with \"?\"");
         alternatives.push_back({kAnyHash});
       } else {
-        tokenize(alt, tokens);
+        size_t count = tokenize(alt, tokens);
         std::vector<uint64_t> words;
-        for (const Token& t : tokens) {
-          if (t.kind != TokenKind::kPunct) words.push_back(t.hash);
+        for (size_t k = 0; k < count; ++k) {
+          if (tokens[k].kind != TokenKind::kPunct) words.push_back(tokens[k].hash);
         }
         if (words.empty()) {
           throw std::invalid_argument("\"" + std::string(alt) + "\" contains no word");

@@ -21,9 +21,11 @@ constexpr uint64_t kStartHash = 0x7374617274212121ull;
 
 // Node flags.
 enum : uint8_t {
-  kStopEn = 1,      // an English stop word
-  kStopEs = 2,      // a Spanish stop word
-  kNumberWord = 4,  // "two", "an", ... matched by <num>
+  kStopEn = 1,        // an English stop word
+  kStopEs = 2,        // a Spanish stop word
+  kNumberWord = 4,    // "two", "an", ... matched by <num>
+  kHasNumChild = 8,   // has an edge along <num>
+  kHasAnyChild = 16,  // has an edge along ?
 };
 
 struct TrieNode {
@@ -47,6 +49,12 @@ class PhraseTrie {
       if (s.hash == hash && s.parent == node) return s.child;
     }
   }
+  // False when no edge anywhere in the trie is labelled `hash`: a test on a small bit set that
+  // stays in L1 cache, so words that start no phrase cost no probe of the big edge table.
+  bool may_have_edge(uint64_t hash) const {
+    uint64_t bit = (hash >> 7) & (kFilterBits - 1);
+    return (filter_[bit >> 6] >> (bit & 63)) & 1;
+  }
   // The child along `hash`, created when missing.
   uint32_t add_child(uint32_t node, uint64_t hash);
 
@@ -68,6 +76,8 @@ class PhraseTrie {
   }
   void grow();
 
+  static constexpr uint64_t kFilterBits = 1 << 16;
+  std::vector<uint64_t> filter_ = std::vector<uint64_t>(kFilterBits / 64);
   std::vector<Slot> slots_;
   uint64_t mask_ = 0;
   size_t used_ = 0;

@@ -51,9 +51,6 @@ inline bool is_emoji(uint32_t c) {
   return (c >= 0x1F000 && c <= 0x1FAFF && !(c >= 0x1F3FB && c <= 0x1F3FF)) ||
          (c >= 0x2600 && c <= 0x27BF) || c == 0x2B50 || c == 0x2B55;
 }
-inline bool is_emoji_modifier(uint32_t c) {
-  return c == 0xFE0F || c == 0xFE0E || c == 0x200D || (c >= 0x1F3FB && c <= 0x1F3FF);
-}
 
 // Folds a letter to lower case (ASCII, Latin-1 and Latin Extended-A pairs).
 inline uint32_t fold(uint32_t c) {
@@ -91,83 +88,133 @@ inline bool is_abbreviation(uint64_t h) {
   return false;
 }
 
-inline void push_punct(std::vector<Token>& out, size_t offset, size_t length, char mark) {
-  Token t;
-  t.offset = static_cast<uint32_t>(offset);
-  t.length = static_cast<uint32_t>(length);
-  t.kind = TokenKind::kPunct;
-  t.punct = mark;
-  out.push_back(t);
-}
+// Character classes of ASCII bytes for the fast path.
+enum : uint8_t { kSep = 0, kLower = 1, kUpper = 2, kDigit = 3, kHigh = 4 };
+struct AsciiTable {
+  uint8_t cls[256];
+  constexpr AsciiTable() : cls() {
+    for (int c = 0; c < 256; ++c) {
+      cls[c] = c >= 0x80                ? kHigh
+               : (c >= 'a' && c <= 'z') ? kLower
+               : (c >= 'A' && c <= 'Z') ? kUpper
+               : (c >= '0' && c <= '9') ? kDigit
+                                        : kSep;
+    }
+  }
+};
+constexpr AsciiTable kAscii;
+
+// Appends tokens to a reusable buffer without re-initialising it.
+struct Out {
+  std::vector<Token>& buf;
+  size_t count = 0;
+  Token& next() {
+    if (count == buf.size()) buf.resize(buf.size() * 2 + 64);
+    return buf[count++];
+  }
+  void token(size_t offset, size_t length, uint64_t hash, uint64_t base_hash, TokenKind kind,
+             bool caps = false, bool capitalized = false, char punct = 0) {
+    Token& t = next();
+    t.offset = static_cast<uint32_t>(offset);
+    t.length = static_cast<uint32_t>(length);
+    t.hash = hash;
+    t.base_hash = base_hash;
+    t.kind = kind;
+    t.caps = caps;
+    t.capitalized = capitalized;
+    t.punct = punct;
+    t.numeric = kind == TokenKind::kNumber;
+    t.root = 0;
+    t.lex = -1;
+    t.sentence_start = false;
+  }
+  void punct(size_t offset, size_t length, char mark) {
+    token(offset, length, 0, 0, TokenKind::kPunct, false, false, mark);
+  }
+  const Token* last() const { return count ? &buf[count - 1] : nullptr; }
+};
 
 }  // namespace
 
-TextStats tokenize(std::string_view text, std::vector<Token>& out) {
-  out.clear();
+size_t tokenize(std::string_view text, std::vector<Token>& buf, TextStats* stats_out) {
+  Out out{buf};
   TextStats stats;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
     unsigned char b = p[i];
-    // Fast path for the common separators.
-    if (b == ' ' || b == '\t' || b == '\r') {
-      ++i;
-      continue;
-    }
-    uint32_t c;
-    int len = decode(p, n, i, c);
-    if (len == 0) {  // invalid byte: U+FFFD, a separator
-      ++stats.invalid_bytes;
-      ++i;
-      continue;
-    }
-    if (is_digit(c)) {
+    uint8_t cls = kAscii.cls[b];
+    if (cls == kDigit) {
       // A number: digits with inner '.', ',' or ':' followed by a digit.
       size_t j = i;
       uint64_t h = kFnvOffset;
       while (j < n) {
         unsigned char d = p[j];
-        if (is_digit(d)) {
-          h = fnv_step(h, d);
-          ++j;
-        } else if ((d == '.' || d == ',' || d == ':') && j + 1 < n && is_digit(p[j + 1])) {
+        if (is_digit(d) ||
+            ((d == '.' || d == ',' || d == ':') && j + 1 < n && is_digit(p[j + 1]))) {
           h = fnv_step(h, d);
           ++j;
         } else {
           break;
         }
       }
-      Token t;
-      t.offset = static_cast<uint32_t>(i);
-      t.length = static_cast<uint32_t>(j - i);
-      t.hash = t.base_hash = h;
-      t.kind = TokenKind::kNumber;
-      t.numeric = true;
-      out.push_back(t);
+      out.token(i, j - i, h, h, TokenKind::kNumber);
       i = j;
       continue;
     }
-    if (is_letter(c)) {
+    uint32_t c = b;
+    int len = 1;
+    if (cls == kHigh) {
+      len = decode(p, n, i, c);
+      if (len == 0) {  // invalid byte: U+FFFD, a separator
+        ++stats.invalid_bytes;
+        ++i;
+        continue;
+      }
+    }
+    if (cls == kLower || cls == kUpper || (cls == kHigh && is_letter(c))) {
       size_t j = i;
       uint64_t h = kFnvOffset;
       uint64_t before_apostrophe = 0;
       bool apostrophe_s = false;
       uint32_t letters = 0, upper = 0, lower = 0;
-      uint32_t cc = c;
-      int cl = len;
-      while (true) {
-        if (is_letter(cc) || is_digit(cc)) {
-          if (cc < 0x80) {
-            if (cc >= 'A' && cc <= 'Z') ++upper;
-            if (cc >= 'a' && cc <= 'z') ++lower;
-          } else if (!is_latin_letter(cc)) {
-            ++stats.non_latin;
+      while (j < n) {
+        unsigned char d = p[j];
+        uint8_t dc = kAscii.cls[d];
+        if (dc == kLower) {
+          ++lower;
+          ++letters;
+          h = fnv_step(h, d);
+          ++j;
+          continue;
+        }
+        if (dc == kUpper) {
+          ++upper;
+          ++letters;
+          h = fnv_step(h, static_cast<unsigned char>(d + 32));
+          ++j;
+          continue;
+        }
+        if (dc == kDigit) {
+          h = fnv_step(h, d);
+          ++j;
+          continue;
+        }
+        uint32_t cc = d;
+        int cl = 1;
+        if (dc == kHigh) {
+          cl = decode(p, n, j, cc);
+          if (cl == 0) break;
+          if (is_letter(cc)) {
+            if (!is_latin_letter(cc)) ++stats.non_latin;
+            ++letters;
+            h = hash_cp(h, fold(cc));
+            j += cl;
+            continue;
           }
-          if (!is_digit(cc)) ++letters;
-          h = hash_cp(h, fold(cc));
-          j += cl;
-        } else if ((is_apostrophe(cc) || cc == '&') && j + cl < n) {
+        }
+        if ((is_apostrophe(cc) || cc == '&') && j + cl < n) {
           // Inside a word only when a letter follows ("wasn't", "A&E").
           uint32_t next;
           int nl = decode(p, n, j + cl, next);
@@ -184,24 +231,14 @@ TextStats tokenize(std::string_view text, std::vector<Token>& out) {
                 (next | 0x20) == 's' && !(al > 0 && (is_letter(after) || is_digit(after)));
           }
           j += cl;
-        } else {
-          break;
+          continue;
         }
-        if (j >= n) break;
-        cl = decode(p, n, j, cc);
-        if (cl == 0) break;
+        break;
       }
-      Token t;
-      t.offset = static_cast<uint32_t>(i);
-      t.length = static_cast<uint32_t>(j - i);
-      t.hash = h;
-      t.base_hash = apostrophe_s ? before_apostrophe : h;
-      t.kind = TokenKind::kWord;
-      t.caps = upper >= 2 && lower == 0;
-      t.capitalized = c >= 'A' && c <= 'Z' && lower > 0;
       stats.letters += letters;
       stats.upper += upper;
-      out.push_back(t);
+      out.token(i, j - i, h, apostrophe_s ? before_apostrophe : h, TokenKind::kWord,
+                upper >= 2 && lower == 0, cls == kUpper && lower > 0);
       i = j;
       continue;
     }
@@ -214,43 +251,39 @@ TextStats tokenize(std::string_view text, std::vector<Token>& out) {
           if (j < n && p[j] == '-') ++j;
           if (j < n && (p[j] == ')' || p[j] == '(' ||
                         (p[j] == 'D' && (j + 1 >= n || !is_ascii_alpha(p[j + 1]))))) {
-            Token t;
-            t.offset = static_cast<uint32_t>(i);
-            t.length = static_cast<uint32_t>(j + 1 - i);
-            uint64_t h = kFnvOffset;
-            h = fnv_step(h, ':');
+            uint64_t h = fnv_step(kFnvOffset, ':');
             if (p[i + 1] == '-') h = fnv_step(h, '-');
             h = fnv_step(h, p[j]);
-            t.hash = t.base_hash = h;
-            t.kind = TokenKind::kEmoji;
-            out.push_back(t);
+            out.token(i, j + 1 - i, h, h, TokenKind::kEmoji);
             i = j + 1;
             continue;
           }
-          push_punct(out, i, 1, static_cast<char>(c));
+          out.punct(i, 1, static_cast<char>(c));
           break;
         }
-        case '.':
-          if (!out.empty() && out.back().kind == TokenKind::kWord &&
-              out.back().offset + out.back().length == i && is_abbreviation(out.back().hash)) {
+        case '.': {
+          const Token* last = out.last();
+          if (last && last->kind == TokenKind::kWord && last->offset + last->length == i &&
+              is_abbreviation(last->hash)) {
             break;
           }
-          push_punct(out, i, 1, '.');
+          out.punct(i, 1, '.');
           break;
+        }
         case '!':
         case '?':
         case ',':
         case '\n':
-          push_punct(out, i, 1, static_cast<char>(c));
+          out.punct(i, 1, static_cast<char>(c));
           break;
         case '(':
         case ')':
-          push_punct(out, i, 1, ',');
+          out.punct(i, 1, ',');
           break;
         case '-':
           // A free-standing dash (" - ") separates clauses; a hyphen inside a word does not.
           if ((i == 0 || p[i - 1] == ' ') && (i + 1 >= n || p[i + 1] == ' ')) {
-            push_punct(out, i, 1, ',');
+            out.punct(i, 1, ',');
           }
           break;
         default:
@@ -260,25 +293,18 @@ TextStats tokenize(std::string_view text, std::vector<Token>& out) {
       continue;
     }
     if (is_emoji(c)) {
-      Token t;
-      t.offset = static_cast<uint32_t>(i);
-      t.length = static_cast<uint32_t>(len);
-      t.hash = t.base_hash = hash_cp(kFnvOffset, c);
-      t.kind = TokenKind::kEmoji;
-      out.push_back(t);
-      i += len;
-      continue;
-    }
-    if (c == 0x2026) {  // … ellipsis
-      push_punct(out, i, len, '.');
+      uint64_t h = hash_cp(kFnvOffset, c);
+      out.token(i, len, h, h, TokenKind::kEmoji);
+    } else if (c == 0x2026) {  // … ellipsis
+      out.punct(i, len, '.');
     } else if (c == 0x2013 || c == 0x2014) {  // – — dashes
-      push_punct(out, i, len, ',');
-    } else if (is_emoji_modifier(c)) {
-      // skipped
+      out.punct(i, len, ',');
     }
+    // Anything else (other symbols, emoji modifiers, U+FEFF...) separates words silently.
     i += len;
   }
-  return stats;
+  if (stats_out) *stats_out = stats;
+  return out.count;
 }
 
 }  // namespace repwatch::sentiment::detail

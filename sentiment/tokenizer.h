@@ -59,7 +59,8 @@ constexpr uint64_t hash_ascii(std::string_view word) {
   return h;
 }
 
-// Replaces `out` with the tokens of `text` (reusing its capacity) and returns statistics.
-TextStats tokenize(std::string_view text, std::vector<Token>& out);
+// Writes the tokens of `text` to buf[0, count) and returns count. `buf` is a reusable buffer:
+// it grows when needed and is never shrunk or re-initialised, so buf.size() may exceed count.
+size_t tokenize(std::string_view text, std::vector<Token>& buf, TextStats* stats = nullptr);
 
 }  // namespace repwatch::sentiment::detail
