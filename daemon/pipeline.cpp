@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -65,6 +66,12 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
     ++kept;
   }
   reviews.resize(kept);
+  // Oldest first: the store's indexes on created_at (by time, by location, by source) then
+  // grow at their ends instead of taking inserts all over, which keeps a large first sync
+  // within the page cache. Stable, so two versions of one review keep their order (the later
+  // wins). Alerts hooked on the store see reviews in the order they were written.
+  std::stable_sort(reviews.begin(), reviews.end(),
+                   [](const Review& a, const Review& b) { return a.created_at < b.created_at; });
 
   out.analyses.reserve(reviews.size());
   for (const Review& r : reviews) out.analyses.push_back(analyze_one(analyzer, r, result.problems));

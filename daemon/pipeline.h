@@ -35,7 +35,9 @@ struct Fetched {
 };
 
 // Fetches, normalizes and analyzes one source. Never throws for a source failure: it is
-// returned in Fetched::error (a ConfigError from the connector becomes kConfig).
+// returned in Fetched::error (a ConfigError from the connector becomes kConfig). Reviews come
+// back oldest first (stable by created_at); one without an external id is dropped and
+// reported as a Problem.
 Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& source,
                         const std::string& cursor, const sentiment::Analyzer& analyzer);
 

@@ -1,7 +1,5 @@
 #include "db/store.h"
 
-#include "db/query_index.h"
-
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -9,6 +7,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "db/query_index.h"
 
 namespace repwatch::db {
 
@@ -178,6 +178,9 @@ CREATE INDEX alert_deliveries_by_recipient ON alert_deliveries(recipient, status
 
 Database open_store(const std::filesystem::path& path) {
   Database db = Database::open(path);
+  // A first sync can write a million reviews in one transaction: a page cache of up to 64 MiB
+  // (allocated as used) keeps the indexes' pages in memory instead of re-reading them.
+  db.exec("PRAGMA cache_size=-65536");
   db.migrate(schema_migrations());
   return db;
 }
@@ -298,7 +301,8 @@ struct ReviewStore::Statements {
             "rating, text, language, translated_text, created_at, updated_at, reply_text, "
             "reply_at, url, content_hash, revision, first_seen_at, last_seen_at, sentiment, "
             "label, negative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-            "?14, ?15, ?16, 1, ?17, ?17, ?18, ?19, ?20)")),
+            "?14, ?15, ?16, 1, ?17, ?17, ?18, ?19, ?20) "
+            "ON CONFLICT(source_id, external_id) DO NOTHING")),
         update_review(db.prepare(
             "UPDATE reviews SET location_id = ?3, author = ?4, raw_rating = ?5, scale = ?6, "
             "rating = ?7, text = ?8, language = ?9, translated_text = ?10, created_at = ?11, "
@@ -491,69 +495,87 @@ UpsertResult ReviewStore::upsert(const Review& review, const Analysis& analysis,
   if (review.source_id.empty() || review.external_id.empty())
     throw DbError("cannot store a review without source id and external id (source \"" +
                   review.source_id + "\", external id \"" + review.external_id + "\")");
-  std::string hash = content_hash(review);
+  try {
+    return upsert_review(review, analysis, now);
+  } catch (const DbError& e) {
+    throw DbError("storing review \"" + review.external_id + "\" of source \"" + review.source_id +
+                  "\": " + e.what());
+  }
+}
+
+UpsertResult ReviewStore::upsert_review(const Review& review, const Analysis& analysis,
+                                        int64_t now) {
+  const std::string hash = content_hash(review);
+  const bool negative = negative_.is_negative(review.rating, analysis.score);
+  st_->scale_text = review.scale.to_string();
   UpsertResult result;
 
-  std::optional<int64_t> existing;
-  bool unchanged = false;
+  // Insert first: on a first sync (the bulk of all work) that is the only lookup. A review
+  // already stored is a conflict that inserts nothing.
+  {
+    Use st(st_->insert_review);
+    bind_review(*st, review, hash, st_->scale_text, now, analysis, negative);
+    st->step();
+    if (db_.changes() > 0) {
+      result.outcome = UpsertOutcome::kInserted;
+      result.review_id = db_.last_insert_rowid();
+      result.revision = 1;
+      write_analysis(result.review_id, analysis, now, false);
+      return result;
+    }
+  }
+
+  int64_t id = 0;
   {
     Use st(st_->find_key);
     bind_static(*st, 1, review.source_id);
     bind_static(*st, 2, review.external_id);
-    if (st->step()) {
-      existing = st->column_int(0);
-      result.revision = static_cast<int>(st->column_int(2));
-      unchanged = st->column_view(1) == hash;
-    }
+    if (!st->step()) throw DbError("the review was neither inserted nor found");
+    id = st->column_int(0);
+    result.review_id = id;
+    result.revision = static_cast<int>(st->column_int(2));
+    result.outcome =
+        st->column_view(1) == hash ? UpsertOutcome::kUnchanged : UpsertOutcome::kEdited;
   }
-  if (unchanged) {
-    result.outcome = UpsertOutcome::kUnchanged;
-    result.review_id = *existing;
+  if (result.outcome == UpsertOutcome::kUnchanged) {
     Use st(st_->touch_review);
-    st->bind(1, *existing).bind(2, now);
-    st->run();
+    st->bind(1, id).bind(2, now);
+    st->step();
     return result;
   }
 
-  bool negative = negative_.is_negative(review.rating, analysis.score);
-  st_->scale_text = review.scale.to_string();
-  if (!existing) {
-    Use st(st_->insert_review);
-    bind_review(*st, review, hash, st_->scale_text, now, analysis, negative);
-    st->step();
-    result.outcome = UpsertOutcome::kInserted;
-    result.review_id = db_.last_insert_rowid();
-    result.revision = 1;
-  } else {
-    // An edit: keep the replaced version (and its analysis) for the caller and the history.
-    std::optional<StoredReview> old = get(*existing);
-    if (!old) throw DbError("review " + std::to_string(*existing) + " vanished during upsert");
-    {
-      Use st(st_->copy_revision);
-      st->bind(1, *existing).bind(2, now);
-      st->step();
-    }
-    {
-      Use st(st_->update_review);
-      bind_review(*st, review, hash, st_->scale_text, now, analysis, negative);
-      st->bind(21, *existing);
-      st->step();
-    }
-    result.outcome = UpsertOutcome::kEdited;
-    result.review_id = *existing;
-    result.revision = old->revision + 1;
-    result.previous = std::move(old->review);
-    result.previous_analysis = std::move(old->analysis);
-    Use st(st_->delete_hits);
-    st->bind(1, *existing);
+  // An edit: keep the replaced version (and its analysis) for the caller and the history.
+  std::optional<StoredReview> old = get(id);
+  if (!old) throw DbError("review " + std::to_string(id) + " vanished during upsert");
+  {
+    Use st(st_->copy_revision);
+    st->bind(1, id).bind(2, now);
     st->step();
   }
+  {
+    Use st(st_->update_review);
+    bind_review(*st, review, hash, st_->scale_text, now, analysis, negative);
+    st->bind(21, id);
+    st->step();
+  }
+  result.revision = old->revision + 1;
+  result.previous = std::move(old->review);
+  result.previous_analysis = std::move(old->analysis);
+  write_analysis(id, analysis, now, true);
+  return result;
+}
 
-  // The analysis and its touchpoints.
+void ReviewStore::write_analysis(int64_t review_id, const Analysis& analysis, int64_t now,
+                                 bool replace_hits) {
+  if (replace_hits) {
+    Use st(st_->delete_hits);
+    st->bind(1, review_id);
+    st->step();
+  }
   {
     Use st(st_->upsert_analysis);
     write_evidence(st_->json, analysis.terms);
-    st->bind(1, result.review_id).bind(2, analysis.score);
+    st->bind(1, review_id).bind(2, analysis.score);
     bind_static(*st, 3, to_string(analysis.label));
     bind_static(*st, 4, analysis.language);
     st->bind(5, int64_t{analysis.scored ? 1 : 0});
@@ -565,13 +587,12 @@ UpsertResult ReviewStore::upsert(const Review& review, const Analysis& analysis,
   for (const TouchpointResult& t : analysis.touchpoints) {
     Use st(st_->insert_hit);
     write_evidence(st_->json, t.evidence);
-    st->bind(1, result.review_id);
+    st->bind(1, review_id);
     bind_static(*st, 2, t.touchpoint);
     st->bind(3, t.score);
     bind_static(*st, 4, json_view(st_->json));
     st->step();
   }
-  return result;
 }
 
 void ReviewStore::save_analysis(int64_t review_id, const Analysis& analysis, int64_t now) {
@@ -584,32 +605,7 @@ void ReviewStore::save_analysis(int64_t review_id, const Analysis& analysis, int
     if (db_.changes() == 0)
       throw DbError("save_analysis: no review with id " + std::to_string(review_id));
   }
-  {
-    Use st(st_->delete_hits);
-    st->bind(1, review_id);
-    st->step();
-  }
-  {
-    Use st(st_->upsert_analysis);
-    write_evidence(st_->json, analysis.terms);
-    st->bind(1, review_id).bind(2, analysis.score);
-    bind_static(*st, 3, to_string(analysis.label));
-    bind_static(*st, 4, analysis.language);
-    st->bind(5, int64_t{analysis.scored ? 1 : 0});
-    bind_static(*st, 6, analysis.lexicon_version);
-    st->bind(7, now);
-    bind_static(*st, 8, json_view(st_->json));
-    st->step();
-  }
-  for (const TouchpointResult& t : analysis.touchpoints) {
-    Use st(st_->insert_hit);
-    write_evidence(st_->json, t.evidence);
-    st->bind(1, review_id);
-    bind_static(*st, 2, t.touchpoint);
-    st->bind(3, t.score);
-    bind_static(*st, 4, json_view(st_->json));
-    st->step();
-  }
+  write_analysis(review_id, analysis, now, true);
 }
 
 std::optional<StoredReview> ReviewStore::find(const std::string& source_id,

@@ -126,6 +126,8 @@ class ReviewStore {
 
  private:
   struct Statements;
+  UpsertResult upsert_review(const Review& review, const Analysis& analysis, int64_t now);
+  void write_analysis(int64_t review_id, const Analysis& analysis, int64_t now, bool replace_hits);
   const Database& db_;
   NegativeRule negative_;
   std::unique_ptr<Statements> st_;

@@ -283,3 +283,29 @@ TEST_F(PipelineTest, ReviewsMayNameTheirOwnLocation) {
   EXPECT_EQ(store_.find("survey", "a")->review.location_id, "northside");
   EXPECT_EQ(store_.find("survey", "b")->review.location_id, "downtown");
 }
+
+TEST_F(PipelineTest, ReviewsAreStoredOldestFirstAndTheLastVersionWins) {
+  Review newest = raw_review("n", "Newest.", 5);
+  newest.created_at = newest.updated_at = 1700300000;
+  Review oldest = raw_review("o", "Oldest.", 5);
+  oldest.created_at = oldest.updated_at = 1700100000;
+  Review v1 = raw_review("m", "Middle, first version.", 3);
+  v1.created_at = v1.updated_at = 1700200000;
+  Review v2 = v1;
+  v2.text = "Middle, second version.";
+  conn_.reviews = {newest, v1, oldest, v2};
+  Fetched f = fetch_and_score(conn_, source_, "", analyzer_);
+  ASSERT_TRUE(f.result);
+  std::vector<std::string> order;
+  for (const Review& r : f.result->reviews) order.push_back(r.text);
+  EXPECT_EQ(order, (std::vector<std::string>{"Oldest.", "Middle, first version.",
+                                             "Middle, second version.", "Newest."}));
+  for (size_t i = 0; i < order.size(); ++i)
+    EXPECT_EQ(f.analyses[i], analyzer_.analyze(order[i])) << i;
+
+  PollOutcome out = store_poll(store_, source_, std::move(f), {}, 5000);
+  EXPECT_EQ(out.inserted, 3);
+  EXPECT_EQ(out.edited, 1);
+  EXPECT_EQ(store_.find("survey", "m")->review.text, "Middle, second version.");
+  EXPECT_LT(store_.find("survey", "o")->id, store_.find("survey", "n")->id);
+}
