@@ -15,6 +15,10 @@
 // Touchpoint mode (--touchpoints): reads {"text", "touchpoints": {"id": "positive"|"negative"|
 // "neutral", ...}} (default tests/fixtures/sentiment/touchpoints.jsonl) and prints, per
 // touchpoint, precision and recall of the mention and the polarity agreement on hits.
+//
+// Category mode (--categories): for rows of --data that carry the annotators' topic codes
+// ("categories", nhs_trust_px), precision and recall of touchpoint mentions against those codes
+// mapped onto touchpoints - an independent, human-labelled check of the taxonomy.
 #include <rapidjson/document.h>
 
 #include <cmath>
@@ -23,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -262,6 +267,91 @@ int touchpoint_eval(const Analyzer& analyzer, const std::filesystem::path& file,
   return 0;
 }
 
+// The annotators' topic codes of nhs_trust_px mapped onto repwatch touchpoints (the map in
+// ../shared/data/reviews/README.md). Nurses/staff and physician are one group here: the codes
+// do not say which staff member a comment is about.
+const std::vector<std::pair<std::string, std::vector<std::string>>>& category_map() {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> map = {
+      {"phone", {"Contacting services"}},
+      {"scheduling", {"Appointment arrangements", "Appointment method"}},
+      {"wait_time", {"Timeliness of care"}},
+      {"staff (nurses_staff|physician)",
+       {"Staff manner & personal attributes", "Staff responsiveness", "Competence & training",
+        "Diagnosis & triage", "Staff listening, understanding & involving patients"}},
+      {"facility", {"Cleanliness, tidiness & infection control", "Environment & Facilities"}},
+      {"parking_access", {"Parking", "Service location", "Transport to/ from services"}},
+      {"prescriptions", {"Supplying & understanding medication"}},
+      {"followup_results",
+       {"Referals & continuity of care",
+        "Being kept informed, clarity & consistency of information", "Discharge"}},
+  };
+  return map;
+}
+
+std::string group_of(const std::string& touchpoint) {
+  if (touchpoint == "nurses_staff" || touchpoint == "physician") {
+    return "staff (nurses_staff|physician)";
+  }
+  return touchpoint;
+}
+
+// Touchpoint mentions against the human topic codes of rows that carry "categories".
+int category_eval(const Analyzer& analyzer, const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) {
+    std::fprintf(stderr, "sentiment_eval: cannot open %s\n", file.c_str());
+    return 2;
+  }
+  struct C {
+    long tp = 0, fp = 0, fn = 0;
+  };
+  std::map<std::string, C> per[2];
+  std::string line;
+  long rows[2] = {0, 0};
+  while (std::getline(in, line)) {
+    rapidjson::Document d;
+    d.Parse(line.c_str(), line.size());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("categories") ||
+        !d["categories"].IsArray() || !d.HasMember("text") || !d["text"].IsString()) {
+      continue;
+    }
+    std::string text = d["text"].GetString();
+    int h = in_holdout(text) ? 1 : 0;
+    ++rows[h];
+    std::set<std::string> gold, got;
+    for (auto& c : d["categories"].GetArray()) {
+      if (!c.IsString()) continue;
+      for (const auto& [group, codes] : category_map()) {
+        for (const auto& code : codes) {
+          if (code == c.GetString()) gold.insert(group);
+        }
+      }
+    }
+    for (const auto& r : analyzer.analyze(text).touchpoints) {
+      std::string g = group_of(r.touchpoint);
+      for (const auto& [group, codes] : category_map()) {
+        if (group == g) got.insert(g);
+      }
+    }
+    for (const auto& g : gold) ++(got.count(g) ? per[h][g].tp : per[h][g].fn);
+    for (const auto& g : got) {
+      if (!gold.count(g)) ++per[h][g].fp;
+    }
+  }
+  for (int h = 0; h < 2; ++h) {
+    std::printf("touchpoints vs annotators' topic codes (%s part, %ld comments):\n",
+                h ? "HELD-OUT" : "tuning", rows[h]);
+    std::printf("  %-32s %5s %5s %5s  %9s %7s\n", "touchpoint", "gold", "hits", "false",
+                "precision", "recall");
+    for (const auto& [group, codes] : category_map()) {
+      const C& c = per[h][group];
+      std::printf("  %-32s %5ld %5ld %5ld  %9.3f %7.3f\n", group.c_str(), c.tp + c.fn, c.tp, c.fp,
+                  ratio(c.tp, c.tp + c.fp), ratio(c.tp, c.tp + c.fn));
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -269,7 +359,7 @@ int main(int argc, char** argv) {
   std::filesystem::path data = source_dir / "../shared/data/reviews/dev.jsonl";
   std::filesystem::path touchpoints;
   std::filesystem::path lexicon, taxonomy;
-  bool touchpoint_mode = false, sweep = false;
+  bool touchpoint_mode = false, sweep = false, categories = false;
   int errors = 0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -288,6 +378,8 @@ int main(int argc, char** argv) {
       taxonomy = value();
     } else if (arg == "--errors") {
       errors = std::atoi(value().c_str());
+    } else if (arg == "--categories") {
+      categories = true;
     } else if (arg == "--sweep") {
       sweep = true;
     } else if (arg == "--touchpoints") {
@@ -296,7 +388,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: sentiment_eval [--data FILE] [--lexicon FILE] [--taxonomy FILE] "
-                   "[--errors N] [--sweep] [--touchpoints [FILE]]\n");
+                   "[--errors N] [--sweep] [--touchpoints [FILE]] [--categories]\n");
       return 2;
     }
   }
@@ -307,6 +399,7 @@ int main(int argc, char** argv) {
         touchpoints = source_dir / "tests/fixtures/sentiment/touchpoints.jsonl";
       return touchpoint_eval(analyzer, touchpoints, errors);
     }
+    if (categories) return category_eval(analyzer, data);
     return polarity(analyzer, data, errors, sweep);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sentiment_eval: %s\n", e.what());
