@@ -40,9 +40,9 @@ class Connector {
   virtual FetchResult fetch(const std::string& cursor) = 0;
 
   // Asks a fetch() running on another thread to give up soon (at shutdown): HTTP transfers
-  // are aborted and retry sleeps cut short, and that fetch() throws SourceError kTransient.
-  // Later fetch() calls throw at once. Thread-safe. Does nothing for connectors that cannot
-  // block for long (files).
+  // are aborted within about a second and retry sleeps cut short, and that fetch() throws
+  // SourceError kTransient. Later fetch() calls throw at once. Thread-safe. Does nothing for
+  // connectors that cannot block for long (files).
   virtual void stop() {}
 };
 

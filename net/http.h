@@ -145,8 +145,9 @@ class HttpClient {
   // parameters. Connectors pass API error messages through this before throwing.
   std::string scrub(std::string text) const;
 
-  // Asks a send() running on another thread to give up: the transfer is aborted and the
-  // backoff sleep cut short; send() then throws SourceError(kTransient, "... stopped").
+  // Asks a send() running on another thread to give up: the transfer is aborted (libcurl
+  // checks about once a second while a transfer waits) and the backoff sleep cut short; send() then
+  // throws SourceError(kTransient, "... stopped").
   void stop();
   bool stopped() const { return stop_->load(); }
 
