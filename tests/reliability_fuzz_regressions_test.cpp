@@ -13,10 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "alerts/message.h"
 #include "core/time.h"
 #include "fuzz/fuzz.h"
 // Each target, compiled here instead of into a libFuzzer program.
 #include "fuzz/fuzz_config.cpp"
+#include "fuzz/fuzz_email.cpp"
+#include "fuzz/fuzz_sentiment.cpp"
 #include "fuzz/fuzz_time.cpp"
 
 namespace fs = std::filesystem;
@@ -96,6 +99,21 @@ TEST(FuzzFindings, ParseDurationRefusesOverflow) {
   for (int i = 0; i < 200000; ++i) huge += "99999999w";
   EXPECT_FALSE(repwatch::parse_duration(huge));
   EXPECT_EQ(*repwatch::parse_duration("1w1d1h1m1s"), 694861);
+}
+
+// fuzz_email: a header value with a word longer than a line was folded only at spaces, giving
+// a line over RFC 5322's 998-byte limit (SMTP servers refuse the message, the alert is lost).
+TEST(FuzzFindings, HeaderWithHugeWordStaysWithinLineLimits) {
+  std::string header = repwatch::alerts::encode_header("Subject", std::string(1200, 'A'));
+  size_t pos = 0;
+  while (pos <= header.size()) {
+    size_t end = header.find("\r\n", pos);
+    if (end == std::string::npos) end = header.size();
+    EXPECT_LE(end - pos, 78u) << header.substr(pos, 80);
+    pos = end + 2;
+  }
+  // Short words still fold as plain text.
+  EXPECT_EQ(repwatch::alerts::encode_header("Subject", "Test message"), "Subject: Test message");
 }
 
 }  // namespace
