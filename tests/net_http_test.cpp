@@ -289,6 +289,56 @@ TEST_F(Http, StopAbortsASlowRequestFromAnotherThread) {
   EXPECT_LT(ms_since(t0), 2000);
 }
 
+TEST_F(Http, ProxyFromConfigAndFromTheEnvironment) {
+  // The fixture server also answers absolute-form requests, i.e. it works as an HTTP proxy;
+  // a .invalid host never resolves, so a success proves the proxy was used.
+  const std::string target = "http://reviews.repwatch-test.invalid/synthetic/p?pages=1&per=1";
+  auto o = fast();
+  o.proxy = server->base_url();
+  EXPECT_EQ(net::HttpClient(o).send(net::Request(target)).status, 200);
+  rapidjson::Document log;
+  log.Parse(server->log().c_str());
+  ASSERT_EQ(log.Size(), 1u);
+  EXPECT_EQ(std::string(log[0]["path"].GetString()), "/synthetic/p");
+  EXPECT_EQ(std::string(log[0]["headers"]["Host"].GetString()), "reviews.repwatch-test.invalid");
+
+  ::setenv("http_proxy", server->base_url().c_str(), 1);
+  auto from_env = fast();
+  from_env.proxy_set = false;  // no `proxy` key: the environment decides
+  EXPECT_EQ(net::HttpClient(from_env).send(net::Request(target)).status, 200);
+  auto none = fast();  // proxy = "": no proxy even though http_proxy is set
+  EXPECT_THROW(net::HttpClient(none).send(net::Request(target)), SourceError);
+  ::unsetenv("http_proxy");
+}
+
+// TLS against the fixture server with a self-signed certificate made by openssl(1).
+TEST(HttpTls, VerificationIsOnAndCaFileIsHonoured) {
+  std::string dir = ::testing::TempDir() + "rw-tls-" + std::to_string(::getpid());
+  std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  std::string cmd = "mkdir -p " + dir +
+                    " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+                    "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+                    key + " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl(1) cannot make a certificate";
+  FixtureServer tls(cert, key);
+  const std::string url = tls.base_url() + "/synthetic/t?pages=1&per=1";
+
+  auto o = fast();
+  try {
+    net::HttpClient(o).send(net::Request(url));
+    ADD_FAILURE() << "a self-signed certificate was accepted";
+  } catch (const SourceError& e) {
+    EXPECT_EQ(e.kind(), SourceError::Kind::kConfig);
+    EXPECT_NE(std::string(e.what()).find("certificate"), std::string::npos) << e.what();
+  }
+  o.ca_file = cert;
+  EXPECT_EQ(net::HttpClient(o).send(net::Request(url)).status, 200);
+  // The name is checked too: the certificate is for 127.0.0.1, not for "localhost".
+  std::string by_name = "https://localhost:" + std::to_string(tls.port()) + "/synthetic/t";
+  EXPECT_THROW(net::HttpClient(o).send(net::Request(by_name)), SourceError);
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST(HttpHelpers, RedactUrl) {
   EXPECT_EQ(net::redact_url("https://graph.facebook.com/v19.0/1/ratings?access_token=EAAB&limit=25"
                             "&after=QVFI"),
