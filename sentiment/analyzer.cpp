@@ -865,8 +865,9 @@ Analyzer Analyzer::from_text(std::string_view lexicon_text, std::string_view lex
 
 Analyzer Analyzer::load(const std::filesystem::path& lexicon_file,
                         const std::filesystem::path& taxonomy_file) {
-  return from_text(read_file(lexicon_file, "lexicon"), lexicon_file.string(),
-                   read_file(taxonomy_file, "taxonomy"), taxonomy_file.string());
+  std::string lexicon = read_file(lexicon_file, "lexicon");  // in this order: errors too
+  std::string taxonomy = read_file(taxonomy_file, "taxonomy");
+  return from_text(lexicon, lexicon_file.string(), taxonomy, taxonomy_file.string());
 }
 
 Analyzer Analyzer::load_or_builtin(const std::filesystem::path& lexicon_file,

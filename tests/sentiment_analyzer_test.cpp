@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/analysis.h"
 #include "sentiment/analyzer.h"
@@ -154,6 +156,80 @@ TEST(SentimentAnalyzer, SpanishIsDetectedNotScored) {
   Analysis en = analyzer().analyze("The doctor was very kind and the service was excellent.");
   EXPECT_EQ(en.language, "en");
   EXPECT_TRUE(en.scored);
+}
+
+TEST(SentimentAnalyzer, EmojiAndEmphasisAreSignals) {
+  EXPECT_EQ(analyzer().analyze("Dr Shah 👍").label, Label::kPositive);
+  EXPECT_EQ(analyzer().analyze("Reception 😡").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("Front desk :(").label, Label::kNegative);
+  // A review written entirely in capitals is not emphasis word by word.
+  double caps = analyzer().analyze("THE NURSE WAS RUDE").score;
+  double lower = analyzer().analyze("the nurse was rude").score;
+  EXPECT_DOUBLE_EQ(caps, lower);
+}
+
+TEST(SentimentAnalyzer, SurveySuggestionsCountAsComplaints) {
+  EXPECT_EQ(analyzer().analyze("More staff.").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("A shorter waiting time would be nice").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("Could be better organised").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("More than happy with the care").label, Label::kPositive);
+  EXPECT_EQ(analyzer().analyze("Nothing to improve").label, Label::kPositive);
+  EXPECT_EQ(analyzer().analyze("Better than my last practice").label, Label::kPositive);
+}
+
+TEST(SentimentAnalyzer, UnpunctuatedSurveyTextIsSplitAtCapitals) {
+  // Survey exports often strip punctuation: "... rude The doctor ..." is two sentences, so the
+  // doctor does not inherit the receptionist's rudeness.
+  std::string text =
+      "The receptionist on the phone was very rude to me today The doctor was lovely and "
+      "listened carefully";
+  Analysis a = analyzer().analyze(text);
+  ASSERT_NE(find(a, "front_desk"), nullptr);
+  ASSERT_NE(find(a, "physician"), nullptr);
+  EXPECT_LT(find(a, "front_desk")->score, 0);
+  EXPECT_GT(find(a, "physician")->score, 0);
+  expect_spans_exact(text, a);
+}
+
+TEST(SentimentAnalyzer, EvidenceIsCappedPerTouchpoint) {
+  std::string text;
+  for (int i = 0; i < 20; ++i) text += "The billing was awful and the bill was wrong. ";
+  Analysis a = analyzer().analyze(text);
+  const TouchpointResult* billing = find(a, "billing");
+  ASSERT_NE(billing, nullptr);
+  EXPECT_EQ(billing->evidence.size(), Analyzer::kMaxEvidence);
+  EXPECT_LE(a.terms.size(), Analyzer::kMaxTerms);
+  expect_spans_exact(text, a);
+  for (size_t i = 1; i < billing->evidence.size(); ++i) {
+    EXPECT_LT(billing->evidence[i - 1].offset, billing->evidence[i].offset);
+  }
+}
+
+TEST(SentimentAnalyzer, SameResultFromManyThreads) {
+  std::vector<std::string> texts = {"The doctor was great but billing was a nightmare.",
+                                    "No wait, lovely nurses!", "Never called back about my results",
+                                    "La doctora fue muy amable y el servicio excelente"};
+  std::vector<Analysis> expected;
+  for (const auto& t : texts) expected.push_back(analyzer().analyze(t));
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      for (int round = 0; round < 500; ++round) {
+        for (size_t i = 0; i < texts.size(); ++i) {
+          if (!(analyzer().analyze(texts[i]) == expected[i])) ++mismatches[k];
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int m : mismatches) EXPECT_EQ(m, 0);
+}
+
+TEST(SentimentAnalyzer, GpSurveyContractionsWithoutApostrophes) {
+  EXPECT_EQ(analyzer().analyze("The GP didn t listen").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("I can t fault them").label, Label::kPositive);
+  EXPECT_EQ(analyzer().analyze("I couldn t get an appointment").label, Label::kNegative);
 }
 
 }  // namespace
