@@ -1,5 +1,6 @@
 // repwatchd - the repwatch daemon. See daemon/service.h for what it does; this file only reads
 // the command line.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,10 @@ using namespace repwatch::daemon;
 int main(int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the blocked signals.
   SignalWatcher signals;
+  // Fixed malloc thresholds: glibc's dynamic ones rise after a big import frees large blocks
+  // (up to 64 MB kept per arena); a long-running daemon should return memory to the system.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_TRIM_THRESHOLD, 4 << 20);
 
   CLI::App app{"repwatchd - polls review sources, scores and stores reviews, sends alerts"};
   app.footer(

@@ -1,7 +1,9 @@
 #include "daemon/service.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -182,6 +184,7 @@ class Service {
   void collect();
   void store_one(FetchPool::Done& done);
   void deliver(const char* why);
+  void release_memory();
   void reload();
   void begin_stop(const char* why);
   int timeout_ms(Clock::time_point now) const;
@@ -301,13 +304,24 @@ void Service::start_due() {
 }
 
 void Service::collect() {
-  auto done = pool_->take_done();
-  if (done.empty()) return;
-  cycle_polled_ = cycle_inserted_ = cycle_edited_ = cycle_alerts_ = 0;
-  for (auto& d : done) store_one(d);
+  {
+    auto done = pool_->take_done();
+    if (done.empty()) return;
+    cycle_polled_ = cycle_inserted_ = cycle_edited_ = cycle_alerts_ = 0;
+    for (auto& d : done) store_one(d);
+  }  // the fetched reviews are freed here, before release_memory()
   last_cycle_at_ = now_seconds();
   deliver("after a poll");
   notifier_.status(status_line());
+  release_memory();
+}
+
+void Service::release_memory() {
+  // A big import leaves the connection's page cache full (the store sizes it for ingest
+  // speed) and megabytes of freed memory in the workers' malloc arenas; an idle daemon gives
+  // them back rather than sitting on them until the next poll.
+  sqlite3_db_release_memory(db_->handle());
+  malloc_trim(0);
 }
 
 void Service::store_one(FetchPool::Done& done) {
@@ -541,7 +555,7 @@ RunResult Service::run() {
       fetches_told_to_stop_ = true;
       for (auto& [id, connector] : running_) {
         spdlog::info("source {}: asking the running fetch to stop", id);
-        (void)connector;  // Connector::stop() lands with the connectors' next commit
+        connector->stop();
       }
     }
     if (stopping_ && now >= stop_deadline_) {
