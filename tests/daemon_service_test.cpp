@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/fixtures/daemon/daemon_harness.h"
+#include "tests/fixtures/http/fixture_server.h"
 
 namespace repwatch::testing {
 namespace {
@@ -225,6 +226,37 @@ TEST_F(DaemonServiceTest, SigtermDuringPollLeavesConsistentDatabase) {
   EXPECT_EQ(reviews(), kRows);
 }
 
+// The main loop stores on its own thread, so a long store would starve the watchdog: it pings
+// from inside the store too. WATCHDOG_USEC = 400 ms -> a ping every 200 ms, never a long gap.
+TEST_F(DaemonServiceTest, WatchdogKeepsPingingThroughALongStore) {
+  constexpr int kRows = 30000;
+  fs::path big = dir.path / "import-big";
+  write_file(big / "big.csv", big_csv(kRows));
+  write_file(config, config_text(state, {{"big", big}}), 0640);
+
+  DaemonProcess d({"--config", config.string()}, systemd_env("400000"), dir.path / "log");
+  ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << d.log();
+  auto last = std::chrono::steady_clock::now();
+  auto deadline = last + 60s;
+  std::chrono::milliseconds worst{0};
+  bool done = false;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    auto m = notify.receive(5s);
+    ASSERT_TRUE(m) << "no message for 5 s\n" << d.log();
+    auto now = std::chrono::steady_clock::now();
+    if (NotifySocket::has_line(*m, "WATCHDOG=1")) {
+      worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(now - last));
+      last = now;
+    }
+    done = NotifySocket::has_line(*m, "STATUS=1 source; last cycle");
+  }
+  ASSERT_TRUE(done) << d.log();
+  EXPECT_EQ(reviews(), kRows);
+  EXPECT_LT(worst, 1200ms) << "the watchdog went quiet during the store";
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(15s), 0) << d.log();
+}
+
 // SIGKILL in the middle of the store (no chance to finish): SQLite's transaction keeps the
 // database consistent - all of the poll or none of it - and the next run completes it.
 TEST_F(DaemonServiceTest, SigkillDuringPollLosesNothingCommitted) {
@@ -272,6 +304,79 @@ TEST_F(DaemonServiceTest, OnceTwiceStoresEachReviewOnce) {
   EXPECT_EQ(db.integer("SELECT count(*) FROM review_revisions"), 1);
   EXPECT_EQ(db.text("SELECT text FROM reviews WHERE external_id = 'd-2'"),
             "Waited two hours past my appointment time and nobody apologised.");
+}
+
+// Alerts are queued in the poll's transaction and delivered by --once before it exits: with no
+// SMTP configured, as .eml files in the state directory; a second run sends nothing again.
+TEST_F(DaemonServiceTest, OnceDeliversAlertsForNegativeReviewsExactlyOnce) {
+  write_file(config,
+             config_text(state, {{"clinic-a", source_a}},
+                         "[alerts]\nmarketing = [\"marketing@clinic.example\"]\n"
+                         "alert_on_first_sync = true\n"),
+             0640);
+  auto [rc, out] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "1.log");
+  ASSERT_EQ(rc, 0) << out;
+  auto count_eml = [&] {
+    int n = 0;
+    if (!fs::exists(state / "outbox-eml")) return 0;
+    for (auto& e : fs::directory_iterator(state / "outbox-eml"))
+      n += e.path().extension() == ".eml";
+    return n;
+  };
+  // d-2 (1 star) and d-3 (2 stars) are negative; the others are not.
+  EXPECT_EQ(count_eml(), 2) << out;
+  DbProbe db(state / "repwatch.db");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE status = 'sent'"), 2);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE status = 'pending'"), 0);
+
+  auto [rc2, out2] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "2.log");
+  ASSERT_EQ(rc2, 0) << out2;
+  EXPECT_EQ(count_eml(), 2) << "a re-poll must not alert again\n" << out2;
+}
+
+// SIGTERM while an HTTP source hangs: the daemon waits a few seconds, then asks the fetch to
+// stop (the transfer is aborted), records the failed poll, and exits 0 well within systemd's
+// stop timeout; the other source's reviews are stored.
+TEST_F(DaemonServiceTest, SigtermStopsAHangingHttpFetchAndExitsInTime) {
+  FixtureServer server;
+  server.data("json", "clinic",
+              R"([{"id": "j1", "created": "2025-05-01T10:00:00Z", "text": "Fine."}])");
+  server.fault(R"({"match": "/feed/", "kind": "slow", "seconds": 120, "times": -1})");
+  std::string http_source =
+      "[[sources]]\nid = \"vendor\"\ntype = \"json_http\"\n"
+      "location = \"main\"\ninterval = \"1h\"\n"
+      "url = \"" +
+      server.base_url() +
+      "/feed/clinic\"\n"
+      "reviews_pointer = \"/data/reviews\"\n"
+      "next_pointer = \"/meta/next\"\n"
+      "[sources.fields]\nexternal_id = \"/id\"\ncreated_at = \"/created\"\n"
+      "text = \"/text\"\n";
+  write_file(config,
+             config_text(state, {{"clinic-a", source_a}}, http_source + "[http]\nretries = 0\n"),
+             0640);
+  DaemonProcess d({"--config", config.string()}, systemd_env(), dir.path / "log");
+  ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << d.log();
+  ASSERT_TRUE(eventually([&] { return reviews() == kFixtureReviews; }, 10s)) << d.log();
+  std::this_thread::sleep_for(200ms);  // the HTTP fetch is hanging in the fixture server now
+
+  auto sent = std::chrono::steady_clock::now();
+  d.signal(SIGTERM);
+  auto code = d.wait(30s);
+  auto took = std::chrono::steady_clock::now() - sent;
+  ASSERT_TRUE(code) << "repwatchd did not exit\n" << d.log();
+  EXPECT_EQ(*code, 0) << d.log();
+  EXPECT_LT(took, 15s) << "must exit well within TimeoutStopSec (45s)";
+  EXPECT_GE(took, 3s) << "running fetches get a few seconds to finish first";
+  std::string log = d.log();
+  EXPECT_NE(log.find("source vendor: asking the running fetch to stop"), std::string::npos) << log;
+
+  DbProbe db(state / "repwatch.db");
+  EXPECT_EQ(db.text("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM reviews WHERE source_id = 'vendor'"), 0);
+  EXPECT_EQ(db.integer("SELECT consecutive_failures FROM poll_state WHERE source_id = 'vendor'"), 1)
+      << "the stopped fetch is recorded as a failed poll";
+  EXPECT_EQ(db.text("SELECT cursor FROM poll_state WHERE source_id = 'vendor'"), "");
 }
 
 TEST_F(DaemonServiceTest, CheckConfigReportsOkOrEveryProblem) {
