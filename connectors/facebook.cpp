@@ -20,7 +20,7 @@ constexpr const char* kFields =
 int regain_minutes(const std::string& header) {
   if (header.empty()) return 0;
   rapidjson::Document d;
-  d.Parse(header.c_str());
+  d.Parse<rapidjson::kParseIterativeFlag>(header.c_str());
   if (d.HasParseError() || !d.IsObject()) return 0;
   int64_t best = 0;
   for (const auto& m : d.GetObject()) {

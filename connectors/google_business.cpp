@@ -221,7 +221,7 @@ class GoogleBusiness : public HttpSource {
       std::string token = trim(raw.value_or(""));
       if (!token.empty() && token.front() == '{') {
         rapidjson::Document d;
-        d.Parse(token.c_str());
+        d.Parse<rapidjson::kParseIterativeFlag>(token.c_str());
         token = d.HasParseError() ? "" : trim(get_string(d, "access_token").value_or(""));
       }
       if (token.empty())

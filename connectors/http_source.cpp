@@ -74,7 +74,7 @@ std::string clean_text(std::string_view s) {
 rapidjson::Document parse_cursor(const std::string& cursor, const std::string& source_id) {
   rapidjson::Document d;
   if (!cursor.empty()) {
-    d.Parse(cursor.c_str(), cursor.size());
+    d.Parse<rapidjson::kParseIterativeFlag>(cursor.c_str(), cursor.size());
     if (!d.HasParseError() && d.IsObject()) return d;
     spdlog::warn("source {}: stored cursor is not valid; doing a full sync", source_id);
   }
@@ -175,7 +175,7 @@ rapidjson::Document HttpSource::parse_body(Session& session, const net::Response
         session.client().scrub(what + ": expected JSON, got " + response.content_type + ": \"" +
                                net::body_excerpt(response, 120) + "\""));
   }
-  d.Parse(response.body.c_str(), response.body.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(response.body.c_str(), response.body.size());
   if (d.HasParseError()) {
     std::string why = rapidjson::GetParseError_En(d.GetParseError());
     if (d.GetErrorOffset() >= response.body.size()) why += " (truncated?)";
@@ -192,7 +192,7 @@ rapidjson::Document HttpSource::parse_body(Session& session, const net::Response
 rapidjson::Document HttpSource::error_body(const net::Response& response) {
   rapidjson::Document d;
   if (!net::is_json_content_type(response.content_type) || response.body.empty()) return d;
-  d.Parse(response.body.c_str(), response.body.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(response.body.c_str(), response.body.size());
   if (d.HasParseError()) d.SetNull();
   return d;
 }

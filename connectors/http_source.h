@@ -76,7 +76,8 @@ class HttpSource : public Connector {
 
   // The body of a successful response as a JSON document. Throws SourceError kGarbage naming
   // `what` when the content type is not JSON (an HTML page, XML) or the JSON does not parse
-  // (truncated), with the offset and a scrubbed excerpt.
+  // (truncated), with the offset. Parsing is iterative (RapidJSON kParseIterativeFlag), so a
+  // hostile, deeply nested answer cannot overflow the stack.
   rapidjson::Document parse_body(Session& session, const net::Response& response,
                                  const std::string& what) const;
 

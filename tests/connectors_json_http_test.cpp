@@ -193,6 +193,17 @@ TEST_F(JsonHttp, NoArrayAtThePointerIsGarbage) {
             std::string::npos);
 }
 
+TEST_F(JsonHttp, DeeplyNestedAnswerDoesNotCrash) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  server().fault(R"({"match": "/feed/", "kind": "status", "status": 200, "body": ")" + deep +
+                 R"("})");
+  SourceHarness h(kSource);
+  EXPECT_FALSE(h.poll().ok);
+  EXPECT_EQ(h.state().last_error_kind, "garbage");
+  EXPECT_NE(h.state().last_error.find("no array at reviews_pointer"), std::string::npos)
+      << h.state().last_error;  // it was parsed, without recursion
+}
+
 TEST_F(JsonHttp, EveryInjectedFault) {
   std::string source = replace_all(kSource, "since_param = \"since\"\n", "");
   run_fault_suite(
