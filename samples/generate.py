@@ -437,6 +437,15 @@ SIGNATURE = [
     ("google", "northside", dt.date(2026, 11, 18), 4,
      "Care is great as always - Dr. Brooks was wonderful with my daughter. Parking during the "
      "construction is a headache though, give yourself extra time."),
+    ("google", "northside", dt.date(2026, 10, 28), 2,
+     "Parking is terrible right now. Half the lot is fenced off for the repaving and the rest "
+     "is full by 9am. Frustrating when you have a sick kid in the car."),
+    ("google", "northside", dt.date(2026, 11, 6), 1,
+     "Awful parking situation. I circled for 25 minutes, missed my slot, and the front desk "
+     "said I had to reschedule. Nobody warned patients about the construction."),
+    ("healthgrades", "northside", dt.date(2026, 11, 10), 3,
+     "Dr. Chen was great with my son as always. The parking is a disaster during the lot "
+     "construction, though - no signs, no extra spaces, and a long walk with a stroller."),
     ("google", "downtown", dt.date(2026, 11, 19), 1,
      "At check-in they asked about my depression medication out loud in front of a full "
      "waiting room. I was mortified. Privacy should matter at a doctor's office."),
