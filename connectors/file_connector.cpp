@@ -161,7 +161,7 @@ struct Cursor {
 
 std::optional<Cursor> parse_cursor(const std::string& text) {
   rapidjson::Document doc;
-  doc.Parse(text.c_str(), text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.c_str(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
   Cursor c;
   auto v = doc.FindMember("v");
@@ -559,7 +559,9 @@ void FileConnector::import_jsonl(const std::string& name, std::string& content,
     begin[text.size()] = '\0';
     rapidjson::MemoryPoolAllocator<> allocator(alloc_buffer, sizeof alloc_buffer);
     rapidjson::Document doc(&allocator);
-    doc.ParseInsitu(begin);
+    // Iterative: a line of 100,000 '[' would overflow the stack of the recursive parser and
+    // take the daemon down (found by fuzz/fuzz_file_import).
+    doc.ParseInsitu<rapidjson::kParseIterativeFlag>(begin);
     if (doc.HasParseError()) {
       out.problems.push_back(
           {where(), std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
