@@ -19,6 +19,7 @@
 // Each target, compiled here instead of into a libFuzzer program.
 #include "fuzz/fuzz_config.cpp"
 #include "fuzz/fuzz_email.cpp"
+#include "fuzz/fuzz_file_import.cpp"
 #include "fuzz/fuzz_sentiment.cpp"
 #include "fuzz/fuzz_time.cpp"
 
@@ -114,6 +115,14 @@ TEST(FuzzFindings, HeaderWithHugeWordStaysWithinLineLimits) {
   }
   // Short words still fold as plain text.
   EXPECT_EQ(repwatch::alerts::encode_header("Subject", "Test message"), "Subject: Test message");
+}
+
+// fuzz_file_import: a JSONL line of deeply nested arrays overflowed the stack of RapidJSON's
+// recursive parser (a crash of the whole daemon). Too big to keep as a file, so built here.
+TEST(FuzzFindings, DeeplyNestedJsonlLineIsAProblemNotACrash) {
+  std::string input = "\x05" + std::string(1'000'000, '[') + "\n{\"external_id\":\"a\"}\n";
+  auto fn = repwatch::fuzz::targets().at("file_import");
+  EXPECT_NO_THROW(fn(reinterpret_cast<const uint8_t*>(input.data()), input.size()));
 }
 
 }  // namespace
