@@ -416,10 +416,18 @@ struct TpAcc {
   double sum = 0;
   bool mentioned = false;
   uint32_t first_offset = 0;
-};
-
-struct TpSpan {
-  uint32_t tp, offset, length;
+  uint32_t n_evidence = 0;
+  uint32_t covered_end = 0;
+  uint32_t offset[Analyzer::kMaxEvidence];
+  uint32_t length[Analyzer::kMaxEvidence];
+  // Adds a span of evidence unless full or overlapping the previous span.
+  void add(uint32_t off, uint32_t len) {
+    if (n_evidence == Analyzer::kMaxEvidence || (n_evidence && off < covered_end)) return;
+    offset[n_evidence] = off;
+    length[n_evidence] = len;
+    ++n_evidence;
+    covered_end = off + len;
+  }
 };
 
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
@@ -431,8 +439,7 @@ struct Scratch {
   std::vector<Term> terms;
   std::vector<int32_t> carry;  // touchpoint indices carried between clauses
   std::vector<uint32_t> order;
-  std::vector<TpAcc> acc;     // per touchpoint
-  std::vector<TpSpan> spans;  // touchpoint evidence candidates
+  std::vector<TpAcc> acc;  // per touchpoint
 };
 
 }  // namespace
@@ -450,23 +457,29 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   detail::TextStats stats;
   const uint32_t n = static_cast<uint32_t>(detail::tokenize(text, tokens, &stats));
 
-  // 1. Each word alone in the trie: root node, number words, stop-word counts.
+  // 1. Each word alone in the trie: root node, number words, stop-word counts; sentence starts
+  // after sentence marks.
   uint32_t stop_en = 0, stop_es = 0, words = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    Token& t = tokens[i];
-    if (t.kind == TokenKind::kPunct) continue;
-    ++words;
-    uint32_t node = trie.may_have_edge(t.hash) ? trie.child(0, t.hash) : 0;
-    if (node == 0 && t.base_hash != t.hash && trie.may_have_edge(t.base_hash)) {
-      node = trie.child(0, t.base_hash);
-    }
-    t.root = node;
-    t.lex = -1;
-    if (node) {
-      uint8_t f = trie.node(node).flags;
-      stop_en += (f & detail::kStopEn) != 0;
-      stop_es += (f & detail::kStopEs) != 0;
-      if (f & detail::kNumberWord) t.numeric = true;
+  bool marks = false;
+  {
+    bool at_start = true;
+    for (uint32_t i = 0; i < n; ++i) {
+      Token& t = tokens[i];
+      if (t.kind == TokenKind::kPunct) {
+        if (t.punct != ',' && t.punct != ':') at_start = marks = true;
+        continue;
+      }
+      ++words;
+      t.sentence_start = at_start;
+      at_start = false;
+      uint32_t node = trie.child(0, t.hash);
+      t.root = node;
+      if (node) {
+        uint8_t f = trie.node(node).flags;
+        stop_en += (f & detail::kStopEn) != 0;
+        stop_es += (f & detail::kStopEs) != 0;
+        if (f & detail::kNumberWord) t.numeric = true;
+      }
     }
   }
 
@@ -487,28 +500,14 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   }
   out.language = "en";
 
-  // 3. Sentence starts. Texts without sentence punctuation (survey exports often strip it) get
-  // a sentence break before a capitalized word that follows a lower-case word.
-  {
-    bool marks = false;
-    for (uint32_t i = 0; i < n; ++i) {
-      const Token& t = tokens[i];
-      marks |= t.kind == TokenKind::kPunct && t.punct != ',' && t.punct != ':';
-    }
-    const bool infer = !marks && words >= 12;
-    bool at_start = true;
-    for (uint32_t i = 0; i < n; ++i) {
+  // 3. Texts without sentence punctuation (survey exports often strip it) get a sentence break
+  // before a capitalized word that follows a lower-case word.
+  if (!marks && words >= 12) {
+    for (uint32_t i = 1; i < n; ++i) {
       Token& t = tokens[i];
-      if (t.kind == TokenKind::kPunct) {
-        if (t.punct != ',' && t.punct != ':') at_start = true;
-        continue;
-      }
-      t.sentence_start = at_start;
-      if (!at_start && infer && t.capitalized && !is_title(t.hash)) {
-        const Token& p = tokens[i - 1];
-        t.sentence_start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
-      }
-      at_start = false;
+      if (t.kind != TokenKind::kWord || !t.capitalized || is_title(t.hash)) continue;
+      const Token& p = tokens[i - 1];
+      t.sentence_start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
     }
   }
 
@@ -538,12 +537,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     if (nd.children == 0 || j >= n) return;
     const Token& t = tokens[j];
     if (t.kind == TokenKind::kPunct) return;
-    if (trie.may_have_edge(t.hash)) {
-      if (uint32_t c = trie.child(node, t.hash)) self(self, c, j + 1, best);
-    }
-    if (t.base_hash != t.hash && trie.may_have_edge(t.base_hash)) {
-      if (uint32_t c = trie.child(node, t.base_hash)) self(self, c, j + 1, best);
-    }
+    if (uint32_t c = trie.child(node, t.hash)) self(self, c, j + 1, best);
     if (t.numeric && (nd.flags & detail::kHasNumChild)) {
       if (uint32_t c = trie.child(node, kNumHash)) self(self, c, j + 1, best);
     }
@@ -558,7 +552,21 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     if (t.root == 0 && !(t.numeric && num_root) && !anchored) continue;
     Best best;
     if (anchored) walk(walk, start_root, i, best);  // first: wins ties, being more specific
-    if (t.root) walk(walk, t.root, i + 1, best);
+    if (t.root) {
+      const detail::TrieNode& nd = trie.node(t.root);
+      if (nd.children) {
+        walk(walk, t.root, i + 1, best);
+      } else {  // a single word (most of them): no walk
+        if (nd.lex >= 0 && i + 1 > best.lex_end) {
+          best.lex_end = i + 1;
+          best.lex = nd.lex;
+        }
+        if (nd.tp_count && i + 1 > best.tp_end) {
+          best.tp_end = i + 1;
+          best.tp_node = t.root;
+        }
+      }
+    }
     if (t.numeric && num_root) walk(walk, num_root, i + 1, best);
     if (best.lex >= 0 && i >= lex_next) {
       lex_matches.push_back({i, best.lex_end, best.lex});
@@ -761,12 +769,12 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
   }
 
-  // 7. Touchpoints per clause.
+  // 7. Touchpoints per clause. A clause's touchpoints are the ones it mentions, else those
+  // carried from the previous clause of its sentence (not across a contrast). Evidence is
+  // collected in text order, so the first kMaxEvidence non-overlapping spans are kept.
   if (!tp_matches.empty()) {
     auto& acc = scratch.acc;
     acc.assign(touchpoints.size(), TpAcc{});
-    auto& spans = scratch.spans;
-    spans.clear();
     auto& carry = scratch.carry;
     carry.clear();
     size_t m = 0;
@@ -781,41 +789,44 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         if (k == LexKind::kContrast || k == LexKind::kConcession) carry.clear();
       }
       while (m < tp_matches.size() && tp_matches[m].start < cl.begin) ++m;
-      bool own = false;
+      const size_t m_begin = m;
       for (; m < tp_matches.size() && tp_matches[m].start < cl.end; ++m) {
-        if (!own) carry.clear();
-        own = true;
-        const Match& mt = tp_matches[m];
-        const detail::TrieNode& nd = trie.node(static_cast<uint32_t>(mt.id));
-        const Token& first = tokens[mt.start];
-        const Token& last = tokens[mt.end - 1];
-        uint32_t off = first.offset;
-        uint32_t len = last.offset + last.length - off;
+        if (m == m_begin) carry.clear();
+        const detail::TrieNode& nd = trie.node(static_cast<uint32_t>(tp_matches[m].id));
         for (uint32_t k = 0; k < nd.tp_count; ++k) {
-          uint32_t tp = tp_ids[nd.tp_begin + k];
-          if (!acc[tp].mentioned) {
-            acc[tp].mentioned = true;
-            acc[tp].first_offset = off;
-          }
-          spans.push_back(TpSpan{tp, off, len});
-          if (std::find(carry.begin(), carry.end(), static_cast<int32_t>(tp)) == carry.end()) {
-            carry.push_back(static_cast<int32_t>(tp));
-          }
+          int32_t tp = static_cast<int32_t>(tp_ids[nd.tp_begin + k]);
+          if (std::find(carry.begin(), carry.end(), tp) == carry.end()) carry.push_back(tp);
         }
       }
-      if (cl.terms_begin == cl.terms_end) continue;
-      for (int32_t tp : carry) {
-        acc[tp].sum += cl.sum * cl.weight;
-        for (uint32_t k = cl.terms_begin; k < cl.terms_end; ++k) {
-          spans.push_back(TpSpan{static_cast<uint32_t>(tp), terms[k].offset, terms[k].length});
+      const bool scored = cl.terms_begin != cl.terms_end;
+      if (scored) {
+        for (int32_t tp : carry) acc[tp].sum += cl.sum * cl.weight;
+      }
+      // Mentions and terms of the clause, merged by offset.
+      size_t a = m_begin;
+      uint32_t b = scored ? cl.terms_begin : cl.terms_end;
+      while (a < m || b < cl.terms_end) {
+        uint32_t a_off = UINT32_MAX;
+        if (a < m) a_off = tokens[tp_matches[a].start].offset;
+        if (b < cl.terms_end && terms[b].offset < a_off) {
+          for (int32_t tp : carry) acc[tp].add(terms[b].offset, terms[b].length);
+          ++b;
+          continue;
+        }
+        const Match& mt = tp_matches[a++];
+        const detail::TrieNode& nd = trie.node(static_cast<uint32_t>(mt.id));
+        const Token& last = tokens[mt.end - 1];
+        uint32_t len = last.offset + last.length - a_off;
+        for (uint32_t k = 0; k < nd.tp_count; ++k) {
+          TpAcc& t = acc[tp_ids[nd.tp_begin + k]];
+          if (!t.mentioned) {
+            t.mentioned = true;
+            t.first_offset = a_off;
+          }
+          t.add(a_off, len);
         }
       }
     }
-    // Evidence per touchpoint in text order; a span inside the previous one is dropped.
-    std::sort(spans.begin(), spans.end(), [](const TpSpan& a, const TpSpan& b) {
-      if (a.tp != b.tp) return a.tp < b.tp;
-      return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
-    });
     auto& order = scratch.order;
     order.clear();
     for (uint32_t tp = 0; tp < acc.size(); ++tp) {
@@ -823,22 +834,17 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
     std::sort(order.begin(), order.end(),
               [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
-    out.touchpoints.reserve(order.size());
-    for (uint32_t tp : order) {
-      TouchpointResult& r = out.touchpoints.emplace_back();
-      r.touchpoint = touchpoints[tp].id;
-      r.score = normalize(acc[tp].sum);
-      auto it = std::lower_bound(spans.begin(), spans.end(), tp,
-                                 [](const TpSpan& a, uint32_t t) { return a.tp < t; });
-      auto stop = it;
-      while (stop != spans.end() && stop->tp == tp) ++stop;
-      r.evidence.reserve(std::min<size_t>(stop - it, kMaxEvidence));
-      uint32_t covered_end = 0;
-      for (; it != spans.end() && it->tp == tp && r.evidence.size() < kMaxEvidence; ++it) {
-        if (it->offset < covered_end) continue;  // overlaps the previous span
-        r.evidence.push_back(
-            Evidence{std::string(text.substr(it->offset, it->length)), it->offset, it->length});
-        covered_end = it->offset + it->length;
+    out.touchpoints.resize(order.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      const TpAcc& t = acc[order[k]];
+      TouchpointResult& r = out.touchpoints[k];
+      r.touchpoint = touchpoints[order[k]].id;
+      r.score = normalize(t.sum);
+      r.evidence.resize(t.n_evidence);
+      for (uint32_t e = 0; e < t.n_evidence; ++e) {
+        r.evidence[e].phrase.assign(text.data() + t.offset[e], t.length[e]);
+        r.evidence[e].offset = t.offset[e];
+        r.evidence[e].length = t.length[e];
       }
     }
   }

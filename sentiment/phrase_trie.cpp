@@ -14,7 +14,7 @@ uint32_t PhraseTrie::add_child(uint32_t node, uint64_t hash) {
   uint32_t id = static_cast<uint32_t>(nodes_.size());
   nodes_.emplace_back();
   ++nodes_[node].children;
-  uint64_t bit = (hash >> 7) & (kFilterBits - 1);
+  uint64_t bit = (mix(node, hash) >> 40) & (kFilterBits - 1);
   filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
   if (hash == kNumHash) nodes_[node].flags |= kHasNumChild;
   if (hash == kAnyHash) nodes_[node].flags |= kHasAnyChild;

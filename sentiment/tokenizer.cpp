@@ -112,13 +112,12 @@ struct Out {
     if (count == buf.size()) buf.resize(buf.size() * 2 + 64);
     return buf[count++];
   }
-  void token(size_t offset, size_t length, uint64_t hash, uint64_t base_hash, TokenKind kind,
-             bool caps = false, bool capitalized = false, char punct = 0) {
+  void token(size_t offset, size_t length, uint64_t hash, TokenKind kind, bool caps = false,
+             bool capitalized = false, char punct = 0) {
     Token& t = next();
     t.offset = static_cast<uint32_t>(offset);
     t.length = static_cast<uint32_t>(length);
     t.hash = hash;
-    t.base_hash = base_hash;
     t.kind = kind;
     t.caps = caps;
     t.capitalized = capitalized;
@@ -129,7 +128,7 @@ struct Out {
     t.sentence_start = false;
   }
   void punct(size_t offset, size_t length, char mark) {
-    token(offset, length, 0, 0, TokenKind::kPunct, false, false, mark);
+    token(offset, length, 0, TokenKind::kPunct, false, false, mark);
   }
   const Token* last() const { return count ? &buf[count - 1] : nullptr; }
 };
@@ -159,7 +158,7 @@ size_t tokenize(std::string_view text, std::vector<Token>& buf, TextStats* stats
           break;
         }
       }
-      out.token(i, j - i, h, h, TokenKind::kNumber);
+      out.token(i, j - i, h, TokenKind::kNumber);
       i = j;
       continue;
     }
@@ -237,7 +236,7 @@ size_t tokenize(std::string_view text, std::vector<Token>& buf, TextStats* stats
       }
       stats.letters += letters;
       stats.upper += upper;
-      out.token(i, j - i, h, apostrophe_s ? before_apostrophe : h, TokenKind::kWord,
+      out.token(i, j - i, apostrophe_s ? before_apostrophe : h, TokenKind::kWord,
                 upper >= 2 && lower == 0, cls == kUpper && lower > 0);
       i = j;
       continue;
@@ -254,7 +253,7 @@ size_t tokenize(std::string_view text, std::vector<Token>& buf, TextStats* stats
             uint64_t h = fnv_step(kFnvOffset, ':');
             if (p[i + 1] == '-') h = fnv_step(h, '-');
             h = fnv_step(h, p[j]);
-            out.token(i, j + 1 - i, h, h, TokenKind::kEmoji);
+            out.token(i, j + 1 - i, h, TokenKind::kEmoji);
             i = j + 1;
             continue;
           }
@@ -294,7 +293,7 @@ size_t tokenize(std::string_view text, std::vector<Token>& buf, TextStats* stats
     }
     if (is_emoji(c)) {
       uint64_t h = hash_cp(kFnvOffset, c);
-      out.token(i, len, h, h, TokenKind::kEmoji);
+      out.token(i, len, h, TokenKind::kEmoji);
     } else if (c == 0x2026) {  // … ellipsis
       out.punct(i, len, '.');
     } else if (c == 0x2013 || c == 0x2014) {  // – — dashes

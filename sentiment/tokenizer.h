@@ -6,8 +6,9 @@
 //    stops the scan. Offsets always index the original bytes.
 //  - Words are case-folded (ASCII and Latin-1 letters) and hashed (64-bit FNV-1a of the folded
 //    UTF-8); the token keeps no copy of the text. ’ and ‘ fold to '.
-//  - Contractions stay one word ("wasn't", "didn’t"); a trailing possessive 's is also hashed
-//    away (base_hash) so "doctor's" matches "doctor". Hyphen, slash and quotes separate words.
+//  - Contractions stay one word ("wasn't", "didn’t"); a trailing possessive 's is left out of
+//    the hash (not the span), so "doctor's" matches "doctor". Hyphen, slash and quotes
+//    separate words.
 //  - Numbers: "2", "1.5", "8:30", "10,000" are one token; digits glued to letters split off
 //    ("45min" -> "45" "min", "2hrs" -> "2" "hrs").
 //  - Emoji (U+2600..U+27BF, U+1F000..U+1FAFF) are one token each; skin tones, ZWJ and variation
@@ -26,20 +27,20 @@ namespace repwatch::sentiment::detail {
 enum class TokenKind : uint8_t { kWord, kNumber, kEmoji, kPunct };
 
 struct Token {
-  uint32_t offset = 0;     // first byte in the original text
-  uint32_t length = 0;     // bytes in the original text
-  uint64_t hash = 0;       // FNV-1a of the folded form (kPunct: 0)
-  uint64_t base_hash = 0;  // hash without a trailing possessive 's; == hash when none
-  TokenKind kind = TokenKind::kWord;
-  bool caps = false;         // an ALL-CAPS word of two or more letters
-  bool capitalized = false;  // starts with an ASCII capital and has lower-case letters
-  char punct = 0;            // kPunct: which mark
+  uint32_t offset = 0;  // first byte in the original text
+  uint32_t length = 0;  // bytes in the original text
+  uint64_t hash = 0;    // FNV-1a of the folded form, without a possessive 's (kPunct: 0)
   // Filled by the analyzer's matcher, not by the tokenizer:
-  bool numeric = false;         // a number or a number word ("two", "an")
-  uint32_t root = 0;            // the phrase-trie node of this word alone, 0 when none
-  int32_t lex = -1;             // index of the lexicon match starting here, -1 when none
-  bool sentence_start = false;  // the first word of a sentence
+  uint32_t root = 0;  // the phrase-trie node of this word alone, 0 when none
+  int32_t lex = -1;   // index of the lexicon match covering this word, -1 when none
+  TokenKind kind = TokenKind::kWord;
+  char punct = 0;               // kPunct: which mark
+  bool caps = false;            // an ALL-CAPS word of two or more letters
+  bool capitalized = false;     // starts with an ASCII capital and has lower-case letters
+  bool numeric = false;         // a number, or (set by the matcher) a number word ("two")
+  bool sentence_start = false;  // (set by the matcher) the first word of a sentence
 };
+static_assert(sizeof(Token) == 32);
 
 struct TextStats {
   uint32_t letters = 0;        // letters in words
