@@ -18,7 +18,7 @@ Notifier::Notifier() {
   last_ping_ = Clock::now();
 }
 
-void Notifier::send(const std::string& message) {
+void Notifier::send(const std::string& message) const {
   if (!enabled_) return;
   sd_notify(0, message.c_str());
 }
@@ -59,6 +59,10 @@ std::optional<Notifier::Clock::time_point> Notifier::watchdog_deadline() const {
 
 bool Notifier::watchdog_due(Clock::time_point now) const {
   return watchdog_ && now >= last_ping_ + *watchdog_;
+}
+
+void Notifier::ping() const {
+  if (watchdog_) send("WATCHDOG=1");
 }
 
 void Notifier::watchdog(Clock::time_point now) {

@@ -37,9 +37,11 @@ class Notifier {
   bool watchdog_due(Clock::time_point now) const;
   // Sends WATCHDOG=1 and schedules the next ping.
   void watchdog(Clock::time_point now = Clock::now());
+  // Sends WATCHDOG=1 only; safe from any thread (see WatchdogKeeper in service.cpp).
+  void ping() const;
 
  private:
-  void send(const std::string& message);
+  void send(const std::string& message) const;
 
   bool enabled_ = false;
   std::optional<std::chrono::microseconds> watchdog_;

@@ -7,10 +7,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "alerts/rules.h"
 #include "alerts/service.h"
@@ -72,6 +75,45 @@ int64_t ms_until(Clock::time_point t, Clock::time_point now) {
   return std::chrono::ceil<std::chrono::milliseconds>(t - now).count();
 }
 
+// Keeps WATCHDOG=1 going from a helper thread while the main loop is inside a call that may
+// legitimately block for long - storing a big import (whose commit alone can take seconds),
+// delivering alerts (bounded only by the SMTP/webhook timeout per message) - for at most
+// `cap`: a call stuck longer than that still trips the watchdog.
+class WatchdogKeeper {
+ public:
+  WatchdogKeeper(const Notifier& notifier, std::chrono::minutes cap) {
+    auto interval = notifier.watchdog_interval();
+    if (!interval) return;
+    thread_ = std::thread([this, &notifier, every = *interval, cap] {
+      std::unique_lock lock(mu_);
+      auto until = Clock::now() + cap;
+      while (Clock::now() < until) {
+        if (cv_.wait_for(lock, every, [this] { return done_; })) return;
+        notifier.ping();
+      }
+    });
+  }
+  ~WatchdogKeeper() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  WatchdogKeeper(const WatchdogKeeper&) = delete;
+  WatchdogKeeper& operator=(const WatchdogKeeper&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+constexpr auto kLongCallWatchdogCap = std::chrono::minutes(15);
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -80,6 +122,7 @@ int64_t ms_until(Clock::time_point t, Clock::time_point now) {
 sentiment::Analyzer make_analyzer(const Config& config) {
   // [sentiment] lexicon = "...", taxonomy = "...": either may be left out for the shipped one.
   Settings s = config.section("sentiment");
+  s.reject_unknown({"lexicon", "taxonomy"});
   auto lexicon = s.path("lexicon");
   auto taxonomy = s.path("taxonomy");
   if (!lexicon && !taxonomy) return sentiment::Analyzer::builtin();
@@ -347,11 +390,8 @@ void Service::store_one(FetchPool::Done& done) {
   Clock::time_point next =
       fetch_ok ? schedule_.succeeded(id, now) : schedule_.failed(id, now, kind, retry_after);
 
-  // Keep the watchdog fed through a long store (a first import of a big export).
   const ReviewHook& inner = setup_->alerts.hook;
-  int calls = 0;
   ReviewHook hook = [&](const StoredEvent& ev) {
-    if ((++calls & 255) == 0) pet_watchdog();
     if (ev.db) return inner(ev);
     StoredEvent with_db = ev;  // hooks need the connection of the poll's transaction
     with_db.db = &store_->database();
@@ -360,6 +400,7 @@ void Service::store_one(FetchPool::Done& done) {
 
   PollOutcome out;
   try {
+    WatchdogKeeper keeper(notifier_, kLongCallWatchdogCap);  // a first import can take a while
     out = store_poll(*store_, *source, std::move(done.fetched), hook, wall,
                      Schedule::wall_time(next, now, wall));
   } catch (const std::exception& e) {
@@ -391,6 +432,7 @@ void Service::store_one(FetchPool::Done& done) {
 void Service::deliver(const char* why) {
   if (!setup_->alerts.deliver) return;
   try {
+    WatchdogKeeper keeper(notifier_, kLongCallWatchdogCap);
     int sent = setup_->alerts.deliver(*db_, now_seconds());
     if (sent > 0) spdlog::info("alerts: {} delivered ({})", sent, why);
   } catch (const std::exception& e) {

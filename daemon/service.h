@@ -17,7 +17,8 @@
 //      database), store each finished fetch on this thread (store_poll, one transaction), then
 //      deliver pending alerts. Sleep in poll(2) on the signal fd and the pool's fd until the
 //      next due source, the next watchdog ping or the next alert retry. STATUS= after every
-//      cycle; WATCHDOG=1 at half of WATCHDOG_USEC (also from inside a long store).
+//      cycle; WATCHDOG=1 at half of WATCHDOG_USEC (from a helper thread during a store or an
+//      alert delivery, for up to 15 minutes: longer than that is a hang, and systemd restarts).
 //   4. SIGHUP: RELOADING=1, build a new setup from the file; if it fails the error is logged
 //      and the old setup stays in force; either way READY=1 again. Fetches started under the
 //      old setup finish with it; their results are dropped (the cursor did not move) and the

@@ -1,6 +1,8 @@
 // The real repwatchd binary under a fake systemd: a NOTIFY_SOCKET the test owns, signals sent
 // by the test, a file source with sample data, and the SQLite file inspected afterwards.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <map>
@@ -244,10 +246,10 @@ TEST_F(DaemonServiceTest, WatchdogKeepsPingingThroughALongStore) {
     auto m = notify.receive(5s);
     ASSERT_TRUE(m) << "no message for 5 s\n" << d.log();
     auto now = std::chrono::steady_clock::now();
-    if (NotifySocket::has_line(*m, "WATCHDOG=1")) {
-      worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(now - last));
-      last = now;
-    }
+    // The silence since the last ping, measured at every message (the STATUS that ends the
+    // loop too, which may come before the ping that follows a long gap).
+    worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(now - last));
+    if (NotifySocket::has_line(*m, "WATCHDOG=1")) last = now;
     done = NotifySocket::has_line(*m, "STATUS=1 source; last cycle");
   }
   ASSERT_TRUE(done) << d.log();
@@ -255,6 +257,54 @@ TEST_F(DaemonServiceTest, WatchdogKeepsPingingThroughALongStore) {
   EXPECT_LT(worst, 1200ms) << "the watchdog went quiet during the store";
   d.signal(SIGTERM);
   EXPECT_EQ(d.wait(15s), 0) << d.log();
+}
+
+// Alert delivery runs on the main loop and a dead SMTP server holds each message for the SMTP
+// timeout: the watchdog must keep pinging meanwhile (a helper thread does, up to a cap).
+TEST_F(DaemonServiceTest, WatchdogKeepsPingingWhileSmtpHangs) {
+  // A listening socket that never accepts: connections complete, no greeting ever comes.
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+
+  write_file(config,
+             config_text(state, {{"clinic-a", source_a}},
+                         "[alerts]\nmarketing = [\"marketing@clinic.example\"]\n"
+                         "alert_on_first_sync = true\n"
+                         "[smtp]\nurl = \"smtp://127.0.0.1:" +
+                             std::to_string(port) + "\"\nstarttls = \"off\"\ntimeout = \"2s\"\n"),
+             0640);
+  DaemonProcess d({"--config", config.string()}, systemd_env("400000"), dir.path / "log");
+  ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << d.log();
+  auto start = std::chrono::steady_clock::now();
+  auto last = start;
+  std::chrono::milliseconds worst{0};
+  bool done = false;
+  while (!done && std::chrono::steady_clock::now() < start + 60s) {
+    auto m = notify.receive(5s);
+    ASSERT_TRUE(m) << "no message for 5 s\n" << d.log();
+    auto now = std::chrono::steady_clock::now();
+    // The silence since the last ping, measured at every message (the STATUS that ends the
+    // loop too, which may come before the ping that follows a long gap).
+    worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(now - last));
+    if (NotifySocket::has_line(*m, "WATCHDOG=1")) last = now;
+    done = NotifySocket::has_line(*m, "STATUS=1 source; last cycle");
+  }
+  ::close(listener);
+  ASSERT_TRUE(done) << d.log();
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 3s) << "both deliveries should have waited for the SMTP timeout\n" << d.log();
+  EXPECT_LT(worst, 1200ms) << "the watchdog went quiet while SMTP hung";
+  EXPECT_NE(d.log().find("will be retried"), std::string::npos) << d.log();
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(30s), 0) << d.log();
 }
 
 // SIGKILL in the middle of the store (no chance to finish): SQLite's transaction keeps the
