@@ -58,7 +58,9 @@ constexpr float kBeforeContrast = 0.5f;
 constexpr float kAfterContrast = 1.5f;
 constexpr float kConcessionClause = 0.5f;
 constexpr float kAlpha = 15.0f;  // score = s / sqrt(s^2 + alpha), as VADER normalizes
-constexpr int kScope = 3;        // negators and intensifiers reach this many words ahead
+constexpr int kScope = 3;
+constexpr float kBareTopic = -0.6f;      // a comment of at most kBareTopicWords naming only a topic
+constexpr uint32_t kBareTopicWords = 4;  // negators and intensifiers reach this many words ahead
 
 double normalize(double s) {
   if (s == 0) return 0;
@@ -743,6 +745,22 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
 
   double total = 0;
   for (const Clause& cl : clauses) total += cl.sum * cl.weight;
+  if (terms.empty() && !tp_matches.empty() && words <= kBareTopicWords) {
+    // "Parking." "Response time." A comment that only names a stage of the visit is, in
+    // patient feedback, pointing at what needs fixing.
+    total = kBareTopic;
+    const Match& mt = tp_matches.front();
+    const Token& last = tokens[mt.end - 1];
+    uint32_t off = tokens[mt.start].offset;
+    terms.push_back(Term{off, last.offset + last.length - off, kBareTopic});
+    for (Clause& cl : clauses) {
+      if (cl.begin <= mt.start && mt.start < cl.end) {
+        cl.sum = kBareTopic;
+        cl.terms_begin = 0;
+        cl.terms_end = 1;
+      }
+    }
+  }
   out.score = normalize(total);
   out.label = out.score <= kNegativeBelow  ? Label::kNegative
               : out.score >= kPositiveFrom ? Label::kPositive
