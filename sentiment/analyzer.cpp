@@ -173,10 +173,15 @@ void Analyzer::Impl::load_lexicon(std::string_view text, std::string_view name) 
     uint8_t flag = 0;
     LexEntry entry;
     entry.line = line_no;
-    if (kind == "stop:en" || kind == "stop:es" || kind == "number") {
+    static const std::pair<const char*, uint8_t> kFlags[] = {
+        {"stop:en", detail::kStopEn}, {"stop:es", detail::kStopEs},
+        {"stop:it", detail::kStopIt}, {"stop:fr", detail::kStopFr},
+        {"stop:de", detail::kStopDe}, {"number", detail::kNumberWord}};
+    for (const auto& [name, f] : kFlags) {
+      if (kind == name) flag = f;
+    }
+    if (flag) {
       expect_fields(2);
-      flag = kind == "stop:en" ? detail::kStopEn
-                               : (kind == "stop:es" ? detail::kStopEs : detail::kNumberWord);
       for (const auto& p : paths) {
         if (p.size() != 1) fail("\"" + phrase + "\": " + kind + " entries must be one word");
       }
@@ -213,7 +218,7 @@ void Analyzer::Impl::load_lexicon(std::string_view text, std::string_view name) 
         fail("\"" + phrase +
              "\": expected a valence (number) or one of negator, negator-soft, "
              "intensifier, "
-             "contrast, concession, number, stop:en, stop:es; got \"" +
+             "contrast, concession, number, stop:en|es|it|fr|de; got \"" +
              kind + "\"");
       }
       if (*valence < -5 || *valence > 5) fail("\"" + phrase + "\": valence out of [-5, 5]");
@@ -461,7 +466,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
 
   // 1. Each word alone in the trie: root node, number words, stop-word counts; sentence starts
   // after sentence marks.
-  uint32_t stop_en = 0, stop_es = 0, words = 0;
+  uint32_t stop_en = 0, words = 0;
+  uint32_t stop_other[4] = {0, 0, 0, 0};  // es, it, fr, de
   bool marks = false;
   {
     bool at_start = true;
@@ -479,7 +485,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       if (node) {
         uint8_t f = trie.node(node).flags;
         stop_en += (f & detail::kStopEn) != 0;
-        stop_es += (f & detail::kStopEs) != 0;
+        stop_other[0] += (f & detail::kStopEs) != 0;
+        stop_other[1] += (f & detail::kStopIt) != 0;
+        stop_other[2] += (f & detail::kStopFr) != 0;
+        stop_other[3] += (f & detail::kStopDe) != 0;
         if (f & detail::kNumberWord) t.numeric = true;
       }
     }
@@ -495,10 +504,19 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     out.scored = false;
     return out;
   }
-  if (stop_es >= 2 && stop_es > 2 * stop_en) {
-    out.language = "es";
-    out.scored = false;
-    return out;
+  {
+    // Another language when its stop words clearly outnumber English ones; Romance languages
+    // share many, so the best profile wins.
+    static const char* const kCodes[] = {"es", "it", "fr", "de"};
+    int best = 0;
+    for (int k = 1; k < 4; ++k) {
+      if (stop_other[k] > stop_other[best]) best = k;
+    }
+    if (stop_other[best] >= 2 && stop_other[best] > 2 * stop_en) {
+      out.language = kCodes[best];
+      out.scored = false;
+      return out;
+    }
   }
   out.language = "en";
 

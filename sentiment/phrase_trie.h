@@ -26,6 +26,9 @@ enum : uint8_t {
   kNumberWord = 4,    // "two", "an", ... matched by <num>
   kHasNumChild = 8,   // has an edge along <num>
   kHasAnyChild = 16,  // has an edge along ?
+  kStopIt = 32,       // an Italian stop word
+  kStopFr = 64,       // a French stop word
+  kStopDe = 128,      // a German stop word
 };
 
 struct TrieNode {

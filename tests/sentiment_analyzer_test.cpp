@@ -147,12 +147,19 @@ TEST(SentimentAnalyzer, InvalidUtf8NeverCrashes) {
   }
 }
 
-TEST(SentimentAnalyzer, SpanishIsDetectedNotScored) {
+TEST(SentimentAnalyzer, SpanishAndOtherLanguagesAreDetectedNotScored) {
   Analysis a = analyzer().analyze(
       "La doctora fue muy amable y el servicio es excelente, pero la espera fue larga.");
   EXPECT_EQ(a.language, "es");
   EXPECT_FALSE(a.scored);
   EXPECT_EQ(a.score, 0);
+  EXPECT_EQ(analyzer().analyze("Porque la doctora me examinó muy bien").language, "es");
+  EXPECT_EQ(analyzer()
+                .analyze("Mi trovo benissimo con la dottoressa, molto professionale è molto "
+                         "umana. Grazie")
+                .language,
+            "it");
+  EXPECT_EQ(analyzer().analyze("Je suis très satisfaite, merci pour tout").language, "fr");
   Analysis en = analyzer().analyze("The doctor was very kind and the service was excellent.");
   EXPECT_EQ(en.language, "en");
   EXPECT_TRUE(en.scored);
