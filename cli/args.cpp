@@ -124,6 +124,14 @@ std::vector<std::string> closest(std::string_view wrong, const std::vector<std::
     std::string lc = cand;
     for (auto& c : lc) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     size_t d = edit_distance(w, lc);
+    // "parkng" is close to "parking_access": compare with each word of a compound name too.
+    size_t start = 0;
+    while (start < lc.size()) {
+      size_t end = lc.find_first_of("_- ", start);
+      if (end == std::string::npos) end = lc.size();
+      if (end > start) d = std::min(d, edit_distance(w, lc.substr(start, end - start)));
+      start = end + 1;
+    }
     size_t limit = std::max<size_t>(2, w.size() / 3);
     if (!w.empty() && (lc.find(w) != std::string::npos || (w.size() >= 3 && w.find(lc) == 0)))
       d = std::min<size_t>(d, 1);

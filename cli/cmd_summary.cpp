@@ -196,7 +196,7 @@ int cmd_summary(Context& ctx, const SummaryArgs& args) {
   int64_t unanswered_count = ctx.queries.count_reviews(fu);
   auto unanswered = ctx.queries.reviews(fu, static_cast<int64_t>(args.unanswered), false);
   std::vector<SourceHealth> failing;
-  for (auto& h : ctx.queries.sources(ctx.config))
+  for (auto& h : ctx.queries.sources(ctx.config, false))
     if (is_failing(h) &&
         (base.sources.empty() ||
          std::find(base.sources.begin(), base.sources.end(), h.id) != base.sources.end()))

@@ -441,123 +441,167 @@ void TouchpointTotals::add(const TouchpointTotals& o) {
 
 namespace {
 
-// SELECT <keys>, reviews, rated, rating_sum, sentiment_sum, negative over review_daily and the
-// reviews above the watermark. `keys` names columns of both: day, source_id, location_id.
-Sql review_union(const Filter& f, const std::string& keys) {
-  Sql sql;
-  sql << "SELECT " << keys
-      << ", sum(n), sum(rated), sum(rating_sum), sum(sentiment_sum), sum(neg) FROM ("
-         "SELECT a.day AS day, a.source_id AS source_id, a.location_id AS location_id, "
-         "a.reviews AS n, a.rated AS rated, a.rating_sum AS rating_sum, a.sentiment_sum AS "
-         "sentiment_sum, a.negative AS neg FROM review_daily a WHERE 1";
-  day_conditions(sql, f, "a");
-  place_conditions(sql, f, "a");
-  sql << " UNION ALL SELECT r.created_at / 86400, r.source_id, r.location_id, 1, "
-         "r.rating IS NOT NULL, coalesce(r.rating, 0), r.sentiment, r.negative FROM reviews r "
-         "WHERE r.id > "
-      << kWatermark;
-  if (f.since) sql << " AND r.created_at >= ", sql.param(*f.since / kDay * kDay);
-  if (f.until) sql << " AND r.created_at < ", sql.param((*f.until + kDay - 1) / kDay * kDay);
-  place_conditions(sql, f, "r");
-  sql << ") GROUP BY " << keys << " ORDER BY " << keys;
-  return sql;
+// The aggregates answer for reviews up to the watermark; the reviews above it are summed from
+// the reviews table with the same grouping. Two statements rather than one UNION ALL, so that
+// each can stream in its own index order (a GROUP BY over a UNION sorts every row).
+//
+// `keys` are "day", "source_id", "location_id", "touchpoint" (or empty); each statement selects
+// them first, then five sums.
+struct KeySpec {
+  bool day = false;
+  std::string text_key;  // "", "source_id", "location_id" or "touchpoint"
+};
+
+std::string agg_keys(const KeySpec& k) {
+  std::string s;
+  if (!k.text_key.empty() && k.text_key == "touchpoint") s = "a.touchpoint";
+  if (k.day) s += std::string(s.empty() ? "" : ", ") + "a.day";
+  if (!k.text_key.empty() && k.text_key != "touchpoint")
+    s += std::string(s.empty() ? "" : ", ") + "a." + k.text_key;
+  return s;
 }
 
-// The same over touchpoint_daily: SELECT <keys>, mentions, negative_mentions, score_sum,
-// rated, rating_sum. `touchpoints` must list every touchpoint wanted (the aggregate's key
-// starts with it).
-Sql touchpoint_union(const Filter& f, const std::vector<std::string>& touchpoints,
-                     const std::string& keys) {
-  Sql sql;
-  sql << "SELECT " << keys
-      << ", sum(n), sum(neg), sum(score_sum), sum(rated), sum(rating_sum) FROM ("
-         "SELECT a.touchpoint AS touchpoint, a.day AS day, a.source_id AS source_id, "
-         "a.location_id AS location_id, a.mentions AS n, a.negative_mentions AS neg, "
-         "a.score_sum AS score_sum, a.rated AS rated, a.rating_sum AS rating_sum "
-         "FROM touchpoint_daily a WHERE a.touchpoint IN ";
-  sql.in_list(touchpoints);
-  day_conditions(sql, f, "a");
-  place_conditions(sql, f, "a");
-  sql << " UNION ALL SELECT h.touchpoint, r.created_at / 86400, r.source_id, r.location_id, 1, "
-         "h.score < 0, h.score, r.rating IS NOT NULL, coalesce(r.rating, 0) FROM reviews r "
-         "JOIN touchpoint_hits h ON h.review_id = r.id WHERE r.id > "
-      << kWatermark << " AND h.touchpoint IN ";
-  sql.in_list(touchpoints);
-  if (f.since) sql << " AND r.created_at >= ", sql.param(*f.since / kDay * kDay);
-  if (f.until) sql << " AND r.created_at < ", sql.param((*f.until + kDay - 1) / kDay * kDay);
-  place_conditions(sql, f, "r");
-  sql << ") GROUP BY " << keys << " ORDER BY " << keys;
-  return sql;
+std::string tail_keys(const KeySpec& k, const char* tp) {
+  std::string s;
+  if (k.text_key == "touchpoint") s = tp;
+  if (k.day) s += std::string(s.empty() ? "" : ", ") + "r.created_at / 86400";
+  if (!k.text_key.empty() && k.text_key != "touchpoint")
+    s += std::string(s.empty() ? "" : ", ") + "r." + k.text_key;
+  return s;
 }
 
-Totals read_totals(const db::Statement& st, int first) {
+void tail_time(Sql& sql, const Filter& f) {
+  if (f.since) sql << " AND r.created_at >= ", sql.param(*f.since / kDay * kDay);
+  if (f.until) sql << " AND r.created_at < ", sql.param((*f.until + kDay - 1) / kDay * kDay);
+}
+
+struct KeyedSums {
+  int64_t day = 0;
+  std::string key;
+  double v[5] = {0, 0, 0, 0, 0};
+};
+
+// Steps a statement of [touchpoint] [day] [text key] + 5 sums.
+template <typename Fn>
+void each_keyed(db::Statement& st, const KeySpec& k, Fn fn) {
+  while (st.step()) {
+    KeyedSums row;
+    int c = 0;
+    if (k.text_key == "touchpoint") row.key = st.column_text(c++);
+    if (k.day) row.day = st.column_int(c++);
+    if (!k.text_key.empty() && k.text_key != "touchpoint") row.key = st.column_text(c++);
+    if (st.is_null(c)) continue;  // sums over no row
+    for (int i = 0; i < 5; ++i) row.v[i] = st.column_double(c + i);
+    fn(row);
+  }
+}
+
+template <typename Fn>
+void review_sums(const db::Database& db, const Filter& f, const KeySpec& k, Fn fn) {
+  std::string ak = agg_keys(k), tk = tail_keys(k, "");
+  Sql agg;
+  agg << "SELECT " << (ak.empty() ? "" : ak + ", ")
+      << "sum(a.reviews), sum(a.rated), sum(a.rating_sum), sum(a.sentiment_sum), sum(a.negative) "
+         "FROM review_daily a WHERE 1";
+  day_conditions(agg, f, "a");
+  place_conditions(agg, f, "a");
+  if (!ak.empty()) agg << " GROUP BY " << ak;
+  db::Statement st = agg.prepare(db);
+  each_keyed(st, k, fn);
+  Sql tail;
+  tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
+       << "count(*), count(r.rating), total(r.rating), total(r.sentiment), total(r.negative) "
+          "FROM reviews r WHERE r.id > "
+       << kWatermark;
+  tail_time(tail, f);
+  place_conditions(tail, f, "r");
+  if (!tk.empty()) tail << " GROUP BY " << tk;
+  db::Statement st2 = tail.prepare(db);
+  each_keyed(st2, k, fn);
+}
+
+// The same over touchpoint_daily: mentions, negative_mentions, score_sum, rated, rating_sum.
+// `touchpoints` must list every touchpoint wanted (the aggregate's key starts with it).
+template <typename Fn>
+void touchpoint_sums(const db::Database& db, const Filter& f,
+                     const std::vector<std::string>& touchpoints, const KeySpec& k, Fn fn) {
+  std::string ak = agg_keys(k), tk = tail_keys(k, "h.touchpoint");
+  Sql agg;
+  agg << "SELECT " << (ak.empty() ? "" : ak + ", ")
+      << "sum(a.mentions), sum(a.negative_mentions), sum(a.score_sum), sum(a.rated), "
+         "sum(a.rating_sum) FROM touchpoint_daily a WHERE a.touchpoint IN ";
+  agg.in_list(touchpoints);
+  day_conditions(agg, f, "a");
+  place_conditions(agg, f, "a");
+  if (!ak.empty()) agg << " GROUP BY " << ak;
+  db::Statement st = agg.prepare(db);
+  each_keyed(st, k, fn);
+  Sql tail;
+  tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
+       << "count(*), total(h.score < 0), total(h.score), count(r.rating), total(r.rating) FROM "
+          "reviews r JOIN touchpoint_hits h ON h.review_id = r.id WHERE r.id > "
+       << kWatermark << " AND h.touchpoint IN ";
+  tail.in_list(touchpoints);
+  tail_time(tail, f);
+  place_conditions(tail, f, "r");
+  if (!tk.empty()) tail << " GROUP BY " << tk;
+  db::Statement st2 = tail.prepare(db);
+  each_keyed(st2, k, fn);
+}
+
+Totals to_totals(const KeyedSums& r) {
   Totals t;
-  t.reviews = st.column_int(first);
-  t.rated = st.column_int(first + 1);
-  t.rating_sum = st.column_double(first + 2);
-  t.sentiment_sum = st.column_double(first + 3);
-  t.negative = st.column_int(first + 4);
+  t.reviews = static_cast<int64_t>(r.v[0]);
+  t.rated = static_cast<int64_t>(r.v[1]);
+  t.rating_sum = r.v[2];
+  t.sentiment_sum = r.v[3];
+  t.negative = static_cast<int64_t>(r.v[4]);
   return t;
 }
 
-TouchpointTotals read_tp_totals(const db::Statement& st, int first) {
+TouchpointTotals to_tp_totals(const KeyedSums& r) {
   TouchpointTotals t;
-  t.mentions = st.column_int(first);
-  t.negative_mentions = st.column_int(first + 1);
-  t.score_sum = st.column_double(first + 2);
-  t.rated = st.column_int(first + 3);
-  t.rating_sum = st.column_double(first + 4);
+  t.mentions = static_cast<int64_t>(r.v[0]);
+  t.negative_mentions = static_cast<int64_t>(r.v[1]);
+  t.score_sum = r.v[2];
+  t.rated = static_cast<int64_t>(r.v[3]);
+  t.rating_sum = r.v[4];
   return t;
 }
 
 }  // namespace
 
 std::vector<DayTotals> Queries::daily(const Filter& f, bool by_source) const {
-  std::vector<DayTotals> out;
+  std::map<std::pair<int64_t, std::string>, Totals> sums;
+  KeySpec k{true, by_source ? "source_id" : ""};
   if (!f.touchpoints.empty()) {
     // Reviews mentioning the touchpoints: mentions, the touchpoint's sentiment, negative mentions.
-    Sql sql = touchpoint_union(f, f.touchpoints, by_source ? "day, source_id" : "day");
-    db::Statement st = sql.prepare(db_);
-    while (st.step()) {
-      DayTotals d;
-      d.day = st.column_int(0);
-      int next = 1;
-      if (by_source) d.source_id = st.column_text(next++);
-      TouchpointTotals t = read_tp_totals(st, next);
-      d.totals.reviews = t.mentions;
-      d.totals.negative = t.negative_mentions;
-      d.totals.sentiment_sum = t.score_sum;
-      d.totals.rated = t.rated;
-      d.totals.rating_sum = t.rating_sum;
-      out.push_back(std::move(d));
-    }
-    return out;
+    KeySpec kt{true, by_source ? "source_id" : ""};
+    touchpoint_sums(db_, f, f.touchpoints, kt, [&](const KeyedSums& r) {
+      TouchpointTotals t = to_tp_totals(r);
+      Totals& d = sums[{r.day, r.key}];
+      d.reviews += t.mentions;
+      d.negative += t.negative_mentions;
+      d.sentiment_sum += t.score_sum;
+      d.rated += t.rated;
+      d.rating_sum += t.rating_sum;
+    });
+  } else {
+    review_sums(db_, f, k, [&](const KeyedSums& r) { sums[{r.day, r.key}].add(to_totals(r)); });
   }
-  Sql sql = review_union(f, by_source ? "day, source_id" : "day");
-  db::Statement st = sql.prepare(db_);
-  while (st.step()) {
-    DayTotals d;
-    d.day = st.column_int(0);
-    int next = 1;
-    if (by_source) d.source_id = st.column_text(next++);
-    d.totals = read_totals(st, next);
-    out.push_back(std::move(d));
-  }
+  std::vector<DayTotals> out;
+  out.reserve(sums.size());
+  for (auto& [key, t] : sums) out.push_back({key.first, key.second, t});
   return out;
 }
 
 std::map<std::string, Totals> Queries::totals(const Filter& f, GroupBy group) const {
   std::map<std::string, Totals> out;
-  if (group == GroupBy::kAll) {
-    // "GROUP BY" needs a key: group by a constant.
-    Sql sql = review_union(f, "'all'");
-    db::Statement st = sql.prepare(db_);
-    while (st.step()) out[""].add(read_totals(st, 1));
-    return out;
-  }
-  Sql sql = review_union(f, group == GroupBy::kSource ? "source_id" : "location_id");
-  db::Statement st = sql.prepare(db_);
-  while (st.step()) out[st.column_text(0)].add(read_totals(st, 1));
+  KeySpec k{false, group == GroupBy::kSource     ? "source_id"
+                   : group == GroupBy::kLocation ? "location_id"
+                                                 : ""};
+  review_sums(db_, f, k, [&](const KeyedSums& r) { out[r.key].add(to_totals(r)); });
+  if (group == GroupBy::kAll) out[""];  // always present
   return out;
 }
 
@@ -566,9 +610,8 @@ std::map<std::string, TouchpointTotals> Queries::touchpoint_totals(const Filter&
   std::map<std::string, TouchpointTotals> out;
   std::vector<std::string> ids = f.touchpoints.empty() ? catalog.touchpoint_ids() : f.touchpoints;
   if (ids.empty()) return out;
-  Sql sql = touchpoint_union(f, ids, "touchpoint");
-  db::Statement st = sql.prepare(db_);
-  while (st.step()) out[st.column_text(0)].add(read_tp_totals(st, 1));
+  touchpoint_sums(db_, f, ids, KeySpec{false, "touchpoint"},
+                  [&](const KeyedSums& r) { out[r.key].add(to_tp_totals(r)); });
   return out;
 }
 
@@ -722,26 +765,37 @@ std::vector<ReviewRow> Queries::search(std::string_view query, const Filter& f,
                                        int64_t limit) const {
   std::string match = fts_query(query);
   if (match.empty()) throw UsageError("search: give some words to look for");
-  std::vector<ReviewRow> out;
-  {
+  // Reviews not folded into reviews_fts yet (above the watermark) go into a temporary FTS5
+  // table with the same tokenizer (TEMP works on a read-only connection), so that stemming,
+  // phrases and the query syntax are the same whether or not the daemon has refreshed.
+  bool pending = index_state().pending() > 0;
+  if (pending) {
+    db_.exec(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_fts USING fts5(text, "
+        "tokenize='porter unicode61 remove_diacritics 2'); DELETE FROM temp.pending_fts; "
+        "INSERT INTO temp.pending_fts(rowid, text) SELECT id, text FROM reviews WHERE id > "
+        "(SELECT indexed_upto FROM query_index)");
+  }
+  std::vector<std::pair<double, ReviewRow>> ranked;
+  for (const char* table : {"reviews_fts", "pending_fts"}) {
+    if (std::string_view(table) == "pending_fts" && !pending) continue;
+    std::string t(table);
     Sql sql;
-    sql << "SELECT " << kReviewColumns
-        << ", highlight(reviews_fts, 0, char(1), char(2)), snippet(reviews_fts, 0, char(1), "
-           "char(2), '…', 20) FROM reviews_fts JOIN reviews r ON r.id = reviews_fts.rowid "
-           "WHERE reviews_fts MATCH ";
+    sql << "SELECT " << kReviewColumns << ", highlight(" << t << ", 0, char(1), char(2)), snippet("
+        << t << ", 0, char(1), char(2), '…', 20), bm25(" << t << ") FROM " << t
+        << " JOIN reviews r ON r.id = " << t << ".rowid WHERE " << t << " MATCH ";
     sql.param(match);
     review_conditions(sql, f);
-    sql << " ORDER BY reviews_fts.rank LIMIT ", sql.param(limit);
-    db::Statement st;
+    sql << " ORDER BY " << t << ".rank LIMIT ", sql.param(limit);
     try {
-      st = sql.prepare(db_);
+      db::Statement st = sql.prepare(db_);
       while (st.step()) {
         ReviewRow r = read_review(st);
         std::vector<std::pair<size_t, size_t>> spans;
         std::string plain = strip_marks(st.column_view(kReviewColumnCount), &spans);
         if (plain == r.text) r.matches = std::move(spans);
         r.snippet = st.column_text(kReviewColumnCount + 1);
-        out.push_back(std::move(r));
+        ranked.emplace_back(st.column_double(kReviewColumnCount + 2), std::move(r));
       }
     } catch (const DbError& e) {
       std::string what = e.what();
@@ -751,44 +805,20 @@ std::vector<ReviewRow> Queries::search(std::string_view query, const Filter& f,
       throw;
     }
   }
-  // Reviews not indexed yet (above the watermark): a plain substring match of every bare word.
-  if (static_cast<int64_t>(out.size()) < limit && index_state().pending() > 0) {
-    std::vector<std::string> words;
-    std::string w;
-    for (char c : std::string(query) + " ") {
-      if (std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80) || c == '\'') {
-        w += c;
-      } else {
-        if (!w.empty() && w != "OR" && w != "AND" && w != "NOT") words.push_back(lower(w));
-        w.clear();
-      }
-    }
-    if (!words.empty()) {
-      Sql sql;
-      sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE r.id > " << kWatermark;
-      for (const auto& word : words)
-        sql << " AND instr(lower(r.text), ", sql.param(word), sql << ")";
-      review_conditions(sql, f);
-      sql << " ORDER BY r.created_at DESC LIMIT ",
-          sql.param(limit - static_cast<int64_t>(out.size()));
-      db::Statement st = sql.prepare(db_);
-      while (st.step()) {
-        ReviewRow r = read_review(st);
-        std::string lt = lower(r.text);
-        for (const auto& word : words)
-          for (size_t pos = lt.find(word); pos != std::string::npos; pos = lt.find(word, pos + 1))
-            r.matches.emplace_back(pos, word.size());
-        std::sort(r.matches.begin(), r.matches.end());
-        out.push_back(std::move(r));
-      }
-    }
+  // BM25: lower is better.
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ReviewRow> out;
+  for (auto& [score, row] : ranked) {
+    if (static_cast<int64_t>(out.size()) == limit) break;
+    out.push_back(std::move(row));
   }
   return out;
 }
 
 // ---- sources -------------------------------------------------------------------------------
 
-std::vector<SourceHealth> Queries::sources(const Config* config) const {
+std::vector<SourceHealth> Queries::sources(const Config* config, bool with_counts) const {
   std::vector<SourceHealth> out;
   db::Statement st = db_.prepare(
       "SELECT s.id, s.type, s.location_id, s.added_at, s.first_sync_at, p.last_attempt_at, "
@@ -815,9 +845,11 @@ std::vector<SourceHealth> Queries::sources(const Config* config) const {
     h.latest_review_at = st.column_opt_int(13);
     out.push_back(std::move(h));
   }
-  auto counts = totals(Filter{}, GroupBy::kSource);
-  for (auto& h : out)
-    if (auto it = counts.find(h.id); it != counts.end()) h.reviews = it->second.reviews;
+  if (with_counts) {
+    auto counts = totals(Filter{}, GroupBy::kSource);
+    for (auto& h : out)
+      if (auto it = counts.find(h.id); it != counts.end()) h.reviews = it->second.reviews;
+  }
   if (config) {
     for (const auto& s : config->sources) {
       auto it = std::find_if(out.begin(), out.end(), [&](const auto& h) { return h.id == s.id; });

@@ -193,7 +193,8 @@ class Queries {
   // prefix*, OR, NOT. Throws UsageError for a query FTS5 cannot parse.
   std::vector<ReviewRow> search(std::string_view query, const Filter& filter, int64_t limit) const;
 
-  std::vector<SourceHealth> sources(const Config* config) const;
+  // Every source in the database or the config; with_counts adds each one's review count.
+  std::vector<SourceHealth> sources(const Config* config, bool with_counts = true) const;
 
   // Earliest and latest review time, nullopt when there are no reviews.
   std::optional<std::pair<int64_t, int64_t>> review_span() const;

@@ -137,7 +137,7 @@ ReportData gather_report(const Queries& q, const Catalog& catalog, const Config*
   Filter fu = fc;
   fu.negative = fu.unanswered = true;
   d.unanswered_negative = q.count_reviews(fu);
-  for (auto& h : q.sources(config))
+  for (auto& h : q.sources(config, false))
     if (h.enabled && (h.needs_attention || h.consecutive_failures > 0) &&
         (o.filter.sources.empty() || std::find(o.filter.sources.begin(), o.filter.sources.end(),
                                                h.id) != o.filter.sources.end()))
