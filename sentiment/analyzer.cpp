@@ -462,7 +462,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     tokens.shrink_to_fit();
   }
   detail::TextStats stats;
-  const uint32_t n = static_cast<uint32_t>(detail::tokenize(text, tokens, &stats));
+  const uint32_t n = static_cast<uint32_t>(detail::tokenize_into(text, tokens, &stats));
 
   // 1. Each word alone in the trie: root node, number words, stop-word counts; sentence starts
   // after sentence marks.

@@ -92,7 +92,7 @@ std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase) {
         if (slots == 1) throw std::invalid_argument("a phrase cannot start with \"?\"");
         alternatives.push_back({kAnyHash});
       } else {
-        size_t count = tokenize(alt, tokens);
+        size_t count = tokenize_into(alt, tokens);
         std::vector<uint64_t> words;
         for (size_t k = 0; k < count; ++k) {
           if (tokens[k].kind != TokenKind::kPunct) words.push_back(tokens[k].hash);

@@ -135,7 +135,7 @@ struct Out {
 
 }  // namespace
 
-size_t tokenize(std::string_view text, std::vector<Token>& buf, TextStats* stats_out) {
+size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* stats_out) {
   Out out{buf};
   TextStats stats;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());

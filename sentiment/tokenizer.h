@@ -62,6 +62,14 @@ constexpr uint64_t hash_ascii(std::string_view word) {
 
 // Writes the tokens of `text` to buf[0, count) and returns count. `buf` is a reusable buffer:
 // it grows when needed and is never shrunk or re-initialised, so buf.size() may exceed count.
-size_t tokenize(std::string_view text, std::vector<Token>& buf, TextStats* stats = nullptr);
+// The analyzer's hot path.
+size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* stats = nullptr);
+
+// Replaces `out` with exactly the tokens of `text` and returns statistics.
+inline TextStats tokenize(std::string_view text, std::vector<Token>& out) {
+  TextStats stats;
+  out.resize(tokenize_into(text, out, &stats));
+  return stats;
+}
 
 }  // namespace repwatch::sentiment::detail

@@ -20,7 +20,7 @@ struct Tok {
 
 std::vector<Tok> tokens_of(std::string_view text) {
   std::vector<Token> buf;
-  size_t n = tokenize(text, buf);
+  size_t n = tokenize_into(text, buf);
   std::vector<Tok> out;
   for (size_t i = 0; i < n; ++i) {
     out.push_back(
@@ -37,7 +37,7 @@ std::vector<std::string> texts_of(std::string_view text) {
 
 uint64_t hash_of(std::string_view word) {
   std::vector<Token> buf;
-  EXPECT_EQ(tokenize(word, buf), 1u) << word;
+  EXPECT_EQ(tokenize_into(word, buf), 1u) << word;
   return buf[0].hash;
 }
 
@@ -65,14 +65,14 @@ TEST(SentimentTokenizer, CaseFoldingAndApostrophes) {
   EXPECT_NE(hash_of("didn't"), hash_of("didnt"));
   // A possessive hashes as the word itself; its span keeps the 's.
   std::vector<Token> buf;
-  ASSERT_EQ(tokenize("doctor's", buf), 1u);
+  ASSERT_EQ(tokenize_into("doctor's", buf), 1u);
   EXPECT_EQ(buf[0].hash, hash_of("doctor"));
   EXPECT_EQ(buf[0].length, 8u);
-  ASSERT_EQ(tokenize("it’s", buf), 1u);
+  ASSERT_EQ(tokenize_into("it’s", buf), 1u);
   EXPECT_EQ(buf[0].hash, hash_of("it"));
   EXPECT_NE(hash_of("wasn't"), hash_of("wasn"));
   // ALL-CAPS and capitalised words are flagged.
-  ASSERT_EQ(tokenize("RUDE Rude rude I", buf), 4u);
+  ASSERT_EQ(tokenize_into("RUDE Rude rude I", buf), 4u);
   EXPECT_TRUE(buf[0].caps);
   EXPECT_FALSE(buf[1].caps);
   EXPECT_TRUE(buf[1].capitalized);
@@ -111,7 +111,7 @@ TEST(SentimentTokenizer, InvalidUtf8IsASeparatorAndNeverCrashes) {
       "bad\xc3"
       "\xe2\x80"
       "ok\xed\xa0\x80x\xf4\x90\x80\x80y\xc0\xaf";
-  size_t n = tokenize(bad, buf, &stats);
+  size_t n = tokenize_into(bad, buf, &stats);
   std::vector<std::string> texts;
   for (size_t i = 0; i < n; ++i) texts.push_back(bad.substr(buf[i].offset, buf[i].length));
   EXPECT_EQ(texts, (std::vector<std::string>{"good", "bad", "ok", "x", "y"}));
@@ -121,7 +121,7 @@ TEST(SentimentTokenizer, InvalidUtf8IsASeparatorAndNeverCrashes) {
   for (int round = 0; round < 2000; ++round) {
     std::string s(rng() % 64, '\0');
     for (char& c : s) c = static_cast<char>(rng());
-    size_t count = tokenize(s, buf);
+    size_t count = tokenize_into(s, buf);
     uint32_t end = 0;
     for (size_t i = 0; i < count; ++i) {
       ASSERT_GE(buf[i].offset, end);
@@ -130,6 +130,16 @@ TEST(SentimentTokenizer, InvalidUtf8IsASeparatorAndNeverCrashes) {
       ASSERT_LE(end, s.size());
     }
   }
+}
+
+TEST(SentimentTokenizer, ExactSizeApiForCallersOutsideTheAnalyzer) {
+  std::vector<Token> out;
+  tokenize("a much longer text with many words in it", out);
+  EXPECT_EQ(out.size(), 9u);
+  TextStats stats = tokenize("Great!", out);
+  ASSERT_EQ(out.size(), 2u);  // shrunk to exactly the tokens
+  EXPECT_EQ(out[1].punct, '!');
+  EXPECT_EQ(stats.letters, 5u);
 }
 
 TEST(SentimentTokenizer, PhraseSyntax) {
