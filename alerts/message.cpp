@@ -245,6 +245,13 @@ std::string format_mailbox(std::string_view display_name, std::string_view addre
   std::string name = sanitize_header(display_name);
   if (name.empty()) return addr;
   if (needs_encoding(name)) return encoded_words(name, 60, 77) + " <" + addr + ">";
+  // Words of atext (RFC 5322 3.2.3) need no quotes: repwatch <a@b.example>.
+  static const std::string_view kAtext = "!#$%&'*+-/=?^_`{|}~ ";
+  if (std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               kAtext.find(c) != std::string_view::npos;
+      }))
+    return name + " <" + addr + ">";
   std::string quoted = "\"";
   for (char c : name) {
     if (c == '"' || c == '\\') quoted += '\\';

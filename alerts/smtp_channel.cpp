@@ -120,9 +120,10 @@ class SmtpChannel : public Channel {
     std::string what = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     std::string server =
         transcript.last_error.empty() ? transcript.last_reply : transcript.last_error;
+    // The server's own words first (that is what an admin needs), then where and how.
     std::string msg = "SMTP " + via_ + ": " + what;
     if (!server.empty() && (code >= 400 || rc == CURLE_LOGIN_DENIED))
-      msg += " (server said: " + server + ")";
+      msg = server + " (" + what + ", " + via_ + ")";
     // Never let a secret through, whatever the server echoed.
     if (smtp_.password && !smtp_.password->empty()) {
       for (size_t p; (p = msg.find(*smtp_.password)) != std::string::npos;)

@@ -330,6 +330,8 @@ TEST(AlertsMessageTest, EncodedWordsAreShortAndDecodeBack) {
 
 TEST(AlertsMessageTest, Mailboxes) {
   EXPECT_EQ(format_mailbox("", "a@b.example"), "a@b.example");
+  EXPECT_EQ(format_mailbox("repwatch alerts", "a@b.example"), "repwatch alerts <a@b.example>");
+  EXPECT_EQ(format_mailbox("Dr. Who", "a@b.example"), "\"Dr. Who\" <a@b.example>");
   EXPECT_EQ(format_mailbox("Clinic \"Alerts\"", "a@b.example"),
             "\"Clinic \\\"Alerts\\\"\" <a@b.example>");
   std::string enc = format_mailbox("Clínica", "a@b.example");
