@@ -3,7 +3,8 @@
 // Generates (once, then reuses) a database of N reviews (default 2,000,000) over 5 years, 20
 // locations and 5 sources per location (google, yelp, healthgrades, facebook, survey: 100
 // source ids), with touchpoint hits and evidence, by direct SQL inserts into the store's
-// schema; folds them into the query index (db/query_index.h); then times
+// schema, in arrival order (ids follow time, as years of polling store them); folds them into
+// the query index (db/query_index.h); then times
 //
 //   repwatch trends --by month | touchpoints | summary | search "parking"
 //
@@ -158,7 +159,8 @@ Generated generate(const std::filesystem::path& path, int64_t n) {
     for (int64_t i = start; i < std::min(n, start + batch); ++i) {
       size_t src = rng.below(source_ids.size());
       int stype = static_cast<int>(src % 5);
-      int64_t created = g_now - span + static_cast<int64_t>(rng.uniform() * double(span));
+      // In arrival order, as a daemon polling for five years stores them (ids follow time).
+      int64_t created = g_now - span + (span * i) / n + static_cast<int64_t>(rng.below(600));
       int parts = 1 + static_cast<int>(rng.below(3));
       std::string text;
       double score_sum = 0;

@@ -145,7 +145,8 @@ All days are UTC days: the trends' buckets, the periods' boundaries and "today".
   rude NOT doctor         "rude" but not "doctor"
   (phone OR call) rude    parentheses group
 
-Results come best match first (BM25 ranking), with the matching words highlighted. Combine
+Results come best match first (BM25 ranking), with the matching words highlighted. When
+more than 20,000 reviews match, the best are picked among the newest 20,000 of them. Combine
 with any filter from `repwatch help filters`:
   repwatch search "call back" --location downtown --since 90d --negative
 )"},

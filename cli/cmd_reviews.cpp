@@ -322,7 +322,8 @@ int cmd_search(Context& ctx, const SearchArgs& args) {
   if (args.limit <= 0) throw UsageError("--limit must be at least 1");
   Filter f = resolve_filter(ctx, args.filter);
   ReadSnapshot snap(ctx.db);
-  std::vector<ReviewRow> rows = ctx.queries.search(args.query, f, args.limit);
+  bool windowed = false;
+  std::vector<ReviewRow> rows = ctx.queries.search(args.query, f, args.limit, &windowed);
   if (ctx.format == Format::kJson) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
@@ -358,6 +359,11 @@ int cmd_search(Context& ctx, const SearchArgs& args) {
     return 0;
   }
   t.write_text(ctx.out, ctx.style);
+  if (windowed)
+    ctx.out << paint(ctx.style, Tone::kDim,
+                     "(best matches among the newest " + std::to_string(kSearchWindow) +
+                         " that match; narrow with --since or a filter to reach older ones)")
+            << "\n";
   return 0;
 }
 

@@ -225,7 +225,7 @@ std::vector<TouchpointCard> touchpoint_scorecard(const Queries& queries, const C
   auto now_totals = queries.touchpoint_totals(fc, catalog);
   auto prev_totals = queries.touchpoint_totals(fp, catalog);
   std::map<std::string, std::vector<std::pair<std::string, int64_t>>> top;
-  if (phrases > 0) top = queries.top_phrases(fc, phrases, 50000, phrases_capped);
+  if (phrases > 0) top = queries.top_phrases(fc, phrases, kPhraseWindow, phrases_capped);
   std::vector<TouchpointCard> cards;
   for (const auto& info : catalog.touchpoints) {
     if (!base.touchpoints.empty() && std::find(base.touchpoints.begin(), base.touchpoints.end(),
@@ -367,7 +367,7 @@ int cmd_touchpoints(Context& ctx, const TouchpointsArgs& args) {
                    "the reviews that mention it; Met: Rating >= the taxonomy's standard.")
           << "\n";
   if (capped)
-    ctx.out << paint(ctx.style, Tone::kDim, "Top phrases: from the latest 50,000 mentions.")
+    ctx.out << paint(ctx.style, Tone::kDim, "Top phrases: counted over the latest " + std::to_string(kPhraseWindow) + " mentions.")
             << "\n";
   return 0;
 }

@@ -158,6 +158,11 @@ struct SourceHealth {
   bool enabled = true;                      // from the config
 };
 
+// search(): how many of the newest matches are ranked.
+constexpr int64_t kSearchWindow = 20000;
+// top_phrases(): how many of the latest mentions are counted by the commands.
+constexpr int64_t kPhraseWindow = 20000;
+
 class Queries {
  public:
   explicit Queries(const db::Database& db) : db_(db) {}
@@ -191,7 +196,9 @@ class Queries {
 
   // Full-text search, best match first. `query`: words (all must match), "quoted phrases",
   // prefix*, OR, NOT. Throws UsageError for a query FTS5 cannot parse.
-  std::vector<ReviewRow> search(std::string_view query, const Filter& filter, int64_t limit) const;
+  // Ranks among the newest kSearchWindow matches; sets *windowed when there were more.
+  std::vector<ReviewRow> search(std::string_view query, const Filter& filter, int64_t limit,
+                                bool* windowed = nullptr) const;
 
   // Every source in the database or the config; with_counts adds each one's review count.
   std::vector<SourceHealth> sources(const Config* config, bool with_counts = true) const;
