@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "cli/alerts_cmd.h"
 #include "cli/commands.h"
 #include "cli/report.h"
 #include "core/time.h"
@@ -267,6 +268,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       "repwatchd does this by itself)");
   reindex_cmd->add_option("--batch", batch, "Reviews per transaction (default 50000)");
 
+  AlertsCommand alerts_cmd(app);  // repwatch alerts [retry ID | test --to ADDR]
+
   std::string topic;
   auto* help_cmd = app.add_subcommand("help", "Help on a command or topic");
   help_cmd->add_option("topic", topic, "filters, dates, search, formats, exit-codes, or a command");
@@ -341,6 +344,18 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       out << "indexed " << total << " review" << (total == 1 ? "" : "s") << " in " << db_file
           << "\n";
       return 0;
+    }
+
+    if (alerts_cmd.selected()) {
+      Style style;
+      style.tty = env.stdout_tty;
+      style.color = g.color == "always" || (g.color == "auto" && env.stdout_tty && !env.no_color);
+      style.width = env.stdout_tty ? env.terminal_width : 0;
+      return alerts_cmd.run({config ? &*config : nullptr, db_file, out, err, env.now,
+                             g.json  ? Format::kJson
+                             : g.csv ? Format::kCsv
+                                     : Format::kTable,
+                             style});
     }
 
     if (!std::filesystem::exists(db_file))

@@ -9,7 +9,7 @@ REPWATCH_BUILD_DEPS=(
 )
 # Extra packages the test suite uses: a real SMTP server (aiosmtpd), headless Chromium for the
 # HTML report, systemd-analyze for the unit, dpkg-deb/file for the package test.
-REPWATCH_TEST_DEPS=(python3 python3-aiosmtpd chromium systemd dpkg-dev file)
+REPWATCH_TEST_DEPS=(python3 python3-aiosmtpd chromium systemd dpkg-dev file openssl libclang-rt-14-dev)
 
 # ensure_packages PKG...: installs the missing ones with apt-get when root, otherwise prints
 # the exact command and fails.
