@@ -108,7 +108,13 @@ std::optional<int64_t> get_int(const rapidjson::Value& o, const char* key) {
   auto it = o.FindMember(key);
   if (it == o.MemberEnd()) return std::nullopt;
   if (it->value.IsInt64()) return it->value.GetInt64();
-  if (it->value.IsNumber()) return static_cast<int64_t>(it->value.GetDouble());
+  if (it->value.IsNumber()) {
+    // A double outside int64's range (1e300 from a hostile API) cannot be converted: undefined
+    // behaviour (found by fuzz/fuzz_facebook). NaN fails the comparisons too.
+    double v = it->value.GetDouble();
+    if (!(v >= -9.2e18 && v <= 9.2e18)) return std::nullopt;
+    return static_cast<int64_t>(v);
+  }
   return std::nullopt;
 }
 

@@ -178,8 +178,10 @@ class JsonHttp : public HttpSource {
         std::string value;
         if (next && next->IsString())
           value = trim(next->GetString());
-        else if (next && next->IsNumber())
+        else if (next && next->IsInt64())  // (GetInt64 on 1.5 or 2^63 asserts in debug builds)
           value = std::to_string(next->GetInt64());
+        else if (next && next->IsUint64())
+          value = std::to_string(next->GetUint64());
         if (value.empty()) break;
         if (!seen_next.insert(value).second) {
           out.problems.push_back({what, "the next-page value repeats; stopped paging"});
