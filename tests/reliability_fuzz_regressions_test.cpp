@@ -19,9 +19,14 @@
 // Each target, compiled here instead of into a libFuzzer program.
 #include "fuzz/fuzz_config.cpp"
 #include "fuzz/fuzz_email.cpp"
+#include "fuzz/fuzz_facebook.cpp"
 #include "fuzz/fuzz_file_import.cpp"
+#include "fuzz/fuzz_google_business.cpp"
+#include "fuzz/fuzz_google_places.cpp"
+#include "fuzz/fuzz_json_http.cpp"
 #include "fuzz/fuzz_sentiment.cpp"
 #include "fuzz/fuzz_time.cpp"
+#include "fuzz/fuzz_yelp.cpp"
 
 namespace fs = std::filesystem;
 
