@@ -382,10 +382,10 @@ int cmd_summary(Context& ctx, const SummaryArgs& args) {
   if (worst.empty())
     out << "  No touchpoint drew a negative mention in this period.\n";
   else
-    worst.write_text(out, ctx.style, "  ");
+    worst.without_empty({"owner"}).write_text(out, ctx.style, "  ");
   heading("Unanswered negative reviews: " + std::to_string(unanswered_count) + " in this period");
   if (!unanswered_table.empty()) {
-    unanswered_table.write_text(out, ctx.style, "  ");
+    unanswered_table.without_empty({"url"}).write_text(out, ctx.style, "  ");
     if (unanswered_count > static_cast<int64_t>(unanswered.size()))
       out << paint(ctx.style, Tone::kDim,
                    "  (the latest " + std::to_string(unanswered.size()) +

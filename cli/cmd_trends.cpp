@@ -361,13 +361,15 @@ int cmd_touchpoints(Context& ctx, const TouchpointsArgs& args) {
     return 0;
   }
   // Tables: the id column is what filters take; the name is for reading.
-  t.write_text(ctx.out, ctx.style);
+  t.without_empty({"standard", "standard_met", "owner"}).write_text(ctx.out, ctx.style);
   ctx.out << paint(ctx.style, Tone::kDim,
                    "Negative: share of mentions that speak badly of it. Rating: average rating of "
                    "the reviews that mention it; Met: Rating >= the taxonomy's standard.")
           << "\n";
   if (capped)
-    ctx.out << paint(ctx.style, Tone::kDim, "Top phrases: counted over the latest " + std::to_string(kPhraseWindow) + " mentions.")
+    ctx.out << paint(ctx.style, Tone::kDim,
+                     "Top phrases: counted over the latest " + std::to_string(kPhraseWindow) +
+                         " mentions.")
             << "\n";
   return 0;
 }

@@ -215,6 +215,28 @@ void Table::add(std::vector<Value> row) {
   rows_.push_back(std::move(row));
 }
 
+Table Table::without_empty(const std::vector<std::string>& keys) const {
+  std::vector<size_t> keep;
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    bool drop = std::find(keys.begin(), keys.end(), columns_[c].key) != keys.end();
+    if (drop)
+      for (const auto& row : rows_)
+        if (row[c].kind != Value::Kind::kNull &&
+            !(row[c].kind == Value::Kind::kText && row[c].str.empty()))
+          drop = false;
+    if (!drop) keep.push_back(c);
+  }
+  std::vector<Column> cols;
+  for (size_t c : keep) cols.push_back(columns_[c]);
+  Table t(std::move(cols));
+  for (const auto& row : rows_) {
+    std::vector<Value> r;
+    for (size_t c : keep) r.push_back(row[c]);
+    t.add(std::move(r));
+  }
+  return t;
+}
+
 void Table::write(std::ostream& out, Format format, const Style& style) const {
   switch (format) {
     case Format::kTable:

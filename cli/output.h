@@ -81,6 +81,9 @@ class Table {
   explicit Table(std::vector<Column> columns) : columns_(std::move(columns)) {}
 
   void add(std::vector<Value> row);
+  // A copy without those of `keys` whose every value is null or empty text (for tables: an
+  // Owner column when no touchpoint has an owner).
+  Table without_empty(const std::vector<std::string>& keys) const;
   size_t size() const { return rows_.size(); }
   bool empty() const { return rows_.empty(); }
   const std::vector<Column>& columns() const { return columns_; }
