@@ -11,38 +11,14 @@
 #include <set>
 #include <sstream>
 
+#include "alerts/message.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "core/time.h"
 
 namespace repwatch::cli {
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string html_escape(std::string_view text) { return alerts::html_escape(text); }
 
 // ---- gathering -----------------------------------------------------------------------------
 
