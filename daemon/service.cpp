@@ -113,6 +113,7 @@ class WatchdogKeeper {
 };
 
 constexpr auto kLongCallWatchdogCap = std::chrono::minutes(15);
+constexpr auto kMinRetryGap = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -255,6 +256,9 @@ class Service {
   Clock::time_point stop_fetches_at_{};  // ask running fetches to give up
   bool fetches_told_to_stop_ = false;
   int once_failed_ = 0;
+  // Outbox retries happen at most this often, so that a delivery that keeps failing before it
+  // can be rescheduled (a database error) cannot turn the loop into a busy one.
+  Clock::time_point next_retry_allowed_{};
 
   // For STATUS=.
   std::optional<int64_t> last_cycle_at_;
@@ -408,8 +412,9 @@ void Service::store_one(FetchPool::Done& done) {
     out.ok = false;
     out.error = std::string("storing the poll failed, nothing was stored: ") + e.what();
     spdlog::error("source {}: {}", id, out.error);
-    if (fetch_ok) next = schedule_.failed(id, now, SourceError::Kind::kTransient, 0);
   }
+  // The fetch worked but the transaction did not (and rolled back): back off like a failure.
+  if (fetch_ok && !out.ok) next = schedule_.failed(id, now, SourceError::Kind::kTransient, 0);
   ++total_polls_;
   ++cycle_polled_;
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
@@ -530,7 +535,8 @@ int Service::timeout_ms(Clock::time_point now) const {
       int64_t wall = now_seconds();
       try {
         if (auto at = setup_->alerts.next_attempt(*db_, wall)) {
-          consider(now + std::chrono::seconds(std::max<int64_t>(0, *at - wall)));
+          consider(std::max(now + std::chrono::seconds(std::max<int64_t>(0, *at - wall)),
+                            next_retry_allowed_));
         }
       } catch (const std::exception& e) {
         spdlog::error("alerts: cannot read the next delivery time: {}", e.what());
@@ -632,7 +638,9 @@ RunResult Service::run() {
       // Retries and digests that fell due while nothing was polled.
       try {
         int64_t wall = now_seconds();
-        if (auto at = setup_->alerts.next_attempt(*db_, wall); at && *at <= wall) {
+        if (auto at = setup_->alerts.next_attempt(*db_, wall);
+            at && *at <= wall && Clock::now() >= next_retry_allowed_) {
+          next_retry_allowed_ = Clock::now() + kMinRetryGap;
           deliver("retry");
           notifier_.status(status_line());
         }

@@ -17,6 +17,16 @@ namespace {
 
 constexpr int kFixtureReviews = 6;  // rows in tests/fixtures/daemon/reviews.csv
 
+// A first import big enough to take seconds to store, and the time allowed for it. Sanitizer
+// builds run several times slower: fewer rows, more time.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr int kBigRows = 5000;
+constexpr auto kBigTimeout = 300s;
+#else
+constexpr int kBigRows = 30000;
+constexpr auto kBigTimeout = 60s;
+#endif
+
 // A config with one file source per entry of `sources` (id -> directory).
 std::string config_text(const fs::path& state, const std::map<std::string, fs::path>& sources,
                         const std::string& extra = "") {
@@ -190,7 +200,7 @@ TEST_F(DaemonServiceTest, SighupReloadsGoodConfigAndRejectsBrokenOne) {
 // finished (not torn), the database passes integrity_check, every review is there once, and a
 // later --once adds nothing.
 TEST_F(DaemonServiceTest, SigtermDuringPollLeavesConsistentDatabase) {
-  constexpr int kRows = 30000;
+  constexpr int kRows = kBigRows;
   fs::path big = dir.path / "import-big";
   write_file(big / "big.csv", big_csv(kRows));
   write_file(config, config_text(state, {{"big", big}}), 0640);
@@ -204,7 +214,7 @@ TEST_F(DaemonServiceTest, SigtermDuringPollLeavesConsistentDatabase) {
         << "the import finished before SIGTERM; make it bigger";
   }
   d.signal(SIGTERM);
-  auto code = d.wait(60s);
+  auto code = d.wait(kBigTimeout);
   ASSERT_TRUE(code) << d.log();
   EXPECT_EQ(*code, 0) << d.log();
   EXPECT_TRUE(notify.wait_for("STOPPING=1", 1s) ||
@@ -223,7 +233,8 @@ TEST_F(DaemonServiceTest, SigtermDuringPollLeavesConsistentDatabase) {
                          "last_success_at IS NOT NULL"),
               1);
   }
-  auto [rc, out] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "once.log");
+  auto [rc, out] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "once.log", {},
+                                 kBigTimeout);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(reviews(), kRows);
 }
@@ -231,7 +242,7 @@ TEST_F(DaemonServiceTest, SigtermDuringPollLeavesConsistentDatabase) {
 // The main loop stores on its own thread, so a long store would starve the watchdog: it pings
 // from inside the store too. WATCHDOG_USEC = 400 ms -> a ping every 200 ms, never a long gap.
 TEST_F(DaemonServiceTest, WatchdogKeepsPingingThroughALongStore) {
-  constexpr int kRows = 30000;
+  constexpr int kRows = kBigRows;
   fs::path big = dir.path / "import-big";
   write_file(big / "big.csv", big_csv(kRows));
   write_file(config, config_text(state, {{"big", big}}), 0640);
@@ -239,7 +250,7 @@ TEST_F(DaemonServiceTest, WatchdogKeepsPingingThroughALongStore) {
   DaemonProcess d({"--config", config.string()}, systemd_env("400000"), dir.path / "log");
   ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << d.log();
   auto last = std::chrono::steady_clock::now();
-  auto deadline = last + 60s;
+  auto deadline = last + kBigTimeout;
   std::chrono::milliseconds worst{0};
   bool done = false;
   while (!done && std::chrono::steady_clock::now() < deadline) {
@@ -310,7 +321,7 @@ TEST_F(DaemonServiceTest, WatchdogKeepsPingingWhileSmtpHangs) {
 // SIGKILL in the middle of the store (no chance to finish): SQLite's transaction keeps the
 // database consistent - all of the poll or none of it - and the next run completes it.
 TEST_F(DaemonServiceTest, SigkillDuringPollLosesNothingCommitted) {
-  constexpr int kRows = 30000;
+  constexpr int kRows = kBigRows;
   fs::path big = dir.path / "import-big";
   write_file(big / "big.csv", big_csv(kRows));
   write_file(config, config_text(state, {{"big", big}}), 0640);
@@ -327,7 +338,8 @@ TEST_F(DaemonServiceTest, SigkillDuringPollLosesNothingCommitted) {
     EXPECT_TRUE(n == 0 || n == kRows) << "a poll was half stored: " << n;
     EXPECT_EQ(db.integer("SELECT count(*) FROM analyses"), n);
   }
-  auto [rc, out] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "once.log");
+  auto [rc, out] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "once.log", {},
+                                 kBigTimeout);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(reviews(), kRows);
 }
