@@ -45,9 +45,9 @@ mode_t mode_of(const fs::path& p) {
 
 // `systemd-analyze verify` in a scratch root that holds the unit's binaries.
 void expect_unit_verifies(const fs::path& root, const fs::path& unit) {
-  // ExecReload= runs /bin/kill, which the scratch root does not have.
-  fs::create_directories(root / "bin");
-  if (!fs::exists(root / "bin" / "kill")) fs::copy_file("/bin/kill", root / "bin" / "kill");
+  // ExecReload= runs /bin/kill (procps), which the scratch root does not have: verify checks
+  // only that it is there and executable.
+  if (!fs::exists(root / "bin" / "kill")) write_file(root / "bin" / "kill", "#!/bin/sh\n", 0755);
   auto [rc, out] =
       sh("systemd-analyze verify --recursive-errors=no --man=no --root=" + q(root) + " " + q(unit));
   EXPECT_EQ(rc, 0) << out;
