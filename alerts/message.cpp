@@ -244,7 +244,10 @@ std::string format_mailbox(std::string_view display_name, std::string_view addre
     throw Error("\"" + sanitize_header(address) + "\" is not a valid email address");
   std::string name = sanitize_header(display_name);
   if (name.empty()) return addr;
-  if (needs_encoding(name)) return encoded_words(name, 60, 77) + " <" + addr + ">";
+  // A long name is encoded too: encoded-words fold, a quoted string would make one line longer
+  // than RFC 5322 allows (found by fuzz/fuzz_email).
+  if (needs_encoding(name) || name.size() > 60)
+    return encoded_words(name, 60, 77) + " <" + addr + ">";
   // Words of atext (RFC 5322 3.2.3) need no quotes: repwatch <a@b.example>.
   static const std::string_view kAtext = "!#$%&'*+-/=?^_`{|}~ ";
   if (std::all_of(name.begin(), name.end(), [](char c) {
