@@ -6,6 +6,7 @@
 #include <exception>
 #include <utility>
 
+#include "normalize/limits.h"
 #include "normalize/normalize.h"
 
 namespace repwatch::daemon {
@@ -62,6 +63,11 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
     r.source_id = source.id;
     if (r.location_id.empty()) r.location_id = source.location;
     normalize(r);
+    // Valid UTF-8, no control characters, every field capped (normalize/limits.h).
+    if (std::string why; !limit_review(r, why)) {
+      result.problems.push_back({"review " + std::to_string(i + 1), why});
+      continue;
+    }
     if (kept != i) reviews[kept] = std::move(r);
     ++kept;
   }

@@ -1,0 +1,103 @@
+#include "normalize/limits.h"
+
+namespace repwatch {
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (1..4) with its code point, or 0 when invalid
+// (overlong forms, surrogates and values over U+10FFFF included).
+size_t decode(std::string_view s, size_t i, uint32_t& cp) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  }
+  size_t len;
+  uint32_t min;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2, cp = c & 0x1Fu, min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3, cp = c & 0x0Fu, min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4, cp = c & 0x07u, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+}  // namespace
+
+std::string clean_field(std::string_view s, bool multiline) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    size_t len = decode(s, i, cp);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+      continue;
+    }
+    if (cp == '\r' || cp == '\n' || cp == '\t') {
+      if (!multiline) {
+        out += ' ';
+      } else if (cp == '\r') {
+        out += '\n';
+        if (i + 1 < s.size() && s[i + 1] == '\n') ++i;  // CRLF -> LF
+      } else {
+        out += static_cast<char>(cp);
+      }
+    } else if (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F)) {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
+std::string truncate_utf8(std::string text, size_t max_bytes, std::string_view marker) {
+  if (text.size() <= max_bytes) return text;
+  size_t keep = max_bytes > marker.size() ? max_bytes - marker.size() : 0;
+  while (keep > 0 && is_continuation(text[keep])) --keep;  // text[keep] starts the next char
+  text.resize(keep);
+  if (marker.size() <= max_bytes) text += marker;
+  return text;
+}
+
+bool limit_review(Review& r, std::string& why, const ReviewLimits& limits) {
+  if (r.external_id.empty()) {
+    why = "no external id; skipped";
+    return false;
+  }
+  if (r.external_id.size() > limits.external_id_bytes) {
+    why = "external id of " + std::to_string(r.external_id.size()) + " bytes (more than " +
+          std::to_string(limits.external_id_bytes) + "); skipped";
+    return false;
+  }
+  auto multi = [](std::string& field, size_t cap) {
+    field = truncate_utf8(clean_field(field, true), cap);
+  };
+  auto single = [](std::string& field, size_t cap) {
+    field = truncate_utf8(clean_field(field, false), cap);
+  };
+  multi(r.text, limits.text_bytes);
+  multi(r.translated_text, limits.text_bytes);
+  multi(r.reply_text, limits.text_bytes);
+  single(r.author, limits.author_bytes);
+  single(r.url, limits.url_bytes);
+  single(r.language, limits.language_bytes);
+  single(r.location_id, limits.location_bytes);
+  return true;
+}
+
+}  // namespace repwatch
