@@ -5,8 +5,9 @@
 //   - fetch() returns or throws SourceError; nothing else escapes (no crash, no other exception);
 //   - no secret in the error message, the Problems or the cursor (which is stored in the
 //     database), even when the API echoes the key back ("@SECRET@" in the script);
-//   - every review has an external id; author, text, reply and translation are valid UTF-8
-//     without control characters other than tab and line breaks; a rating normalizes onto 1..5;
+//   - every review has an external id; once through normalize() and limit_review() (as the
+//     pipeline stores it) author, text, reply and translation are valid UTF-8 without control
+//     characters other than tab and line feed, and its rating lies on 1..5;
 //   - a poll makes a bounded number of requests (max_pages), whatever the paging links say;
 //   - the returned cursor works for the next poll.
 #pragma once
@@ -25,6 +26,7 @@
 #include "core/error.h"
 #include "fuzz/fuzz.h"
 #include "fuzz/http_server.h"
+#include "normalize/limits.h"
 #include "normalize/normalize.h"
 
 namespace repwatch::fuzz {
@@ -95,20 +97,21 @@ inline void check_result(const connectors::FetchResult& r, int max_requests) {
              std::to_string(connector_server().requests()) + " requests in one poll");
   check_no_secret(r.cursor, "the cursor");
   for (const auto& p : r.problems) check_no_secret(p.to_string(), "a problem");
-  for (const auto& rv : r.reviews) {
-    FUZZ_CHECK(!rv.external_id.empty(), "review without an external id");
+  for (const auto& raw : r.reviews) {
+    FUZZ_CHECK(!raw.external_id.empty(), "review without an external id");
+    // What the pipeline stores: normalized, cleaned and capped (normalize/limits.h).
+    Review rv = raw;
+    normalize(rv);
+    std::string why;
+    if (!limit_review(rv, why)) continue;
     for (const std::string* field : {&rv.author, &rv.text, &rv.reply_text, &rv.translated_text})
-      FUZZ_CHECK(clean_utf8(*field), "review field not clean UTF-8: " + field->substr(0, 80));
-    if (rv.raw_rating) {
-      FUZZ_CHECK(std::isfinite(*rv.raw_rating), "rating not finite");
-      // A raw rating off its scale is clamped by normalize/ (documented there); what is
-      // stored must be on 1..5.
-      Review copy = rv;
-      normalize(copy);
-      if (copy.rating)
-        FUZZ_CHECK(*copy.rating >= 1 - 1e-9 && *copy.rating <= 5 + 1e-9,
-                   "normalized rating " + std::to_string(*copy.rating));
-    }
+      FUZZ_CHECK(clean_utf8(*field), "stored field not clean UTF-8: " + field->substr(0, 80));
+    if (raw.raw_rating) FUZZ_CHECK(std::isfinite(*raw.raw_rating), "rating not finite");
+    // A raw rating off its scale is clamped by normalize/ (documented there); what is stored
+    // must be on 1..5.
+    if (rv.rating)
+      FUZZ_CHECK(*rv.rating >= 1 - 1e-9 && *rv.rating <= 5 + 1e-9,
+                 "normalized rating " + std::to_string(*rv.rating));
   }
 }
 

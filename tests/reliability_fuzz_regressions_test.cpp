@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "alerts/message.h"
+#include "connectors/http_source.h"
 #include "core/time.h"
 #include "fuzz/fuzz.h"
 // Each target, compiled here instead of into a libFuzzer program.
@@ -128,6 +129,15 @@ TEST(FuzzFindings, DeeplyNestedJsonlLineIsAProblemNotACrash) {
   std::string input = "\x05" + std::string(1'000'000, '[') + "\n{\"external_id\":\"a\"}\n";
   auto fn = repwatch::fuzz::targets().at("file_import");
   EXPECT_NO_THROW(fn(reinterpret_cast<const uint8_t*>(input.data()), input.size()));
+}
+
+// fuzz_facebook: clean_text() let bytes 0xF5..0xFF through as 3-byte sequences (invalid UTF-8
+// in stored review text).
+TEST(FuzzFindings, CleanTextRejectsBytesThatLeadNoSequence) {
+  for (std::string bad : {"\xF8\x80\x80", "\xFF\xBF\xBF", "\xF5\x80\x80\x80", "\xC0\x80"})
+    EXPECT_EQ(repwatch::connectors::clean_text("a" + bad + "b").find(bad), std::string::npos)
+        << "kept an invalid sequence";
+  EXPECT_EQ(repwatch::connectors::clean_text("\xF0\x9F\x98\x80 ok"), "\xF0\x9F\x98\x80 ok");
 }
 
 }  // namespace
