@@ -181,7 +181,34 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// A number as CSV writes them ("-0.42", "+3", "1e-5"): left alone by the formula guard.
+bool is_number(std::string_view s) {
+  if (s.empty()) return false;
+  size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  bool digits = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      digits = true;
+    } else if (c != '.' && c != 'e' && c != 'E' && c != '-' && c != '+') {
+      return false;
+    }
+  }
+  return digits;
+}
+
+}  // namespace
+
 std::string csv_field(std::string_view text) {
+  // CSV/formula injection (CWE-1236): a spreadsheet runs a field that starts with = + - @ (or
+  // a tab/CR before one) as a formula - a review reading =HYPERLINK("http://evil",...) would.
+  // Such a field (unless it is a plain number) gets a leading apostrophe, which spreadsheets
+  // show as text.
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos &&
+      !is_number(text))
+    return csv_field("'" + std::string(text));
   if (text.find_first_of(",\"\r\n") == std::string_view::npos &&
       (text.empty() || (text.front() != ' ' && text.back() != ' ')))
     return std::string(text);
