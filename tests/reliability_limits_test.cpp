@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/output.h"
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "core/error.h"
@@ -297,6 +298,26 @@ TEST(Limits, GarbageSourceIsQuarantinedWhileTheOthersGoOn) {
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   EXPECT_NE(cli.output.find("broken-feed"), std::string::npos) << cli.output;
   EXPECT_NE(cli.output.find("Site maintenance"), std::string::npos) << cli.output;
+}
+
+}  // namespace
+
+namespace {
+
+// Hostile review text exported with `repwatch export --csv` must not run as a spreadsheet
+// formula (CSV injection, CWE-1236).
+TEST(Limits, CsvExportDefusesFormulas) {
+  using repwatch::cli::csv_field;
+  EXPECT_EQ(csv_field("=HYPERLINK(\"http://evil.example\",\"Click\")"),
+            "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Click\"\")\"");
+  EXPECT_EQ(csv_field("@SUM(A1:A9)"), "'@SUM(A1:A9)");
+  EXPECT_EQ(csv_field("+1+cmd|' /C calc'!A0"), "'+1+cmd|' /C calc'!A0");
+  EXPECT_EQ(csv_field("\t=1+1"), "'\t=1+1");
+  // Numbers and ordinary text stay as they are.
+  EXPECT_EQ(csv_field("-0.42"), "-0.42");
+  EXPECT_EQ(csv_field("+3"), "+3");
+  EXPECT_EQ(csv_field("Great care"), "Great care");
+  EXPECT_EQ(csv_field(""), "");
 }
 
 }  // namespace
