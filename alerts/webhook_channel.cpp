@@ -15,6 +15,19 @@ class WebhookChannel : public Channel {
   explicit WebhookChannel(const AlertsConfig& config)
       : webhook_(*config.webhook), client_(webhook_.http) {
     client_.add_secret(*webhook_.url);
+    // The secret parts of a webhook URL are its path segments and query values (Slack:
+    // /services/T…/B…/<token>); a server echoing one of them in an error must not put it in the
+    // outbox or the log (found by tests/reliability_secrets_test). Short parts ("services",
+    // "v1") are public; the client ignores anything under 4 bytes anyway.
+    const std::string& url = *webhook_.url;
+    size_t start = url.find("://");
+    start = url.find('/', start == std::string::npos ? 0 : start + 3);
+    while (start != std::string::npos && start < url.size()) {
+      size_t end = url.find_first_of("/?&=#", start + 1);
+      std::string part = url.substr(start + 1, end == std::string::npos ? end : end - start - 1);
+      if (part.size() >= 12) client_.add_secret(part);
+      start = end;
+    }
   }
 
   SendResult send(const Outgoing& m) override {
