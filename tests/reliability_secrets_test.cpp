@@ -38,6 +38,7 @@ const std::map<std::string, std::string> kSecrets = {
     {"google access token", "ya29.FAKEaccessTOKEN-0123456789"},
     {"smtp password", "FAKEsmtpP4ss/w0rd+!"},
     {"unreachable token", "FAKEunreachableTOKEN-77"},
+    {"webhook url token", "FAKEwebhookT0KEN-B00000000-XXXXXXXX"},
 };
 
 std::string url_encode(std::string_view s) {
@@ -112,10 +113,11 @@ TEST_F(SecretsTest, NoSecretInLogsDatabaseEmailsOrCliOutput) {
   const auto S = [](const char* name) { return kSecrets.at(name); };
 
   // One scripted API server per source, each echoing its secret back.
-  repwatch::fuzz::ScriptedHttpServer places, yelp, facebook, json, google;
+  repwatch::fuzz::ScriptedHttpServer places, yelp, facebook, json, google, hook;
   // Every run starts the scripts afresh (a process can only scrub a token it has seen: the
   // access token echoed in run 2 must be one run 2 obtained).
   auto script_all = [&] {
+    hook.script("!404 text/plain\nno_team: invalid_token " + S("webhook url token") + "\x1e", "");
     places.script(
         "!400 application/json\n{\"error\": {\"code\": 400, \"message\": \"API key not "
         "valid. Please pass a valid API key: " +
@@ -206,6 +208,8 @@ TEST_F(SecretsTest, NoSecretInLogsDatabaseEmailsOrCliOutput) {
         << "[[sources]]\nid = \"export\"\ntype = \"file\"\nlocation = \"downtown\"\npath = \""
         << (d / "import").string() << "\"\n"
         << "[alerts]\nmarketing = [\"marketing@clinic.example\"]\nalert_on_first_sync = true\n"
+        << "[webhook]\nurl_file = \""
+        << secret_file("hook", hook.base_url() + "/services/T0/" + S("webhook url token")) << "\"\n"
         << "[smtp]\nurl = \"smtp://127.0.0.1:" << smtp.port() << "\"\nstarttls = \"off\"\n"
         << "username = \"alerts@clinic.example\"\npassword = \"" << S("smtp password") << "\"\n";
   }
@@ -225,6 +229,7 @@ TEST_F(SecretsTest, NoSecretInLogsDatabaseEmailsOrCliOutput) {
   logs += run1.output;
   EXPECT_GE(google.requests(), 2) << "the OAuth flow did not run";
   EXPECT_GE(facebook.requests(), 2) << "the paging link was not followed";
+  EXPECT_GE(hook.requests(), 1) << "no webhook was sent";
   ASSERT_FALSE(repwatch::testing::received_messages(d / "smtp").empty())
       << "no alert reached the SMTP server:\n"
       << run1.output;
