@@ -24,6 +24,7 @@
 #include "daemon/notify.h"
 #include "daemon/scheduler.h"
 #include "daemon/secrets.h"
+#include "db/query_index.h"
 #include "db/store.h"
 
 namespace repwatch::daemon {
@@ -229,6 +230,7 @@ class Service {
   void store_one(FetchPool::Done& done);
   void deliver(const char* why);
   void release_memory();
+  void refresh_query_index();
   void reload();
   void begin_stop(const char* why);
   int timeout_ms(Clock::time_point now) const;
@@ -359,8 +361,22 @@ void Service::collect() {
   }  // the fetched reviews are freed here, before release_memory()
   last_cycle_at_ = now_seconds();
   deliver("after a poll");
+  refresh_query_index();
   notifier_.status(status_line());
   release_memory();
+}
+
+void Service::refresh_query_index() {
+  // Fold what the polls stored into the CLI's daily aggregates and search index
+  // (db/query_index.h): in batches, each its own transaction, after the poll committed and the
+  // alerts went out, so neither waits for it. The CLI is exact without it, only slower.
+  try {
+    WatchdogKeeper keeper(notifier_, kLongCallWatchdogCap);
+    int64_t pending = 1;
+    while (pending > 0) pending = db::refresh_query_index(*db_, now_seconds());
+  } catch (const std::exception& e) {
+    spdlog::error("query index: {}", e.what());
+  }
 }
 
 void Service::release_memory() {
