@@ -7,6 +7,7 @@
 #include <set>
 #include <variant>
 
+#include "alerts/rules.h"
 #include "cli/args.h"
 
 namespace repwatch::cli {
@@ -212,9 +213,29 @@ Catalog Catalog::load(const db::Database& db, const std::vector<sentiment::Touch
   }
   for (auto& [id, name] : locations) c.locations.push_back({id, name.empty() ? id : name});
 
+  // Owners and standards as the alerts use them: the taxonomy's, overridden by [alerts.owners]
+  // and [alerts.standards]. A config whose alert sections do not load (repwatchd would refuse
+  // it and say why) leaves the taxonomy's.
+  std::optional<alerts::AlertsConfig> alerting;
+  if (config) {
+    try {
+      alerting = alerts::load_alerts_config(*config, taxonomy);
+    } catch (const std::exception&) {
+    }
+  }
   std::set<std::string> tp_seen;
   for (const auto& t : taxonomy) {
-    c.touchpoints.push_back({t.id, t.name.empty() ? t.id : t.name, t.owner, t.standard});
+    std::string owner = t.owner;
+    std::optional<double> standard = t.standard;
+    if (alerting) {
+      if (auto it = alerting->owners.find(t.id); it != alerting->owners.end()) {
+        owner.clear();
+        for (const auto& address : it->second) owner += (owner.empty() ? "" : ", ") + address;
+      }
+      if (auto it = alerting->standards.find(t.id); it != alerting->standards.end())
+        standard = it->second;
+    }
+    c.touchpoints.push_back({t.id, t.name.empty() ? t.id : t.name, owner, standard});
     tp_seen.insert(t.id);
   }
   // Touchpoints in the data but not in the taxonomy (renamed or from an older taxonomy): an

@@ -235,7 +235,11 @@ TEST_F(CliCommands, ConfigGivesTheDatabaseAndNames) {
       << "[[locations]]\nid = \"northside\"\nname = \"Northside Pediatrics\"\n"
       << "[[locations]]\nid = \"eastside\"\nname = \"Eastside Clinic\"\n"
       << "[[sources]]\nid = \"google-eastside\"\ntype = \"file\"\nlocation = \"eastside\"\n"
-      << "path = \"" << db_.dir().string() << "\"\n";
+      << "path = \"" << db_.dir().string() << "\"\n"
+      << "[alerts]\nmarketing = \"marketing@clinic.example\"\n"
+      << "[alerts.owners]\nparking_access = [\"facilities@clinic.example\", "
+         "\"ops@clinic.example\"]\n"
+      << "[alerts.standards]\nparking_access = 4.5\n";
   }
   std::filesystem::permissions(
       cfg, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
@@ -255,6 +259,20 @@ TEST_F(CliCommands, ConfigGivesTheDatabaseAndNames) {
   EXPECT_STREQ(d[0]["source"].GetString(), "google-downtown");
   EXPECT_STREQ(d[1]["source"].GetString(), "google-eastside");
   EXPECT_STREQ(d[1]["status"].GetString(), "never polled");
+
+  // The scorecard names the owners and standards the alerts use ([alerts.owners/standards]).
+  std::ostringstream out3, err3;
+  ASSERT_EQ(run_cli({"--config", cfg.string(), "--json", "touchpoints"}, out3, err3, env), 0)
+      << err3.str();
+  auto t = parse_json(out3.str());
+  bool found = false;
+  for (const auto& tp : t["touchpoints"].GetArray()) {
+    if (std::string(tp["touchpoint"].GetString()) != "parking_access") continue;
+    found = true;
+    EXPECT_STREQ(tp["owner"].GetString(), "facilities@clinic.example, ops@clinic.example");
+    EXPECT_DOUBLE_EQ(tp["standard"].GetDouble(), 4.5);
+  }
+  EXPECT_TRUE(found) << out3.str();
 }
 
 // ---- reviews -------------------------------------------------------------------------------
