@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -26,7 +27,12 @@ std::string build_email(const AlertsConfig& config, const Outgoing& m) {
   e.text = r.text;
   e.html = r.html;
   e.headers.push_back({"X-Repwatch-Alert", std::to_string(m.alert_id)});
-  e.headers.push_back({"X-Repwatch-Kind", m.content->kind});
+  // The kind is a token such as "new_negative"; a stored payload could say anything, so only
+  // token characters reach the header.
+  std::string kind;
+  for (char c : m.content->kind)
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') kind += c;
+  e.headers.push_back({"X-Repwatch-Kind", kind.empty() ? "alert" : kind});
   return to_mime(e);
 }
 

@@ -88,17 +88,21 @@ void check_mime(const std::string& m, bool rendered) {
                                                 "content-transfer-encoding",
                                                 "x-fuzz"};
   std::set<std::string> seen;
+  std::string content_type;  // the top-level Content-Type header, continuation lines joined
+  std::string name;
   size_t i = 0;
   for (; i < lines.size() && !lines[i].empty(); ++i) {
     std::string_view line = lines[i];
     if (line[0] == ' ' || line[0] == '\t') {
       FUZZ_CHECK(i > 0, "the first header line is a continuation");
+      if (name == "content-type") content_type += line;
       continue;
     }
     size_t colon = line.find(':');
     FUZZ_CHECK(colon != std::string_view::npos && colon > 0,
                "header line without a name: " + std::string(line.substr(0, 80)));
-    std::string name = lower(line.substr(0, colon));
+    name = lower(line.substr(0, colon));
+    if (name == "content-type") content_type = line.substr(colon + 1);
     FUZZ_CHECK(allowed.count(name), "unexpected header \"" + name + "\"");
     FUZZ_CHECK(seen.insert(name).second, "header \"" + name + "\" twice");
   }
@@ -109,10 +113,12 @@ void check_mime(const std::string& m, bool rendered) {
   if (!rendered) return;
   // The HTML part: the MIME part (between boundary lines) whose own headers say text/html.
   // (Searching the whole message would find review text that merely reads "Content-Type".)
-  size_t b = m.find(" boundary=\"");
+  // The boundary comes from the top-level Content-Type header only: review text elsewhere in
+  // the headers (encoded or not) may read ` boundary="..."` too.
+  size_t b = content_type.find(" boundary=\"");
   if (b == std::string::npos) return;
   b += 11;
-  std::string delimiter = "\r\n--" + m.substr(b, m.find('"', b) - b);
+  std::string delimiter = "\r\n--" + content_type.substr(b, content_type.find('"', b) - b);
   std::string decoded;
   for (size_t part = m.find(delimiter); part != std::string::npos;) {
     size_t start = part + delimiter.size();
