@@ -97,7 +97,7 @@ class Facebook : public HttpSource {
       for (rapidjson::SizeType i = 0; i < data->Size(); ++i) {
         std::string problem;
         auto r = parse_rating((*data)[i], problem);
-        if (!r) {
+        if (!r || echoes_secret(*r, problem)) {
           out.problems.push_back(
               {"page " + std::to_string(page) + ", data[" + std::to_string(i) + "]", problem});
           continue;

@@ -118,7 +118,7 @@ class GoogleBusiness : public HttpSource {
               "page " + std::to_string(page) + ", reviews[" + std::to_string(i) + "]";
           std::string problem;
           auto review = parse_review((*reviews)[i], problem);
-          if (!review) {
+          if (!review || echoes_secret(*review, problem)) {
             out.problems.push_back({where, problem});
             continue;
           }

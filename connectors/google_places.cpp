@@ -60,7 +60,7 @@ class GooglePlaces : public HttpSource {
       for (rapidjson::SizeType i = 0; i < reviews->Size(); ++i) {
         std::string problem;
         auto r = parse_review((*reviews)[i], problem);
-        if (!r) {
+        if (!r || echoes_secret(*r, problem)) {
           out.problems.push_back({"reviews[" + std::to_string(i) + "]", problem});
           continue;
         }

@@ -153,6 +153,19 @@ void HttpSource::add_secret(const std::string& secret) {
   if (!secret.empty()) secrets_.push_back(secret);
 }
 
+bool HttpSource::echoes_secret(const Review& r, std::string& problem) const {
+  for (const std::string& secret : secrets_) {
+    for (const std::string* field : {&r.external_id, &r.author, &r.text, &r.translated_text,
+                                     &r.reply_text, &r.url, &r.language, &r.location_id}) {
+      if (field->find(secret) != std::string::npos) {
+        problem = "the review carries this source's credential (an API echoing it back?); skipped";
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 void HttpSource::stop() {
   stopped_ = true;
   std::lock_guard<std::mutex> lock(mutex_);

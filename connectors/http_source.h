@@ -70,6 +70,10 @@ class HttpSource : public Connector {
 
   // Registers a secret to scrub from messages (also done for auth header values).
   void add_secret(const std::string& secret);
+  // True, with `problem` saying why, when a review carries one of the registered secrets in
+  // any field: an API that echoes the key back must not get it stored, put in the cursor or
+  // shown to managers. Such a review is skipped as a Problem.
+  bool echoes_secret(const Review& review, std::string& problem) const;
   // "source <id>"
   const std::string& context() const { return context_; }
   const std::string& source_id() const { return source_id_; }

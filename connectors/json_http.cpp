@@ -163,7 +163,7 @@ class JsonHttp : public HttpSource {
       for (rapidjson::SizeType i = 0; i < array->Size(); ++i) {
         std::string problem;
         auto r = parse_review((*array)[i], problem);
-        if (!r) {
+        if (!r || echoes_secret(*r, problem)) {
           out.problems.push_back({what + ", review " + std::to_string(i), problem});
           continue;
         }

@@ -117,7 +117,7 @@ class Yelp : public HttpSource {
       for (rapidjson::SizeType i = 0; i < reviews->Size(); ++i) {
         std::string problem;
         auto r = parse_review((*reviews)[i], language, problem);
-        if (!r) {
+        if (!r || echoes_secret(*r, problem)) {
           out.problems.push_back({what + ", reviews[" + std::to_string(i) + "]", problem});
           continue;
         }
