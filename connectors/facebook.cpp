@@ -50,16 +50,7 @@ class Facebook : public HttpSource {
         version_.find_first_not_of("0123456789.", 1) != std::string::npos)
       s.fail("api_version", "expected a Graph API version like \"v21.0\"");
     base_url_ = base_url_setting(s, "base_url", "https://graph.facebook.com");
-    if (auto v = s.integer("page_size")) {
-      if (*v < 1 || *v > 100) s.fail("page_size", "must be between 1 and 100");
-      page_size_ = static_cast<int>(*v);
-    }
-    if (auto v = s.integer("max_pages")) {
-      if (*v < 1) s.fail("max_pages", "must be at least 1");
-      max_pages_ = static_cast<int>(*v);
-    }
-    if (auto v = s.duration("safety_margin")) margin_ = *v;
-    if (auto v = s.duration("full_sweep_interval")) sweep_ = *v;
+    window_ = PagedWindow(s, 25, 100);
     if (auto v = s.duration("throttle_wait")) throttle_wait_ = *v;
   }
 
@@ -68,8 +59,7 @@ class Facebook : public HttpSource {
     std::optional<int64_t> newest_seen = get_int(cur, "newest");
     int64_t full_at = get_int(cur, "full_at").value_or(0);
     const int64_t now = now_seconds();
-    const bool full = !newest_seen || sweep_ == 0 || now - full_at >= sweep_;
-    const int64_t threshold = full ? std::numeric_limits<int64_t>::min() : *newest_seen - margin_;
+    const auto [full, threshold] = window_.plan(newest_seen, full_at, now);
 
     Session session(*this);
     FetchResult out;
@@ -78,7 +68,7 @@ class Facebook : public HttpSource {
     int64_t newest = newest_seen.value_or(0);
     std::string url = base_url_ + "/" + version_ + "/" + net::url_encode(page_id_) + "/ratings";
     url = net::add_query(url, "fields", kFields);
-    url = net::add_query(url, "limit", std::to_string(page_size_));
+    url = net::add_query(url, "limit", std::to_string(window_.page_size));
     const std::string origin = net::origin_of(base_url_);
     for (int page = 1;; ++page) {
       net::Request req(url);
@@ -121,9 +111,9 @@ class Facebook : public HttpSource {
                                 "paging.next repeats an earlier page; stopped paging"});
         break;
       }
-      if (page >= max_pages_) {
+      if (page >= window_.max_pages) {
         out.problems.push_back({"page " + std::to_string(page),
-                                "stopped after max_pages (" + std::to_string(max_pages_) +
+                                "stopped after max_pages (" + std::to_string(window_.max_pages) +
                                     ") pages; older ratings were not read"});
         break;
       }
@@ -228,10 +218,7 @@ class Facebook : public HttpSource {
   }
 
   std::string page_id_, token_, version_, base_url_;
-  int page_size_ = 25;
-  int max_pages_ = 100;
-  int64_t margin_ = 3600;
-  int64_t sweep_ = 86400;
+  PagedWindow window_;  // page_size, max_pages, safety margin, full sweeps
   int64_t throttle_wait_ = 900;
 };
 

@@ -58,16 +58,7 @@ class GoogleBusiness : public HttpSource {
       s.fail("refresh_token",
              "set refresh_token (with client_id and client_secret) or access_token_file");
     }
-    if (auto v = s.integer("page_size")) {
-      if (*v < 1 || *v > 50) s.fail("page_size", "must be between 1 and 50");
-      page_size_ = static_cast<int>(*v);
-    }
-    if (auto v = s.integer("max_pages")) {
-      if (*v < 1) s.fail("max_pages", "must be at least 1");
-      max_pages_ = static_cast<int>(*v);
-    }
-    if (auto v = s.duration("safety_margin")) margin_ = *v;
-    if (auto v = s.duration("full_sweep_interval")) sweep_ = *v;
+    window_ = PagedWindow(s, 50, 50);
   }
 
   FetchResult fetch(const std::string& cursor) override {
@@ -75,8 +66,7 @@ class GoogleBusiness : public HttpSource {
     std::optional<int64_t> watermark = get_int(cur, "updated");
     int64_t full_at = get_int(cur, "full_at").value_or(0);
     const int64_t now = now_seconds();
-    const bool full = !watermark || sweep_ == 0 || now - full_at >= sweep_;
-    const int64_t threshold = full ? std::numeric_limits<int64_t>::min() : *watermark - margin_;
+    const auto [full, threshold] = window_.plan(watermark, full_at, now);
 
     Session session(*this);
     std::string token = access_token(session, false);
@@ -89,7 +79,7 @@ class GoogleBusiness : public HttpSource {
     const std::string list_url = base_url_ + "/v4/accounts/" + net::url_encode(account_) +
                                  "/locations/" + net::url_encode(location_) + "/reviews";
     for (int page = 1;; ++page) {
-      std::string url = net::add_query(list_url, "pageSize", std::to_string(page_size_));
+      std::string url = net::add_query(list_url, "pageSize", std::to_string(window_.page_size));
       url = net::add_query(url, "orderBy", "updateTime desc");
       if (!page_token.empty()) url = net::add_query(url, "pageToken", page_token);
       net::Request req(url);
@@ -137,9 +127,9 @@ class GoogleBusiness : public HttpSource {
                                 "nextPageToken repeats an earlier one; stopped paging"});
         break;
       }
-      if (page >= max_pages_) {
+      if (page >= window_.max_pages) {
         out.problems.push_back({"page " + std::to_string(page),
-                                "stopped after max_pages (" + std::to_string(max_pages_) +
+                                "stopped after max_pages (" + std::to_string(window_.max_pages) +
                                     ") pages; older reviews were not read"});
         break;
       }
@@ -275,10 +265,7 @@ class GoogleBusiness : public HttpSource {
   std::string client_id_, client_secret_, refresh_token_;
   std::string cached_token_;
   std::chrono::steady_clock::time_point token_expiry_{};
-  int page_size_ = 50;
-  int max_pages_ = 100;
-  int64_t margin_ = 3600;
-  int64_t sweep_ = 86400;
+  PagedWindow window_;  // page_size, max_pages, safety margin, full sweeps
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace repwatch::connectors {
 
@@ -34,6 +35,27 @@ std::string base_url_setting(const Settings& settings, std::string_view key,
     settings.fail(key, "expected an http:// or https:// URL, got \"" + net::redact_url(url) + "\"");
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
+}
+
+PagedWindow::PagedWindow(const Settings& s, int default_page_size, int max_page_size)
+    : page_size(default_page_size) {
+  if (auto v = s.integer("page_size")) {
+    if (*v < 1 || *v > max_page_size)
+      s.fail("page_size", "must be between 1 and " + std::to_string(max_page_size));
+    page_size = static_cast<int>(*v);
+  }
+  if (auto v = s.integer("max_pages")) {
+    if (*v < 1) s.fail("max_pages", "must be at least 1");
+    max_pages = static_cast<int>(*v);
+  }
+  if (auto v = s.duration("safety_margin")) margin = *v;
+  if (auto v = s.duration("full_sweep_interval")) sweep = *v;
+}
+
+PagedWindow::Plan PagedWindow::plan(std::optional<int64_t> watermark, int64_t full_at,
+                                    int64_t now) const {
+  const bool full = !watermark || sweep == 0 || now - full_at >= sweep;
+  return {full, full ? std::numeric_limits<int64_t>::min() : *watermark - margin};
 }
 
 std::string clean_text(std::string_view s) {

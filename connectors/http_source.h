@@ -31,6 +31,28 @@ void reject_unknown(const Settings& settings, const std::vector<std::string>& al
 std::string base_url_setting(const Settings& settings, std::string_view key,
                              std::string_view fallback);
 
+// Paging and the incremental window of a source that lists newest (or last updated) first,
+// from the settings page_size (1..max_page_size), max_pages (>= 1), safety_margin and
+// full_sweep_interval. A poll reads back to the cursor's watermark minus the margin; every
+// sweep interval (and when there is no watermark yet, or the interval is 0) it reads
+// everything, to catch edits and replies of older items.
+struct PagedWindow {
+  int page_size = 0;
+  int max_pages = 100;
+  int64_t margin = 3600;
+  int64_t sweep = 86400;
+
+  PagedWindow() = default;
+  PagedWindow(const Settings& settings, int default_page_size, int max_page_size);
+
+  struct Plan {
+    bool full;          // read everything this poll
+    int64_t threshold;  // stop at items updated before this (INT64_MIN on a full sweep)
+  };
+  // `watermark` and `full_at` (the last full sweep) come from the cursor.
+  Plan plan(std::optional<int64_t> watermark, int64_t full_at, int64_t now) const;
+};
+
 // Valid UTF-8 with no NUL or other C0 control characters except \t \n \r; invalid bytes become
 // U+FFFD. Review text from APIs goes through this before it is stored.
 std::string clean_text(std::string_view text);
