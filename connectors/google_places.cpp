@@ -32,10 +32,7 @@ class GooglePlaces : public HttpSource {
 
   FetchResult fetch(const std::string& cursor) override {
     rapidjson::Document cur = parse_cursor(cursor, source_id());
-    std::map<std::string, std::string> seen;
-    if (const auto* s = get_object(cur, "seen"))
-      for (const auto& m : s->GetObject())
-        if (m.value.IsString()) seen[m.name.GetString()] = m.value.GetString();
+    SeenReviews seen(cur);
     std::optional<int64_t> old_count = get_int(cur, "count");
 
     Session session(*this);
@@ -53,7 +50,6 @@ class GooglePlaces : public HttpSource {
       throw SourceError(SourceError::Kind::kGarbage, "place details: expected a JSON object");
 
     FetchResult out;
-    std::map<std::string, std::string> now_seen;
     if (doc.HasMember("reviews") && !get_array(doc, "reviews"))
       throw SourceError(SourceError::Kind::kGarbage, "place details: \"reviews\" is not an array");
     if (const auto* reviews = get_array(doc, "reviews")) {
@@ -64,17 +60,13 @@ class GooglePlaces : public HttpSource {
           out.problems.push_back({"reviews[" + std::to_string(i) + "]", problem});
           continue;
         }
-        if (now_seen.count(r->external_id)) continue;  // the same review twice: keep the first
-        std::string hash = content_hash(*r);
-        now_seen[r->external_id] = hash;
-        auto it = seen.find(r->external_id);
-        if (it == seen.end() || it->second != hash) out.reviews.push_back(std::move(*r));
+        if (seen.offer(*r)) out.reviews.push_back(std::move(*r));
       }
     }
     std::optional<int64_t> count = get_int(doc, "userRatingCount");
     if (count && old_count && *count > *old_count) {
       size_t fresh = 0;
-      for (const auto& r : out.reviews) fresh += seen.count(r.external_id) == 0;
+      for (const auto& r : out.reviews) fresh += !seen.seen_before(r.external_id);
       if (static_cast<int64_t>(fresh) < *count - *old_count)
         spdlog::info(
             "{}: userRatingCount rose from {} to {} but only {} new review(s) are among "
@@ -86,10 +78,7 @@ class GooglePlaces : public HttpSource {
     c.SetObject();
     auto& a = c.GetAllocator();
     c.AddMember("v", 1, a);
-    rapidjson::Value s(rapidjson::kObjectType);
-    for (const auto& [name, hash] : now_seen)
-      s.AddMember(rapidjson::Value(name.c_str(), a), rapidjson::Value(hash.c_str(), a), a);
-    c.AddMember("seen", s, a);
+    seen.write(c, a);
     if (count) c.AddMember("count", *count, a);
     out.cursor = to_json(c);
     return out;

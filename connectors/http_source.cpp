@@ -58,6 +58,29 @@ PagedWindow::Plan PagedWindow::plan(std::optional<int64_t> watermark, int64_t fu
   return {full, full ? std::numeric_limits<int64_t>::min() : *watermark - margin};
 }
 
+SeenReviews::SeenReviews(const rapidjson::Value& cursor) {
+  if (const auto* s = get_object(cursor, "seen"))
+    for (const auto& m : s->GetObject())
+      if (m.value.IsString()) before_[m.name.GetString()] = m.value.GetString();
+}
+
+bool SeenReviews::offer(const Review& review) {
+  if (now_.count(review.external_id)) return false;
+  std::string hash = content_hash(review);
+  auto it = before_.find(review.external_id);
+  const bool changed = it == before_.end() || it->second != hash;
+  now_.emplace(review.external_id, std::move(hash));
+  return changed;
+}
+
+void SeenReviews::write(rapidjson::Value& cursor, rapidjson::Document::AllocatorType& alloc) const {
+  rapidjson::Value seen(rapidjson::kObjectType);
+  for (const auto& [id, hash] : now_)
+    seen.AddMember(rapidjson::Value(id.c_str(), alloc), rapidjson::Value(hash.c_str(), alloc),
+                   alloc);
+  cursor.AddMember("seen", seen, alloc);
+}
+
 std::string clean_text(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,23 @@ struct PagedWindow {
   };
   // `watermark` and `full_at` (the last full sweep) come from the cursor.
   Plan plan(std::optional<int64_t> watermark, int64_t full_at, int64_t now) const;
+};
+
+// The reviews a sampling source showed on its last poll (Places: 5, Yelp: 3 per locale), by
+// external id with their content hash, kept in the cursor's "seen" object. A review is new or
+// edited when its hash differs from last time; the next cursor holds what this poll saw.
+class SeenReviews {
+ public:
+  explicit SeenReviews(const rapidjson::Value& cursor);  // reads cursor["seen"]
+  // Records `review` as seen by this poll; true when it is new or changed since the last one.
+  // A second sighting of the same id in one poll is ignored (false): the first one counts.
+  bool offer(const Review& review);
+  bool seen_before(const std::string& external_id) const { return before_.count(external_id); }
+  // Adds this poll's "seen" object to `cursor`.
+  void write(rapidjson::Value& cursor, rapidjson::Document::AllocatorType& alloc) const;
+
+ private:
+  std::map<std::string, std::string> before_, now_;
 };
 
 // Valid UTF-8 with no NUL or other C0 control characters except \t \n \r; invalid bytes become

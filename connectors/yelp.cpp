@@ -90,14 +90,10 @@ class Yelp : public HttpSource {
 
   FetchResult fetch(const std::string& cursor) override {
     rapidjson::Document cur = parse_cursor(cursor, source_id());
-    std::map<std::string, std::string> seen;
-    if (const auto* s = get_object(cur, "seen"))
-      for (const auto& m : s->GetObject())
-        if (m.value.IsString()) seen[m.name.GetString()] = m.value.GetString();
+    SeenReviews seen(cur);
 
     Session session(*this);
     FetchResult out;
-    std::map<std::string, std::string> now_seen;
     for (const auto& locale : locales_) {
       std::string url = base_url_ + "/v3/businesses/" + net::url_encode(business_) + "/reviews";
       url = net::add_query(url, "locale", locale);
@@ -121,21 +117,14 @@ class Yelp : public HttpSource {
           out.problems.push_back({what + ", reviews[" + std::to_string(i) + "]", problem});
           continue;
         }
-        if (now_seen.count(r->external_id)) continue;
-        std::string hash = content_hash(*r);
-        now_seen[r->external_id] = hash;
-        auto it = seen.find(r->external_id);
-        if (it == seen.end() || it->second != hash) out.reviews.push_back(std::move(*r));
+        if (seen.offer(*r)) out.reviews.push_back(std::move(*r));
       }
     }
     rapidjson::Document c;
     c.SetObject();
     auto& a = c.GetAllocator();
     c.AddMember("v", 1, a);
-    rapidjson::Value s(rapidjson::kObjectType);
-    for (const auto& [id, hash] : now_seen)
-      s.AddMember(rapidjson::Value(id.c_str(), a), rapidjson::Value(hash.c_str(), a), a);
-    c.AddMember("seen", s, a);
+    seen.write(c, a);
     out.cursor = to_json(c);
     return out;
   }
