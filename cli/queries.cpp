@@ -334,58 +334,47 @@ std::vector<std::string> Catalog::resolve_sources(const std::vector<std::string>
   return out;
 }
 
-std::vector<std::string> Catalog::resolve_locations(const std::vector<std::string>& given) const {
+namespace {
+
+// Names given on the command line for a kind with ids and display names (locations,
+// touchpoints): each matches an id or a display name, case-insensitively, and comma lists are
+// split. An unknown one is a UsageError naming `option` that suggests the closest id, or the
+// closest display name with its id.
+template <typename Item>
+std::vector<std::string> resolve_named(const std::vector<std::string>& given,
+                                       const std::vector<Item>& items, const std::string& kind,
+                                       const std::string& option) {
   std::vector<std::string> out;
   for (const auto& name : split_commas(given)) {
     bool found = false;
-    for (const auto& l : locations)
-      if (l.id == name || lower(l.id) == lower(name) || lower(l.name) == lower(name))
-        add_unique(out, l.id), found = true;
-    if (!found) {
-      std::vector<std::string> ids;
-      for (const auto& l : locations) ids.push_back(l.id);
-      std::string msg = unknown_name_message("location", name, ids);
-      // Also try the display names.
-      std::vector<std::string> names;
-      for (const auto& l : locations) names.push_back(l.name);
-      if (closest(name, ids, 1).empty()) {
-        auto near = closest(name, names, 1);
-        if (!near.empty())
-          for (const auto& l : locations)
-            if (l.name == near[0])
-              msg = "unknown location \"" + name + "\" (did you mean \"" + l.id + "\", " + l.name +
-                    "?)" + msg.substr(msg.find(';'));
-      }
-      throw UsageError("--location: " + msg);
+    for (const auto& item : items)
+      if (item.id == name || lower(item.id) == lower(name) || lower(item.name) == lower(name))
+        add_unique(out, item.id), found = true;
+    if (found) continue;
+    std::vector<std::string> ids, names;
+    for (const auto& item : items) ids.push_back(item.id), names.push_back(item.name);
+    std::string msg = unknown_name_message(kind, name, ids);
+    if (closest(name, ids, 1).empty()) {
+      auto near = closest(name, names, 1);
+      if (!near.empty())
+        for (const auto& item : items)
+          if (item.name == near[0])
+            msg = "unknown " + kind + " \"" + name + "\" (did you mean \"" + item.id + "\", " +
+                  item.name + "?)" + msg.substr(msg.find(';'));
     }
+    throw UsageError(option + ": " + msg);
   }
   return out;
 }
 
+}  // namespace
+
+std::vector<std::string> Catalog::resolve_locations(const std::vector<std::string>& given) const {
+  return resolve_named(given, locations, "location", "--location");
+}
+
 std::vector<std::string> Catalog::resolve_touchpoints(const std::vector<std::string>& given) const {
-  std::vector<std::string> out;
-  for (const auto& name : split_commas(given)) {
-    bool found = false;
-    for (const auto& t : touchpoints)
-      if (t.id == name || lower(t.id) == lower(name) || lower(t.name) == lower(name))
-        add_unique(out, t.id), found = true;
-    if (!found) {
-      std::vector<std::string> ids = touchpoint_ids();
-      std::string msg = unknown_name_message("touchpoint", name, ids);
-      if (closest(name, ids, 1).empty()) {
-        std::vector<std::string> names;
-        for (const auto& t : touchpoints) names.push_back(t.name);
-        auto near = closest(name, names, 1);
-        if (!near.empty())
-          for (const auto& t : touchpoints)
-            if (t.name == near[0])
-              msg = "unknown touchpoint \"" + name + "\" (did you mean \"" + t.id + "\", " +
-                    t.name + "?)" + msg.substr(msg.find(';'));
-      }
-      throw UsageError("--touchpoint: " + msg);
-    }
-  }
-  return out;
+  return resolve_named(given, touchpoints, "touchpoint", "--touchpoint");
 }
 
 // ---- figures -------------------------------------------------------------------------------
