@@ -32,18 +32,6 @@ Value share(std::optional<double> s) {
   return v;
 }
 
-Value change_tone(std::optional<double> d, int precision, double notable) {
-  Value v = Value::change(d, precision);
-  if (d && std::abs(*d) >= notable) v.tone = *d < 0 ? Tone::kBad : Tone::kGood;
-  return v;
-}
-
-Value count_change(int64_t a, int64_t b) {
-  Value v = Value::integer(a - b);
-  v.shown = (a >= b ? "+" : "") + std::to_string(a - b);
-  return v;
-}
-
 std::string status_of(const SourceHealth& h) {
   if (!h.enabled) return "disabled";
   if (h.needs_attention) return "needs attention";
@@ -133,11 +121,11 @@ Table comparison_table(const std::vector<Comparison>& rows, const Context& ctx, 
       row = {Value::text(c.key), Value::text(ctx.catalog.location_name(c.key))};
     }
     row.push_back(Value::integer(c.current.reviews));
-    row.push_back(count_change(c.current.reviews, c.previous.reviews));
+    row.push_back(Value::count_change(c.current.reviews, c.previous.reviews));
     row.push_back(Value::number(c.current.rating(), 2));
-    row.push_back(change_tone(diff(c.current.rating(), c.previous.rating()), 2, 0.2));
+    row.push_back(Value::toned_change(diff(c.current.rating(), c.previous.rating()), 2, 0.2));
     row.push_back(Value::change(c.current.sentiment(), 2));
-    row.push_back(change_tone(diff(c.current.sentiment(), c.previous.sentiment()), 2, 0.1));
+    row.push_back(Value::toned_change(diff(c.current.sentiment(), c.previous.sentiment()), 2, 0.1));
     row.push_back(share(c.current.share_negative()));
     row.push_back(points(c.current.share_negative(), c.previous.share_negative()));
     t.add(std::move(row));
@@ -230,7 +218,7 @@ int cmd_summary(Context& ctx, const SummaryArgs& args) {
         share(c.current.share_negative()),
         points(c.current.share_negative(), c.previous.share_negative()),
         Value::change(c.current.sentiment(), 2),
-        change_tone(diff(c.current.sentiment(), c.previous.sentiment()), 2, 0.1),
+        Value::toned_change(diff(c.current.sentiment(), c.previous.sentiment()), 2, 0.1),
         c.info.owner.empty() ? Value::null() : Value::text(c.info.owner),
         Value::list(phrases)};
     if (spark_col) {
@@ -352,13 +340,14 @@ int cmd_summary(Context& ctx, const SummaryArgs& args) {
                  {"previous", "Previous", Align::kRight},
                  {"change", "Change", Align::kRight}});
   overall.add({Value::text("Reviews"), Value::integer(all_cur.reviews),
-               Value::integer(all_prev.reviews), count_change(all_cur.reviews, all_prev.reviews)});
+               Value::integer(all_prev.reviews),
+               Value::count_change(all_cur.reviews, all_prev.reviews)});
   overall.add({Value::text("Average rating"), Value::number(all_cur.rating(), 2),
                Value::number(all_prev.rating(), 2),
-               change_tone(diff(all_cur.rating(), all_prev.rating()), 2, 0.2)});
+               Value::toned_change(diff(all_cur.rating(), all_prev.rating()), 2, 0.2)});
   overall.add({Value::text("Average sentiment"), Value::change(all_cur.sentiment(), 2),
                Value::change(all_prev.sentiment(), 2),
-               change_tone(diff(all_cur.sentiment(), all_prev.sentiment()), 2, 0.1)});
+               Value::toned_change(diff(all_cur.sentiment(), all_prev.sentiment()), 2, 0.1)});
   overall.add({Value::text("Negative reviews"), share(all_cur.share_negative()),
                share(all_prev.share_negative()),
                points(all_cur.share_negative(), all_prev.share_negative())});

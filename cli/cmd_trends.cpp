@@ -300,12 +300,9 @@ int cmd_touchpoints(Context& ctx, const TouchpointsArgs& args) {
            {"owner", "Owner"},
            {"top_phrases", "Top phrases", Align::kLeft, 60}});
   for (const auto& c : cards) {
-    Value mchange = Value::integer(c.current.mentions - c.previous.mentions);
-    mchange.shown = (c.current.mentions >= c.previous.mentions ? "+" : "") +
-                    std::to_string(c.current.mentions - c.previous.mentions);
-    Value schange = Value::change(diff(c.current.sentiment(), c.previous.sentiment()), 2);
-    if (schange.kind == Value::Kind::kNumber && std::abs(schange.d) >= 0.1)
-      schange.tone = schange.d < 0 ? Tone::kBad : Tone::kGood;
+    Value mchange = Value::count_change(c.current.mentions, c.previous.mentions);
+    Value schange =
+        Value::toned_change(diff(c.current.sentiment(), c.previous.sentiment()), 2, 0.1);
     Value met = c.met ? Value::boolean(*c.met) : Value::null();
     if (c.met) met.tone = *c.met ? Tone::kGood : Tone::kBad, met.shown = *c.met ? "yes" : "NO";
     std::vector<std::string> phrases;

@@ -79,6 +79,17 @@ Value Value::change(std::optional<double> x, int precision) {
   v.signed_number = true;
   return v;
 }
+Value Value::toned_change(std::optional<double> x, int precision, double notable) {
+  Value v = change(x, precision);
+  if (v.kind == Kind::kNumber && std::abs(v.d) >= notable)
+    v.tone = v.d < 0 ? Tone::kBad : Tone::kGood;
+  return v;
+}
+Value Value::count_change(int64_t now, int64_t before) {
+  Value v = integer(now - before);
+  v.shown = (now >= before ? "+" : "") + std::to_string(now - before);
+  return v;
+}
 Value Value::boolean(bool x) {
   Value v;
   v.kind = Kind::kBool;

@@ -52,6 +52,10 @@ struct Value {
   static Value number(double v, int precision);
   static Value number(std::optional<double> v, int precision);  // null when absent
   static Value change(std::optional<double> v, int precision);  // signed: "+0.12"
+  // A change toned good (up) or bad (down) when at least `notable` either way.
+  static Value toned_change(std::optional<double> v, int precision, double notable);
+  // The difference of two counts, shown signed: "+3", "-2", "+0".
+  static Value count_change(int64_t now, int64_t before);
   static Value boolean(bool v);
   static Value list(std::vector<std::string> items);
   Value&& with_tone(Tone t) && {
