@@ -13,19 +13,26 @@ namespace repwatch {
 
 const char* to_string(SourceError::Kind kind) {
   switch (kind) {
-    case SourceError::Kind::kTransient: return "transient";
-    case SourceError::Kind::kAuth: return "auth";
-    case SourceError::Kind::kGarbage: return "garbage";
-    case SourceError::Kind::kConfig: return "config";
+    case SourceError::Kind::kTransient:
+      return "transient";
+    case SourceError::Kind::kAuth:
+      return "auth";
+    case SourceError::Kind::kGarbage:
+      return "garbage";
+    case SourceError::Kind::kConfig:
+      return "config";
   }
   return "unknown";
 }
 
 const char* to_string(Label label) {
   switch (label) {
-    case Label::kNegative: return "negative";
-    case Label::kNeutral: return "neutral";
-    case Label::kPositive: return "positive";
+    case Label::kNegative:
+      return "negative";
+    case Label::kNeutral:
+      return "neutral";
+    case Label::kPositive:
+      return "positive";
   }
   return "neutral";
 }
@@ -65,16 +72,21 @@ RatingScale RatingScale::parse(const std::string& text) {
 
 std::string RatingScale::to_string() const {
   switch (kind) {
-    case Kind::kNone: return "none";
-    case Kind::kBinary: return "binary";
-    case Kind::kLinear: return format_number(lo) + "-" + format_number(hi);
+    case Kind::kNone:
+      return "none";
+    case Kind::kBinary:
+      return "binary";
+    case Kind::kLinear:
+      return format_number(lo) + "-" + format_number(hi);
   }
   return "none";
 }
 
 std::string content_hash(const Review& r) {
   // FNV-1a 64 over the fields that make an edit, each terminated by a separator byte that
-  // cannot occur in UTF-8 text, so ("ab","c") and ("a","bc") differ.
+  // cannot occur in UTF-8 text, so ("ab","c") and ("a","bc") differ. Numbers are mixed in as
+  // text (%g for the rating, decimal for times): stored hashes depend on that exact form.
+  // Computed for every review of every poll, so without a heap allocation.
   uint64_t h = 1469598103934665603ULL;
   auto mix = [&h](std::string_view s) {
     for (unsigned char c : s) {
@@ -84,15 +96,30 @@ std::string content_hash(const Review& r) {
     h ^= 0xff;
     h *= 1099511628211ULL;
   };
+  auto mix_int = [&mix](int64_t v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    mix(std::string_view(buf, static_cast<size_t>(end - buf)));
+  };
   mix(r.author);
-  mix(r.raw_rating ? format_number(*r.raw_rating) : std::string("-"));
+  if (r.raw_rating) {
+    char buf[32];
+    int n = std::snprintf(buf, sizeof buf, "%g", *r.raw_rating);
+    mix(std::string_view(buf, static_cast<size_t>(std::clamp(n, 0, int(sizeof buf) - 1))));
+  } else {
+    mix("-");
+  }
   mix(r.text);
   mix(r.reply_text);
-  mix(std::to_string(r.updated_at));
-  mix(r.reply_at ? std::to_string(*r.reply_at) : std::string("-"));
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  mix_int(r.updated_at);
+  if (r.reply_at)
+    mix_int(*r.reply_at);
+  else
+    mix("-");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = kHex[h & 0xf];
+  return out;
 }
 
 // ---- time -------------------------------------------------------------------------------
@@ -125,8 +152,8 @@ std::optional<int64_t> parse_timestamp(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   int y, mo, d, h = 0, mi = 0, sec = 0;
-  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) ||
-      s[7] != '-' || !digits(s, 8, 2, d))
+  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
   size_t pos = 10;
@@ -206,12 +233,23 @@ std::optional<int64_t> parse_duration(std::string_view s) {
     if (pos == start || pos == s.size()) return std::nullopt;
     int64_t unit;
     switch (s[pos]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 7 * 86400; break;
-      default: return std::nullopt;
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      default:
+        return std::nullopt;
     }
     ++pos;
     // Many components could overflow int64 (undefined behaviour): refuse absurd totals

@@ -12,7 +12,8 @@
 //   query_index(indexed_upto, refreshed_at)      -- the watermark
 //
 // Reviews with id <= query_index.indexed_upto are counted in the aggregates and indexed for
-// search; triggers keep them right when such a review is edited, rescored or deleted. Newer
+// search; triggers (and ReviewStore, for re-written touchpoint hits) keep them right when such
+// a review is edited, rescored or deleted. Newer
 // reviews are folded in by refresh_query_index(), in batches and off the ingest path (an FTS5
 // trigger per inserted row makes ingest ~8x slower). Readers never depend on the refresh
 // having run: they add the reviews above the watermark from the reviews table themselves, so
@@ -29,6 +30,13 @@ namespace repwatch::db {
 
 // The SQL of the "cli" migration (registered in schema_migrations()).
 const char* query_index_migration_sql();
+// The SQL of the "ingest" migration: drops the per-row trigger on touchpoint_hits inserts.
+const char* query_index_drop_hit_trigger_sql();
+
+// Adds the touchpoint hits of review ?1 to touchpoint_daily when the review is at or below the
+// watermark (a no-op for a newer one). ReviewStore runs it after re-writing a review's hits
+// (an edit, a rescore); the old hits leave the aggregate through the delete trigger.
+const char* query_index_add_hits_sql();
 
 struct QueryIndexState {
   int64_t indexed_upto = 0;      // reviews with id <= this are aggregated and searchable

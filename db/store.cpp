@@ -172,6 +172,7 @@ CREATE INDEX alert_deliveries_by_recipient ON alert_deliveries(recipient, status
       // Maintained aggregates and FTS5 search for the CLI; the SQL and the refresh that folds
       // new reviews in are in db/query_index.h/.cpp.
       {"cli", query_index_migration_sql()},
+      {"ingest", query_index_drop_hit_trigger_sql()},
   };
   return migrations;
 }
@@ -323,6 +324,7 @@ struct ReviewStore::Statements {
         delete_hits(db.prepare("DELETE FROM touchpoint_hits WHERE review_id = ?1")),
         insert_hit(db.prepare("INSERT INTO touchpoint_hits(review_id, touchpoint, score, evidence) "
                               "VALUES (?1, ?2, ?3, ?4)")),
+        index_hits(db.prepare(query_index_add_hits_sql())),
         update_summary(db.prepare(
             "UPDATE reviews SET sentiment = ?2, label = ?3, negative = CASE WHEN rating IS NOT "
             "NULL THEN rating <= ?4 ELSE ?2 <= ?5 END WHERE id = ?1")),
@@ -379,11 +381,13 @@ struct ReviewStore::Statements {
             "needs_attention OR excluded.needs_attention")) {}
 
   Statement find_key, insert_review, update_review, touch_review, copy_revision, upsert_analysis,
-      delete_hits, insert_hit, update_summary, select_by_key, select_by_id, select_analysis,
-      select_hits, count_reviews, count_revisions, upsert_location, add_location, upsert_source,
-      source_exists, select_poll_state, select_all_poll_states, success, first_sync, failure;
+      delete_hits, insert_hit, index_hits, update_summary, select_by_key, select_by_id,
+      select_analysis, select_hits, count_reviews, count_revisions, upsert_location, add_location,
+      upsert_source, source_exists, select_poll_state, select_all_poll_states, success, first_sync,
+      failure;
   rapidjson::StringBuffer json;  // reused for every evidence array
-  std::string scale_text;        // reused for the scale column
+  std::string scale_text;        // the scale column of `scale` (to_string() of every review
+  RatingScale scale = RatingScale::none();  // of a poll would format the same numbers again)
 };
 
 namespace {
@@ -507,7 +511,10 @@ UpsertResult ReviewStore::upsert_review(const Review& review, const Analysis& an
                                         int64_t now) {
   const std::string hash = content_hash(review);
   const bool negative = negative_.is_negative(review.rating, analysis.score);
-  st_->scale_text = review.scale.to_string();
+  if (st_->scale_text.empty() || !(review.scale == st_->scale)) {
+    st_->scale = review.scale;
+    st_->scale_text = review.scale.to_string();
+  }
   UpsertResult result;
 
   // Insert first: on a first sync (the bulk of all work) that is the only lookup. A review
@@ -591,6 +598,11 @@ void ReviewStore::write_analysis(int64_t review_id, const Analysis& analysis, in
     bind_static(*st, 2, t.touchpoint);
     st->bind(3, t.score);
     bind_static(*st, 4, json_view(st_->json));
+    st->step();
+  }
+  if (replace_hits && !analysis.touchpoints.empty()) {
+    Use st(st_->index_hits);
+    st->bind(1, review_id);
     st->step();
   }
 }

@@ -101,3 +101,19 @@ TEST(ContentHash, ChangesOnEditOnly) {
   b.location_id = "elsewhere";  // not content
   EXPECT_EQ(content_hash(a), content_hash(b));
 }
+
+// Stored hashes decide whether a re-fetched review is an edit: the function must give the
+// same value in every version (these were computed independently, in Python).
+TEST(ContentHash, IsStableAcrossVersions) {
+  Review a;
+  a.author = "Maria G.";
+  a.raw_rating = 4.5;
+  a.text = "Great doctor, rude front desk.";
+  a.reply_text = "Thanks!";
+  a.updated_at = 1735689600;
+  a.reply_at = 1735776000;
+  EXPECT_EQ(content_hash(a), "4b621517482909b6");
+  Review b;
+  b.updated_at = -5;
+  EXPECT_EQ(content_hash(b), "a013085374c05c25");
+}
