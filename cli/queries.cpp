@@ -9,6 +9,7 @@
 
 #include "alerts/rules.h"
 #include "cli/args.h"
+#include "db/store.h"
 
 namespace repwatch::cli {
 
@@ -121,38 +122,26 @@ ReviewRow read_review(const db::Statement& st) {
   return r;
 }
 
-std::vector<Evidence> parse_evidence(std::string_view json) {
-  std::vector<Evidence> out;
-  rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsArray()) return out;
-  for (const auto& v : doc.GetArray()) {
-    if (!v.IsObject()) continue;
-    Evidence e;
-    if (auto p = v.FindMember("phrase"); p != v.MemberEnd() && p->value.IsString())
-      e.phrase.assign(p->value.GetString(), p->value.GetStringLength());
-    if (auto o = v.FindMember("offset"); o != v.MemberEnd() && o->value.IsUint())
-      e.offset = o->value.GetUint();
-    if (auto l = v.FindMember("length"); l != v.MemberEnd() && l->value.IsUint())
-      e.length = l->value.GetUint();
-    out.push_back(std::move(e));
-  }
-  return out;
+// Stored spans with their phrases cut from the review's text; nothing for a malformed array
+// (the CLI shows what it can rather than refusing the whole answer).
+std::vector<Evidence> parse_evidence(std::string_view json, std::string_view text) {
+  auto spans = db::decode_spans(json, text);
+  return spans ? std::move(*spans) : std::vector<Evidence>{};
 }
 
 class HitLoader {
  public:
   explicit HitLoader(const db::Database& db)
       : st_(db.prepare("SELECT touchpoint, score, evidence FROM touchpoint_hits WHERE "
-                       "review_id = ?1 ORDER BY rowid")) {}
-  std::vector<TouchpointResult> load(int64_t review_id) {
+                       "review_id = ?1 ORDER BY ord")) {}
+  std::vector<TouchpointResult> load(int64_t review_id, std::string_view text) {
     std::vector<TouchpointResult> out;
     st_.bind(1, review_id);
     while (st_.step()) {
       TouchpointResult t;
       t.touchpoint = st_.column_text(0);
       t.score = st_.column_double(1);
-      t.evidence = parse_evidence(st_.column_view(2));
+      t.evidence = parse_evidence(st_.column_view(2), text);
       out.push_back(std::move(t));
     }
     st_.reset();
@@ -238,12 +227,15 @@ Catalog Catalog::load(const db::Database& db, const std::vector<sentiment::Touch
     c.touchpoints.push_back({t.id, t.name.empty() ? t.id : t.name, owner, standard});
     tp_seen.insert(t.id);
   }
-  // Touchpoints in the data but not in the taxonomy (renamed or from an older taxonomy): an
-  // index skip-scan over touchpoint_hits(touchpoint), one seek per distinct value.
+  // Touchpoints in the data but not in the taxonomy (renamed or from an older taxonomy): a
+  // skip-scan over touchpoint_daily's primary key (one seek per distinct value) for the
+  // indexed reviews, plus the hits of the reviews above the watermark.
   db::Statement st = db.prepare(
-      "WITH RECURSIVE t(x) AS (SELECT min(touchpoint) FROM touchpoint_hits UNION ALL "
-      "SELECT (SELECT min(touchpoint) FROM touchpoint_hits WHERE touchpoint > x) FROM t "
-      "WHERE x IS NOT NULL) SELECT x FROM t WHERE x IS NOT NULL");
+      "WITH RECURSIVE t(x) AS (SELECT min(touchpoint) FROM touchpoint_daily UNION ALL "
+      "SELECT (SELECT min(touchpoint) FROM touchpoint_daily WHERE touchpoint > x) FROM t "
+      "WHERE x IS NOT NULL) SELECT x FROM t WHERE x IS NOT NULL UNION "
+      "SELECT DISTINCT touchpoint FROM touchpoint_hits WHERE review_id > "
+      "(SELECT indexed_upto FROM query_index)");
   std::vector<std::string> extra;
   while (st.step()) {
     std::string id = st.column_text(0);
@@ -628,7 +620,7 @@ std::map<std::string, TouchpointTotals> Queries::touchpoint_totals(const Filter&
 std::map<std::string, std::vector<std::pair<std::string, int64_t>>> Queries::top_phrases(
     const Filter& f, size_t per_touchpoint, int64_t max_mentions, bool* capped) const {
   Sql sql;
-  sql << "SELECT h.touchpoint, h.evidence FROM reviews r JOIN touchpoint_hits h ON "
+  sql << "SELECT h.touchpoint, h.evidence, r.text FROM reviews r JOIN touchpoint_hits h ON "
          "h.review_id = r.id WHERE 1";
   Filter g = f;
   g.touchpoints.clear();  // filter the hits themselves instead
@@ -646,7 +638,7 @@ std::map<std::string, std::vector<std::pair<std::string, int64_t>>> Queries::top
     }
     auto& per = counts[st.column_text(0)];
     std::set<std::string> in_review;  // a phrase counts once per mention
-    for (const Evidence& e : parse_evidence(st.column_view(1))) {
+    for (const Evidence& e : parse_evidence(st.column_view(1), st.column_view(2))) {
       std::string p = lower(e.phrase);
       if (!p.empty() && in_review.insert(p).second) ++per[p];
     }
@@ -674,7 +666,7 @@ void Queries::each_review(const Filter& f, bool with_touchpoints, bool newest_fi
   HitLoader hits(db_);
   while (st.step()) {
     ReviewRow row = read_review(st);
-    if (with_touchpoints) row.touchpoints = hits.load(row.id);
+    if (with_touchpoints) row.touchpoints = hits.load(row.id, row.text);
     fn(row);
   }
 }
@@ -691,7 +683,7 @@ std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, bool wit
   while (st.step()) out.push_back(read_review(st));
   if (with_touchpoints) {
     HitLoader hits(db_);
-    for (auto& r : out) r.touchpoints = hits.load(r.id);
+    for (auto& r : out) r.touchpoints = hits.load(r.id, r.text);
   }
   return out;
 }
@@ -707,7 +699,7 @@ std::vector<ReviewRow> Queries::most_negative(const Filter& f, int64_t limit) co
   std::vector<ReviewRow> out;
   while (st.step()) out.push_back(read_review(st));
   HitLoader hits(db_);
-  for (auto& r : out) r.touchpoints = hits.load(r.id);
+  for (auto& r : out) r.touchpoints = hits.load(r.id, r.text);
   return out;
 }
 

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <numeric>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "normalize/limits.h"
@@ -25,6 +28,42 @@ Analysis analyze_one(const sentiment::Analyzer& analyzer, const Review& review,
     a.scored = false;
     return a;
   }
+}
+
+// Analyzes every review, in order. A large poll (a first sync, a big import) is split over the
+// machine's cores: the Analyzer is immutable and thread-safe, and each worker keeps its own
+// problems, appended in review order afterwards.
+std::vector<Analysis> analyze_all(const sentiment::Analyzer& analyzer,
+                                  const std::vector<Review>& reviews,
+                                  std::vector<Problem>& problems) {
+  constexpr size_t kPerWorker = 4096;  // below this, a thread costs more than it saves
+  const size_t n = reviews.size();
+  size_t workers = std::min<size_t>(
+      {std::max(1u, std::thread::hardware_concurrency()), 8, (n + kPerWorker - 1) / kPerWorker});
+  std::vector<Analysis> out(n);
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; ++i) out[i] = analyze_one(analyzer, reviews[i], problems);
+    return out;
+  }
+  std::vector<std::vector<Problem>> found(workers);
+  auto work = [&](size_t w) {
+    for (size_t i = n * w / workers, end = n * (w + 1) / workers; i < end; ++i)
+      out[i] = analyze_one(analyzer, reviews[i], found[w]);
+  };
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(workers - 1);
+    for (size_t w = 1; w < workers; ++w) {
+      try {
+        threads.emplace_back(work, w);
+      } catch (const std::system_error&) {
+        work(w);  // no thread to be had (a tasks limit): do that share here
+      }
+    }
+    work(0);
+  }  // joined
+  for (auto& f : found) problems.insert(problems.end(), f.begin(), f.end());
+  return out;
 }
 
 }  // namespace
@@ -76,11 +115,20 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
   // grow at their ends instead of taking inserts all over, which keeps a large first sync
   // within the page cache. Stable, so two versions of one review keep their order (the later
   // wins). Alerts hooked on the store see reviews in the order they were written.
-  std::stable_sort(reviews.begin(), reviews.end(),
-                   [](const Review& a, const Review& b) { return a.created_at < b.created_at; });
+  auto older = [](const Review& a, const Review& b) { return a.created_at < b.created_at; };
+  if (!std::is_sorted(reviews.begin(), reviews.end(), older)) {
+    // Sort positions, then move each review once (a Review is a dozen strings).
+    std::vector<uint32_t> order(reviews.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return older(reviews[a], reviews[b]); });
+    std::vector<Review> sorted;
+    sorted.reserve(reviews.size());
+    for (uint32_t i : order) sorted.push_back(std::move(reviews[i]));
+    reviews.swap(sorted);
+  }
 
-  out.analyses.reserve(reviews.size());
-  for (const Review& r : reviews) out.analyses.push_back(analyze_one(analyzer, r, result.problems));
+  out.analyses = analyze_all(analyzer, reviews, result.problems);
   out.result = std::move(result);
   return out;
 }

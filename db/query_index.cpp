@@ -158,13 +158,35 @@ END;
   // clang-format on
 }
 
-const char* query_index_drop_hit_trigger_sql() {
+const char* query_index_hit_triggers_sql() {
+  // clang-format off
   return R"sql(
--- ingest: a trigger program per inserted touchpoint hit cost about a quarter of a first
--- sync's store time, to find that the (new) review is above the watermark. ReviewStore now
--- folds the re-written hits of an already indexed review in itself (query_index_add_hits_sql).
-DROP TRIGGER query_index_hit_insert;
+CREATE TRIGGER query_index_hit_delete AFTER DELETE ON touchpoint_hits
+WHEN)sql" INDEXED("OLD.review_id") R"sql(
+BEGIN
+  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
+    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
+    FROM reviews WHERE id = OLD.review_id
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+  DELETE FROM touchpoint_daily WHERE touchpoint = OLD.touchpoint AND mentions = 0
+    AND (day, source_id, location_id) IN
+      (SELECT created_at / 86400, source_id, location_id FROM reviews WHERE id = OLD.review_id);
+END;
+
+CREATE TRIGGER query_index_hit_update AFTER UPDATE OF review_id, touchpoint, score ON touchpoint_hits
+WHEN)sql" INDEXED("OLD.review_id") R"sql(OR)sql" INDEXED("NEW.review_id") R"sql(
+BEGIN
+  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
+    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
+    FROM reviews WHERE id = OLD.review_id AND)sql" INDEXED("OLD.review_id") R"sql(
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+  INSERT INTO touchpoint_daily SELECT NEW.touchpoint, created_at / 86400, source_id,
+    location_id, 1, NEW.score < 0, NEW.score, rating IS NOT NULL, coalesce(rating, 0)
+    FROM reviews WHERE id = NEW.review_id AND)sql" INDEXED("NEW.review_id") R"sql(
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+END;
 )sql";
+  // clang-format on
 }
 
 const char* query_index_add_hits_sql() {

@@ -30,8 +30,9 @@ namespace repwatch::db {
 
 // The SQL of the "cli" migration (registered in schema_migrations()).
 const char* query_index_migration_sql();
-// The SQL of the "ingest" migration: drops the per-row trigger on touchpoint_hits inserts.
-const char* query_index_drop_hit_trigger_sql();
+// The triggers on touchpoint_hits deletes and updates (the "ingest" migration re-creates them
+// with the table; there is no trigger on inserts, see query_index_add_hits_sql()).
+const char* query_index_hit_triggers_sql();
 
 // Adds the touchpoint hits of review ?1 to touchpoint_daily when the review is at or below the
 // watermark (a no-op for a newer one). ReviewStore runs it after re-writing a review's hits

@@ -1,9 +1,8 @@
 #include "db/store.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,7 +11,83 @@
 
 namespace repwatch::db {
 
+void encode_spans(const std::vector<Evidence>& spans, std::string& out) {
+  out.clear();
+  out += '[';
+  char buf[16];
+  for (const Evidence& e : spans) {
+    if (out.size() > 1) out += ',';
+    out += '[';
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, e.offset).ptr);
+    out += ',';
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, e.length).ptr);
+    out += ']';
+  }
+  out += ']';
+}
+
+std::optional<std::vector<Evidence>> decode_spans(std::string_view json, std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsArray()) return std::nullopt;
+  std::vector<Evidence> out;
+  out.reserve(doc.Size());
+  for (const auto& v : doc.GetArray()) {
+    if (!v.IsArray() || v.Size() != 2 || !v[0].IsUint() || !v[1].IsUint()) return std::nullopt;
+    uint64_t offset = v[0].GetUint(), length = v[1].GetUint();
+    if (offset + length > text.size()) continue;
+    out.push_back({std::string(text.substr(offset, length)), static_cast<uint32_t>(offset),
+                   static_cast<uint32_t>(length)});
+  }
+  return out;
+}
+
 // ---- schema -----------------------------------------------------------------------------
+
+namespace {
+
+// Migration 4. A first sync stores hundreds of thousands of reviews in one poll; per review, the
+// touchpoint hits (three on average, each a row in a table with two indexes, a foreign-key
+// check and a trigger program) cost more than the review itself, and their evidence JSON
+// repeated the phrases of the text: twice the review's own bytes. Now: one B-tree clustered
+// by review, spans as [offset, length] only (the phrase is cut from reviews.text on reading),
+// and the hits leave with their review through a trigger instead of a foreign key.
+const char* ingest_migration_sql() {
+  static const std::string sql = std::string(R"sql(
+CREATE TABLE touchpoint_hits_v2 (
+  review_id  INTEGER NOT NULL,            -- reviews(id); deleted with it (reviews_delete_hits)
+  ord        INTEGER NOT NULL,            -- the analyzer's order, from 0
+  touchpoint TEXT NOT NULL,
+  score      REAL NOT NULL,
+  evidence   TEXT NOT NULL DEFAULT '[]',  -- [[offset, length], ...] spans of reviews.text
+  PRIMARY KEY (review_id, ord)
+) WITHOUT ROWID;
+INSERT INTO touchpoint_hits_v2
+  SELECT review_id, row_number() OVER (PARTITION BY review_id ORDER BY rowid) - 1, touchpoint,
+    score, (SELECT json_group_array(json_array(json_extract(e.value, '$.offset'),
+                                               json_extract(e.value, '$.length')))
+            FROM json_each(h.evidence) e)
+  FROM touchpoint_hits h;
+-- Its indexes and its triggers go with it; the triggers on reviews that name touchpoint_hits
+-- stay as they are (legacy_alter_table) and name the new table after the rename.
+DROP TABLE touchpoint_hits;
+PRAGMA legacy_alter_table = ON;
+ALTER TABLE touchpoint_hits_v2 RENAME TO touchpoint_hits;
+PRAGMA legacy_alter_table = OFF;
+UPDATE analyses SET terms =
+  (SELECT json_group_array(json_array(json_extract(e.value, '$.offset'),
+                                      json_extract(e.value, '$.length')))
+   FROM json_each(analyses.terms) e)
+  WHERE terms <> '[]';
+CREATE TRIGGER reviews_delete_hits AFTER DELETE ON reviews
+BEGIN
+  DELETE FROM touchpoint_hits WHERE review_id = OLD.id;
+END;
+)sql") + query_index_hit_triggers_sql();
+  return sql.c_str();
+}
+
+}  // namespace
 
 const std::vector<Migration>& schema_migrations() {
   // Append new migrations at the END, one entry each, named after the module. Never edit one
@@ -172,7 +247,7 @@ CREATE INDEX alert_deliveries_by_recipient ON alert_deliveries(recipient, status
       // Maintained aggregates and FTS5 search for the CLI; the SQL and the refresh that folds
       // new reviews in are in db/query_index.h/.cpp.
       {"cli", query_index_migration_sql()},
-      {"ingest", query_index_drop_hit_trigger_sql()},
+      {"ingest", ingest_migration_sql()},
   };
   return migrations;
 }
@@ -232,52 +307,17 @@ Label parse_label(std::string_view s) {
   return Label::kNeutral;
 }
 
-// Evidence spans as a JSON array: [{"phrase":"...","offset":12,"length":4}, ...].
-void write_evidence(rapidjson::StringBuffer& buf, const std::vector<Evidence>& evidence) {
-  buf.Clear();
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartArray();
-  for (const Evidence& e : evidence) {
-    w.StartObject();
-    w.Key("phrase", 6);
-    w.String(e.phrase.data(), static_cast<rapidjson::SizeType>(e.phrase.size()));
-    w.Key("offset", 6);
-    w.Uint(e.offset);
-    w.Key("length", 6);
-    w.Uint(e.length);
-    w.EndObject();
-  }
-  w.EndArray();
-}
+// Binds a std::string that the caller keeps alive until the statement is reset.
+std::string_view view(const std::string& s) { return s; }
 
-std::string_view json_view(const rapidjson::StringBuffer& buf) {
-  return {buf.GetString(), buf.GetSize()};
-}
-
-std::vector<Evidence> read_evidence(std::string_view json, int64_t review_id, const char* what) {
-  std::vector<Evidence> out;
-  if (json.empty()) return out;
-  rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  auto bad = [&]() {
-    return DbError("review " + std::to_string(review_id) + ": " + what +
-                   ": stored evidence is not a JSON array of spans");
-  };
-  if (doc.HasParseError() || !doc.IsArray()) throw bad();
-  out.reserve(doc.Size());
-  for (const auto& v : doc.GetArray()) {
-    if (!v.IsObject()) throw bad();
-    Evidence e;
-    auto p = v.FindMember("phrase");
-    if (p != v.MemberEnd() && p->value.IsString())
-      e.phrase.assign(p->value.GetString(), p->value.GetStringLength());
-    auto o = v.FindMember("offset");
-    if (o != v.MemberEnd() && o->value.IsUint()) e.offset = o->value.GetUint();
-    auto l = v.FindMember("length");
-    if (l != v.MemberEnd() && l->value.IsUint()) e.length = l->value.GetUint();
-    out.push_back(std::move(e));
-  }
-  return out;
+std::vector<Evidence> read_evidence(std::string_view json, std::string_view text, int64_t review_id,
+                                    const char* what) {
+  if (json.empty()) return {};
+  std::optional<std::vector<Evidence>> spans = decode_spans(json, text);
+  if (!spans)
+    throw DbError("review " + std::to_string(review_id) + ": " + what +
+                  ": stored evidence is not a JSON array of [offset, length] spans");
+  return std::move(*spans);
 }
 
 // Numerical noise from normalization (2.0000000000000004) must not flip the rule.
@@ -322,8 +362,8 @@ struct ReviewStore::Statements {
             "INSERT OR REPLACE INTO analyses(review_id, score, label, language, scored, "
             "lexicon_version, analyzed_at, terms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
         delete_hits(db.prepare("DELETE FROM touchpoint_hits WHERE review_id = ?1")),
-        insert_hit(db.prepare("INSERT INTO touchpoint_hits(review_id, touchpoint, score, evidence) "
-                              "VALUES (?1, ?2, ?3, ?4)")),
+        insert_hit(db.prepare("INSERT INTO touchpoint_hits(review_id, ord, touchpoint, score, "
+                              "evidence) VALUES (?1, ?2, ?3, ?4, ?5)")),
         index_hits(db.prepare(query_index_add_hits_sql())),
         update_summary(db.prepare(
             "UPDATE reviews SET sentiment = ?2, label = ?3, negative = CASE WHEN rating IS NOT "
@@ -336,7 +376,7 @@ struct ReviewStore::Statements {
             "WHERE review_id = ?1")),
         select_hits(db.prepare(
             "SELECT touchpoint, score, evidence FROM touchpoint_hits WHERE review_id = ?1 "
-            "ORDER BY rowid")),
+            "ORDER BY ord")),
         count_reviews(db.prepare("SELECT count(*) FROM reviews")),
         count_revisions(db.prepare("SELECT count(*) FROM review_revisions WHERE review_id = ?1")),
         upsert_location(db.prepare(
@@ -385,8 +425,8 @@ struct ReviewStore::Statements {
       select_analysis, select_hits, count_reviews, count_revisions, upsert_location, add_location,
       upsert_source, source_exists, select_poll_state, select_all_poll_states, success, first_sync,
       failure;
-  rapidjson::StringBuffer json;  // reused for every evidence array
-  std::string scale_text;        // the scale column of `scale` (to_string() of every review
+  std::string spans;       // reused for every evidence array
+  std::string scale_text;  // the scale column of `scale` (to_string() of every review
   RatingScale scale = RatingScale::none();  // of a poll would format the same numbers again)
 };
 
@@ -581,23 +621,24 @@ void ReviewStore::write_analysis(int64_t review_id, const Analysis& analysis, in
   }
   {
     Use st(st_->upsert_analysis);
-    write_evidence(st_->json, analysis.terms);
+    encode_spans(analysis.terms, st_->spans);
     st->bind(1, review_id).bind(2, analysis.score);
     bind_static(*st, 3, to_string(analysis.label));
     bind_static(*st, 4, analysis.language);
     st->bind(5, int64_t{analysis.scored ? 1 : 0});
     bind_static(*st, 6, analysis.lexicon_version);
     st->bind(7, now);
-    bind_static(*st, 8, json_view(st_->json));
+    bind_static(*st, 8, view(st_->spans));
     st->step();
   }
+  int64_t ord = 0;
   for (const TouchpointResult& t : analysis.touchpoints) {
     Use st(st_->insert_hit);
-    write_evidence(st_->json, t.evidence);
-    st->bind(1, review_id);
-    bind_static(*st, 2, t.touchpoint);
-    st->bind(3, t.score);
-    bind_static(*st, 4, json_view(st_->json));
+    encode_spans(t.evidence, st_->spans);
+    st->bind(1, review_id).bind(2, ord++);
+    bind_static(*st, 3, t.touchpoint);
+    st->bind(4, t.score);
+    bind_static(*st, 5, view(st_->spans));
     st->step();
   }
   if (replace_hits && !analysis.touchpoints.empty()) {
@@ -650,7 +691,7 @@ std::optional<StoredReview> ReviewStore::get(int64_t review_id) const {
       a.language = st->column_text(2);
       a.scored = st->column_int(3) != 0;
       a.lexicon_version = st->column_text(4);
-      a.terms = read_evidence(st->column_view(5), review_id, "terms");
+      a.terms = read_evidence(st->column_view(5), s->review.text, review_id, "terms");
     }
   }
   Use st(st_->select_hits);
@@ -659,7 +700,7 @@ std::optional<StoredReview> ReviewStore::get(int64_t review_id) const {
     TouchpointResult t;
     t.touchpoint = st->column_text(0);
     t.score = st->column_double(1);
-    t.evidence = read_evidence(st->column_view(2), review_id, t.touchpoint.c_str());
+    t.evidence = read_evidence(st->column_view(2), s->review.text, review_id, t.touchpoint.c_str());
     s->analysis.touchpoints.push_back(std::move(t));
   }
   return s;

@@ -16,13 +16,16 @@
 //           sentiment, label, negative)            -- analysis summary, for fast queries
 //   review_revisions(review_id, revision, ... the replaced version ..., replaced_at)
 //   analyses(review_id, score, label, language, scored, lexicon_version, analyzed_at, terms)
-//   touchpoint_hits(review_id, touchpoint, score, evidence)   -- evidence as a JSON array
+//   touchpoint_hits(review_id, ord, touchpoint, score, evidence)  -- clustered by review
+// terms and evidence are spans of the review's text, stored as [offset, length] pairs (see
+// encode_spans()); the phrase itself is not stored twice.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/analysis.h"
@@ -30,6 +33,13 @@
 #include "db/sqlite.h"
 
 namespace repwatch::db {
+
+// Evidence spans as stored in analyses.terms and touchpoint_hits.evidence: a JSON array of
+// [offset, length] pairs into the review's text, e.g. [[4,11],[30,5]]. Overwrites `out`.
+void encode_spans(const std::vector<Evidence>& spans, std::string& out);
+// The spans of such an array with their phrases cut from `text`. A span that does not fit in
+// the text is left out; std::nullopt when `json` is not an array of [offset, length] pairs.
+std::optional<std::vector<Evidence>> decode_spans(std::string_view json, std::string_view text);
 
 // Every schema change of repwatch, in order. Modules append; never edit an applied one.
 const std::vector<Migration>& schema_migrations();

@@ -37,6 +37,32 @@ bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 
 
 }  // namespace
 
+// True when clean_field() would return `s` unchanged: valid UTF-8 without control characters
+// other than LF and TAB (multi-line fields) - the case of nearly every review. Printable ASCII
+// costs one comparison per byte.
+bool already_clean(std::string_view s, bool multiline) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      ++i;
+      continue;
+    }
+    if (c == '\n' || c == '\t') {
+      if (!multiline) return false;
+      ++i;
+      continue;
+    }
+    if (c < 0x80) return false;  // other C0 controls, DEL
+    uint32_t cp = 0;
+    size_t len = decode(s, i, cp);
+    if (len == 0 || (cp >= 0x80 && cp <= 0x9F)) return false;
+    i += len;
+  }
+  return true;
+}
+
 std::string clean_field(std::string_view s, bool multiline) {
   std::string out;
   out.reserve(s.size());
@@ -84,12 +110,13 @@ bool limit_review(Review& r, std::string& why, const ReviewLimits& limits) {
           std::to_string(limits.external_id_bytes) + "); skipped";
     return false;
   }
-  auto multi = [](std::string& field, size_t cap) {
-    field = truncate_utf8(clean_field(field, true), cap);
+  // Runs for every field of every review fetched: no copy when there is nothing to change.
+  auto clean = [](std::string& field, size_t cap, bool multiline) {
+    if (!already_clean(field, multiline)) field = clean_field(field, multiline);
+    if (field.size() > cap) field = truncate_utf8(std::move(field), cap);
   };
-  auto single = [](std::string& field, size_t cap) {
-    field = truncate_utf8(clean_field(field, false), cap);
-  };
+  auto multi = [&](std::string& field, size_t cap) { clean(field, cap, true); };
+  auto single = [&](std::string& field, size_t cap) { clean(field, cap, false); };
   multi(r.text, limits.text_bytes);
   multi(r.translated_text, limits.text_bytes);
   multi(r.reply_text, limits.text_bytes);

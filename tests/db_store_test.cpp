@@ -159,13 +159,77 @@ TEST_F(StoreTest, InsertThenFindReconstructsReviewAndAnalysis) {
   EXPECT_FALSE(store_->get(u.review_id + 100));
   EXPECT_FALSE(store_->find("google-downtown", "nope"));
 
-  // Evidence is stored as JSON that SQLite itself can read (the CLI queries it).
+  // Evidence is stored as [offset, length] spans of the text, JSON that SQLite itself reads.
   Statement st = db_->prepare(
-      "SELECT json_extract(evidence, '$[1].phrase'), json_array_length(evidence) FROM "
-      "touchpoint_hits WHERE touchpoint = 'front_desk'");
+      "SELECT substr(r.text, json_extract(h.evidence, '$[1][0]') + 1, json_extract(h.evidence, "
+      "'$[1][1]')), json_array_length(h.evidence), h.evidence FROM touchpoint_hits h JOIN "
+      "reviews r ON r.id = h.review_id WHERE touchpoint = 'front_desk'");
   ASSERT_TRUE(st.step());
   EXPECT_EQ(st.column_text(0), "rude");
   EXPECT_EQ(st.column_int(1), 2);
+  EXPECT_EQ(st.column_text(2), "[[32,4],[23,4]]");
+}
+
+TEST(Spans, RoundTripAndBadInput) {
+  std::string json;
+  encode_spans({}, json);
+  EXPECT_EQ(json, "[]");
+  const std::string text = "The nurse was kind.";
+  encode_spans({{"nurse", 4, 5}, {"kind", 14, 4}}, json);
+  EXPECT_EQ(json, "[[4,5],[14,4]]");
+  auto back = decode_spans(json, text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, (std::vector<Evidence>{{"nurse", 4, 5}, {"kind", 14, 4}}));
+  // A span past the end of the text (the text was cut or edited by hand) is left out.
+  back = decode_spans("[[4,5],[14,40]]", text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->size(), 1u);
+  EXPECT_FALSE(decode_spans("[{\"phrase\":\"x\"}]", text));
+  EXPECT_FALSE(decode_spans("[[1]]", text));
+  EXPECT_FALSE(decode_spans("[[-1,2]]", text));
+  EXPECT_FALSE(decode_spans("not json", text));
+}
+
+// A database written before migration 4 (evidence with the phrases in it, hits with a rowid
+// order) is converted in place: same spans, same order.
+TEST(Migrations, OldEvidenceIsConvertedToSpans) {
+  TempDir dir;
+  fs::path file = dir.path() / "repwatch.db";
+  {
+    Database db = Database::open(file);
+    std::vector<Migration> first3(schema_migrations().begin(), schema_migrations().begin() + 3);
+    db.migrate(first3);
+    db.exec(
+        "INSERT INTO locations VALUES ('loc', 'Loc');"
+        "INSERT INTO sources(id, type, location_id, added_at) VALUES ('src', 'file', 'loc', 1);"
+        "INSERT INTO reviews(id, source_id, external_id, location_id, scale, text, created_at, "
+        "updated_at, content_hash, first_seen_at, last_seen_at) VALUES (7, 'src', 'e1', 'loc', "
+        "'1-5', 'The nurse was kind but billing was slow.', 86400, 86400, 'h', 1, 1);"
+        "INSERT INTO analyses VALUES (7, -0.1, 'neutral', 'en', 1, 'v1', 1, "
+        "'[{\"phrase\":\"kind\",\"offset\":14,\"length\":4}]');"
+        "INSERT INTO touchpoint_hits VALUES (7, 'nurses_staff', 0.5, "
+        "'[{\"phrase\":\"nurse\",\"offset\":4,\"length\":5},"
+        "{\"phrase\":\"kind\",\"offset\":14,\"length\":4}]');"
+        "INSERT INTO touchpoint_hits VALUES (7, 'billing', -0.4, '[{\"phrase\":\"billing\","
+        "\"offset\":23,\"length\":7}]');");
+  }
+  Database db = open_store(file);
+  EXPECT_EQ(db.user_version(), static_cast<int>(schema_migrations().size()));
+  ReviewStore store(db);
+  auto r = store.get(7);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->analysis.touchpoints.size(), 2u);
+  EXPECT_EQ(r->analysis.touchpoints[0].touchpoint, "nurses_staff");
+  EXPECT_EQ(r->analysis.touchpoints[0].evidence,
+            (std::vector<Evidence>{{"nurse", 4, 5}, {"kind", 14, 4}}));
+  EXPECT_EQ(r->analysis.touchpoints[1].touchpoint, "billing");
+  EXPECT_EQ(r->analysis.touchpoints[1].evidence, (std::vector<Evidence>{{"billing", 23, 7}}));
+  EXPECT_EQ(r->analysis.terms, (std::vector<Evidence>{{"kind", 14, 4}}));
+  // Deleting the review takes its hits along (a trigger now, no foreign key).
+  db.exec("DELETE FROM reviews WHERE id = 7");
+  Statement st = db.prepare("SELECT count(*) FROM touchpoint_hits");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_int(0), 0);
 }
 
 TEST_F(StoreTest, ScalesAndMissingRatingRoundTrip) {
@@ -219,7 +283,7 @@ TEST_F(StoreTest, EditUpdatesInPlaceKeepsRevisionAndReplacesAnalysis) {
   edited.raw_rating = 1;
   edited.rating = 1;
   edited.updated_at = r.updated_at + 86400;
-  Analysis b = make_analysis(-0.7, "billing", "billing was a nightmare", 24);
+  Analysis b = make_analysis(-0.7, "billing", "billing was a nightmare", 23);
   b.touchpoints.push_back({"wait_time", -0.6, {{"Waited 2 hours", 0, 14}}});
   UpsertResult u = store_->upsert(edited, b, 5000);
 
@@ -312,9 +376,9 @@ TEST_F(StoreTest, SaveAnalysisRescoresInPlace) {
   Review r = make_review("r1", "No rating here, the portal never works.", 0);
   r.rating.reset();
   r.raw_rating.reset();
-  UpsertResult u = store_->upsert(r, make_analysis(0.1, "portal", "portal", 16), 10);
+  UpsertResult u = store_->upsert(r, make_analysis(0.1, "portal", "portal", 20), 10);
   EXPECT_EQ(scalar("SELECT negative FROM reviews"), 0);
-  Analysis rescored = make_analysis(-0.5, "portal", "portal never works", 16);
+  Analysis rescored = make_analysis(-0.5, "portal", "portal never works", 20);
   rescored.lexicon_version = "test-2";
   store_->save_analysis(u.review_id, rescored, 20);
   EXPECT_EQ(store_->get(u.review_id)->analysis, rescored);

@@ -74,6 +74,39 @@ TEST(Limits, CleanFieldRemovesControlsAndRepairsUtf8) {
   EXPECT_EQ(clean_field(fine, true), fine);
 }
 
+// limit_review() skips the copy when a field is already clean: it must give exactly what
+// clean_field() + truncate_utf8() give, for clean and dirty fields alike.
+TEST(Limits, LimitReviewEqualsCleanAndTruncate) {
+  using namespace std::string_literals;
+  const std::vector<std::string> samples = {"",
+                                            "plain ascii",
+                                            "Très bien 👍🏽\nline two\twith tab",
+                                            "bare\rCR",
+                                            "crlf\r\nend",
+                                            "nul\0in"s,
+                                            "del\x7f",
+                                            "c1\xC2\x9B",
+                                            "bad\xff\xfe",
+                                            "cut\xE2\x82",
+                                            "esc\x1b[2J",
+                                            "surrogate\xED\xA0\x80",
+                                            std::string(5000, 'x') + "é",
+                                            "tab\tonly"};
+  for (const std::string& s : samples) {
+    repwatch::Review r;
+    r.external_id = "e";
+    r.text = r.author = r.url = r.reply_text = s;
+    std::string why;
+    ASSERT_TRUE(repwatch::limit_review(r, why));
+    repwatch::ReviewLimits lim;
+    EXPECT_EQ(r.text, repwatch::truncate_utf8(repwatch::clean_field(s, true), lim.text_bytes));
+    EXPECT_EQ(r.reply_text,
+              repwatch::truncate_utf8(repwatch::clean_field(s, true), lim.text_bytes));
+    EXPECT_EQ(r.author, repwatch::truncate_utf8(repwatch::clean_field(s, false), lim.author_bytes));
+    EXPECT_EQ(r.url, repwatch::truncate_utf8(repwatch::clean_field(s, false), lim.url_bytes));
+  }
+}
+
 TEST(Limits, TruncationKeepsWholeCharactersAndAddsTheMarker) {
   using repwatch::kTruncationMarker;
   using repwatch::truncate_utf8;
