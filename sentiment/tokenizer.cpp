@@ -208,6 +208,7 @@ struct Out {
     t.root = 0;
     t.lex = -1;
     t.sentence_start = false;
+    t.root_info = 0;
   }
   void punct(size_t offset, size_t length, char mark) {
     token(offset, length, 0, TokenKind::kPunct, false, false, mark);
