@@ -447,7 +447,8 @@ struct Scratch {
   std::vector<Term> terms;
   std::vector<int32_t> carry;  // touchpoint indices carried between clauses
   std::vector<uint32_t> order;
-  std::vector<TpAcc> acc;  // per touchpoint
+  std::vector<TpAcc> acc;  // per touchpoint; only the `touched` ones are not in their initial state
+  std::vector<uint32_t> touched;
 };
 
 }  // namespace
@@ -810,22 +811,24 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   {
     // The strongest terms explain the score; keep them in text order (terms are in text order:
     // clauses are, and each clause's terms are sorted below).
-    auto& order = scratch.order;
-    order.clear();
-    for (uint32_t k = 0; k < terms.size(); ++k) order.push_back(k);
-    if (order.size() > kMaxTerms) {
+    auto emit = [&](const Term& t) {
+      out.terms.emplace_back(std::string(text.data() + t.offset, t.length), t.offset, t.length);
+    };
+    if (terms.size() <= kMaxTerms) {
+      out.terms.reserve(terms.size());
+      for (const Term& t : terms) emit(t);
+    } else {
+      auto& order = scratch.order;
+      order.clear();
+      for (uint32_t k = 0; k < terms.size(); ++k) order.push_back(k);
       std::nth_element(order.begin(), order.begin() + kMaxTerms, order.end(),
                        [&](uint32_t a, uint32_t b) {
                          return std::fabs(terms[a].value) > std::fabs(terms[b].value);
                        });
       order.resize(kMaxTerms);
       std::sort(order.begin(), order.end());
-    }
-    out.terms.reserve(order.size());
-    for (uint32_t k : order) {
-      const Term& t = terms[k];
-      out.terms.push_back(
-          Evidence{std::string(text.substr(t.offset, t.length)), t.offset, t.length});
+      out.terms.reserve(order.size());
+      for (uint32_t k : order) emit(terms[k]);
     }
   }
 
@@ -833,8 +836,13 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   // carried from the previous clause of its sentence (not across a contrast). Evidence is
   // collected in text order, so the first kMaxEvidence non-overlapping spans are kept.
   if (!tp_matches.empty()) {
+    // Reset only what the last review touched (a taxonomy has dozens of touchpoints, a review
+    // mentions one or two).
     auto& acc = scratch.acc;
-    acc.assign(touchpoints.size(), TpAcc{});
+    auto& touched = scratch.touched;
+    for (uint32_t tp : touched) acc[tp] = TpAcc{};
+    touched.clear();
+    if (acc.size() < touchpoints.size()) acc.resize(touchpoints.size());
     auto& carry = scratch.carry;
     carry.clear();
     size_t m = 0;
@@ -882,16 +890,17 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
           if (!t.mentioned) {
             t.mentioned = true;
             t.first_offset = a_off;
+            touched.push_back(tp_ids[nd.tp_begin + k]);
           }
           t.add(a_off, len);
         }
       }
     }
+    // The mentioned touchpoints by index, then by first mention (the same sort of the same
+    // sequence as over all touchpoints, so ties come out the same).
     auto& order = scratch.order;
-    order.clear();
-    for (uint32_t tp = 0; tp < acc.size(); ++tp) {
-      if (acc[tp].mentioned) order.push_back(tp);
-    }
+    order.assign(touched.begin(), touched.end());
+    std::sort(order.begin(), order.end());
     std::sort(order.begin(), order.end(),
               [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
     out.touchpoints.resize(order.size());
@@ -900,11 +909,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       TouchpointResult& r = out.touchpoints[k];
       r.touchpoint = touchpoints[order[k]].id;
       r.score = normalize(t.sum);
-      r.evidence.resize(t.n_evidence);
+      r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
-        r.evidence[e].phrase.assign(text.data() + t.offset[e], t.length[e]);
-        r.evidence[e].offset = t.offset[e];
-        r.evidence[e].length = t.length[e];
+        r.evidence.emplace_back(std::string(text.data() + t.offset[e], t.length[e]), t.offset[e],
+                                t.length[e]);
       }
     }
   }
