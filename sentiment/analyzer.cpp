@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -446,7 +447,8 @@ struct Scratch {
   std::vector<Term> terms;
   std::vector<int32_t> carry;  // touchpoint indices carried between clauses
   std::vector<uint32_t> order;
-  std::vector<TpAcc> acc;  // per touchpoint
+  std::vector<TpAcc> acc;  // per touchpoint; only the `touched` ones are not in their initial state
+  std::vector<uint32_t> touched;
 };
 
 }  // namespace
@@ -463,6 +465,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   }
   detail::TextStats stats;
   const uint32_t n = static_cast<uint32_t>(detail::tokenize_into(text, tokens, &stats));
+  Token* const tk = tokens.data();  // (the vector's pointer would be reloaded after every store)
 
   // 1. Each word alone in the trie: root node, number words, stop-word counts; sentence starts
   // after sentence marks.
@@ -472,7 +475,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   {
     bool at_start = true;
     for (uint32_t i = 0; i < n; ++i) {
-      Token& t = tokens[i];
+      Token& t = tk[i];
       if (t.kind == TokenKind::kPunct) {
         if (t.punct != ',' && t.punct != ':') at_start = marks = true;
         continue;
@@ -480,17 +483,17 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       ++words;
       t.sentence_start = at_start;
       at_start = false;
-      uint32_t node = trie.child(0, t.hash);
-      t.root = node;
-      if (node) {
-        uint8_t f = trie.node(node).flags;
-        stop_en += (f & detail::kStopEn) != 0;
-        stop_other[0] += (f & detail::kStopEs) != 0;
-        stop_other[1] += (f & detail::kStopIt) != 0;
-        stop_other[2] += (f & detail::kStopFr) != 0;
-        stop_other[3] += (f & detail::kStopDe) != 0;
-        if (f & detail::kNumberWord) t.numeric = true;
-      }
+      // Branch-free: whether the word is in the trie is a coin toss for the branch predictor.
+      const PhraseTrie::RootHit hit = trie.root_child(t.hash);
+      t.root = hit.node;
+      t.root_info = hit.info;
+      const uint8_t f = hit.flags;  // 0 when the word is not in the trie
+      stop_en += (f & detail::kStopEn) != 0;
+      stop_other[0] += (f & detail::kStopEs) != 0;
+      stop_other[1] += (f & detail::kStopIt) != 0;
+      stop_other[2] += (f & detail::kStopFr) != 0;
+      stop_other[3] += (f & detail::kStopDe) != 0;
+      t.numeric |= (f & detail::kNumberWord) != 0;
     }
   }
 
@@ -543,55 +546,77 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     uint32_t tp_end = 0;
     uint32_t tp_node = 0;
   };
-  // Depth-first over the trie from `node`, having consumed tokens up to j.
-  auto walk = [&](auto&& self, uint32_t node, uint32_t j, Best& best) -> void {
-    const detail::TrieNode& nd = trie.node(node);
-    if (nd.lex >= 0 && j > best.lex_end) {
-      best.lex_end = j;
-      best.lex = nd.lex;
-    }
-    if (nd.tp_count && j > best.tp_end) {
-      best.tp_end = j;
-      best.tp_node = node;
-    }
-    if (nd.children == 0 || j >= n) return;
-    const Token& t = tokens[j];
-    if (t.kind == TokenKind::kPunct) return;
-    if (uint32_t c = trie.child(node, t.hash)) self(self, c, j + 1, best);
-    if (t.numeric && (nd.flags & detail::kHasNumChild)) {
-      if (uint32_t c = trie.child(node, kNumHash)) self(self, c, j + 1, best);
-    }
-    if (nd.flags & detail::kHasAnyChild) {
-      if (uint32_t c = trie.child(node, kAnyHash)) self(self, c, j + 1, best);
+  // Depth-first over the trie from `node`, having consumed tokens up to j: the exact word first,
+  // then <num>, then ?, as a loop along exact words with the wildcard branches on a small stack
+  // (popped deepest first, which is the depth-first order). A phrase has at most 10 words, so
+  // the stack never holds more than 2 per word.
+  auto walk = [&](uint32_t node, uint32_t j, Best& best) {
+    struct Pending {
+      uint32_t node, j;
+    };
+    Pending stack[24];
+    unsigned depth = 0;
+    for (;;) {
+      const detail::TrieNode& nd = trie.node(node);
+      if (nd.lex >= 0 && j > best.lex_end) {
+        best.lex_end = j;
+        best.lex = nd.lex;
+      }
+      if (nd.tp_count && j > best.tp_end) {
+        best.tp_end = j;
+        best.tp_node = node;
+      }
+      uint32_t next = 0;
+      if (nd.children && j < n && tk[j].kind != TokenKind::kPunct) {
+        const Token& t = tk[j];
+        if ((nd.flags & detail::kHasAnyChild) && depth < std::size(stack)) {
+          if (uint32_t c = trie.child(node, kAnyHash)) stack[depth++] = {c, j + 1};
+        }
+        if (t.numeric && (nd.flags & detail::kHasNumChild) && depth < std::size(stack)) {
+          if (uint32_t c = trie.child(node, kNumHash)) stack[depth++] = {c, j + 1};
+        }
+        next = trie.child(node, t.hash);
+      }
+      if (next) {
+        node = next;
+        ++j;
+      } else if (depth) {
+        --depth;
+        node = stack[depth].node;
+        j = stack[depth].j;
+      } else {
+        return;
+      }
     }
   };
   for (uint32_t i = 0; i < n; ++i) {
-    const Token& t = tokens[i];
-    if (t.kind == TokenKind::kPunct) continue;
+    const Token& t = tk[i];
+    // Words that start no phrase (most stop words, most words) and words inside both the last
+    // lexicon match and the last touchpoint match (whatever starts there cannot be kept) are
+    // skipped without a walk.
     const bool anchored = t.sentence_start && start_root;
-    if (t.root == 0 && !(t.numeric && num_root) && !anchored) continue;
+    if (!t.root_info && !(t.numeric && num_root) && !anchored) continue;
+    if (t.kind == TokenKind::kPunct || (i < lex_next && i < tp_next)) continue;
     Best best;
-    if (anchored) walk(walk, start_root, i, best);  // first: wins ties, being more specific
-    if (t.root) {
+    if (anchored) walk(start_root, i, best);  // first: wins ties, being more specific
+    if (t.root_info & PhraseTrie::kRootHasChildren) {
+      walk(t.root, i + 1, best);
+    } else if (t.root_info) {  // a single word (most of them): no walk
       const detail::TrieNode& nd = trie.node(t.root);
-      if (nd.children) {
-        walk(walk, t.root, i + 1, best);
-      } else {  // a single word (most of them): no walk
-        if (nd.lex >= 0 && i + 1 > best.lex_end) {
-          best.lex_end = i + 1;
-          best.lex = nd.lex;
-        }
-        if (nd.tp_count && i + 1 > best.tp_end) {
-          best.tp_end = i + 1;
-          best.tp_node = t.root;
-        }
+      if (nd.lex >= 0 && i + 1 > best.lex_end) {
+        best.lex_end = i + 1;
+        best.lex = nd.lex;
+      }
+      if (nd.tp_count && i + 1 > best.tp_end) {
+        best.tp_end = i + 1;
+        best.tp_node = t.root;
       }
     }
-    if (t.numeric && num_root) walk(walk, num_root, i + 1, best);
+    if (t.numeric && num_root) walk(num_root, i + 1, best);
     if (best.lex >= 0 && i >= lex_next) {
       lex_matches.push_back({i, best.lex_end, best.lex});
       for (uint32_t k = i; k < best.lex_end; ++k) {
-        tokens[k].lex = static_cast<int32_t>(lex_matches.size() - 1);
+        tk[k].lex = static_cast<int32_t>(lex_matches.size() - 1);
       }
       lex_next = best.lex_end;
     }
@@ -786,22 +811,24 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   {
     // The strongest terms explain the score; keep them in text order (terms are in text order:
     // clauses are, and each clause's terms are sorted below).
-    auto& order = scratch.order;
-    order.clear();
-    for (uint32_t k = 0; k < terms.size(); ++k) order.push_back(k);
-    if (order.size() > kMaxTerms) {
+    auto emit = [&](const Term& t) {
+      out.terms.emplace_back(std::string(text.data() + t.offset, t.length), t.offset, t.length);
+    };
+    if (terms.size() <= kMaxTerms) {
+      out.terms.reserve(terms.size());
+      for (const Term& t : terms) emit(t);
+    } else {
+      auto& order = scratch.order;
+      order.clear();
+      for (uint32_t k = 0; k < terms.size(); ++k) order.push_back(k);
       std::nth_element(order.begin(), order.begin() + kMaxTerms, order.end(),
                        [&](uint32_t a, uint32_t b) {
                          return std::fabs(terms[a].value) > std::fabs(terms[b].value);
                        });
       order.resize(kMaxTerms);
       std::sort(order.begin(), order.end());
-    }
-    out.terms.reserve(order.size());
-    for (uint32_t k : order) {
-      const Term& t = terms[k];
-      out.terms.push_back(
-          Evidence{std::string(text.substr(t.offset, t.length)), t.offset, t.length});
+      out.terms.reserve(order.size());
+      for (uint32_t k : order) emit(terms[k]);
     }
   }
 
@@ -809,8 +836,13 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   // carried from the previous clause of its sentence (not across a contrast). Evidence is
   // collected in text order, so the first kMaxEvidence non-overlapping spans are kept.
   if (!tp_matches.empty()) {
+    // Reset only what the last review touched (a taxonomy has dozens of touchpoints, a review
+    // mentions one or two).
     auto& acc = scratch.acc;
-    acc.assign(touchpoints.size(), TpAcc{});
+    auto& touched = scratch.touched;
+    for (uint32_t tp : touched) acc[tp] = TpAcc{};
+    touched.clear();
+    if (acc.size() < touchpoints.size()) acc.resize(touchpoints.size());
     auto& carry = scratch.carry;
     carry.clear();
     size_t m = 0;
@@ -858,16 +890,17 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
           if (!t.mentioned) {
             t.mentioned = true;
             t.first_offset = a_off;
+            touched.push_back(tp_ids[nd.tp_begin + k]);
           }
           t.add(a_off, len);
         }
       }
     }
+    // The mentioned touchpoints by index, then by first mention (the same sort of the same
+    // sequence as over all touchpoints, so ties come out the same).
     auto& order = scratch.order;
-    order.clear();
-    for (uint32_t tp = 0; tp < acc.size(); ++tp) {
-      if (acc[tp].mentioned) order.push_back(tp);
-    }
+    order.assign(touched.begin(), touched.end());
+    std::sort(order.begin(), order.end());
     std::sort(order.begin(), order.end(),
               [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
     out.touchpoints.resize(order.size());
@@ -876,11 +909,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       TouchpointResult& r = out.touchpoints[k];
       r.touchpoint = touchpoints[order[k]].id;
       r.score = normalize(t.sum);
-      r.evidence.resize(t.n_evidence);
+      r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
-        r.evidence[e].phrase.assign(text.data() + t.offset[e], t.length[e]);
-        r.evidence[e].offset = t.offset[e];
-        r.evidence[e].length = t.length[e];
+        r.evidence.emplace_back(std::string(text.data() + t.offset[e], t.length[e]), t.offset[e],
+                                t.length[e]);
       }
     }
   }
@@ -900,6 +932,7 @@ Analyzer Analyzer::from_text(std::string_view lexicon_text, std::string_view lex
   auto impl = std::make_unique<Impl>();
   impl->load_lexicon(lexicon_text, lexicon_name);
   impl->load_taxonomy(taxonomy_text, taxonomy_name);
+  impl->trie.build_root_index();
   impl->num_root = impl->trie.child(0, kNumHash);
   impl->start_root = impl->trie.child(0, detail::kStartHash);
   return Analyzer(std::move(impl));

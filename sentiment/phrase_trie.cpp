@@ -10,6 +10,7 @@ PhraseTrie::PhraseTrie() : slots_(256), mask_(255), nodes_(1) {}
 
 uint32_t PhraseTrie::add_child(uint32_t node, uint64_t hash) {
   if (uint32_t existing = child(node, hash)) return existing;
+  root_slots_.clear();  // stale: root_child() falls back to child() until rebuilt
   if ((used_ + 1) * 2 > slots_.size()) grow();
   uint32_t id = static_cast<uint32_t>(nodes_.size());
   nodes_.emplace_back();
@@ -41,6 +42,46 @@ void PhraseTrie::grow() {
       }
     }
   }
+}
+
+PhraseTrie::RootHit PhraseTrie::slow_root_child(uint64_t hash) const {
+  RootHit hit;
+  hit.node = child(0, hash);
+  if (hit.node) {
+    const TrieNode& n = nodes_[hit.node];
+    hit.flags = n.flags;
+    hit.info =
+        static_cast<uint8_t>((n.children ? kRootHasChildren : 0) | (n.lex >= 0 ? kRootHasLex : 0) |
+                             (n.tp_count ? kRootHasTouchpoints : 0));
+  }
+  return hit;
+}
+
+void PhraseTrie::build_root_index() {
+  std::vector<RootSlot> slots;
+  size_t count = 0;
+  for (const Slot& s : slots_) count += s.child != 0 && s.parent == 0;
+  // At most 1/4 full: a word is found, or found missing, at the first probe almost always.
+  size_t size = 64;
+  unsigned bits = 6;
+  while (size < count * 4) {
+    size *= 2;
+    ++bits;
+  }
+  slots.resize(size);
+  for (const Slot& s : slots_) {
+    if (s.child == 0 || s.parent != 0) continue;
+    for (uint64_t i = (s.hash * 0x9E3779B97F4A7C15ull) >> (64 - bits);; i = (i + 1) & (size - 1)) {
+      if (slots[i].hit.node == 0) {
+        slots[i].hash = s.hash;
+        slots[i].hit = slow_root_child(s.hash);
+        break;
+      }
+    }
+  }
+  root_slots_ = std::move(slots);
+  root_shift_ = 64 - bits;
+  root_mask_ = size - 1;
 }
 
 std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase) {

@@ -46,7 +46,7 @@ class PhraseTrie {
   // The child of `node` along word `hash`, 0 when none (0 is the root, never a child). A bit set
   // of all edges, small enough to stay in L1 cache, answers most misses without touching the
   // edge table.
-  uint32_t child(uint32_t node, uint64_t hash) const {
+  [[gnu::always_inline]] uint32_t child(uint32_t node, uint64_t hash) const {
     uint64_t key = mix(node, hash);
     uint64_t bit = (key >> 40) & (kFilterBits - 1);
     if (!((filter_[bit >> 6] >> (bit & 63)) & 1)) return 0;
@@ -59,8 +59,38 @@ class PhraseTrie {
   // The child along `hash`, created when missing.
   uint32_t add_child(uint32_t node, uint64_t hash);
 
+  // What the analyzer needs of a word alone: its node (the root's child along the word's hash,
+  // 0 when none), the node's flags and a summary of it.
+  enum : uint8_t { kRootHasChildren = 1, kRootHasLex = 2, kRootHasTouchpoints = 4 };
+  struct RootHit {
+    uint32_t node = 0;
+    uint8_t flags = 0;  // TrieNode::flags
+    uint8_t info = 0;   // kRoot* bits
+  };
+  // Same answer as child(0, hash), from a sparse table of the root's edges (built by
+  // build_root_index(), after the last add_child or node change): one probe almost always, and
+  // no branch on whether the word is there. Every word of every review goes through it.
+  RootHit root_child(uint64_t hash) const {
+    if (root_slots_.empty()) return slow_root_child(hash);
+    for (uint64_t i = (hash * 0x9E3779B97F4A7C15ull) >> root_shift_;; i = (i + 1) & root_mask_) {
+      const RootSlot& s = root_slots_[i];
+      if ((s.hash == hash) | (s.hit.node == 0)) {  // `|`: one branch, almost always taken
+        const uint32_t m = 0u - static_cast<uint32_t>(s.hash == hash);  // all ones on a hit
+        RootHit hit;
+        hit.node = s.hit.node & m;
+        hit.flags = static_cast<uint8_t>(s.hit.flags & m);
+        hit.info = static_cast<uint8_t>(s.hit.info & m);
+        return hit;
+      }
+    }
+  }
+  void build_root_index();
+
   const TrieNode& node(uint32_t id) const { return nodes_[id]; }
-  TrieNode& node(uint32_t id) { return nodes_[id]; }
+  TrieNode& node(uint32_t id) {
+    root_slots_.clear();  // the caller may change the node: the root index is stale
+    return nodes_[id];
+  }
   size_t size() const { return nodes_.size(); }
 
  private:
@@ -76,6 +106,15 @@ class PhraseTrie {
     return k ^ (k >> 32);
   }
   void grow();
+  RootHit slow_root_child(uint64_t hash) const;
+
+  struct RootSlot {
+    uint64_t hash = 0;
+    RootHit hit;  // hit.node == 0: empty slot
+  };
+  std::vector<RootSlot> root_slots_;  // empty until build_root_index(); cleared by add_child
+  unsigned root_shift_ = 64;
+  uint64_t root_mask_ = 0;
 
   static constexpr uint64_t kFilterBits = 1 << 17;
   std::vector<uint64_t> filter_ = std::vector<uint64_t>(kFilterBits / 64);

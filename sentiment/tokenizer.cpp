@@ -1,5 +1,11 @@
 #include "sentiment/tokenizer.h"
 
+#include <cstring>
+
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 namespace repwatch::sentiment::detail {
 namespace {
 
@@ -60,21 +66,23 @@ inline uint32_t fold(uint32_t c) {
   return c;
 }
 
-inline uint64_t hash_cp(uint64_t h, uint32_t c) {
-  if (c < 0x80) return fnv_step(h, static_cast<unsigned char>(c));
-  if (c < 0x800) {
-    h = fnv_step(h, static_cast<unsigned char>(0xC0 | (c >> 6)));
-    return fnv_step(h, static_cast<unsigned char>(0x80 | (c & 0x3F)));
+// Adds the UTF-8 bytes of c to the hash.
+inline void add_cp(WordHash& h, uint32_t c) {
+  if (c < 0x80) {
+    h.add(static_cast<unsigned char>(c));
+  } else if (c < 0x800) {
+    h.add(static_cast<unsigned char>(0xC0 | (c >> 6)));
+    h.add(static_cast<unsigned char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    h.add(static_cast<unsigned char>(0xE0 | (c >> 12)));
+    h.add(static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F)));
+    h.add(static_cast<unsigned char>(0x80 | (c & 0x3F)));
+  } else {
+    h.add(static_cast<unsigned char>(0xF0 | (c >> 18)));
+    h.add(static_cast<unsigned char>(0x80 | ((c >> 12) & 0x3F)));
+    h.add(static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F)));
+    h.add(static_cast<unsigned char>(0x80 | (c & 0x3F)));
   }
-  if (c < 0x10000) {
-    h = fnv_step(h, static_cast<unsigned char>(0xE0 | (c >> 12)));
-    h = fnv_step(h, static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F)));
-    return fnv_step(h, static_cast<unsigned char>(0x80 | (c & 0x3F)));
-  }
-  h = fnv_step(h, static_cast<unsigned char>(0xF0 | (c >> 18)));
-  h = fnv_step(h, static_cast<unsigned char>(0x80 | ((c >> 12) & 0x3F)));
-  h = fnv_step(h, static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F)));
-  return fnv_step(h, static_cast<unsigned char>(0x80 | (c & 0x3F)));
 }
 
 inline bool is_abbreviation(uint64_t h) {
@@ -88,8 +96,9 @@ inline bool is_abbreviation(uint64_t h) {
   return false;
 }
 
-// Character classes of ASCII bytes for the fast path.
-enum : uint8_t { kSep = 0, kLower = 1, kUpper = 2, kDigit = 3, kHigh = 4 };
+// Character classes of bytes for the fast paths. kSep: ASCII that separates words silently;
+// kMark: ASCII that may make a token of its own (see the switch in tokenize_into).
+enum : uint8_t { kSep = 0, kLower = 1, kUpper = 2, kDigit = 3, kHigh = 4, kMark = 5 };
 struct AsciiTable {
   uint8_t cls[256];
   constexpr AsciiTable() : cls() {
@@ -100,9 +109,82 @@ struct AsciiTable {
                : (c >= '0' && c <= '9') ? kDigit
                                         : kSep;
     }
+    for (unsigned char c : {':', ';', '.', '!', '?', ',', '\n', '(', ')', '-'}) cls[c] = kMark;
   }
 };
 constexpr AsciiTable kAscii;
+
+// Bytes 0..k-1 of a little-endian block (k in 0..8).
+inline uint64_t low_bytes(uint64_t block, unsigned k) {
+  return k >= 8 ? block : block & ((uint64_t{1} << (8 * k)) - 1);
+}
+
+// Set bits of a 16-bit mask (portable: baseline x86-64 has no popcnt instruction).
+struct PopTable {
+  uint8_t count[256];
+  constexpr PopTable() : count() {
+    for (int x = 1; x < 256; ++x) count[x] = static_cast<uint8_t>(count[x >> 1] + (x & 1));
+  }
+};
+constexpr PopTable kPop;
+inline unsigned popcount16(unsigned x) {
+  return kPop.count[x & 0xFF] + kPop.count[(x >> 8) & 0xFF];
+}
+
+// Consumes the run of ASCII letters and digits at p[j, n): adds it, folded, to `h` and counts its
+// upper- and lower-case letters. Returns the end of the run. Folding an ASCII letter or digit is
+// `| 0x20` (digits already have that bit), so with SSE2 (every x86-64) 16 bytes are classified,
+// counted and folded at once, and whole 8-byte blocks go into the hash.
+inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h, uint32_t& upper,
+                        uint32_t& lower) {
+#if defined(__SSE2__) && defined(__x86_64__)
+  while (j + 16 <= n) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
+    const __m128i folded = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    // Unsigned range checks with signed compares: v in [lo, hi] <=> v - lo - 128 < hi - lo - 127.
+    auto in_range = [](__m128i v, char lo, char hi) {
+      __m128i shifted = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(-128 - lo)));
+      return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(hi - lo - 127)));
+    };
+    const unsigned letter = static_cast<unsigned>(_mm_movemask_epi8(in_range(folded, 'a', 'z')));
+    const unsigned digit = static_cast<unsigned>(_mm_movemask_epi8(in_range(x, '0', '9')));
+    const unsigned up = static_cast<unsigned>(_mm_movemask_epi8(in_range(x, 'A', 'Z')));
+    const unsigned r = static_cast<unsigned>(__builtin_ctz(~(letter | digit)));  // 0..16
+    const unsigned keep = (1u << r) - 1;
+    const unsigned n_upper = popcount16(up & keep);
+    upper += n_upper;
+    lower += popcount16(letter & keep) - n_upper;
+    if ((h.len & 7) == 0) {
+      const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(folded));
+      const uint64_t hi =
+          static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(folded, folded)));
+      if (r >= 8) {
+        h.h = WordHash::mix_block(h.h, lo);
+        if (r == 16) {
+          h.h = WordHash::mix_block(h.h, hi);
+        } else {
+          h.acc = low_bytes(hi, r - 8);
+        }
+      } else {
+        h.acc = low_bytes(lo, r);
+      }
+      h.len += r;
+    } else {
+      for (unsigned k = 0; k < r; ++k) h.add(p[j + k] | 0x20);
+    }
+    j += r;
+    if (r < 16) return j;
+  }
+#endif
+  for (; j < n; ++j) {
+    const uint8_t c = kAscii.cls[p[j]];
+    if (c != kLower && c != kUpper && c != kDigit) break;
+    upper += c == kUpper;
+    lower += c == kLower;
+    h.add(p[j] | 0x20);
+  }
+  return j;
+}
 
 // Appends tokens to a reusable buffer without re-initialising it.
 struct Out {
@@ -126,6 +208,7 @@ struct Out {
     t.root = 0;
     t.lex = -1;
     t.sentence_start = false;
+    t.root_info = 0;
   }
   void punct(size_t offset, size_t length, char mark) {
     token(offset, length, 0, TokenKind::kPunct, false, false, mark);
@@ -144,21 +227,25 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
   while (i < n) {
     unsigned char b = p[i];
     uint8_t cls = kAscii.cls[b];
+    if (cls == kSep) {  // spaces, quotes, ...: most bytes between words
+      ++i;
+      continue;
+    }
     if (cls == kDigit) {
       // A number: digits with inner '.', ',' or ':' followed by a digit.
       size_t j = i;
-      uint64_t h = kFnvOffset;
+      WordHash h;
       while (j < n) {
         unsigned char d = p[j];
         if (is_digit(d) ||
             ((d == '.' || d == ',' || d == ':') && j + 1 < n && is_digit(p[j + 1]))) {
-          h = fnv_step(h, d);
+          h.add(d);
           ++j;
         } else {
           break;
         }
       }
-      out.token(i, j - i, h, TokenKind::kNumber);
+      out.token(i, j - i, h.finish(), TokenKind::kNumber);
       i = j;
       continue;
     }
@@ -174,41 +261,22 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
     }
     if (cls == kLower || cls == kUpper || (cls == kHigh && is_letter(c))) {
       size_t j = i;
-      uint64_t h = kFnvOffset;
-      uint64_t before_apostrophe = 0;
+      WordHash h;
+      WordHash before_apostrophe;
       bool apostrophe_s = false;
-      uint32_t letters = 0, upper = 0, lower = 0;
-      while (j < n) {
-        unsigned char d = p[j];
-        uint8_t dc = kAscii.cls[d];
-        if (dc == kLower) {
-          ++lower;
-          ++letters;
-          h = fnv_step(h, d);
-          ++j;
-          continue;
-        }
-        if (dc == kUpper) {
-          ++upper;
-          ++letters;
-          h = fnv_step(h, static_cast<unsigned char>(d + 32));
-          ++j;
-          continue;
-        }
-        if (dc == kDigit) {
-          h = fnv_step(h, d);
-          ++j;
-          continue;
-        }
-        uint32_t cc = d;
+      uint32_t other_letters = 0, upper = 0, lower = 0;
+      while (true) {
+        j = ascii_run(p, j, n, h, upper, lower);
+        if (j >= n) break;
+        uint32_t cc = p[j];
         int cl = 1;
-        if (dc == kHigh) {
+        if (cc >= 0x80) {
           cl = decode(p, n, j, cc);
           if (cl == 0) break;
           if (is_letter(cc)) {
             if (!is_latin_letter(cc)) ++stats.non_latin;
-            ++letters;
-            h = hash_cp(h, fold(cc));
+            ++other_letters;
+            add_cp(h, fold(cc));
             j += cl;
             continue;
           }
@@ -219,10 +287,10 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
           int nl = decode(p, n, j + cl, next);
           if (nl == 0 || !is_letter(next)) break;
           if (cc == '&') {
-            h = fnv_step(h, '&');
+            h.add('&');
           } else {
             before_apostrophe = h;
-            h = fnv_step(h, '\'');
+            h.add('\'');
             // A possessive: exactly "'s" then the end of the word.
             uint32_t after = 0;
             int al = (j + cl + nl < n) ? decode(p, n, j + cl + nl, after) : 0;
@@ -234,9 +302,9 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
         }
         break;
       }
-      stats.letters += letters;
+      stats.letters += upper + lower + other_letters;
       stats.upper += upper;
-      out.token(i, j - i, apostrophe_s ? before_apostrophe : h, TokenKind::kWord,
+      out.token(i, j - i, apostrophe_s ? before_apostrophe.finish() : h.finish(), TokenKind::kWord,
                 upper >= 2 && lower == 0, cls == kUpper && lower > 0);
       i = j;
       continue;
@@ -250,10 +318,11 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
           if (j < n && p[j] == '-') ++j;
           if (j < n && (p[j] == ')' || p[j] == '(' ||
                         (p[j] == 'D' && (j + 1 >= n || !is_ascii_alpha(p[j + 1]))))) {
-            uint64_t h = fnv_step(kFnvOffset, ':');
-            if (p[i + 1] == '-') h = fnv_step(h, '-');
-            h = fnv_step(h, p[j]);
-            out.token(i, j + 1 - i, h, TokenKind::kEmoji);
+            WordHash h;
+            h.add(':');
+            if (p[i + 1] == '-') h.add('-');
+            h.add(p[j]);
+            out.token(i, j + 1 - i, h.finish(), TokenKind::kEmoji);
             i = j + 1;
             continue;
           }
@@ -292,8 +361,9 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
       continue;
     }
     if (is_emoji(c)) {
-      uint64_t h = hash_cp(kFnvOffset, c);
-      out.token(i, len, h, TokenKind::kEmoji);
+      WordHash h;
+      add_cp(h, c);
+      out.token(i, len, h.finish(), TokenKind::kEmoji);
     } else if (c == 0x2026) {  // … ellipsis
       out.punct(i, len, '.');
     } else if (c == 0x2013 || c == 0x2014) {  // – — dashes
