@@ -16,6 +16,8 @@
 // "neutral", ...}} (default tests/fixtures/sentiment/touchpoints.jsonl) and prints, per
 // touchpoint, precision and recall of the mention and the polarity agreement on hits.
 //
+// Explain mode (--explain TEXT, repeatable): score, label, terms and touchpoints of each text.
+//
 // Category mode (--categories): for rows of --data that carry the annotators' topic codes
 // ("categories", nhs_trust_px), precision and recall of touchpoint mentions against those codes
 // mapped onto touchpoints - an independent, human-labelled check of the taxonomy.
@@ -424,6 +426,7 @@ int main(int argc, char** argv) {
   std::filesystem::path lexicon, taxonomy;
   bool touchpoint_mode = false, categories = false, with_us = true;
   PolarityOptions opt;
+  std::vector<std::string> explain;  // texts to score and explain, one by one
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -449,6 +452,8 @@ int main(int argc, char** argv) {
       opt.error_source = value();
     } else if (arg == "--dump") {
       opt.dump = value();
+    } else if (arg == "--explain") {
+      explain.push_back(value());
     } else if (arg == "--categories") {
       categories = true;
     } else if (arg == "--sweep") {
@@ -460,7 +465,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: sentiment_eval [--data FILE] [--us FILE | --no-us] [--lexicon FILE] "
                    "[--taxonomy FILE] [--errors N [--source S]] [--sweep] [--dump FILE] "
-                   "[--touchpoints [FILE]] [--categories]\n");
+                   "[--touchpoints [FILE]] [--categories] [--explain TEXT]...\n");
       return 2;
     }
   }
@@ -470,6 +475,21 @@ int main(int argc, char** argv) {
       if (touchpoints.empty())
         touchpoints = source_dir / "tests/fixtures/sentiment/touchpoints.jsonl";
       return touchpoint_eval(analyzer, touchpoints, opt.errors);
+    }
+    if (!explain.empty()) {
+      for (const auto& text : explain) {
+        Analysis a = analyzer.analyze(text);
+        std::printf("%+.2f %-8s %s\n", a.score,
+                    a.label == Label::kNegative   ? "negative"
+                    : a.label == Label::kPositive ? "positive"
+                                                  : "neutral",
+                    text.c_str());
+        for (const auto& t : a.terms) std::printf("    term [%s]\n", t.phrase.c_str());
+        for (const auto& tp : a.touchpoints) {
+          std::printf("    %s %+.2f\n", tp.touchpoint.c_str(), tp.score);
+        }
+      }
+      return 0;
     }
     if (categories) return category_eval(analyzer, data);
     std::vector<std::filesystem::path> files = {data};
