@@ -16,6 +16,8 @@
 // "neutral", ...}} (default tests/fixtures/sentiment/touchpoints.jsonl) and prints, per
 // touchpoint, precision and recall of the mention and the polarity agreement on hits.
 //
+// Explain mode (--explain TEXT, repeatable): score, label, terms and touchpoints of each text.
+//
 // Category mode (--categories): for rows of --data that carry the annotators' topic codes
 // ("categories", nhs_trust_px), precision and recall of touchpoint mentions against those codes
 // mapped onto touchpoints - an independent, human-labelled check of the taxonomy.
@@ -126,14 +128,38 @@ std::vector<Row> read_rows(const std::filesystem::path& file) {
   return rows;
 }
 
-int polarity(const Analyzer& analyzer, const std::filesystem::path& data, int errors, bool sweep) {
+struct PolarityOptions {
+  int errors = 0;              // print this many misses and false alarms of the tuning part
+  std::string error_source;    // ... only of this source ("" = all)
+  bool sweep = false;          // threshold sweep on the tuning part, overall and per source
+  std::filesystem::path dump;  // write the tuning part's scores and terms here (JSONL)
+};
+
+void json_string(FILE* f, const std::string& s) {
+  std::fputc('"', f);
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      std::fputc('\\', f);
+      std::fputc(c, f);
+    } else if (c < 0x20) {
+      std::fprintf(f, "\\u%04x", c);
+    } else {
+      std::fputc(c, f);
+    }
+  }
+  std::fputc('"', f);
+}
+
+// One labelled file: its tuning and held-out parts, overall and per source.
+void polarity_file(const Analyzer& analyzer, const std::filesystem::path& data,
+                   const PolarityOptions& opt, FILE* dump) {
   std::vector<Row> rows = read_rows(data);
   std::printf(
       "sentiment_eval: %s\n  lexicon %s, %zu rated reviews (3 excluded); negative = "
       "label negative (score <= %.2f)\n",
       data.c_str(), analyzer.lexicon_version().c_str(), rows.size(), Analyzer::kNegativeBelow);
   std::map<std::string, Counts> parts[2];
-  std::vector<std::pair<double, bool>> tune_scores;
+  std::map<std::string, std::vector<std::pair<double, bool>>> tune_scores;
   long shown_fn = 0, shown_fp = 0, not_scored = 0;
   for (const Row& r : rows) {
     Analysis a = analyzer.analyze(r.text);
@@ -142,16 +168,31 @@ int polarity(const Analyzer& analyzer, const std::filesystem::path& data, int er
     bool neutral = a.label == Label::kNeutral;
     parts[r.holdout]["all"].add(r.negative, neg, neutral);
     parts[r.holdout][r.source].add(r.negative, neg, neutral);
-    if (!r.holdout) {
-      tune_scores.emplace_back(a.score, r.negative);
-      if (errors > 0 && r.negative != neg) {
-        long& shown = r.negative ? shown_fn : shown_fp;
-        if (shown < errors) {
-          ++shown;
-          std::printf("  %s %+.2f %s: %s\n", r.negative ? "MISSED" : "FALSE ", a.score,
-                      r.source.c_str(), r.text.substr(0, 300).c_str());
-          for (const auto& t : a.terms) std::printf("      term [%s]\n", t.phrase.c_str());
-        }
+    if (r.holdout) continue;  // never looked at one by one
+    tune_scores["all"].emplace_back(a.score, r.negative);
+    tune_scores[r.source].emplace_back(a.score, r.negative);
+    if (dump) {
+      std::fprintf(dump, "{\"source\": ");
+      json_string(dump, r.source);
+      std::fprintf(dump,
+                   ", \"negative\": %s, \"score\": %.4f, \"text\": ", r.negative ? "true" : "false",
+                   a.score);
+      json_string(dump, r.text);
+      std::fprintf(dump, ", \"terms\": [");
+      for (size_t k = 0; k < a.terms.size(); ++k) {
+        if (k) std::fprintf(dump, ", ");
+        json_string(dump, a.terms[k].phrase);
+      }
+      std::fprintf(dump, "]}\n");
+    }
+    if (opt.errors > 0 && r.negative != neg &&
+        (opt.error_source.empty() || opt.error_source == r.source)) {
+      long& shown = r.negative ? shown_fn : shown_fp;
+      if (shown < opt.errors) {
+        ++shown;
+        std::printf("  %s %+.2f %s: %s\n", r.negative ? "MISSED" : "FALSE ", a.score,
+                    r.source.c_str(), r.text.substr(0, 300).c_str());
+        for (const auto& t : a.terms) std::printf("      term [%s]\n", t.phrase.c_str());
       }
     }
   }
@@ -163,15 +204,38 @@ int polarity(const Analyzer& analyzer, const std::filesystem::path& data, int er
     }
   }
   if (not_scored) std::printf("  (%ld reviews not scored: language not supported)\n", not_scored);
-  if (sweep) {
-    std::printf("threshold sweep on the tuning part (negative iff score <= t):\n");
-    for (double t = -0.5; t <= 0.51; t += 0.05) {
-      Counts c;
-      for (auto [s, g] : tune_scores) c.add(g, s <= t, false);
-      std::printf("  t=%+.2f  P %.3f R %.3f\n", t, ratio(c.tp, c.tp + c.fp),
-                  ratio(c.tp, c.tp + c.fn));
+  if (opt.sweep) {
+    std::printf("threshold sweep on the tuning part (negative iff score <= t): P/R\n  %-7s", "t");
+    for (const auto& [source, v] : tune_scores) std::printf(" %14s", source.c_str());
+    std::printf("\n");
+    for (int k = -10; k <= 10; ++k) {
+      double t = k * 0.05;
+      std::printf("  %+.2f  ", t);
+      for (const auto& [source, v] : tune_scores) {
+        Counts c;
+        for (auto [s, g] : v) c.add(g, s <= t + 1e-9, false);
+        std::printf("    %.3f/%.3f", ratio(c.tp, c.tp + c.fp), ratio(c.tp, c.tp + c.fn));
+      }
+      std::printf("\n");
     }
   }
+}
+
+int polarity(const Analyzer& analyzer, const std::vector<std::filesystem::path>& files,
+             const PolarityOptions& opt) {
+  FILE* dump = nullptr;
+  if (!opt.dump.empty()) {
+    dump = std::fopen(opt.dump.c_str(), "w");
+    if (!dump) {
+      std::fprintf(stderr, "sentiment_eval: cannot write %s\n", opt.dump.c_str());
+      return 2;
+    }
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (i) std::printf("\n");
+    polarity_file(analyzer, files[i], opt, dump);
+  }
+  if (dump) std::fclose(dump);
   return 0;
 }
 
@@ -357,10 +421,12 @@ int category_eval(const Analyzer& analyzer, const std::filesystem::path& file) {
 int main(int argc, char** argv) {
   std::filesystem::path source_dir = REPWATCH_SOURCE_DIR;
   std::filesystem::path data = source_dir / "../shared/data/reviews/dev.jsonl";
+  std::filesystem::path us = source_dir / "tests/fixtures/sentiment/us_reviews.jsonl";
   std::filesystem::path touchpoints;
   std::filesystem::path lexicon, taxonomy;
-  bool touchpoint_mode = false, sweep = false, categories = false;
-  int errors = 0;
+  bool touchpoint_mode = false, categories = false, with_us = true;
+  PolarityOptions opt;
+  std::vector<std::string> explain;  // texts to score and explain, one by one
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -372,23 +438,34 @@ int main(int argc, char** argv) {
     };
     if (arg == "--data") {
       data = value();
+    } else if (arg == "--us") {
+      us = value();
+    } else if (arg == "--no-us") {
+      with_us = false;
     } else if (arg == "--lexicon") {
       lexicon = value();
     } else if (arg == "--taxonomy") {
       taxonomy = value();
     } else if (arg == "--errors") {
-      errors = std::atoi(value().c_str());
+      opt.errors = std::atoi(value().c_str());
+    } else if (arg == "--source") {
+      opt.error_source = value();
+    } else if (arg == "--dump") {
+      opt.dump = value();
+    } else if (arg == "--explain") {
+      explain.push_back(value());
     } else if (arg == "--categories") {
       categories = true;
     } else if (arg == "--sweep") {
-      sweep = true;
+      opt.sweep = true;
     } else if (arg == "--touchpoints") {
       touchpoint_mode = true;
       if (i + 1 < argc && argv[i + 1][0] != '-') touchpoints = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: sentiment_eval [--data FILE] [--lexicon FILE] [--taxonomy FILE] "
-                   "[--errors N] [--sweep] [--touchpoints [FILE]] [--categories]\n");
+                   "usage: sentiment_eval [--data FILE] [--us FILE | --no-us] [--lexicon FILE] "
+                   "[--taxonomy FILE] [--errors N [--source S]] [--sweep] [--dump FILE] "
+                   "[--touchpoints [FILE]] [--categories] [--explain TEXT]...\n");
       return 2;
     }
   }
@@ -397,10 +474,27 @@ int main(int argc, char** argv) {
     if (touchpoint_mode) {
       if (touchpoints.empty())
         touchpoints = source_dir / "tests/fixtures/sentiment/touchpoints.jsonl";
-      return touchpoint_eval(analyzer, touchpoints, errors);
+      return touchpoint_eval(analyzer, touchpoints, opt.errors);
+    }
+    if (!explain.empty()) {
+      for (const auto& text : explain) {
+        Analysis a = analyzer.analyze(text);
+        std::printf("%+.2f %-8s %s\n", a.score,
+                    a.label == Label::kNegative   ? "negative"
+                    : a.label == Label::kPositive ? "positive"
+                                                  : "neutral",
+                    text.c_str());
+        for (const auto& t : a.terms) std::printf("    term [%s]\n", t.phrase.c_str());
+        for (const auto& tp : a.touchpoints) {
+          std::printf("    %s %+.2f\n", tp.touchpoint.c_str(), tp.score);
+        }
+      }
+      return 0;
     }
     if (categories) return category_eval(analyzer, data);
-    return polarity(analyzer, data, errors, sweep);
+    std::vector<std::filesystem::path> files = {data};
+    if (with_us) files.push_back(us);
+    return polarity(analyzer, files, opt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sentiment_eval: %s\n", e.what());
     return 1;

@@ -39,6 +39,7 @@ enum class LexKind : uint8_t {
   kTerm,
   kNegator,
   kSoftNegator,  // "never": no negation when an intensifier stands between ("never so good")
+  kWish,         // "should be", "more", "arrive": negates a positive term only ("be on time")
   kIntensifier,
   kContrast,
   kConcession,
@@ -186,7 +187,7 @@ void Analyzer::Impl::load_lexicon(std::string_view text, std::string_view name) 
       for (const auto& p : paths) {
         if (p.size() != 1) fail("\"" + phrase + "\": " + kind + " entries must be one word");
       }
-    } else if (kind == "negator" || kind == "negator-soft") {
+    } else if (kind == "negator" || kind == "negator-soft" || kind == "wish") {
       if (fields.size() == 3) {
         auto bare = parse_float(fields[2]);
         if (!bare || *bare < -5 || *bare > 5) {
@@ -197,7 +198,9 @@ void Analyzer::Impl::load_lexicon(std::string_view text, std::string_view name) 
       } else {
         expect_fields(2);
       }
-      entry.kind = kind == "negator" ? LexKind::kNegator : LexKind::kSoftNegator;
+      entry.kind = kind == "negator"        ? LexKind::kNegator
+                   : kind == "negator-soft" ? LexKind::kSoftNegator
+                                            : LexKind::kWish;
     } else if (kind == "contrast") {
       expect_fields(2);
       entry.kind = LexKind::kContrast;
@@ -715,7 +718,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
           // A multi-word modifier ("don t", "no one") counts from its first word.
           k = std::max(lex_matches[prev.lex].start, cl.begin);
           const LexEntry& pe = lex[lex_matches[prev.lex].id];
-          if (pe.kind == LexKind::kNegator || (pe.kind == LexKind::kSoftNegator && !intensified)) {
+          if (pe.kind == LexKind::kNegator || (pe.kind == LexKind::kSoftNegator && !intensified) ||
+              (pe.kind == LexKind::kWish && e.valence > 0)) {
             if (!negated) {
               negated = true;
               span_start = k;
@@ -748,7 +752,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         const Match& mt = lex_matches[k];
         const LexEntry& e = lex[mt.id];
         if (mt.used || e.valence == 0 ||
-            (e.kind != LexKind::kNegator && e.kind != LexKind::kSoftNegator)) {
+            (e.kind != LexKind::kNegator && e.kind != LexKind::kSoftNegator &&
+             e.kind != LexKind::kWish)) {
           continue;
         }
         uint32_t end = std::min<uint32_t>(mt.end + 2, cl.end);

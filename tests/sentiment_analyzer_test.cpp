@@ -184,6 +184,39 @@ TEST(SentimentAnalyzer, SurveySuggestionsCountAsComplaints) {
   EXPECT_EQ(analyzer().analyze("Better than my last practice").label, Label::kPositive);
 }
 
+TEST(SentimentAnalyzer, WishesNegateOnlyWhatTheyAskFor) {
+  // A wish names what was missing: the positive word after it counts against the review.
+  Analysis a = analyzer().analyze("Be on time.");
+  EXPECT_EQ(a.label, Label::kNegative);
+  ASSERT_EQ(a.terms.size(), 1u);
+  EXPECT_EQ(a.terms[0].phrase, "Be on time");
+  EXPECT_EQ(analyzer().analyze("More supportive staff").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("The doctor needs to listen.").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("They should have called me back").label, Label::kNegative);
+  // A negative word after a wish keeps its sign ("reduce" is no negator of "waiting").
+  EXPECT_EQ(analyzer().analyze("Reduce the long waiting times").label, Label::kNegative);
+  // Praise phrased as a negated wish.
+  EXPECT_EQ(analyzer().analyze("Nothing could have been done better.").label, Label::kPositive);
+  EXPECT_EQ(analyzer().analyze("The driver couldn't have been more helpful").label,
+            Label::kPositive);
+}
+
+TEST(SentimentAnalyzer, OnlineReviewIdioms) {
+  EXPECT_EQ(analyzer().analyze("Zero stars if I could.").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("Felt like just another number.").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("If you want to be treated like cattle, this is your place.").label,
+            Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("Thanks for nothing.").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("Run from this office.").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("I will be looking for a new doctor.").label, Label::kNegative);
+  EXPECT_EQ(analyzer().analyze("I like Dr. Evans a lot.").label, Label::kPositive);
+  EXPECT_EQ(analyzer().analyze("She was so patient with my son.").label, Label::kPositive);
+  // "like" as a preposition and "patient" as a noun carry no sentiment.
+  EXPECT_EQ(analyzer().analyze("It looked like a patient room.").label, Label::kNeutral);
+  // A patient's own health problem is not a complaint about the clinic.
+  EXPECT_EQ(analyzer().analyze("Dr. Lee fixed my problem in one visit.").label, Label::kPositive);
+}
+
 TEST(SentimentAnalyzer, UnpunctuatedSurveyTextIsSplitAtCapitals) {
   // Survey exports often strip punctuation: "... rude The doctor ..." is two sentences, so the
   // doctor does not inherit the receptionist's rudeness.
