@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <string>
 #include <string_view>
@@ -331,9 +333,12 @@ constexpr double kEpsilon = 1e-9;
 
 }  // namespace
 
+constexpr size_t kHitsPerInsert = 8;
+
 struct ReviewStore::Statements {
   explicit Statements(const Database& db)
-      : find_key(
+      : db_(db),
+        find_key(
             db.prepare("SELECT id, content_hash, revision FROM reviews WHERE source_id = ?1 AND "
                        "external_id = ?2")),
         // Parameters shared by insert_review and update_review (see bind_review()).
@@ -362,8 +367,6 @@ struct ReviewStore::Statements {
             "INSERT OR REPLACE INTO analyses(review_id, score, label, language, scored, "
             "lexicon_version, analyzed_at, terms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
         delete_hits(db.prepare("DELETE FROM touchpoint_hits WHERE review_id = ?1")),
-        insert_hit(db.prepare("INSERT INTO touchpoint_hits(review_id, ord, touchpoint, score, "
-                              "evidence) VALUES (?1, ?2, ?3, ?4, ?5)")),
         index_hits(db.prepare(query_index_add_hits_sql())),
         update_summary(db.prepare(
             "UPDATE reviews SET sentiment = ?2, label = ?3, negative = CASE WHEN rating IS NOT "
@@ -420,14 +423,36 @@ struct ReviewStore::Statements {
             "consecutive_failures + 1, next_poll_at = excluded.next_poll_at, needs_attention = "
             "needs_attention OR excluded.needs_attention")) {}
 
+  const Database& db_;
+  std::array<std::optional<Statement>, kHitsPerInsert> insert_hits_;
   Statement find_key, insert_review, update_review, touch_review, copy_revision, upsert_analysis,
-      delete_hits, insert_hit, index_hits, update_summary, select_by_key, select_by_id,
-      select_analysis, select_hits, count_reviews, count_revisions, upsert_location, add_location,
-      upsert_source, source_exists, select_poll_state, select_all_poll_states, success, first_sync,
-      failure;
-  std::string spans;       // reused for every evidence array
-  std::string scale_text;  // the scale column of `scale` (to_string() of every review
+      delete_hits, index_hits, update_summary, select_by_key, select_by_id, select_analysis,
+      select_hits, count_reviews, count_revisions, upsert_location, add_location, upsert_source,
+      source_exists, select_poll_state, select_all_poll_states, success, first_sync, failure;
+  std::string spans;                   // reused for every evidence array
+  std::vector<std::string> hit_spans;  // the same for the hits of one insert_hits() statement
+  std::string scale_text;              // the scale column of `scale` (to_string() of every review
   RatingScale scale = RatingScale::none();  // of a poll would format the same numbers again)
+
+  // "INSERT ... VALUES (5 parameters) x n" for 1 <= n <= kHitsPerInsert, prepared when first
+  // needed. OR IGNORE: ord is unique by construction, and a statement that cannot abort halfway
+  // needs no statement journal.
+  Statement& insert_hits(size_t n) {
+    std::optional<Statement>& st = insert_hits_[n - 1];
+    if (!st) {
+      std::string sql =
+          "INSERT OR IGNORE INTO touchpoint_hits(review_id, ord, touchpoint, score, evidence) "
+          "VALUES ";
+      for (size_t i = 0; i < n; ++i) {
+        int p = static_cast<int>(i) * 5;
+        sql += (i ? ", (?" : "(?") + std::to_string(p + 1);
+        for (int k = 2; k <= 5; ++k) sql += ", ?" + std::to_string(p + k);
+        sql += ')';
+      }
+      st.emplace(db_.prepare(sql));
+    }
+    return *st;
+  }
 };
 
 namespace {
@@ -631,14 +656,22 @@ void ReviewStore::write_analysis(int64_t review_id, const Analysis& analysis, in
     bind_static(*st, 8, view(st_->spans));
     st->step();
   }
-  int64_t ord = 0;
-  for (const TouchpointResult& t : analysis.touchpoints) {
-    Use st(st_->insert_hit);
-    encode_spans(t.evidence, st_->spans);
-    st->bind(1, review_id).bind(2, ord++);
-    bind_static(*st, 3, t.touchpoint);
-    st->bind(4, t.score);
-    bind_static(*st, 5, view(st_->spans));
+  // All hits of the review in one statement (up to kHitsPerInsert rows each): a statement
+  // execution costs about as much as the row it writes.
+  const auto& tps = analysis.touchpoints;
+  for (size_t first = 0; first < tps.size(); first += kHitsPerInsert) {
+    const size_t n = std::min(kHitsPerInsert, tps.size() - first);
+    Use st(st_->insert_hits(n));
+    st_->hit_spans.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const TouchpointResult& t = tps[first + i];
+      const int p = static_cast<int>(i) * 5;
+      encode_spans(t.evidence, st_->hit_spans[i]);
+      st->bind(p + 1, review_id).bind(p + 2, static_cast<int64_t>(first + i));
+      bind_static(*st, p + 3, t.touchpoint);
+      st->bind(p + 4, t.score);
+      bind_static(*st, p + 5, view(st_->hit_spans[i]));
+    }
     st->step();
   }
   if (replace_hits && !analysis.touchpoints.empty()) {
