@@ -150,8 +150,8 @@ Generated generate(const std::filesystem::path& path, int64_t n) {
       "last_seen_at, sentiment, label, negative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
       "?10, ?11, ?12, ?10, ?10, ?13, ?14, ?15)");
   auto hit = d.prepare(
-      "INSERT INTO touchpoint_hits(review_id, touchpoint, score, evidence) VALUES (?1, ?2, ?3, "
-      "?4)");
+      "INSERT INTO touchpoint_hits(review_id, ord, touchpoint, score, evidence) VALUES (?1, ?2, "
+      "?3, ?4, ?5)");
   const int64_t span = int64_t{5} * 365 * 86400;
   const int64_t batch = 100000;
   for (int64_t start = 0; start < n; start += batch) {
@@ -219,11 +219,12 @@ Generated generate(const std::filesystem::path& path, int64_t n) {
           .bind(14, label)
           .bind(15, int64_t{negative});
       review.run();
+      int64_t ord = 0;
       for (const auto& h : hits) {
-        char ev[160];
-        std::snprintf(ev, sizeof ev, "[{\"phrase\":\"%s\",\"offset\":%zu,\"length\":%zu}]",
-                      h.f->evidence, h.offset, std::strlen(h.f->evidence));
-        hit.bind(1, i + 1).bind(2, h.f->touchpoint).bind(3, h.f->score).bind(4, ev).run();
+        char ev[64];  // the store's span format: [[offset, length]] into the text
+        std::snprintf(ev, sizeof ev, "[[%zu,%zu]]", h.offset, std::strlen(h.f->evidence));
+        hit.bind(1, i + 1).bind(2, ord++).bind(3, h.f->touchpoint).bind(4, h.f->score);
+        hit.bind(5, ev).run();
       }
     }
     tx.commit();
@@ -369,7 +370,8 @@ int main(int argc, char** argv) {
            "'privacy') AND day >= " +
            psince_d + " AND day < " + since_d +
            " GROUP BY touchpoint; "
-           "SELECT h.touchpoint, lower(json_extract(e.value, '$.phrase')) p, count(*) c FROM "
+           "SELECT h.touchpoint, lower(substr(r.text, json_extract(e.value, '$[0]') + 1, "
+           "json_extract(e.value, '$[1]'))) p, count(*) c FROM "
            "reviews r JOIN touchpoint_hits h ON h.review_id = r.id, json_each(h.evidence) e "
            "WHERE r.created_at >= " +
            since + " AND r.created_at < " + until + " GROUP BY 1, 2 ORDER BY 1, 3 DESC;",
@@ -379,7 +381,8 @@ int main(int argc, char** argv) {
            " GROUP BY 1; SELECT h.touchpoint, count(*), sum(h.score < 0), avg(h.score) FROM "
            "reviews r JOIN touchpoint_hits h ON h.review_id = r.id WHERE r.created_at >= " +
            psince + " AND r.created_at < " + since +
-           " GROUP BY 1; SELECT h.touchpoint, lower(json_extract(e.value, '$.phrase')) p, "
+           " GROUP BY 1; SELECT h.touchpoint, lower(substr(r.text, json_extract(e.value, '$[0]') + "
+           "1, json_extract(e.value, '$[1]'))) p, "
            "count(*) c FROM reviews r JOIN touchpoint_hits h ON h.review_id = r.id, "
            "json_each(h.evidence) e WHERE r.created_at >= " +
            since + " AND r.created_at < " + until + " GROUP BY 1, 2 ORDER BY 1, 3 DESC;"},
@@ -402,7 +405,8 @@ int main(int argc, char** argv) {
               "'parking_access', 'online_telehealth', 'followup_results', 'prescriptions', "
               "'privacy') AND day >= " +
               psince_d + " AND day < " + until_d + " GROUP BY touchpoint, day >= " + since_d + "; ";
-         s += "SELECT h.touchpoint, lower(json_extract(e.value, '$.phrase')) p, count(*) c FROM "
+         s += "SELECT h.touchpoint, lower(substr(r.text, json_extract(e.value, '$[0]') + 1, "
+              "json_extract(e.value, '$[1]'))) p, count(*) c FROM "
               "reviews r JOIN touchpoint_hits h ON h.review_id = r.id, json_each(h.evidence) e "
               "WHERE r.created_at >= " +
               since + " AND r.created_at < " + until + " GROUP BY 1, 2 ORDER BY 1, 3 DESC; ";
@@ -427,7 +431,8 @@ int main(int argc, char** argv) {
               ", count(*), sum(h.score < 0), avg(h.score) FROM reviews r JOIN touchpoint_hits h "
               "ON h.review_id = r.id WHERE r.created_at >= " +
               psince + " AND r.created_at < " + until + " GROUP BY 1, 2; ";
-         s += "SELECT h.touchpoint, lower(json_extract(e.value, '$.phrase')) p, count(*) c FROM "
+         s += "SELECT h.touchpoint, lower(substr(r.text, json_extract(e.value, '$[0]') + 1, "
+              "json_extract(e.value, '$[1]'))) p, count(*) c FROM "
               "reviews r JOIN touchpoint_hits h ON h.review_id = r.id, json_each(h.evidence) e "
               "WHERE r.created_at >= " +
               since + " AND r.created_at < " + until + " GROUP BY 1, 2 ORDER BY 1, 3 DESC; ";
