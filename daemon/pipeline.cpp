@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <numeric>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -117,14 +116,14 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
   // wins). Alerts hooked on the store see reviews in the order they were written.
   auto older = [](const Review& a, const Review& b) { return a.created_at < b.created_at; };
   if (!std::is_sorted(reviews.begin(), reviews.end(), older)) {
-    // Sort positions, then move each review once (a Review is a dozen strings).
-    std::vector<uint32_t> order(reviews.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](uint32_t a, uint32_t b) { return older(reviews[a], reviews[b]); });
+    // Sort (time, position) keys - compact, so a million of them sort within the CPU caches;
+    // the position makes it stable - then move each review once (a Review is a dozen strings).
+    std::vector<std::pair<int64_t, size_t>> order(reviews.size());
+    for (size_t i = 0; i < reviews.size(); ++i) order[i] = {reviews[i].created_at, i};
+    std::sort(order.begin(), order.end());
     std::vector<Review> sorted;
     sorted.reserve(reviews.size());
-    for (uint32_t i : order) sorted.push_back(std::move(reviews[i]));
+    for (const auto& [time, i] : order) sorted.push_back(std::move(reviews[i]));
     reviews.swap(sorted);
   }
 

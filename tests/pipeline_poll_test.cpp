@@ -274,6 +274,32 @@ TEST_F(PipelineTest, AFirstPollThatFailsRegistersTheSource) {
   EXPECT_FALSE(state.first_sync_at);
 }
 
+// A large poll is analysed on several threads: every review still gets its own analysis, in
+// the order of the (time-sorted) reviews, and the problems of all workers are reported.
+TEST_F(PipelineTest, ALargePollIsAnalysedInOrderOnAllCores) {
+  const char* texts[] = {"The receptionist was rude.", "Dr. Lee listened, great visit!",
+                         "Billing charged me twice.", "Parking is easy."};
+  conn_.reviews.clear();
+  for (int i = 0; i < 20000; ++i) {
+    Review r = raw_review("r" + std::to_string(i), texts[i % 4], 1 + i % 5);
+    r.created_at = r.updated_at = 1700000000 + (i * 7919) % 20000;  // shuffled times
+    conn_.reviews.push_back(r);
+  }
+  conn_.reviews.push_back(raw_review("", "no id", 5));  // a problem
+  Fetched f = fetch_and_score(conn_, source_, "", analyzer_);
+  ASSERT_TRUE(f.result);
+  ASSERT_EQ(f.result->reviews.size(), 20000u);
+  ASSERT_EQ(f.analyses.size(), 20000u);
+  EXPECT_EQ(f.result->problems.size(), 1u);
+  for (size_t i = 0; i < f.analyses.size(); ++i) {
+    const Review& r = f.result->reviews[i];
+    if (i > 0) {
+      ASSERT_LE(f.result->reviews[i - 1].created_at, r.created_at) << i;
+    }
+    ASSERT_EQ(f.analyses[i], analyzer_.analyze(r.text)) << i;
+  }
+}
+
 TEST_F(PipelineTest, ReviewsMayNameTheirOwnLocation) {
   Review r = raw_review("a", "Fine.", 4);
   r.location_id = "northside";
