@@ -623,9 +623,9 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     const bool anchored = t.sentence_start && start_root;
     Best best;
     if (anchored) walk(start_root, i, best);  // first: wins ties, being more specific
-    if (t.root_info & PhraseTrie::kRootHasChildren) {
-      walk(t.root, i + 1, best);
-    } else if (t.root_info) {  // a single word (most of them): no walk
+    if (t.root_info) {
+      // The word alone (most matches), then a walk only when the next word may continue a
+      // phrase: walk(t.root, i + 1) would find the same.
       const detail::TrieNode& nd = trie.node(t.root);
       if (nd.lex >= 0 && i + 1 > best.lex_end) {
         best.lex_end = i + 1;
@@ -634,6 +634,12 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       if (nd.tp_count && i + 1 > best.tp_end) {
         best.tp_end = i + 1;
         best.tp_node = t.root;
+      }
+      if ((t.root_info & PhraseTrie::kRootHasChildren) && i + 1 < n &&
+          tk[i + 1].kind != TokenKind::kPunct &&
+          ((nd.flags & (detail::kHasAnyChild | detail::kHasNumChild)) ||
+           trie.child(t.root, tk[i + 1].hash))) {
+        walk(t.root, i + 1, best);
       }
     }
     if (t.numeric && num_root) walk(num_root, i + 1, best);

@@ -160,10 +160,11 @@ inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h,
           static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(folded, folded)));
       // Without a branch on r >= 8 (whether a word is longer than 8 letters is a coin toss):
       // the first block is mixed in either way and kept only when it is complete.
+      // (Selected with masks: the compiler makes a branch of `r >= 8 ? ... : ...`.)
       const uint64_t mixed = WordHash::mix_block(h.h, lo);
-      const bool full = r >= 8;
-      h.h = full ? mixed : h.h;
-      h.acc = low_bytes(full ? hi : lo, r & 7);  // r == 16: 0, and the second block is full
+      const uint64_t full = 0 - static_cast<uint64_t>(r >= 8);  // all ones when r >= 8
+      h.h = (mixed & full) | (h.h & ~full);
+      h.acc = low_bytes((hi & full) | (lo & ~full), r & 7);  // r == 16: 0, the 2nd block is full
       if (r == 16) h.h = WordHash::mix_block(h.h, hi);
       h.len += r;
     } else {
