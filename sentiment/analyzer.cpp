@@ -441,6 +441,14 @@ struct TpAcc {
   }
 };
 
+// A span of the text that becomes Evidence::phrase where it is initialized (no temporary
+// string moved in).
+struct Cut {
+  const char* data;
+  uint32_t length;
+  operator std::string() const { return std::string(data, length); }
+};
+
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
 struct Scratch {
   std::vector<Token> tokens;
@@ -849,7 +857,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     // The strongest terms explain the score; keep them in text order (terms are in text order:
     // clauses are, and each clause's terms are sorted below).
     auto emit = [&](const Term& t) {
-      out.terms.emplace_back(std::string(text.data() + t.offset, t.length), t.offset, t.length);
+      out.terms.emplace_back(Cut{text.data() + t.offset, t.length}, t.offset, t.length);
     };
     if (terms.size() <= kMaxTerms) {
       out.terms.reserve(terms.size());
@@ -948,7 +956,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       r.score = normalize(t.sum);
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
-        r.evidence.emplace_back(std::string(text.data() + t.offset[e], t.length[e]), t.offset[e],
+        r.evidence.emplace_back(Cut{text.data() + t.offset[e], t.length[e]}, t.offset[e],
                                 t.length[e]);
       }
     }
