@@ -476,6 +476,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     tokens.resize(65536);
     tokens.shrink_to_fit();
   }
+  if (scratch.candidates.size() > 65536) {
+    scratch.candidates.resize(65536);
+    scratch.candidates.shrink_to_fit();
+  }
   detail::TextStats stats;
   const uint32_t n = static_cast<uint32_t>(detail::tokenize_into(text, tokens, &stats));
   Token* const tk = tokens.data();  // (the vector's pointer would be reloaded after every store)
