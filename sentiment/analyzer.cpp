@@ -441,6 +441,14 @@ struct TpAcc {
   }
 };
 
+// A span of the text that becomes Evidence::phrase where it is initialized (no temporary
+// string moved in).
+struct Cut {
+  const char* data;
+  uint32_t length;
+  operator std::string() const { return std::string(data, length); }
+};
+
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
 struct Scratch {
   std::vector<Token> tokens;
@@ -452,6 +460,8 @@ struct Scratch {
   std::vector<uint32_t> order;
   std::vector<TpAcc> acc;  // per touchpoint; only the `touched` ones are not in their initial state
   std::vector<uint32_t> touched;
+  std::vector<uint32_t> candidates;  // tokens where a phrase may start
+  std::vector<uint32_t> contrasts;   // tokens where a contrast or concession match starts
 };
 
 }  // namespace
@@ -466,26 +476,38 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     tokens.resize(65536);
     tokens.shrink_to_fit();
   }
+  if (scratch.candidates.size() > 65536) {
+    scratch.candidates.resize(65536);
+    scratch.candidates.shrink_to_fit();
+  }
   detail::TextStats stats;
   const uint32_t n = static_cast<uint32_t>(detail::tokenize_into(text, tokens, &stats));
   Token* const tk = tokens.data();  // (the vector's pointer would be reloaded after every store)
 
   // 1. Each word alone in the trie: root node, number words, stop-word counts; sentence starts
   // after sentence marks.
-  uint32_t stop_en = 0, words = 0;
+  // The tokens where a phrase may start (a word in the trie, a number with <num> phrases, a
+  // sentence start with <start> phrases) are listed without a branch: the matcher visits only
+  // them.
+  uint32_t stop_en = 0, words = 0, bangs = 0;
   uint32_t stop_other[4] = {0, 0, 0, 0};  // es, it, fr, de
   bool marks = false;
+  auto& candidates = scratch.candidates;
+  if (candidates.size() < n) candidates.resize(std::max<size_t>(n, 2 * candidates.size()));
+  uint32_t* const cand = candidates.data();
+  uint32_t n_cand = 0;
+  const bool has_num = num_root != 0, has_start = start_root != 0;
   {
     bool at_start = true;
     for (uint32_t i = 0; i < n; ++i) {
       Token& t = tk[i];
       if (t.kind == TokenKind::kPunct) {
         if (t.punct != ',' && t.punct != ':') at_start = marks = true;
+        bangs += t.punct == '!';
         continue;
       }
       ++words;
       t.sentence_start = at_start;
-      at_start = false;
       // Branch-free: whether the word is in the trie is a coin toss for the branch predictor.
       const PhraseTrie::RootHit hit = trie.root_child(t.hash);
       t.root = hit.node;
@@ -497,6 +519,9 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       stop_other[2] += (f & detail::kStopFr) != 0;
       stop_other[3] += (f & detail::kStopDe) != 0;
       t.numeric |= (f & detail::kNumberWord) != 0;
+      cand[n_cand] = i;
+      n_cand += (hit.info != 0) | (t.numeric & has_num) | (at_start & has_start);
+      at_start = false;
     }
   }
 
@@ -534,6 +559,12 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       if (t.kind != TokenKind::kWord || !t.capitalized || is_title(t.hash)) continue;
       const Token& p = tokens[i - 1];
       t.sentence_start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
+    }
+    n_cand = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Token& t = tk[i];
+      cand[n_cand] = i;
+      n_cand += (t.root_info != 0) | (t.numeric & has_num) | (t.sentence_start & has_start);
     }
   }
 
@@ -592,19 +623,21 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       }
     }
   };
-  for (uint32_t i = 0; i < n; ++i) {
+  auto& contrasts = scratch.contrasts;
+  contrasts.clear();
+  for (uint32_t c = 0; c < n_cand; ++c) {
+    const uint32_t i = cand[c];
     const Token& t = tk[i];
-    // Words that start no phrase (most stop words, most words) and words inside both the last
-    // lexicon match and the last touchpoint match (whatever starts there cannot be kept) are
-    // skipped without a walk.
+    // Words that start no phrase (most stop words, most words) are not candidates; words inside
+    // both the last lexicon match and the last touchpoint match (whatever starts there cannot
+    // be kept) are skipped without a walk.
+    if (i < lex_next && i < tp_next) continue;
     const bool anchored = t.sentence_start && start_root;
-    if (!t.root_info && !(t.numeric && num_root) && !anchored) continue;
-    if (t.kind == TokenKind::kPunct || (i < lex_next && i < tp_next)) continue;
     Best best;
     if (anchored) walk(start_root, i, best);  // first: wins ties, being more specific
-    if (t.root_info & PhraseTrie::kRootHasChildren) {
-      walk(t.root, i + 1, best);
-    } else if (t.root_info) {  // a single word (most of them): no walk
+    if (t.root_info) {
+      // The word alone (most matches), then a walk only when the next word may continue a
+      // phrase: walk(t.root, i + 1) would find the same.
       const detail::TrieNode& nd = trie.node(t.root);
       if (nd.lex >= 0 && i + 1 > best.lex_end) {
         best.lex_end = i + 1;
@@ -614,6 +647,12 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         best.tp_end = i + 1;
         best.tp_node = t.root;
       }
+      if ((t.root_info & PhraseTrie::kRootHasChildren) && i + 1 < n &&
+          tk[i + 1].kind != TokenKind::kPunct &&
+          ((nd.flags & (detail::kHasAnyChild | detail::kHasNumChild)) ||
+           trie.child(t.root, tk[i + 1].hash))) {
+        walk(t.root, i + 1, best);
+      }
     }
     if (t.numeric && num_root) walk(num_root, i + 1, best);
     if (best.lex >= 0 && i >= lex_next) {
@@ -622,6 +661,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         tk[k].lex = static_cast<int32_t>(lex_matches.size() - 1);
       }
       lex_next = best.lex_end;
+      const LexKind k = lex[best.lex].kind;
+      if (k == LexKind::kContrast || k == LexKind::kConcession) contrasts.push_back(i);
     }
     if (best.tp_node && i >= tp_next) {
       tp_matches.push_back({i, best.tp_end, static_cast<int32_t>(best.tp_node)});
@@ -638,6 +679,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     auto close = [&](uint32_t end) {
       if (end > begin) clauses.push_back(Clause{begin, end, sentence});
     };
+    contrasts.push_back(UINT32_MAX);
+    const uint32_t* next_contrast = contrasts.data();
     for (uint32_t i = 0; i < n; ++i) {
       const Token& t = tokens[i];
       if (t.kind == TokenKind::kPunct) {
@@ -651,9 +694,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         close(i);
         begin = i;
         if (!clauses.empty() && clauses.back().sentence == sentence) ++sentence;
-      } else if (t.lex >= 0 && lex_matches[t.lex].start == i && i > begin) {
-        LexKind k = lex[lex_matches[t.lex].id].kind;
-        if (k == LexKind::kContrast || k == LexKind::kConcession) {
+        next_contrast += *next_contrast == i;
+      } else if (*next_contrast == i) {  // a contrast or concession match starts here
+        ++next_contrast;
+        if (i > begin) {
           close(i);
           begin = i;
         }
@@ -771,7 +815,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
   }
   // "!" emphasis: each '!' after a sentence (up to 3) scales its clauses by 1.1.
-  {
+  if (bangs) {
     size_t c = 0;
     for (uint32_t i = 0; i < n; ++i) {
       if (tokens[i].kind != TokenKind::kPunct || tokens[i].punct != '!') continue;
@@ -817,7 +861,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     // The strongest terms explain the score; keep them in text order (terms are in text order:
     // clauses are, and each clause's terms are sorted below).
     auto emit = [&](const Term& t) {
-      out.terms.emplace_back(std::string(text.data() + t.offset, t.length), t.offset, t.length);
+      out.terms.emplace_back(Cut{text.data() + t.offset, t.length}, t.offset, t.length);
     };
     if (terms.size() <= kMaxTerms) {
       out.terms.reserve(terms.size());
@@ -916,7 +960,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       r.score = normalize(t.sum);
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
-        r.evidence.emplace_back(std::string(text.data() + t.offset[e], t.length[e]), t.offset[e],
+        r.evidence.emplace_back(Cut{text.data() + t.offset[e], t.length[e]}, t.offset[e],
                                 t.length[e]);
       }
     }

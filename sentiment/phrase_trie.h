@@ -5,6 +5,7 @@
 // or two probes and never allocates. Internal to sentiment/.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -74,7 +75,9 @@ class PhraseTrie {
     if (root_slots_.empty()) return slow_root_child(hash);
     for (uint64_t i = (hash * 0x9E3779B97F4A7C15ull) >> root_shift_;; i = (i + 1) & root_mask_) {
       const RootSlot& s = root_slots_[i];
-      if ((s.hash == hash) | (s.hit.node == 0)) {  // `|`: one branch, almost always taken
+      // Found or empty, as one branch that is almost always taken (the compiler splits
+      // `(s.hash == hash) | (s.hit.node == 0)` into two, the first a coin toss).
+      if (std::min<uint64_t>(s.hash ^ hash, s.hit.node) == 0) {
         const uint32_t m = 0u - static_cast<uint32_t>(s.hash == hash);  // all ones on a hit
         RootHit hit;
         hit.node = s.hit.node & m;

@@ -154,20 +154,18 @@ inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h,
     const unsigned n_upper = popcount16(up & keep);
     upper += n_upper;
     lower += popcount16(letter & keep) - n_upper;
-    if ((h.len & 7) == 0) {
+    if ((h.len & 7) == 0) {  // (h.acc == 0)
       const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(folded));
       const uint64_t hi =
           static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(folded, folded)));
-      if (r >= 8) {
-        h.h = WordHash::mix_block(h.h, lo);
-        if (r == 16) {
-          h.h = WordHash::mix_block(h.h, hi);
-        } else {
-          h.acc = low_bytes(hi, r - 8);
-        }
-      } else {
-        h.acc = low_bytes(lo, r);
-      }
+      // Without a branch on r >= 8 (whether a word is longer than 8 letters is a coin toss):
+      // the first block is mixed in either way and kept only when it is complete.
+      // (Selected with masks: the compiler makes a branch of `r >= 8 ? ... : ...`.)
+      const uint64_t mixed = WordHash::mix_block(h.h, lo);
+      const uint64_t full = 0 - static_cast<uint64_t>(r >= 8);  // all ones when r >= 8
+      h.h = (mixed & full) | (h.h & ~full);
+      h.acc = low_bytes((hi & full) | (lo & ~full), r & 7);  // r == 16: 0, the 2nd block is full
+      if (r == 16) h.h = WordHash::mix_block(h.h, hi);
       h.len += r;
     } else {
       for (unsigned k = 0; k < r; ++k) h.add(p[j + k] | 0x20);
@@ -304,8 +302,9 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
       }
       stats.letters += upper + lower + other_letters;
       stats.upper += upper;
+      // (`&`, not `&&`: whether a word is capitalized is a coin toss for the branch predictor)
       out.token(i, j - i, apostrophe_s ? before_apostrophe.finish() : h.finish(), TokenKind::kWord,
-                upper >= 2 && lower == 0, cls == kUpper && lower > 0);
+                (upper >= 2) & (lower == 0), (cls == kUpper) & (lower > 0));
       i = j;
       continue;
     }
