@@ -8,7 +8,10 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <tuple>
+#include <vector>
 
+#include "alerts/rules.h"
 #include "cli/alerts_cmd.h"
 #include "cli/commands.h"
 #include "cli/report.h"
@@ -103,25 +106,82 @@ std::string examples(std::initializer_list<const char*> lines) {
   return s;
 }
 
-// The touchpoints of the taxonomy the config names ([sentiment] lexicon/taxonomy), or the
+// The analyzer of the config ([sentiment] lexicon/taxonomy, as repwatchd loads it), or the
 // shipped one.
-std::vector<sentiment::Touchpoint> load_taxonomy(const Config* config) {
+sentiment::Analyzer load_analyzer(const Config* config) {
   if (config) {
     Settings s = config->section("sentiment");
     auto lexicon = s.path("lexicon");
     auto taxonomy = s.path("taxonomy");
     if (lexicon || taxonomy)
       return sentiment::Analyzer::load_or_builtin(lexicon.value_or(std::filesystem::path()),
-                                                  taxonomy.value_or(std::filesystem::path()))
-          .touchpoints();
+                                                  taxonomy.value_or(std::filesystem::path()));
   }
-  return sentiment::Analyzer::builtin().touchpoints();
+  return sentiment::Analyzer::builtin();
 }
 
+std::vector<sentiment::Touchpoint> load_taxonomy(const Config* config) {
+  return load_analyzer(config).touchpoints();
+}
+
+// `repwatch rescore`: analyses every stored review again with the current lexicon and taxonomy
+// (after an edit of either), in transactions of `batch` reviews, keyed by id so a run can be
+// repeated or interrupted. Stored reviews stay as they are; their analyses, touchpoint hits,
+// sentiment/label/negative summary and the aggregates (through the store and its triggers)
+// follow. No alert is sent for a rescored review. `outdated_only`: only reviews analysed with
+// another lexicon version.
+int rescore(const std::string& db_file, const Config* config, bool outdated_only, int64_t batch,
+            int64_t now, std::ostream& out) {
+  sentiment::Analyzer analyzer = load_analyzer(config);
+  db::NegativeRule rule;
+  if (config)
+    rule = alerts::negative_rule(alerts::load_alerts_config(*config, analyzer.touchpoints()));
+  db::Database db = db::open_store(db_file);  // read-write: also brings the schema up to date
+  db::ReviewStore store(db, rule);
+  db::Statement next = db.prepare(
+      "SELECT r.id, r.text, r.label FROM reviews r LEFT JOIN analyses a ON a.review_id = r.id "
+      "WHERE r.id > ?1 AND (?2 = 0 OR a.lexicon_version IS NOT ?3) ORDER BY r.id LIMIT ?4");
+  int64_t last = 0, done = 0, relabelled = 0, failed = 0;
+  for (;;) {
+    db::Transaction tx(db);
+    next.bind(1, last).bind(2, int64_t{outdated_only ? 1 : 0});
+    next.bind(3, analyzer.lexicon_version()).bind(4, std::max<int64_t>(batch, 1));
+    std::vector<std::tuple<int64_t, std::string, std::string>> rows;
+    while (next.step())
+      rows.emplace_back(next.column_int(0), next.column_text(1), next.column_text(2));
+    next.reset();
+    if (rows.empty()) break;
+    for (const auto& [id, text, label] : rows) {
+      Analysis a;
+      try {
+        a = analyzer.analyze(text);
+      } catch (const std::exception&) {
+        a = Analysis{};
+        a.scored = false;
+        ++failed;
+      }
+      if (to_string(a.label) != label) ++relabelled;
+      store.save_analysis(id, a, now);
+      last = id;
+      ++done;
+    }
+    tx.commit();
+  }
+  out << "rescored " << done << " review" << (done == 1 ? "" : "s") << " with lexicon "
+      << analyzer.lexicon_version();
+  if (!analyzer.taxonomy_version().empty()) out << " and taxonomy " << analyzer.taxonomy_version();
+  out << " in " << db_file << ": " << relabelled << " changed label";
+  if (failed) out << ", " << failed << " could not be analysed (stored as not scored)";
+  out << "\n";
+  return 0;
+}
+
+// The schema the queries read: up to migration "ingest" (the query index of "cli", and
+// touchpoint hits stored as spans). A manager's read-only CLI cannot migrate; it says so.
 size_t cli_migration_count() {
   const auto& m = db::schema_migrations();
   for (size_t i = 0; i < m.size(); ++i)
-    if (std::string_view(m[i].name) == "cli") return i + 1;
+    if (std::string_view(m[i].name) == "ingest") return i + 1;
   return m.size();
 }
 
@@ -268,6 +328,18 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       "repwatchd does this by itself)");
   reindex_cmd->add_option("--batch", batch, "Reviews per transaction (default 50000)");
 
+  bool outdated_only = false;
+  int64_t rescore_batch = 2000;
+  auto* rescore_cmd = app.add_subcommand(
+      "rescore",
+      "Analyse every stored review again with the current lexicon and taxonomy, after an edit "
+      "of either (needs write access: run it as repwatchd's user)");
+  rescore_cmd->add_flag("--outdated", outdated_only,
+                        "Only reviews analysed with another lexicon version");
+  rescore_cmd->add_option("--batch", rescore_batch, "Reviews per transaction (default 2000)");
+  rescore_cmd->footer(examples(
+      {"sudo -u repwatch repwatch rescore", "sudo -u repwatch repwatch rescore --outdated"}));
+
   AlertsCommand alerts_cmd(app);  // repwatch alerts [retry ID | test --to ADDR]
 
   std::string topic;
@@ -345,6 +417,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
           << "\n";
       return 0;
     }
+
+    if (*rescore_cmd && !std::filesystem::exists(db_file))
+      throw Error("the database " + db_file + " does not exist: nothing to rescore");
+    if (*rescore_cmd)
+      return rescore(db_file, config ? &*config : nullptr, outdated_only, rescore_batch, env.now,
+                     out);
 
     if (alerts_cmd.selected()) {
       Style style;

@@ -7,7 +7,9 @@
 #include <map>
 #include <tuple>
 
+#include "db/store.h"
 #include "fixtures/cli/fixture_db.h"
+#include "sentiment/analyzer.h"
 
 namespace repwatch::cli::testing {
 namespace {
@@ -154,6 +156,39 @@ TEST(CliIndex, EditsRescoresAndDeletesKeepItExact) {
   EXPECT_EQ(gone.out, "[]\n");
   Result found = repwatch(fx, {"--json", "search", "garage"});
   EXPECT_NE(found.out.find("\"external_id\": \"s2\""), std::string::npos) << found.out;
+}
+
+// `repwatch rescore` re-analyses every stored review with the current lexicon and taxonomy:
+// analyses, hits and the review's summary follow, the aggregates stay exact, and a second run
+// with --outdated finds nothing left to do.
+TEST(CliIndex, RescoreRedoesEveryAnalysisAndKeepsTheIndexExact) {
+  FixtureDb fx(true);  // analyses written by hand, lexicon "test"
+  Result r = repwatch(fx, {"rescore"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  sentiment::Analyzer analyzer = sentiment::Analyzer::builtin();
+  EXPECT_NE(r.out.find("rescored 10 reviews with lexicon " + analyzer.lexicon_version()),
+            std::string::npos)
+      << r.out;
+  {
+    db::Database d = db::open_store(fx.path());
+    db::ReviewStore store(d);
+    db::Statement ids = d.prepare("SELECT id, sentiment, label FROM reviews ORDER BY id");
+    int n = 0;
+    while (ids.step()) {
+      auto sr = store.get(ids.column_int(0));
+      ASSERT_TRUE(sr);
+      Analysis want = analyzer.analyze(sr->review.text);
+      EXPECT_EQ(sr->analysis, want) << sr->review.text;
+      EXPECT_DOUBLE_EQ(ids.column_double(1), want.score);
+      EXPECT_EQ(ids.column_text(2), to_string(want.label));
+      ++n;
+    }
+    EXPECT_EQ(n, 10);
+    expect_aggregates_exact(d);
+  }
+  Result again = repwatch(fx, {"rescore", "--outdated"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("rescored 0 reviews"), std::string::npos) << again.out;
 }
 
 TEST(CliIndex, NewReviewsAfterARefreshAreCountedAndFound) {
