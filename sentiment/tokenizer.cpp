@@ -4,6 +4,8 @@
 
 #if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
+// The tokenizer scans a copy of the text followed by 16 zero bytes.
+#define kPadded 1
 #endif
 
 namespace repwatch::sentiment::detail {
@@ -131,25 +133,55 @@ inline unsigned popcount16(unsigned x) {
   return kPop.count[x & 0xFF] + kPop.count[(x >> 8) & 0xFF];
 }
 
+#if defined(kPadded)
+// 16 bytes classified: bit k of each mask is byte k's. `folded` is the bytes | 0x20 (the lower
+// case of a letter; digits already have that bit).
+struct Block16 {
+  __m128i folded;
+  unsigned letter, digit, up;
+};
+inline Block16 classify16(const unsigned char* q) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  const __m128i folded = _mm_or_si128(x, _mm_set1_epi8(0x20));
+  // Unsigned range checks with signed compares: v in [lo, hi] <=> v - lo - 128 < hi - lo - 127.
+  auto in_range = [](__m128i v, char lo, char hi) {
+    __m128i shifted = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(-128 - lo)));
+    return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(hi - lo - 127)));
+  };
+  return {folded, static_cast<unsigned>(_mm_movemask_epi8(in_range(folded, 'a', 'z'))),
+          static_cast<unsigned>(_mm_movemask_epi8(in_range(x, '0', '9'))),
+          static_cast<unsigned>(_mm_movemask_epi8(in_range(x, 'A', 'Z')))};
+}
+
+// Bytes after which a word of ASCII letters and digits surely ends: ASCII other than letters,
+// digits, ' and & (which continue a word when a letter follows). The padding's 0 is one.
+struct PlainEndTable {
+  bool plain[256];
+  constexpr PlainEndTable() : plain() {
+    for (int c = 0; c < 0x80; ++c) {
+      plain[c] = !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '\'' || c == '&');
+    }
+  }
+};
+constexpr PlainEndTable kPlainEnd;
+#endif
+
 // Consumes the run of ASCII letters and digits at p[j, n): adds it, folded, to `h` and counts its
 // upper- and lower-case letters. Returns the end of the run. Folding an ASCII letter or digit is
 // `| 0x20` (digits already have that bit), so with SSE2 (every x86-64) 16 bytes are classified,
 // counted and folded at once, and whole 8-byte blocks go into the hash.
 inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h, uint32_t& upper,
                         uint32_t& lower) {
-#if defined(__SSE2__) && defined(__x86_64__)
-  while (j + 16 <= n) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
-    const __m128i folded = _mm_or_si128(x, _mm_set1_epi8(0x20));
-    // Unsigned range checks with signed compares: v in [lo, hi] <=> v - lo - 128 < hi - lo - 127.
-    auto in_range = [](__m128i v, char lo, char hi) {
-      __m128i shifted = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(-128 - lo)));
-      return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(hi - lo - 127)));
-    };
-    const unsigned letter = static_cast<unsigned>(_mm_movemask_epi8(in_range(folded, 'a', 'z')));
-    const unsigned digit = static_cast<unsigned>(_mm_movemask_epi8(in_range(x, '0', '9')));
-    const unsigned up = static_cast<unsigned>(_mm_movemask_epi8(in_range(x, 'A', 'Z')));
-    const unsigned r = static_cast<unsigned>(__builtin_ctz(~(letter | digit)));  // 0..16
+#if defined(kPadded)
+  // p[n, n + 16) are zero bytes (see tokenize_into): a run ends there at the latest, so every
+  // step loads 16 bytes, also at the end of the text (a byte-at-a-time tail mispredicted).
+  (void)n;
+  for (;;) {
+    const Block16 b = classify16(p + j);
+    const __m128i folded = b.folded;
+    const unsigned letter = b.letter, up = b.up;
+    const unsigned r = static_cast<unsigned>(__builtin_ctz(~(letter | b.digit)));  // 0..16
     const unsigned keep = (1u << r) - 1;
     const unsigned n_upper = popcount16(up & keep);
     upper += n_upper;
@@ -173,7 +205,7 @@ inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h,
     j += r;
     if (r < 16) return j;
   }
-#endif
+#else
   for (; j < n; ++j) {
     const uint8_t c = kAscii.cls[p[j]];
     if (c != kLower && c != kUpper && c != kDigit) break;
@@ -182,7 +214,11 @@ inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h,
     h.add(p[j] | 0x20);
   }
   return j;
+#endif
 }
+
+// Texts up to this long are copied to a buffer kept for the thread (see tokenize_into).
+constexpr size_t kKeptCopy = 1 << 16;
 
 // Appends tokens to a reusable buffer without re-initialising it.
 struct Out {
@@ -219,8 +255,20 @@ struct Out {
 size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* stats_out) {
   Out out{buf};
   TextStats stats;
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
+#if defined(kPadded)
+  // A copy of the text with 16 zero bytes after it, so that the ASCII runs may always load 16
+  // bytes. A zero byte is a separator and the scan stops at n, so tokens are those of `text`.
+  thread_local std::vector<unsigned char> padded_buf;
+  std::vector<unsigned char> big;  // a long text's copy is not kept
+  std::vector<unsigned char>& padded = n <= kKeptCopy ? padded_buf : big;
+  if (padded.size() < n + 16) padded.resize(n + 16);
+  if (n) std::memcpy(padded.data(), text.data(), n);
+  std::memset(padded.data() + n, 0, 16);
+  const unsigned char* p = padded.data();
+#else
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+#endif
   size_t i = 0;
   while (i < n) {
     unsigned char b = p[i];
@@ -229,6 +277,36 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
       ++i;
       continue;
     }
+#if defined(kPadded)
+    if (cls == kLower || cls == kUpper) {
+      // The common word: ASCII letters and digits, fewer than 16, then a byte that ends it for
+      // sure. The same as the general path below (ascii_run's first step, then the end of the
+      // word), without its bookkeeping.
+      const Block16 blk = classify16(p + i);
+      const unsigned r = static_cast<unsigned>(__builtin_ctz(~(blk.letter | blk.digit)));  // 1..16
+      if (r < 16 && kPlainEnd.plain[p[i + r]]) {  // p[i + r]: at most the padding's last byte
+        const unsigned keep = (1u << r) - 1;
+        const unsigned up = blk.up & keep;
+        const unsigned lower = blk.letter & keep & ~up;  // (up is a subset of letter)
+        const unsigned n_upper = popcount16(up);
+        stats.letters += popcount16(blk.letter & keep);
+        stats.upper += n_upper;
+        const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(blk.folded));
+        const uint64_t hi =
+            static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(blk.folded, blk.folded)));
+        // WordHash of the r folded bytes, as ascii_run computes it (masks, not a branch on r >= 8).
+        const uint64_t full = 0 - static_cast<uint64_t>(r >= 8);
+        const uint64_t first = WordHash::mix_block(WordHash::kSeed, lo);
+        const uint64_t h = (first & full) | (WordHash::kSeed & ~full);
+        const uint64_t acc = low_bytes((hi & full) | (lo & ~full), r & 7);
+        const uint64_t hash = (r & 7) ? WordHash::mix_block(h, acc) : h;
+        out.token(i, r, hash, TokenKind::kWord, (n_upper >= 2) & (lower == 0),
+                  (cls == kUpper) & (lower != 0));
+        i += r;
+        continue;
+      }
+    }
+#endif
     if (cls == kDigit) {
       // A number: digits with inner '.', ',' or ':' followed by a digit.
       size_t j = i;
