@@ -221,13 +221,26 @@ inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h,
 constexpr size_t kKeptCopy = 1 << 16;
 
 // Appends tokens to a reusable buffer without re-initialising it.
+// (Pointers, not an index into the vector: the token's one-byte fields may alias the vector's
+// own pointers, which would be reloaded after every store.)
 struct Out {
   std::vector<Token>& buf;
-  size_t count = 0;
+  Token* first = buf.data();
+  Token* cur = first;
+  Token* end = first + buf.size();
   Token& next() {
-    if (count == buf.size()) buf.resize(buf.size() * 2 + 64);
-    return buf[count++];
+    if (cur == end) [[unlikely]]
+      grow();
+    return *cur++;
   }
+  [[gnu::noinline]] void grow() {
+    const size_t count = static_cast<size_t>(cur - first);
+    buf.resize(buf.size() * 2 + 64);
+    first = buf.data();
+    cur = first + count;
+    end = first + buf.size();
+  }
+  size_t count() const { return static_cast<size_t>(cur - first); }
   void token(size_t offset, size_t length, uint64_t hash, TokenKind kind, bool caps = false,
              bool capitalized = false, char punct = 0) {
     Token& t = next();
@@ -247,7 +260,7 @@ struct Out {
   void punct(size_t offset, size_t length, char mark) {
     token(offset, length, 0, TokenKind::kPunct, false, false, mark);
   }
-  const Token* last() const { return count ? &buf[count - 1] : nullptr; }
+  const Token* last() const { return cur != first ? cur - 1 : nullptr; }
 };
 
 }  // namespace
@@ -450,7 +463,7 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
     i += len;
   }
   if (stats_out) *stats_out = stats;
-  return out.count;
+  return out.count();
 }
 
 }  // namespace repwatch::sentiment::detail
