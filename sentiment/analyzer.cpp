@@ -499,6 +499,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   const bool has_num = num_root != 0, has_start = start_root != 0;
   {
     bool at_start = true;
+    const PhraseTrie::RootIndex roots = trie.root_index();  // (built by from_text)
     for (uint32_t i = 0; i < n; ++i) {
       Token& t = tk[i];
       if (t.kind == TokenKind::kPunct) {
@@ -509,7 +510,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       ++words;
       t.sentence_start = at_start;
       // Branch-free: whether the word is in the trie is a coin toss for the branch predictor.
-      const PhraseTrie::RootHit hit = trie.root_child(t.hash);
+      const PhraseTrie::RootHit hit = roots.find(t.hash);
       t.root = hit.node;
       t.root_info = hit.info;
       const uint8_t f = hit.flags;  // 0 when the word is not in the trie

@@ -73,21 +73,38 @@ class PhraseTrie {
   // no branch on whether the word is there. Every word of every review goes through it.
   RootHit root_child(uint64_t hash) const {
     if (root_slots_.empty()) return slow_root_child(hash);
-    for (uint64_t i = (hash * 0x9E3779B97F4A7C15ull) >> root_shift_;; i = (i + 1) & root_mask_) {
-      const RootSlot& s = root_slots_[i];
-      // Found or empty, as one branch that is almost always taken (the compiler splits
-      // `(s.hash == hash) | (s.hit.node == 0)` into two, the first a coin toss).
-      if (std::min<uint64_t>(s.hash ^ hash, s.hit.node) == 0) {
-        const uint32_t m = 0u - static_cast<uint32_t>(s.hash == hash);  // all ones on a hit
-        RootHit hit;
-        hit.node = s.hit.node & m;
-        hit.flags = static_cast<uint8_t>(s.hit.flags & m);
-        hit.info = static_cast<uint8_t>(s.hit.info & m);
-        return hit;
-      }
-    }
+    return root_index().find(hash);
   }
   void build_root_index();
+
+  struct RootSlot {
+    uint64_t hash = 0;
+    RootHit hit;  // hit.node == 0: empty slot
+  };
+  // The root table as plain values, for a loop that stores to one-byte fields: those may alias
+  // the trie's members, which root_child() would then reload for every word.
+  struct RootIndex {
+    const RootSlot* slots;
+    unsigned shift;
+    uint64_t mask;
+    RootHit find(uint64_t hash) const {
+      for (uint64_t i = (hash * 0x9E3779B97F4A7C15ull) >> shift;; i = (i + 1) & mask) {
+        const RootSlot& s = slots[i];
+        // Found or empty, as one branch that is almost always taken (the compiler splits
+        // `(s.hash == hash) | (s.hit.node == 0)` into two, the first a coin toss).
+        if (std::min<uint64_t>(s.hash ^ hash, s.hit.node) == 0) {
+          const uint32_t m = 0u - static_cast<uint32_t>(s.hash == hash);  // all ones on a hit
+          RootHit hit;
+          hit.node = s.hit.node & m;
+          hit.flags = static_cast<uint8_t>(s.hit.flags & m);
+          hit.info = static_cast<uint8_t>(s.hit.info & m);
+          return hit;
+        }
+      }
+    }
+  };
+  // Only after build_root_index() (and no change since): the index is then never empty.
+  RootIndex root_index() const { return {root_slots_.data(), root_shift_, root_mask_}; }
 
   const TrieNode& node(uint32_t id) const { return nodes_[id]; }
   TrieNode& node(uint32_t id) {
@@ -111,10 +128,6 @@ class PhraseTrie {
   void grow();
   RootHit slow_root_child(uint64_t hash) const;
 
-  struct RootSlot {
-    uint64_t hash = 0;
-    RootHit hit;  // hit.node == 0: empty slot
-  };
   std::vector<RootSlot> root_slots_;  // empty until build_root_index(); cleared by add_child
   unsigned root_shift_ = 64;
   uint64_t root_mask_ = 0;
