@@ -441,8 +441,7 @@ struct TpAcc {
   }
 };
 
-// A span of the text that becomes Evidence::phrase where it is initialized (no temporary
-// string moved in).
+// A span of the text, turned into Evidence::phrase when the Evidence is built.
 struct Cut {
   const char* data;
   uint32_t length;
@@ -862,7 +861,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     // The strongest terms explain the score; keep them in text order (terms are in text order:
     // clauses are, and each clause's terms are sorted below).
     auto emit = [&](const Term& t) {
-      out.terms.emplace_back(Cut{text.data() + t.offset, t.length}, t.offset, t.length);
+      out.terms.push_back(Evidence{Cut{text.data() + t.offset, t.length}, t.offset, t.length});
     };
     if (terms.size() <= kMaxTerms) {
       out.terms.reserve(terms.size());
@@ -961,8 +960,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       r.score = normalize(t.sum);
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
-        r.evidence.emplace_back(Cut{text.data() + t.offset[e], t.length[e]}, t.offset[e],
-                                t.length[e]);
+        r.evidence.push_back(
+            Evidence{Cut{text.data() + t.offset[e], t.length[e]}, t.offset[e], t.length[e]});
       }
     }
   }
