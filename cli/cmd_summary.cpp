@@ -81,12 +81,13 @@ std::vector<Comparison> compare(const std::map<std::string, Totals>& cur,
                                 const std::map<std::string, Totals>& prev) {
   std::vector<Comparison> out;
   for (const auto& [k, t] : cur) out.push_back({k, t, {}});
-  for (const auto& [k, t] : prev) {
+  for (const auto& entry : prev) {  // (not a structured binding: clang 14 cannot capture one)
+    const std::string& k = entry.first;
     auto it = std::find_if(out.begin(), out.end(), [&](const auto& c) { return c.key == k; });
     if (it == out.end())
-      out.push_back({k, {}, t});
+      out.push_back({k, {}, entry.second});
     else
-      it->previous = t;
+      it->previous = entry.second;
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     if (a.current.reviews != b.current.reviews) return a.current.reviews > b.current.reviews;
