@@ -1,6 +1,7 @@
 #include "db/query_index.h"
 
 #include <algorithm>
+#include <string>
 
 namespace repwatch::db {
 
@@ -17,9 +18,42 @@ namespace repwatch::db {
   "rating_sum + excluded.rating_sum"
 #define INDEXED(id) " " id " <= (SELECT indexed_upto FROM query_index) "
 
-const char* query_index_migration_sql() {
+// The triggers on touchpoint_hits deletes and updates, in the "cli" migration and again in
+// "ingest", which rebuilds the table (dropping its triggers with it).
+const char* query_index_hit_triggers_sql() {
   // clang-format off
   return R"sql(
+CREATE TRIGGER query_index_hit_delete AFTER DELETE ON touchpoint_hits
+WHEN)sql" INDEXED("OLD.review_id") R"sql(
+BEGIN
+  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
+    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
+    FROM reviews WHERE id = OLD.review_id
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+  DELETE FROM touchpoint_daily WHERE touchpoint = OLD.touchpoint AND mentions = 0
+    AND (day, source_id, location_id) IN
+      (SELECT created_at / 86400, source_id, location_id FROM reviews WHERE id = OLD.review_id);
+END;
+
+CREATE TRIGGER query_index_hit_update AFTER UPDATE OF review_id, touchpoint, score ON touchpoint_hits
+WHEN)sql" INDEXED("OLD.review_id") R"sql(OR)sql" INDEXED("NEW.review_id") R"sql(
+BEGIN
+  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
+    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
+    FROM reviews WHERE id = OLD.review_id AND)sql" INDEXED("OLD.review_id") R"sql(
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+  INSERT INTO touchpoint_daily SELECT NEW.touchpoint, created_at / 86400, source_id,
+    location_id, 1, NEW.score < 0, NEW.score, rating IS NOT NULL, coalesce(rating, 0)
+    FROM reviews WHERE id = NEW.review_id AND)sql" INDEXED("NEW.review_id") R"sql(
+   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
+END;
+)sql";
+  // clang-format on
+}
+
+const char* query_index_migration_sql() {
+  // clang-format off
+  static const std::string sql = std::string(R"sql(
 -- cli: maintained aggregates and full-text search for the managers' queries (db/query_index.h).
 -- Reviews with id <= query_index.indexed_upto are counted in review_daily / touchpoint_daily
 -- and indexed in reviews_fts; refresh_query_index() folds newer ones in, in batches. The
@@ -129,64 +163,9 @@ BEGIN
     FROM reviews WHERE id = NEW.review_id
    )sql" TOUCHPOINT_DAILY_ADD R"sql(;
 END;
-
-CREATE TRIGGER query_index_hit_delete AFTER DELETE ON touchpoint_hits
-WHEN)sql" INDEXED("OLD.review_id") R"sql(
-BEGIN
-  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
-    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
-    FROM reviews WHERE id = OLD.review_id
-   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
-  DELETE FROM touchpoint_daily WHERE touchpoint = OLD.touchpoint AND mentions = 0
-    AND (day, source_id, location_id) IN
-      (SELECT created_at / 86400, source_id, location_id FROM reviews WHERE id = OLD.review_id);
-END;
-
-CREATE TRIGGER query_index_hit_update AFTER UPDATE OF review_id, touchpoint, score ON touchpoint_hits
-WHEN)sql" INDEXED("OLD.review_id") R"sql(OR)sql" INDEXED("NEW.review_id") R"sql(
-BEGIN
-  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
-    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
-    FROM reviews WHERE id = OLD.review_id AND)sql" INDEXED("OLD.review_id") R"sql(
-   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
-  INSERT INTO touchpoint_daily SELECT NEW.touchpoint, created_at / 86400, source_id,
-    location_id, 1, NEW.score < 0, NEW.score, rating IS NOT NULL, coalesce(rating, 0)
-    FROM reviews WHERE id = NEW.review_id AND)sql" INDEXED("NEW.review_id") R"sql(
-   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
-END;
-)sql";
+)sql") + query_index_hit_triggers_sql();
   // clang-format on
-}
-
-const char* query_index_hit_triggers_sql() {
-  // clang-format off
-  return R"sql(
-CREATE TRIGGER query_index_hit_delete AFTER DELETE ON touchpoint_hits
-WHEN)sql" INDEXED("OLD.review_id") R"sql(
-BEGIN
-  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
-    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
-    FROM reviews WHERE id = OLD.review_id
-   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
-  DELETE FROM touchpoint_daily WHERE touchpoint = OLD.touchpoint AND mentions = 0
-    AND (day, source_id, location_id) IN
-      (SELECT created_at / 86400, source_id, location_id FROM reviews WHERE id = OLD.review_id);
-END;
-
-CREATE TRIGGER query_index_hit_update AFTER UPDATE OF review_id, touchpoint, score ON touchpoint_hits
-WHEN)sql" INDEXED("OLD.review_id") R"sql(OR)sql" INDEXED("NEW.review_id") R"sql(
-BEGIN
-  INSERT INTO touchpoint_daily SELECT OLD.touchpoint, created_at / 86400, source_id,
-    location_id, -1, -(OLD.score < 0), -OLD.score, -(rating IS NOT NULL), -coalesce(rating, 0)
-    FROM reviews WHERE id = OLD.review_id AND)sql" INDEXED("OLD.review_id") R"sql(
-   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
-  INSERT INTO touchpoint_daily SELECT NEW.touchpoint, created_at / 86400, source_id,
-    location_id, 1, NEW.score < 0, NEW.score, rating IS NOT NULL, coalesce(rating, 0)
-    FROM reviews WHERE id = NEW.review_id AND)sql" INDEXED("NEW.review_id") R"sql(
-   )sql" TOUCHPOINT_DAILY_ADD R"sql(;
-END;
-)sql";
-  // clang-format on
+  return sql.c_str();
 }
 
 const char* query_index_add_hits_sql() {
