@@ -35,33 +35,31 @@ size_t decode(std::string_view s, size_t i, uint32_t& cp) {
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
-}  // namespace
+// A character clean_field() keeps as it is: printable (not a C0 or C1 control, not DEL), or LF
+// and TAB in a multi-line field.
+bool kept_as_is(uint32_t cp, bool multiline) {
+  return (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F)) ||
+         (multiline && (cp == '\n' || cp == '\t'));
+}
 
-// True when clean_field() would return `s` unchanged: valid UTF-8 without control characters
-// other than LF and TAB (multi-line fields) - the case of nearly every review. Printable ASCII
-// costs one comparison per byte.
+// True when clean_field() would return `s` unchanged - the case of nearly every review.
+// Printable ASCII costs one comparison per byte.
 bool already_clean(std::string_view s, bool multiline) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
+  for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c < 0x7F) {
       ++i;
       continue;
     }
-    if (c == '\n' || c == '\t') {
-      if (!multiline) return false;
-      ++i;
-      continue;
-    }
-    if (c < 0x80) return false;  // other C0 controls, DEL
     uint32_t cp = 0;
     size_t len = decode(s, i, cp);
-    if (len == 0 || (cp >= 0x80 && cp <= 0x9F)) return false;
+    if (len == 0 || !kept_as_is(cp, multiline)) return false;
     i += len;
   }
   return true;
 }
+
+}  // namespace
 
 std::string clean_field(std::string_view s, bool multiline) {
   std::string out;
@@ -83,7 +81,7 @@ std::string clean_field(std::string_view s, bool multiline) {
       } else {
         out += static_cast<char>(cp);
       }
-    } else if (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F)) {
+    } else if (kept_as_is(cp, multiline)) {
       out.append(s.substr(i, len));
     }
     i += len;
