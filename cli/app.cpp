@@ -19,6 +19,7 @@
 #include "db/query_index.h"
 #include "db/store.h"
 #include "sentiment/analyzer.h"
+#include "sentiment/from_config.h"
 
 namespace repwatch::cli {
 
@@ -106,18 +107,9 @@ std::string examples(std::initializer_list<const char*> lines) {
   return s;
 }
 
-// The analyzer of the config ([sentiment] lexicon/taxonomy, as repwatchd loads it), or the
-// shipped one.
+// The analyzer of the config (as repwatchd loads it), or the shipped one without a config.
 sentiment::Analyzer load_analyzer(const Config* config) {
-  if (config) {
-    Settings s = config->section("sentiment");
-    auto lexicon = s.path("lexicon");
-    auto taxonomy = s.path("taxonomy");
-    if (lexicon || taxonomy)
-      return sentiment::Analyzer::load_or_builtin(lexicon.value_or(std::filesystem::path()),
-                                                  taxonomy.value_or(std::filesystem::path()));
-  }
-  return sentiment::Analyzer::builtin();
+  return config ? sentiment::analyzer_for(*config) : sentiment::Analyzer::builtin();
 }
 
 std::vector<sentiment::Touchpoint> load_taxonomy(const Config* config) {

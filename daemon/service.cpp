@@ -26,6 +26,7 @@
 #include "daemon/secrets.h"
 #include "db/query_index.h"
 #include "db/store.h"
+#include "sentiment/from_config.h"
 
 namespace repwatch::daemon {
 
@@ -122,14 +123,8 @@ constexpr auto kMinRetryGap = std::chrono::seconds(5);
 // Building a setup from a config file.
 
 sentiment::Analyzer make_analyzer(const Config& config) {
-  // [sentiment] lexicon = "...", taxonomy = "...": either may be left out for the shipped one.
-  Settings s = config.section("sentiment");
-  s.reject_unknown({"lexicon", "taxonomy"});
-  auto lexicon = s.path("lexicon");
-  auto taxonomy = s.path("taxonomy");
-  if (!lexicon && !taxonomy) return sentiment::Analyzer::builtin();
-  return sentiment::Analyzer::load_or_builtin(lexicon.value_or(std::filesystem::path()),
-                                              taxonomy.value_or(std::filesystem::path()));
+  config.section("sentiment").reject_unknown({"lexicon", "taxonomy"});
+  return sentiment::analyzer_for(config);
 }
 
 AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analyzer) {
