@@ -18,10 +18,12 @@
 
 #include "db/sqlite.h"
 #include "fuzz/http_server.h"
+#include "net/http.h"
 #include "tests/fixtures/reliability/process.h"
 #include "tests/fixtures/smtp/smtp_fixture.h"
 
 namespace fs = std::filesystem;
+using repwatch::net::url_encode;
 using repwatch::testing::run_process;
 using repwatch::testing::TempDir;
 
@@ -40,21 +42,6 @@ const std::map<std::string, std::string> kSecrets = {
     {"unreachable token", "FAKEunreachableTOKEN-77"},
     {"webhook url token", "FAKEwebhookT0KEN-B00000000-XXXXXXXX"},
 };
-
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string base64(std::string_view in) {
   static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
