@@ -37,13 +37,10 @@ std::vector<Analysis> analyze_all(const sentiment::Analyzer& analyzer,
                                   std::vector<Problem>& problems) {
   constexpr size_t kPerWorker = 4096;  // below this, a thread costs more than it saves
   const size_t n = reviews.size();
-  size_t workers = std::min<size_t>(
-      {std::max(1u, std::thread::hardware_concurrency()), 8, (n + kPerWorker - 1) / kPerWorker});
+  const size_t workers =
+      std::max<size_t>(1, std::min<size_t>({std::thread::hardware_concurrency(), 8,
+                                            (n + kPerWorker - 1) / kPerWorker}));
   std::vector<Analysis> out(n);
-  if (workers <= 1) {
-    for (size_t i = 0; i < n; ++i) out[i] = analyze_one(analyzer, reviews[i], problems);
-    return out;
-  }
   std::vector<std::vector<Problem>> found(workers);
   auto work = [&](size_t w) {
     for (size_t i = n * w / workers, end = n * (w + 1) / workers; i < end; ++i)

@@ -309,9 +309,6 @@ Label parse_label(std::string_view s) {
   return Label::kNeutral;
 }
 
-// Binds a std::string that the caller keeps alive until the statement is reset.
-std::string_view view(const std::string& s) { return s; }
-
 std::vector<Evidence> read_evidence(std::string_view json, std::string_view text, int64_t review_id,
                                     const char* what) {
   if (json.empty()) return {};
@@ -576,7 +573,7 @@ UpsertResult ReviewStore::upsert_review(const Review& review, const Analysis& an
                                         int64_t now) {
   const std::string hash = content_hash(review);
   const bool negative = negative_.is_negative(review.rating, analysis.score);
-  if (st_->scale_text.empty() || !(review.scale == st_->scale)) {
+  if (st_->scale_text.empty() || review.scale != st_->scale) {
     st_->scale = review.scale;
     st_->scale_text = review.scale.to_string();
   }
@@ -653,7 +650,7 @@ void ReviewStore::write_analysis(int64_t review_id, const Analysis& analysis, in
     st->bind(5, int64_t{analysis.scored ? 1 : 0});
     bind_static(*st, 6, analysis.lexicon_version);
     st->bind(7, now);
-    bind_static(*st, 8, view(st_->spans));
+    bind_static(*st, 8, st_->spans);
     st->step();
   }
   // All hits of the review in one statement (up to kHitsPerInsert rows each): a statement
@@ -670,7 +667,7 @@ void ReviewStore::write_analysis(int64_t review_id, const Analysis& analysis, in
       st->bind(p + 1, review_id).bind(p + 2, static_cast<int64_t>(first + i));
       bind_static(*st, p + 3, t.touchpoint);
       st->bind(p + 4, t.score);
-      bind_static(*st, p + 5, view(st_->hit_spans[i]));
+      bind_static(*st, p + 5, st_->hit_spans[i]);
     }
     st->step();
   }
