@@ -7,6 +7,7 @@
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "db/query_index.h"
@@ -14,18 +15,23 @@
 namespace repwatch::db {
 
 void encode_spans(const std::vector<Evidence>& spans, std::string& out) {
-  out.clear();
-  out += '[';
-  char buf[16];
+  // Written through a pointer into room for the longest pair: appending char by char costs
+  // more than the numbers (this runs for every analysis and touchpoint hit stored).
+  constexpr size_t kMaxPair = 2 * 20 + 4;  // "[offset,length]," with 64-bit numbers
+  out.resize(2 + spans.size() * kMaxPair);
+  char* p = out.data();
+  char* const end = p + out.size();
+  *p++ = '[';
   for (const Evidence& e : spans) {
-    if (out.size() > 1) out += ',';
-    out += '[';
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, e.offset).ptr);
-    out += ',';
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, e.length).ptr);
-    out += ']';
+    if (p != out.data() + 1) *p++ = ',';
+    *p++ = '[';
+    p = std::to_chars(p, end, e.offset).ptr;
+    *p++ = ',';
+    p = std::to_chars(p, end, e.length).ptr;
+    *p++ = ']';
   }
-  out += ']';
+  *p++ = ']';
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 std::optional<std::vector<Evidence>> decode_spans(std::string_view json, std::string_view text) {
@@ -330,7 +336,21 @@ constexpr double kEpsilon = 1e-9;
 
 }  // namespace
 
-constexpr size_t kHitsPerInsert = 8;
+constexpr size_t kHitsPerInsert = 32;
+// Reviews per statement on the batch path of upsert_many() (x 21 parameters).
+constexpr size_t kReviewsPerInsert = 16;
+
+// "(?a, ?b, ...), (...)": `rows` groups of `per_row` consecutive parameters, numbered from 1.
+std::string values_sql(size_t rows, size_t per_row) {
+  std::string sql;
+  int p = 1;
+  for (size_t i = 0; i < rows; ++i) {
+    sql += i ? ", (" : "(";
+    for (size_t k = 0; k < per_row; ++k) sql += (k ? ", ?" : "?") + std::to_string(p++);
+    sql += ')';
+  }
+  return sql;
+}
 
 struct ReviewStore::Statements {
   explicit Statements(const Database& db)
@@ -422,62 +442,144 @@ struct ReviewStore::Statements {
 
   const Database& db_;
   std::array<std::optional<Statement>, kHitsPerInsert> insert_hits_;
+  std::array<std::optional<Statement>, kReviewsPerInsert> find_keys_, insert_reviews_,
+      insert_analyses_;
   Statement find_key, insert_review, update_review, touch_review, copy_revision, upsert_analysis,
       delete_hits, index_hits, update_summary, select_by_key, select_by_id, select_analysis,
       select_hits, count_reviews, count_revisions, upsert_location, add_location, upsert_source,
       source_exists, select_poll_state, select_all_poll_states, success, first_sync, failure;
+  Statement max_id = db_.prepare("SELECT coalesce(max(id), 0) FROM reviews");
+  Statement any_review = db_.prepare("SELECT 1 FROM reviews WHERE source_id = ?1 LIMIT 1");
   std::string spans;                   // reused for every evidence array
+  // Per review of an upsert_batch(): its content hash, scale column and terms.
+  std::vector<std::string> review_hashes, review_scales, term_spans;
+  struct Hit {
+    int64_t review_id;
+    int64_t ord;
+    const TouchpointResult* result;
+  };
+  std::vector<Hit> hits;  // to be written by write_hits()
   std::vector<std::string> hit_spans;  // the same for the hits of one insert_hits() statement
   std::string scale_text;              // the scale column of `scale` (to_string() of every review
   RatingScale scale = RatingScale::none();  // of a poll would format the same numbers again)
 
-  // "INSERT ... VALUES (5 parameters) x n" for 1 <= n <= kHitsPerInsert, prepared when first
-  // needed. OR IGNORE: ord is unique by construction, and a statement that cannot abort halfway
-  // needs no statement journal.
+  // Statements for n rows (1 <= n <= the array's size), prepared when first needed.
+  // touchpoint_hits: OR IGNORE because ord is unique by construction, and a statement that
+  // cannot abort halfway needs no statement journal.
   Statement& insert_hits(size_t n) {
-    std::optional<Statement>& st = insert_hits_[n - 1];
-    if (!st) {
+    return cached(insert_hits_, n, [](size_t rows) {
+      return "INSERT OR IGNORE INTO touchpoint_hits(review_id, ord, touchpoint, score, evidence) "
+             "VALUES " +
+             values_sql(rows, 5);
+    });
+  }
+  // The reviews of upsert_many() with the explicit ids it chose: row i is ?(21i+1) = id, then
+  // the 20 parameters of bind_review() from ?(21i+2).
+  Statement& insert_reviews(size_t n) {
+    return cached(insert_reviews_, n, [](size_t rows) {
       std::string sql =
-          "INSERT OR IGNORE INTO touchpoint_hits(review_id, ord, touchpoint, score, evidence) "
-          "VALUES ";
-      for (size_t i = 0; i < n; ++i) {
-        int p = static_cast<int>(i) * 5;
-        sql += (i ? ", (?" : "(?") + std::to_string(p + 1);
-        for (int k = 2; k <= 5; ++k) sql += ", ?" + std::to_string(p + k);
+          "INSERT INTO reviews(id, source_id, external_id, location_id, author, raw_rating, "
+          "scale, rating, text, language, translated_text, created_at, updated_at, reply_text, "
+          "reply_at, url, content_hash, revision, first_seen_at, last_seen_at, sentiment, label, "
+          "negative) VALUES ";
+      for (size_t i = 0; i < rows; ++i) {
+        const size_t b = i * 21 + 1;
+        sql += i ? ", (?" : "(?";
+        sql += std::to_string(b);
+        for (size_t k = 1; k <= 16; ++k) sql += ", ?" + std::to_string(b + k);
+        sql += ", 1, ?" + std::to_string(b + 17) + ", ?" + std::to_string(b + 17);
+        for (size_t k = 18; k <= 20; ++k) sql += ", ?" + std::to_string(b + k);
         sql += ')';
       }
-      st.emplace(db_.prepare(sql));
+      return sql;
+    });
+  }
+  // Their analyses: 8 parameters per row, as upsert_analysis.
+  Statement& insert_analyses(size_t n) {
+    return cached(insert_analyses_, n, [](size_t rows) {
+      return "INSERT INTO analyses(review_id, score, label, language, scored, lexicon_version, "
+             "analyzed_at, terms) VALUES " +
+             values_sql(rows, 8);
+    });
+  }
+  // Writes and clears `hits`, up to kHitsPerInsert rows per statement.
+  void write_hits() {
+    struct Clear {
+      std::vector<Hit>& v;
+      ~Clear() { v.clear(); }
+    } clear{hits};
+    for (size_t first = 0; first < hits.size(); first += kHitsPerInsert) {
+      const size_t n = std::min(kHitsPerInsert, hits.size() - first);
+      Use st(insert_hits(n));
+      hit_spans.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        const Hit& h = hits[first + i];
+        const int p = static_cast<int>(i) * 5;
+        encode_spans(h.result->evidence, hit_spans[i]);
+        st->bind(p + 1, h.review_id).bind(p + 2, h.ord);
+        bind_static(*st, p + 3, h.result->touchpoint);
+        st->bind(p + 4, h.result->score);
+        bind_static(*st, p + 5, hit_spans[i]);
+      }
+      st->step();
     }
+  }
+  // Which of n external ids (?2..?(n+1)) of source ?1 are stored.
+  Statement& find_keys(size_t n) {
+    return cached(find_keys_, n, [](size_t rows) {
+      std::string sql = "SELECT external_id FROM reviews WHERE source_id = ?1 AND external_id IN (";
+      for (size_t i = 0; i < rows; ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 2);
+      return sql + ")";
+    });
+  }
+
+ private:
+  template <size_t N, typename MakeSql>
+  Statement& cached(std::array<std::optional<Statement>, N>& cache, size_t n, MakeSql make_sql) {
+    std::optional<Statement>& st = cache.at(n - 1);
+    if (!st) st.emplace(db_.prepare(make_sql(n)));
     return *st;
   }
 };
 
 namespace {
 
-// Binds ?1..?20 of insert_review / update_review. Text is bound without copying: `review`,
-// `hash` and `scale` must outlive the step.
-void bind_review(Statement& st, const Review& r, const std::string& hash, const std::string& scale,
-                 int64_t now, const Analysis& a, bool negative) {
-  bind_static(st, 1, r.source_id);
-  bind_static(st, 2, r.external_id);
-  bind_static(st, 3, r.location_id);
-  bind_static(st, 4, r.author);
-  bind_opt(st, 5, r.raw_rating);
-  bind_static(st, 6, scale);
-  bind_opt(st, 7, r.rating);
-  bind_static(st, 8, r.text);
-  bind_static(st, 9, r.language);
-  bind_static(st, 10, r.translated_text);
-  st.bind(11, r.created_at);
-  st.bind(12, r.updated_at);
-  bind_static(st, 13, r.reply_text);
-  bind_opt(st, 14, r.reply_at);
-  bind_static(st, 15, r.url);
-  bind_static(st, 16, hash);
-  st.bind(17, now);
-  st.bind(18, a.score);
-  bind_static(st, 19, to_string(a.label));
-  st.bind(20, int64_t{negative ? 1 : 0});
+// Binds ?(base+1)..?(base+20) of insert_review / update_review / insert_reviews(). Text is
+// bound without copying: `review`, `hash` and `scale` must outlive the step.
+void bind_review(Statement& st, int base, const Review& r, std::string_view hash,
+                 std::string_view scale, int64_t now, const Analysis& a, bool negative) {
+  bind_static(st, base + 1, r.source_id);
+  bind_static(st, base + 2, r.external_id);
+  bind_static(st, base + 3, r.location_id);
+  bind_static(st, base + 4, r.author);
+  bind_opt(st, base + 5, r.raw_rating);
+  bind_static(st, base + 6, scale);
+  bind_opt(st, base + 7, r.rating);
+  bind_static(st, base + 8, r.text);
+  bind_static(st, base + 9, r.language);
+  bind_static(st, base + 10, r.translated_text);
+  st.bind(base + 11, r.created_at);
+  st.bind(base + 12, r.updated_at);
+  bind_static(st, base + 13, r.reply_text);
+  bind_opt(st, base + 14, r.reply_at);
+  bind_static(st, base + 15, r.url);
+  bind_static(st, base + 16, hash);
+  st.bind(base + 17, now);
+  st.bind(base + 18, a.score);
+  bind_static(st, base + 19, to_string(a.label));
+  st.bind(base + 20, int64_t{negative ? 1 : 0});
+}
+
+// Binds the 8 parameters of an analyses row from ?(base+1); `terms` as encode_spans() wrote it.
+void bind_analysis(Statement& st, int base, int64_t review_id, const Analysis& a, int64_t now,
+                   std::string_view terms) {
+  st.bind(base + 1, review_id).bind(base + 2, a.score);
+  bind_static(st, base + 3, to_string(a.label));
+  bind_static(st, base + 4, a.language);
+  st.bind(base + 5, int64_t{a.scored ? 1 : 0});
+  bind_static(st, base + 6, a.lexicon_version);
+  st.bind(base + 7, now);
+  bind_static(st, base + 8, terms);
 }
 
 // Reads a row of REVIEW_COLUMNS.
@@ -583,7 +685,7 @@ UpsertResult ReviewStore::upsert_review(const Review& review, const Analysis& an
   // already stored is a conflict that inserts nothing.
   {
     Use st(st_->insert_review);
-    bind_review(*st, review, hash, st_->scale_text, now, analysis, negative);
+    bind_review(*st, 0, review, hash, st_->scale_text, now, analysis, negative);
     st->step();
     if (db_.changes() > 0) {
       result.outcome = UpsertOutcome::kInserted;
@@ -623,7 +725,7 @@ UpsertResult ReviewStore::upsert_review(const Review& review, const Analysis& an
   }
   {
     Use st(st_->update_review);
-    bind_review(*st, review, hash, st_->scale_text, now, analysis, negative);
+    bind_review(*st, 0, review, hash, st_->scale_text, now, analysis, negative);
     st->bind(21, id);
     st->step();
   }
@@ -632,6 +734,154 @@ UpsertResult ReviewStore::upsert_review(const Review& review, const Analysis& an
   result.previous_analysis = std::move(old->analysis);
   write_analysis(id, analysis, now, true);
   return result;
+}
+
+// State of one upsert_many() call across its batches.
+struct ReviewStore::Batch {
+  const std::string* source = nullptr;  // of the first review
+  bool fresh = false;                   // nothing of `source` was stored before the call
+  std::unordered_set<std::string_view> stored_keys;  // if fresh: its external ids stored since
+};
+
+std::vector<UpsertResult> ReviewStore::upsert_many(std::span<const Review> reviews,
+                                                  std::span<const Analysis> analyses,
+                                                  int64_t now) {
+  if (reviews.size() != analyses.size())
+    throw DbError("upsert_many: " + std::to_string(analyses.size()) + " analyses for " +
+                  std::to_string(reviews.size()) + " reviews");
+  std::vector<UpsertResult> results(reviews.size());
+  if (reviews.empty()) return results;
+
+  // A source with nothing stored (a first sync, the bulk of all work) needs no lookups: what
+  // it has stored is what this call stored so far.
+  Batch batch;
+  batch.source = &reviews[0].source_id;
+  if (!batch.source->empty()) {
+    Use st(st_->any_review);
+    bind_static(*st, 1, *batch.source);
+    if (!st->step()) {
+      batch.fresh = true;
+      batch.stored_keys.reserve(reviews.size());
+    }
+  }
+  for (size_t first = 0; first < reviews.size(); first += kReviewsPerInsert) {
+    const size_t n = std::min(kReviewsPerInsert, reviews.size() - first);
+    upsert_batch(batch, reviews.subspan(first, n), analyses.subspan(first, n), now,
+                 std::span(results).subspan(first, n));
+  }
+  return results;
+}
+
+void ReviewStore::upsert_batch(Batch& batch, std::span<const Review> reviews,
+                               std::span<const Analysis> analyses, int64_t now,
+                               std::span<UpsertResult> results) {
+  // One source, no external id twice: otherwise (never in one poll of a connector, but the
+  // API allows it) the reviews go one by one, where a repeat is an edit of the first.
+  const std::string& source_id = reviews[0].source_id;
+  bool simple = true;
+  for (size_t i = 0; i < reviews.size() && simple; ++i) {
+    const Review& r = reviews[i];
+    if (r.source_id.empty() || r.external_id.empty() || r.source_id != source_id) simple = false;
+    for (size_t j = 0; j < i && simple; ++j)
+      if (reviews[j].external_id == r.external_id) simple = false;
+  }
+  const bool first_sync = batch.fresh && source_id == *batch.source;
+  if (!simple) {
+    for (size_t i = 0; i < reviews.size(); ++i) {
+      results[i] = upsert(reviews[i], analyses[i], now);
+      if (batch.fresh && reviews[i].source_id == *batch.source)
+        batch.stored_keys.insert(reviews[i].external_id);
+    }
+    return;
+  }
+
+  // Which are stored already (they take the one-by-one path: unchanged or edited).
+  std::array<bool, kReviewsPerInsert> stored{};
+  if (first_sync) {
+    for (size_t i = 0; i < reviews.size(); ++i)
+      stored[i] = !batch.stored_keys.insert(reviews[i].external_id).second;
+  } else {
+    Use st(st_->find_keys(reviews.size()));
+    bind_static(*st, 1, source_id);
+    for (size_t i = 0; i < reviews.size(); ++i)
+      bind_static(*st, static_cast<int>(i) + 2, reviews[i].external_id);
+    while (st->step()) {
+      const std::string_view key = st->column_view(0);
+      for (size_t i = 0; i < reviews.size(); ++i)
+        if (reviews[i].external_id == key) stored[i] = true;
+    }
+  }
+  size_t fresh = 0;
+  for (size_t i = 0; i < reviews.size(); ++i) fresh += !stored[i];
+
+  if (fresh > 0) {
+    // The new ones in one INSERT per table, with ids chosen here as SQLite would (max + 1), so
+    // that their analyses and hits can be written without a round trip per review.
+    int64_t next_id;
+    {
+      Use st(st_->max_id);
+      st->step();
+      next_id = st->column_int(0) + 1;
+    }
+    st_->review_hashes.resize(reviews.size());
+    st_->review_scales.resize(reviews.size());
+    st_->term_spans.resize(reviews.size());
+    int64_t id = next_id;
+    for (size_t i = 0; i < reviews.size(); ++i) {
+      if (stored[i]) continue;
+      const Review& r = reviews[i];
+      st_->review_hashes[i] = content_hash(r);
+      if (st_->scale_text.empty() || r.scale != st_->scale) {
+        st_->scale = r.scale;
+        st_->scale_text = r.scale.to_string();
+      }
+      st_->review_scales[i] = st_->scale_text;  // short: no allocation
+      results[i].outcome = UpsertOutcome::kInserted;
+      results[i].review_id = id++;
+      results[i].revision = 1;
+    }
+    try {
+      {
+        Use st(st_->insert_reviews(fresh));
+        int row = 0;
+        for (size_t i = 0; i < reviews.size(); ++i) {
+          if (stored[i]) continue;
+          const int b = row++ * 21;
+          st->bind(b + 1, results[i].review_id);
+          bind_review(*st, b + 1, reviews[i], st_->review_hashes[i], st_->review_scales[i], now,
+                      analyses[i], negative_.is_negative(reviews[i].rating, analyses[i].score));
+        }
+        st->step();
+      }
+      {
+        Use st(st_->insert_analyses(fresh));
+        int row = 0;
+        for (size_t i = 0; i < reviews.size(); ++i) {
+          if (stored[i]) continue;
+          encode_spans(analyses[i].terms, st_->term_spans[i]);
+          bind_analysis(*st, row++ * 8, results[i].review_id, analyses[i], now,
+                        st_->term_spans[i]);
+        }
+        st->step();
+      }
+      for (size_t i = 0; i < reviews.size(); ++i) {
+        if (stored[i]) continue;
+        const auto& tps = analyses[i].touchpoints;
+        for (size_t k = 0; k < tps.size(); ++k)
+          st_->hits.push_back({results[i].review_id, static_cast<int64_t>(k), &tps[k]});
+      }
+      st_->write_hits();
+    } catch (const DbError& e) {
+      size_t first = 0, last = reviews.size() - 1;
+      while (stored[first]) ++first;
+      while (stored[last]) --last;
+      throw DbError("storing " + std::to_string(fresh) + " new reviews of source \"" + source_id +
+                    "\" (external ids \"" + reviews[first].external_id + "\" to \"" +
+                    reviews[last].external_id + "\"): " + e.what());
+    }
+  }
+  for (size_t i = 0; i < reviews.size(); ++i)
+    if (stored[i]) results[i] = upsert(reviews[i], analyses[i], now);
 }
 
 void ReviewStore::write_analysis(int64_t review_id, const Analysis& analysis, int64_t now,
@@ -644,33 +894,14 @@ void ReviewStore::write_analysis(int64_t review_id, const Analysis& analysis, in
   {
     Use st(st_->upsert_analysis);
     encode_spans(analysis.terms, st_->spans);
-    st->bind(1, review_id).bind(2, analysis.score);
-    bind_static(*st, 3, to_string(analysis.label));
-    bind_static(*st, 4, analysis.language);
-    st->bind(5, int64_t{analysis.scored ? 1 : 0});
-    bind_static(*st, 6, analysis.lexicon_version);
-    st->bind(7, now);
-    bind_static(*st, 8, st_->spans);
+    bind_analysis(*st, 0, review_id, analysis, now, st_->spans);
     st->step();
   }
-  // All hits of the review in one statement (up to kHitsPerInsert rows each): a statement
-  // execution costs about as much as the row it writes.
-  const auto& tps = analysis.touchpoints;
-  for (size_t first = 0; first < tps.size(); first += kHitsPerInsert) {
-    const size_t n = std::min(kHitsPerInsert, tps.size() - first);
-    Use st(st_->insert_hits(n));
-    st_->hit_spans.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      const TouchpointResult& t = tps[first + i];
-      const int p = static_cast<int>(i) * 5;
-      encode_spans(t.evidence, st_->hit_spans[i]);
-      st->bind(p + 1, review_id).bind(p + 2, static_cast<int64_t>(first + i));
-      bind_static(*st, p + 3, t.touchpoint);
-      st->bind(p + 4, t.score);
-      bind_static(*st, p + 5, st_->hit_spans[i]);
-    }
-    st->step();
-  }
+  // All hits of the review in one statement: a statement execution costs about as much as the
+  // row it writes.
+  for (size_t i = 0; i < analysis.touchpoints.size(); ++i)
+    st_->hits.push_back({review_id, static_cast<int64_t>(i), &analysis.touchpoints[i]});
+  st_->write_hits();
   if (replace_hits && !analysis.touchpoints.empty()) {
     Use st(st_->index_hits);
     st->bind(1, review_id);

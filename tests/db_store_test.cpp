@@ -487,3 +487,133 @@ TEST_F(StoreTest, ARolledBackTransactionLeavesNothing) {
   }
   EXPECT_EQ(store_->count_reviews(), 1);
 }
+
+namespace {
+
+// Every row of `table` in `order`, as text (NULL shown as such): two stores that did the same
+// work hold the same rows.
+std::vector<std::string> rows_of(const Database& db, const std::string& table,
+                                 const std::string& order) {
+  Statement st = db.prepare("SELECT * FROM " + table + " ORDER BY " + order);
+  std::vector<std::string> rows;
+  while (st.step()) {
+    std::string row;
+    for (int c = 0; c < st.column_count(); ++c) {
+      row += c ? "|" : "";
+      row += sqlite3_column_type(st.handle(), c) == SQLITE_NULL ? "NULL" : st.column_text(c);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// A poll with everything upsert_many() must get right: more than one batch of 16, a review
+// repeated in its batch and one repeated batches later (an edit of the first), a review of a
+// second source in the middle, reviews with no, one and many touchpoints.
+std::pair<std::vector<Review>, std::vector<Analysis>> awkward_poll(int round) {
+  std::vector<Review> reviews;
+  std::vector<Analysis> analyses;
+  for (int i = 0; i < 40; ++i) {
+    std::string id = "r" + std::to_string(i);
+    if (i == 5) id = "r3";    // same batch as its first occurrence
+    if (i == 30) id = "r2";   // a later batch
+    if (round == 2 && i >= 36) id = "new" + std::to_string(i);
+    std::string text = "Review " + std::to_string(i) + ": the billing office was rude.";
+    if (round == 2 && i % 7 == 0) text += " Edited.";
+    Review r = make_review(id, text, 1 + i % 5);
+    r.created_at += i;
+    if (i == 20) r.source_id = "yelp-downtown";
+    Analysis a = make_analysis(i % 3 - 1.0, "billing", "billing", 15);
+    if (i % 4 == 0) a.touchpoints.clear();
+    if (i % 4 == 1)
+      for (const char* t : {"front_desk", "phone", "wait_time", "nurses"})
+        a.touchpoints.push_back({t, -0.5, {{"rude", 34, 4}}});
+    reviews.push_back(std::move(r));
+    analyses.push_back(std::move(a));
+  }
+  return {std::move(reviews), std::move(analyses)};
+}
+
+}  // namespace
+
+TEST_F(StoreTest, UpsertManyStoresExactlyWhatUpsertOneByOneDoes) {
+  TempDir other_dir;
+  Database other_db = open_store(other_dir.path() / "repwatch.db");
+  ReviewStore one_by_one(other_db);
+  for (ReviewStore* s : {&*store_, &one_by_one}) {
+    s->ensure_location("downtown", "Downtown Family Practice");
+    s->ensure_source("google-downtown", "google_business", "downtown", 1000);
+    s->ensure_source("yelp-downtown", "yelp", "downtown", 1000);
+  }
+  // Round 1 is a first sync (no lookups), round 2 a poll of a source with reviews stored:
+  // edits, unchanged reviews and new ones.
+  for (int round = 1; round <= 2; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    auto [reviews, analyses] = awkward_poll(round);
+    const int64_t now = 5000 + round;
+    std::vector<UpsertResult> many;
+    {
+      Transaction tx(*db_);
+      many = store_->upsert_many(reviews, analyses, now);
+      tx.commit();
+    }
+    ASSERT_EQ(many.size(), reviews.size());
+    Transaction tx(other_db);
+    for (size_t i = 0; i < reviews.size(); ++i) {
+      UpsertResult one = one_by_one.upsert(reviews[i], analyses[i], now);
+      EXPECT_EQ(many[i].outcome, one.outcome) << i;
+      EXPECT_EQ(many[i].review_id, one.review_id) << i;
+      EXPECT_EQ(many[i].revision, one.revision) << i;
+      EXPECT_EQ(many[i].previous.has_value(), one.previous.has_value()) << i;
+      if (many[i].previous && one.previous) {
+        EXPECT_EQ(many[i].previous->text, one.previous->text);
+      }
+    }
+    tx.commit();
+    if (round == 1) {
+      EXPECT_EQ(many[5].outcome, UpsertOutcome::kEdited);   // r3 again, other text
+      EXPECT_EQ(many[30].outcome, UpsertOutcome::kEdited);  // r2 again
+      EXPECT_EQ(many[30].review_id, many[2].review_id);
+    } else {
+      EXPECT_EQ(many[1].outcome, UpsertOutcome::kUnchanged);
+      EXPECT_EQ(many[7].outcome, UpsertOutcome::kEdited);
+      EXPECT_EQ(many[37].outcome, UpsertOutcome::kInserted);
+    }
+    for (auto [table, order] : std::vector<std::pair<std::string, std::string>>{
+             {"reviews", "id"},
+             {"analyses", "review_id"},
+             {"touchpoint_hits", "review_id, ord"},
+             {"review_revisions", "review_id, revision"}}) {
+      std::vector<std::string> got = rows_of(*db_, table, order);
+      EXPECT_FALSE(got.empty()) << table;
+      EXPECT_EQ(got, rows_of(other_db, table, order)) << table;
+    }
+  }
+}
+
+TEST_F(StoreTest, UpsertManyNamesTheReviewsOfABatchThatFailsAndStoresNoneOfIt) {
+  auto [reviews, analyses] = awkward_poll(1);
+  reviews.resize(12);
+  analyses.resize(12);
+  reviews[5].external_id = "r5";       // no repeat: the batch path
+  reviews[9].location_id = "nowhere";  // no such location: the foreign key refuses the row
+  try {
+    Transaction tx(*db_);
+    store_->upsert_many(reviews, analyses, 5000);
+    tx.commit();
+    FAIL() << "stored a review of an unknown location";
+  } catch (const DbError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("source \"google-downtown\""), std::string::npos) << what;
+    EXPECT_NE(what.find("\"r0\" to \"r11\""), std::string::npos) << what;
+    EXPECT_NE(what.find("FOREIGN KEY"), std::string::npos) << what;
+  }
+  EXPECT_EQ(store_->count_reviews(), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM touchpoint_hits"), 0);
+  // The statements are reusable afterwards.
+  reviews[9].location_id = "downtown";
+  Transaction tx(*db_);
+  store_->upsert_many(reviews, analyses, 5000);
+  tx.commit();
+  EXPECT_EQ(store_->count_reviews(), 12);
+}
