@@ -448,20 +448,74 @@ struct Cut {
   operator std::string() const { return std::string(data, length); }
 };
 
+// Texts with more tokens than this do not leave their buffers behind in the thread.
+constexpr size_t kKeptTokens = 65536;
+
+// A per-thread buffer for a review's matches, clauses or terms. A review has at most one of each
+// per token (plus one term), so reset(bound) makes room for all of them before the pass that
+// fills it: push_back is then one store, without std::vector's capacity check and out-of-line
+// growth path (which the compiler does not inline into the analyzer's long function).
+template <class T>
+class Buffer {
+ public:
+  void reset(size_t bound) {
+    if (store_.size() > kKeptTokens && bound <= kKeptTokens) {
+      store_ = std::vector<T>();  // do not keep a huge review's buffer around
+    }
+    if (store_.size() < bound) store_.resize(std::max(bound, 2 * store_.size()));
+    begin_ = end_ = store_.data();
+  }
+  void push_back(const T& v) { *end_++ = v; }
+
+  T* begin() const { return begin_; }
+  T* end() const { return end_; }
+  size_t size() const { return static_cast<size_t>(end_ - begin_); }
+  bool empty() const { return end_ == begin_; }
+  T& operator[](size_t i) const { return begin_[i]; }
+  T& front() const { return *begin_; }
+  T& back() const { return end_[-1]; }
+
+ private:
+  std::vector<T> store_;
+  T* begin_ = nullptr;
+  T* end_ = nullptr;
+};
+
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
 struct Scratch {
   std::vector<Token> tokens;
-  std::vector<Match> lex_matches;
-  std::vector<Match> tp_matches;
-  std::vector<Clause> clauses;
-  std::vector<Term> terms;
+  Buffer<Match> lex_matches;
+  Buffer<Match> tp_matches;
+  Buffer<Clause> clauses;
+  Buffer<Term> terms;
   std::vector<int32_t> carry;  // touchpoint indices carried between clauses
   std::vector<uint32_t> order;
   std::vector<TpAcc> acc;  // per touchpoint; only the `touched` ones are not in their initial state
   std::vector<uint32_t> touched;
   std::vector<uint32_t> candidates;  // tokens where a phrase may start
+  std::vector<uint32_t> breaks;      // tokens where a clause may end: see step 5
   std::vector<uint32_t> contrasts;   // tokens where a contrast or concession match starts
 };
+
+// The stop words of a word (its trie node's flags) as 1s in 12-bit lanes, one per language:
+// adding one table entry per word counts all five languages at once. A lane holds up to 4095,
+// so the lanes are moved to 32-bit totals every 4095 tokens.
+enum StopLane { kLaneEn, kLaneEs, kLaneIt, kLaneFr, kLaneDe, kLanes };
+constexpr unsigned kLaneBits = 12;
+constexpr uint32_t kLaneMax = (1u << kLaneBits) - 1;
+struct StopLaneTable {
+  uint64_t add[256];
+  constexpr StopLaneTable() : add() {
+    constexpr uint8_t kFlag[kLanes] = {detail::kStopEn, detail::kStopEs, detail::kStopIt,
+                                       detail::kStopFr, detail::kStopDe};
+    for (int f = 0; f < 256; ++f) {
+      for (int lane = 0; lane < kLanes; ++lane) {
+        if (f & kFlag[lane]) add[f] |= uint64_t{1} << (kLaneBits * lane);
+      }
+    }
+  }
+};
+constexpr StopLaneTable kStopLanes;
 
 }  // namespace
 
@@ -471,13 +525,15 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   if (text.size() > kMaxTextBytes) text = text.substr(0, kMaxTextBytes);
   thread_local Scratch scratch;
   auto& tokens = scratch.tokens;
-  if (tokens.size() > 65536) {  // do not keep a huge review's buffer around
-    tokens.resize(65536);
+  if (tokens.size() > kKeptTokens) {  // do not keep a huge review's buffer around
+    tokens.resize(kKeptTokens);
     tokens.shrink_to_fit();
   }
-  if (scratch.candidates.size() > 65536) {
-    scratch.candidates.resize(65536);
-    scratch.candidates.shrink_to_fit();
+  for (auto* list : {&scratch.candidates, &scratch.breaks}) {
+    if (list->size() > kKeptTokens) {
+      list->resize(kKeptTokens);
+      list->shrink_to_fit();
+    }
   }
   detail::TextStats stats;
   const uint32_t n = static_cast<uint32_t>(detail::tokenize_into(text, tokens, &stats));
@@ -487,43 +543,52 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   // after sentence marks.
   // The tokens where a phrase may start (a word in the trie, a number with <num> phrases, a
   // sentence start with <start> phrases) are listed without a branch: the matcher visits only
-  // them.
-  uint32_t stop_en = 0, words = 0, bangs = 0;
-  uint32_t stop_other[4] = {0, 0, 0, 0};  // es, it, fr, de
+  // them. The punctuation tokens are listed too: the clause pass visits only them.
+  uint32_t words = 0, bangs = 0;
+  uint32_t stops[kLanes] = {};
   bool marks = false;
   auto& candidates = scratch.candidates;
+  auto& breaks = scratch.breaks;
   if (candidates.size() < n) candidates.resize(std::max<size_t>(n, 2 * candidates.size()));
+  if (breaks.size() <= n) breaks.resize(std::max<size_t>(n + 1, 2 * breaks.size()));
   uint32_t* const cand = candidates.data();
-  uint32_t n_cand = 0;
+  uint32_t* const brk = breaks.data();
+  uint32_t n_cand = 0, n_brk = 0;
   const bool has_num = num_root != 0, has_start = start_root != 0;
   {
     bool at_start = true;
     const PhraseTrie::RootIndex roots = trie.root_index();  // (built by from_text)
-    for (uint32_t i = 0; i < n; ++i) {
-      Token& t = tk[i];
-      if (t.kind == TokenKind::kPunct) {
-        if (t.punct != ',' && t.punct != ':') at_start = marks = true;
-        bangs += t.punct == '!';
-        continue;
+    for (uint32_t chunk = 0; chunk < n; chunk += kLaneMax) {
+      const uint32_t chunk_end = std::min(n, chunk + kLaneMax);
+      uint64_t lanes = 0;
+      for (uint32_t i = chunk; i < chunk_end; ++i) {
+        Token& t = tk[i];
+        if (t.kind == TokenKind::kPunct) {
+          if (t.punct != ',' && t.punct != ':') at_start = marks = true;
+          bangs += t.punct == '!';
+          brk[n_brk++] = i;
+          continue;
+        }
+        ++words;
+        t.sentence_start = at_start;
+        // Branch-free: whether the word is in the trie is a coin toss for the branch predictor.
+        const PhraseTrie::RootHit hit = roots.find(t.hash);
+        t.root = hit.node;
+        t.root_info = hit.info;
+        const uint8_t f = hit.flags;  // 0 when the word is not in the trie
+        lanes += kStopLanes.add[f];
+        t.numeric |= (f & detail::kNumberWord) != 0;
+        cand[n_cand] = i;
+        n_cand += (hit.info != 0) | (t.numeric & has_num) | (at_start & has_start);
+        at_start = false;
       }
-      ++words;
-      t.sentence_start = at_start;
-      // Branch-free: whether the word is in the trie is a coin toss for the branch predictor.
-      const PhraseTrie::RootHit hit = roots.find(t.hash);
-      t.root = hit.node;
-      t.root_info = hit.info;
-      const uint8_t f = hit.flags;  // 0 when the word is not in the trie
-      stop_en += (f & detail::kStopEn) != 0;
-      stop_other[0] += (f & detail::kStopEs) != 0;
-      stop_other[1] += (f & detail::kStopIt) != 0;
-      stop_other[2] += (f & detail::kStopFr) != 0;
-      stop_other[3] += (f & detail::kStopDe) != 0;
-      t.numeric |= (f & detail::kNumberWord) != 0;
-      cand[n_cand] = i;
-      n_cand += (hit.info != 0) | (t.numeric & has_num) | (at_start & has_start);
-      at_start = false;
+      for (int lane = 0; lane < kLanes; ++lane) {
+        stops[lane] += static_cast<uint32_t>(lanes >> (kLaneBits * lane)) & kLaneMax;
+      }
     }
   }
+  const uint32_t stop_en = stops[kLaneEn];
+  const uint32_t stop_other[4] = {stops[kLaneEs], stops[kLaneIt], stops[kLaneFr], stops[kLaneDe]};
 
   // 2. Language.
   if (words == 0) {
@@ -552,7 +617,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   out.language = "en";
 
   // 3. Texts without sentence punctuation (survey exports often strip it) get a sentence break
-  // before a capitalized word that follows a lower-case word.
+  // before a capitalized word that follows a lower-case word. Such a break may end a clause:
+  // it joins the punctuation in `breaks`.
   if (!marks && words >= 12) {
     for (uint32_t i = 1; i < n; ++i) {
       Token& t = tokens[i];
@@ -560,19 +626,22 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       const Token& p = tokens[i - 1];
       t.sentence_start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
     }
-    n_cand = 0;
+    n_cand = n_brk = 0;
     for (uint32_t i = 0; i < n; ++i) {
       const Token& t = tk[i];
       cand[n_cand] = i;
       n_cand += (t.root_info != 0) | (t.numeric & has_num) | (t.sentence_start & has_start);
+      brk[n_brk] = i;
+      n_brk += (t.kind == TokenKind::kPunct) | t.sentence_start;
     }
   }
+  brk[n_brk] = UINT32_MAX;
 
   // 4. Leftmost-longest lexicon and touchpoint matches.
   auto& lex_matches = scratch.lex_matches;
   auto& tp_matches = scratch.tp_matches;
-  lex_matches.clear();
-  tp_matches.clear();
+  lex_matches.reset(n);
+  tp_matches.reset(n);
   uint32_t lex_next = 0, tp_next = 0;
   struct Best {
     uint32_t lex_end = 0;
@@ -670,9 +739,12 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
   }
 
-  // 5. Sentences and clauses.
+  // 5. Sentences and clauses. A clause ends at punctuation, before a sentence start that is
+  // not already the first word of a clause (only step 3's can be: step 1's follow a mark) and
+  // before a contrast or concession match: the pass visits only those tokens, the two sorted
+  // lists `breaks` and `contrasts` merged.
   auto& clauses = scratch.clauses;
-  clauses.clear();
+  clauses.reset(n);  // clauses are not empty and do not overlap
   {
     uint32_t sentence = 0;
     uint32_t begin = 0;
@@ -680,9 +752,21 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       if (end > begin) clauses.push_back(Clause{begin, end, sentence});
     };
     contrasts.push_back(UINT32_MAX);
+    const uint32_t* next_break = brk;  // ends with UINT32_MAX too
     const uint32_t* next_contrast = contrasts.data();
-    for (uint32_t i = 0; i < n; ++i) {
-      const Token& t = tokens[i];
+    for (;;) {
+      const uint32_t i = std::min(*next_break, *next_contrast);
+      if (i == UINT32_MAX) break;
+      next_contrast += *next_contrast == i;
+      if (*next_break != i) {  // a contrast or concession match starts here
+        if (i > begin) {
+          close(i);
+          begin = i;
+        }
+        continue;
+      }
+      ++next_break;
+      const Token& t = tk[i];
       if (t.kind == TokenKind::kPunct) {
         close(i);
         begin = i + 1;
@@ -690,17 +774,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
           // Consecutive marks ("!!!", "?!") end one sentence.
           if (!clauses.empty() && clauses.back().sentence == sentence) ++sentence;
         }
-      } else if (t.sentence_start && i > begin) {
+      } else if (i > begin) {  // a sentence start
         close(i);
         begin = i;
         if (!clauses.empty() && clauses.back().sentence == sentence) ++sentence;
-        next_contrast += *next_contrast == i;
-      } else if (*next_contrast == i) {  // a contrast or concession match starts here
-        ++next_contrast;
-        if (i > begin) {
-          close(i);
-          begin = i;
-        }
       }
     }
     close(n);
@@ -736,7 +813,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
 
   // 6. Terms: valence with negation, intensifiers and emphasis.
   auto& terms = scratch.terms;
-  terms.clear();
+  terms.reset(lex_matches.size() + 1);  // a term per match, and a bare topic's
   const bool shouting = stats.letters > 0 && stats.upper * 10 > stats.letters * 7;
   {
     size_t m = 0;
