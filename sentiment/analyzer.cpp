@@ -441,11 +441,16 @@ struct TpAcc {
   }
 };
 
-// A span of the text, turned into Evidence::phrase when the Evidence is built.
-struct Cut {
-  const char* data;
+// A span of the text that becomes an Evidence where it is stored: emplace_back(Span{...})
+// constructs the Evidence and its phrase in the vector's memory (the conversion's result is
+// not a temporary to move from, and Evidence is an aggregate without a constructor to call).
+struct Span {
+  std::string_view text;
+  uint32_t offset;
   uint32_t length;
-  operator std::string() const { return std::string(data, length); }
+  operator Evidence() const {
+    return Evidence{std::string(text.data() + offset, length), offset, length};
+  }
 };
 
 // Texts with more tokens than this do not leave their buffers behind in the thread.
@@ -937,9 +942,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   {
     // The strongest terms explain the score; keep them in text order (terms are in text order:
     // clauses are, and each clause's terms are sorted below).
-    auto emit = [&](const Term& t) {
-      out.terms.push_back(Evidence{Cut{text.data() + t.offset, t.length}, t.offset, t.length});
-    };
+    auto emit = [&](const Term& t) { out.terms.emplace_back(Span{text, t.offset, t.length}); };
     if (terms.size() <= kMaxTerms) {
       out.terms.reserve(terms.size());
       for (const Term& t : terms) emit(t);
@@ -1037,8 +1040,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       r.score = normalize(t.sum);
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
-        r.evidence.push_back(
-            Evidence{Cut{text.data() + t.offset[e], t.length[e]}, t.offset[e], t.length[e]});
+        r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});
       }
     }
   }
