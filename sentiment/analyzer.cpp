@@ -486,6 +486,13 @@ class Buffer {
   T* end_ = nullptr;
 };
 
+// A touchpoint's result without its evidence, constructed where it is stored as Span is.
+struct Scored {
+  const std::string& touchpoint;
+  double score;
+  operator TouchpointResult() const { return TouchpointResult{touchpoint, score, {}}; }
+};
+
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
 struct Scratch {
   std::vector<Token> tokens;
@@ -619,7 +626,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       return out;
     }
   }
-  out.language = "en";
+  out.language =
+      std::string("en");  // (a move of a known length: no call to std::string's _M_replace)
 
   // 3. Texts without sentence punctuation (survey exports often strip it) get a sentence break
   // before a capitalized word that follows a lower-case word. Such a break may end a clause:
@@ -1032,12 +1040,11 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     std::sort(order.begin(), order.end());
     std::sort(order.begin(), order.end(),
               [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
-    out.touchpoints.resize(order.size());
+    out.touchpoints.reserve(order.size());
     for (size_t k = 0; k < order.size(); ++k) {
       const TpAcc& t = acc[order[k]];
-      TouchpointResult& r = out.touchpoints[k];
-      r.touchpoint = touchpoints[order[k]].id;
-      r.score = normalize(t.sum);
+      TouchpointResult& r =
+          out.touchpoints.emplace_back(Scored{touchpoints[order[k]].id, normalize(t.sum)});
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
         r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});
