@@ -626,22 +626,20 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       return out;
     }
   }
-  out.language =
-      std::string("en");  // (a move of a known length: no call to std::string's _M_replace)
+  // (Moved from a string of known length: assigning the literal calls std::string's _M_replace.)
+  out.language = std::string("en");
 
   // 3. Texts without sentence punctuation (survey exports often strip it) get a sentence break
   // before a capitalized word that follows a lower-case word. Such a break may end a clause:
   // it joins the punctuation in `breaks`.
   if (!marks && words >= 12) {
-    for (uint32_t i = 1; i < n; ++i) {
-      Token& t = tokens[i];
-      if (t.kind != TokenKind::kWord || !t.capitalized || is_title(t.hash)) continue;
-      const Token& p = tokens[i - 1];
-      t.sentence_start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
-    }
     n_cand = n_brk = 0;
     for (uint32_t i = 0; i < n; ++i) {
-      const Token& t = tk[i];
+      Token& t = tk[i];
+      if (i > 0 && t.kind == TokenKind::kWord && t.capitalized && !is_title(t.hash)) {
+        const Token& p = tk[i - 1];
+        t.sentence_start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
+      }
       cand[n_cand] = i;
       n_cand += (t.root_info != 0) | (t.numeric & has_num) | (t.sentence_start & has_start);
       brk[n_brk] = i;
@@ -730,10 +728,12 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         best.tp_node = t.root;
       }
       if ((t.root_info & PhraseTrie::kRootHasChildren) && i + 1 < n &&
-          tk[i + 1].kind != TokenKind::kPunct &&
-          ((nd.flags & (detail::kHasAnyChild | detail::kHasNumChild)) ||
-           trie.child(t.root, tk[i + 1].hash))) {
-        walk(t.root, i + 1, best);
+          tk[i + 1].kind != TokenKind::kPunct) {
+        if (nd.flags & (detail::kHasAnyChild | detail::kHasNumChild)) {
+          walk(t.root, i + 1, best);
+        } else if (const uint32_t next = trie.child(t.root, tk[i + 1].hash)) {
+          walk(next, i + 2, best);  // what walk(t.root, i + 1) does with no wildcard edges
+        }
       }
     }
     if (t.numeric && num_root) walk(num_root, i + 1, best);
