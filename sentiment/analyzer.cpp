@@ -1034,12 +1034,14 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       }
     }
     // The mentioned touchpoints by index, then by first mention (the same sort of the same
-    // sequence as over all touchpoints, so ties come out the same).
-    auto& order = scratch.order;
-    order.assign(touched.begin(), touched.end());
-    std::sort(order.begin(), order.end());
-    std::sort(order.begin(), order.end(),
-              [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
+    // sequence as over all touchpoints, so ties come out the same). Sorted in place: the next
+    // review resets them in any order. Most reviews mention one.
+    auto& order = touched;
+    if (order.size() > 1) {
+      std::sort(order.begin(), order.end());
+      std::sort(order.begin(), order.end(),
+                [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
+    }
     out.touchpoints.reserve(order.size());
     for (size_t k = 0; k < order.size(); ++k) {
       const TpAcc& t = acc[order[k]];
