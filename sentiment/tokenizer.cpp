@@ -302,7 +302,10 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
         const unsigned up = blk.up & keep;
         const unsigned lower = blk.letter & keep & ~up;  // (up is a subset of letter)
         const unsigned n_upper = popcount16(up);
-        stats.letters += popcount16(blk.letter & keep);
+        // The run's bytes are letters but for the digits ("covid19"), which few words have.
+        stats.letters += r;
+        if (const unsigned digits = blk.digit & keep) [[unlikely]]
+          stats.letters -= popcount16(digits);
         stats.upper += n_upper;
         const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(blk.folded));
         const uint64_t hi =
