@@ -631,15 +631,23 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
 
   // 3. Texts without sentence punctuation (survey exports often strip it) get a sentence break
   // before a capitalized word that follows a lower-case word. Such a break may end a clause:
-  // it joins the punctuation in `breaks`.
+  // it joins the punctuation in `breaks`. (Step 1's lists stay right when no sentence start
+  // changed: its only one is the first word, which does not end a clause.)
+  bool new_starts = false;
   if (!marks && words >= 12) {
+    for (uint32_t i = 1; i < n; ++i) {
+      Token& t = tk[i];
+      if (t.kind != TokenKind::kWord || !t.capitalized || is_title(t.hash)) continue;
+      const Token& p = tk[i - 1];
+      const bool start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
+      new_starts |= start != t.sentence_start;
+      t.sentence_start = start;
+    }
+  }
+  if (new_starts) {
     n_cand = n_brk = 0;
     for (uint32_t i = 0; i < n; ++i) {
-      Token& t = tk[i];
-      if (i > 0 && t.kind == TokenKind::kWord && t.capitalized && !is_title(t.hash)) {
-        const Token& p = tk[i - 1];
-        t.sentence_start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
-      }
+      const Token& t = tk[i];
       cand[n_cand] = i;
       n_cand += (t.root_info != 0) | (t.numeric & has_num) | (t.sentence_start & has_start);
       brk[n_brk] = i;
