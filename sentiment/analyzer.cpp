@@ -429,15 +429,17 @@ struct TpAcc {
   uint32_t first_offset = 0;
   uint32_t n_evidence = 0;
   uint32_t covered_end = 0;
-  uint32_t offset[Analyzer::kMaxEvidence];
-  uint32_t length[Analyzer::kMaxEvidence];
-  // Adds a span of evidence unless full or overlapping the previous span.
+  uint32_t offset[Analyzer::kMaxEvidence + 1];  // (+ 1: see add)
+  uint32_t length[Analyzer::kMaxEvidence + 1];
+  // Adds a span of evidence unless full or overlapping the previous span. Without a branch
+  // (whether a span overlaps the previous one is a coin toss): the span goes to the next slot
+  // either way, there being a spare one, and is counted only when kept.
   void add(uint32_t off, uint32_t len) {
-    if (n_evidence == Analyzer::kMaxEvidence || (n_evidence && off < covered_end)) return;
+    const bool keep = (n_evidence < Analyzer::kMaxEvidence) & (off >= covered_end);
     offset[n_evidence] = off;
     length[n_evidence] = len;
-    ++n_evidence;
-    covered_end = off + len;
+    n_evidence += keep;
+    covered_end = keep ? off + len : covered_end;
   }
 };
 
