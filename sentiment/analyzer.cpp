@@ -713,6 +713,9 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       }
     }
   };
+  const bool num_walk_always =
+      num_root && (trie.node(num_root).lex >= 0 || trie.node(num_root).tp_count ||
+                   (trie.node(num_root).flags & (detail::kHasAnyChild | detail::kHasNumChild)));
   auto& contrasts = scratch.contrasts;
   contrasts.clear();
   for (uint32_t c = 0; c < n_cand; ++c) {
@@ -746,7 +749,16 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         }
       }
     }
-    if (t.numeric && num_root) walk(num_root, i + 1, best);
+    if (t.numeric && num_root) {
+      // Most numbers and number words ("a", "an") start no <num> phrase: unless <num> alone
+      // matters (it ends a phrase or has wildcard edges), walk only past the child along the next
+      // word, what walk(num_root, i + 1) would find first.
+      if (num_walk_always) {
+        walk(num_root, i + 1, best);
+      } else if (i + 1 < n && tk[i + 1].kind != TokenKind::kPunct) {
+        if (const uint32_t next = trie.child(num_root, tk[i + 1].hash)) walk(next, i + 2, best);
+      }
+    }
     if (best.lex >= 0 && i >= lex_next) {
       lex_matches.push_back({i, best.lex_end, best.lex});
       for (uint32_t k = i; k < best.lex_end; ++k) {
