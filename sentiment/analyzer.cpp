@@ -429,39 +429,107 @@ struct TpAcc {
   uint32_t first_offset = 0;
   uint32_t n_evidence = 0;
   uint32_t covered_end = 0;
-  uint32_t offset[Analyzer::kMaxEvidence];
-  uint32_t length[Analyzer::kMaxEvidence];
-  // Adds a span of evidence unless full or overlapping the previous span.
+  uint32_t offset[Analyzer::kMaxEvidence + 1];  // (+ 1: see add)
+  uint32_t length[Analyzer::kMaxEvidence + 1];
+  // Adds a span of evidence unless full or overlapping the previous span. Without a branch
+  // (whether a span overlaps the previous one is a coin toss): the span goes to the next slot
+  // either way, there being a spare one, and is counted only when kept.
   void add(uint32_t off, uint32_t len) {
-    if (n_evidence == Analyzer::kMaxEvidence || (n_evidence && off < covered_end)) return;
+    const bool keep = (n_evidence < Analyzer::kMaxEvidence) & (off >= covered_end);
     offset[n_evidence] = off;
     length[n_evidence] = len;
-    ++n_evidence;
-    covered_end = off + len;
+    n_evidence += keep;
+    covered_end = keep ? off + len : covered_end;
   }
 };
 
-// A span of the text, turned into Evidence::phrase when the Evidence is built.
-struct Cut {
-  const char* data;
+// A span of the text that becomes an Evidence where it is stored: emplace_back(Span{...})
+// constructs the Evidence and its phrase in the vector's memory (the conversion's result is
+// not a temporary to move from, and Evidence is an aggregate without a constructor to call).
+struct Span {
+  std::string_view text;
+  uint32_t offset;
   uint32_t length;
-  operator std::string() const { return std::string(data, length); }
+  operator Evidence() const {
+    return Evidence{std::string(text.data() + offset, length), offset, length};
+  }
+};
+
+// Texts with more tokens than this do not leave their buffers behind in the thread.
+constexpr size_t kKeptTokens = 65536;
+
+// A per-thread buffer for a review's matches, clauses or terms. A review has at most one of each
+// per token (plus one term), so reset(bound) makes room for all of them before the pass that
+// fills it: push_back is then one store, without std::vector's capacity check and out-of-line
+// growth path (which the compiler does not inline into the analyzer's long function).
+template <class T>
+class Buffer {
+ public:
+  void reset(size_t bound) {
+    if (store_.size() > kKeptTokens && bound <= kKeptTokens) {
+      store_ = std::vector<T>();  // do not keep a huge review's buffer around
+    }
+    if (store_.size() < bound) store_.resize(std::max(bound, 2 * store_.size()));
+    begin_ = end_ = store_.data();
+  }
+  void push_back(const T& v) { *end_++ = v; }
+
+  T* begin() const { return begin_; }
+  T* end() const { return end_; }
+  size_t size() const { return static_cast<size_t>(end_ - begin_); }
+  bool empty() const { return end_ == begin_; }
+  T& operator[](size_t i) const { return begin_[i]; }
+  T& front() const { return *begin_; }
+  T& back() const { return end_[-1]; }
+
+ private:
+  std::vector<T> store_;
+  T* begin_ = nullptr;
+  T* end_ = nullptr;
+};
+
+// A touchpoint's result without its evidence, constructed where it is stored as Span is.
+struct Scored {
+  const std::string& touchpoint;
+  double score;
+  operator TouchpointResult() const { return TouchpointResult{touchpoint, score, {}}; }
 };
 
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
 struct Scratch {
   std::vector<Token> tokens;
-  std::vector<Match> lex_matches;
-  std::vector<Match> tp_matches;
-  std::vector<Clause> clauses;
-  std::vector<Term> terms;
+  Buffer<Match> lex_matches;
+  Buffer<Match> tp_matches;
+  Buffer<Clause> clauses;
+  Buffer<Term> terms;
   std::vector<int32_t> carry;  // touchpoint indices carried between clauses
   std::vector<uint32_t> order;
   std::vector<TpAcc> acc;  // per touchpoint; only the `touched` ones are not in their initial state
   std::vector<uint32_t> touched;
   std::vector<uint32_t> candidates;  // tokens where a phrase may start
+  std::vector<uint32_t> breaks;      // tokens where a clause may end: see step 5
   std::vector<uint32_t> contrasts;   // tokens where a contrast or concession match starts
 };
+
+// The stop words of a word (its trie node's flags) as 1s in 12-bit lanes, one per language:
+// adding one table entry per word counts all five languages at once. A lane holds up to 4095,
+// so the lanes are moved to 32-bit totals every 4095 tokens.
+enum StopLane { kLaneEn, kLaneEs, kLaneIt, kLaneFr, kLaneDe, kLanes };
+constexpr unsigned kLaneBits = 12;
+constexpr uint32_t kLaneMax = (1u << kLaneBits) - 1;
+struct StopLaneTable {
+  uint64_t add[256];
+  constexpr StopLaneTable() : add() {
+    constexpr uint8_t kFlag[kLanes] = {detail::kStopEn, detail::kStopEs, detail::kStopIt,
+                                       detail::kStopFr, detail::kStopDe};
+    for (int f = 0; f < 256; ++f) {
+      for (int lane = 0; lane < kLanes; ++lane) {
+        if (f & kFlag[lane]) add[f] |= uint64_t{1} << (kLaneBits * lane);
+      }
+    }
+  }
+};
+constexpr StopLaneTable kStopLanes;
 
 }  // namespace
 
@@ -471,13 +539,15 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   if (text.size() > kMaxTextBytes) text = text.substr(0, kMaxTextBytes);
   thread_local Scratch scratch;
   auto& tokens = scratch.tokens;
-  if (tokens.size() > 65536) {  // do not keep a huge review's buffer around
-    tokens.resize(65536);
+  if (tokens.size() > kKeptTokens) {  // do not keep a huge review's buffer around
+    tokens.resize(kKeptTokens);
     tokens.shrink_to_fit();
   }
-  if (scratch.candidates.size() > 65536) {
-    scratch.candidates.resize(65536);
-    scratch.candidates.shrink_to_fit();
+  for (auto* list : {&scratch.candidates, &scratch.breaks}) {
+    if (list->size() > kKeptTokens) {
+      list->resize(kKeptTokens);
+      list->shrink_to_fit();
+    }
   }
   detail::TextStats stats;
   const uint32_t n = static_cast<uint32_t>(detail::tokenize_into(text, tokens, &stats));
@@ -487,43 +557,52 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   // after sentence marks.
   // The tokens where a phrase may start (a word in the trie, a number with <num> phrases, a
   // sentence start with <start> phrases) are listed without a branch: the matcher visits only
-  // them.
-  uint32_t stop_en = 0, words = 0, bangs = 0;
-  uint32_t stop_other[4] = {0, 0, 0, 0};  // es, it, fr, de
+  // them. The punctuation tokens are listed too: the clause pass visits only them.
+  uint32_t words = 0, bangs = 0;
+  uint32_t stops[kLanes] = {};
   bool marks = false;
   auto& candidates = scratch.candidates;
+  auto& breaks = scratch.breaks;
   if (candidates.size() < n) candidates.resize(std::max<size_t>(n, 2 * candidates.size()));
+  if (breaks.size() <= n) breaks.resize(std::max<size_t>(n + 1, 2 * breaks.size()));
   uint32_t* const cand = candidates.data();
-  uint32_t n_cand = 0;
+  uint32_t* const brk = breaks.data();
+  uint32_t n_cand = 0, n_brk = 0;
   const bool has_num = num_root != 0, has_start = start_root != 0;
   {
     bool at_start = true;
     const PhraseTrie::RootIndex roots = trie.root_index();  // (built by from_text)
-    for (uint32_t i = 0; i < n; ++i) {
-      Token& t = tk[i];
-      if (t.kind == TokenKind::kPunct) {
-        if (t.punct != ',' && t.punct != ':') at_start = marks = true;
-        bangs += t.punct == '!';
-        continue;
+    for (uint32_t chunk = 0; chunk < n; chunk += kLaneMax) {
+      const uint32_t chunk_end = std::min(n, chunk + kLaneMax);
+      uint64_t lanes = 0;
+      for (uint32_t i = chunk; i < chunk_end; ++i) {
+        Token& t = tk[i];
+        if (t.kind == TokenKind::kPunct) {
+          if (t.punct != ',' && t.punct != ':') at_start = marks = true;
+          bangs += t.punct == '!';
+          brk[n_brk++] = i;
+          continue;
+        }
+        ++words;
+        t.sentence_start = at_start;
+        // Branch-free: whether the word is in the trie is a coin toss for the branch predictor.
+        const PhraseTrie::RootHit hit = roots.find(t.hash);
+        t.root = hit.node;
+        t.root_info = hit.info;
+        const uint8_t f = hit.flags;  // 0 when the word is not in the trie
+        lanes += kStopLanes.add[f];
+        t.numeric |= (f & detail::kNumberWord) != 0;
+        cand[n_cand] = i;
+        n_cand += (hit.info != 0) | (t.numeric & has_num) | (at_start & has_start);
+        at_start = false;
       }
-      ++words;
-      t.sentence_start = at_start;
-      // Branch-free: whether the word is in the trie is a coin toss for the branch predictor.
-      const PhraseTrie::RootHit hit = roots.find(t.hash);
-      t.root = hit.node;
-      t.root_info = hit.info;
-      const uint8_t f = hit.flags;  // 0 when the word is not in the trie
-      stop_en += (f & detail::kStopEn) != 0;
-      stop_other[0] += (f & detail::kStopEs) != 0;
-      stop_other[1] += (f & detail::kStopIt) != 0;
-      stop_other[2] += (f & detail::kStopFr) != 0;
-      stop_other[3] += (f & detail::kStopDe) != 0;
-      t.numeric |= (f & detail::kNumberWord) != 0;
-      cand[n_cand] = i;
-      n_cand += (hit.info != 0) | (t.numeric & has_num) | (at_start & has_start);
-      at_start = false;
+      for (int lane = 0; lane < kLanes; ++lane) {
+        stops[lane] += static_cast<uint32_t>(lanes >> (kLaneBits * lane)) & kLaneMax;
+      }
     }
   }
+  const uint32_t stop_en = stops[kLaneEn];
+  const uint32_t stop_other[4] = {stops[kLaneEs], stops[kLaneIt], stops[kLaneFr], stops[kLaneDe]};
 
   // 2. Language.
   if (words == 0) {
@@ -549,30 +628,41 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       return out;
     }
   }
-  out.language = "en";
+  // (Moved from a string of known length: assigning the literal calls std::string's _M_replace.)
+  out.language = std::string("en");
 
   // 3. Texts without sentence punctuation (survey exports often strip it) get a sentence break
-  // before a capitalized word that follows a lower-case word.
+  // before a capitalized word that follows a lower-case word. Such a break may end a clause:
+  // it joins the punctuation in `breaks`. (Step 1's lists stay right when no sentence start
+  // changed: its only one is the first word, which does not end a clause.)
+  bool new_starts = false;
   if (!marks && words >= 12) {
     for (uint32_t i = 1; i < n; ++i) {
-      Token& t = tokens[i];
+      Token& t = tk[i];
       if (t.kind != TokenKind::kWord || !t.capitalized || is_title(t.hash)) continue;
-      const Token& p = tokens[i - 1];
-      t.sentence_start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
+      const Token& p = tk[i - 1];
+      const bool start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
+      new_starts |= start != t.sentence_start;
+      t.sentence_start = start;
     }
-    n_cand = 0;
+  }
+  if (new_starts) {
+    n_cand = n_brk = 0;
     for (uint32_t i = 0; i < n; ++i) {
       const Token& t = tk[i];
       cand[n_cand] = i;
       n_cand += (t.root_info != 0) | (t.numeric & has_num) | (t.sentence_start & has_start);
+      brk[n_brk] = i;
+      n_brk += (t.kind == TokenKind::kPunct) | t.sentence_start;
     }
   }
+  brk[n_brk] = UINT32_MAX;
 
   // 4. Leftmost-longest lexicon and touchpoint matches.
   auto& lex_matches = scratch.lex_matches;
   auto& tp_matches = scratch.tp_matches;
-  lex_matches.clear();
-  tp_matches.clear();
+  lex_matches.reset(n);
+  tp_matches.reset(n);
   uint32_t lex_next = 0, tp_next = 0;
   struct Best {
     uint32_t lex_end = 0;
@@ -623,6 +713,9 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       }
     }
   };
+  const bool num_walk_always =
+      num_root && (trie.node(num_root).lex >= 0 || trie.node(num_root).tp_count ||
+                   (trie.node(num_root).flags & (detail::kHasAnyChild | detail::kHasNumChild)));
   auto& contrasts = scratch.contrasts;
   contrasts.clear();
   for (uint32_t c = 0; c < n_cand; ++c) {
@@ -648,13 +741,24 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         best.tp_node = t.root;
       }
       if ((t.root_info & PhraseTrie::kRootHasChildren) && i + 1 < n &&
-          tk[i + 1].kind != TokenKind::kPunct &&
-          ((nd.flags & (detail::kHasAnyChild | detail::kHasNumChild)) ||
-           trie.child(t.root, tk[i + 1].hash))) {
-        walk(t.root, i + 1, best);
+          tk[i + 1].kind != TokenKind::kPunct) {
+        if (nd.flags & (detail::kHasAnyChild | detail::kHasNumChild)) {
+          walk(t.root, i + 1, best);
+        } else if (const uint32_t next = trie.child(t.root, tk[i + 1].hash)) {
+          walk(next, i + 2, best);  // what walk(t.root, i + 1) does with no wildcard edges
+        }
       }
     }
-    if (t.numeric && num_root) walk(num_root, i + 1, best);
+    if (t.numeric && num_root) {
+      // Most numbers and number words ("a", "an") start no <num> phrase: unless <num> alone
+      // matters (it ends a phrase or has wildcard edges), walk only past the child along the next
+      // word, what walk(num_root, i + 1) would find first.
+      if (num_walk_always) {
+        walk(num_root, i + 1, best);
+      } else if (i + 1 < n && tk[i + 1].kind != TokenKind::kPunct) {
+        if (const uint32_t next = trie.child(num_root, tk[i + 1].hash)) walk(next, i + 2, best);
+      }
+    }
     if (best.lex >= 0 && i >= lex_next) {
       lex_matches.push_back({i, best.lex_end, best.lex});
       for (uint32_t k = i; k < best.lex_end; ++k) {
@@ -670,9 +774,12 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
   }
 
-  // 5. Sentences and clauses.
+  // 5. Sentences and clauses. A clause ends at punctuation, before a sentence start that is
+  // not already the first word of a clause (only step 3's can be: step 1's follow a mark) and
+  // before a contrast or concession match: the pass visits only those tokens, the two sorted
+  // lists `breaks` and `contrasts` merged.
   auto& clauses = scratch.clauses;
-  clauses.clear();
+  clauses.reset(n);  // clauses are not empty and do not overlap
   {
     uint32_t sentence = 0;
     uint32_t begin = 0;
@@ -680,9 +787,21 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       if (end > begin) clauses.push_back(Clause{begin, end, sentence});
     };
     contrasts.push_back(UINT32_MAX);
+    const uint32_t* next_break = brk;  // ends with UINT32_MAX too
     const uint32_t* next_contrast = contrasts.data();
-    for (uint32_t i = 0; i < n; ++i) {
-      const Token& t = tokens[i];
+    for (;;) {
+      const uint32_t i = std::min(*next_break, *next_contrast);
+      if (i == UINT32_MAX) break;
+      next_contrast += *next_contrast == i;
+      if (*next_break != i) {  // a contrast or concession match starts here
+        if (i > begin) {
+          close(i);
+          begin = i;
+        }
+        continue;
+      }
+      ++next_break;
+      const Token& t = tk[i];
       if (t.kind == TokenKind::kPunct) {
         close(i);
         begin = i + 1;
@@ -690,17 +809,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
           // Consecutive marks ("!!!", "?!") end one sentence.
           if (!clauses.empty() && clauses.back().sentence == sentence) ++sentence;
         }
-      } else if (t.sentence_start && i > begin) {
+      } else if (i > begin) {  // a sentence start
         close(i);
         begin = i;
         if (!clauses.empty() && clauses.back().sentence == sentence) ++sentence;
-        next_contrast += *next_contrast == i;
-      } else if (*next_contrast == i) {  // a contrast or concession match starts here
-        ++next_contrast;
-        if (i > begin) {
-          close(i);
-          begin = i;
-        }
       }
     }
     close(n);
@@ -736,7 +848,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
 
   // 6. Terms: valence with negation, intensifiers and emphasis.
   auto& terms = scratch.terms;
-  terms.clear();
+  terms.reset(lex_matches.size() + 1);  // a term per match, and a bare topic's
   const bool shouting = stats.letters > 0 && stats.upper * 10 > stats.letters * 7;
   {
     size_t m = 0;
@@ -860,9 +972,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   {
     // The strongest terms explain the score; keep them in text order (terms are in text order:
     // clauses are, and each clause's terms are sorted below).
-    auto emit = [&](const Term& t) {
-      out.terms.push_back(Evidence{Cut{text.data() + t.offset, t.length}, t.offset, t.length});
-    };
+    auto emit = [&](const Term& t) { out.terms.emplace_back(Span{text, t.offset, t.length}); };
     if (terms.size() <= kMaxTerms) {
       out.terms.reserve(terms.size());
       for (const Term& t : terms) emit(t);
@@ -946,22 +1056,22 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       }
     }
     // The mentioned touchpoints by index, then by first mention (the same sort of the same
-    // sequence as over all touchpoints, so ties come out the same).
-    auto& order = scratch.order;
-    order.assign(touched.begin(), touched.end());
-    std::sort(order.begin(), order.end());
-    std::sort(order.begin(), order.end(),
-              [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
-    out.touchpoints.resize(order.size());
+    // sequence as over all touchpoints, so ties come out the same). Sorted in place: the next
+    // review resets them in any order. Most reviews mention one.
+    auto& order = touched;
+    if (order.size() > 1) {
+      std::sort(order.begin(), order.end());
+      std::sort(order.begin(), order.end(),
+                [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
+    }
+    out.touchpoints.reserve(order.size());
     for (size_t k = 0; k < order.size(); ++k) {
       const TpAcc& t = acc[order[k]];
-      TouchpointResult& r = out.touchpoints[k];
-      r.touchpoint = touchpoints[order[k]].id;
-      r.score = normalize(t.sum);
+      TouchpointResult& r =
+          out.touchpoints.emplace_back(Scored{touchpoints[order[k]].id, normalize(t.sum)});
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
-        r.evidence.push_back(
-            Evidence{Cut{text.data() + t.offset[e], t.length[e]}, t.offset[e], t.length[e]});
+        r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});
       }
     }
   }

@@ -79,7 +79,7 @@ class PhraseTrie {
 
   struct RootSlot {
     uint64_t hash = 0;
-    RootHit hit;  // hit.node == 0: empty slot
+    RootHit hit;  // hit.node == 0: empty slot, and then all of hit is zero
   };
   // The root table as plain values, for a loop that stores to one-byte fields: those may alias
   // the trie's members, which root_child() would then reload for every word.
@@ -91,15 +91,9 @@ class PhraseTrie {
       for (uint64_t i = (hash * 0x9E3779B97F4A7C15ull) >> shift;; i = (i + 1) & mask) {
         const RootSlot& s = slots[i];
         // Found or empty, as one branch that is almost always taken (the compiler splits
-        // `(s.hash == hash) | (s.hit.node == 0)` into two, the first a coin toss).
-        if (std::min<uint64_t>(s.hash ^ hash, s.hit.node) == 0) {
-          const uint32_t m = 0u - static_cast<uint32_t>(s.hash == hash);  // all ones on a hit
-          RootHit hit;
-          hit.node = s.hit.node & m;
-          hit.flags = static_cast<uint8_t>(s.hit.flags & m);
-          hit.info = static_cast<uint8_t>(s.hit.info & m);
-          return hit;
-        }
+        // `(s.hash == hash) | (s.hit.node == 0)` into two, the first a coin toss). Either way
+        // the slot's hit is the answer: an empty slot's is all zeros, a miss.
+        if (std::min<uint64_t>(s.hash ^ hash, s.hit.node) == 0) return s.hit;
       }
     }
   };

@@ -294,15 +294,24 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
     if (cls == kLower || cls == kUpper) {
       // The common word: ASCII letters and digits, fewer than 16, then a byte that ends it for
       // sure. The same as the general path below (ascii_run's first step, then the end of the
-      // word), without its bookkeeping.
-      const Block16 blk = classify16(p + i);
-      const unsigned r = static_cast<unsigned>(__builtin_ctz(~(blk.letter | blk.digit)));  // 1..16
-      if (r < 16 && kPlainEnd.plain[p[i + r]]) {  // p[i + r]: at most the padding's last byte
+      // word), without its bookkeeping. The next word is most often one space away: it is
+      // taken in the same loop, without going through the classification of the space and of
+      // its first letter above.
+      const size_t start = i;
+      for (;;) {
+        const Block16 blk = classify16(p + i);
+        const unsigned r =
+            static_cast<unsigned>(__builtin_ctz(~(blk.letter | blk.digit)));  // 1..16
+        // p[i + r]: at most the padding's last byte.
+        if (r >= 16 || !kPlainEnd.plain[p[i + r]]) break;
         const unsigned keep = (1u << r) - 1;
         const unsigned up = blk.up & keep;
         const unsigned lower = blk.letter & keep & ~up;  // (up is a subset of letter)
         const unsigned n_upper = popcount16(up);
-        stats.letters += popcount16(blk.letter & keep);
+        // The run's bytes are letters but for the digits ("covid19"), which few words have.
+        stats.letters += r;
+        if (const unsigned digits = blk.digit & keep) [[unlikely]]
+          stats.letters -= popcount16(digits);
         stats.upper += n_upper;
         const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(blk.folded));
         const uint64_t hi =
@@ -316,8 +325,15 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
         out.token(i, r, hash, TokenKind::kWord, (n_upper >= 2) & (lower == 0),
                   (cls == kUpper) & (lower != 0));
         i += r;
-        continue;
+        if (p[i] != ' ') break;
+        const uint8_t next = kAscii.cls[p[i + 1]];  // (p[n] is the padding's)
+        if (next != kLower && next != kUpper) break;
+        ++i;
+        cls = next;
       }
+      // Past at least one word: the loop above goes on from there, also when it is the start
+      // of a word that the fast path does not take.
+      if (i != start) continue;
     }
 #endif
     if (cls == kDigit) {
