@@ -265,6 +265,8 @@ Database open_store(const std::filesystem::path& path) {
   // A first sync can write a million reviews in one transaction: a page cache of up to 64 MiB
   // (allocated as used) keeps the indexes' pages in memory instead of re-reading them.
   db.exec("PRAGMA cache_size=-65536");
+  // A multi-row INSERT (upsert_many()) keeps a statement journal; in memory, not a temp file.
+  db.exec("PRAGMA temp_store=MEMORY");
   db.migrate(schema_migrations());
   return db;
 }
