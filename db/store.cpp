@@ -338,6 +338,13 @@ constexpr double kEpsilon = 1e-9;
 
 }  // namespace
 
+// The columns a new review is inserted with (the parameters of bind_review(), with revision 1
+// and first_seen_at = last_seen_at), by insert_review and insert_reviews().
+#define INSERTED_REVIEW_COLUMNS                                                                  \
+  "source_id, external_id, location_id, author, raw_rating, scale, rating, text, language, "     \
+  "translated_text, created_at, updated_at, reply_text, reply_at, url, content_hash, revision, " \
+  "first_seen_at, last_seen_at, sentiment, label, negative"
+
 constexpr size_t kHitsPerInsert = 32;
 // Reviews per statement on the batch path of upsert_many() (x 21 parameters).
 constexpr size_t kReviewsPerInsert = 16;
@@ -361,13 +368,11 @@ struct ReviewStore::Statements {
             db.prepare("SELECT id, content_hash, revision FROM reviews WHERE source_id = ?1 AND "
                        "external_id = ?2")),
         // Parameters shared by insert_review and update_review (see bind_review()).
-        insert_review(db.prepare(
-            "INSERT INTO reviews(source_id, external_id, location_id, author, raw_rating, scale, "
-            "rating, text, language, translated_text, created_at, updated_at, reply_text, "
-            "reply_at, url, content_hash, revision, first_seen_at, last_seen_at, sentiment, "
-            "label, negative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-            "?14, ?15, ?16, 1, ?17, ?17, ?18, ?19, ?20) "
-            "ON CONFLICT(source_id, external_id) DO NOTHING")),
+        insert_review(
+            db.prepare("INSERT INTO reviews(" INSERTED_REVIEW_COLUMNS
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                       "?14, ?15, ?16, 1, ?17, ?17, ?18, ?19, ?20) "
+                       "ON CONFLICT(source_id, external_id) DO NOTHING")),
         update_review(db.prepare(
             "UPDATE reviews SET location_id = ?3, author = ?4, raw_rating = ?5, scale = ?6, "
             "rating = ?7, text = ?8, language = ?9, translated_text = ?10, created_at = ?11, "
@@ -452,7 +457,7 @@ struct ReviewStore::Statements {
       source_exists, select_poll_state, select_all_poll_states, success, first_sync, failure;
   Statement max_id = db_.prepare("SELECT coalesce(max(id), 0) FROM reviews");
   Statement any_review = db_.prepare("SELECT 1 FROM reviews WHERE source_id = ?1 LIMIT 1");
-  std::string spans;                   // reused for every evidence array
+  std::string spans;  // reused for every evidence array
   // Per review of an upsert_batch(): its content hash, scale column and terms.
   std::vector<std::string> review_hashes, review_scales, term_spans;
   struct Hit {
@@ -460,10 +465,17 @@ struct ReviewStore::Statements {
     int64_t ord;
     const TouchpointResult* result;
   };
-  std::vector<Hit> hits;  // to be written by write_hits()
+  std::vector<Hit> hits;               // to be written by write_hits()
   std::vector<std::string> hit_spans;  // the same for the hits of one insert_hits() statement
   std::string scale_text;              // the scale column of `scale` (to_string() of every review
   RatingScale scale = RatingScale::none();  // of a poll would format the same numbers again)
+  const std::string& scale_column(const RatingScale& s) {
+    if (scale_text.empty() || s != scale) {
+      scale = s;
+      scale_text = s.to_string();
+    }
+    return scale_text;
+  }
 
   // Statements for n rows (1 <= n <= the array's size), prepared when first needed.
   // touchpoint_hits: OR IGNORE because ord is unique by construction, and a statement that
@@ -479,11 +491,7 @@ struct ReviewStore::Statements {
   // the 20 parameters of bind_review() from ?(21i+2).
   Statement& insert_reviews(size_t n) {
     return cached(insert_reviews_, n, [](size_t rows) {
-      std::string sql =
-          "INSERT INTO reviews(id, source_id, external_id, location_id, author, raw_rating, "
-          "scale, rating, text, language, translated_text, created_at, updated_at, reply_text, "
-          "reply_at, url, content_hash, revision, first_seen_at, last_seen_at, sentiment, label, "
-          "negative) VALUES ";
+      std::string sql = "INSERT INTO reviews(id, " INSERTED_REVIEW_COLUMNS ") VALUES ";
       for (size_t i = 0; i < rows; ++i) {
         const size_t b = i * 21 + 1;
         sql += i ? ", (?" : "(?";
@@ -677,17 +685,13 @@ UpsertResult ReviewStore::upsert_review(const Review& review, const Analysis& an
                                         int64_t now) {
   const std::string hash = content_hash(review);
   const bool negative = negative_.is_negative(review.rating, analysis.score);
-  if (st_->scale_text.empty() || review.scale != st_->scale) {
-    st_->scale = review.scale;
-    st_->scale_text = review.scale.to_string();
-  }
   UpsertResult result;
 
   // Insert first: on a first sync (the bulk of all work) that is the only lookup. A review
   // already stored is a conflict that inserts nothing.
   {
     Use st(st_->insert_review);
-    bind_review(*st, 0, review, hash, st_->scale_text, now, analysis, negative);
+    bind_review(*st, 0, review, hash, st_->scale_column(review.scale), now, analysis, negative);
     st->step();
     if (db_.changes() > 0) {
       result.outcome = UpsertOutcome::kInserted;
@@ -727,7 +731,7 @@ UpsertResult ReviewStore::upsert_review(const Review& review, const Analysis& an
   }
   {
     Use st(st_->update_review);
-    bind_review(*st, 0, review, hash, st_->scale_text, now, analysis, negative);
+    bind_review(*st, 0, review, hash, st_->scale_column(review.scale), now, analysis, negative);
     st->bind(21, id);
     st->step();
   }
@@ -743,11 +747,13 @@ struct ReviewStore::Batch {
   const std::string* source = nullptr;  // of the first review
   bool fresh = false;                   // nothing of `source` was stored before the call
   std::unordered_set<std::string_view> stored_keys;  // if fresh: its external ids stored since
+  // Whether stored_keys are all the stored keys of `source_id`.
+  bool knows(const std::string& source_id) const { return fresh && source_id == *source; }
 };
 
 std::vector<UpsertResult> ReviewStore::upsert_many(std::span<const Review> reviews,
-                                                  std::span<const Analysis> analyses,
-                                                  int64_t now) {
+                                                   std::span<const Analysis> analyses,
+                                                   int64_t now) {
   if (reviews.size() != analyses.size())
     throw DbError("upsert_many: " + std::to_string(analyses.size()) + " analyses for " +
                   std::to_string(reviews.size()) + " reviews");
@@ -787,12 +793,11 @@ void ReviewStore::upsert_batch(Batch& batch, std::span<const Review> reviews,
     for (size_t j = 0; j < i && simple; ++j)
       if (reviews[j].external_id == r.external_id) simple = false;
   }
-  const bool first_sync = batch.fresh && source_id == *batch.source;
+  const bool first_sync = batch.knows(source_id);
   if (!simple) {
     for (size_t i = 0; i < reviews.size(); ++i) {
       results[i] = upsert(reviews[i], analyses[i], now);
-      if (batch.fresh && reviews[i].source_id == *batch.source)
-        batch.stored_keys.insert(reviews[i].external_id);
+      if (batch.knows(reviews[i].source_id)) batch.stored_keys.insert(reviews[i].external_id);
     }
     return;
   }
@@ -813,38 +818,33 @@ void ReviewStore::upsert_batch(Batch& batch, std::span<const Review> reviews,
         if (reviews[i].external_id == key) stored[i] = true;
     }
   }
-  size_t fresh = 0;
-  for (size_t i = 0; i < reviews.size(); ++i) fresh += !stored[i];
+  size_t n_new = 0;
+  for (size_t i = 0; i < reviews.size(); ++i) n_new += !stored[i];
 
-  if (fresh > 0) {
+  if (n_new > 0) {
     // The new ones in one INSERT per table, with ids chosen here as SQLite would (max + 1), so
     // that their analyses and hits can be written without a round trip per review.
-    int64_t next_id;
+    int64_t id;
     {
       Use st(st_->max_id);
       st->step();
-      next_id = st->column_int(0) + 1;
+      id = st->column_int(0) + 1;
     }
     st_->review_hashes.resize(reviews.size());
     st_->review_scales.resize(reviews.size());
     st_->term_spans.resize(reviews.size());
-    int64_t id = next_id;
     for (size_t i = 0; i < reviews.size(); ++i) {
       if (stored[i]) continue;
       const Review& r = reviews[i];
       st_->review_hashes[i] = content_hash(r);
-      if (st_->scale_text.empty() || r.scale != st_->scale) {
-        st_->scale = r.scale;
-        st_->scale_text = r.scale.to_string();
-      }
-      st_->review_scales[i] = st_->scale_text;  // short: no allocation
+      st_->review_scales[i] = st_->scale_column(r.scale);  // short: no allocation
       results[i].outcome = UpsertOutcome::kInserted;
       results[i].review_id = id++;
       results[i].revision = 1;
     }
     try {
       {
-        Use st(st_->insert_reviews(fresh));
+        Use st(st_->insert_reviews(n_new));
         int row = 0;
         for (size_t i = 0; i < reviews.size(); ++i) {
           if (stored[i]) continue;
@@ -856,13 +856,12 @@ void ReviewStore::upsert_batch(Batch& batch, std::span<const Review> reviews,
         st->step();
       }
       {
-        Use st(st_->insert_analyses(fresh));
+        Use st(st_->insert_analyses(n_new));
         int row = 0;
         for (size_t i = 0; i < reviews.size(); ++i) {
           if (stored[i]) continue;
           encode_spans(analyses[i].terms, st_->term_spans[i]);
-          bind_analysis(*st, row++ * 8, results[i].review_id, analyses[i], now,
-                        st_->term_spans[i]);
+          bind_analysis(*st, row++ * 8, results[i].review_id, analyses[i], now, st_->term_spans[i]);
         }
         st->step();
       }
@@ -877,7 +876,7 @@ void ReviewStore::upsert_batch(Batch& batch, std::span<const Review> reviews,
       size_t first = 0, last = reviews.size() - 1;
       while (stored[first]) ++first;
       while (stored[last]) --last;
-      throw DbError("storing " + std::to_string(fresh) + " new reviews of source \"" + source_id +
+      throw DbError("storing " + std::to_string(n_new) + " new reviews of source \"" + source_id +
                     "\" (external ids \"" + reviews[first].external_id + "\" to \"" +
                     reviews[last].external_id + "\"): " + e.what());
     }

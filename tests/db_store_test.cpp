@@ -515,8 +515,8 @@ std::pair<std::vector<Review>, std::vector<Analysis>> awkward_poll(int round) {
   std::vector<Analysis> analyses;
   for (int i = 0; i < 40; ++i) {
     std::string id = "r" + std::to_string(i);
-    if (i == 5) id = "r3";    // same batch as its first occurrence
-    if (i == 30) id = "r2";   // a later batch
+    if (i == 5) id = "r3";   // same batch as its first occurrence
+    if (i == 30) id = "r2";  // a later batch
     if (round == 2 && i >= 36) id = "new" + std::to_string(i);
     std::string text = "Review " + std::to_string(i) + ": the billing office was rude.";
     if (round == 2 && i % 7 == 0) text += " Edited.";
