@@ -59,6 +59,13 @@ constexpr float kCapsBoost = 1.25f;
 constexpr float kBeforeContrast = 0.5f;
 constexpr float kAfterContrast = 1.5f;
 constexpr float kConcessionClause = 0.5f;
+// A clause's contrast weight stays within these bounds: a review has a few "but"s, an
+// unpunctuated megabyte of text can have thousands in one sentence, and 1.5^219 overflows.
+constexpr float kMinWeight = 1.0f / 1024, kMaxWeight = 1024;
+
+void reweigh(float& weight, float factor) {
+  weight = std::clamp(weight * factor, kMinWeight, kMaxWeight);
+}
 constexpr float kAlpha = 15.0f;  // score = s / sqrt(s^2 + alpha), as VADER normalizes
 constexpr int kScope = 3;
 constexpr float kBareTopic = -0.6f;      // a comment of at most kBareTopicWords naming only a topic
@@ -817,7 +824,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
     close(n);
   }
-  // Contrast weights.
+  // Contrast weights. A sentence's clauses are consecutive in `clauses`.
   for (size_t c = 0; c < clauses.size(); ++c) {
     const Token& first = tokens[clauses[c].begin];
     if (first.lex < 0 || lex_matches[first.lex].start != clauses[c].begin) continue;
@@ -828,20 +835,21 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       if (sentence_start) {
         // "However, ..." at the start of a sentence: the previous sentence weighs less.
         for (size_t b = c; b-- > 0 && clauses[b].sentence + 1 == s;) {
-          clauses[b].weight *= kBeforeContrast;
+          reweigh(clauses[b].weight, kBeforeContrast);
         }
       } else {
         for (size_t b = c; b-- > 0 && clauses[b].sentence == s;) {
-          clauses[b].weight *= kBeforeContrast;
+          reweigh(clauses[b].weight, kBeforeContrast);
         }
       }
       for (size_t a = c; a < clauses.size() && clauses[a].sentence == s; ++a) {
-        clauses[a].weight *= kAfterContrast;
+        reweigh(clauses[a].weight, kAfterContrast);
       }
     } else if (k == LexKind::kConcession) {
-      for (size_t o = 0; o < clauses.size(); ++o) {
-        if (clauses[o].sentence != s) continue;
-        clauses[o].weight *= (o == c) ? kConcessionClause : kAfterContrast;
+      size_t o = c;
+      while (o > 0 && clauses[o - 1].sentence == s) --o;
+      for (; o < clauses.size() && clauses[o].sentence == s; ++o) {
+        reweigh(clauses[o].weight, (o == c) ? kConcessionClause : kAfterContrast);
       }
     }
   }

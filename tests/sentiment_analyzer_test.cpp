@@ -2,6 +2,7 @@
 // per clause with exact evidence spans, robustness on bad UTF-8, language detection.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
@@ -242,6 +243,36 @@ TEST(SentimentAnalyzer, EvidenceIsCappedPerTouchpoint) {
   expect_spans_exact(text, a);
   for (size_t i = 1; i < billing->evidence.size(); ++i) {
     EXPECT_LT(billing->evidence[i - 1].offset, billing->evidence[i].offset);
+  }
+}
+
+// A text of several megabytes (a pasted document, a broken export) scores like any other:
+// every score finite and within -1..1, whatever accumulates over a million words.
+TEST(SentimentAnalyzer, HugeTextsKeepScoresFiniteAndInRange) {
+  const std::vector<std::string> units = {
+      "Parking is a nightmare and the garage is always full. ",
+      "Parking was easy and the building is accessible! ",
+      "The receptionist was EXTREMELY rude!!! ",
+      "great great great doctor, very very very kind ",
+      "not bad, not bad at all, but the bill was wrong. ",
+      "wait wait wait wait ",
+      "!!!!!!!!!!!!!!!!!!!! ",
+      // One unpunctuated sentence with a contrast every few words: thousands of "but"s.
+      "the doctor was kind but the wait was long although the nurse was lovely ",
+  };
+  for (const std::string& unit : units) {
+    std::string text;
+    while (text.size() < (3u << 20)) text += unit;
+    Analysis a = analyzer().analyze(text);
+    EXPECT_TRUE(std::isfinite(a.score)) << unit;
+    EXPECT_GE(a.score, -1.0) << unit;
+    EXPECT_LE(a.score, 1.0) << unit;
+    for (const auto& tp : a.touchpoints) {
+      EXPECT_TRUE(std::isfinite(tp.score)) << unit << tp.touchpoint;
+      EXPECT_GE(tp.score, -1.0) << unit << tp.touchpoint;
+      EXPECT_LE(tp.score, 1.0) << unit << tp.touchpoint;
+    }
+    expect_spans_exact(text, a);
   }
 }
 
