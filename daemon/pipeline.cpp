@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <system_error>
 #include <thread>
@@ -20,7 +21,17 @@ namespace {
 Analysis analyze_one(const sentiment::Analyzer& analyzer, const Review& review,
                      std::vector<Problem>& problems) {
   try {
-    return analyzer.analyze(review.text);
+    Analysis a = analyzer.analyze(review.text);
+    // SQLite stores NaN as NULL, which the store's NOT NULL columns refuse: one such score
+    // would fail every poll of the source. Never expected; kept so it cannot stall a source.
+    bool finite = std::isfinite(a.score);
+    for (const auto& tp : a.touchpoints) finite = finite && std::isfinite(tp.score);
+    if (finite) return a;
+    problems.push_back({"review " + review.external_id,
+                        "not scored: the analyzer returned a score that is not a number"});
+    Analysis unscored;
+    unscored.scored = false;
+    return unscored;
   } catch (const std::exception& e) {
     problems.push_back({"review " + review.external_id, std::string("not scored: ") + e.what()});
     Analysis a;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
@@ -334,4 +335,27 @@ TEST_F(PipelineTest, ReviewsAreStoredOldestFirstAndTheLastVersionWins) {
   EXPECT_EQ(out.edited, 1);
   EXPECT_EQ(store_.find("survey", "m")->review.text, "Middle, second version.");
   EXPECT_LT(store_.find("survey", "o")->id, store_.find("survey", "n")->id);
+}
+
+// A review of one long unpunctuated sentence with hundreds of contrasts ("but", "although")
+// once scored NaN; SQLite stores NaN as NULL, so the poll failed on NOT NULL every time and the
+// source stalled. It is stored and scored like any other review, next to an ordinary one.
+TEST_F(PipelineTest, AReviewWithHundredsOfContrastsIsStoredWithFiniteScores) {
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += "the doctor was kind but the wait was long although ";
+  text += "parking was fine";
+  conn_.reviews = {raw_review("long", text, 3), raw_review("short", "Rude front desk.", 1)};
+  PollOutcome out = poll();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 2);
+  auto stored = store_.find("survey", "long");
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(stored->analysis.scored);
+  EXPECT_TRUE(std::isfinite(stored->analysis.score));
+  EXPECT_FALSE(stored->analysis.touchpoints.empty());
+  for (const auto& tp : stored->analysis.touchpoints) {
+    EXPECT_TRUE(std::isfinite(tp.score)) << tp.touchpoint;
+    EXPECT_LE(std::abs(tp.score), 1.0) << tp.touchpoint;
+  }
+  EXPECT_TRUE(store_.find("survey", "short"));
 }
