@@ -203,8 +203,7 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
       store.ensure_location_id(review.location_id);
       last_location = &review.location_id;
     }
-    std::vector<db::UpsertResult> stored =
-        store.upsert_many(result.reviews, fetched.analyses, now);
+    std::vector<db::UpsertResult> stored = store.upsert_many(result.reviews, fetched.analyses, now);
     for (size_t i = 0; i < result.reviews.size(); ++i) {
       const Review& review = result.reviews[i];
       const Analysis& analysis = fetched.analyses[i];
