@@ -82,9 +82,9 @@ class Settings {
 };
 
 struct LocationConfig {
-  std::string id;    // short, stable: "downtown"
-  std::string name;  // shown to people: "Downtown Family Practice"
-  Settings settings; // the whole [[locations]] entry (alerts/ reads its overrides here)
+  std::string id;     // short, stable: "downtown"
+  std::string name;   // shown to people: "Downtown Family Practice"
+  Settings settings;  // the whole [[locations]] entry (alerts/ reads its overrides here)
 };
 
 struct SourceConfig {
@@ -93,7 +93,7 @@ struct SourceConfig {
   std::string location;  // a LocationConfig id
   int64_t interval_seconds = 900;
   bool enabled = true;
-  Settings settings;     // the whole [[sources]] entry, for the connector's own keys
+  Settings settings;  // the whole [[sources]] entry, for the connector's own keys
 };
 
 struct Config {
@@ -103,7 +103,7 @@ struct Config {
   std::string log_level = "info";   // trace, debug, info, warn, error
   std::vector<LocationConfig> locations;
   std::vector<SourceConfig> sources;
-  Settings root;                    // the whole file, for sections other modules own
+  Settings root;  // the whole file, for sections other modules own
 
   // A top-level section such as "smtp", "alerts", "http", "sentiment" (empty when absent).
   Settings section(std::string_view name) const { return root.table(name); }

@@ -23,20 +23,20 @@ struct Evidence {
 
 // One touchpoint of the patient journey the review speaks of.
 struct TouchpointResult {
-  std::string touchpoint;           // id from the taxonomy, e.g. "billing"
-  double score = 0;                 // sentiment of the clauses that mention it, in [-1, 1]
-  std::vector<Evidence> evidence;   // the phrases that mention it (capped per touchpoint)
+  std::string touchpoint;          // id from the taxonomy, e.g. "billing"
+  double score = 0;                // sentiment of the clauses that mention it, in [-1, 1]
+  std::vector<Evidence> evidence;  // the phrases that mention it (capped per touchpoint)
   bool operator==(const TouchpointResult&) const = default;
 };
 
 struct Analysis {
-  double score = 0;                 // overall sentiment in [-1, 1]
+  double score = 0;  // overall sentiment in [-1, 1]
   Label label = Label::kNeutral;
-  std::string language;             // detected: "en", "es", ... or "" when unknown
-  bool scored = true;               // false when the language is not supported (score 0)
-  std::string lexicon_version;      // which lexicon produced it, for `repwatch rescore`
+  std::string language;         // detected: "en", "es", ... or "" when unknown
+  bool scored = true;           // false when the language is not supported (score 0)
+  std::string lexicon_version;  // which lexicon produced it, for `repwatch rescore`
   std::vector<TouchpointResult> touchpoints;
-  std::vector<Evidence> terms;      // the sentiment-bearing phrases that drove the score
+  std::vector<Evidence> terms;  // the sentiment-bearing phrases that drove the score
   bool operator==(const Analysis&) const = default;
 };
 

@@ -42,20 +42,20 @@ struct Review {
   std::string external_id;  // the source's own stable id of the review
   std::string location_id;  // the clinic location the source belongs to
 
-  std::string author;                 // display name as the source shows it; may be empty
-  std::optional<double> raw_rating;   // rating as given, on `scale`; absent when none given
+  std::string author;                // display name as the source shows it; may be empty
+  std::optional<double> raw_rating;  // rating as given, on `scale`; absent when none given
   RatingScale scale = RatingScale::stars();
-  std::optional<double> rating;       // normalized onto 1..5 by normalize/; absent when none
+  std::optional<double> rating;  // normalized onto 1..5 by normalize/; absent when none
 
-  std::string text;                   // full text (or the excerpt the source gives); may be empty
-  std::string language;               // BCP 47 code if the source says, e.g. "en", "es"; or ""
-  std::string translated_text;        // a translation the source supplied, if any
+  std::string text;             // full text (or the excerpt the source gives); may be empty
+  std::string language;         // BCP 47 code if the source says, e.g. "en", "es"; or ""
+  std::string translated_text;  // a translation the source supplied, if any
 
-  int64_t created_at = 0;             // UTC epoch seconds
-  int64_t updated_at = 0;             // UTC epoch seconds; == created_at if never edited
-  std::string reply_text;             // the practice's public reply, if any
-  std::optional<int64_t> reply_at;    // when the reply was written or last changed
-  std::string url;                    // link to the review (for the alert's "reply" link)
+  int64_t created_at = 0;           // UTC epoch seconds
+  int64_t updated_at = 0;           // UTC epoch seconds; == created_at if never edited
+  std::string reply_text;           // the practice's public reply, if any
+  std::optional<int64_t> reply_at;  // when the reply was written or last changed
+  std::string url;                  // link to the review (for the alert's "reply" link)
 };
 
 // A stable digest of the fields whose change makes an edit: author, rating as given, text,

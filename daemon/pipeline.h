@@ -66,8 +66,8 @@ struct PollOutcome {
   int edited = 0;
   int unchanged = 0;
   int alerts_queued = 0;
-  std::vector<Problem> problems;   // per-record problems of a successful fetch
-  std::string error;               // the failure, when !ok
+  std::vector<Problem> problems;  // per-record problems of a successful fetch
+  std::string error;              // the failure, when !ok
 };
 
 // Stores one Fetched in a single transaction (see above) and updates the poll state.
