@@ -980,7 +980,11 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   {
     // The strongest terms explain the score; keep them in text order (terms are in text order:
     // clauses are, and each clause's terms are sorted below).
-    auto emit = [&](const Term& t) { out.terms.emplace_back(Span{text, t.offset, t.length}); };
+    // A term of valence 0 ("waiting room", "have to say") only keeps its words from meaning
+    // something else; it explains nothing, so it is not shown.
+    auto emit = [&](const Term& t) {
+      if (t.value != 0) out.terms.emplace_back(Span{text, t.offset, t.length});
+    };
     if (terms.size() <= kMaxTerms) {
       out.terms.reserve(terms.size());
       for (const Term& t : terms) emit(t);
@@ -1044,7 +1048,9 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         uint32_t a_off = UINT32_MAX;
         if (a < m) a_off = tokens[tp_matches[a].start].offset;
         if (b < cl.terms_end && terms[b].offset < a_off) {
-          for (int32_t tp : carry) acc[tp].add(terms[b].offset, terms[b].length);
+          if (terms[b].value != 0) {
+            for (int32_t tp : carry) acc[tp].add(terms[b].offset, terms[b].length);
+          }
           ++b;
           continue;
         }

@@ -246,6 +246,21 @@ TEST(SentimentAnalyzer, EvidenceIsCappedPerTouchpoint) {
   }
 }
 
+// Phrases of valence 0 in the lexicon only keep their words from meaning something else
+// ("waiting room" is not "waiting"); they explain nothing and are not shown as terms or evidence.
+TEST(SentimentAnalyzer, NeutralBlockerPhrasesAreNotShownAsTerms) {
+  const std::string text = "I have to say the waiting room was dirty. Not used them for a while";
+  Analysis a = analyzer().analyze(text);
+  EXPECT_LT(a.score, 0);
+  std::vector<std::string> terms;
+  for (const auto& t : a.terms) terms.push_back(t.phrase);
+  EXPECT_EQ(terms, std::vector<std::string>{"dirty"});
+  const TouchpointResult* facility = find(a, "facility");
+  ASSERT_NE(facility, nullptr);
+  for (const auto& e : facility->evidence) EXPECT_NE(e.phrase, "have to say");
+  expect_spans_exact(text, a);
+}
+
 // A text of several megabytes (a pasted document, a broken export) scores like any other:
 // every score finite and within -1..1, whatever accumulates over a million words.
 TEST(SentimentAnalyzer, HugeTextsKeepScoresFiniteAndInRange) {
