@@ -27,10 +27,15 @@ class ConfigError : public Error {
   using Error::Error;
 };
 
-// The database could not be opened, migrated or written.
+// The database could not be opened, migrated or written. code() is SQLite's extended result
+// code (SQLITE_CONSTRAINT_NOTNULL...), 0 when the error did not come from SQLite.
 class DbError : public Error {
  public:
-  using Error::Error;
+  explicit DbError(const std::string& message, int code = 0) : Error(message), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
 };
 
 // A source could not be polled. `kind` decides what the scheduler does next.

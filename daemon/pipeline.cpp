@@ -157,6 +157,83 @@ void record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const
   }
 }
 
+struct StoreCounts {
+  int inserted = 0, edited = 0, unchanged = 0, alerts_queued = 0;
+};
+
+// Stores a fetched poll in one transaction: the reviews, then each one's hook, then the poll
+// state; commits. With `isolate`, each review is written inside its own savepoint, and a review
+// whose data the store refuses (db::is_record_error) is rolled back alone and reported in
+// `skipped` (no hook runs for it). Throws on any other failure; the transaction rolls back.
+StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig& source,
+                                     const connectors::FetchResult& result,
+                                     const std::vector<Analysis>& analyses, const ReviewHook& hook,
+                                     int64_t now, std::optional<int64_t> next_poll_at, bool isolate,
+                                     std::vector<Problem>& skipped) {
+  StoreCounts counts;
+  db::Transaction tx(store.database());
+  store.ensure_source(source.id, source.type, source.location, now);
+  const db::PollState state = store.poll_state(source.id);
+  // Exports covering several locations name one per review: make sure each exists.
+  const std::string* last_location = &source.location;
+  for (const Review& review : result.reviews) {
+    if (review.location_id == *last_location) continue;
+    store.ensure_location_id(review.location_id);
+    last_location = &review.location_id;
+  }
+  std::vector<std::optional<db::UpsertResult>> stored(result.reviews.size());
+  if (!isolate) {
+    std::vector<db::UpsertResult> all = store.upsert_many(result.reviews, analyses, now);
+    for (size_t i = 0; i < all.size(); ++i) stored[i] = all[i];
+  } else {
+    for (size_t i = 0; i < result.reviews.size(); ++i) {
+      db::Savepoint sp(store.database());
+      try {
+        stored[i] = store.upsert(result.reviews[i], analyses[i], now);
+        sp.release();
+      } catch (const DbError& e) {
+        if (!db::is_record_error(e)) throw;
+        skipped.push_back({"review " + result.reviews[i].external_id,
+                           std::string("not stored, the store refused it: ") + e.what()});
+      }
+    }
+  }
+  for (size_t i = 0; i < result.reviews.size(); ++i) {
+    if (!stored[i]) continue;
+    const db::UpsertResult& u = *stored[i];
+    switch (u.outcome) {
+      case db::UpsertOutcome::kInserted:
+        ++counts.inserted;
+        break;
+      case db::UpsertOutcome::kEdited:
+        ++counts.edited;
+        break;
+      case db::UpsertOutcome::kUnchanged:
+        ++counts.unchanged;
+        break;
+    }
+    if (hook)
+      counts.alerts_queued +=
+          hook(StoredEvent{source, result.reviews[i], analyses[i], u, state, now});
+  }
+  store.record_success(source.id, result.cursor, now, next_poll_at);
+  tx.commit();
+  return counts;
+}
+
+// The transaction has rolled back: nothing of this poll is stored, the cursor has not moved.
+// The next poll fetches the same reviews again.
+PollOutcome store_failed(db::ReviewStore& store, const SourceConfig& source, PollOutcome& out,
+                         const std::exception& e, int64_t now,
+                         std::optional<int64_t> next_poll_at) {
+  out.inserted = out.edited = out.unchanged = out.alerts_queued = 0;
+  out.error = std::string("storing the poll failed, rolled back: ") + e.what();
+  spdlog::error("source {}: {}", source.id, out.error);
+  record_failure_tx(store, source, to_string(SourceError::Kind::kTransient), out.error, now,
+                    next_poll_at, false);
+  return out;
+}
+
 }  // namespace
 
 PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
@@ -192,46 +269,37 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
     return out;
   }
 
-  try {
-    db::Transaction tx(store.database());
-    store.ensure_source(source.id, source.type, source.location, now);
-    const db::PollState state = store.poll_state(source.id);
-    // Exports covering several locations name one per review: make sure each exists.
-    const std::string* last_location = &source.location;
-    for (const Review& review : result.reviews) {
-      if (review.location_id == *last_location) continue;
-      store.ensure_location_id(review.location_id);
-      last_location = &review.location_id;
-    }
-    std::vector<db::UpsertResult> stored = store.upsert_many(result.reviews, fetched.analyses, now);
-    for (size_t i = 0; i < result.reviews.size(); ++i) {
-      const Review& review = result.reviews[i];
-      const Analysis& analysis = fetched.analyses[i];
-      const db::UpsertResult& u = stored[i];
-      switch (u.outcome) {
-        case db::UpsertOutcome::kInserted:
-          ++out.inserted;
-          break;
-        case db::UpsertOutcome::kEdited:
-          ++out.edited;
-          break;
-        case db::UpsertOutcome::kUnchanged:
-          ++out.unchanged;
-          break;
+  // First all reviews at once. If one review's data breaks a constraint of the store (none is
+  // known to; a bug in a connector or the analyzer could), the poll is stored again one review
+  // at a time and that review is left out with a problem that names it: one bad record must not
+  // stall its source forever. Any other failure (disk full, read-only, locked) rolls back the
+  // whole poll and leaves the cursor where it was.
+  bool isolate = false;
+  for (;;) {
+    try {
+      std::vector<Problem> skipped;
+      StoreCounts counts = store_in_one_transaction(store, source, result, fetched.analyses, hook,
+                                                    now, next_poll_at, isolate, skipped);
+      out.inserted = counts.inserted;
+      out.edited = counts.edited;
+      out.unchanged = counts.unchanged;
+      out.alerts_queued = counts.alerts_queued;
+      for (Problem& p : skipped) {
+        spdlog::error("source {}: {}", source.id, p.to_string());
+        out.problems.push_back(std::move(p));
       }
-      if (hook) out.alerts_queued += hook(StoredEvent{source, review, analysis, u, state, now});
+      break;
+    } catch (const DbError& e) {
+      if (!isolate && db::is_record_error(e)) {
+        spdlog::warn("source {}: {}; storing this poll again one review at a time", source.id,
+                     e.what());
+        isolate = true;
+        continue;
+      }
+      return store_failed(store, source, out, e, now, next_poll_at);
+    } catch (const std::exception& e) {
+      return store_failed(store, source, out, e, now, next_poll_at);
     }
-    store.record_success(source.id, result.cursor, now, next_poll_at);
-    tx.commit();
-  } catch (const std::exception& e) {
-    // The transaction has rolled back: nothing of this poll is stored, the cursor has not
-    // moved. The next poll fetches the same reviews again.
-    out.inserted = out.edited = out.unchanged = out.alerts_queued = 0;
-    out.error = std::string("storing the poll failed, rolled back: ") + e.what();
-    spdlog::error("source {}: {}", source.id, out.error);
-    record_failure_tx(store, source, to_string(SourceError::Kind::kTransient), out.error, now,
-                      next_poll_at, false);
-    return out;
   }
 
   out.ok = true;

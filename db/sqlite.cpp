@@ -9,7 +9,7 @@ namespace {
 
 [[noreturn]] void throw_db(sqlite3* db, const std::string& context) {
   std::string msg = context + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
-  throw DbError(msg);
+  throw DbError(msg, db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM);
 }
 
 }  // namespace
@@ -165,7 +165,8 @@ void Database::exec(std::string_view sql) const {
   if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    throw DbError(path_.string() + ": " + msg + " [" + s.substr(0, 200) + "]");
+    throw DbError(path_.string() + ": " + msg + " [" + s.substr(0, 200) + "]",
+                  sqlite3_extended_errcode(db_));
   }
 }
 
@@ -215,6 +216,33 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   db_.exec("COMMIT");
   done_ = true;
+}
+
+Savepoint::Savepoint(const Database& db) : db_(db) { db_.exec("SAVEPOINT repwatch_record"); }
+
+Savepoint::~Savepoint() {
+  if (!done_) {
+    try {
+      db_.exec("ROLLBACK TO repwatch_record; RELEASE repwatch_record");
+    } catch (...) {
+    }
+  }
+}
+
+void Savepoint::release() {
+  db_.exec("RELEASE repwatch_record");
+  done_ = true;
+}
+
+bool is_record_error(const DbError& e) {
+  switch (e.code() & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace repwatch::db

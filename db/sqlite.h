@@ -138,4 +138,24 @@ class Transaction {
   bool done_ = false;
 };
 
+// A savepoint inside the current transaction: on destruction, unless release() was called,
+// what was written since construction is undone and the transaction goes on.
+class Savepoint {
+ public:
+  explicit Savepoint(const Database& db);
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+  ~Savepoint();
+  void release();
+
+ private:
+  const Database& db_;
+  bool done_ = false;
+};
+
+// True when the error is about the data of the statement (a constraint, a value too big or of
+// the wrong type), not the database (full, read-only, locked, corrupt, out of memory): the
+// record is bad and the database can take the next one.
+bool is_record_error(const DbError& e);
+
 }  // namespace repwatch::db

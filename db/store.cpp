@@ -677,7 +677,8 @@ UpsertResult ReviewStore::upsert(const Review& review, const Analysis& analysis,
     return upsert_review(review, analysis, now);
   } catch (const DbError& e) {
     throw DbError("storing review \"" + review.external_id + "\" of source \"" + review.source_id +
-                  "\": " + e.what());
+                      "\": " + e.what(),
+                  e.code());
   }
 }
 
@@ -877,8 +878,9 @@ void ReviewStore::upsert_batch(Batch& batch, std::span<const Review> reviews,
       while (stored[first]) ++first;
       while (stored[last]) --last;
       throw DbError("storing " + std::to_string(n_new) + " new reviews of source \"" + source_id +
-                    "\" (external ids \"" + reviews[first].external_id + "\" to \"" +
-                    reviews[last].external_id + "\"): " + e.what());
+                        "\" (external ids \"" + reviews[first].external_id + "\" to \"" +
+                        reviews[last].external_id + "\"): " + e.what(),
+                    e.code());
     }
   }
   for (size_t i = 0; i < reviews.size(); ++i)

@@ -359,3 +359,68 @@ TEST_F(PipelineTest, AReviewWithHundredsOfContrastsIsStoredWithFiniteScores) {
   }
   EXPECT_TRUE(store_.find("survey", "short"));
 }
+
+// A review the store refuses (here a test trigger aborts its INSERT, as a constraint would) is
+// left out with a problem that names it; the rest of the poll is stored, alerted and the cursor
+// moves on. Before, the whole poll rolled back on every retry and the source stalled for good.
+TEST_F(PipelineTest, AReviewTheStoreRefusesIsLeftOutAndTheRestIsStored) {
+  db_.exec(
+      "CREATE TEMP TRIGGER poison BEFORE INSERT ON main.reviews WHEN NEW.external_id = 'bad' "
+      "BEGIN SELECT RAISE(ABORT, 'refused for the test'); END");
+  conn_.reviews = {raw_review("a", "Rude staff.", 1), raw_review("bad", "Awful wait.", 1),
+                   raw_review("c", "Lovely nurses.", 5)};
+  std::vector<std::string> seen;
+  ReviewHook hook = [&](const StoredEvent& e) {
+    seen.push_back(e.review.external_id);
+    return 1;
+  };
+  PollOutcome out = poll(hook, 5000);
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 2);
+  EXPECT_EQ(out.alerts_queued, 2);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "c"}));
+  ASSERT_EQ(out.problems.size(), 1u);
+  EXPECT_EQ(out.problems[0].where, "review bad");
+  EXPECT_NE(out.problems[0].message.find("refused for the test"), std::string::npos)
+      << out.problems[0].message;
+  EXPECT_EQ(store_.count_reviews(), 2);
+  EXPECT_FALSE(store_.find("survey", "bad"));
+  auto a = store_.find("survey", "a");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->analysis.touchpoints, analyzer_.analyze("Rude staff.").touchpoints);
+  EXPECT_EQ(store_.poll_state("survey").cursor, "c1");
+  EXPECT_EQ(store_.poll_state("survey").consecutive_failures, 0);
+
+  // The next poll: the stored ones are unchanged, the refused one is reported again.
+  seen.clear();
+  PollOutcome again = poll(hook, 6000);
+  ASSERT_TRUE(again.ok) << again.error;
+  EXPECT_EQ(again.unchanged, 2);
+  EXPECT_EQ(again.inserted, 0);
+  ASSERT_EQ(again.problems.size(), 1u);
+  EXPECT_EQ(again.problems[0].where, "review bad");
+}
+
+// A failure of the database itself (here: read-only) is not a bad record: nothing of the poll
+// is stored and nothing is left out, so the next poll fetches it all again.
+TEST_F(PipelineTest, ADatabaseFailureRollsBackTheWholePollAndSkipsNothing) {
+  conn_.reviews = {raw_review("a", "Rude staff.", 1), raw_review("b", "Lovely.", 5)};
+  db_.exec("PRAGMA query_only = 1");
+  int calls = 0;
+  PollOutcome out = poll(
+      [&](const StoredEvent&) {
+        ++calls;
+        return 1;
+      },
+      5000);
+  db_.exec("PRAGMA query_only = 0");
+  EXPECT_FALSE(out.ok);
+  EXPECT_NE(out.error.find("rolled back"), std::string::npos) << out.error;
+  EXPECT_TRUE(out.problems.empty());
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(store_.count_reviews(), 0);
+
+  PollOutcome retry = poll({}, 6000);
+  ASSERT_TRUE(retry.ok) << retry.error;
+  EXPECT_EQ(retry.inserted, 2);
+}
