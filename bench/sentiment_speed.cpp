@@ -8,7 +8,10 @@
 //   - Analyzer::analyze on every text (tokenize, language, lexicon and touchpoint matching,
 //     scoring, touchpoint attribution, evidence strings): the full Analysis a review gets;
 //   - `wc -w` on the same file (the file is read once beforehand, so it is in the page cache),
-// each the best of R runs (default 3), and prints MB/s, reviews/s and the ratio.
+// each the best of R runs (default 3), and prints MB/s, reviews/s and the ratio. Then the
+// slowest of a set of pathological texts (one unpunctuated sentence of thousands of "but"s,
+// tens of thousands of touchpoint mentions, one word per line...), 1 MB each - the analyzer
+// is linear in its input whatever the text, so none may be far below the figure above.
 #include <rapidjson/document.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -152,5 +155,44 @@ int main(int argc, char** argv) {
       "  ratio analyze / wc -w: %.2fx by CPU time, %.2fx by wall time (target >= 0.5x)"
       "   [checksum %zu]\n",
       wc_best_cpu / best_cpu, wc_best / best, checksum);
+
+  const char* const kPathological[] = {"but ",
+                                       "although ",
+                                       "however ",
+                                       "good but bad ",
+                                       "not ",
+                                       "very ",
+                                       "! ",
+                                       "wait ",
+                                       "billing ",
+                                       "the billing and the nurse and ",
+                                       ", ",
+                                       "a\n",
+                                       "2 hours ",
+                                       "RUDE ",
+                                       "never not no ",
+                                       "front desk ",
+                                       "... ",
+                                       "\xF0\x9F\x98\xA1 ",
+                                       "el la de que ",
+                                       "x"};
+  double slowest = 0;
+  std::string slowest_unit;
+  for (const char* unit : kPathological) {
+    std::string text;
+    while (text.size() < Analyzer::kMaxTextBytes) text += unit;
+    text.resize(Analyzer::kMaxTextBytes);
+    double c0 = thread_cpu();
+    repwatch::Analysis a = analyzer.analyze(text);
+    double took = thread_cpu() - c0;
+    checksum += a.terms.size();
+    if (took > slowest) {
+      slowest = took;
+      slowest_unit = unit;
+    }
+  }
+  std::printf("  pathological 1 MB texts (%zu kinds): slowest %.1f MB/s (\"%s\" repeated)\n",
+              std::size(kPathological), Analyzer::kMaxTextBytes / 1e6 / slowest,
+              slowest_unit == "a\n" ? "a\\n" : slowest_unit.c_str());
   return 0;
 }

@@ -62,10 +62,6 @@ constexpr float kConcessionClause = 0.5f;
 // A clause's contrast weight stays within these bounds: a review has a few "but"s, an
 // unpunctuated megabyte of text can have thousands in one sentence, and 1.5^219 overflows.
 constexpr float kMinWeight = 1.0f / 1024, kMaxWeight = 1024;
-
-void reweigh(float& weight, float factor) {
-  weight = std::clamp(weight * factor, kMinWeight, kMaxWeight);
-}
 constexpr float kAlpha = 15.0f;  // score = s / sqrt(s^2 + alpha), as VADER normalizes
 constexpr int kScope = 3;
 constexpr float kBareTopic = -0.6f;      // a comment of at most kBareTopicWords naming only a topic
@@ -516,6 +512,7 @@ struct Scratch {
   std::vector<uint32_t> candidates;  // tokens where a phrase may start
   std::vector<uint32_t> breaks;      // tokens where a clause may end: see step 5
   std::vector<uint32_t> contrasts;   // tokens where a contrast or concession match starts
+  std::vector<int32_t> halves, ups;  // contrast weights: difference arrays over clauses
 };
 
 // The stop words of a word (its trie node's flags) as 1s in 12-bit lanes, one per language:
@@ -824,33 +821,70 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
     close(n);
   }
-  // Contrast weights. A sentence's clauses are consecutive in `clauses`.
+  // Contrast weights. A sentence's clauses are consecutive in `clauses`. Each contrast or
+  // concession adds halvings (kBeforeContrast, kConcessionClause) and 1.5x factors
+  // (kAfterContrast) to ranges of clauses; the ranges are counted with difference arrays, so a
+  // sentence with thousands of "but"s costs no more than its length.
+  static_assert(kBeforeContrast == 0.5f && kConcessionClause == 0.5f && kAfterContrast == 1.5f);
+  bool contrasted = false;
+  auto& halves = scratch.halves;
+  auto& ups = scratch.ups;
+  auto add = [&](std::vector<int32_t>& diff, size_t from, size_t to) {
+    if (from >= to) return;
+    if (!contrasted) {
+      contrasted = true;
+      halves.assign(clauses.size() + 1, 0);
+      ups.assign(clauses.size() + 1, 0);
+    }
+    ++diff[from];
+    --diff[to];
+  };
+  size_t sentence_begin = 0, sentence_end = 0;  // clause c's sentence (its end once needed)
   for (size_t c = 0; c < clauses.size(); ++c) {
+    uint32_t s = clauses[c].sentence;
+    bool sentence_start = c == 0 || clauses[c - 1].sentence != s;
+    if (sentence_start) sentence_begin = c;
     const Token& first = tokens[clauses[c].begin];
     if (first.lex < 0 || lex_matches[first.lex].start != clauses[c].begin) continue;
     LexKind k = lex[lex_matches[first.lex].id].kind;
-    uint32_t s = clauses[c].sentence;
-    bool sentence_start = c == 0 || clauses[c - 1].sentence != s;
+    if (k != LexKind::kContrast && k != LexKind::kConcession) continue;
+    if (sentence_end <= c) {
+      sentence_end = c + 1;
+      while (sentence_end < clauses.size() && clauses[sentence_end].sentence == s) ++sentence_end;
+    }
     if (k == LexKind::kContrast) {
       if (sentence_start) {
         // "However, ..." at the start of a sentence: the previous sentence weighs less.
-        for (size_t b = c; b-- > 0 && clauses[b].sentence + 1 == s;) {
-          reweigh(clauses[b].weight, kBeforeContrast);
-        }
+        size_t b = c;
+        while (b > 0 && clauses[b - 1].sentence + 1 == s) --b;
+        add(halves, b, c);
       } else {
-        for (size_t b = c; b-- > 0 && clauses[b].sentence == s;) {
-          reweigh(clauses[b].weight, kBeforeContrast);
-        }
+        add(halves, sentence_begin, c);
       }
-      for (size_t a = c; a < clauses.size() && clauses[a].sentence == s; ++a) {
-        reweigh(clauses[a].weight, kAfterContrast);
+      add(ups, c, sentence_end);
+    } else {
+      // "Although ...": its own clause weighs less, the rest of the sentence more.
+      add(ups, sentence_begin, c);
+      add(halves, c, c + 1);
+      add(ups, c + 1, sentence_end);
+    }
+  }
+  if (contrasted) {
+    int32_t h = 0, u = 0;
+    for (size_t c = 0; c < clauses.size(); ++c) {
+      h += halves[c];
+      u += ups[c];
+      // 1.5^u / 2^h, exact in float while 3^u fits the mantissa (u <= 15, any review), kept
+      // within kMinWeight..kMaxWeight (1.5^219 would overflow).
+      float w;
+      if (u <= 15) {
+        w = 1;
+        for (int32_t i = 0; i < u; ++i) w *= kAfterContrast;
+        w = std::ldexp(w, -std::min(h, 64));
+      } else {
+        w = static_cast<float>(std::exp2(u * std::log2(1.5) - h));
       }
-    } else if (k == LexKind::kConcession) {
-      size_t o = c;
-      while (o > 0 && clauses[o - 1].sentence == s) --o;
-      for (; o < clauses.size() && clauses[o].sentence == s; ++o) {
-        reweigh(clauses[o].weight, (o == c) ? kConcessionClause : kAfterContrast);
-      }
+      clauses[c].weight = std::clamp(w, kMinWeight, kMaxWeight);
     }
   }
 
