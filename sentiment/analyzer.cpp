@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -62,6 +63,20 @@ constexpr float kConcessionClause = 0.5f;
 // A clause's contrast weight stays within these bounds: a review has a few "but"s, an
 // unpunctuated megabyte of text can have thousands in one sentence, and 1.5^219 overflows.
 constexpr float kMinWeight = 1.0f / 1024, kMaxWeight = 1024;
+
+// 1.5^ups / 2^halves, within kMinWeight..kMaxWeight (1.5^219 would overflow a float). Exact, as
+// repeated multiplication would be, while 3^ups fits a float's mantissa: every real review.
+float contrast_weight(int32_t halves, int32_t ups) {
+  constexpr auto kPow = [] {
+    std::array<float, 16> p{};
+    p[0] = 1;
+    for (size_t i = 1; i < p.size(); ++i) p[i] = p[i - 1] * 1.5f;
+    return p;
+  }();
+  float w = ups < 16 && halves < 31 ? kPow[ups] * (1.0f / static_cast<float>(1u << halves))
+                                    : static_cast<float>(std::exp2(ups * std::log2(1.5) - halves));
+  return std::clamp(w, kMinWeight, kMaxWeight);
+}
 constexpr float kAlpha = 15.0f;  // score = s / sqrt(s^2 + alpha), as VADER normalizes
 constexpr int kScope = 3;
 constexpr float kBareTopic = -0.6f;      // a comment of at most kBareTopicWords naming only a topic
@@ -839,16 +854,18 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     ++diff[from];
     --diff[to];
   };
-  size_t sentence_begin = 0, sentence_end = 0;  // clause c's sentence (its end once needed)
+  // The clauses [sentence_begin, sentence_end) of the last sentence with a contrast.
+  size_t sentence_begin = 0, sentence_end = 0;
   for (size_t c = 0; c < clauses.size(); ++c) {
-    uint32_t s = clauses[c].sentence;
-    bool sentence_start = c == 0 || clauses[c - 1].sentence != s;
-    if (sentence_start) sentence_begin = c;
     const Token& first = tokens[clauses[c].begin];
     if (first.lex < 0 || lex_matches[first.lex].start != clauses[c].begin) continue;
     LexKind k = lex[lex_matches[first.lex].id].kind;
     if (k != LexKind::kContrast && k != LexKind::kConcession) continue;
-    if (sentence_end <= c) {
+    const uint32_t s = clauses[c].sentence;
+    const bool sentence_start = c == 0 || clauses[c - 1].sentence != s;
+    if (sentence_end <= c) {  // the first contrast of this sentence
+      sentence_begin = c;
+      while (sentence_begin > 0 && clauses[sentence_begin - 1].sentence == s) --sentence_begin;
       sentence_end = c + 1;
       while (sentence_end < clauses.size() && clauses[sentence_end].sentence == s) ++sentence_end;
     }
@@ -874,17 +891,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     for (size_t c = 0; c < clauses.size(); ++c) {
       h += halves[c];
       u += ups[c];
-      // 1.5^u / 2^h, exact in float while 3^u fits the mantissa (u <= 15, any review), kept
-      // within kMinWeight..kMaxWeight (1.5^219 would overflow).
-      float w;
-      if (u <= 15) {
-        w = 1;
-        for (int32_t i = 0; i < u; ++i) w *= kAfterContrast;
-        w = std::ldexp(w, -std::min(h, 64));
-      } else {
-        w = static_cast<float>(std::exp2(u * std::log2(1.5) - h));
-      }
-      clauses[c].weight = std::clamp(w, kMinWeight, kMaxWeight);
+      if ((h | u) != 0) clauses[c].weight = contrast_weight(h, u);
     }
   }
 
