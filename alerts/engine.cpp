@@ -9,6 +9,7 @@
 
 #include "alerts/message.h"
 #include "core/error.h"
+#include "normalize/limits.h"
 
 namespace repwatch::alerts {
 
@@ -90,8 +91,12 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   s.rating = review.rating;
   s.raw_rating = review.raw_rating;
   s.scale = review.scale.to_string();
-  s.text =
-      review.text.size() > kMaxSnapshotText ? review.text.substr(0, kMaxSnapshotText) : review.text;
+  // Cut on a character boundary and marked, so the alert says it is not the whole review; the
+  // evidence kept is what lies in the part shown.
+  s.text = truncate_utf8(review.text, kMaxSnapshotText);
+  const size_t shown = s.text.size() == review.text.size()
+                           ? s.text.size()
+                           : s.text.size() - kTruncationMarker.size();
   s.created_at = review.created_at;
   s.updated_at = review.updated_at;
   s.reply_text = review.reply_text;
@@ -104,7 +109,7 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
     ts.name = config_->touchpoint_name(t.touchpoint);
     ts.score = t.score;
     for (const Evidence& e : t.evidence)
-      if (static_cast<size_t>(e.offset) + e.length <= s.text.size()) ts.evidence.push_back(e);
+      if (static_cast<size_t>(e.offset) + e.length <= shown) ts.evidence.push_back(e);
     s.touchpoints.push_back(std::move(ts));
   }
   return s;

@@ -7,9 +7,11 @@
 #include <set>
 #include <sstream>
 
+#include "alerts/content.h"
 #include "alerts/engine.h"
 #include "alerts/sender.h"
 #include "cli/alerts_cmd.h"
+#include "normalize/limits.h"
 #include "tests/fixtures/smtp/alerts_harness.h"
 #include "tests/fixtures/smtp/smtp_fixture.h"
 
@@ -66,6 +68,33 @@ TEST(AlertsEngineTest, FirstSyncAlertsOnNothingOlderThanThePoll) {
   alerts::Outbox ob(*h.db);
   EXPECT_TRUE(ob.has_alert(
       "new_negative:" + std::to_string(h.store->find("google-downtown", "e")->id) + ":1"));
+}
+
+// A review longer than an alert keeps (20,000 bytes) is cut on a character boundary and marked,
+// and only evidence within the part shown is kept.
+TEST(AlertsEngineTest, ALongReviewIsCutOnACharacterBoundaryAndMarked) {
+  AlertsHarness h("engine-long", std::string(kMarketing) + "alert_on_first_sync = true\n");
+  std::string text = std::string(kNegative) + " ";
+  // The cut (20,000 bytes less the marker's 15) falls inside a two-byte character.
+  if (text.size() % 2 == 1) text += "x";
+  while (text.size() < 30000) text += "\xC3\xA9";  // é
+  text += " The billing department was rude.";
+  auto p = h.poll("google-downtown", {make_review("long", "Pat", 1, text, kT0 - 60)}, kT0);
+  ASSERT_TRUE(p.ok) << p.error;
+  ASSERT_EQ(p.alerts_queued, 1);
+  alerts::Outbox ob(*h.db);
+  auto alert = ob.alert(1);
+  ASSERT_TRUE(alert);
+  alerts::AlertContent c = alerts::content_from_json(alert->payload);
+  const std::string& shown = c.review->text;
+  EXPECT_LE(shown.size(), 20000u);
+  EXPECT_EQ(shown.substr(shown.size() - kTruncationMarker.size()), kTruncationMarker);
+  const std::string body = shown.substr(0, shown.size() - kTruncationMarker.size());
+  EXPECT_EQ(body, text.substr(0, body.size()));
+  EXPECT_EQ(clean_field(body, true), body);  // valid UTF-8: no character cut in half
+  ASSERT_FALSE(c.review->touchpoints.empty());
+  for (const auto& t : c.review->touchpoints)
+    for (const auto& e : t.evidence) EXPECT_LE(e.offset + e.length, body.size()) << t.id;
 }
 
 TEST(AlertsEngineTest, AlertOnFirstSyncForDemos) {
