@@ -181,11 +181,13 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
     store.ensure_location_id(review.location_id);
     last_location = &review.location_id;
   }
-  std::vector<std::optional<db::UpsertResult>> stored(result.reviews.size());
+  std::vector<db::UpsertResult> stored;
+  std::vector<bool> refused;
   if (!isolate) {
-    std::vector<db::UpsertResult> all = store.upsert_many(result.reviews, analyses, now);
-    for (size_t i = 0; i < all.size(); ++i) stored[i] = all[i];
+    stored = store.upsert_many(result.reviews, analyses, now);
   } else {
+    stored.resize(result.reviews.size());
+    refused.resize(result.reviews.size());
     for (size_t i = 0; i < result.reviews.size(); ++i) {
       db::Savepoint sp(store.database());
       try {
@@ -193,14 +195,15 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
         sp.release();
       } catch (const DbError& e) {
         if (!db::is_record_error(e)) throw;
+        refused[i] = true;
         skipped.push_back({"review " + result.reviews[i].external_id,
                            std::string("not stored, the store refused it: ") + e.what()});
       }
     }
   }
   for (size_t i = 0; i < result.reviews.size(); ++i) {
-    if (!stored[i]) continue;
-    const db::UpsertResult& u = *stored[i];
+    if (isolate && refused[i]) continue;
+    const db::UpsertResult& u = stored[i];
     switch (u.outcome) {
       case db::UpsertOutcome::kInserted:
         ++counts.inserted;
