@@ -358,19 +358,16 @@ int main(int argc, char** argv) {
           "DETACH src");
       auto t = Clock::now();
       double c0 = cpu_seconds(RUSAGE_SELF);
+      auto timed = [&f](const char* sql) {
+        auto t0 = Clock::now();
+        f.exec(sql);
+        return seconds_since(t0);
+      };
       f.exec("BEGIN");
-      auto t_reviews = Clock::now();
-      f.exec("INSERT INTO main.reviews SELECT * FROM temp.r");
-      double s_reviews = seconds_since(t_reviews);
-      auto t_analyses = Clock::now();
-      f.exec("INSERT INTO main.analyses SELECT * FROM temp.a");
-      double s_analyses = seconds_since(t_analyses);
-      auto t_hits = Clock::now();
-      f.exec("INSERT INTO main.touchpoint_hits SELECT * FROM temp.h");
-      double s_hits = seconds_since(t_hits);
-      auto t_commit = Clock::now();
-      f.exec("COMMIT");
-      double s_commit = seconds_since(t_commit);
+      double s_reviews = timed("INSERT INTO main.reviews SELECT * FROM temp.r");
+      double s_analyses = timed("INSERT INTO main.analyses SELECT * FROM temp.a");
+      double s_hits = timed("INSERT INTO main.touchpoint_hits SELECT * FROM temp.h");
+      double s_commit = timed("COMMIT");
       floor_took = seconds_since(t);
       std::printf(
           "SQL floor (the same rows copied by INSERT ... SELECT into repwatch's schema, no "
