@@ -194,6 +194,11 @@ double time_sqlite3_import(const fs::path& dir, const fs::path& csv, bool unique
   return took;
 }
 
+// Removes a SQLite database and its WAL and shared-memory files.
+void remove_database(const fs::path& db) {
+  for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
+}
+
 long peak_rss_mb() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -237,9 +242,7 @@ int main(int argc, char** argv) {
   }
   fs::create_directories(dir / "import");
   fs::create_directories(dir / "state");
-  fs::remove(dir / "state" / "repwatch.db");
-  fs::remove(dir / "state" / "repwatch.db-wal");
-  fs::remove(dir / "state" / "repwatch.db-shm");
+  remove_database(dir / "state" / "repwatch.db");
   const fs::path csv = dir / "import" / "reviews.csv";
 
   try {
@@ -344,9 +347,9 @@ int main(int argc, char** argv) {
     // itself needs to keep them there, with no parsing, scoring or C++ in the way. repwatch's
     // store cannot be faster than this; the difference is what the C++ side costs.
     double floor_took = -1;
+    const fs::path floor_db = dir / "state" / "floor.db";
     {
-      const fs::path floor_db = dir / "state" / "floor.db";
-      for (const char* ext : {"", "-wal", "-shm"}) fs::remove(floor_db.string() + ext);
+      remove_database(floor_db);
       db::Database f = db::open_store(floor_db);
       f.exec("ATTACH '" + config.database.string() + "' AS src");
       f.exec(
@@ -375,8 +378,7 @@ int main(int argc, char** argv) {
           "touchpoint_hits %.2f s, commit %.2f s\n",
           floor_took, cpu_seconds(RUSAGE_SELF) - c0, s_reviews, s_analyses, s_hits, s_commit);
     }
-    for (const char* ext : {"", "-wal", "-shm"})
-      fs::remove((dir / "state" / "floor.db").string() + ext);
+    remove_database(floor_db);
 
     if (baseline) {
       double plain_cpu = 0, unique_cpu = 0;

@@ -20,6 +20,7 @@ namespace {
 // problem: the review is still stored, marked as not scored.
 Analysis analyze_one(const sentiment::Analyzer& analyzer, const Review& review,
                      std::vector<Problem>& problems) {
+  std::string why;
   try {
     Analysis a = analyzer.analyze(review.text);
     // SQLite stores NaN as NULL, which the store's NOT NULL columns refuse: one such score
@@ -27,17 +28,14 @@ Analysis analyze_one(const sentiment::Analyzer& analyzer, const Review& review,
     bool finite = std::isfinite(a.score);
     for (const auto& tp : a.touchpoints) finite = finite && std::isfinite(tp.score);
     if (finite) return a;
-    problems.push_back({"review " + review.external_id,
-                        "not scored: the analyzer returned a score that is not a number"});
-    Analysis unscored;
-    unscored.scored = false;
-    return unscored;
+    why = "the analyzer returned a score that is not a number";
   } catch (const std::exception& e) {
-    problems.push_back({"review " + review.external_id, std::string("not scored: ") + e.what()});
-    Analysis a;
-    a.scored = false;
-    return a;
+    why = e.what();
   }
+  problems.push_back({"review " + review.external_id, "not scored: " + why});
+  Analysis unscored;
+  unscored.scored = false;
+  return unscored;
 }
 
 // Analyzes every review, in order. A large poll (a first sync, a big import) is split over the
