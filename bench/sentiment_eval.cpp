@@ -331,7 +331,13 @@ void print_tp_part(const Analyzer& analyzer, const char* title, const TpPart& pa
 // Gold-touchpoint mode: rows {"id"?, "source"?, "text", "touchpoints": {"id": "positive"|
 // "negative"|"neutral"}}. Rows with an id are split by its hash into the tuning part (70%) and
 // the untouched part (30%); only tuning rows are ever printed one by one (errors).
-int touchpoint_eval(const Analyzer& analyzer, const std::filesystem::path& file, int errors) {
+int touchpoint_eval(const Analyzer& analyzer, const std::filesystem::path& file, int errors,
+                    const std::filesystem::path& dump_file) {
+  FILE* dump = nullptr;
+  if (!dump_file.empty() && !(dump = std::fopen(dump_file.c_str(), "w"))) {
+    std::fprintf(stderr, "sentiment_eval: cannot write %s\n", dump_file.c_str());
+    return 2;
+  }
   std::ifstream in(file);
   if (!in) {
     std::fprintf(stderr, "sentiment_eval: cannot open %s\n", file.c_str());
@@ -403,6 +409,31 @@ int touchpoint_eval(const Analyzer& analyzer, const std::filesystem::path& file,
       count(id, [&](TpCounts& c) { ++c.fp, c.neg_fp += neg; });
       wrong = true;
     }
+    if (dump && !untouched) {  // the tuning part only, as --errors
+      std::fprintf(dump, "{\"id\": ");
+      json_string(dump, has_id ? d["id"].GetString() : "-");
+      std::fprintf(dump, ", \"text\": ");
+      json_string(dump, text);
+      std::fprintf(dump, ", \"gold\": {");
+      const char* sep = "";
+      for (const auto& [id, pol] : gold) {
+        std::fprintf(dump, "%s\"%s\": \"%s\"", sep, id.c_str(), pol.c_str());
+        sep = ", ";
+      }
+      std::fprintf(dump, "}, \"score\": %.4f, \"got\": {", a.score);
+      sep = "";
+      for (const auto& [id, r] : got) {
+        std::fprintf(dump, "%s\"%s\": {\"score\": %.4f, \"evidence\": [", sep, id.c_str(),
+                     r->score);
+        for (size_t k = 0; k < r->evidence.size(); ++k) {
+          if (k) std::fprintf(dump, ", ");
+          json_string(dump, r->evidence[k].phrase);
+        }
+        std::fprintf(dump, "]}");
+        sep = ", ";
+      }
+      std::fprintf(dump, "}}\n");
+    }
     if (wrong && !untouched && shown < errors) {
       ++shown;
       std::printf("  [%s] %s\n    gold:", has_id ? d["id"].GetString() : "-", text.c_str());
@@ -415,6 +446,7 @@ int touchpoint_eval(const Analyzer& analyzer, const std::filesystem::path& file,
       }
     }
   }
+  if (dump) std::fclose(dump);
   std::printf("touchpoints: %s (taxonomy %s, lexicon %s)\n", file.c_str(),
               analyzer.taxonomy_version().c_str(), analyzer.lexicon_version().c_str());
   if (!split) {
@@ -573,7 +605,7 @@ int main(int argc, char** argv) {
     if (touchpoint_mode) {
       if (touchpoints.empty())
         touchpoints = source_dir / "tests/fixtures/sentiment/touchpoints.jsonl";
-      return touchpoint_eval(analyzer, touchpoints, opt.errors);
+      return touchpoint_eval(analyzer, touchpoints, opt.errors, opt.dump);
     }
     if (!explain.empty()) {
       for (const auto& text : explain) {
