@@ -310,11 +310,48 @@ struct Analyzer::Impl::Attribution {
       }
       span.start = m.start;
       span.end = m.end;
-      const detail::TrieNode& nd = impl.trie.node(static_cast<uint32_t>(m.id));
-      for (uint32_t k = 0; k < nd.tp_count; ++k) {
-        const detail::TpRef& ref = impl.taxonomy.refs[nd.tp_begin + k];
-        if (impl.taxonomy.holds(ref, tk, span)) mentions.push_back({m.start, m.end, ref.tp});
+      if (!add_mentions(static_cast<uint32_t>(m.id), span) && impl.taxonomy.conditional()) {
+        shorter_mentions(m, span);
       }
+    }
+  }
+
+  // The touchpoints of trie node `node` whose conditions hold for `span`; whether there was one.
+  bool add_mentions(uint32_t node, const detail::MentionSpan& span) {
+    const detail::TrieNode& nd = impl.trie.node(node);
+    bool any = false;
+    for (uint32_t k = 0; k < nd.tp_count; ++k) {
+      const detail::TpRef& ref = impl.taxonomy.refs[nd.tp_begin + k];
+      if (impl.taxonomy.holds(ref, tk, span)) {
+        scratch.mentions.push_back({span.start, span.end, ref.tp});
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  // When the longest phrase at a word is ruled out by its conditions, the next longest that
+  // holds ("on the phone" needs a clinician nearby to be a telephone consultation; "phone"
+  // alone is still the phone).
+  void shorter_mentions(const Match& m, detail::MentionSpan span) {
+    uint32_t found[12];  // trie nodes of the touchpoint phrases starting at m.start, by length
+    uint32_t ends[12];
+    unsigned count = 0;
+    detail::walk_phrases(impl.trie, 0, tk, m.start, m.end - 1, [&](uint32_t node, uint32_t end) {
+      if (impl.trie.node(node).tp_count && count < std::size(found)) {
+        found[count] = node;
+        ends[count++] = end;
+      }
+      return false;
+    });
+    // Longest first.
+    for (unsigned k = count; k-- > 0;) {
+      unsigned best = k;
+      for (unsigned q = 0; q < k; ++q) best = ends[q] > ends[best] ? q : best;
+      std::swap(found[k], found[best]);
+      std::swap(ends[k], ends[best]);
+      span.end = ends[k];
+      if (add_mentions(found[k], span)) return;
     }
   }
 

@@ -292,43 +292,17 @@ Taxonomy Taxonomy::load(std::string_view text, std::string_view name, PhraseTrie
   return out;
 }
 
-// Depth-first over the context trie from token `at`: exact words, <num>, ?; a phrase never
-// spans punctuation or passes `limit`.
+// Each context phrase starting at token `at` and ending at or before `limit`: found(list, end)
+// for each of its lists, until found returns true.
 template <class Found>
 bool Taxonomy::walk(const Token* tokens, uint32_t at, uint32_t limit, Found&& found) const {
-  struct Pending {
-    uint32_t node, j;
-  };
-  Pending stack[2 * 10 + 4];  // a phrase has at most 10 words: two pending branches per word
-  unsigned depth = 0;
-  uint32_t node = 0, j = at;
-  for (;;) {
+  return walk_phrases(context_, 0, tokens, at, limit, [&](uint32_t node, uint32_t end) {
     const TrieNode& nd = context_.node(node);
     for (uint32_t k = 0; k < nd.tp_count; ++k) {
-      if (found(context_lists_[nd.tp_begin + k], j)) return true;
+      if (found(context_lists_[nd.tp_begin + k], end)) return true;
     }
-    uint32_t next = 0;
-    if (nd.children && j < limit && tokens[j].kind != TokenKind::kPunct) {
-      const Token& t = tokens[j];
-      if ((nd.flags & kHasAnyChild) && depth < std::size(stack)) {
-        if (uint32_t c = context_.child(node, kAnyHash)) stack[depth++] = {c, j + 1};
-      }
-      if (t.numeric && (nd.flags & kHasNumChild) && depth < std::size(stack)) {
-        if (uint32_t c = context_.child(node, kNumHash)) stack[depth++] = {c, j + 1};
-      }
-      next = context_.child(node, t.hash);
-    }
-    if (next) {
-      node = next;
-      ++j;
-    } else if (depth) {
-      --depth;
-      node = stack[depth].node;
-      j = stack[depth].j;
-    } else {
-      return false;
-    }
-  }
+    return false;
+  });
 }
 
 // Whether a phrase of one of `lists` lies within tokens [lo, hi) and outside [skip_begin,
