@@ -366,6 +366,11 @@ struct Analyzer::Impl::Attribution {
     }
   }
 
+  bool is_content_word(const Token& t) const {
+    return t.kind == TokenKind::kWord && !(t.capitalized && !t.sentence_start) && !t.numeric &&
+           !(impl.trie.node(t.root).flags & detail::kStopEn);
+  }
+
   bool starts_contrast(const Clause& cl) const {
     const Token& first = tk[cl.begin];
     if (first.lex < 0 || lex_matches[first.lex].start != cl.begin) return false;
@@ -392,21 +397,28 @@ struct Analyzer::Impl::Attribution {
         segment_terms(cl, cl.terms_begin, cl.terms_end, m_begin, m_begin);
         continue;
       }
-      // Cut at coordinators once a segment mentions a touchpoint and holds a term.
+      // Cut at coordinators once a segment mentions a touchpoint and says more than its name:
+      // a term, or a word other than a function word or a name ("got a same-day appointment
+      // and the nurse was kind"; not "the doctor and the nurse were kind").
       size_t seg_m = m_begin, next_m = m_begin;
       uint32_t seg_t = cl.terms_begin, next_t = cl.terms_begin;
       uint32_t covered = 0;  // a coordinator inside a mention does not cut
+      bool content = false;  // the segment has a word that is not a mention, function word or name
       for (uint32_t i = cl.begin; i < cl.end; ++i) {
         while (next_m < m && mentions[next_m].start == i) {
           covered = std::max(covered, mentions[next_m].end);
           ++next_m;
         }
         while (next_t < cl.terms_end && terms[next_t].token <= i) ++next_t;
-        if (next_m > seg_m && next_t > seg_t && i >= covered && is_coordinator(tk[i])) {
+        const Token& t = tk[i];
+        if (next_m > seg_m && (next_t > seg_t || content) && i >= covered && is_coordinator(t)) {
           segment_terms(cl, seg_t, next_t, seg_m, next_m);
           seg_m = next_m;
           seg_t = next_t;
+          content = false;
+          continue;
         }
+        content |= i >= covered && is_content_word(t);
       }
       segment_terms(cl, seg_t, cl.terms_end, seg_m, m);
     }
