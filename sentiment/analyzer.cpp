@@ -393,8 +393,11 @@ struct Analyzer::Impl::Attribution {
       }
       const size_t m_begin = m;
       while (m < mentions.size() && mentions[m].start < cl.end) ++m;
-      if (m == m_begin) {  // no mention: the terms go on about the carried touchpoints
-        segment_terms(cl, cl.terms_begin, cl.terms_end, m_begin, m_begin);
+      // No cut can change anything unless the clause mentions touchpoints at two places and
+      // holds a term: then its terms go to all its mentions (or the carried touchpoints).
+      if (cl.terms_begin == cl.terms_end || m == m_begin ||
+          mentions[m - 1].start == mentions[m_begin].start) {
+        segment_terms(cl, cl.terms_begin, cl.terms_end, m_begin, m);
         continue;
       }
       // Cut at coordinators once a segment mentions a touchpoint and says more than its name:
