@@ -549,6 +549,35 @@ std::string add_query(std::string url, std::string_view name, std::string_view v
   return url + fragment;
 }
 
+std::string set_query(std::string url, std::string_view name, std::string_view value) {
+  auto hash = url.find('#');
+  std::string fragment;
+  if (hash != std::string::npos) {
+    fragment = url.substr(hash);
+    url.resize(hash);
+  }
+  auto q = url.find('?');
+  if (q != std::string::npos) {
+    const std::string encoded = url_encode(name);
+    std::string kept;
+    size_t pos = q + 1;
+    while (pos <= url.size()) {
+      size_t amp = url.find('&', pos);
+      if (amp == std::string::npos) amp = url.size();
+      std::string_view param(url.data() + pos, amp - pos);
+      std::string_view key = param.substr(0, param.find('='));
+      if (!param.empty() && key != name && key != encoded) {
+        if (!kept.empty()) kept += '&';
+        kept += param;
+      }
+      pos = amp + 1;
+    }
+    url.resize(q + 1);
+    url += kept;
+  }
+  return add_query(std::move(url), name, value) + fragment;
+}
+
 std::string origin_of(std::string_view url) {
   auto scheme = url.find("://");
   if (scheme == std::string_view::npos || scheme == 0) return "";
