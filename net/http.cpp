@@ -550,20 +550,13 @@ std::string add_query(std::string url, std::string_view name, std::string_view v
 }
 
 std::string set_query(std::string url, std::string_view name, std::string_view value) {
-  auto hash = url.find('#');
-  std::string fragment;
-  if (hash != std::string::npos) {
-    fragment = url.substr(hash);
-    url.resize(hash);
-  }
-  auto q = url.find('?');
-  if (q != std::string::npos) {
+  const size_t end = std::min(url.find('#'), url.size());
+  const size_t q = url.find('?');
+  if (q < end) {
     const std::string encoded = url_encode(name);
     std::string kept;
-    size_t pos = q + 1;
-    while (pos <= url.size()) {
-      size_t amp = url.find('&', pos);
-      if (amp == std::string::npos) amp = url.size();
+    for (size_t pos = q + 1; pos <= end;) {
+      size_t amp = std::min(url.find('&', pos), end);
       std::string_view param(url.data() + pos, amp - pos);
       std::string_view key = param.substr(0, param.find('='));
       if (!param.empty() && key != name && key != encoded) {
@@ -572,10 +565,9 @@ std::string set_query(std::string url, std::string_view name, std::string_view v
       }
       pos = amp + 1;
     }
-    url.resize(q + 1);
-    url += kept;
+    url.replace(q + 1, end - q - 1, kept);
   }
-  return add_query(std::move(url), name, value) + fragment;
+  return add_query(std::move(url), name, value);  // (keeps a #fragment at the end)
 }
 
 std::string origin_of(std::string_view url) {
