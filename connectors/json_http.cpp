@@ -247,9 +247,14 @@ class JsonHttp : public HttpSource {
     const rapidjson::Value* array = reviews_pointer_.Get(doc);
     if (array && array->IsArray()) return array;
     if (!has_status_ && doc.IsObject()) {
+      // Only the words we know: another vendor's "status" says nothing about a wrong pointer.
       if (auto s = get_string(doc, "status")) {
         status = trim(*s);
-        if (!is_ok_status(*status)) throw status_error(session, doc, *status, what);
+        if (!is_ok_status(*status)) {
+          SourceError e = status_error(session, doc, *status, what);
+          if (e.kind() != SourceError::Kind::kGarbage) throw e;
+          status.reset();
+        }
       }
     }
     if (!array && status && reviews_pointer_.GetTokenCount() > 0) {
@@ -269,7 +274,8 @@ class JsonHttp : public HttpSource {
 
   // The SourceError for an API status word other than OK, by what a person or the scheduler
   // should do about it. Google's legacy words (Places, Geocoding...) first, then the usual
-  // spellings of the same conditions; anything else is kGarbage with the word and message.
+  // spellings of the same conditions; anything else (a word we do not know) is kGarbage with
+  // the word and message.
   SourceError status_error(Session& session, const rapidjson::Document& doc,
                            const std::string& status, const std::string& what) const {
     std::string upper = status;

@@ -191,6 +191,13 @@ TEST_F(JsonHttp, NoArrayAtThePointerIsGarbage) {
   EXPECT_EQ(h.state().last_error_kind, "garbage");
   EXPECT_NE(h.state().last_error.find("no array at reviews_pointer \"/data/items\""),
             std::string::npos);
+  // A vendor's own "status" word (not one of Google's) does not hide the wrong pointer.
+  server().fault(R"({"match": "/feed/", "kind": "status", "status": 200,
+      "body": "{\"status\": \"success\", \"data\": {\"reviews\": []}}"})");
+  EXPECT_FALSE(h.poll().ok);
+  EXPECT_NE(h.state().last_error.find("no array at reviews_pointer \"/data/items\""),
+            std::string::npos)
+      << h.state().last_error;
 }
 
 TEST_F(JsonHttp, DeeplyNestedAnswerDoesNotCrash) {
