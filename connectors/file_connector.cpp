@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -297,15 +298,20 @@ class FileConnector : public Connector {
                   FetchResult& out, const RowSink& sink) const;
   void import_jsonl(const std::string& name, std::string& content, FetchResult& out,
                     const RowSink& sink) const;
-  // Layout "wide": turns one row into a review, or reports why it cannot.
-  std::optional<Review> make_review(const RowValues& values, const std::string& file, size_t line,
-                                    FetchResult& out) const;
+  // Layout "wide": turns one row into a review appended to out.reviews (true), or reports why
+  // it cannot.
+  bool add_review(const RowValues& values, const std::string& file, size_t line,
+                  FetchResult& out) const;
   // Layout "long": adds one answer row to its respondent; then the respondents' reviews.
   void add_answer(const RowValues& values, const std::string& file, size_t line,
                   std::vector<Respondent>& respondents,
                   std::unordered_map<std::string, size_t>& by_id, FetchResult& out) const;
   void add_respondents(std::vector<Respondent>& respondents, const std::string& file,
                        FetchResult& out) const;
+  // Layout "wide": of the reviews of one file with the same id, keeps the last row's and
+  // reports the others. `ids`: (hash of the id, index in out.reviews, line) of each.
+  void drop_repeated_ids(std::vector<std::tuple<size_t, size_t, size_t>>& ids, size_t first,
+                         const std::string& name, FetchResult& out) const;
   // Which selected question a row answers: 0 the rating, 1 + k the k-th comment; -1 none.
   int question_of(std::string_view id, std::string_view wording) const;
   // Resolves a row's location (id or name); nullopt after reporting an unknown one.
@@ -594,11 +600,11 @@ std::optional<std::string> FileConnector::location_of(std::string_view loc) cons
   return it->second;
 }
 
-std::optional<Review> FileConnector::make_review(const RowValues& values, const std::string& file,
-                                                 size_t line, FetchResult& out) const {
-  auto problem = [&](Field f, const std::string& msg) -> std::optional<Review> {
+bool FileConnector::add_review(const RowValues& values, const std::string& file, size_t line,
+                               FetchResult& out) const {
+  auto problem = [&](Field f, const std::string& msg) {
     out.problems.push_back({file + ":" + std::to_string(line), field_label(f) + ": " + msg});
-    return std::nullopt;
+    return false;
   };
   auto text_of = [&](Field f) -> std::string_view {
     return values[f] ? *values[f] : std::string_view();
@@ -648,7 +654,8 @@ std::optional<Review> FileConnector::make_review(const RowValues& values, const 
     std::string key = std::to_string(r.created_at) + '\x1f' + r.author + '\x1f' + r.text;
     r.external_id = "derived-" + hex64(hash_bytes(key));
   }
-  return r;
+  out.reviews.push_back(std::move(r));
+  return true;
 }
 
 int FileConnector::question_of(std::string_view id, std::string_view wording) const {
@@ -1034,26 +1041,19 @@ bool FileConnector::import_file(const std::string& name, std::string& content,
   // Where the rows go: one review each (wide), or gathered per respondent (long).
   std::vector<Respondent> respondents;
   std::unordered_map<std::string, size_t> by_id;
-  std::unordered_map<std::string, std::pair<size_t, size_t>> seen;  // id -> (index, line)
+  // Wide: the (hash of the id, index in out.reviews, line) of each review of this file.
+  std::vector<std::tuple<size_t, size_t, size_t>> ids;
+  const size_t first = out.reviews.size();
+  if (!long_) {
+    // About one review a line: no reallocation (each moving every review made so far).
+    out.reviews.reserve(first +
+                        static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
+  }
   RowSink sink = [&](const RowValues& values, size_t line) {
     if (long_) return add_answer(values, name, line, respondents, by_id, out);
-    auto r = make_review(values, name, line, out);
-    if (!r) return;
-    // One file lists a review once: a second row with its id replaces the first (and says so,
-    // since a survey export with one row per answer looks just like this).
-    auto [it, added] = seen.try_emplace(r->external_id, out.reviews.size(), line);
-    if (added) {
-      out.reviews.push_back(std::move(*r));
-      return;
-    }
-    out.problems.push_back(
-        {name + ":" + std::to_string(line),
-         field_label(kExternalId) + ": " + quote(r->external_id) + " is also on line " +
-             std::to_string(it->second.second) +
-             "; this later row is kept (an export with one row per answer needs layout = "
-             "\"long\")"});
-    out.reviews[it->second.first] = std::move(*r);
-    it->second.second = line;
+    if (add_review(values, name, line, out))
+      ids.emplace_back(std::hash<std::string_view>{}(out.reviews.back().external_id),
+                       out.reviews.size() - 1, line);
   };
   if (format == Format::kCsv) {
     char delim = delimiter_.value_or(lower(p.extension().string()) == ".tsv" ? '\t' : ',');
@@ -1062,7 +1062,37 @@ bool FileConnector::import_file(const std::string& name, std::string& content,
     import_jsonl(name, content, out, sink);
   }
   if (long_) add_respondents(respondents, name, out);
+  if (!long_) drop_repeated_ids(ids, first, name, out);
   return true;
+}
+
+void FileConnector::drop_repeated_ids(std::vector<std::tuple<size_t, size_t, size_t>>& ids,
+                                      size_t first, const std::string& name,
+                                      FetchResult& out) const {
+  // Sorted by hash, then row: a repeated id is a run of equal hashes (an equal hash of two
+  // different ids, about never, is only not checked).
+  std::sort(ids.begin(), ids.end());
+  std::vector<bool> drop(out.reviews.size() - first);
+  for (size_t k = 1; k < ids.size(); ++k) {
+    const auto& [hash, index, line] = ids[k];
+    const auto& [prev_hash, prev_index, prev_line] = ids[k - 1];
+    if (hash != prev_hash || out.reviews[index].external_id != out.reviews[prev_index].external_id)
+      continue;
+    drop[prev_index - first] = true;
+    out.problems.push_back(
+        {name + ":" + std::to_string(line),
+         field_label(kExternalId) + ": " + quote(out.reviews[index].external_id) +
+             " is also on line " + std::to_string(prev_line) +
+             "; this later row is kept (an export with one row per answer needs layout = "
+             "\"long\")"});
+  }
+  size_t kept = first;
+  for (size_t i = first; i < out.reviews.size(); ++i) {
+    if (drop[i - first]) continue;
+    if (kept != i) out.reviews[kept] = std::move(out.reviews[i]);
+    ++kept;
+  }
+  out.reviews.resize(kept);
 }
 
 bool read_whole(const fs::path& p, uint64_t size, std::string& out, std::string& error) {
