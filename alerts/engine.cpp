@@ -188,6 +188,9 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
       if (!rule.is_negative(review, analysis)) continue;
     } else {  // kEdited
       if (rule.type != RuleType::kEditNegative) continue;
+      // During the first sync an "edit" is the history loading (an export listing a review
+      // twice, a respondent's answers on several rows): as quiet as the inserts.
+      if (!state.first_sync_at && !is_new) continue;
       if (!rule.is_negative(review, analysis)) continue;
       if (upsert.previous) {
         const Analysis& before = upsert.previous_analysis ? *upsert.previous_analysis : analysis;

@@ -549,6 +549,27 @@ std::string add_query(std::string url, std::string_view name, std::string_view v
   return url + fragment;
 }
 
+std::string set_query(std::string url, std::string_view name, std::string_view value) {
+  const size_t end = std::min(url.find('#'), url.size());
+  const size_t q = url.find('?');
+  if (q < end) {
+    const std::string encoded = url_encode(name);
+    std::string kept;
+    for (size_t pos = q + 1; pos <= end;) {
+      size_t amp = std::min(url.find('&', pos), end);
+      std::string_view param(url.data() + pos, amp - pos);
+      std::string_view key = param.substr(0, param.find('='));
+      if (!param.empty() && key != name && key != encoded) {
+        if (!kept.empty()) kept += '&';
+        kept += param;
+      }
+      pos = amp + 1;
+    }
+    url.replace(q + 1, end - q - 1, kept);
+  }
+  return add_query(std::move(url), name, value);  // (keeps a #fragment at the end)
+}
+
 std::string origin_of(std::string_view url) {
   auto scheme = url.find("://");
   if (scheme == std::string_view::npos || scheme == 0) return "";

@@ -181,6 +181,9 @@ std::string url_encode(std::string_view text);
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
 // Appends "name=value" (value url_encode()d) with '?' or '&' as needed.
 std::string add_query(std::string url, std::string_view name, std::string_view value);
+// The URL with every `name` parameter of its query removed and "name=value" appended (a
+// next-page link that dropped or changed a parameter we must send gets ours back).
+std::string set_query(std::string url, std::string_view name, std::string_view value);
 // "https://host:port" of a URL ("" when it has no scheme://host).
 std::string origin_of(std::string_view url);
 

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/review.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "normalize/normalize.h"
 
@@ -116,4 +117,64 @@ TEST(ContentHash, IsStableAcrossVersions) {
   Review b;
   b.updated_at = -5;
   EXPECT_EQ(content_hash(b), "a013085374c05c25");
+}
+
+TEST(Text, InvalidUtf8At) {
+  EXPECT_EQ(invalid_utf8_at(""), std::string_view::npos);
+  EXPECT_EQ(invalid_utf8_at("plain, Zoë, Олег, 山田, 😀"), std::string_view::npos);
+  EXPECT_EQ(invalid_utf8_at("Jos\xE9 M"), 3u);         // Latin-1 é
+  EXPECT_EQ(invalid_utf8_at("ab\xC3"), 2u);            // cut off at the end
+  EXPECT_EQ(invalid_utf8_at("\xC0\xAF"), 0u);          // overlong '/'
+  EXPECT_EQ(invalid_utf8_at("x\xED\xA0\x80"), 1u);     // a UTF-16 surrogate
+  EXPECT_EQ(invalid_utf8_at("\xF4\x90\x80\x80"), 0u);  // above U+10FFFF
+  EXPECT_EQ(invalid_utf8_at("ok\x80"), 2u);            // a lone continuation byte
+}
+
+TEST(Text, ConvertToUtf8) {
+  Converted c = convert_to_utf8("Caf\xE9 \x93ok\x94 \x80", "WINDOWS-1252");
+  EXPECT_TRUE(c.ok());
+  EXPECT_EQ(c.text, "Café “ok” €");
+  EXPECT_EQ(convert_to_utf8("Caf\xE9", "ISO-8859-1").text, "Café");
+  EXPECT_EQ(convert_to_utf8(std::string_view("h\0i\0", 4), "UTF-16LE").text, "hi");
+  // 0x81 is no Windows-1252 character: the offset, and what came before it.
+  c = convert_to_utf8(
+      "ab\x81"
+      "cd",
+      "WINDOWS-1252");
+  EXPECT_FALSE(c.ok());
+  EXPECT_EQ(c.bad_at, 2u);
+  EXPECT_EQ(c.text, "ab");
+  // Half a UTF-16 code unit at the end.
+  c = convert_to_utf8(std::string_view("h\0i", 3), "UTF-16LE");
+  EXPECT_EQ(c.bad_at, 2u);
+  // A long input grows the output buffer (3 bytes out per byte in).
+  std::string euros(100000, '\x80');
+  c = convert_to_utf8(euros, "WINDOWS-1252");
+  EXPECT_TRUE(c.ok());
+  EXPECT_EQ(c.text.size(), 300000u);
+  EXPECT_TRUE(is_known_encoding("cp1252"));
+  EXPECT_TRUE(is_known_encoding("utf-16"));
+  EXPECT_FALSE(is_known_encoding("klingon"));
+  EXPECT_FALSE(is_known_encoding(""));
+  EXPECT_THROW(convert_to_utf8("x", "klingon"), std::invalid_argument);
+}
+
+TEST(Text, DecodeHtmlEntities) {
+  EXPECT_EQ(decode_html_entities("Billing &amp; insurance &lt;3 &quot;ok&quot; O&#39;Brien "
+                                 "we&#x27;ll &apos;"),
+            "Billing & insurance <3 \"ok\" O'Brien we'll '");
+  EXPECT_EQ(decode_html_entities("Jos&eacute; Mu&ntilde;oz &nbsp;&copy; &yuml; &iexcl;"),
+            "José Muñoz \u00a0© ÿ ¡");
+  EXPECT_EQ(decode_html_entities("wait&mdash;then &hellip; &euro;5 &trade; &ldquo;x&rdquo;"),
+            "wait—then … €5 ™ “x”");
+  EXPECT_EQ(decode_html_entities("&#128512; &#x1F600;"), "😀 😀");
+  // Kept as written: no ';', unknown names, bare '&', NUL, controls, surrogates, too big.
+  for (const char* same :
+       {"AT&T", "a & b", "&amp", "&bogus;", "&#0;", "&#7;", "&#x80;", "&#xD800;", "&#x110000;",
+        "&#;", "&#x;", "&;", "&#12a;", "&averyveryverylongname;"}) {
+    EXPECT_EQ(decode_html_entities(same), same) << same;
+  }
+  EXPECT_EQ(decode_html_entities("&&amp;"), "&&");
+  EXPECT_EQ(decode_html_entities("x&#10;y"), "x\ny");     // a line feed is text
+  EXPECT_EQ(decode_html_entities("&amp;amp;"), "&amp;");  // decoded once
 }

@@ -365,6 +365,17 @@ TEST(HttpHelpers, QueryAndFormEncoding) {
             "https://a/b?orderBy=updateTime%20desc");
   EXPECT_EQ(net::add_query("https://a/b?x=1", "t", "a&b=c"), "https://a/b?x=1&t=a%26b%3Dc");
   EXPECT_EQ(net::url_encode("clínica"), "cl%C3%ADnica");
+  // set_query replaces every occurrence of a parameter (a next-page link that dropped or
+  // changed it gets ours back) and keeps the others in order.
+  EXPECT_EQ(net::set_query("https://a/b", "fields", "x,y"), "https://a/b?fields=x%2Cy");
+  EXPECT_EQ(net::set_query("https://a/b?limit=2&after=Q", "fields", "x"),
+            "https://a/b?limit=2&after=Q&fields=x");
+  EXPECT_EQ(net::set_query("https://a/b?fields=id&after=Q&fields&z=1", "fields", "x"),
+            "https://a/b?after=Q&z=1&fields=x");
+  EXPECT_EQ(net::set_query("https://a/b?fields=id#frag", "fields", "x"),
+            "https://a/b?fields=x#frag");
+  EXPECT_EQ(net::set_query("https://a/b?myfields=1", "fields", "x"),
+            "https://a/b?myfields=1&fields=x");
   EXPECT_EQ(net::form_encode({{"grant_type", "refresh_token"}, {"client_secret", "a b/c"}}),
             "grant_type=refresh_token&client_secret=a%20b%2Fc");
   EXPECT_EQ(net::origin_of("HTTPS://Graph.Facebook.com:443/v19.0?x"),
