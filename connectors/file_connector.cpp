@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "connectors/csv.h"
+#include "core/access.h"
 #include "core/error.h"
 #include "core/time.h"
 
@@ -223,6 +224,7 @@ class FileConnector : public Connector {
  public:
   FileConnector(const SourceConfig& source, const Config& config);
   FetchResult fetch(const std::string& cursor) override;
+  std::vector<std::string> preflight() const override;
 
  private:
   // Reads one file into `out`; returns false when the file as a whole could not be used.
@@ -251,6 +253,14 @@ class FileConnector : public Connector {
   std::unordered_map<std::string, std::string> locations_;  // id and lower-cased name -> id
   std::string fingerprint_;
 };
+
+std::vector<std::string> FileConnector::preflight() const {
+  std::string why = cannot_read(path_, PathKind::kEither);
+  if (why.empty()) return {};
+  return {source_.settings.describe(
+      "path", "cannot read \"" + path_.string() + "\": " + why +
+                  "; every poll of this source fails until it can (create it, or fix the path)")};
+}
 
 FileConnector::FileConnector(const SourceConfig& source, const Config& config) : source_(source) {
   const Settings& s = source.settings;

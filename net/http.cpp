@@ -78,7 +78,7 @@ bool retryable_curl(CURLcode code) {
 std::optional<int64_t> read_millis(const Settings& s, std::string_view key) {
   if (!s.has(key)) return std::nullopt;
   try {
-    if (auto n = s.number(key)) {
+    if (auto n = s.throwing().number(key)) {
       if (*n < 0) s.fail(key, "must not be negative");
       return static_cast<int64_t>(*n * 1000.0 + 0.5);
     }

@@ -156,6 +156,7 @@ TEST_F(SecretsTest, NoSecretInLogsDatabaseEmailsOrCliOutput) {
   fs::create_directories(d / "secrets");
   auto secret_file = [&](const std::string& name, const std::string& value) {
     std::ofstream(d / "secrets" / name) << value << "\n";
+    ::chmod((d / "secrets" / name).c_str(), 0600);  // the daemon's user's alone
     return (d / "secrets" / name).string();
   };
   {
@@ -359,6 +360,73 @@ TEST_F(SecretsTest, KeyInAJsonHttpUrlOrHeaderEchoedByTheApiStaysOut) {
     expect_absent(db_text, secret, "the database");
     expect_absent(cli_out, secret, "`repwatch sources`");
   }
+}
+
+// user:password in the SMTP URL: the login works with them (they become username and
+// password), a config others can read is refused naming smtp.url, and when the relay refuses
+// the login the password reaches neither the log, the stored delivery error nor `repwatch`.
+TEST_F(SecretsTest, SmtpPasswordInTheUrlStaysOut) {
+  TempDir dir;
+  const fs::path d = dir.path();
+  const std::string password = "FAKEurlSMTPpass/7+x";
+  repwatch::testing::FixtureProcess smtp(
+      "smtp_server.py",
+      {"--dir", (d / "smtp").string(), "--auth", "alerts@clinic.example:" + password});
+  smtp.start();
+  fs::create_directories(d / "import");
+  auto add_review = [&](const std::string& id) {
+    std::ofstream(d / "import" / (id + ".csv")) << "external_id,rating,text,created_at\n"
+                                                << id << ",1,Rude and slow,2026-01-02\n";
+  };
+  add_review("r1");
+  const fs::path config = d / "repwatch.toml";
+  {
+    std::ofstream out(config);
+    out << "state_dir = \"" << (d / "state").string() << "\"\n"
+        << "[[locations]]\nid = \"downtown\"\n"
+        << "[[sources]]\nid = \"export\"\ntype = \"file\"\nlocation = \"downtown\"\npath = \""
+        << (d / "import").string() << "\"\n"
+        << "[alerts]\nmarketing = [\"marketing@clinic.example\"]\nalert_on_first_sync = true\n"
+        << "[smtp]\nurl = \"smtp://alerts%40clinic.example:" << url_encode(password)
+        << "@127.0.0.1:" << smtp.port() << "\"\nstarttls = \"off\"\n";
+  }
+  const std::string daemon = repwatch::testing::daemon_binary().string();
+  ::chmod(config.c_str(), 0640);
+  auto refused = run_process({daemon, "--config", config.string(), "--check-config"});
+  EXPECT_EQ(refused.exit_code, 78) << refused.output;
+  EXPECT_NE(refused.output.find("smtp.url: a URL carrying a credential"), std::string::npos)
+      << refused.output;
+  expect_absent(refused.output, password, "--check-config's output");
+
+  ::chmod(config.c_str(), 0600);
+  std::string logs;
+  auto run1 = run_process({daemon, "--config", config.string(), "--once", "--log-level", "trace"});
+  EXPECT_EQ(run1.exit_code, 0) << run1.output;
+  logs += run1.output;
+  EXPECT_EQ(repwatch::testing::received_messages(d / "smtp").size(), 1u)
+      << "the login with the URL's credentials failed:\n"
+      << run1.output;
+
+  // The relay now wants another password: the login fails, the error is stored.
+  smtp.stop();
+  repwatch::testing::FixtureProcess smtp2(
+      "smtp_server.py", {"--dir", (d / "smtp").string(), "--auth", "alerts@clinic.example:other"});
+  smtp2.start(smtp.port());
+  add_review("r2");
+  auto run2 = run_process({daemon, "--config", config.string(), "--once", "--log-level", "trace"});
+  logs += run2.output;
+  const std::string db_text = all_database_text(d / "state" / "repwatch.db");
+  EXPECT_NE(db_text.find("alert_deliveries.last_error="), std::string::npos) << db_text;
+  std::string cli_out;
+  for (const char* cmd : {"alerts", "sources"}) {
+    auto r = run_process(
+        {repwatch::testing::cli_binary().string(), "--config", config.string(), cmd, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    cli_out += r.output;
+  }
+  expect_absent(logs, password, "repwatchd's log");
+  expect_absent(db_text, password, "the database");
+  expect_absent(cli_out, password, "`repwatch alerts` / `sources`");
 }
 
 }  // namespace
