@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/redact.h"
 
 namespace repwatch::alerts {
 
@@ -464,6 +465,19 @@ AlertsConfig load_alerts_config(const Config& config,
                 "expected \"required\", \"try\" or \"off\", got \"" + sc.starttls + "\"");
     sc.username = smtp.string_or("username", "");
     sc.password = smtp.secret("password");
+    // Credentials in the URL (smtp://user:password@host) become username and password, so that
+    // the channel authenticates with them and scrubs the password from its messages as it
+    // does for the keys; the URL it connects to and shows carries none.
+    if (size_t host = sc.url.find("://") + 3, at = sc.url.find('@', host);
+        at != std::string::npos && at < sc.url.find_first_of("/?#", host)) {
+      std::string userinfo = sc.url.substr(host, at - host);
+      if (!sc.username.empty() || sc.password)
+        smtp.fail("url", "credentials both in the URL and in username / password: keep one");
+      size_t colon = userinfo.find(':');
+      sc.username = url_decode(userinfo.substr(0, colon));
+      if (colon != std::string::npos) sc.password = url_decode(userinfo.substr(colon + 1));
+      sc.url.erase(host, at + 1 - host);
+    }
     if (sc.password && sc.username.empty())
       smtp.fail("password", "a password without a username: set username too");
     if (auto ca = smtp.path("ca_file")) sc.ca_file = ca->string();

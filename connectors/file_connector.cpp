@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "connectors/csv.h"
+#include "core/access.h"
 #include "core/error.h"
 #include "core/text.h"
 #include "core/time.h"
@@ -287,6 +288,7 @@ class FileConnector : public Connector {
  public:
   FileConnector(const SourceConfig& source, const Config& config);
   FetchResult fetch(const std::string& cursor) override;
+  std::vector<std::string> preflight() const override;
 
  private:
   // Turns a file's bytes into UTF-8 (see `encoding` in file_connector.h); false, with a
@@ -338,6 +340,14 @@ class FileConnector : public Connector {
   std::unordered_map<std::string, std::string> locations_;  // id and lower-cased name -> id
   std::string fingerprint_;
 };
+
+std::vector<std::string> FileConnector::preflight() const {
+  std::string why = cannot_read(path_, PathKind::kEither);
+  if (why.empty()) return {};
+  return {source_.settings.describe(
+      "path", "cannot read \"" + path_.string() + "\": " + why +
+                  "; every poll of this source fails until it can (create it, or fix the path)")};
+}
 
 FileConnector::FileConnector(const SourceConfig& source, const Config& config) : source_(source) {
   const Settings& s = source.settings;

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "connectors/http_source.h"
+#include "core/redact.h"
 #include "core/text.h"
 #include "core/time.h"
 
@@ -57,11 +58,15 @@ class JsonHttp : public HttpSource {
       s.fail("url", "expected an http:// or https:// URL");
     origin_ = net::origin_of(url_);
     paged_ = url_.find("{page}") != std::string::npos;
+    // A key written into the URL (?api_key=...) or a credential header is a secret like
+    // `token`: never in a message, a stored review or the cursor.
+    for (const auto& secret : url_secrets(url_)) add_secret(secret);
     for (const auto& [name, value] : s.string_map("headers")) {
       if (name.empty() || name.find_first_of(":\r\n ") != std::string::npos ||
           value.find_first_of("\r\n") != std::string::npos)
         s.fail("headers", "header \"" + name + "\" has a bad name or a line break in its value");
       headers_.push_back({name, value});
+      if (is_secret_name(name)) add_secret(value);
     }
     if (auto token = s.secret("token")) {
       token_ = *token;

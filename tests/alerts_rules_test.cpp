@@ -169,9 +169,10 @@ TEST(AlertsConfigTest, ExampleConfigSectionsParse) {
   std::regex option(R"(^# (\[\[?[a-z.]+\]\]?|[a-z_]+ = .*)$)");
   while (std::getline(block, line))
     if (std::regex_match(line, option)) toml += line.substr(2) + "\n";
-  // password_file / url_env point at things that do not exist here: give them values.
+  // password_file / url_file point at things that do not exist here: give them values.
   toml = std::regex_replace(toml, std::regex("password_file = .*"), "password = \"x-secret\"");
-  toml = std::regex_replace(toml, std::regex("url_env = .*"), "url = \"https://hooks.example/x\"");
+  toml = std::regex_replace(toml, std::regex("url_(env|file) = .*"),
+                            "url = \"https://hooks.example/x\"");
   toml = std::regex_replace(toml, std::regex("ca_file = .*"), "");
   AlertsConfig ac;
   ASSERT_NO_THROW(ac = load(toml)) << toml;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/redact.h"
 #include "core/review.h"
 #include "core/text.h"
 #include "core/time.h"
@@ -177,4 +178,52 @@ TEST(Text, DecodeHtmlEntities) {
   EXPECT_EQ(decode_html_entities("&&amp;"), "&&");
   EXPECT_EQ(decode_html_entities("x&#10;y"), "x\ny");     // a line feed is text
   EXPECT_EQ(decode_html_entities("&amp;amp;"), "&amp;");  // decoded once
+}
+
+// ---- core/redact.h ----------------------------------------------------------------------
+
+TEST(Redact, SecretNames) {
+  for (const char* n :
+       {"api_key", "key", "access_token", "client_secret", "X-Api-Key", "Authorization",
+        "Proxy-Authorization", "Cookie", "password", "sig", "signature", "code", "credential"})
+    EXPECT_TRUE(is_secret_name(n)) << n;
+  for (const char* n : {"per_page", "page", "location", "after", "fields", "Accept", "q"})
+    EXPECT_FALSE(is_secret_name(n)) << n;
+}
+
+TEST(Redact, UrlSecretsAsWrittenAndDecoded) {
+  EXPECT_EQ(url_secrets("https://api.example/v2/r?per_page=10&api_key=AB%2Fc+d&x=1"),
+            (std::vector<std::string>{"AB%2Fc+d", "AB/c d"}));
+  EXPECT_EQ(url_secrets("smtp://alerts%40clinic.example:p%40ss@mail.example:587"),
+            (std::vector<std::string>{"p%40ss", "p@ss"}));
+  EXPECT_EQ(url_secrets("https://ghp_T0KEN@git.example/x"),
+            (std::vector<std::string>{"ghp_T0KEN"}));
+  EXPECT_TRUE(url_secrets("https://api.example/v2/r?per_page=10#key=frag").empty());
+  EXPECT_TRUE(url_secrets("https://api.example/a@b").empty()) << "an @ in the path is no userinfo";
+}
+
+// Secrets in URLs and query strings are removed wherever they appear in a text, with or
+// without scheme and host: an API that echoes the request path is covered.
+TEST(Redact, TextPatterns) {
+  EXPECT_EQ(redact_text("No route for GET /v2/reviews?api_key=K3Y-1&per_page=100 (404)"),
+            "No route for GET /v2/reviews?api_key=REDACTED&per_page=100 (404)");
+  EXPECT_EQ(redact_text("see https://u:pw@h.example/p?access_token=T&a=b, then \"smtp://x:y@m\""),
+            "see https://REDACTED@h.example/p?access_token=REDACTED&a=b, then "
+            "\"smtp://REDACTED@m\"");
+  EXPECT_EQ(redact_text("<a href='/next?page=2&amp;key=abc'>"),
+            "<a href='/next?page=2&amp;key=REDACTED'>");
+  EXPECT_EQ(redact_text("{\"path\":\"/r?token=abc\"}"), "{\"path\":\"/r?token=REDACTED\"}");
+  // Ordinary text is left alone.
+  const std::string plain = "rating=5 & key points: wait time; a?b=c";
+  EXPECT_EQ(redact_text(plain), plain);
+}
+
+TEST(Redact, RedactorReplacesRegisteredSecretsInEveryForm) {
+  Redactor r;
+  r.add("s3cr3t/+=");
+  r.add("abc");  // too short to register
+  r.add_url("https://api.example/r?api_key=URLKEY99");
+  EXPECT_EQ(r.redact("a s3cr3t/+= b s3cr3t%2F%2B%3D c URLKEY99 d abc"), "a *** b *** c *** d abc");
+  EXPECT_TRUE(r.contains_secret("xx URLKEY99"));
+  EXPECT_FALSE(r.contains_secret("nothing here"));
 }

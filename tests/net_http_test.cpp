@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
@@ -336,7 +337,8 @@ TEST(HttpTls, VerificationIsOnAndCaFileIsHonoured) {
   // The name is checked too: the certificate is for 127.0.0.1, not for "localhost".
   std::string by_name = "https://localhost:" + std::to_string(tls.port()) + "/synthetic/t";
   EXPECT_THROW(net::HttpClient(o).send(net::Request(by_name)), SourceError);
-  std::system(("rm -rf " + dir).c_str());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 TEST(HttpHelpers, RedactUrl) {
