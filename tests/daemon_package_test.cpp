@@ -256,12 +256,25 @@ TEST(DaemonPackage, DebHoldsEverythingInItsPlaceAndTheUnitVerifies) {
               std::string::npos)
         << cout;
   }
+  // Every import path the example names, created as the clinic would: a directory, or a file
+  // (a name with an extension) holding a header line.
   fs::path scratch = dir.path / "var-lib-repwatch";
-  fs::create_directories(scratch / "import/healthgrades");
-  fs::create_directories(scratch / "import/survey");
-  write_file(scratch / "import/survey/responses.csv", "Response ID\n", 0644);
-  std::string moved = std::regex_replace(read_file(root / "etc/repwatch/repwatch.toml"),
-                                         std::regex("/var/lib/repwatch"), scratch.string());
+  const std::string example = read_file(root / "etc/repwatch/repwatch.toml");
+  static const std::regex import_path(R"re(\npath = "/var/lib/repwatch/(import/[^"]+)")re");
+  int paths = 0;
+  for (auto it = std::sregex_iterator(example.begin(), example.end(), import_path);
+       it != std::sregex_iterator(); ++it, ++paths) {
+    const fs::path p = scratch / (*it)[1].str();
+    if (p.has_extension()) {
+      fs::create_directories(p.parent_path());
+      write_file(p, "Response ID\n", 0644);
+    } else {
+      fs::create_directories(p);
+    }
+  }
+  EXPECT_GE(paths, 2) << "the example config names no import path";
+  std::string moved =
+      std::regex_replace(example, std::regex("/var/lib/repwatch"), scratch.string());
   write_file(dir.path / "moved.toml", moved, 0640);
   auto [mrc, mout] =
       sh(q(root / "usr/sbin/repwatchd") + " --check-config --config " + q(dir.path / "moved.toml"));
