@@ -1,14 +1,15 @@
 // bench/reply_check - measures `repwatch reply-check` (replies/checker.h) against the labelled
 // reply drafts of tests/fixtures/replies/reply_drafts.jsonl.
 //
-//   reply_check [--data FILE.jsonl] [--terms FILE.toml] [--errors] [--explain TEXT]
+//   reply_check [--data FILE.jsonl] [--terms FILE.toml] [--errors | --list] [--explain TEXT]
 //
 // Prints precision and recall of "unsafe" (a reply with at least one finding) for the tuning
 // part, the held-out part and both, then per kind of disclosure: how many replies labelled
 // with it were caught (flagged at all) and how many had that very kind named, and how many
 // safe replies got a finding of that kind (false alarms). The split is by FNV-1a of the id:
 // hash % 3 == 0 is held out. Only the tuning part is ever printed reply by reply (--errors):
-// tune on it, report the held-out part. Finally the speed of the checker on the whole set.
+// tune on it, report the held-out part; --list prints every tuning reply with its findings.
+// Finally the speed of the checker on the whole set.
 //
 // --explain TEXT: the findings of one text, with their kinds.
 #include <rapidjson/document.h>
@@ -122,7 +123,7 @@ int main(int argc, char** argv) {
   std::filesystem::path data =
       std::filesystem::path(REPWATCH_SOURCE_DIR) / "tests/fixtures/replies/reply_drafts.jsonl";
   std::filesystem::path terms;
-  bool errors = false;
+  bool errors = false, list = false;
   std::vector<std::string> explain;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -132,11 +133,13 @@ int main(int argc, char** argv) {
       terms = argv[++i];
     } else if (a == "--errors") {
       errors = true;
+    } else if (a == "--list") {
+      list = true;
     } else if (a == "--explain" && i + 1 < argc) {
       explain.push_back(argv[++i]);
     } else {
       std::fprintf(stderr,
-                   "usage: reply_check [--data FILE.jsonl] [--terms FILE.toml] [--errors] "
+                   "usage: reply_check [--data FILE.jsonl] [--terms FILE.toml] [--errors | --list] "
                    "[--explain TEXT]\n");
       return 2;
     }
@@ -170,7 +173,11 @@ int main(int argc, char** argv) {
     }
     if (!r.unsafe)
       for (size_t k = 0; k < kKindCount; ++k) pk[k].false_alarms += c.has(static_cast<Kind>(k));
-    if (errors && !r.holdout && r.unsafe != flagged)
+    if (list && !r.holdout)
+      misses.push_back(std::string(r.unsafe ? "unsafe " : "safe   ") + r.id + " [" +
+                       (r.unsafe == flagged ? "ok" : "WRONG") + "]: " + r.text + "\n    -> " +
+                       (flagged ? kinds_of(c) : std::string("(clean)")));
+    else if (errors && !r.holdout && r.unsafe != flagged)
       misses.push_back(std::string(r.unsafe ? "MISSED " : "FALSE ALARM ") + r.id + ": " + r.text +
                        (flagged ? "\n    -> " + kinds_of(c) : std::string()));
   }
@@ -216,8 +223,8 @@ int main(int argc, char** argv) {
   std::printf("\nspeed: %zu checks in %.3f s, %.0f replies/s (%zu findings)\n", checked, secs,
               double(checked) / secs, findings);
 
-  if (errors) {
-    std::printf("\ntuning part, wrong:\n");
+  if (errors || list) {
+    std::printf(list ? "\ntuning part:\n" : "\ntuning part, wrong:\n");
     for (const auto& m : misses) std::printf("  %s\n", m.c_str());
   }
   return 0;
