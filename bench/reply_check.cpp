@@ -12,8 +12,6 @@
 // Finally the speed of the checker on the whole set.
 //
 // --explain TEXT: the findings of one text, with their kinds.
-#include <rapidjson/document.h>
-
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -23,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "core/hash.h"
 #include "replies/checker.h"
+#include "tests/fixtures/replies/reply_drafts.h"
 
 using repwatch::replies::Check;
 using repwatch::replies::Checker;
@@ -32,16 +30,6 @@ using repwatch::replies::Kind;
 using repwatch::replies::kKindCount;
 
 namespace {
-
-struct Row {
-  std::string id;
-  std::string text;
-  bool unsafe = false;
-  bool subtle = false;
-  bool holdout = false;
-  std::vector<Kind> kinds;
-  std::optional<repwatch::replies::ReviewContext> review;
-};
 
 struct Counts {
   long tp = 0, fp = 0, fn = 0, tn = 0;
@@ -59,53 +47,6 @@ struct PerKind {
   long labelled = 0, caught = 0, named = 0, false_alarms = 0;
 };
 
-std::vector<Row> load(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) {
-    std::fprintf(stderr, "reply_check: cannot open %s\n", file.c_str());
-    std::exit(1);
-  }
-  std::vector<Row> rows;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty()) continue;
-    rapidjson::Document d;
-    d.Parse(line.c_str());
-    if (d.HasParseError() || !d.IsObject() || !d.HasMember("text") || !d.HasMember("label") ||
-        !d.HasMember("id")) {
-      std::fprintf(stderr, "reply_check: %s:%d: not a labelled reply\n", file.c_str(), n);
-      std::exit(1);
-    }
-    Row r;
-    r.id = d["id"].GetString();
-    r.text = d["text"].GetString();
-    r.unsafe = std::strcmp(d["label"].GetString(), "unsafe") == 0;
-    r.subtle = d.HasMember("subtle") && d["subtle"].IsBool() && d["subtle"].GetBool();
-    r.holdout = repwatch::fnv1a64(r.id) % 3 == 0;
-    if (d.HasMember("kinds"))
-      for (const auto& k : d["kinds"].GetArray()) {
-        auto kind = repwatch::replies::parse_kind(k.GetString());
-        if (!kind) {
-          std::fprintf(stderr, "reply_check: %s:%d: unknown kind %s\n", file.c_str(), n,
-                       k.GetString());
-          std::exit(1);
-        }
-        r.kinds.push_back(*kind);
-      }
-    if (d.HasMember("review") && d["review"].IsObject()) {
-      repwatch::replies::ReviewContext rc;
-      const auto& rv = d["review"];
-      if (rv.HasMember("author")) rc.author = rv["author"].GetString();
-      if (rv.HasMember("text")) rc.text = rv["text"].GetString();
-      r.review = rc;
-    }
-    rows.push_back(std::move(r));
-  }
-  return rows;
-}
-
 std::string kinds_of(const Check& c) {
   std::string s;
   for (const auto& f : c.findings) {
@@ -120,8 +61,7 @@ std::string kinds_of(const Check& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::filesystem::path data =
-      std::filesystem::path(REPWATCH_SOURCE_DIR) / "tests/fixtures/replies/reply_drafts.jsonl";
+  std::filesystem::path data = repwatch::testing::reply_drafts_file();
   std::filesystem::path terms;
   bool errors = false, list = false;
   std::vector<std::string> explain;
@@ -144,7 +84,14 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  Checker checker = terms.empty() ? Checker::builtin() : Checker::load(terms);
+  std::optional<Checker> loaded;
+  try {
+    loaded = terms.empty() ? Checker::builtin() : Checker::load(terms);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reply_check: %s\n", e.what());
+    return 1;
+  }
+  const Checker& checker = *loaded;
   if (!explain.empty()) {
     for (const auto& text : explain) {
       Check c = checker.check(text);
@@ -153,12 +100,18 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  std::vector<Row> rows = load(data);
+  std::vector<repwatch::testing::ReplyDraft> rows;
+  try {
+    rows = repwatch::testing::load_reply_drafts(data);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reply_check: %s\n", e.what());
+    return 1;
+  }
   std::array<Counts, 3> parts;  // tuning, held-out, all
   std::array<std::array<PerKind, kKindCount>, 2> kinds{};
   Counts subtle;
   std::vector<std::string> misses;
-  for (const Row& r : rows) {
+  for (const auto& r : rows) {
     Check c = checker.check(r.text, r.review ? &*r.review : nullptr);
     bool flagged = !c.clean();
     parts[r.holdout ? 1 : 0].add(r.unsafe, flagged);
@@ -215,7 +168,7 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   size_t checked = 0, findings = 0;
   for (int round = 0; round < 20; ++round)
-    for (const Row& r : rows) {
+    for (const auto& r : rows) {
       findings += checker.check(r.text, r.review ? &*r.review : nullptr).findings.size();
       ++checked;
     }

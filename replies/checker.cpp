@@ -22,8 +22,9 @@ using detail::Terms;
 using detail::Tok;
 using detail::TokKind;
 
-constexpr std::array<const char*, kKindCount> kKindIds = {
-    "identifier", "name", "medication", "condition", "treatment", "billing", "date", "relationship"};
+constexpr std::array<const char*, kKindCount> kKindIds = {"identifier", "name",        "medication",
+                                                          "condition",  "treatment",   "billing",
+                                                          "date",       "relationship"};
 
 constexpr size_t kPossessiveReach = 4;  // "your son's two-month ... shots"
 constexpr size_t kDefiniteReach = 2;    // "the remaining balance", "the physical therapy sessions"
@@ -35,8 +36,8 @@ constexpr size_t kNumberedReach = 3;    // "account number is 448213"
 // Words of the reader: a sentence with one of them is about the reader, never general.
 bool is_you(std::string_view w) {
   static const std::unordered_set<std::string_view> kWords = {
-      "you",   "your",    "yours",  "yourself", "yourselves", "you've", "you're",
-      "you'd", "you'll",  "ur",     "u",        "y'all",      "youre",  "youve"};
+      "you",   "your",   "yours", "yourself", "yourselves", "you've", "you're",
+      "you'd", "you'll", "ur",    "u",        "y'all",      "youre",  "youve"};
   return kWords.count(w) > 0;
 }
 
@@ -44,22 +45,22 @@ bool is_you(std::string_view w) {
 // system" does not make the appointment the reader's.
 bool stops_reach(std::string_view w) {
   static const std::unordered_set<std::string_view> kWords = {
-      "about", "with",  "of",   "for",  "to",    "from",  "at",    "in",    "on",     "by",
-      "our",   "a",     "an",   "and",  "or",    "but",   "that",  "which", "who",    "is",
-      "was",   "are",   "were", "be",   "been",  "has",   "have",  "had",   "we",     "they",
-      "it",    "their", "his",  "her",  "my",    "if",    "as",    "so",    "than",   "then",
-      "not",   "no",    "any",  "all",  "some",  "every", "each",  "us",    "me",     "you",
-      "will",  "would", "can",  "could", "should", "may", "might", "must", "do",     "does",
-      "did",   "into",  "over", "after", "before", "during", "since", "when", "where", "how",
-      "what",  "why",   "please", "thank", "thanks", "the", "this", "these", "those", "its"};
+      "about", "with",  "of",     "for",   "to",     "from",   "at",    "in",    "on",    "by",
+      "our",   "a",     "an",     "and",   "or",     "but",    "that",  "which", "who",   "is",
+      "was",   "are",   "were",   "be",    "been",   "has",    "have",  "had",   "we",    "they",
+      "it",    "their", "his",    "her",   "my",     "if",     "as",    "so",    "than",  "then",
+      "not",   "no",    "any",    "all",   "some",   "every",  "each",  "us",    "me",    "you",
+      "will",  "would", "can",    "could", "should", "may",    "might", "must",  "do",    "does",
+      "did",   "into",  "over",   "after", "before", "during", "since", "when",  "where", "how",
+      "what",  "why",   "please", "thank", "thanks", "the",    "this",  "these", "those", "its"};
   return kWords.count(w) > 0;
 }
 
 // A future or an invitation: "we will call you today" is not a day of care.
 bool is_future(std::string_view w) {
   static const std::unordered_set<std::string_view> kWords = {
-      "will", "we'll", "you'll", "i'll", "they'll", "shall", "tomorrow", "soon",
-      "next",  "can",  "could",  "would", "please", "going"};
+      "will", "we'll", "you'll", "i'll",  "they'll", "shall",  "tomorrow",
+      "soon", "next",  "can",    "could", "would",   "please", "going"};
   return kWords.count(w) > 0;
 }
 
@@ -179,7 +180,8 @@ bool is_phone_digits(std::string_view s) {
   groups.push_back(run);
   if (groups.size() == 2) return groups[0] == 3 && groups[1] == 4;
   if (groups.size() == 3) return groups[0] == 3 && groups[1] == 3 && groups[2] == 4;
-  if (groups.size() == 4) return groups[0] == 1 && groups[1] == 3 && groups[2] == 3 && groups[3] == 4;
+  if (groups.size() == 4)
+    return groups[0] == 1 && groups[1] == 3 && groups[2] == 3 && groups[3] == 4;
   return false;
 }
 
@@ -280,7 +282,8 @@ class Scan {
   // reader's, or -1.
   int64_t possessive_anchor(size_t a) const {
     size_t steps = 0;
-    for (int64_t j = static_cast<int64_t>(a) - 1; j >= 0 && steps <= kPossessiveReach; --j, ++steps) {
+    for (int64_t j = static_cast<int64_t>(a) - 1; j >= 0 && steps <= kPossessiveReach;
+         --j, ++steps) {
       if (!wordlike(static_cast<size_t>(j))) return -1;
       if (possessive_end_[static_cast<size_t>(j)]) return j;
       if (stops_reach(toks_[static_cast<size_t>(j)].norm)) return -1;
@@ -387,8 +390,8 @@ class Scan {
       const Tok& k = toks_[static_cast<size_t>(j)];
       if (k.ends_sentence) break;
       if (!detail::is_wordlike(k)) {
-        if (k.kind == TokKind::kPunct && (k.mark == ',' || k.mark == '.' || k.mark == '(' ||
-                                          k.mark == '-'))
+        if (k.kind == TokKind::kPunct &&
+            (k.mark == ',' || k.mark == '.' || k.mark == '(' || k.mark == '-'))
           continue;
         break;
       }
@@ -461,8 +464,7 @@ class Scan {
     for (size_t c = 0; c + 1 < n; ++c) {
       if (!punct(c, ',')) continue;
       size_t k = c + 1;
-      if (toks_[k].line != toks_[c].line || !is_name_word(k) ||
-          toks_[k].kind == TokKind::kInitials)
+      if (toks_[k].line != toks_[c].line || !is_name_word(k) || toks_[k].kind == TokKind::kInitials)
         continue;
       size_t e = extend_name(k);
       bool closes = e + 1 >= n || punct(e + 1, ',') || punct(e + 1, '!') || punct(e + 1, '?') ||
@@ -532,8 +534,8 @@ class Scan {
   // Friday"), office news in a sentence without the reader, or a general statement.
   bool date_excused(size_t a, size_t b) const {
     if (a > 0 && range_end_[a - 1] && wordlike(a - 1)) return true;
-    if (a > 1 && range_end_[a - 2] && wordlike(a - 2) && (toks_[a - 1].norm == "on" ||
-                                                           toks_[a - 1].norm == "at"))
+    if (a > 1 && range_end_[a - 2] && wordlike(a - 2) &&
+        (toks_[a - 1].norm == "on" || toks_[a - 1].norm == "at"))
       return true;
     if (wordlike(b + 1) && range_end_[b + 1] && wordlike(b + 2) &&
         (weekday_of(toks_[b + 2].norm) >= 0 || toks_[b + 2].kind == TokKind::kNumber))
@@ -572,9 +574,9 @@ class Scan {
               (toks_[i - 1].norm == "last" || toks_[i - 1].norm == "this" ||
                toks_[i - 1].norm == "past"))
             a = i - 1;
-          if (wordlike(i + 1) && (toks_[i + 1].norm == "mornings" ||
-                                  toks_[i + 1].norm == "afternoons" ||
-                                  toks_[i + 1].norm == "evenings" || toks_[i + 1].norm == "nights"))
+          if (wordlike(i + 1) &&
+              (toks_[i + 1].norm == "mornings" || toks_[i + 1].norm == "afternoons" ||
+               toks_[i + 1].norm == "evenings" || toks_[i + 1].norm == "nights"))
             continue;  // "Saturday mornings from 9 to noon"
           add_date(a, i);
         }
@@ -582,7 +584,8 @@ class Scan {
       }
       if (k.kind != TokKind::kNumber) continue;
       // "the 19th", "on the 12th"
-      if (k.ordinal && day_number(k) > 0 && i > 0 && wordlike(i - 1) && toks_[i - 1].norm == "the") {
+      if (k.ordinal && day_number(k) > 0 && i > 0 && wordlike(i - 1) &&
+          toks_[i - 1].norm == "the") {
         size_t e = i;
         if (wordlike(i + 1) && toks_[i + 1].norm == "of" && wordlike(i + 2) &&
             month_of(toks_[i + 2].norm, true, true) > 0)
@@ -667,7 +670,8 @@ class Scan {
         size_t a = i;
         bool phone = is_phone_digits(k.norm) && k.norm.size() >= 8;
         if (!phone && k.digits == 7 && k.norm.find('-') == 3 && i >= 3 && punct(i - 1, ')') &&
-            toks_[i - 2].kind == TokKind::kNumber && toks_[i - 2].digits == 3 && punct(i - 3, '(')) {
+            toks_[i - 2].kind == TokKind::kNumber && toks_[i - 2].digits == 3 &&
+            punct(i - 3, '(')) {
           phone = true;
           a = i - 3;
         }

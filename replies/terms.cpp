@@ -11,16 +11,15 @@ namespace repwatch::replies::detail {
 
 namespace {
 
-constexpr size_t kMaxGap = 3;          // words a "..." may stand for
+constexpr size_t kMaxGap = 3;            // words a "..." may stand for
 constexpr size_t kMaxExpansions = 4096;  // phrases one line may stand for, after "(a b|c)"
 
 bool is_number_word(std::string_view w) {
   static const std::unordered_set<std::string_view> kWords = {
-      "one",      "two",     "three",     "four",     "five",    "six",     "seven",
-      "eight",    "nine",    "ten",       "eleven",   "twelve",  "thirteen", "fourteen",
-      "fifteen",  "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty",
-      "forty",    "fifty",   "sixty",     "seventy",  "eighty",  "ninety",  "hundred",
-      "thousand", "several", "couple",    "few"};
+      "one",       "two",      "three",    "four",    "five",     "six",      "seven",   "eight",
+      "nine",      "ten",      "eleven",   "twelve",  "thirteen", "fourteen", "fifteen", "sixteen",
+      "seventeen", "eighteen", "nineteen", "twenty",  "thirty",   "forty",    "fifty",   "sixty",
+      "seventy",   "eighty",   "ninety",   "hundred", "thousand", "several",  "couple",  "few"};
   return kWords.count(w) > 0;
 }
 
@@ -39,8 +38,7 @@ void expand_groups(const std::string& phrase, std::vector<std::string>& out) {
   if (close == std::string::npos || close < open)
     throw std::invalid_argument("a '(' without its ')'");
   std::string inside = phrase.substr(open + 1, close - open - 1);
-  if (inside.find('(') != std::string::npos)
-    throw std::invalid_argument("parentheses cannot nest");
+  if (inside.find('(') != std::string::npos) throw std::invalid_argument("parentheses cannot nest");
   size_t pos = 0;
   for (;;) {
     size_t bar = inside.find('|', pos);
@@ -238,8 +236,7 @@ class Reader {
 
   // The strings of an array (absent: none), each with its node for messages.
   template <typename Fn>
-  void each(const toml::table& t, const std::string& where, std::string_view key,
-            Fn&& fn) const {
+  void each(const toml::table& t, const std::string& where, std::string_view key, Fn&& fn) const {
     const toml::node* v = t.get(key);
     if (!v) return;
     const toml::array* arr = v->as_array();
@@ -296,7 +293,8 @@ Terms parse_terms(std::string_view text, std::string_view name) {
   auto table = [&](std::string_view key) -> const toml::table* {
     const toml::node* n = root.get(key);
     if (!n) return nullptr;
-    if (!n->as_table()) r.fail(n, std::string(key) + ": expected a table [" + std::string(key) + "]");
+    if (!n->as_table())
+      r.fail(n, std::string(key) + ": expected a table [" + std::string(key) + "]");
     return n->as_table();
   };
   if (const toml::table* a = table("anchors")) {
@@ -347,11 +345,11 @@ Terms parse_terms(std::string_view text, std::string_view name) {
     if (seen[idx]) r.fail(k->get("id"), where + ".id: a second [[kind]] with id \"" + id + "\"");
     seen[idx] = true;
     where = "kind." + id;
-    std::vector<std::string_view> allowed = {"id", "name", "why", "hint", "phrases", "terms",
-                                             "nouns"};
+    std::vector<std::string_view> allowed = {"id",      "name",  "why",  "hint",
+                                             "phrases", "terms", "nouns"};
     if (*kind == Kind::kIdentifier)
-      allowed.insert(allowed.end(), {"numbered", "phone_owner", "email_owner", "personal_domains",
-                                     "user_words"});
+      allowed.insert(allowed.end(),
+                     {"numbered", "phone_owner", "email_owner", "personal_domains", "user_words"});
     r.only(*k, where, allowed);
     KindTerms& kt = t.kinds[idx];
     kt.name = r.string(*k, where, "name", true);

@@ -36,11 +36,11 @@ bool ascii_digit(uint32_t c) { return c >= '0' && c <= '9'; }
 
 bool is_letter(uint32_t c) {
   if (c < 0x80) return ascii_alpha(c);
-  if (c == 0xD7 || c == 0xF7) return false;                    // × ÷
-  if (c >= 0xC0 && c <= 0x24F) return true;                    // Latin-1, Latin Extended
-  if (c >= 0x370 && c <= 0x1FFF) return true;                  // Greek ... Latin Ext. Additional
-  if (c >= 0x3040 && c <= 0x9FFF) return true;                 // kana, CJK
-  if (c >= 0xAC00 && c <= 0xD7A3) return true;                 // Hangul
+  if (c == 0xD7 || c == 0xF7) return false;     // × ÷
+  if (c >= 0xC0 && c <= 0x24F) return true;     // Latin-1, Latin Extended
+  if (c >= 0x370 && c <= 0x1FFF) return true;   // Greek ... Latin Ext. Additional
+  if (c >= 0x3040 && c <= 0x9FFF) return true;  // kana, CJK
+  if (c >= 0xAC00 && c <= 0xD7A3) return true;  // Hangul
   return false;
 }
 bool is_upper(uint32_t c) {
@@ -50,8 +50,7 @@ bool is_apostrophe(uint32_t c) { return c == '\'' || c == 0x2019 || c == 0x2018 
 bool is_dash(uint32_t c) { return c == '-' || (c >= 0x2010 && c <= 0x2015) || c == 0x2212; }
 bool is_space(uint32_t c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == 0xA0 ||
-         (c >= 0x2000 && c <= 0x200B) || c == 0x202F || c == 0x205F || c == 0x3000 ||
-         c == 0xFEFF;
+         (c >= 0x2000 && c <= 0x200B) || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
 }
 
 void append_utf8(std::string& out, uint32_t c) {
@@ -82,14 +81,16 @@ uint32_t fold(uint32_t c) {
 // Words whose following '.' abbreviates them instead of ending a sentence.
 bool is_title_abbreviation(std::string_view w) {
   static constexpr std::array<std::string_view, 26> kWords = {
-      "dr",  "mr", "mrs", "ms",   "mx",  "st",     "prof", "jr",  "sr",  "vs",  "etc", "no",  "mt",
-      "ft",  "ave", "dept", "ext", "approx", "appt", "inc", "co", "rd", "blvd", "apt", "fig", "tel"};
+      "dr",   "mr",  "mrs", "ms", "mx",   "st",  "prof", "jr",  "sr",
+      "vs",   "etc", "no",  "mt", "ft",   "ave", "dept", "ext", "approx",
+      "appt", "inc", "co",  "rd", "blvd", "apt", "fig",  "tel"};
   return std::find(kWords.begin(), kWords.end(), w) != kWords.end();
 }
 
 bool email_char(char c) {
   unsigned char u = static_cast<unsigned char>(c);
-  return (u < 0x80 && (std::isalnum(u) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'));
+  return (u < 0x80 &&
+          (std::isalnum(u) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'));
 }
 bool domain_char(char c) {
   unsigned char u = static_cast<unsigned char>(c);
@@ -348,8 +349,8 @@ std::vector<Tok> tokenize(std::string_view s) {
       i = e;
       continue;
     }
-    if (c.cp < 0x80 && std::string_view("$#%@&/+=*<>[]{}|~^_\\\"`").find(static_cast<char>(
-                           c.cp)) != std::string_view::npos) {
+    if (c.cp < 0x80 && std::string_view("$#%@&/+=*<>[]{}|~^_\\\"`").find(static_cast<char>(c.cp)) !=
+                           std::string_view::npos) {
       Tok t;
       t.offset = static_cast<uint32_t>(i);
       t.length = 1;

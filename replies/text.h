@@ -31,16 +31,16 @@ struct Tok {
   uint32_t length = 0;  // bytes in the text
   std::string norm;     // folded (ASCII lower case, ’ -> '), without a possessive 's
   TokKind kind = TokKind::kWord;
-  char mark = 0;              // kPunct / kSymbol: which ('\n' for a line break)
-  bool cap = false;           // starts with an upper-case letter
-  bool all_caps = false;      // two or more letters, all upper case
-  bool possessive = false;    // "son's", "kids'"
-  bool ordinal = false;       // kNumber: "19th"
-  bool has_digit = false;     // kWord: letters and digits ("jdoe1982")
+  char mark = 0;               // kPunct / kSymbol: which ('\n' for a line break)
+  bool cap = false;            // starts with an upper-case letter
+  bool all_caps = false;       // two or more letters, all upper case
+  bool possessive = false;     // "son's", "kids'"
+  bool ordinal = false;        // kNumber: "19th"
+  bool has_digit = false;      // kWord: letters and digits ("jdoe1982")
   bool ends_sentence = false;  // kPunct: ends a sentence
-  uint32_t digits = 0;        // kNumber: how many digits
-  uint32_t sentence = 0;      // index of the sentence the token is in
-  uint32_t line = 0;          // index of the line the token is on
+  uint32_t digits = 0;         // kNumber: how many digits
+  uint32_t sentence = 0;       // index of the sentence the token is in
+  uint32_t line = 0;           // index of the line the token is on
 };
 
 // The tokens of `text`, in order.
