@@ -735,8 +735,16 @@ class Scan {
 std::unordered_set<std::string> review_words(const ReviewContext& r) {
   std::unordered_set<std::string> words;
   for (std::string_view s : {std::string_view(r.author), std::string_view(r.text)})
-    for (const Tok& t : detail::tokenize(s))
-      if (detail::is_wordlike(t)) words.insert(t.norm);
+    for (const Tok& t : detail::tokenize(s)) {
+      if (!detail::is_wordlike(t)) continue;
+      words.insert(t.norm);
+      if (t.kind == TokKind::kInitials) {  // "W." in the author is "W" in a reply
+        std::string letters;
+        for (char c : t.norm)
+          if (c != '.') letters += c;
+        words.insert(letters);
+      }
+    }
   return words;
 }
 
