@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -59,8 +60,7 @@ bool stops_reach(std::string_view w) {
 // A future or an invitation: "we will call you today" is not a day of care.
 bool is_future(std::string_view w) {
   static const std::unordered_set<std::string_view> kWords = {
-      "will", "we'll", "you'll", "i'll",  "they'll", "shall",  "tomorrow",
-      "soon", "next",  "can",    "could", "would",   "please", "going"};
+      "will", "we'll", "you'll", "i'll", "they'll", "shall", "tomorrow", "soon", "next", "going"};
   return kWords.count(w) > 0;
 }
 
@@ -249,7 +249,16 @@ class Scan {
       }
     }
     for (const Match& m : t_.general.find_all(toks_)) general_[toks_[m.first].sentence] = 1;
-    for (const Match& m : t_.invitation.find_all(toks_)) invitation_[toks_[m.first].sentence] = 1;
+    first_ahead_.assign(sentences, UINT32_MAX);
+    for (size_t i = 0; i < n; ++i)
+      if (toks_[i].kind == TokKind::kWord && is_future(toks_[i].norm))
+        first_ahead_[toks_[i].sentence] =
+            std::min(first_ahead_[toks_[i].sentence], static_cast<uint32_t>(i));
+    for (const Match& m : t_.invitation.find_all(toks_)) {
+      uint32_t s = toks_[m.first].sentence;
+      invitation_[s] = 1;
+      first_ahead_[s] = std::min(first_ahead_[s], m.first);
+    }
     for (const Match& m : t_.schedule.find_all(toks_)) schedule_[toks_[m.first].sentence] = 1;
     std::vector<char> unused;
     mark(t_.possessive, unused, possessive_end_);
@@ -540,7 +549,14 @@ class Scan {
     if (wordlike(b + 1) && range_end_[b + 1] && wordlike(b + 2) &&
         (weekday_of(toks_[b + 2].norm) >= 0 || toks_[b + 2].kind == TokKind::kNumber))
       return true;  // "Monday to Friday", "8 am to 5 pm"
+    // "Monday-Friday": two weekdays with only a dash between.
+    if (weekday_of(toks_[b].norm) >= 0 &&
+        ((wordlike(b + 1) && weekday_of(toks_[b + 1].norm) >= 0) ||
+         (a > 0 && wordlike(a - 1) && weekday_of(toks_[a - 1].norm) >= 0)))
+      return true;
     uint32_t s = toks_[a].sentence;
+    // "Please call us Monday", "Dr. Smith will call you on Friday": a day ahead, not of care.
+    if (first_ahead_[s] < a) return true;
     if (general(a)) return true;
     return !personal_[s] && schedule_[s];
   }
@@ -725,6 +741,7 @@ class Scan {
 
   // Per sentence.
   std::vector<char> personal_, general_, invitation_, schedule_, future_;
+  std::vector<uint32_t> first_ahead_;  // the first future or invitation word (UINT32_MAX: none)
   // Per token.
   std::vector<char> sentence_start_, possessive_end_, definite_end_, before_end_, after_start_,
       head_start_, range_end_, staff_start_, staff_end_;

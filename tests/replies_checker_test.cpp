@@ -116,6 +116,46 @@ TEST(RepliesChecker, GenericUsesOfTheTriggerWordsAreClean) {
   EXPECT_TRUE(finds("We have your cell number as (555) 201-8841.", Kind::kIdentifier));
 }
 
+TEST(RepliesChecker, TemplatesOfTheGuidesAreClean) {
+  const char* clean[] = {
+      "Thank you for your review. We appreciate your feedback and are always looking for ways "
+      "to improve the patient experience.",
+      "We're sorry to hear about your experience. At Smile Dental we strive to provide excellent "
+      "care to all of our patients. Please contact our office manager, Jennifer, at (555) "
+      "123-4567 so we can discuss your concerns.",
+      "Per federal privacy law (HIPAA), we are unable to confirm or deny whether any individual "
+      "is a patient of our practice.",
+      "We take pride in our work and would welcome the opportunity to discuss your concerns. "
+      "Call us anytime Monday-Friday 8-5.",
+      "We hear you. Dental anxiety is very common, and our team offers several options to help "
+      "nervous patients feel comfortable.",
+      "Please note that our office will be closed on Monday, May 27 for Memorial Day.",
+      "Dr. Smith is out of the office until next week, and will call you on Monday.",
+      "Reviews like this help us improve our billing and scheduling processes.",
+      "Sorry for the confusion! The new patient portal launched in January.",
+  };
+  for (const char* reply : clean) {
+    Check c = checker().check(reply);
+    EXPECT_TRUE(c.clean()) << reply << " -> " << describe(c);
+  }
+  struct Case {
+    const char* reply;
+    Kind kind;
+  };
+  const Case unsafe[] = {
+      {"Mrs. Garcia, as discussed, your son needs a referral.", Kind::kRelationship},
+      {"We're so proud of you for quitting smoking!", Kind::kCondition},
+      {"We're sorry we could not see you on Tuesday.", Kind::kDate},
+      {"Our hygienist noted that you declined x-rays at your last cleaning.", Kind::kTreatment},
+      {"Your mother's Alzheimer's diagnosis is something we take seriously.", Kind::kCondition},
+      {"We hope you feel better soon.", Kind::kCondition},
+  };
+  for (const Case& c : unsafe) {
+    Check check = checker().check(c.reply);
+    EXPECT_TRUE(check.has(c.kind)) << c.reply << " -> " << describe(check);
+  }
+}
+
 TEST(RepliesChecker, TheReviewMakesTheAuthorsNameAFinding) {
   ReviewContext review{"Tyrone B.", "Waited ninety minutes on the 19th for a cleaning."};
   const char* reply = "Thanks for the review Tyrone! We apologize for the 19th.";
