@@ -6,7 +6,7 @@
 #                                                      installed binary and config file)
 #     <sysconfdir>/repwatch/repwatch.toml        the example config, mode 0640; never
 #                                                 replaced once it exists (edited by the admin)
-#     <prefix>/share/repwatch/{repwatch.example.toml,taxonomy.toml,lexicon.tsv}
+#     <prefix>/share/repwatch/{repwatch.example.toml,taxonomy.toml,lexicon.tsv,reply_terms.toml}
 #     <prefix>/share/doc/repwatch/README.md
 #   where <sysconfdir> is /etc for the /usr prefix and <prefix>/etc otherwise (GNUInstallDirs
 #   rules, evaluated at install time, so that cpack's /usr prefix gives /etc).
@@ -21,6 +21,7 @@ set(REPWATCH_PACKAGING_DIR ${PROJECT_SOURCE_DIR}/packaging/debian)
 
 # Data files that ship with the program.
 install(FILES ${PROJECT_SOURCE_DIR}/sentiment/taxonomy.toml ${PROJECT_SOURCE_DIR}/sentiment/lexicon.tsv
+              ${PROJECT_SOURCE_DIR}/replies/reply_terms.toml
         DESTINATION ${CMAKE_INSTALL_DATADIR}/repwatch OPTIONAL)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} OPTIONAL)
 

@@ -125,6 +125,7 @@ TEST(DaemonPackage, DebHoldsEverythingInItsPlaceAndTheUnitVerifies) {
   EXPECT_EQ(mode_of(root / "etc/repwatch/repwatch.toml"), 0640u);
   EXPECT_TRUE(fs::exists(root / "usr/share/repwatch/repwatch.example.toml"));
   EXPECT_TRUE(fs::exists(root / "usr/share/repwatch/taxonomy.toml"));
+  EXPECT_TRUE(fs::exists(root / "usr/share/repwatch/reply_terms.toml"));
   EXPECT_TRUE(fs::exists(root / "usr/share/doc/repwatch/README.md"));
   EXPECT_FALSE(fs::exists(root / "usr/etc")) << "config must go to /etc, not /usr/etc";
   EXPECT_FALSE(fs::exists(root / "usr/local"));
