@@ -118,6 +118,19 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   return s;
 }
 
+AlertContent AlertEngine::review_content(const Rule& rule, Review review,
+                                         const std::string& location, const Analysis& analysis,
+                                         const db::UpsertResult& upsert,
+                                         const std::string& source_type) const {
+  review.location_id = location;
+  AlertContent c;
+  c.kind = to_string(rule.type);
+  c.rule = rule.name;
+  c.headline = headline_for(rule);
+  c.review = snapshot(review, analysis, upsert.review_id, upsert.revision, source_type);
+  return c;
+}
+
 int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
                        std::optional<int64_t> review_id, std::optional<int> revision,
                        const std::string& location_id, const std::string& source_id,
@@ -201,13 +214,7 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
         if (rule.is_negative(*upsert.previous, before)) continue;  // was negative already
       }
     }
-    Review r = review;
-    r.location_id = location;
-    AlertContent c;
-    c.kind = to_string(rule.type);
-    c.rule = rule.name;
-    c.headline = headline_for(rule);
-    c.review = snapshot(r, analysis, upsert.review_id, upsert.revision, source.type);
+    AlertContent c = review_content(rule, review, location, analysis, upsert, source.type);
     std::vector<std::string> owners_for;
     for (const auto& t : analysis.touchpoints)
       if (t.score <= 0) owners_for.push_back(t.touchpoint);
@@ -238,13 +245,7 @@ int AlertEngine::on_reply(const Rule& rule, const SourceConfig& source, const Re
   replies::Check check = config_->reply_checker->check(review.reply_text, &context);
   if (check.clean()) return 0;
 
-  Review r = review;
-  r.location_id = location;
-  AlertContent c;
-  c.kind = to_string(rule.type);
-  c.rule = rule.name;
-  c.headline = headline_for(rule);
-  c.review = snapshot(r, analysis, upsert.review_id, upsert.revision, source.type);
+  AlertContent c = review_content(rule, review, location, analysis, upsert, source.type);
   c.review->reply_text = truncate_utf8(review.reply_text, kMaxSnapshotText);  // findings past it go
   ReplyCheckSnapshot rc;
   rc.safe_reply = config_->reply_checker->safe_reply();

@@ -89,6 +89,10 @@ class AlertEngine {
             const std::vector<std::string>& touchpoints_for_owners, int64_t now);
   ReviewSnapshot snapshot(const Review& review, const Analysis& analysis, int64_t review_id,
                           int revision, const std::string& source_type) const;
+  // The content of an alert of `rule` about one stored review (at `location`).
+  AlertContent review_content(const Rule& rule, Review review, const std::string& location,
+                              const Analysis& analysis, const db::UpsertResult& upsert,
+                              const std::string& source_type) const;
   // reply_phi: checks a new or changed reply; `reply_is_new` for an inserted review.
   int on_reply(const Rule& rule, const SourceConfig& source, const Review& review,
                const Analysis& analysis, const db::UpsertResult& upsert,

@@ -297,33 +297,40 @@ Terms parse_terms(std::string_view text, std::string_view name) {
       r.fail(n, std::string(key) + ": expected a table [" + std::string(key) + "]");
     return n->as_table();
   };
-  if (const toml::table* a = table("anchors")) {
-    r.only(*a, "anchors",
-           {"possessive", "definite", "generic_heads", "before", "after", "general", "invitation",
-            "range", "schedule"});
-    r.phrases(*a, "anchors", "possessive", t.possessive);
-    r.phrases(*a, "anchors", "definite", t.definite);
-    r.phrases(*a, "anchors", "generic_heads", t.generic_heads);
-    r.phrases(*a, "anchors", "before", t.before);
-    r.phrases(*a, "anchors", "after", t.after);
-    r.phrases(*a, "anchors", "general", t.general);
-    r.phrases(*a, "anchors", "invitation", t.invitation);
-    r.phrases(*a, "anchors", "range", t.range);
-    r.phrases(*a, "anchors", "schedule", t.schedule);
-  }
-  if (const toml::table* n = table("names")) {
-    r.only(*n, "names",
-           {"greetings", "titles", "family", "staff", "not_names", "abbreviations", "anonymous",
-            "common_words"});
-    r.phrases(*n, "names", "greetings", t.greetings);
-    r.phrases(*n, "names", "titles", t.titles);
-    r.phrases(*n, "names", "family", t.family);
-    r.phrases(*n, "names", "staff", t.staff);
-    r.words(*n, "names", "not_names", t.not_names);
-    r.words(*n, "names", "abbreviations", t.abbreviations);
-    r.words(*n, "names", "anonymous", t.anonymous);
-    r.words(*n, "names", "common_words", t.common_words);
-  }
+  // The sections of plain lists: each key, and the set it fills.
+  struct List {
+    std::string_view key;
+    PhraseSet* phrases;
+    std::unordered_set<std::string>* words;
+  };
+  auto section = [&](std::string_view name, const std::vector<List>& lists) {
+    const toml::table* t = table(name);
+    if (!t) return;
+    std::vector<std::string_view> keys;
+    for (const List& l : lists) keys.push_back(l.key);
+    r.only(*t, std::string(name), keys);
+    for (const List& l : lists) {
+      if (l.phrases) r.phrases(*t, std::string(name), l.key, *l.phrases);
+      if (l.words) r.words(*t, std::string(name), l.key, *l.words);
+    }
+  };
+  section("anchors", {{"possessive", &t.possessive, nullptr},
+                      {"definite", &t.definite, nullptr},
+                      {"generic_heads", &t.generic_heads, nullptr},
+                      {"before", &t.before, nullptr},
+                      {"after", &t.after, nullptr},
+                      {"general", &t.general, nullptr},
+                      {"invitation", &t.invitation, nullptr},
+                      {"range", &t.range, nullptr},
+                      {"schedule", &t.schedule, nullptr}});
+  section("names", {{"greetings", &t.greetings, nullptr},
+                    {"titles", &t.titles, nullptr},
+                    {"family", &t.family, nullptr},
+                    {"staff", &t.staff, nullptr},
+                    {"not_names", nullptr, &t.not_names},
+                    {"abbreviations", nullptr, &t.abbreviations},
+                    {"anonymous", nullptr, &t.anonymous},
+                    {"common_words", nullptr, &t.common_words}});
 
   const toml::node* kinds = root.get("kind");
   if (!kinds) r.fail(nullptr, "no [[kind]] tables");
