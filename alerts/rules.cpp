@@ -635,9 +635,8 @@ AlertsConfig load_alerts_config(const Config& config,
                             "managers, owners, a [webhook], or the rule's `to`");
     ac.rules.push_back(std::move(r));
   }
-  for (const Rule& r : ac.rules)
-    if (r.type == RuleType::kReplyPhi && !ac.reply_checker)
-      ac.reply_checker = std::make_shared<const replies::Checker>(replies::checker_for(config));
+  // [replies]: validated (and its terms file loaded) whether or not a reply_phi rule uses it.
+  ac.reply_checker = std::make_shared<const replies::Checker>(replies::checker_for(config));
   return ac;
 }
 

@@ -173,7 +173,7 @@ struct AlertsConfig {
   std::optional<WebhookConfig> webhook;
   DigestConfig digest;
 
-  // The reply checker of [replies] (replies/checker.h), loaded when a reply_phi rule exists.
+  // The reply checker of [replies] (replies/checker.h), for reply_phi rules.
   std::shared_ptr<const replies::Checker> reply_checker;
 
   const Rule* find_rule(const std::string& name) const;

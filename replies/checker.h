@@ -119,8 +119,9 @@ struct Check {
 
 class Checker {
  public:
-  // Replies longer than this are checked up to here (replies on review sites are far shorter).
-  static constexpr size_t kMaxTextBytes = 256 * 1024;
+  // Replies longer than this are checked up to here: review sites cap replies at a few
+  // thousand characters, and this bounds the work a hostile source can ask for (~0.1 s).
+  static constexpr size_t kMaxTextBytes = 64 * 1024;
 
   // The word lists shipped with repwatch (replies/reply_terms.toml, compiled in).
   static Checker builtin();

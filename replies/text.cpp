@@ -135,6 +135,7 @@ std::string fold_word(std::string_view word) {
 
 std::vector<Tok> tokenize(std::string_view s) {
   std::vector<Tok> out;
+  out.reserve(s.size() / 5 + 8);  // about one token per five bytes of English
   const size_t n = s.size();
   uint32_t sentence = 0, line = 0;
   auto push = [&](Tok t) {

@@ -102,6 +102,11 @@ TEST(AlertsReplyPhi, ExplicitRulesAndMistakes) {
   EXPECT_NE(
       error(std::string(kRouting) + "[replies]\nterms = \"missing.toml\"\n").find("missing.toml"),
       std::string::npos);
+  // [replies] is checked even when the rules in use do not read it.
+  EXPECT_NE(error(std::string(kRouting) +
+                  "[[alerts.rules]]\ntype = \"new_negative\"\n[replies]\nterm = \"x.toml\"\n")
+                .find("replies.term"),
+            std::string::npos);
 }
 
 TEST(AlertsReplyPhi, OncePerReplyTextAcrossRepollsRestartsAndEdits) {
