@@ -198,11 +198,29 @@ struct Candidate {
   uint32_t core_first, core_last;
 };
 
+// The words of the review (author and text), folded, for Finding::in_review.
+std::unordered_set<std::string> review_words(const ReviewContext& r) {
+  std::unordered_set<std::string> words;
+  for (std::string_view s : {std::string_view(r.author), std::string_view(r.text)})
+    for (const Tok& t : detail::tokenize(s)) {
+      if (!detail::is_wordlike(t)) continue;
+      words.insert(t.norm);
+      if (t.kind == TokKind::kInitials) {  // "W." in the author is "W" in a reply
+        std::string letters;
+        for (char c : t.norm)
+          if (c != '.') letters += c;
+        words.insert(letters);
+      }
+    }
+  return words;
+}
+
 // One check of one reply.
 class Scan {
  public:
   Scan(const Terms& terms, std::string_view text, const ReviewContext* review)
       : t_(terms), text_(text), toks_(detail::tokenize(text)), review_(review) {
+    if (review_) review_words_ = review_words(*review_);
     prepare();
   }
 
@@ -330,12 +348,14 @@ class Scan {
   void find_listed(Kind kind) {
     const detail::KindTerms& kt = t_.kinds[static_cast<size_t>(kind)];
     for (const Match& m : kt.phrases.find_all(toks_)) {
-      if (kind == Kind::kDate && relative_date_excused(m.first)) continue;
+      if (kind == Kind::kDate && relative_date_excused(m.first) && !in_review(m.first, m.last))
+        continue;
       add(kind, m.first, m.last, m.first, m.last);
     }
     for (const Match& m : kt.terms.find_all(toks_)) {
       if (general(m.first)) continue;
-      if (kind == Kind::kDate && relative_date_excused(m.first)) continue;
+      if (kind == Kind::kDate && relative_date_excused(m.first) && !in_review(m.first, m.last))
+        continue;
       size_t first = m.first;
       int64_t p = m.first > 0 ? possessive_anchor(m.first) : -1;
       if (p >= 0 && p + 1 == static_cast<int64_t>(m.first)) first = static_cast<size_t>(p);
@@ -561,8 +581,18 @@ class Scan {
     return !personal_[s] && schedule_[s];
   }
 
+  // A date the review itself names ("I was there on the 19th") is the day of the visit, even
+  // in a sentence that would otherwise read as a schedule ("we closed early on the 19th").
   void add_date(size_t a, size_t b) {
-    if (!date_excused(a, b)) add(Kind::kDate, a, b, a, b);
+    if (!date_excused(a, b) || in_review(a, b)) add(Kind::kDate, a, b, a, b);
+  }
+
+  // Does the review say every word of tokens [a, b]?
+  bool in_review(size_t a, size_t b) const {
+    if (!review_) return false;
+    for (size_t i = a; i <= b; ++i)
+      if (wordlike(i) && !review_words_.count(toks_[i].norm)) return false;
+    return true;
   }
 
   void find_dates() {
@@ -738,6 +768,7 @@ class Scan {
   std::string_view text_;
   std::vector<Tok> toks_;
   const ReviewContext* review_;
+  std::unordered_set<std::string> review_words_;  // with a review: its words, folded
   std::vector<Candidate> found_;
 
   // Per sentence.
@@ -748,23 +779,6 @@ class Scan {
       head_start_, range_end_, staff_start_, staff_end_;
   mutable std::vector<char> term_start_;  // computed when names need it
 };
-
-// The words of the review (author and text), folded, for Finding::in_review.
-std::unordered_set<std::string> review_words(const ReviewContext& r) {
-  std::unordered_set<std::string> words;
-  for (std::string_view s : {std::string_view(r.author), std::string_view(r.text)})
-    for (const Tok& t : detail::tokenize(s)) {
-      if (!detail::is_wordlike(t)) continue;
-      words.insert(t.norm);
-      if (t.kind == TokKind::kInitials) {  // "W." in the author is "W" in a reply
-        std::string letters;
-        for (char c : t.norm)
-          if (c != '.') letters += c;
-        words.insert(letters);
-      }
-    }
-  return words;
-}
 
 // Cuts at most `max` bytes on a UTF-8 character boundary.
 std::string_view cut_utf8(std::string_view s, size_t max) {

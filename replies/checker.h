@@ -30,7 +30,8 @@
 //   billing       insurance, claims, balances and amounts ("your balance of $240", "we billed
 //                 Aetna", "the remaining balance")
 //   date          dates and times of care ("on March 3rd", "last Tuesday", "your 2:30
-//                 appointment", "yesterday morning")
+//                 appointment", "yesterday morning"); with the review known, any date the
+//                 review names, even where it would read as office news
 //   relationship  anything that confirms (or denies) the reviewer is a patient: "your visit",
 //                 "your chart", "as your doctor", "when you were here", "our records show",
 //                 "dear valued patient", "we hope to see you again"

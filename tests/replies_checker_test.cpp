@@ -176,6 +176,11 @@ TEST(RepliesChecker, TheReviewMakesTheAuthorsNameAFinding) {
   EXPECT_EQ(named.findings[0].kind(), Kind::kName);
   EXPECT_EQ(named.findings[0].in_review, false);
 
+  // A date the review names is the day of the visit, even where a date would read as news.
+  const char* news = "Our office closed early on the 19th because of a power cut.";
+  EXPECT_TRUE(checker().check(news).clean()) << describe(checker().check(news));
+  EXPECT_TRUE(checker().check(news, &review).has(Kind::kDate));
+
   // A first name that is an ordinary word counts only as a name.
   ReviewContext hope{"Hope Martinez", "Long wait."};
   EXPECT_TRUE(checker().check("We hope to hear from you soon. Hope you call us.", &hope).clean());
