@@ -266,6 +266,24 @@ TEST(AlertsReplyPhi, NewNegativeAlertSaysBeforeYouReplyAndSendsNothingElsewhere)
   EXPECT_EQ(links, 1u);
 }
 
+TEST(AlertsReplyPhi, NeverHeldByTheHourlyLimit) {
+  AlertsHarness h("replyphi-limit",
+                  "[alerts]\nmax_emails_per_hour = 1\n"
+                  "managers = \"manager@clinic.example\"\n"
+                  "[alerts.owners]\nprivacy = \"privacy.officer@clinic.example\"\n");
+  ASSERT_TRUE(h.poll("google-downtown", {}, kT0).ok);
+  const int64_t t1 = kT0 + 600;
+  h.poll("google-downtown",
+         {replied(make_review("a", "Omar N.", 5, kPraise, kT0 + 60), kDisclosing, kT0 + 120),
+          replied(make_review("b", "Ana P.", 5, kPraise, kT0 + 70), kAlsoDisclosing, kT0 + 130)},
+         t1);
+  alerts::Sender sender(h.alerts, *h.db);
+  sender.deliver_due(t1);
+  int sent = 0;
+  for (const auto& d : reply_alerts(h)) sent += d.status == alerts::DeliveryStatus::kSent;
+  EXPECT_EQ(sent, 4);  // two alerts to two people within the hour, with a limit of one
+}
+
 class AlertsReplyPhiSmtp : public ::testing::Test {
  protected:
   void SetUp() override {
