@@ -113,6 +113,7 @@ std::optional<RuleType> parse_type(const std::string& s) {
   if (s == "edit_negative") return RuleType::kEditNegative;
   if (s == "no_reply") return RuleType::kNoReply;
   if (s == "touchpoint_average") return RuleType::kTouchpointAverage;
+  if (s == "reply_phi") return RuleType::kReplyPhi;
   return std::nullopt;
 }
 
@@ -184,6 +185,8 @@ const char* to_string(RuleType type) {
       return "no_reply";
     case RuleType::kTouchpointAverage:
       return "touchpoint_average";
+    case RuleType::kReplyPhi:
+      return "reply_phi";
   }
   return "new_negative";
 }
@@ -535,6 +538,11 @@ AlertsConfig load_alerts_config(const Config& config,
   }
 
   // [[alerts.rules]]
+  // reply_phi tells the owners of the privacy touchpoint, when the taxonomy has one.
+  std::vector<std::string> privacy;
+  if (taxonomy.empty() ||
+      std::find(touchpoint_ids.begin(), touchpoint_ids.end(), "privacy") != touchpoint_ids.end())
+    privacy = {"privacy"};
   std::vector<Settings> rule_tables = alerts.table_array("rules");
   if (!alerts.has("rules")) {
     Rule n;
@@ -550,6 +558,13 @@ AlertsConfig load_alerts_config(const Config& config,
       r->notify = {"marketing", "owners", "webhook"};
       ac.rules.push_back(*r);
     }
+    Rule p;
+    p.name = "reply_phi";
+    p.type = RuleType::kReplyPhi;
+    p.notify = {"owners", "managers"};
+    p.fallback = {"marketing"};
+    p.touchpoints = privacy;
+    ac.rules.push_back(p);
   }
   std::set<std::string> names;
   for (const Settings& rs : rule_tables) {
@@ -561,7 +576,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!t)
       rs.fail("type", "unknown rule type \"" + type +
                           "\"; expected one of new_negative, edit_negative, no_reply, "
-                          "touchpoint_average");
+                          "touchpoint_average, reply_phi");
     r.type = *t;
     r.name = rs.string_or("name", type);
     if (r.name.empty() || r.name.find(':') != std::string::npos)
@@ -587,6 +602,8 @@ AlertsConfig load_alerts_config(const Config& config,
       r.notify = {"managers", "webhook"};
     } else if (r.type == RuleType::kTouchpointAverage) {
       r.notify = {"owners", "managers", "webhook"};
+    } else if (r.type == RuleType::kReplyPhi) {
+      r.notify = {"owners", "managers"};
     } else {
       r.notify = {"marketing", "owners", "webhook"};
     }
@@ -601,7 +618,9 @@ AlertsConfig load_alerts_config(const Config& config,
       r.min_reviews = static_cast<int>(*n);
     }
     r.repeat_seconds = positive_duration(rs, "repeat", 7 * 86400);
+    if (r.type == RuleType::kReplyPhi) r.fallback = {"marketing"};
     r.touchpoints = rs.string_list("touchpoints");
+    if (r.type == RuleType::kReplyPhi && !rs.has("touchpoints")) r.touchpoints = privacy;
     for (const auto& tp : r.touchpoints)
       if (!taxonomy.empty() &&
           std::find(touchpoint_ids.begin(), touchpoint_ids.end(), tp) == touchpoint_ids.end())
@@ -609,7 +628,9 @@ AlertsConfig load_alerts_config(const Config& config,
                 "no touchpoint \"" + tp + "\" in the taxonomy; known: " + join(touchpoint_ids));
     // An explicit rule that can reach nobody is a mistake worth stopping for.
     bool reachable = !r.to.empty();
-    for (const auto& g : r.notify) {
+    std::vector<std::string> groups = r.notify;
+    groups.insert(groups.end(), r.fallback.begin(), r.fallback.end());
+    for (const auto& g : groups) {
       if (g == "webhook") reachable |= ac.webhook.has_value();
       if (g == "owners") {
         reachable |= !ac.owners.empty();
@@ -628,6 +649,8 @@ AlertsConfig load_alerts_config(const Config& config,
                             "managers, owners, a [webhook], or the rule's `to`");
     ac.rules.push_back(std::move(r));
   }
+  // [replies]: validated (and its terms file loaded) whether or not a reply_phi rule uses it.
+  ac.reply_checker = std::make_shared<const replies::Checker>(replies::checker_for(config));
   return ac;
 }
 

@@ -193,13 +193,15 @@ const std::vector<std::string_view>& top_level_keys() {
       // Validated here.
       "state_dir", "database", "log_level", "locations", "sources",
       // Sections other modules own and validate themselves.
-      "http", "sentiment", "alerts", "smtp", "webhook", "digest", "daemon", "cli", "report"};
+      "http", "sentiment", "alerts", "smtp", "webhook", "digest", "daemon", "cli", "report",
+      "replies"};
   return keys;
 }
 
 const std::vector<std::string_view>& module_sections() {
   static const std::vector<std::string_view> keys = {
-      "http", "sentiment", "alerts", "smtp", "webhook", "digest", "daemon", "cli", "report"};
+      "http", "sentiment", "alerts", "smtp", "webhook", "digest", "daemon", "cli", "report",
+      "replies"};
   return keys;
 }
 

@@ -193,6 +193,7 @@ TEST(DaemonPackage, DebHoldsEverythingInItsPlaceAndTheUnitVerifies) {
   EXPECT_EQ(mode_of(root / "etc/repwatch/repwatch.toml"), 0644u);
   EXPECT_TRUE(fs::exists(root / "usr/share/repwatch/repwatch.example.toml"));
   EXPECT_TRUE(fs::exists(root / "usr/share/repwatch/taxonomy.toml"));
+  EXPECT_TRUE(fs::exists(root / "usr/share/repwatch/reply_terms.toml"));
   for (const char* doc : {"README.md", "SECURITY.md", "copyright", "changelog.gz"})
     EXPECT_TRUE(fs::exists(root / "usr/share/doc/repwatch" / doc)) << doc;
   for (const char* page : {"man8/repwatchd.8.gz", "man5/repwatch.toml.5.gz", "man1/repwatch.1.gz"})
