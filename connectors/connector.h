@@ -28,7 +28,14 @@ struct FetchResult {
   // Records that were skipped (bad CSV row, JSONL line that is not JSON...), each naming its
   // place. The rest of the input is still returned.
   std::vector<Problem> problems;
+  // False on a part of a poll that fetch_parts() delivers with more parts to follow. The last
+  // part (and a whole fetch()) ends the poll: its cursor covers everything the poll saw, and
+  // it is where a source that lists everything it has can say the poll saw a complete listing.
+  bool last = true;
 };
+
+// Receives the parts of one poll, in order (Connector::fetch_parts()).
+using PartSink = std::function<void(FetchResult&& part)>;
 
 class Connector {
  public:
@@ -38,6 +45,19 @@ class Connector {
   // Throws SourceError when the source cannot be read at all; then nothing is stored and
   // the cursor stays where it was.
   virtual FetchResult fetch(const std::string& cursor) = 0;
+
+  // The same poll in parts of about `part_size` reviews, so that a large first sync (a file of
+  // a million reviews) is never held in memory whole. Each part's cursor covers that part and
+  // the ones before it and nothing later (a poll stopped after any part resumes from it
+  // without loss); the last part has `last` set. `deliver` may throw to stop the poll: the
+  // exception leaves fetch_parts(). A SourceError thrown after some parts were delivered
+  // leaves those parts standing. Default: fetch() as one part.
+  virtual void fetch_parts(const std::string& cursor, size_t part_size, const PartSink& deliver) {
+    (void)part_size;
+    FetchResult all = fetch(cursor);
+    all.last = true;
+    deliver(std::move(all));
+  }
 
   // Asks a fetch() running on another thread to give up soon (at shutdown): HTTP transfers
   // are aborted within about a second and retry sleeps cut short, and that fetch() throws

@@ -52,23 +52,41 @@ void worker(std::shared_ptr<FetchPool::State> s) {
       s->queue.pop_front();
     }
     auto start = std::chrono::steady_clock::now();
-    FetchPool::Done done;
-    done.source_id = job.source_id;
-    done.generation = job.generation;
+    bool handed_over = false;
+    auto hand_over = [&](Fetched&& fetched) {
+      if (handed_over) return;
+      handed_over = true;
+      FetchPool::Done done;
+      done.source_id = job.source_id;
+      done.generation = job.generation;
+      done.fetched = std::move(fetched);
+      done.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+      {
+        std::lock_guard lock(s->mu);
+        s->done.push_back(std::move(done));
+      }
+      s->signal_done();
+    };
+    Fetched failed;
     try {
-      done.fetched = job.work();
+      if (job.streaming)
+        job.streaming(hand_over);
+      else
+        hand_over(job.work());
     } catch (const std::exception& e) {
-      done.fetched.source_id = job.source_id;
-      done.fetched.error =
+      if (handed_over)
+        spdlog::error("source {}: fetch failed after its first part: {}", job.source_id, e.what());
+      failed.error =
           SourceError(SourceError::Kind::kTransient, job.source_id + ": fetch failed: " + e.what());
     }
-    done.took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
-    {
-      std::lock_guard lock(s->mu);
-      s->done.push_back(std::move(done));
+    if (!handed_over) {
+      failed.source_id = job.source_id;
+      if (!failed.error)
+        failed.error = SourceError(SourceError::Kind::kTransient,
+                                   job.source_id + ": the fetch ended without a result");
+      hand_over(std::move(failed));
     }
-    s->signal_done();
   }
 }
 

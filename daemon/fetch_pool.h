@@ -24,10 +24,17 @@ namespace repwatch::daemon {
 
 class FetchPool {
  public:
+  // Hands a job's Fetched to take_done() before the job has finished (at most once).
+  using HandOver = std::function<void(Fetched&&)>;
   struct Job {
     std::string source_id;
     uint64_t generation = 0;  // which config the job was started under
     std::function<Fetched()> work;
+    // Instead of `work`: a job that hands its Fetched over early and goes on - a poll in
+    // parts hands over its first part (with Fetched::more) and then produces the rest while
+    // the main loop stores them. If it returns or throws without handing over, that is a
+    // failed fetch, as for `work`.
+    std::function<void(const HandOver&)> streaming;
   };
   struct Done {
     std::string source_id;

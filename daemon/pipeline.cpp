@@ -74,28 +74,27 @@ std::vector<Analysis> analyze_all(const sentiment::Analyzer& analyzer,
 
 }  // namespace
 
-Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& source,
-                        const std::string& cursor, const sentiment::Analyzer& analyzer) {
+namespace {
+
+// A connector's message, redacted once more by pattern (core/redact.h: userinfo,
+// ?api_key=... values), whatever path it took: connectors scrub the secrets they hold, and
+// what goes on to the log, the database and `repwatch sources` is checked again here.
+SourceError source_error_of(const std::exception& e) {
+  if (const auto* s = dynamic_cast<const SourceError*>(&e))
+    return SourceError(s->kind(), redact_text(s->what()), s->retry_after_seconds());
+  if (dynamic_cast<const ConfigError*>(&e))
+    return SourceError(SourceError::Kind::kConfig, redact_text(e.what()));
+  // Anything else (out of memory, a filesystem error the connector did not wrap) is worth
+  // retrying later rather than taking the daemon down.
+  return SourceError(SourceError::Kind::kTransient, redact_text(e.what()));
+}
+
+// Normalizes and analyzes what a fetch (or one part of it) returned. `numbered` counts the
+// reviews of the poll before this part, so that problems number them across parts.
+Fetched score(connectors::FetchResult&& result, const SourceConfig& source,
+              const sentiment::Analyzer& analyzer, size_t& numbered) {
   Fetched out;
   out.source_id = source.id;
-  connectors::FetchResult result;
-  // Connectors scrub the secrets they hold from their messages; what goes on to the log, the
-  // database and `repwatch sources` is redacted once more here, by pattern (core/redact.h:
-  // userinfo, ?api_key=... values), whatever path the message took.
-  try {
-    result = connector.fetch(cursor);
-  } catch (const SourceError& e) {
-    out.error = SourceError(e.kind(), redact_text(e.what()), e.retry_after_seconds());
-    return out;
-  } catch (const ConfigError& e) {
-    out.error = SourceError(SourceError::Kind::kConfig, redact_text(e.what()));
-    return out;
-  } catch (const std::exception& e) {
-    // Anything else (out of memory, a filesystem error the connector did not wrap) is worth
-    // retrying later rather than taking the daemon down.
-    out.error = SourceError(SourceError::Kind::kTransient, redact_text(e.what()));
-    return out;
-  }
   for (Problem& p : result.problems) p.message = redact_text(p.message);
 
   // The source's identity comes from the config (the location too, unless the connector
@@ -105,8 +104,9 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
   size_t kept = 0;
   for (size_t i = 0; i < reviews.size(); ++i) {
     Review& r = reviews[i];
+    const std::string number = std::to_string(numbered + i + 1);
     if (r.external_id.empty()) {
-      result.problems.push_back({"review " + std::to_string(i + 1), "no external id; skipped"});
+      result.problems.push_back({"review " + number, "no external id; skipped"});
       continue;
     }
     r.source_id = source.id;
@@ -114,12 +114,13 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
     normalize(r);
     // Valid UTF-8, no control characters, every field capped (normalize/limits.h).
     if (std::string why; !limit_review(r, why)) {
-      result.problems.push_back({"review " + std::to_string(i + 1), why});
+      result.problems.push_back({"review " + number, why});
       continue;
     }
     if (kept != i) reviews[kept] = std::move(r);
     ++kept;
   }
+  numbered += reviews.size();
   reviews.resize(kept);
   // Oldest first: the store's indexes on created_at (by time, by location, by source) then
   // grow at their ends instead of taking inserts all over, which keeps a large first sync
@@ -141,6 +142,111 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
   out.analyses = analyze_all(analyzer, reviews, result.problems);
   out.result = std::move(result);
   return out;
+}
+
+}  // namespace
+
+Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& source,
+                        const std::string& cursor, const sentiment::Analyzer& analyzer) {
+  connectors::FetchResult result;
+  try {
+    result = connector.fetch(cursor);
+  } catch (const std::exception& e) {
+    Fetched out;
+    out.source_id = source.id;
+    out.error = source_error_of(e);
+    return out;
+  }
+  size_t numbered = 0;
+  return score(std::move(result), source, analyzer, numbered);
+}
+
+void fetch_and_score_parts(connectors::Connector& connector, const SourceConfig& source,
+                           const std::string& cursor, const sentiment::Analyzer& analyzer,
+                           size_t part_size, const std::function<void(Fetched&&)>& deliver) {
+  size_t numbered = 0;
+  bool delivering = false;  // an exception now comes from `deliver`: it stops the fetch
+  try {
+    connector.fetch_parts(cursor, part_size, [&](connectors::FetchResult&& part) {
+      Fetched scored = score(std::move(part), source, analyzer, numbered);
+      delivering = true;
+      deliver(std::move(scored));
+      delivering = false;
+    });
+  } catch (const std::exception& e) {
+    if (delivering) throw;
+    Fetched failed;
+    failed.source_id = source.id;
+    failed.error = source_error_of(e);
+    deliver(std::move(failed));
+  }
+}
+
+void fetch_and_score_streamed(connectors::Connector& connector, const SourceConfig& source,
+                              const std::string& cursor, const sentiment::Analyzer& analyzer,
+                              size_t part_size, const std::function<void(Fetched&&)>& hand_over) {
+  struct ConsumerGone {};
+  std::shared_ptr<PartChannel> channel;
+  try {
+    fetch_and_score_parts(connector, source, cursor, analyzer, part_size, [&](Fetched&& part) {
+      if (channel) {
+        if (!channel->put(std::move(part))) throw ConsumerGone{};
+        return;
+      }
+      if (part.result && !part.result->last) {
+        channel = std::make_shared<PartChannel>();
+        part.more = MoreParts(channel);
+      }
+      hand_over(std::move(part));
+    });
+  } catch (const ConsumerGone&) {
+  } catch (const std::exception& e) {
+    if (!channel) throw;
+    // The consumer waits for a last part: never leave it waiting.
+    Fetched failed;
+    failed.source_id = source.id;
+    failed.error = source_error_of(e);
+    channel->put(std::move(failed));
+  }
+}
+
+// ---- PartChannel ---------------------------------------------------------------------------
+
+bool PartChannel::put(Fetched&& part) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return closed_ || parts_.size() < capacity_; });
+  if (closed_) return false;
+  parts_.push_back(std::move(part));
+  cv_.notify_all();
+  return true;
+}
+
+Fetched PartChannel::take() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !parts_.empty(); });
+  Fetched part = std::move(parts_.front());
+  parts_.pop_front();
+  cv_.notify_all();
+  return part;
+}
+
+void PartChannel::close() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  parts_.clear();
+  cv_.notify_all();
+}
+
+MoreParts& MoreParts::operator=(MoreParts&& other) noexcept {
+  if (this != &other) {
+    if (channel_) channel_->close();
+    channel_ = std::move(other.channel_);
+  }
+  return *this;
+}
+
+MoreParts::~MoreParts() {
+  if (channel_) channel_->close();
 }
 
 namespace {
@@ -168,15 +274,19 @@ struct StoreCounts {
 // state; commits. With `isolate`, each review is written inside its own savepoint, and a review
 // whose data the store refuses (db::is_record_error) is rolled back alone and reported in
 // `skipped` (no hook runs for it). Throws on any other failure; the transaction rolls back.
+// A part that is not the last of its poll moves only the cursor (save_cursor()); `before` is
+// the poll state from before the poll, read in the first part's transaction.
 StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig& source,
                                      const connectors::FetchResult& result,
                                      const std::vector<Analysis>& analyses, const ReviewHook& hook,
                                      int64_t now, std::optional<int64_t> next_poll_at, bool isolate,
-                                     std::vector<Problem>& skipped) {
+                                     std::vector<Problem>& skipped,
+                                     std::optional<db::PollState>& before) {
   StoreCounts counts;
   db::Transaction tx(store.database());
   store.ensure_source(source.id, source.type, source.location, now);
-  const db::PollState state = store.poll_state(source.id);
+  if (!before) before = store.poll_state(source.id);
+  const db::PollState& state = *before;
   // Exports covering several locations name one per review: make sure each exists.
   const std::string* last_location = &source.location;
   for (const Review& review : result.reviews) {
@@ -222,17 +332,19 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
       counts.alerts_queued +=
           hook(StoredEvent{source, result.reviews[i], analyses[i], u, state, now});
   }
-  store.record_success(source.id, result.cursor, now, next_poll_at);
+  if (result.last)
+    store.record_success(source.id, result.cursor, now, next_poll_at);
+  else
+    store.save_cursor(source.id, result.cursor);
   tx.commit();
   return counts;
 }
 
-// The transaction has rolled back: nothing of this poll is stored, the cursor has not moved.
-// The next poll fetches the same reviews again.
+// The transaction has rolled back: nothing of this part is stored, the cursor has not moved
+// past the parts before it. The next poll fetches the same reviews again.
 PollOutcome store_failed(db::ReviewStore& store, const SourceConfig& source, PollOutcome& out,
                          const std::exception& e, int64_t now,
                          std::optional<int64_t> next_poll_at) {
-  out.inserted = out.edited = out.unchanged = out.alerts_queued = 0;
   out.error = std::string("storing the poll failed, rolled back: ") + e.what();
   spdlog::error("source {}: {}", source.id, out.error);
   record_failure_tx(store, source, to_string(SourceError::Kind::kTransient), out.error, now,
@@ -240,13 +352,11 @@ PollOutcome store_failed(db::ReviewStore& store, const SourceConfig& source, Pol
   return out;
 }
 
-}  // namespace
-
-PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
-                       const ReviewHook& hook, int64_t now, std::optional<int64_t> next_poll_at) {
-  PollOutcome out;
-  out.source_id = source.id;
-
+// Stores one part (or a whole poll) in its transaction; false when the poll ends here with a
+// failure (recorded; `out` says what).
+bool store_part(db::ReviewStore& store, const SourceConfig& source, Fetched& fetched,
+                const ReviewHook& hook, int64_t now, std::optional<int64_t> next_poll_at,
+                std::optional<db::PollState>& before, PollOutcome& out) {
   if (fetched.error || !fetched.result) {
     SourceError err = fetched.error ? *fetched.error
                                     : SourceError(SourceError::Kind::kTransient,
@@ -259,42 +369,42 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
     else
       spdlog::warn("source {}: {} error: {}", source.id, to_string(err.kind()), out.error);
     record_failure_tx(store, source, to_string(err.kind()), out.error, now, next_poll_at, auth);
-    return out;
+    return false;
   }
 
   connectors::FetchResult& result = *fetched.result;
-  out.fetched = static_cast<int>(result.reviews.size());
+  out.fetched += static_cast<int>(result.reviews.size());
   for (const Problem& p : result.problems) spdlog::warn("source {}: {}", source.id, p.to_string());
-  out.problems = std::move(result.problems);
+  for (Problem& p : result.problems) out.problems.push_back(std::move(p));
   if (fetched.analyses.size() != result.reviews.size()) {
     out.error = "internal error: " + std::to_string(fetched.analyses.size()) + " analyses for " +
                 std::to_string(result.reviews.size()) + " reviews";
     spdlog::error("source {}: {}", source.id, out.error);
     record_failure_tx(store, source, to_string(SourceError::Kind::kTransient), out.error, now,
                       next_poll_at, false);
-    return out;
+    return false;
   }
 
   // First all reviews at once. If one review's data breaks a constraint of the store (none is
-  // known to; a bug in a connector or the analyzer could), the poll is stored again one review
+  // known to; a bug in a connector or the analyzer could), the part is stored again one review
   // at a time and that review is left out with a problem that names it: one bad record must not
   // stall its source forever. Any other failure (disk full, read-only, locked) rolls back the
-  // whole poll and leaves the cursor where it was.
+  // whole part and leaves the cursor where it was.
   bool isolate = false;
   for (;;) {
     try {
       std::vector<Problem> skipped;
       StoreCounts counts = store_in_one_transaction(store, source, result, fetched.analyses, hook,
-                                                    now, next_poll_at, isolate, skipped);
-      out.inserted = counts.inserted;
-      out.edited = counts.edited;
-      out.unchanged = counts.unchanged;
-      out.alerts_queued = counts.alerts_queued;
+                                                    now, next_poll_at, isolate, skipped, before);
+      out.inserted += counts.inserted;
+      out.edited += counts.edited;
+      out.unchanged += counts.unchanged;
+      out.alerts_queued += counts.alerts_queued;
       for (Problem& p : skipped) {
         spdlog::error("source {}: {}", source.id, p.to_string());
         out.problems.push_back(std::move(p));
       }
-      break;
+      return true;
     } catch (const DbError& e) {
       if (!isolate && db::is_record_error(e)) {
         spdlog::warn("source {}: {}; storing this poll again one review at a time", source.id,
@@ -302,16 +412,38 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
         isolate = true;
         continue;
       }
-      return store_failed(store, source, out, e, now, next_poll_at);
+      store_failed(store, source, out, e, now, next_poll_at);
+      return false;
     } catch (const std::exception& e) {
-      return store_failed(store, source, out, e, now, next_poll_at);
+      store_failed(store, source, out, e, now, next_poll_at);
+      return false;
     }
+  }
+}
+
+}  // namespace
+
+PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
+                       const ReviewHook& hook, int64_t now, std::optional<int64_t> next_poll_at) {
+  PollOutcome out;
+  out.source_id = source.id;
+  MoreParts more = std::move(fetched.more);
+  std::optional<db::PollState> before;
+  int parts = 0;
+  for (Fetched part = std::move(fetched);; part = (*more).take()) {
+    ++parts;
+    if (!store_part(store, source, part, hook, now, next_poll_at, before, out)) {
+      // A whole poll that fails stores nothing; of one in parts, the parts before stay.
+      if (parts == 1) out.inserted = out.edited = out.unchanged = out.alerts_queued = 0;
+      return out;  // (leaving `more` closes the channel: the fetch stops)
+    }
+    if (!more || part.result->last) break;
   }
 
   out.ok = true;
-  spdlog::info("source {}: {} fetched, {} new, {} edited, {} unchanged, {} alerts, {} problems",
+  spdlog::info("source {}: {} fetched, {} new, {} edited, {} unchanged, {} alerts, {} problems{}",
                source.id, out.fetched, out.inserted, out.edited, out.unchanged, out.alerts_queued,
-               out.problems.size());
+               out.problems.size(), parts > 1 ? " (in " + std::to_string(parts) + " parts)" : "");
   return out;
 }
 
