@@ -421,6 +421,34 @@ bool store_part(db::ReviewStore& store, const SourceConfig& source, Fetched& fet
   }
 }
 
+// While a poll in parts is stored, SQLite's automatic checkpoint (which copies the write-ahead
+// log into the database file whenever the log passes ~4 MB, i.e. after nearly every part) is
+// off: the log takes the whole poll and is copied once after it - by the next transaction that
+// commits (the daemon's query-index refresh, its deliveries) - instead of the pages the parts
+// share (the indexes' last pages) being copied again part after part. Committed parts are
+// durable in the log either way.
+class CheckpointAfter {
+ public:
+  explicit CheckpointAfter(const db::Database& db) : db_(db) {
+    db::Statement st = db_.prepare("PRAGMA wal_autocheckpoint");
+    if (st.step()) pages_ = st.column_int(0);
+    db_.exec("PRAGMA wal_autocheckpoint=0");
+  }
+  ~CheckpointAfter() {
+    try {
+      db_.exec("PRAGMA wal_autocheckpoint=" + std::to_string(pages_));
+    } catch (const std::exception& e) {
+      spdlog::error("restoring the automatic checkpoint: {}", e.what());
+    }
+  }
+  CheckpointAfter(const CheckpointAfter&) = delete;
+  CheckpointAfter& operator=(const CheckpointAfter&) = delete;
+
+ private:
+  const db::Database& db_;
+  int64_t pages_ = 1000;
+};
+
 }  // namespace
 
 PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
@@ -429,6 +457,8 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
   out.source_id = source.id;
   MoreParts more = std::move(fetched.more);
   std::optional<db::PollState> before;
+  std::optional<CheckpointAfter> checkpoint;
+  if (more) checkpoint.emplace(store.database());
   int parts = 0;
   for (Fetched part = std::move(fetched);; part = (*more).take()) {
     ++parts;
