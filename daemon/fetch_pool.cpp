@@ -18,7 +18,11 @@ struct FetchPool::State {
   int event_fd = -1;
   mutable std::mutex mu;
   std::condition_variable cv;
-  std::deque<Job> queue;
+  struct Queued {
+    FetchPool::Job job;
+    FetchPool::Streaming streaming;
+  };
+  std::deque<Queued> queue;
   std::vector<Done> done;
   std::vector<std::thread> threads;
   int idle = 0;
@@ -42,13 +46,15 @@ namespace {
 void worker(std::shared_ptr<FetchPool::State> s) {
   for (;;) {
     FetchPool::Job job;
+    FetchPool::Streaming streaming;
     {
       std::unique_lock lock(s->mu);
       ++s->idle;
       s->cv.wait(lock, [&] { return s->stop || !s->queue.empty(); });
       --s->idle;
       if (s->queue.empty()) return;  // stop
-      job = std::move(s->queue.front());
+      job = std::move(s->queue.front().job);
+      streaming = std::move(s->queue.front().streaming);
       s->queue.pop_front();
     }
     auto start = std::chrono::steady_clock::now();
@@ -70,8 +76,8 @@ void worker(std::shared_ptr<FetchPool::State> s) {
     };
     Fetched failed;
     try {
-      if (job.streaming)
-        job.streaming(hand_over);
+      if (streaming)
+        streaming(hand_over);
       else
         hand_over(job.work());
     } catch (const std::exception& e) {
@@ -112,10 +118,12 @@ FetchPool::~FetchPool() {
   }
 }
 
-void FetchPool::submit(Job job) {
+void FetchPool::submit(Job job) { submit(std::move(job), nullptr); }
+
+void FetchPool::submit(Job job, Streaming streaming) {
   {
     std::lock_guard lock(state_->mu);
-    state_->queue.push_back(std::move(job));
+    state_->queue.push_back({std::move(job), std::move(streaming)});
     ++state_->outstanding;
     if (state_->idle < static_cast<int>(state_->queue.size()) &&
         static_cast<int>(state_->threads.size()) < state_->max_threads) {
@@ -146,7 +154,7 @@ int FetchPool::outstanding() const {
 std::vector<std::string> FetchPool::cancel_queued() {
   std::lock_guard lock(state_->mu);
   std::vector<std::string> ids;
-  for (auto& job : state_->queue) ids.push_back(job.source_id);
+  for (auto& q : state_->queue) ids.push_back(q.job.source_id);
   state_->outstanding -= static_cast<int>(state_->queue.size());
   state_->queue.clear();
   return ids;

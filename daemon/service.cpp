@@ -444,11 +444,11 @@ void Service::submit(const std::string& source_id) {
   FetchPool::Job job;
   job.source_id = source_id;
   job.generation = generation_;
-  job.streaming = [setup, connector, source_id, cursor](const FetchPool::HandOver& hand_over) {
+  pool_->submit(std::move(job), [setup, connector, source_id,
+                                 cursor](const FetchPool::HandOver& hand_over) {
     const SourceConfig& source = *setup->config.find_source(source_id);
     fetch_and_score_streamed(*connector, source, cursor, *setup->analyzer, kPartSize, hand_over);
-  };
-  pool_->submit(std::move(job));
+  });
   running_.emplace(source_id, connector);
   spdlog::debug("source {}: fetching", source_id);
 }
