@@ -57,6 +57,7 @@ int report_send(const AlertsRun& r, int64_t id, const alerts::SendResult& res) {
       r.out << "delivery " << id << " sent via " << res.via << "\n";
       return 0;
     case alerts::SendResult::Status::kTemporary:
+    case alerts::SendResult::Status::kInterrupted:
       r.err << "repwatch: delivery " << id
             << " not sent (temporary; repwatchd retries it): " << res.error << "\n";
       return 1;

@@ -79,8 +79,8 @@ int64_t ms_until(Clock::time_point t, Clock::time_point now) {
 
 // Keeps WATCHDOG=1 going from a helper thread while the main loop is inside a call that may
 // legitimately block for long - storing a big import (whose commit alone can take seconds),
-// delivering alerts (bounded only by the SMTP/webhook timeout per message) - for at most
-// `cap`: a call stuck longer than that still trips the watchdog.
+// folding it into the query index - for at most `cap`: a call stuck longer than that still
+// trips the watchdog. (Alert delivery, which waits on relays, has a thread of its own.)
 class WatchdogKeeper {
  public:
   WatchdogKeeper(const Notifier& notifier, std::chrono::minutes cap) {
@@ -115,7 +115,8 @@ class WatchdogKeeper {
 };
 
 constexpr auto kLongCallWatchdogCap = std::chrono::minutes(15);
-constexpr auto kMinRetryGap = std::chrono::seconds(5);
+// --once sends what is due before it exits, for this long at most.
+constexpr auto kOnceDeliveryLimit = std::chrono::minutes(15);
 
 }  // namespace
 
@@ -135,7 +136,9 @@ AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analy
   rt.negative = alerts::negative_rule(service->config());
   // Each function holds the service, so it lives as long as the setup that holds them.
   rt.hook = [service, hook = service->hook()](const StoredEvent& e) { return hook(e); };
-  rt.deliver = [service](const db::Database& db, int64_t now) { return service->deliver(db, now); };
+  rt.deliver = [service](const db::Database& db, int64_t now, const alerts::Round& round) {
+    return service->deliver(db, now, round);
+  };
   rt.pending = [service](const db::Database& db) { return service->pending(db); };
   rt.next_attempt = [service](const db::Database& db, int64_t now) {
     return service->next_attempt(db, now);
@@ -223,7 +226,7 @@ class Service {
   void start_due();
   void collect();
   void store_one(FetchPool::Done& done);
-  void deliver(const char* why);
+  DeliveryJob delivery_job() const;
   void release_memory();
   void refresh_query_index();
   void reload();
@@ -252,10 +255,10 @@ class Service {
   Clock::time_point stop_deadline_{};    // abandon what still runs
   Clock::time_point stop_fetches_at_{};  // ask running fetches to give up
   bool fetches_told_to_stop_ = false;
+  Clock::time_point delivery_deadline_{};  // set by begin_stop()
   int once_failed_ = 0;
-  // Outbox retries happen at most this often, so that a delivery that keeps failing before it
-  // can be rescheduled (a database error) cannot turn the loop into a busy one.
-  Clock::time_point next_retry_allowed_{};
+  // Sends the outbox on its own thread and connection (daemon/delivery.h).
+  std::unique_ptr<DeliveryThread> delivery_;
 
   // For STATUS=.
   std::optional<int64_t> last_cycle_at_;
@@ -355,7 +358,9 @@ void Service::collect() {
     for (auto& d : done) store_one(d);
   }  // the fetched reviews are freed here, before release_memory()
   last_cycle_at_ = now_seconds();
-  deliver("after a poll");
+  // Always, not only when this cycle queued alerts: a cycle is also when deliveries that
+  // another process reset (`repwatch alerts retry`) are noticed.
+  if (delivery_) delivery_->nudge();
   refresh_query_index();
   notifier_.status(status_line());
   release_memory();
@@ -445,15 +450,8 @@ void Service::store_one(FetchPool::Done& done) {
   }
 }
 
-void Service::deliver(const char* why) {
-  if (!setup_->alerts.deliver) return;
-  try {
-    WatchdogKeeper keeper(notifier_, kLongCallWatchdogCap);
-    int sent = setup_->alerts.deliver(*db_, now_seconds());
-    if (sent > 0) spdlog::info("alerts: {} delivered ({})", sent, why);
-  } catch (const std::exception& e) {
-    spdlog::error("alerts: delivery failed ({}): {}", why, e.what());
-  }
+DeliveryJob Service::delivery_job() const {
+  return {setup_->alerts.deliver, setup_->alerts.next_attempt, setup_->config.database};
 }
 
 void Service::reload() {
@@ -500,6 +498,7 @@ void Service::reload() {
     spdlog::error("cannot register sources: {}", e.what());
   }
   configure_schedule();
+  if (delivery_) delivery_->reconfigure(delivery_job());
   if (next->fetch_threads != old->fetch_threads) {
     spdlog::warn("daemon.fetch_threads changes take effect at the next restart");
   }
@@ -516,6 +515,7 @@ void Service::begin_stop(const char* why) {
   notifier_.stopping("Stopping (" + std::string(why) + "), " + std::to_string(running) +
                      " fetches to finish");
   stop_deadline_ = Clock::now() + options_.stop_grace;
+  delivery_deadline_ = Clock::now() + options_.delivery_grace;
   // Let running fetches finish for a while (their work is stored); then ask them to stop.
   stop_fetches_at_ = Clock::now() + std::min<std::chrono::milliseconds>(options_.stop_grace / 2,
                                                                         std::chrono::seconds(5));
@@ -542,17 +542,6 @@ int Service::timeout_ms(Clock::time_point now) const {
     if (!fetches_told_to_stop_) consider(stop_fetches_at_);
   } else if (!once_) {
     consider(schedule_.next_due());
-    if (setup_->alerts.next_attempt) {
-      int64_t wall = now_seconds();
-      try {
-        if (auto at = setup_->alerts.next_attempt(*db_, wall)) {
-          consider(std::max(now + std::chrono::seconds(std::max<int64_t>(0, *at - wall)),
-                            next_retry_allowed_));
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("alerts: cannot read the next delivery time: {}", e.what());
-      }
-    }
   }
   consider(notifier_.watchdog_deadline());
   consider(now + kMaxSleep);
@@ -596,7 +585,8 @@ RunResult Service::run() {
                setup_->config.sources.size(), setup_->connectors.size(), db_->path().string());
   notifier_.ready(status_line());
   notifier_.watchdog();
-  deliver("pending at start");
+  // Its first round sends what was pending at start.
+  if (setup_->alerts.deliver) delivery_ = std::make_unique<DeliveryThread>(delivery_job());
 
   if (once_) {
     for (const auto& [id, _] : setup_->connectors) remaining_.insert(id);
@@ -645,23 +635,14 @@ RunResult Service::run() {
     }
     if (n > 0 && (fds[1].revents & POLLIN)) collect();
     pet_watchdog();
-    if (!stopping_ && !once_ && setup_->alerts.next_attempt) {
-      // Retries and digests that fell due while nothing was polled.
-      try {
-        int64_t wall = now_seconds();
-        if (auto at = setup_->alerts.next_attempt(*db_, wall);
-            at && *at <= wall && Clock::now() >= next_retry_allowed_) {
-          next_retry_allowed_ = Clock::now() + kMinRetryGap;
-          deliver("retry");
-          notifier_.status(status_line());
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("alerts: {}", e.what());
-      }
-    }
   }
 
-  deliver(stopping_ ? "flush before exit" : "end of --once");
+  if (delivery_) {
+    // What is due goes out before the exit; a relay that does not answer delays it by the
+    // delivery grace at most (SIGTERM), or kOnceDeliveryLimit (--once).
+    delivery_->finish(stopping_ ? delivery_deadline_ : Clock::now() + kOnceDeliveryLimit);
+    delivery_.reset();
+  }
   if (once_ && result.exit_code == kExitOk) {
     int unpolled = static_cast<int>(remaining_.size());
     if (once_failed_ > 0 || unpolled > 0) {
