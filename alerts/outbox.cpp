@@ -140,6 +140,12 @@ bool Outbox::has_alert(const std::string& dedupe_key) const {
   return st.step();
 }
 
+bool Outbox::has_alert_of(const std::string& rule, int64_t review_id) const {
+  db::Statement st = db_.prepare("SELECT 1 FROM alerts WHERE review_id = ?1 AND rule = ?2 LIMIT 1");
+  st.bind(1, review_id).bind(2, rule);
+  return st.step();
+}
+
 std::vector<DeliveryRecord> Outbox::list(const OutboxFilter& f) const {
   std::string sql = std::string("SELECT ") + kDeliveryColumns + " WHERE 1 = 1";
   if (f.status) sql += " AND d.status = :status";

@@ -115,6 +115,8 @@ class Outbox {
   std::optional<AlertRecord> alert(int64_t alert_id) const;
   std::optional<DeliveryRecord> delivery(int64_t delivery_id) const;
   bool has_alert(const std::string& dedupe_key) const;
+  // Has rule `rule` ever alerted on this review (any revision)?
+  bool has_alert_of(const std::string& rule, int64_t review_id) const;
   std::vector<DeliveryRecord> list(const OutboxFilter& filter = {}) const;
   std::vector<DeliveryRecord> deliveries_of(int64_t alert_id) const;
 

@@ -113,7 +113,9 @@ TEST(AlertsEngineTest, AlertOnFirstSyncForDemos) {
   EXPECT_EQ(count_alerts(*h.db), 1);
 }
 
-TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerRevision) {
+// One alert per review per rule, ever: an edit that turns a review negative alerts once; the
+// review turning positive and negative again (and again) alerts no more.
+TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerReviewEver) {
   AlertsHarness h("engine-edit", kMarketing);
   h.poll("google-downtown", {}, kT0);
   Review r = make_review("r", "Pat", 5, kPositive, kT0 + 100);
@@ -132,17 +134,39 @@ TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerRevision) {
   r.text += " Still angry.";
   r.updated_at = kT0 + 2800;
   EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 3600).alerts_queued, 0);
-  // Back to positive, then negative again: a new revision, a new alert.
-  r.rating = r.raw_rating = 5;
-  r.text = kPositive;
-  r.updated_at = kT0 + 3700;
-  EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 4500).alerts_queued, 0);
-  r.rating = r.raw_rating = 2;
-  r.text = kNegative;
-  r.updated_at = kT0 + 4600;
-  EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 5400).alerts_queued, 1);
-  EXPECT_TRUE(ob.has_alert("edit_negative:" + std::to_string(id) + ":5"));
-  EXPECT_EQ(count_alerts(*h.db), 2);
+  // Back to positive, then negative again, twice: no second alert.
+  for (int round = 0; round < 2; ++round) {
+    r.rating = r.raw_rating = 5;
+    r.text = kPositive;
+    r.updated_at += 100;
+    EXPECT_EQ(h.poll("google-downtown", {r}, r.updated_at + 800).alerts_queued, 0);
+    r.rating = r.raw_rating = 2;
+    r.text = kNegative;
+    r.updated_at += 1000;
+    EXPECT_EQ(h.poll("google-downtown", {r}, r.updated_at + 800).alerts_queued, 0);
+  }
+  EXPECT_EQ(h.store->find("google-downtown", "r")->revision, 7);
+  EXPECT_EQ(count_alerts(*h.db), 1);
+
+  // A review that was new and negative got its new_negative alert; edited positive and
+  // negative again, it gets one edit_negative alert (another rule), once.
+  Review n = make_review("n", "Sam", 1, kNegative, kT0 + 9000);
+  EXPECT_EQ(h.poll("google-downtown", {n}, kT0 + 9900).alerts_queued, 1);
+  for (int round = 0; round < 2; ++round) {
+    n.rating = n.raw_rating = 5;
+    n.text = kPositive;
+    n.updated_at += 100;
+    EXPECT_EQ(h.poll("google-downtown", {n}, n.updated_at + 800).alerts_queued, 0);
+    n.rating = n.raw_rating = 1;
+    n.text = kNegative;
+    n.updated_at += 1000;
+    EXPECT_EQ(h.poll("google-downtown", {n}, n.updated_at + 800).alerts_queued, round == 0 ? 1 : 0);
+  }
+  const int64_t nid = h.store->find("google-downtown", "n")->id;
+  EXPECT_EQ(
+      count_alerts(*h.db, "review_id = " + std::to_string(nid) + " AND rule = 'new_negative'"), 1);
+  EXPECT_EQ(
+      count_alerts(*h.db, "review_id = " + std::to_string(nid) + " AND rule = 'edit_negative'"), 1);
 }
 
 TEST(AlertsEngineTest, SameEventTwiceQueuesOnce) {
