@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "alerts/content.h"
 #include "alerts/message.h"
@@ -50,6 +51,7 @@ SendStats Sender::deliver_due(int64_t now, const Round& round) {
   SendStats stats;
   stats.digests = queue_digests(now);
   std::vector<DeliveryRecord> due = outbox_.due(now, round.limit);
+  std::set<std::string> held_channels;
   stats.more = static_cast<int>(due.size()) >= round.limit;
   for (const DeliveryRecord& d : due) {
     if (round.stop.stop_requested() || std::chrono::steady_clock::now() >= round.deadline) {
@@ -57,7 +59,15 @@ SendStats Sender::deliver_due(int64_t now, const Round& round) {
       break;
     }
     if (auto down = down_.find(d.channel); down != down_.end() && down->second.until > now) {
-      ++stats.waiting;  // held in the outbox when the relay went down (channel_down())
+      // Queued since the relay went down: it waits with the others (once per channel and
+      // round: one statement holds them all).
+      if (held_channels.insert(d.channel).second) {
+        const auto [waiting, failed] =
+            outbox_.hold_channel(d.channel, down->second.until, now - config_.retry_for_seconds,
+                                 "waiting for the relay (" + down->second.error + ")");
+        stats.waiting += waiting;
+        stats.failed += failed;
+      }
       continue;
     }
     int64_t ends = 0;

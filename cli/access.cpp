@@ -115,9 +115,9 @@ std::optional<std::string> write_problem(const fs::path& db_file, const WriteCom
     struct stat st {};
     if (::stat(db_file.c_str(), &st) != 0) st.st_uid = 0;
     return "`repwatch " + command.name + "` writes to the database " + db_file.string() +
-           ", which user " + user_name() + " may only read (" + f.string() +
-           " is not writable): run it as repwatchd's user, the database's owner: " +
-           rerun_as(st.st_uid, command);
+           ", which user " + user_name() + " may only read" +
+           (f == db_file ? std::string() : " (" + f.string() + " is not writable)") +
+           ": run it as repwatchd's user, the database's owner: " + rerun_as(st.st_uid, command);
   }
   return std::nullopt;
 }

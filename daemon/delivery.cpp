@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "core/error.h"
 #include "core/time.h"
 
 namespace repwatch::daemon {
@@ -112,6 +113,13 @@ void DeliveryThread::run(std::stop_token stop) {
     bool ok = true;
     try {
       stats = job.deliver(*db, now_seconds(), round);
+    } catch (const DbError& e) {
+      ok = false;
+      if ((e.code() & 0xff) == SQLITE_BUSY)  // a long store on the main connection
+        spdlog::warn("alerts: the database is busy; delivery resumes in {}s: {}", kRetryGap.count(),
+                     e.what());
+      else
+        spdlog::error("alerts: delivery failed: {}", e.what());
     } catch (const std::exception& e) {
       ok = false;
       spdlog::error("alerts: delivery failed: {}", e.what());

@@ -478,7 +478,7 @@ int run_alerts(AlertsHarness& h, std::vector<std::string> args, std::string& out
   }
   EXPECT_TRUE(cmd.selected());
   std::ostringstream o, e;
-  int rc = cmd.run({&h.config, h.db_path.string(), o, e, now, format, {}});
+  int rc = cmd.run({&h.config, h.db_path.string(), o, e, now, format, {}, {}});
   out = o.str();
   err = e.str();
   return rc;

@@ -12,9 +12,11 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "alerts/sender.h"
+#include "cli/alerts_cmd.h"
 #include "tests/fixtures/smtp/alerts_harness.h"
 #include "tests/fixtures/smtp/smtp_fixture.h"
 
@@ -158,6 +160,29 @@ TEST_F(AlertsRelayTest, RefusalsAboutTheRelayOrSenderAreAnOutageToWaitOut) {
   }
 }
 
+// Alerts queued while the relay is known to be down wait with the backlog: no attempt (no
+// timeout) each, and nothing left due before the relay's next try (the sender's caller would
+// otherwise wake at once, again and again).
+TEST_F(AlertsRelayTest, AlertsQueuedDuringAnOutageWaitWithTheBacklog) {
+  ScriptedRelay relay(dir_ / "r", "silent");
+  AlertsHarness h("relay-during", relay_config(relay, "5s"));
+  queue_backlog(h, 1);
+  alerts::Sender sender(h.alerts, *h.db);
+  EXPECT_EQ(sender.deliver_due(kQueued).retried, 1);
+  const int64_t until = h.deliveries()[0].next_attempt_at;
+  auto more = h.poll("google-downtown", {make_review("late", "Late", 1, kNegativeText, kQueued)},
+                     kQueued + 10);
+  ASSERT_EQ(more.alerts_queued, 1);
+  auto start = std::chrono::steady_clock::now();
+  alerts::SendStats s = sender.deliver_due(kQueued + 10);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s) << "no timeout waited";
+  EXPECT_EQ(s.retried + s.sent + s.failed, 0);
+  EXPECT_EQ(s.waiting, 2);
+  EXPECT_EQ(relay.connections(), 1);
+  for (const auto& d : h.deliveries()) EXPECT_EQ(d.next_attempt_at, until);
+  EXPECT_EQ(sender.next_due(), until);
+}
+
 // An outage that outlasts retry_for: the deliveries queued before then fail, saying why; the
 // rest keep waiting.
 TEST_F(AlertsRelayTest, AnOutageLongerThanRetryForFailsWhatWaitedThatLong) {
@@ -271,12 +296,12 @@ TEST_F(AlertsRelayTest, StopAbortsTheTransferInFlight) {
 // A slow relay (every reply a while late, within the timeout) is not an outage; a round with
 // a deadline starts no delivery after it, and the next round sends the rest.
 TEST_F(AlertsRelayTest, ASlowRelayDeliversAndARoundKeepsToItsDeadline) {
-  ScriptedRelay relay(dir_ / "r", "slow 0.2");
+  ScriptedRelay relay(dir_ / "r", "slow 0.4");  // a first message takes 6 replies: 2.4 s
   AlertsHarness h("relay-slow", relay_config(relay, "10s"));
   queue_backlog(h, 2);
   alerts::Sender sender(h.alerts, *h.db);
   alerts::Round round;
-  round.deadline = std::chrono::steady_clock::now() + 500ms;
+  round.deadline = std::chrono::steady_clock::now() + 1s;
   alerts::SendStats s = sender.deliver_due(kQueued, round);
   EXPECT_EQ(s.sent, 1) << "the first delivery started before the deadline";
   EXPECT_TRUE(s.more);
@@ -309,6 +334,63 @@ TEST_F(AlertsRelayTest, RetriesGetJitter) {
     times.insert(d.next_attempt_at);
   }
   EXPECT_GE(times.size(), 3u) << "20 retries spread over at most " << times.size() << " seconds";
+}
+
+// `repwatch alerts ARGS...` in-process, at `now`.
+int run_alerts(AlertsHarness& h, std::vector<std::string> args, std::string& out, int64_t now) {
+  CLI::App app("repwatch");
+  app.fallthrough();
+  cli::AlertsCommand cmd(app);
+  args.insert(args.begin(), "repwatch");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    out = e.what();
+    return 2;
+  }
+  std::ostringstream o, e;
+  int rc = cmd.run({&h.config, h.db_path.string(), o, e, now, cli::Format::kTable, {}, {}});
+  out = o.str() + e.str();
+  return rc;
+}
+
+// After an outage that failed deliveries (as releases before this one did on a 554 greeting),
+// `repwatch alerts retry --all-failed` sends them all; with the relay still down they wait for
+// repwatchd instead of failing again.
+TEST_F(AlertsRelayTest, RetryAllFailedSendsEveryFailedDelivery) {
+  ScriptedRelay relay(dir_ / "r", "greet554");
+  AlertsHarness h("relay-retry-all", relay_config(relay));
+  queue_backlog(h, 3);
+  {
+    db::Statement st = h.db->prepare(
+        "UPDATE alert_deliveries SET status = 'failed', attempts = 1, last_error = '554 5.3.2 "
+        "relay.test No SMTP service here'");
+    st.run();
+  }
+  std::string out;
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "--all-failed"}, out, kQueued + 600), 1);
+  EXPECT_NE(out.find("6 failed deliveries queued again"), std::string::npos) << out;
+  EXPECT_NE(out.find("0 sent, 0 failed, 6 waiting"), std::string::npos) << out;
+  EXPECT_EQ(relay.connections(), 1);
+  EXPECT_EQ(count(h.deliveries(), DeliveryStatus::kPending), 6);
+
+  // Failed again later (say retry_for ran out); the relay is back.
+  {
+    db::Statement st = h.db->prepare("UPDATE alert_deliveries SET status = 'failed'");
+    st.run();
+  }
+  relay.set_mode("ok");
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "--all-failed"}, out, kQueued + 7200), 0) << out;
+  EXPECT_NE(out.find("6 sent, 0 failed"), std::string::npos) << out;
+  EXPECT_EQ(count(h.deliveries(), DeliveryStatus::kSent), 6);
+  expect_each_accepted_once(h, relay);
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "--all-failed"}, out, kQueued + 7300), 0);
+  EXPECT_NE(out.find("no failed deliveries"), std::string::npos) << out;
+  // An id and --all-failed together, or neither: a usage error.
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "3", "--all-failed"}, out, kQueued + 7300), 2);
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry"}, out, kQueued + 7300), 2);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct Outcome {
   int code = -1;
   std::string output;  // stdout and stderr
 };
@@ -33,12 +33,12 @@ std::string shell_quote(const std::string& s) {
 }
 
 // `repwatch args...` as user nobody (uid/gid 65534, no supplementary groups).
-Run as_nobody(const std::vector<std::string>& args) {
+Outcome as_nobody(const std::vector<std::string>& args) {
   std::string cmd = "setpriv --reuid=65534 --regid=65534 --clear-groups " +
                     shell_quote((fs::path(REPWATCH_BINARY_DIR) / "cli" / "repwatch").string());
   for (const auto& a : args) cmd += " " + shell_quote(a);
   cmd += " 2>&1";
-  Run r;
+  Outcome r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -73,7 +73,7 @@ class CliAccess : public ::testing::Test {
 
 TEST_F(CliAccess, AManagerCanReadButIsToldHowToRunWriteCommands) {
   // Reading works.
-  Run summary = as_nobody({"--config", config_.string(), "summary"});
+  Outcome summary = as_nobody({"--config", config_.string(), "summary"});
   EXPECT_EQ(summary.code, 0) << summary.output;
 
   const std::vector<std::vector<std::string>> writers = {
@@ -87,7 +87,7 @@ TEST_F(CliAccess, AManagerCanReadButIsToldHowToRunWriteCommands) {
     std::string line;
     for (const auto& a : args) line += (line.empty() ? "" : " ") + a;
     SCOPED_TRACE(line);
-    Run r = as_nobody(args);
+    Outcome r = as_nobody(args);
     EXPECT_EQ(r.code, 1) << r.output;
     EXPECT_TRUE(contains(r.output, "writes to the database " + db_.path().string())) << r.output;
     EXPECT_TRUE(contains(r.output, "which user nobody may only read")) << r.output;
@@ -105,7 +105,7 @@ TEST_F(CliAccess, AUserOutsideTheGroupIsToldWhatToAskFor) {
         std::vector<std::string>{"--db", db_.path().string(), "alerts"},
         std::vector<std::string>{"--db", db_.path().string(), "rescore"}}) {
     SCOPED_TRACE(args.back());
-    Run r = as_nobody(args);
+    Outcome r = as_nobody(args);
     EXPECT_EQ(r.code, 1) << r.output;
     EXPECT_TRUE(contains(r.output, "cannot read the database " + db_.path().string() +
                                        ": user nobody may not enter " + db_.dir().string()))
@@ -120,7 +120,7 @@ TEST_F(CliAccess, AUserOutsideTheGroupIsToldWhatToAskFor) {
 
   ::chmod(db_.dir().c_str(), 0755);
   ::chmod(config_.c_str(), 0640);  // root:root 0640, like /etc/repwatch/repwatch.toml
-  Run r = as_nobody({"--config", config_.string(), "summary"});
+  Outcome r = as_nobody({"--config", config_.string(), "summary"});
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "cannot read the config " + config_.string() +
                                      ": user nobody may not read it; members of group root may"))
