@@ -135,11 +135,13 @@ int64_t Sender::hold_channel(const DeliveryRecord& d, const SendResult& result, 
   const auto [waiting, failed] =
       outbox_.hold_channel(d.channel, b.until, now - config_.retry_for_seconds, why);
   stats.failed += failed;
+  // One line for the outage (not one for the delivery that met it and one for the relay).
   spdlog::warn(
-      "alerts: {} is not available ({} failure{} in a row); {} other deliver{} wait until it is "
-      "tried again in {}s: {}",
-      d.channel == "email" ? "the SMTP relay" : "the " + d.channel + " endpoint", b.failures,
-      b.failures == 1 ? "" : "s", waiting, waiting == 1 ? "y" : "ies", b.until - now, result.error);
+      "alert delivery {} to {}: {} is not available ({} failure{} in a row); it and {} other "
+      "deliver{} wait until it is tried again in {}s: {}",
+      d.id, d.recipient, d.channel == "email" ? "the SMTP relay" : "the " + d.channel + " endpoint",
+      b.failures, b.failures == 1 ? "" : "s", waiting, waiting == 1 ? "y" : "ies", b.until - now,
+      result.error);
   if (failed > 0)
     spdlog::error("alerts: {} deliver{} through {} failed for good: still not sent after {}s",
                   failed, failed == 1 ? "y" : "ies", d.channel, config_.retry_for_seconds);
@@ -211,8 +213,9 @@ SendResult Sender::attempt(const DeliveryRecord& d, int64_t now, SendStats& stat
                                            : now + backoff(d.attempts + 1);
         outbox_.mark_retry(d.id, next, result.error);
         ++stats.retried;
-        spdlog::warn("alert delivery {} to {} will be retried in {}s: {}", d.id, d.recipient,
-                     next - now, result.error);
+        if (!result.channel_down)
+          spdlog::warn("alert delivery {} to {} will be retried in {}s: {}", d.id, d.recipient,
+                       next - now, result.error);
         break;
       }
       if (result.channel_down) hold_channel(d, result, now, stats);
