@@ -22,6 +22,7 @@ using alerts::DeliveryStatus;
 using testing::AlertsHarness;
 using testing::kT0;
 using testing::make_review;
+using testing::run_alerts;
 
 const char* kNegative =
     "The receptionist was rude and billing charged me twice for one visit. Never coming back.";
@@ -113,6 +114,15 @@ TEST(AlertsEngineTest, AlertOnFirstSyncForDemos) {
   EXPECT_EQ(count_alerts(*h.db), 1);
 }
 
+// Edits `r` to `stars` and `text` and polls it (a quarter of an hour after the edit); returns
+// the alerts queued.
+int edit(AlertsHarness& h, Review& r, double stars, const char* text) {
+  r.rating = r.raw_rating = stars;
+  r.text = text;
+  r.updated_at += 1000;
+  return h.poll("google-downtown", {r}, r.updated_at + 900).alerts_queued;
+}
+
 // One alert per review per rule, ever: an edit that turns a review negative alerts once; the
 // review turning positive and negative again (and again) alerts no more.
 TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerReviewEver) {
@@ -136,14 +146,8 @@ TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerReviewEver) {
   EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 3600).alerts_queued, 0);
   // Back to positive, then negative again, twice: no second alert.
   for (int round = 0; round < 2; ++round) {
-    r.rating = r.raw_rating = 5;
-    r.text = kPositive;
-    r.updated_at += 100;
-    EXPECT_EQ(h.poll("google-downtown", {r}, r.updated_at + 800).alerts_queued, 0);
-    r.rating = r.raw_rating = 2;
-    r.text = kNegative;
-    r.updated_at += 1000;
-    EXPECT_EQ(h.poll("google-downtown", {r}, r.updated_at + 800).alerts_queued, 0);
+    EXPECT_EQ(edit(h, r, 5, kPositive), 0);
+    EXPECT_EQ(edit(h, r, 2, kNegative), 0);
   }
   EXPECT_EQ(h.store->find("google-downtown", "r")->revision, 7);
   EXPECT_EQ(count_alerts(*h.db), 1);
@@ -153,14 +157,8 @@ TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerReviewEver) {
   Review n = make_review("n", "Sam", 1, kNegative, kT0 + 9000);
   EXPECT_EQ(h.poll("google-downtown", {n}, kT0 + 9900).alerts_queued, 1);
   for (int round = 0; round < 2; ++round) {
-    n.rating = n.raw_rating = 5;
-    n.text = kPositive;
-    n.updated_at += 100;
-    EXPECT_EQ(h.poll("google-downtown", {n}, n.updated_at + 800).alerts_queued, 0);
-    n.rating = n.raw_rating = 1;
-    n.text = kNegative;
-    n.updated_at += 1000;
-    EXPECT_EQ(h.poll("google-downtown", {n}, n.updated_at + 800).alerts_queued, round == 0 ? 1 : 0);
+    EXPECT_EQ(edit(h, n, 5, kPositive), 0);
+    EXPECT_EQ(edit(h, n, 1, kNegative), round == 0 ? 1 : 0);
   }
   const int64_t nid = h.store->find("google-downtown", "n")->id;
   EXPECT_EQ(
@@ -460,28 +458,6 @@ TEST(AlertsWebhookTest, PostsJsonAndRetries) {
   EXPECT_EQ(s.failed, 1);
   server.stop();
   std::filesystem::remove_all(inbox);
-}
-
-// `repwatch alerts`, `alerts retry ID`, `alerts test --to` as app.cpp runs them.
-int run_alerts(AlertsHarness& h, std::vector<std::string> args, std::string& out, std::string& err,
-               int64_t now, cli::Format format = cli::Format::kTable) {
-  CLI::App app("repwatch");
-  app.fallthrough();
-  cli::AlertsCommand cmd(app);
-  args.insert(args.begin(), "repwatch");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    return 2;
-  }
-  EXPECT_TRUE(cmd.selected());
-  std::ostringstream o, e;
-  int rc = cmd.run({&h.config, h.db_path.string(), o, e, now, format, {}, {}});
-  out = o.str();
-  err = e.str();
-  return rc;
 }
 
 TEST(AlertsCliTest, ListRetryAndTest) {

@@ -12,11 +12,9 @@
 #include <chrono>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "alerts/sender.h"
-#include "cli/alerts_cmd.h"
 #include "tests/fixtures/smtp/alerts_harness.h"
 #include "tests/fixtures/smtp/smtp_fixture.h"
 
@@ -27,6 +25,7 @@ using alerts::DeliveryStatus;
 using testing::AlertsHarness;
 using testing::kT0;
 using testing::make_review;
+using testing::run_alerts;
 using testing::ScriptedRelay;
 using namespace std::chrono_literals;
 
@@ -336,26 +335,6 @@ TEST_F(AlertsRelayTest, RetriesGetJitter) {
   EXPECT_GE(times.size(), 3u) << "20 retries spread over at most " << times.size() << " seconds";
 }
 
-// `repwatch alerts ARGS...` in-process, at `now`.
-int run_alerts(AlertsHarness& h, std::vector<std::string> args, std::string& out, int64_t now) {
-  CLI::App app("repwatch");
-  app.fallthrough();
-  cli::AlertsCommand cmd(app);
-  args.insert(args.begin(), "repwatch");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    out = e.what();
-    return 2;
-  }
-  std::ostringstream o, e;
-  int rc = cmd.run({&h.config, h.db_path.string(), o, e, now, cli::Format::kTable, {}, {}});
-  out = o.str() + e.str();
-  return rc;
-}
-
 // After an outage that failed deliveries (as releases before this one did on a 554 greeting),
 // `repwatch alerts retry --all-failed` sends them all; with the relay still down they wait for
 // repwatchd instead of failing again.
@@ -369,8 +348,8 @@ TEST_F(AlertsRelayTest, RetryAllFailedSendsEveryFailedDelivery) {
         "relay.test No SMTP service here'");
     st.run();
   }
-  std::string out;
-  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "--all-failed"}, out, kQueued + 600), 1);
+  std::string out, err;
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "--all-failed"}, out, err, kQueued + 600), 1);
   EXPECT_NE(out.find("6 failed deliveries queued again"), std::string::npos) << out;
   EXPECT_NE(out.find("0 sent, 0 failed, 6 waiting"), std::string::npos) << out;
   EXPECT_EQ(relay.connections(), 1);
@@ -382,15 +361,15 @@ TEST_F(AlertsRelayTest, RetryAllFailedSendsEveryFailedDelivery) {
     st.run();
   }
   relay.set_mode("ok");
-  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "--all-failed"}, out, kQueued + 7200), 0) << out;
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "--all-failed"}, out, err, kQueued + 7200), 0) << out;
   EXPECT_NE(out.find("6 sent, 0 failed"), std::string::npos) << out;
   EXPECT_EQ(count(h.deliveries(), DeliveryStatus::kSent), 6);
   expect_each_accepted_once(h, relay);
-  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "--all-failed"}, out, kQueued + 7300), 0);
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "--all-failed"}, out, err, kQueued + 7300), 0);
   EXPECT_NE(out.find("no failed deliveries"), std::string::npos) << out;
   // An id and --all-failed together, or neither: a usage error.
-  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "3", "--all-failed"}, out, kQueued + 7300), 2);
-  EXPECT_EQ(run_alerts(h, {"alerts", "retry"}, out, kQueued + 7300), 2);
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry", "3", "--all-failed"}, out, err, kQueued + 7300), 2);
+  EXPECT_EQ(run_alerts(h, {"alerts", "retry"}, out, err, kQueued + 7300), 2);
 }
 
 }  // namespace
