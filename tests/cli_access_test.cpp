@@ -32,10 +32,10 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// `repwatch args...` as user nobody (uid/gid 65534, no supplementary groups).
-Outcome as_nobody(const std::vector<std::string>& args) {
-  std::string cmd = "setpriv --reuid=65534 --regid=65534 --clear-groups " +
-                    shell_quote((fs::path(REPWATCH_BINARY_DIR) / "cli" / "repwatch").string());
+// `binary args...` as user nobody (uid/gid 65534, no supplementary groups).
+Outcome run_as_nobody(const fs::path& binary, const std::vector<std::string>& args) {
+  std::string cmd =
+      "setpriv --reuid=65534 --regid=65534 --clear-groups " + shell_quote(binary.string());
   for (const auto& a : args) cmd += " " + shell_quote(a);
   cmd += " 2>&1";
   Outcome r;
@@ -56,9 +56,15 @@ class CliAccess : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root to run commands as another user";
-    if (as_nobody({"--version"}).code != 0)
-      GTEST_SKIP() << "cannot run the repwatch binary as nobody (setpriv, or the build directory "
-                      "is not readable by others)";
+    // A copy that nobody may run, wherever the build directory is.
+    bin_dir_ = db_.dir().parent_path() / (db_.dir().filename().string() + "-bin");
+    fs::create_directories(bin_dir_);
+    ::chmod(bin_dir_.c_str(), 0755);
+    binary_ = bin_dir_ / "repwatch";
+    fs::copy_file(fs::path(REPWATCH_BINARY_DIR) / "cli" / "repwatch", binary_,
+                  fs::copy_options::overwrite_existing);
+    ::chmod(binary_.c_str(), 0755);
+    if (as_nobody({"--version"}).code != 0) GTEST_SKIP() << "setpriv cannot run it as nobody";
     // What a manager has: the config and the database readable, nothing writable.
     config_ = db_.dir() / "repwatch.toml";
     std::ofstream(config_) << "state_dir = \"" << db_.dir().string() << "\"\n"
@@ -67,8 +73,15 @@ class CliAccess : public ::testing::Test {
     for (const auto& e : fs::directory_iterator(db_.dir())) ::chmod(e.path().c_str(), 0644);
     ::chmod(db_.dir().c_str(), 0755);
   }
+  void TearDown() override {
+    std::error_code ec;
+    if (!bin_dir_.empty()) fs::remove_all(bin_dir_, ec);
+  }
+  Outcome as_nobody(const std::vector<std::string>& args) const {
+    return run_as_nobody(binary_, args);
+  }
   FixtureDb db_;
-  fs::path config_;
+  fs::path config_, bin_dir_, binary_;
 };
 
 TEST_F(CliAccess, AManagerCanReadButIsToldHowToRunWriteCommands) {
