@@ -1,8 +1,6 @@
 #include "cli/access.h"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,26 +9,16 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/access.h"
+
 namespace repwatch::cli {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string user_name() {
-  if (const passwd* pw = getpwuid(geteuid())) return pw->pw_name;
-  return "uid " + std::to_string(geteuid());
-}
-
-std::string owner_name(uid_t uid) {
-  if (const passwd* pw = getpwuid(uid)) return pw->pw_name;
-  return std::to_string(uid);
-}
-
-std::string group_name(gid_t gid) {
-  if (const group* gr = getgrgid(gid)) return gr->gr_name;
-  return std::to_string(gid);
-}
+// This process's (effective) user, for "user NAME may not ...".
+std::string user_name() { return repwatch::user_name(geteuid()); }
 
 bool in_group(gid_t gid) {
   if (getegid() == gid) return true;
@@ -75,8 +63,8 @@ std::string who_may_read(const fs::path& p, bool directory) {
            user + " " + group + "), then log in again";
   char mode[8];
   std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-  return "its owner " + owner_name(st.st_uid) + " and group " + group + " have mode " + mode +
-         ": ask the administrator to check its permissions";
+  return "its owner " + repwatch::user_name(st.st_uid) + " and group " + group + " have mode " +
+         mode + ": ask the administrator to check its permissions";
 }
 
 std::optional<std::string> read_problem(const fs::path& file, const std::string& what) {
@@ -90,7 +78,7 @@ std::optional<std::string> read_problem(const fs::path& file, const std::string&
 }
 
 std::string rerun_as(uid_t uid, const WriteCommand& command) {
-  return "sudo -u " + owner_name(uid) + " repwatch " + command.args;
+  return "sudo -u " + repwatch::user_name(uid) + " repwatch " + command.args;
 }
 
 std::optional<std::string> write_problem(const fs::path& db_file, const WriteCommand& command) {
