@@ -53,15 +53,29 @@ void DeliveryThread::reconfigure(DeliveryJob job) {
   wake_.notify_all();
 }
 
+void DeliveryThread::finish_by(Clock::time_point deadline) {
+  {
+    std::lock_guard lock(mu_);
+    finish_by_ = finishing_ ? std::min(finish_by_, deadline) : deadline;
+    finishing_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool DeliveryThread::wait_until(Clock::time_point until) {
+  std::unique_lock lock(mu_);
+  return ended_cv_.wait_until(lock, until, [this] { return ended_; });
+}
+
 void DeliveryThread::finish(Clock::time_point deadline) {
   if (!thread_.joinable()) return;
+  finish_by(deadline);
+  Clock::time_point by;
   {
-    std::unique_lock lock(mu_);
-    finishing_ = true;
-    finish_by_ = deadline;
-    wake_.notify_all();
-    ended_cv_.wait_until(lock, deadline, [this] { return ended_; });
+    std::lock_guard lock(mu_);
+    by = finish_by_;
   }
+  wait_until(by);
   thread_.request_stop();  // aborts a transfer still in flight at the deadline
   thread_.join();
 }
@@ -73,7 +87,7 @@ void DeliveryThread::run(std::stop_token stop) {
   for (;;) {
     DeliveryJob job;
     bool finishing = false;
-    Clock::time_point finish_by;
+    Clock::time_point finish_deadline;
     {
       std::unique_lock lock(mu_);
       auto ready = [&] { return nudged_ || finishing_ || Clock::now() >= wake_at; };
@@ -85,7 +99,7 @@ void DeliveryThread::run(std::stop_token stop) {
       nudged_ = false;
       job = job_;
       finishing = finishing_;
-      finish_by = finish_by_;
+      finish_deadline = finish_by_;
     }
     if (!job.deliver) {
       if (finishing) break;
@@ -107,7 +121,7 @@ void DeliveryThread::run(std::stop_token stop) {
 
     alerts::Round round;
     round.deadline = Clock::now() + round_budget_;
-    if (finishing) round.deadline = std::min(round.deadline, finish_by);
+    if (finishing) round.deadline = std::min(round.deadline, finish_deadline);
     round.stop = stop;
     alerts::SendStats stats;
     bool ok = true;
@@ -148,7 +162,7 @@ void DeliveryThread::run(std::stop_token stop) {
     } else {
       wake_at = kNever;
     }
-    if (finishing && (!ok || wake_at > now || now >= finish_by)) break;
+    if (finishing && (!ok || wake_at > now || now >= finish_deadline)) break;
     wake_at = std::min(wake_at, now + kLongestSleep);
     sqlite3_db_release_memory(db->handle());
   }

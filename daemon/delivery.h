@@ -5,6 +5,7 @@
 //   delivery.nudge();                           // a poll queued alerts: a round soon
 //   delivery.reconfigure({...});                // SIGHUP: the next round uses the new config
 //   delivery.finish(Clock::now() + 3s);         // SIGTERM: send what is due, abort at 3 s
+//   delivery.finish_by(t); delivery.wait_until(t2);  // the same, watching signals meanwhile
 //
 // The thread opens its own connection to the database (after the main thread has migrated
 // it) and runs rounds: AlertsRuntime::deliver with a Round bounded by `round_budget` (no
@@ -61,6 +62,12 @@ class DeliveryThread {
   // Sends what is due now and returns once nothing more is, or at `deadline`, when the
   // transfer still in flight is aborted and no other starts. The thread has ended on return.
   void finish(Clock::time_point deadline);
+  // finish() in steps, for a caller that keeps watching signals meanwhile: finish_by() asks
+  // for the same and returns at once (called again, an earlier deadline replaces a later
+  // one); wait_until() returns true once the thread has nothing more to send (then finish()
+  // returns at once), false at `until`.
+  void finish_by(Clock::time_point deadline);
+  bool wait_until(Clock::time_point until);
 
  private:
   void run(std::stop_token stop);

@@ -151,6 +151,8 @@ class StartTimeoutExtender {
 constexpr auto kLongCallWatchdogCap = std::chrono::minutes(15);
 // --once sends what is due before it exits, for this long at most.
 constexpr auto kOnceDeliveryLimit = std::chrono::minutes(15);
+// How often the end of --once's delivery is checked for while waiting for signals.
+constexpr auto kFlushSignalCheck = std::chrono::milliseconds(200);
 
 }  // namespace
 
@@ -311,6 +313,8 @@ class Service {
   void collect();
   void store_one(FetchPool::Done& done);
   DeliveryJob delivery_job() const;
+  // Ends the delivery thread before the exit, after it sent what is due (see run()).
+  void finish_delivery();
   void release_memory();
   void refresh_query_index();
   void reload();
@@ -554,6 +558,36 @@ void Service::store_one(FetchPool::Done& done) {
   }
 }
 
+void Service::finish_delivery() {
+  if (!delivery_) return;
+  // What is due goes out before the exit. After SIGTERM, until delivery_grace after it: a relay
+  // that does not answer delays the exit by that much at most.
+  if (!stopping_) {
+    // --once: for kOnceDeliveryLimit at most (a relay that is down is tried once, and holds
+    // the backlog for the next run), still answering SIGTERM/SIGINT (then as above) and
+    // keeping the watchdog fed.
+    const auto limit = Clock::now() + kOnceDeliveryLimit;
+    delivery_->finish_by(limit);
+    for (;;) {
+      auto check = std::min(limit, Clock::now() + kFlushSignalCheck);
+      if (auto ping = notifier_.watchdog_deadline()) check = std::min(check, *ping);
+      if (delivery_->wait_until(check) || Clock::now() >= limit) break;
+      pollfd fd{signals_.fd(), POLLIN, 0};
+      if (::poll(&fd, 1, 0) > 0) {
+        for (int sig : signals_.read()) {
+          // SIGHUP: the config no longer matters, the run is ending.
+          if (sig != SIGHUP)
+            begin_stop(sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal");
+        }
+      }
+      if (stopping_) break;
+      pet_watchdog();
+    }
+  }
+  delivery_->finish(stopping_ ? delivery_deadline_ : Clock::now());
+  delivery_.reset();
+}
+
 DeliveryJob Service::delivery_job() const {
   return {setup_->alerts.deliver, setup_->alerts.next_attempt, setup_->config.database};
 }
@@ -741,12 +775,7 @@ RunResult Service::run() {
     pet_watchdog();
   }
 
-  if (delivery_) {
-    // What is due goes out before the exit; a relay that does not answer delays it by the
-    // delivery grace at most (SIGTERM), or kOnceDeliveryLimit (--once).
-    delivery_->finish(stopping_ ? delivery_deadline_ : Clock::now() + kOnceDeliveryLimit);
-    delivery_.reset();
-  }
+  finish_delivery();
   if (once_ && result.exit_code == kExitOk) {
     int unpolled = static_cast<int>(remaining_.size());
     if (once_failed_ > 0 || unpolled > 0) {

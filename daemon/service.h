@@ -136,7 +136,8 @@ struct RunResult {
 // --once: polls every enabled source once (fetches in parallel, stores serially), delivers
 // pending alerts (until nothing is due: a relay that is down holds them for the next run).
 // SIGTERM/SIGINT stop it early after the store in flight (exit code 3 then, as not every
-// source was polled).
+// source was polled); during the final delivery they cut it short as in the service (what is
+// still due after delivery_grace waits for the next run; exit code 0).
 RunResult run_once(const Options& options, SignalWatcher& signals);
 
 // The long-running service (see the lifecycle above).

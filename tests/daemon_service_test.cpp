@@ -64,6 +64,32 @@ std::string big_csv(int rows) {
   return out;
 }
 
+// A listening socket that never accepts: connections complete, no greeting ever comes (a
+// relay that accepts connections and never answers).
+class HungRelay {
+ public:
+  HungRelay() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      throw std::runtime_error("cannot listen on 127.0.0.1");
+    port_ = ntohs(addr.sin_port);
+  }
+  ~HungRelay() { ::close(fd_); }
+  HungRelay(const HungRelay&) = delete;
+  HungRelay& operator=(const HungRelay&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 class DaemonServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -317,17 +343,8 @@ TEST_F(DaemonServiceTest, WatchdogKeepsPingingThroughALongStore) {
 // daemon within a few seconds, the transfer in flight aborted. (Before delivery had a thread
 // of its own, each queued message held the main loop for the whole timeout.)
 TEST_F(DaemonServiceTest, AHungRelayStallsNeitherPollingNorSigterm) {
-  // A listening socket that never accepts: connections complete, no greeting ever comes.
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(listener, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 16), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
+  HungRelay relay;
+  const int port = relay.port();
 
   std::string text =
       config_text(state, {{"clinic-a", source_a}},
@@ -362,7 +379,6 @@ TEST_F(DaemonServiceTest, AHungRelayStallsNeitherPollingNorSigterm) {
   d.signal(SIGTERM);
   auto code = d.wait(30s);
   auto took = std::chrono::steady_clock::now() - sent;
-  ::close(listener);
   ASSERT_TRUE(code) << "repwatchd did not exit\n" << d.log();
   EXPECT_EQ(*code, 0) << d.log();
   EXPECT_LT(took, 8s) << "SIGTERM waited on SMTP\n" << d.log();
@@ -374,6 +390,42 @@ TEST_F(DaemonServiceTest, AHungRelayStallsNeitherPollingNorSigterm) {
   EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE status != 'pending'"), 0);
   EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE lease_until IS NOT NULL"), 0)
       << "the aborted delivery must not stay leased";
+}
+
+// repwatchd --once sends what is due before it exits; a relay that hangs does not make it deaf
+// to SIGTERM meanwhile: it exits within a few seconds (the SMTP timeout is 60 s), the transfer
+// aborted and the deliveries left for the next run, none counted as an attempt or leased.
+TEST_F(DaemonServiceTest, OnceAnswersSigtermWhileTheRelayHangs) {
+  HungRelay relay;
+  write_file(
+      config,
+      config_text(state, {{"clinic-a", source_a}},
+                  "[alerts]\nmarketing = [\"marketing@clinic.example\"]\n"
+                  "alert_on_first_sync = true\n"
+                  "[smtp]\nurl = \"smtp://127.0.0.1:" +
+                      std::to_string(relay.port()) + "\"\nstarttls = \"off\"\ntimeout = \"60s\"\n"),
+      0640);
+  DaemonProcess d({"--config", config.string(), "--once"}, systemd_env(), dir.path / "log");
+  // Stored and reported; the delivery thread is now waiting on the relay.
+  ASSERT_TRUE(notify.wait_for("STATUS=1 source; last cycle", 15s)) << d.log();
+  std::this_thread::sleep_for(1s);
+  ASSERT_FALSE(d.wait(0s)) << "--once exited without waiting for the relay\n" << d.log();
+
+  auto sent = std::chrono::steady_clock::now();
+  d.signal(SIGTERM);
+  auto code = d.wait(30s);
+  auto took = std::chrono::steady_clock::now() - sent;
+  ASSERT_TRUE(code) << "repwatchd --once did not exit\n" << d.log();
+  EXPECT_EQ(*code, 0) << "every source was polled\n" << d.log();
+  EXPECT_LT(took, 8s) << "SIGTERM waited on SMTP\n" << d.log();
+  EXPECT_TRUE(notify.wait_for("STOPPING=1", 1s)) << d.log();
+  EXPECT_NE(d.log().find("interrupted"), std::string::npos) << d.log();
+
+  DbProbe db(state / "repwatch.db");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE status = 'pending'"), 2);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE status != 'pending'"), 0);
+  EXPECT_EQ(db.integer("SELECT sum(attempts) FROM alert_deliveries"), 0);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE lease_until IS NOT NULL"), 0);
 }
 
 // SIGKILL in the middle of the store (no chance to finish): SQLite's transaction keeps the
