@@ -216,6 +216,9 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
         const Analysis& before = upsert.previous_analysis ? *upsert.previous_analysis : analysis;
         if (rule.is_negative(*upsert.previous, before)) continue;  // was negative already
       }
+      // One alert per review per rule, ever: a review that turns negative again after an
+      // edit back (negative, positive, negative) was alerted on the first time.
+      if (outbox_.has_alert_of(rule.name, upsert.review_id)) continue;
     }
     AlertContent c = review_content(rule, review, location, analysis, upsert, source.type);
     std::vector<std::string> owners_for;

@@ -19,9 +19,12 @@
 //         sources that give only a date, reviews indexed late). An older review that shows up
 //         only now is history the first sync missed: no alert.
 //     key "<rule>:<review id>:<revision>".
-//   - edited: the new version is negative and the version it replaced was not (by the same
-//     rule's thresholds); key "<rule>:<review id>:<revision>". Edits of history count: the
-//     edit itself is new.
+//   - edited: the new version is negative, the version it replaced was not (by the same
+//     rule's thresholds), and the rule never alerted on this review before: a review edited
+//     negative, positive and negative again alerts once (one alert per review per rule,
+//     ever); key "<rule>:<review id>:<revision>". Edits of history count: the edit itself is
+//     new. (A review that was new and negative, then edited positive and negative again, gets
+//     its new_negative alert and one edit_negative alert: they are two rules.)
 //   - unchanged: nothing.
 // When a reply discloses (rule reply_phi; replies/checker.h finds something in reply_text,
 // with the review's author and text as context):

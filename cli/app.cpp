@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "alerts/rules.h"
+#include "cli/access.h"
 #include "cli/alerts_cmd.h"
 #include "cli/commands.h"
 #include "cli/reply_check_cmd.h"
@@ -169,6 +171,26 @@ int rescore(const std::string& db_file, const Config* config, bool outdated_only
   if (failed) out << ", " << failed << " could not be analysed (stored as not scored)";
   out << "\n";
   return 0;
+}
+
+// The command line as typed, after the program name, quoted for a shell where needed (to say
+// how to run it again as another user).
+std::string command_args(int argc, const char* const* argv) {
+  std::string out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    bool plain = !a.empty();
+    for (char c : a)
+      plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||
+                        std::string_view("-_./=:,@+%").find(c) != std::string_view::npos);
+    if (!plain) {
+      std::string q = "'";
+      for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      a = q + "'";
+    }
+    out += (out.empty() ? "" : " ") + a;
+  }
+  return out;
 }
 
 // The schema the queries read: up to migration "ingest" (the query index of "cli", and
@@ -390,6 +412,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return 2;
   }
 
+  // The commands that write the database, to say how to run them as its owner.
+  std::optional<WriteCommand> writer;
+  if (*reindex_cmd) writer = WriteCommand{"reindex", command_args(argc, argv)};
+  if (*rescore_cmd) writer = WriteCommand{"rescore", command_args(argc, argv)};
+  if (alerts_cmd.writes()) writer = WriteCommand{alerts_cmd.name(), command_args(argc, argv)};
+  std::string db_file;
   try {
     if (reply_check.selected()) {  // needs no database unless --review or --posted
       Style style;
@@ -408,17 +436,21 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     // Where the database is: --db, else the config's state dir.
     std::optional<Config> config;
     std::string config_file = !g.config.empty() ? g.config : env.config_file;
-    std::string db_file = !g.db.empty() ? g.db : env.db_file;
+    db_file = !g.db.empty() ? g.db : env.db_file;
+    std::error_code ec;
     if (db_file.empty()) {
       if (config_file.empty()) config_file = kDefaultConfig;
-      if (!std::filesystem::exists(config_file))
+      require_readable(config_file, "the config");
+      if (!std::filesystem::exists(config_file, ec))
         throw UsageError("no database to read: " + config_file +
                          " does not exist; pass --config FILE (repwatchd's config) or --db FILE");
       config = load_config(config_file);
       db_file = config->database.string();
     } else if (!config_file.empty()) {
+      require_readable(config_file, "the config");
       config = load_config(config_file);
     }
+    if (writer) require_writable_database(db_file, *writer);
 
     if (*reindex_cmd) {
       db::Database db = db::open_store(db_file);  // read-write: also brings the schema up to date
@@ -429,7 +461,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return 0;
     }
 
-    if (*rescore_cmd && !std::filesystem::exists(db_file))
+    if (*rescore_cmd && !std::filesystem::exists(db_file, ec))
       throw Error("the database " + db_file + " does not exist: nothing to rescore");
     if (*rescore_cmd)
       return rescore(db_file, config ? &*config : nullptr, outdated_only, rescore_batch, env.now,
@@ -444,10 +476,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                              g.json  ? Format::kJson
                              : g.csv ? Format::kCsv
                                      : Format::kTable,
-                             style});
+                             style, writer});
     }
 
-    if (!std::filesystem::exists(db_file))
+    require_readable(db_file, "the database");
+    if (!std::filesystem::exists(db_file, ec))
       throw Error("the database " + db_file +
                   " does not exist yet: repwatchd creates it on its first poll (or pass --db)");
     db::Database db = db::Database::open(db_file, db::Database::Mode::kReadOnly);
@@ -488,8 +521,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   } catch (const UsageError& e) {
     err << "repwatch: " << e.what() << "\n";
     return 2;
+  } catch (const DbError& e) {
+    err << "repwatch: " << explain_db_error(e, db_file, writer).value_or(e.what()) << "\n";
+    return 1;
   } catch (const Error& e) {
     err << "repwatch: " << e.what() << "\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    err << "repwatch: " << explain_filesystem_error(e).value_or(e.what()) << "\n";
     return 1;
   } catch (const std::exception& e) {
     err << "repwatch: " << e.what() << "\n";

@@ -22,6 +22,7 @@ using alerts::DeliveryStatus;
 using testing::AlertsHarness;
 using testing::kT0;
 using testing::make_review;
+using testing::run_alerts;
 
 const char* kNegative =
     "The receptionist was rude and billing charged me twice for one visit. Never coming back.";
@@ -141,7 +142,18 @@ TEST(AlertsEngineTest, FirstSyncAlertsOnNoEditOfItsHistoryEither) {
   EXPECT_EQ(h.poll("google-downtown", {later}, kT0 + 1800).alerts_queued, 1);
 }
 
-TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerRevision) {
+// Edits `r` to `stars` and `text` and polls it (a quarter of an hour after the edit); returns
+// the alerts queued.
+int edit(AlertsHarness& h, Review& r, double stars, const char* text) {
+  r.rating = r.raw_rating = stars;
+  r.text = text;
+  r.updated_at += 1000;
+  return h.poll("google-downtown", {r}, r.updated_at + 900).alerts_queued;
+}
+
+// One alert per review per rule, ever: an edit that turns a review negative alerts once; the
+// review turning positive and negative again (and again) alerts no more.
+TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerReviewEver) {
   AlertsHarness h("engine-edit", kMarketing);
   h.poll("google-downtown", {}, kT0);
   Review r = make_review("r", "Pat", 5, kPositive, kT0 + 100);
@@ -160,17 +172,27 @@ TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerRevision) {
   r.text += " Still angry.";
   r.updated_at = kT0 + 2800;
   EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 3600).alerts_queued, 0);
-  // Back to positive, then negative again: a new revision, a new alert.
-  r.rating = r.raw_rating = 5;
-  r.text = kPositive;
-  r.updated_at = kT0 + 3700;
-  EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 4500).alerts_queued, 0);
-  r.rating = r.raw_rating = 2;
-  r.text = kNegative;
-  r.updated_at = kT0 + 4600;
-  EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 5400).alerts_queued, 1);
-  EXPECT_TRUE(ob.has_alert("edit_negative:" + std::to_string(id) + ":5"));
-  EXPECT_EQ(count_alerts(*h.db), 2);
+  // Back to positive, then negative again, twice: no second alert.
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(edit(h, r, 5, kPositive), 0);
+    EXPECT_EQ(edit(h, r, 2, kNegative), 0);
+  }
+  EXPECT_EQ(h.store->find("google-downtown", "r")->revision, 7);
+  EXPECT_EQ(count_alerts(*h.db), 1);
+
+  // A review that was new and negative got its new_negative alert; edited positive and
+  // negative again, it gets one edit_negative alert (another rule), once.
+  Review n = make_review("n", "Sam", 1, kNegative, kT0 + 9000);
+  EXPECT_EQ(h.poll("google-downtown", {n}, kT0 + 9900).alerts_queued, 1);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(edit(h, n, 5, kPositive), 0);
+    EXPECT_EQ(edit(h, n, 1, kNegative), round == 0 ? 1 : 0);
+  }
+  const int64_t nid = h.store->find("google-downtown", "n")->id;
+  EXPECT_EQ(
+      count_alerts(*h.db, "review_id = " + std::to_string(nid) + " AND rule = 'new_negative'"), 1);
+  EXPECT_EQ(
+      count_alerts(*h.db, "review_id = " + std::to_string(nid) + " AND rule = 'edit_negative'"), 1);
 }
 
 TEST(AlertsEngineTest, SameEventTwiceQueuesOnce) {
@@ -464,28 +486,6 @@ TEST(AlertsWebhookTest, PostsJsonAndRetries) {
   EXPECT_EQ(s.failed, 1);
   server.stop();
   std::filesystem::remove_all(inbox);
-}
-
-// `repwatch alerts`, `alerts retry ID`, `alerts test --to` as app.cpp runs them.
-int run_alerts(AlertsHarness& h, std::vector<std::string> args, std::string& out, std::string& err,
-               int64_t now, cli::Format format = cli::Format::kTable) {
-  CLI::App app("repwatch");
-  app.fallthrough();
-  cli::AlertsCommand cmd(app);
-  args.insert(args.begin(), "repwatch");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    return 2;
-  }
-  EXPECT_TRUE(cmd.selected());
-  std::ostringstream o, e;
-  int rc = cmd.run({&h.config, h.db_path.string(), o, e, now, format, {}});
-  out = o.str();
-  err = e.str();
-  return rc;
 }
 
 TEST(AlertsCliTest, ListRetryAndTest) {

@@ -307,6 +307,21 @@ TEST(AlertsMessageTest, SanitizeHeader) {
   EXPECT_EQ(sanitize_header("  lots   of\n\n space  "), "lots of space");
 }
 
+// Bidirectional controls reorder what a mail client shows ("Jane \u202Eweiver evitisop" reads
+// "Jane positive review"); they go, like the other controls. Right-to-left text stays.
+TEST(AlertsMessageTest, SanitizeHeaderRemovesBidiControls) {
+  const std::vector<std::pair<const char*, const char*>> controls = {
+      {"LRE", "\u202A"}, {"RLE", "\u202B"}, {"PDF", "\u202C"}, {"LRO", "\u202D"},
+      {"RLO", "\u202E"}, {"LRI", "\u2066"}, {"RLI", "\u2067"}, {"FSI", "\u2068"},
+      {"PDI", "\u2069"}, {"LRM", "\u200E"}, {"RLM", "\u200F"}, {"ALM", "\u061C"}};
+  for (const auto& [name, control] : controls)
+    EXPECT_EQ(sanitize_header(std::string("Jane") + control + "Doe"), "JaneDoe") << name;
+  EXPECT_EQ(sanitize_header("Jane \u202Eweiver evitisop\u202C \u2067\u05e9\u05e8\u05d4\u2069"),
+            "Jane weiver evitisop \u05e9\u05e8\u05d4");
+  // Neighbouring characters that are not controls stay.
+  EXPECT_EQ(sanitize_header("\u2029x\u2065\u206A\u2029"), "x\u2065\u206A");
+}
+
 TEST(AlertsMessageTest, EncodedWordsAreShortAndDecodeBack) {
   const std::string subject =
       "[repwatch] \u2605\u2606\u2606\u2606\u2606 New negative review: Cl\u00ednica Norte \u2014 "
