@@ -59,6 +59,8 @@ std::string headline_for(const Rule& rule) {
     }
     case RuleType::kTouchpointAverage:
       return "Touchpoint below its standard";
+    case RuleType::kRemovedNegative:
+      return "Negative review removed";
   }
   return "Alert";
 }
@@ -73,8 +75,15 @@ daemon::ReviewHook AlertEngine::hook() {
   return [this](const daemon::StoredEvent& e) {
     if (e.db && e.db != &db_)
       throw Error("alerts: the hook of one database connection was called for another");
-    return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
+    return on_event(e);
   };
+}
+
+int AlertEngine::on_event(const daemon::StoredEvent& e) {
+  if (e.change == daemon::StoredEvent::Change::kRemoved)
+    return on_removed(e.source, e.review, e.analysis, e.upsert.review_id, e.upsert.revision,
+                      e.poll_started_at);
+  return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
 }
 
 ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analysis,
@@ -92,11 +101,15 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   s.raw_rating = review.raw_rating;
   s.scale = review.scale.to_string();
   // Cut on a character boundary and marked, so the alert says it is not the whole review; the
-  // evidence kept is what lies in the part shown.
+  // evidence kept is what lies in the part shown (of the text analysed: the translation when
+  // the review was analysed on it).
   s.text = truncate_utf8(review.text, kMaxSnapshotText);
-  const size_t shown = s.text.size() == review.text.size()
-                           ? s.text.size()
-                           : s.text.size() - kTruncationMarker.size();
+  s.translated_text = truncate_utf8(review.translated_text, kMaxSnapshotText);
+  s.on_translation = analysis.on_translation && !review.translated_text.empty();
+  const std::string& analyzed = s.on_translation ? s.translated_text : s.text;
+  const size_t full = s.on_translation ? review.translated_text.size() : review.text.size();
+  const size_t shown =
+      analyzed.size() == full ? analyzed.size() : analyzed.size() - kTruncationMarker.size();
   s.created_at = review.created_at;
   s.updated_at = review.updated_at;
   s.reply_text = review.reply_text;
@@ -201,6 +214,7 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
     c.rule = rule.name;
     c.headline = headline_for(rule);
     c.review = snapshot(r, analysis, upsert.review_id, upsert.revision, source.type);
+    if (upsert.outcome == db::UpsertOutcome::kInserted) c.review->first_seen_at = poll_started_at;
     std::vector<std::string> owners_for;
     for (const auto& t : analysis.touchpoints)
       if (t.score <= 0) owners_for.push_back(t.touchpoint);
@@ -208,6 +222,35 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
         rule.name + ":" + std::to_string(upsert.review_id) + ":" + std::to_string(upsert.revision);
     queued += queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
                     owners_for, poll_started_at);
+  }
+  return queued;
+}
+
+int AlertEngine::on_removed(const SourceConfig& source, const Review& review,
+                            const Analysis& analysis, int64_t review_id, int revision,
+                            int64_t removed_at) {
+  if (!config_->enabled) return 0;
+  const std::string location = review.location_id.empty() ? source.location : review.location_id;
+  int queued = 0;
+  for (const Rule& rule : config_->rules) {
+    if (rule.type != RuleType::kRemovedNegative) continue;
+    if (!rule.applies_to(location, review.source_id)) continue;
+    if (!rule.is_negative(review, analysis)) continue;
+    Review r = review;
+    r.location_id = location;
+    AlertContent c;
+    c.kind = to_string(rule.type);
+    c.rule = rule.name;
+    c.headline = headline_for(rule);
+    c.review = snapshot(r, analysis, review_id, revision, source.type);
+    c.review->removed_at = removed_at;
+    std::vector<std::string> owners_for;
+    for (const auto& t : analysis.touchpoints)
+      if (t.score <= 0) owners_for.push_back(t.touchpoint);
+    std::string key = rule.name + ":" + std::to_string(review_id) + ":removed:" +
+                      std::to_string(removed_at);
+    queued += queue(rule, key, c, review_id, revision, location, review.source_id, owners_for,
+                    removed_at);
   }
   return queued;
 }
@@ -247,7 +290,7 @@ int AlertEngine::evaluate_no_reply(const Rule& rule, int64_t now) {
     std::optional<db::StoredReview> sr = store.get(id);
     if (!sr) continue;
     const Review& rv = sr->review;
-    if (!rv.reply_text.empty()) continue;
+    if (!rv.reply_text.empty() || sr->removed_at) continue;  // answered, or gone at the source
     if (!rule.applies_to(rv.location_id, rv.source_id)) continue;
     if (!rule.is_negative(rv, sr->analysis)) continue;
     auto type = config_->source_types.find(rv.source_id);
@@ -272,12 +315,12 @@ int AlertEngine::evaluate_average(const Rule& rule, int64_t now) {
     sql =
         "SELECT r.location_id, h.touchpoint, AVG(r.rating), COUNT(DISTINCT r.id) "
         "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-        "WHERE r.created_at >= ?1 AND r.rating IS NOT NULL";
+        "WHERE r.created_at >= ?1 AND r.rating IS NOT NULL AND r.removed_at IS NULL";
   } else {
     sql =
         "SELECT r.location_id, h.touchpoint, AVG(3 + 2 * h.score), COUNT(DISTINCT r.id) "
         "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-        "WHERE r.created_at >= ?1";
+        "WHERE r.created_at >= ?1 AND r.removed_at IS NULL";
   }
   for (size_t i = 0; i < rule.sources.size(); ++i)
     sql += (i == 0 ? " AND r.source_id IN (?" : ", ?") + std::to_string(i + 2) +

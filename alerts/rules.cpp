@@ -112,6 +112,7 @@ std::optional<RuleType> parse_type(const std::string& s) {
   if (s == "edit_negative") return RuleType::kEditNegative;
   if (s == "no_reply") return RuleType::kNoReply;
   if (s == "touchpoint_average") return RuleType::kTouchpointAverage;
+  if (s == "removed_negative") return RuleType::kRemovedNegative;
   return std::nullopt;
 }
 
@@ -183,6 +184,8 @@ const char* to_string(RuleType type) {
       return "no_reply";
     case RuleType::kTouchpointAverage:
       return "touchpoint_average";
+    case RuleType::kRemovedNegative:
+      return "removed_negative";
   }
   return "new_negative";
 }
@@ -529,7 +532,11 @@ AlertsConfig load_alerts_config(const Config& config,
     Rule e;
     e.name = "edit_negative";
     e.type = RuleType::kEditNegative;
-    for (Rule* r : {&n, &e}) {
+    Rule gone;  // not urgent: the next digest (or, without one, an email outside quiet hours)
+    gone.name = "removed_negative";
+    gone.type = RuleType::kRemovedNegative;
+    gone.urgent = false;
+    for (Rule* r : {&n, &e, &gone}) {
       r->match = default_match;
       r->rating_at_most = default_rating;
       r->sentiment_at_most = default_sentiment;
@@ -547,7 +554,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!t)
       rs.fail("type", "unknown rule type \"" + type +
                           "\"; expected one of new_negative, edit_negative, no_reply, "
-                          "touchpoint_average");
+                          "touchpoint_average, removed_negative");
     r.type = *t;
     r.name = rs.string_or("name", type);
     if (r.name.empty() || r.name.find(':') != std::string::npos)
@@ -555,7 +562,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!names.insert(r.name).second)
       rs.fail("name", "two rules are named \"" + r.name + "\"; give each a distinct name");
     const bool periodic = r.type == RuleType::kNoReply || r.type == RuleType::kTouchpointAverage;
-    r.urgent = rs.boolean("urgent").value_or(!periodic);
+    r.urgent = rs.boolean("urgent").value_or(!periodic && r.type != RuleType::kRemovedNegative);
     r.match = parse_match(rs, "match", default_match);
     r.rating_at_most = rating_threshold(rs, "rating_at_most", default_rating);
     r.sentiment_at_most = sentiment_threshold(rs, "sentiment_at_most", default_sentiment);

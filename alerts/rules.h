@@ -19,6 +19,9 @@
 //                       after it was posted or last edited (escalation)        (periodic)
 //   touchpoint_average  a touchpoint's average over `window` (per location) falls below its
 //                       standard (taxonomy `standard`, overridable)            (periodic)
+//   removed_negative    a negative review was removed at its source: a complete listing of a
+//                       source that lists everything no longer has it (hook, not urgent: it
+//                       goes into the next digest, or alone outside quiet hours without one)
 //
 // Recipients of a rule: `notify` groups plus `to` addresses. Groups:
 //   marketing  [alerts] marketing, replaced per location by [[locations]] alerts.marketing
@@ -45,7 +48,7 @@
 
 namespace repwatch::alerts {
 
-enum class RuleType { kNewNegative, kEditNegative, kNoReply, kTouchpointAverage };
+enum class RuleType { kNewNegative, kEditNegative, kNoReply, kTouchpointAverage, kRemovedNegative };
 const char* to_string(RuleType type);  // "new_negative", ...
 
 enum class Match { kRatingThenSentiment, kEither, kBoth };
@@ -124,7 +127,7 @@ struct LocationRouting {
 
 struct AlertsConfig {
   bool enabled = true;
-  std::vector<Rule> rules;           // defaults: new_negative and edit_negative
+  std::vector<Rule> rules;  // defaults: new_negative, edit_negative and removed_negative
   double negative_rating = 2;        // [alerts] negative_rating: default of every rule
   double negative_sentiment = -0.3;  // [alerts] negative_sentiment: default of every rule
 

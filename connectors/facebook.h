@@ -14,6 +14,7 @@
 //   full_sweep_interval = "1d"                 # re-read everything (edits) this often
 //   throttle_wait = "15m"                      # wait after a rate-limit error when Facebook
 //                                              # does not say how long
+//   detect_removals = true                     # a full sweep marks ratings it lacks removed
 //
 // `fields` is always explicit: created_time, recommendation_type, rating, has_rating,
 // has_review, review_text, reviewer{id,name}, open_graph_story{id}.
@@ -27,7 +28,8 @@
 // Paging follows paging.next (which carries the access token in its query: it is never logged,
 // and it must point at base_url's host or the poll fails) and stops ONLY when `next` is
 // absent: an empty page may still have a `next`. An incremental poll stops early once a page
-// reaches items older than the newest created_time seen minus the safety margin.
+// reaches items older than the newest created_time seen minus the safety margin. A full sweep
+// that reached the end without a problem is a complete listing (FetchResult::complete).
 //
 // Errors ({"error": {"message", "type", "code", "error_subcode", "is_transient"}}), branched
 // on code, not HTTP status: 4, 17, 32, 613, 80001 (throttling) -> transient, waiting

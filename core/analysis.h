@@ -6,7 +6,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/review.h"
 
 namespace repwatch {
 
@@ -37,7 +40,35 @@ struct Analysis {
   std::string lexicon_version;  // which lexicon produced it, for `repwatch rescore`
   std::vector<TouchpointResult> touchpoints;
   std::vector<Evidence> terms;  // the sentiment-bearing phrases that drove the score
+  // Which text the spans (terms, evidence) point into: false = Review::text, the reviewer's own
+  // words; true = Review::translated_text, the translation the source supplied (see
+  // analyze_review()).
+  bool on_translation = false;
   bool operator==(const Analysis&) const = default;
 };
+
+// The text of `review` that `analysis` was made from (its spans point into it).
+inline const std::string& analyzed_text(const Review& review, const Analysis& analysis) {
+  return analysis.on_translation ? review.translated_text : review.text;
+}
+
+// Analyses a review with `analyze` (sentiment::Analyzer::analyze: Analysis(std::string_view)).
+// The reviewer's own words are analysed, unless the source supplied a translation that is in a
+// language the analyzer scores (Google's English for a Spanish review): then the translation is,
+// `on_translation` is set, and `language` is the original's (as the source gave it, else as
+// detected). A translation the analyzer does not score (into another language) is ignored.
+template <typename Analyze>
+Analysis analyze_review(const Review& review, Analyze&& analyze) {
+  if (!review.translated_text.empty()) {
+    Analysis a = analyze(std::string_view(review.translated_text));
+    if (a.scored && !a.language.empty()) {
+      a.on_translation = true;
+      a.language =
+          !review.language.empty() ? review.language : analyze(std::string_view(review.text)).language;
+      return a;
+    }
+  }
+  return analyze(std::string_view(review.text));
+}
 
 }  // namespace repwatch

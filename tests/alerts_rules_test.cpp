@@ -47,10 +47,13 @@ std::string load_error(const std::string& extra) {
 TEST(AlertsConfigTest, DefaultsWithoutAnySection) {
   AlertsConfig ac = load("");
   EXPECT_TRUE(ac.enabled);
-  ASSERT_EQ(ac.rules.size(), 2u);
+  ASSERT_EQ(ac.rules.size(), 3u);
   EXPECT_EQ(ac.rules[0].type, RuleType::kNewNegative);
   EXPECT_EQ(ac.rules[1].type, RuleType::kEditNegative);
+  EXPECT_EQ(ac.rules[2].type, RuleType::kRemovedNegative);
   EXPECT_TRUE(ac.rules[0].urgent);
+  EXPECT_FALSE(ac.rules[2].urgent);  // a removal goes into the next digest
+  EXPECT_EQ(ac.rules[2].notify, ac.rules[0].notify);
   EXPECT_EQ(ac.rules[0].rating_at_most, 2);
   EXPECT_DOUBLE_EQ(ac.rules[0].sentiment_at_most, -0.3);
   EXPECT_FALSE(ac.smtp);
