@@ -142,7 +142,8 @@ ReviewSnapshot read_review(const rapidjson::Value& o) {
   r.scale = get_string(o, "scale");
   r.text = get_string(o, "text");
   r.translated_text = get_string(o, "translated_text");
-  if (const auto* t = member(o, "on_translation"); t && t->IsBool()) r.on_translation = t->GetBool();
+  if (const auto* t = member(o, "on_translation"); t && t->IsBool())
+    r.on_translation = t->GetBool();
   r.created_at = get_int(o, "created_at");
   r.updated_at = get_int(o, "updated_at");
   r.first_seen_at = get_int(o, "first_seen_at");
@@ -333,7 +334,8 @@ std::string days_before(int64_t t, int64_t now) {
 
 // "Removed at the source 2026-02-03: ..." for a review a complete listing no longer has.
 std::string removed_note(const ReviewSnapshot& r) {
-  return "Removed at the source: " + source_label(r) + " no longer listed it on " + day(r.removed_at) +
+  return "Removed at the source: " + source_label(r) + " no longer listed it on " +
+         day(r.removed_at) +
          " (deleted by its author or taken down by the site). repwatch keeps it, out of the "
          "figures; `repwatch reviews --include-removed` shows it.";
 }
@@ -380,8 +382,7 @@ void review_text(std::string& t, const ReviewSnapshot& r, int64_t now) {
   else
     t += indent(sanitize_body(r.text), "  ") + "\n";
   if (!r.translated_text.empty())
-    t += "\nTranslation (by the source):\n" + indent(sanitize_body(r.translated_text), "  ") +
-         "\n";
+    t += "\nTranslation (by the source):\n" + indent(sanitize_body(r.translated_text), "  ") + "\n";
   if (r.removed_at) t += "\n" + removed_note(r) + "\n";
   if (!r.touchpoints.empty()) {
     t += "\nTouchpoints:\n";
@@ -610,8 +611,8 @@ AlertContent content_from_json(std::string_view json) {
 std::string backdated_note(const ReviewSnapshot& r, int64_t now) {
   if (r.first_seen_at == 0 || r.first_seen_at - r.created_at < kBackdatedAfter) return "";
   if (now == 0) now = r.first_seen_at;
-  return "Posted " + days_before(r.created_at, now) + " (" + day(r.created_at) +
-         "), first seen " + days_before(r.first_seen_at, now) + ".";
+  return "Posted " + days_before(r.created_at, now) + " (" + day(r.created_at) + "), first seen " +
+         days_before(r.first_seen_at, now) + ".";
 }
 
 Rendered render_email(const AlertContent& c, std::string_view prefix, int64_t now) {

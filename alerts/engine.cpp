@@ -247,8 +247,8 @@ int AlertEngine::on_removed(const SourceConfig& source, const Review& review,
     std::vector<std::string> owners_for;
     for (const auto& t : analysis.touchpoints)
       if (t.score <= 0) owners_for.push_back(t.touchpoint);
-    std::string key = rule.name + ":" + std::to_string(review_id) + ":removed:" +
-                      std::to_string(removed_at);
+    std::string key =
+        rule.name + ":" + std::to_string(review_id) + ":removed:" + std::to_string(removed_at);
     queued += queue(rule, key, c, review_id, revision, location, review.source_id, owners_for,
                     removed_at);
   }

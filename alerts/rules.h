@@ -127,7 +127,7 @@ struct LocationRouting {
 
 struct AlertsConfig {
   bool enabled = true;
-  std::vector<Rule> rules;  // defaults: new_negative, edit_negative and removed_negative
+  std::vector<Rule> rules;           // defaults: new_negative, edit_negative and removed_negative
   double negative_rating = 2;        // [alerts] negative_rating: default of every rule
   double negative_sentiment = -0.3;  // [alerts] negative_sentiment: default of every rule
 

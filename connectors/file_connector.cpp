@@ -703,8 +703,8 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
   Cursor next;
   next.settings = fingerprint_;
   std::string content;
-  bool changed = false;     // a file's content changed, a file is new or one is gone
-  bool all_read = true;     // every file was imported whole this poll
+  bool changed = false;  // a file's content changed, a file is new or one is gone
+  bool all_read = true;  // every file was imported whole this poll
   std::vector<std::pair<std::string, fs::path>> not_read;  // unchanged, so far not imported
   for (const auto& [name, full] : files) {
     struct stat st {};

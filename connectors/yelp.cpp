@@ -178,8 +178,9 @@ class Yelp : public HttpSource {
     if (!extra.empty() || !no_locale.empty()) {
       std::string list;
       for (const auto& l : extra) list += (list.empty() ? "" : ", ") + l;
-      std::string msg = "Yelp has no reviews in the configured locale(s) but has some in other "
-                        "languages";
+      std::string msg =
+          "Yelp has no reviews in the configured locale(s) but has some in other "
+          "languages";
       if (!extra.empty())
         msg += "; reading " + list + " too (add them to `locales` to read them directly)";
       for (const auto& l : no_locale) msg += "; Yelp has no review locale for \"" + l + "\"";

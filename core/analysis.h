@@ -63,8 +63,8 @@ Analysis analyze_review(const Review& review, Analyze&& analyze) {
     Analysis a = analyze(std::string_view(review.translated_text));
     if (a.scored && !a.language.empty()) {
       a.on_translation = true;
-      a.language =
-          !review.language.empty() ? review.language : analyze(std::string_view(review.text)).language;
+      a.language = !review.language.empty() ? review.language
+                                            : analyze(std::string_view(review.text)).language;
       return a;
     }
   }

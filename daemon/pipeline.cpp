@@ -228,7 +228,10 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
           hook(StoredEvent{source, result.reviews[i], analyses[i], u, state, now});
   }
   if (complete && skipped.empty()) {
-    for (int64_t id : store.mark_removed(source.id, now, now)) {
+    std::vector<int64_t> listed;
+    listed.reserve(stored.size());
+    for (const db::UpsertResult& u : stored) listed.push_back(u.review_id);
+    for (int64_t id : store.mark_removed(source.id, std::move(listed), now)) {
       ++counts.removed;
       std::optional<db::StoredReview> gone = store.get(id);
       if (!gone) throw DbError("review " + std::to_string(id) + " vanished while marked removed");
@@ -293,8 +296,9 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
   if (complete && result.reviews.empty()) {
     complete = false;
     if (store.count_reviews(source.id) > 0) {
-      Problem p{"", "the source listed no reviews at all; reviews stored for it are not marked "
-                    "removed (an empty answer is more likely a fault at the source)"};
+      Problem p{"",
+                "the source listed no reviews at all; reviews stored for it are not marked "
+                "removed (an empty answer is more likely a fault at the source)"};
       spdlog::warn("source {}: {}", source.id, p.to_string());
       result.problems.push_back(std::move(p));
     }

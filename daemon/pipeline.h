@@ -12,8 +12,8 @@
 // no problem at all also marks the source's stored reviews it did not list as removed
 // (ReviewStore::mark_removed), in the same transaction; each one is a StoredEvent of its own.
 // A complete listing with no review at all while reviews are stored is taken for a fault at the
-// source, not as the removal of every review: nothing is marked, and that is a problem. If anything in
-// the transaction throws, it rolls back whole: no review is half stored, no alert is queued
+// source, not as the removal of every review: nothing is marked, and that is a problem. If anything
+// in the transaction throws, it rolls back whole: no review is half stored, no alert is queued
 // without its review, the cursor does not move past reviews that were not committed.
 #pragma once
 

@@ -41,8 +41,8 @@ const char* query_index_hit_triggers_sql();
 const char* query_index_removed_sql();
 
 // Adds the touchpoint hits of review ?1 to touchpoint_daily when the review is at or below the
-// watermark and not removed (a no-op otherwise). ReviewStore runs it after re-writing a review's hits
-// (an edit, a rescore); the old hits leave the aggregate through the delete trigger.
+// watermark and not removed (a no-op otherwise). ReviewStore runs it after re-writing a review's
+// hits (an edit, a rescore); the old hits leave the aggregate through the delete trigger.
 const char* query_index_add_hits_sql();
 
 struct QueryIndexState {

@@ -398,9 +398,9 @@ struct ReviewStore::Statements {
         touch_review(db.prepare("UPDATE reviews SET last_seen_at = ?2 WHERE id = ?1")),
         restore_review(
             db.prepare("UPDATE reviews SET last_seen_at = ?2, removed_at = NULL WHERE id = ?1")),
-        mark_removed(db.prepare(
-            "UPDATE reviews SET removed_at = ?3 WHERE source_id = ?1 AND removed_at IS NULL AND "
-            "last_seen_at < ?2 RETURNING id")),
+        listed_ids(
+            db.prepare("SELECT id FROM reviews WHERE source_id = ?1 AND removed_at IS NULL")),
+        set_removed(db.prepare("UPDATE reviews SET removed_at = ?2 WHERE id = ?1")),
         copy_revision(db.prepare(
             "INSERT INTO review_revisions(review_id, revision, location_id, author, raw_rating, "
             "scale, rating, text, language, translated_text, created_at, updated_at, reply_text, "
@@ -473,11 +473,11 @@ struct ReviewStore::Statements {
   std::array<std::optional<Statement>, kHitsPerInsert> insert_hits_;
   std::array<std::optional<Statement>, kReviewsPerInsert> find_keys_, insert_reviews_,
       insert_analyses_;
-  Statement find_key, insert_review, update_review, touch_review, restore_review, mark_removed,
-      copy_revision, upsert_analysis,
-      delete_hits, index_hits, update_summary, select_by_key, select_by_id, select_analysis,
-      select_hits, count_reviews, count_revisions, upsert_location, add_location, upsert_source,
-      source_exists, select_poll_state, select_all_poll_states, success, first_sync, failure;
+  Statement find_key, insert_review, update_review, touch_review, restore_review, listed_ids,
+      set_removed, copy_revision, upsert_analysis, delete_hits, index_hits, update_summary,
+      select_by_key, select_by_id, select_analysis, select_hits, count_reviews, count_revisions,
+      upsert_location, add_location, upsert_source, source_exists, select_poll_state,
+      select_all_poll_states, success, first_sync, failure;
   Statement max_id = db_.prepare("SELECT coalesce(max(id), 0) FROM reviews");
   Statement any_review = db_.prepare("SELECT 1 FROM reviews WHERE source_id = ?1 LIMIT 1");
   Statement count_source_reviews = db_.prepare(
@@ -984,8 +984,7 @@ std::optional<StoredReview> ReviewStore::get(int64_t review_id) const {
       a.scored = st->column_int(3) != 0;
       a.lexicon_version = st->column_text(4);
       a.on_translation = st->column_int(6) != 0;
-      a.terms =
-          read_evidence(st->column_view(5), analyzed_text(s->review, a), review_id, "terms");
+      a.terms = read_evidence(st->column_view(5), analyzed_text(s->review, a), review_id, "terms");
     }
   }
   Use st(st_->select_hits);
@@ -1021,14 +1020,25 @@ int ReviewStore::count_revisions(int64_t review_id) const {
   return static_cast<int>(st->column_int(0));
 }
 
-std::vector<int64_t> ReviewStore::mark_removed(const std::string& source_id, int64_t listed_at,
-                                               int64_t now) {
-  std::vector<int64_t> ids;
-  Use st(st_->mark_removed);
-  st->bind(1, source_id).bind(2, listed_at).bind(3, now);
-  while (st->step()) ids.push_back(st->column_int(0));
-  std::sort(ids.begin(), ids.end());
-  return ids;
+std::vector<int64_t> ReviewStore::mark_removed(const std::string& source_id,
+                                               std::vector<int64_t> listed, int64_t now) {
+  std::sort(listed.begin(), listed.end());
+  std::vector<int64_t> missing;
+  {
+    Use st(st_->listed_ids);
+    st->bind(1, source_id);
+    while (st->step()) {
+      const int64_t id = st->column_int(0);
+      if (!std::binary_search(listed.begin(), listed.end(), id)) missing.push_back(id);
+    }
+  }
+  std::sort(missing.begin(), missing.end());
+  for (int64_t id : missing) {
+    Use st(st_->set_removed);
+    st->bind(1, id).bind(2, now);
+    st->step();
+  }
+  return missing;
 }
 
 PollState ReviewStore::poll_state(const std::string& source_id) const {

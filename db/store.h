@@ -145,11 +145,12 @@ class ReviewStore {
   int64_t count_reviews(const std::string& source_id, bool include_removed = false) const;
   int count_revisions(int64_t review_id) const;
 
-  // After a poll at `listed_at` stored every review of a complete listing of `source_id`
-  // (upsert() with now = listed_at): marks the source's reviews that it did not list (last
-  // seen before `listed_at`) removed at `now`. Returns their ids, ascending; reviews already
-  // marked are left as they are. Call it inside the poll's transaction.
-  std::vector<int64_t> mark_removed(const std::string& source_id, int64_t listed_at, int64_t now);
+  // After a poll stored every review of a complete listing of `source_id` (their ids:
+  // `listed`, as upsert() returned them): marks the source's other reviews removed at `now`.
+  // Returns their ids, ascending; reviews already marked are left as they are. Call it inside
+  // the poll's transaction.
+  std::vector<int64_t> mark_removed(const std::string& source_id, std::vector<int64_t> listed,
+                                    int64_t now);
 
   PollState poll_state(const std::string& source_id) const;
   std::vector<PollState> all_poll_states() const;

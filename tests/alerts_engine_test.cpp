@@ -306,8 +306,8 @@ TEST(AlertsEngineTest, ARemovedNegativeReviewIsToldOncePerRemoval) {
   EXPECT_EQ(p.alerts_queued, 1);
   const int64_t id = h.store->find("google-downtown", "neg")->id;
   alerts::Outbox ob(*h.db);
-  EXPECT_TRUE(ob.has_alert("removed_negative:" + std::to_string(id) + ":removed:" +
-                           std::to_string(kT0 + 1800)));
+  EXPECT_TRUE(ob.has_alert("removed_negative:" + std::to_string(id) +
+                           ":removed:" + std::to_string(kT0 + 1800)));
   for (const auto& d : h.deliveries()) {
     if (d.kind != "removed_negative") continue;
     EXPECT_FALSE(d.urgent);
@@ -354,7 +354,8 @@ TEST(AlertsEngineTest, RemovedNegativeRuleFilters) {
   EXPECT_EQ(p.removed, 1);
   EXPECT_EQ(p.alerts_queued, 0);  // downtown: not this rule's location
   const Review neg_north = make_review("nn", "N", 1, kNegative, kT0 - 86400, "yelp-north", "north");
-  const Review keep_north = make_review("kn", "K", 5, kPositive, kT0 - 86400, "yelp-north", "north");
+  const Review keep_north =
+      make_review("kn", "K", 5, kPositive, kT0 - 86400, "yelp-north", "north");
   ASSERT_TRUE(h.poll("yelp-north", {neg_north, keep_north}, kT0, true).ok);
   p = h.poll("yelp-north", {keep_north}, kT0 + 900, true);
   EXPECT_EQ(p.removed, 1);

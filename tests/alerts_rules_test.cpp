@@ -178,7 +178,7 @@ TEST(AlertsConfigTest, ExampleConfigSectionsParse) {
   toml = std::regex_replace(toml, std::regex("ca_file = .*"), "");
   AlertsConfig ac;
   ASSERT_NO_THROW(ac = load(toml)) << toml;
-  EXPECT_EQ(ac.rules.size(), 4u);
+  EXPECT_EQ(ac.rules.size(), 5u);
   EXPECT_TRUE(ac.smtp);
   EXPECT_TRUE(ac.webhook);
   EXPECT_EQ(ac.digest.mode, DigestMode::kDaily);

@@ -374,9 +374,8 @@ TEST_F(AlertsSmtpTest, ARemovedNegativeReviewIsInTheNextDigest) {
   // Both the negative and a positive review are gone from Google's complete listing.
   const int64_t t1 = kT0 + 900;
   auto second =
-      h.poll("google-downtown", {make_review("pos", "Happy Patient", 5, kPositiveText,
-                                             kT0 - 86400 * 20)},
-             t1, true);
+      h.poll("google-downtown",
+             {make_review("pos", "Happy Patient", 5, kPositiveText, kT0 - 86400 * 20)}, t1, true);
   ASSERT_TRUE(second.ok) << second.error;
   EXPECT_EQ(second.removed, 2);
   EXPECT_EQ(second.alerts_queued, 1);
@@ -437,17 +436,16 @@ TEST_F(AlertsSmtpTest, AnAlertShowsTheReviewersWordsWithTheTranslationBeside) {
   ASSERT_EQ(m.parts.size(), 2u);
   const std::string& text = m.parts[0].text;
   size_t original = text.find("Esperamos 50 minutos y la recepcionista fue muy grosera.");
-  size_t translation =
-      text.find("Translation (by the source):\n  We waited 50 minutes and the receptionist was "
-                "very rude.");
+  size_t translation = text.find(
+      "Translation (by the source):\n  We waited 50 minutes and the receptionist was "
+      "very rude.");
   ASSERT_NE(original, std::string::npos) << text;
   ASSERT_NE(translation, std::string::npos) << text;
   EXPECT_LT(original, translation);
   EXPECT_NE(text.find("\"receptionist\""), std::string::npos) << text;  // evidence, translated
   const std::string& html = m.parts[1].text;
   EXPECT_NE(html.find("Esperamos 50 minutos"), std::string::npos);
-  EXPECT_NE(html.find("<mark style=\"background:#ffe08a\">receptionist</mark>"),
-            std::string::npos)
+  EXPECT_NE(html.find("<mark style=\"background:#ffe08a\">receptionist</mark>"), std::string::npos)
       << html;
 }
 

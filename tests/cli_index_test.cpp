@@ -228,14 +228,18 @@ void poll_without_y1(const FixtureDb& f, int64_t t, bool restore = false) {
   db::Database d = db::open_store(f.path());
   db::ReviewStore store(d);
   db::Transaction tx(d);
+  std::vector<int64_t> listed;
   for (const auto& spec : fixture_reviews()) {
     if (std::string(spec.source) != "yelp-downtown") continue;
     if (!restore && std::string(spec.external_id) == "y1") continue;
     auto [r, a] = make_review(spec);
     auto u = store.upsert(r, a, t);
     EXPECT_EQ(u.restored, restore && std::string(spec.external_id) == "y1");
+    listed.push_back(u.review_id);
   }
-  if (!restore) EXPECT_EQ(store.mark_removed("yelp-downtown", t, t).size(), 1u);
+  if (!restore) {
+    EXPECT_EQ(store.mark_removed("yelp-downtown", listed, t).size(), 1u);
+  }
   tx.commit();
 }
 
@@ -260,8 +264,8 @@ TEST(CliIndex, RemovedReviewsLeaveEveryAnswerAndComeBackExactly) {
   EXPECT_EQ(after.find("\"external_id\": \"y1\""), std::string::npos) << "listed or found";
 
   // January without y1: two reviews, none negative.
-  Result jan = repwatch(fx, {"--json", "trends", "--by", "month", "--since", "2026-01-01",
-                             "--until", "2026-01-31"});
+  Result jan = repwatch(
+      fx, {"--json", "trends", "--by", "month", "--since", "2026-01-01", "--until", "2026-01-31"});
   EXPECT_NE(jan.out.find("\"reviews\": 2"), std::string::npos) << jan.out;  // y2 and s1
   Result billing = repwatch(fx, {"--json", "search", "billing"});
   EXPECT_EQ(billing.out.find("\"y1\""), std::string::npos) << billing.out;

@@ -115,7 +115,6 @@ TEST_F(Facebook, FirstSyncFollowsNextUntilItIsAbsent) {
   EXPECT_EQ(query_of(calls[1], "access_token"), kToken);  // `next` as Facebook gave it
 }
 
-
 // A full sweep that follows `next` to its end lists every rating of the Page: one missing was
 // deleted (by its author, or hidden) and is marked removed; an incremental poll never removes.
 TEST_F(Facebook, AFullSweepMarksDeletedRatingsRemoved) {

@@ -355,7 +355,8 @@ TEST_F(GoogleBusiness, AReviewInAnotherLanguageIsScoredOnGooglesTranslation) {
   auto es1 = h.find("es1");
   ASSERT_TRUE(es1);
   EXPECT_EQ(es1->review.text, "Esperamos 50 minutos y la recepcionista fue muy grosera.");
-  EXPECT_EQ(es1->review.translated_text, "We waited 50 minutes and the receptionist was very rude.");
+  EXPECT_EQ(es1->review.translated_text,
+            "We waited 50 minutes and the receptionist was very rude.");
   EXPECT_TRUE(es1->analysis.on_translation);
   EXPECT_TRUE(es1->analysis.scored);
   EXPECT_EQ(es1->analysis.language, "es");  // the review's language, not the translation's

@@ -163,19 +163,21 @@ TEST_F(Yelp, UnavailableBusinessIsAConfigProblem) {
 // over every language and the languages it has (Yelp/yelp-fusion#267). The poll reads those
 // languages too, in Yelp's locale for each, and stores their reviews with their language.
 TEST_F(Yelp, OtherLanguagesAreReadWhenTheLocaleHasNone) {
-  server().data("yelp", kBiz,
-                array({in_language(review("s1", 1, "Esperamos 50 minutos y nadie nos atendió...",
-                                          "Ana R.", "2025-06-01 10:00:00", "es"),
-                                   "es"),
-                       in_language(review("s2", 5, "Muy amables todos.", "Luis P.",
-                                          "2025-06-02 10:00:00", "es"),
-                                   "es"),
-                       in_language(review("f1", 2, "Accueil désagréable...", "Marie C.",
-                                          "2025-06-03 10:00:00", "fr"),
-                                   "fr")}),
-                R"({"total_all_languages": true})");
+  server().data(
+      "yelp", kBiz,
+      array(
+          {in_language(review("s1", 1, "Esperamos 50 minutos y nadie nos atendió...", "Ana R.",
+                              "2025-06-01 10:00:00", "es"),
+                       "es"),
+           in_language(
+               review("s2", 5, "Muy amables todos.", "Luis P.", "2025-06-02 10:00:00", "es"), "es"),
+           in_language(
+               review("f1", 2, "Accueil désagréable...", "Marie C.", "2025-06-03 10:00:00", "fr"),
+               "fr")}),
+      R"({"total_all_languages": true})");
   SourceHarness h(std::string(R"(type = "yelp"
-business_id = ")") + kBiz + R"("
+business_id = ")") +
+                  kBiz + R"("
 api_key = "yelp-key-secret-1"
 locales = ["en_CA"]
 base_url = "{base}"
@@ -205,14 +207,15 @@ base_url = "{base}"
 // A configured locale that has reviews reads nothing more; nor does one whose empty answer
 // has no total (a business with no reviews at all).
 TEST_F(Yelp, NoExtraLanguagesWhenTheLocaleHasReviewsOrTheBusinessNone) {
-  server().data("yelp", kBiz,
-                array({review("y1", 5, "Great...", "Zoë Y.", "2025-07-01 12:00:00"),
-                       in_language(review("s1", 1, "Mal servicio...", "Ana R.",
-                                          "2025-06-01 10:00:00", "es"),
-                                   "es")}),
-                R"({"total_all_languages": true})");
+  server().data(
+      "yelp", kBiz,
+      array({review("y1", 5, "Great...", "Zoë Y.", "2025-07-01 12:00:00"),
+             in_language(review("s1", 1, "Mal servicio...", "Ana R.", "2025-06-01 10:00:00", "es"),
+                         "es")}),
+      R"({"total_all_languages": true})");
   SourceHarness h(std::string(R"(type = "yelp"
-business_id = ")") + kBiz + R"("
+business_id = ")") +
+                  kBiz + R"("
 api_key = "yelp-key-secret-1"
 base_url = "{base}"
 )");
@@ -232,15 +235,16 @@ base_url = "{base}"
 // An extra language whose read fails costs only its reviews this poll: a problem, and the
 // configured locale's reviews are stored.
 TEST_F(Yelp, AFailedExtraLanguageIsAProblemNotAFailedPoll) {
-  server().data("yelp", kBiz,
-                array({in_language(review("s1", 1, "Mal servicio...", "Ana R.",
-                                          "2025-06-01 10:00:00", "es"),
-                                   "es")}),
-                R"({"total_all_languages": true})");
+  server().data(
+      "yelp", kBiz,
+      array({in_language(review("s1", 1, "Mal servicio...", "Ana R.", "2025-06-01 10:00:00", "es"),
+                         "es")}),
+      R"({"total_all_languages": true})");
   server().fault(
-      R"({"match": "/v3/", "kind": "status", "status": 500, "times": -1, "skip": 1, "body": "{"error": {"code": "INTERNAL_ERROR", "description": "Something went wrong internally."}}"})");
+      R"({"match": "/v3/", "kind": "status", "status": 500, "times": -1, "skip": 1, "body": "{\"error\": {\"code\": \"INTERNAL_ERROR\", \"description\": \"Something went wrong internally.\"}}"})");
   SourceHarness h(std::string(R"(type = "yelp"
-business_id = ")") + kBiz + R"("
+business_id = ")") +
+                  kBiz + R"("
 api_key = "yelp-key-secret-1"
 base_url = "{base}"
 )");
