@@ -116,7 +116,9 @@ TEST_F(Yelp, IncrementalPollAndEdit) {
   EXPECT_EQ(out.fetched, 2);
   EXPECT_EQ(out.inserted, 1);
   EXPECT_EQ(out.edited, 1);
-  EXPECT_EQ(h.count(), 5);  // y3 fell out of the top 3 and is kept
+  EXPECT_EQ(h.count(), 5);                 // y3 fell out of the top 3 and is kept
+  EXPECT_FALSE(h.find("y3")->removed_at);  // a sample never removes
+  EXPECT_EQ(h.store().count_reviews("src"), 5);
   EXPECT_EQ(h.find("y1")->review.text, "Dr. Kim was good, edited...");
 }
 
