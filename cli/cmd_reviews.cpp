@@ -320,7 +320,7 @@ int cmd_reviews(Context& ctx, const ReviewsArgs& args) {
     std::string text = r.text.empty() ? "(rating only)" : r.text;
     // --full: the source's translation beside the reviewer's own words.
     if (args.full && !r.translated_text.empty())
-      text += "  [translation: " + r.translated_text + "]";
+      text += " [translation: " + r.translated_text + "]";
     if (r.removed_at) text = "[removed " + format_date(*r.removed_at) + "] " + text;
     t.add({Value::integer(r.id), Value::text(format_date(r.created_at)), Value::text(r.source_id),
            Value::text(r.location_id), rating_value(r), std::move(sentiment),

@@ -549,7 +549,7 @@ TEST_F(CliCommands, ATranslatedReviewShowsTheTranslationBesideTheOriginal) {
   Result full = repwatch(db_, {"reviews", "--full", "--limit", "3"});
   ASSERT_EQ(full.code, 0) << full.err;
   EXPECT_TRUE(contains(full.out,
-                       "Esperamos cincuenta minutos y la recepcionista fue grosera.  [translation: "
+                       "Esperamos cincuenta minutos y la recepcionista fue grosera. [translation: "
                        "We waited fifty minutes and the receptionist was rude.]"))
       << full.out;
   Result short_list = repwatch(db_, {"reviews", "--limit", "3"});
