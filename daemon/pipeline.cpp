@@ -218,11 +218,9 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
         ++counts.unchanged;
         break;
     }
-    if (u.restored) {
-      ++counts.restored;
+    if (u.restored && ++counts.restored <= 10)  // then only counted, in the poll's summary
       spdlog::info("source {}: review {} is listed again; no longer marked removed", source.id,
                    result.reviews[i].external_id);
-    }
     if (hook)
       counts.alerts_queued +=
           hook(StoredEvent{source, result.reviews[i], analyses[i], u, state, now});
@@ -231,12 +229,16 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
     std::vector<int64_t> listed;
     listed.reserve(stored.size());
     for (const db::UpsertResult& u : stored) listed.push_back(u.review_id);
+    constexpr int kLogged = 10;  // removals logged one by one; then only counted
     for (int64_t id : store.mark_removed(source.id, std::move(listed), now)) {
-      ++counts.removed;
       std::optional<db::StoredReview> gone = store.get(id);
       if (!gone) throw DbError("review " + std::to_string(id) + " vanished while marked removed");
-      spdlog::info("source {}: review {} ({}) is no longer listed by the source; marked removed",
-                   source.id, gone->review.external_id, format_date(gone->review.created_at));
+      if (++counts.removed <= kLogged)
+        spdlog::info("source {}: review {} ({}) is no longer listed by the source; marked removed",
+                     source.id, gone->review.external_id, format_date(gone->review.created_at));
+      else if (counts.removed == kLogged + 1)
+        spdlog::info("source {}: more reviews are no longer listed; the poll's summary counts them",
+                     source.id);
       if (!hook) continue;
       db::UpsertResult u;
       u.review_id = id;
