@@ -171,38 +171,41 @@ END;
 // The statements of the "removed" migration's triggers on reviews: a review's figures and
 // touchpoint hits leaving the aggregates (OLD, then dropping rows left at zero) or entering
 // them (NEW).
-#define REVIEW_OUT                                                                             \
+#define REVIEW_OUT                                                                                \
   "\n  INSERT INTO review_daily VALUES (OLD.created_at / 86400, OLD.source_id, OLD.location_id, " \
-  "-1, -(OLD.rating IS NOT NULL), -coalesce(OLD.rating, 0), -OLD.sentiment, -OLD.negative)"    \
-  REVIEW_DAILY_ADD                                                                             \
-  ";\n  DELETE FROM review_daily WHERE day = OLD.created_at / 86400 AND source_id = "          \
-  "OLD.source_id AND location_id = OLD.location_id AND reviews = 0;"                           \
-  "\n  INSERT INTO touchpoint_daily SELECT touchpoint, OLD.created_at / 86400, OLD.source_id, " \
-  "OLD.location_id, -1, -(score < 0), -score, -(OLD.rating IS NOT NULL), "                    \
-  "-coalesce(OLD.rating, 0) FROM touchpoint_hits WHERE review_id = OLD.id" TOUCHPOINT_DAILY_ADD \
-  ";\n  DELETE FROM touchpoint_daily WHERE day = OLD.created_at / 86400 AND source_id = "      \
-  "OLD.source_id AND location_id = OLD.location_id AND mentions = 0 AND touchpoint IN "        \
+  "-1, -(OLD.rating IS NOT NULL), -coalesce(OLD.rating, 0), -OLD.sentiment, "                     \
+  "-OLD.negative)" REVIEW_DAILY_ADD                                                               \
+  ";\n  DELETE FROM review_daily WHERE day = OLD.created_at / 86400 AND source_id = "             \
+  "OLD.source_id AND location_id = OLD.location_id AND reviews = 0;"                              \
+  "\n  INSERT INTO touchpoint_daily SELECT touchpoint, OLD.created_at / 86400, OLD.source_id, "   \
+  "OLD.location_id, -1, -(score < 0), -score, -(OLD.rating IS NOT NULL), "                        \
+  "-coalesce(OLD.rating, 0) FROM touchpoint_hits WHERE review_id = OLD.id" TOUCHPOINT_DAILY_ADD   \
+  ";\n  DELETE FROM touchpoint_daily WHERE day = OLD.created_at / 86400 AND source_id = "         \
+  "OLD.source_id AND location_id = OLD.location_id AND mentions = 0 AND touchpoint IN "           \
   "(SELECT touchpoint FROM touchpoint_hits WHERE review_id = OLD.id);"
-#define REVIEW_IN                                                                              \
+#define REVIEW_IN                                                                                 \
   "\n  INSERT INTO review_daily VALUES (NEW.created_at / 86400, NEW.source_id, NEW.location_id, " \
-  "1, NEW.rating IS NOT NULL, coalesce(NEW.rating, 0), NEW.sentiment, NEW.negative)"          \
-  REVIEW_DAILY_ADD                                                                             \
-  ";\n  INSERT INTO touchpoint_daily SELECT touchpoint, NEW.created_at / 86400, NEW.source_id, " \
-  "NEW.location_id, 1, score < 0, score, NEW.rating IS NOT NULL, coalesce(NEW.rating, 0) FROM " \
+  "1, NEW.rating IS NOT NULL, coalesce(NEW.rating, 0), NEW.sentiment, "                           \
+  "NEW.negative)" REVIEW_DAILY_ADD                                                                \
+  ";\n  INSERT INTO touchpoint_daily SELECT touchpoint, NEW.created_at / 86400, NEW.source_id, "  \
+  "NEW.location_id, 1, score < 0, score, NEW.rating IS NOT NULL, coalesce(NEW.rating, 0) FROM "   \
   "touchpoint_hits WHERE review_id = NEW.id" TOUCHPOINT_DAILY_ADD ";"
 // A touchpoint hit (OLD or NEW, as `hit`) leaving or entering touchpoint_daily, when its review
 // is counted: indexed and not removed.
-#define HIT_OUT(hit)                                                                            \
-  "\n  INSERT INTO touchpoint_daily SELECT " hit ".touchpoint, created_at / 86400, source_id, "  \
-  "location_id, -1, -(" hit ".score < 0), -" hit ".score, -(rating IS NOT NULL), "              \
-  "-coalesce(rating, 0) FROM reviews WHERE id = " hit ".review_id AND removed_at IS NULL AND" \
-  INDEXED(hit ".review_id") TOUCHPOINT_DAILY_ADD ";"
-#define HIT_IN(hit)                                                                            \
-  "\n  INSERT INTO touchpoint_daily SELECT " hit ".touchpoint, created_at / 86400, source_id, "  \
-  "location_id, 1, " hit ".score < 0, " hit ".score, rating IS NOT NULL, coalesce(rating, 0) "  \
-  "FROM reviews WHERE id = " hit ".review_id AND removed_at IS NULL AND" INDEXED(hit            \
-                                                                                 ".review_id") \
-  TOUCHPOINT_DAILY_ADD ";"
+#define HIT_OUT(hit)                                  \
+  "\n  INSERT INTO touchpoint_daily SELECT " hit      \
+  ".touchpoint, created_at / 86400, source_id, "      \
+  "location_id, -1, -(" hit ".score < 0), -" hit      \
+  ".score, -(rating IS NOT NULL), "                   \
+  "-coalesce(rating, 0) FROM reviews WHERE id = " hit \
+  ".review_id AND removed_at IS NULL AND" INDEXED(hit ".review_id") TOUCHPOINT_DAILY_ADD ";"
+#define HIT_IN(hit)                                                                                \
+  "\n  INSERT INTO touchpoint_daily SELECT " hit                                                   \
+  ".touchpoint, created_at / 86400, source_id, "                                                   \
+  "location_id, 1, " hit ".score < 0, " hit                                                        \
+  ".score, rating IS NOT NULL, coalesce(rating, 0) "                                               \
+  "FROM reviews WHERE id = " hit ".review_id AND removed_at IS NULL AND" INDEXED(hit ".review_id") \
+      TOUCHPOINT_DAILY_ADD ";"
 
 const char* query_index_removed_sql() {
   // clang-format off
