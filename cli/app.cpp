@@ -237,7 +237,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   reviews_cmd->add_option("--limit,-n", reviews.limit, "At most N reviews (default 20)")
       ->option_text("N");
   reviews_cmd->add_flag("--all", reviews.all, "Every matching review");
-  reviews_cmd->add_flag("--full", reviews.full, "Whole review text in the table");
+  reviews_cmd->add_flag("--full", reviews.full,
+                        "Whole review text in the table, with the source's translation");
   reviews_cmd->footer(
       examples({"repwatch reviews --negative --since 7d",
                 "repwatch reviews --location downtown --touchpoint billing --json",
