@@ -14,7 +14,9 @@
 // longer have a review it had, so (unless detect_removals = false) every file is read again and
 // the poll is a complete listing (FetchResult::complete) when all of them were read whole
 // without a problem: a stored review whose row is in none of the files was removed (a row
-// deleted from an export, or the export file deleted). When nothing changed nothing is read.
+// deleted from an export, or the export file deleted). When nothing changed nothing is read. A
+// file modified less than kSettleSeconds ago may still be being copied (cut at a line end it
+// reads without a problem): then the listing is not taken as complete until a later poll.
 #include "connectors/file_connector.h"
 
 #include <fnmatch.h>
@@ -650,6 +652,9 @@ bool read_whole(const fs::path& p, uint64_t size, std::string& out, std::string&
   return true;
 }
 
+// How long after its last modification a file is trusted to be whole (not still being copied).
+constexpr int64_t kSettleSeconds = 60;
+
 FetchResult FileConnector::fetch(const std::string& cursor_text) {
   FetchResult result;
   Cursor old;
@@ -703,8 +708,9 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
   Cursor next;
   next.settings = fingerprint_;
   std::string content;
-  bool changed = false;  // a file's content changed, a file is new or one is gone
-  bool all_read = true;  // every file was imported whole this poll
+  bool changed = false;      // a file's content changed, a file is new or one is gone
+  bool all_read = true;      // every file was imported whole this poll
+  int64_t newest_mtime = 0;  // of all the files, in epoch seconds
   std::vector<std::pair<std::string, fs::path>> not_read;  // unchanged, so far not imported
   for (const auto& [name, full] : files) {
     struct stat st {};
@@ -715,6 +721,7 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
     FileState state;
     state.size = static_cast<uint64_t>(st.st_size);
     state.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    newest_mtime = std::max<int64_t>(newest_mtime, st.st_mtim.tv_sec);
     auto prev = old.files.find(name);
     if (prev != old.files.end() && prev->second.size == state.size &&
         prev->second.mtime_ns == state.mtime_ns) {
@@ -755,7 +762,8 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
       }
       if (!import_file(name, content, result)) all_read = false;
     }
-    result.complete = all_read && result.problems.empty();
+    result.complete =
+        all_read && result.problems.empty() && newest_mtime <= now_seconds() - kSettleSeconds;
   }
   result.cursor = write_cursor(next);
   return result;

@@ -328,6 +328,8 @@ TEST_F(FileSourceTest, AnyChangeReadsEveryFileForACompleteListing) {
   write("import/a.csv",
         "external_id,rating,text,created_at\nx1,5,Great,2026-01-02\nx2,4,Good,2026-01-03\n");
   write("import/b.csv", "external_id,rating,text,created_at\nz1,3,Okay,2026-01-04\n");
+  set_mtime("import/a.csv", 300);  // written a while ago (files that have settled)
+  set_mtime("import/b.csv", 300);
   auto c = make("path = \"import\"\n");
   auto first = c->fetch("");
   ASSERT_EQ(first.reviews.size(), 3u);
@@ -336,14 +338,19 @@ TEST_F(FileSourceTest, AnyChangeReadsEveryFileForACompleteListing) {
   auto idle = c->fetch(first.cursor);
   EXPECT_TRUE(idle.reviews.empty());
   EXPECT_FALSE(idle.complete);
-  set_mtime("import/b.csv", 70);  // touched, same content: nothing changed
+  set_mtime("import/b.csv", 200);  // touched, same content: nothing changed
   idle = c->fetch(idle.cursor);
   EXPECT_TRUE(idle.reviews.empty());
   EXPECT_FALSE(idle.complete);
 
-  // x2's row is deleted from a.csv: both files are read, x2 is in neither.
+  // x2's row is deleted from a.csv just now: both files are read, but a file modified within
+  // the last minute may still be being copied, so the listing is not complete yet...
   write("import/a.csv", "external_id,rating,text,created_at\nx1,5,Great,2026-01-02\n");
-  set_mtime("import/a.csv", 50);
+  auto settling = c->fetch(idle.cursor);
+  EXPECT_EQ(settling.reviews.size(), 2u);
+  EXPECT_FALSE(settling.complete);
+  // ...a minute later it is: x2 is in neither file.
+  set_mtime("import/a.csv", 90);
   auto second = c->fetch(idle.cursor);
   EXPECT_TRUE(second.problems.empty()) << problems_of(second);
   EXPECT_TRUE(second.complete);
@@ -361,6 +368,7 @@ TEST_F(FileSourceTest, AnyChangeReadsEveryFileForACompleteListing) {
 
   // A new file with a bad row: read, but the listing is not complete.
   write("import/c.csv", "external_id,rating,text,created_at\nw1,5,Fine,2026-01-05\nw2,9,x,\n");
+  set_mtime("import/c.csv", 90);
   auto fourth = c->fetch(third.cursor);
   EXPECT_EQ(fourth.problems.size(), 1u) << problems_of(fourth);
   EXPECT_FALSE(fourth.complete);
