@@ -37,6 +37,14 @@ class Recipients {
 
 constexpr size_t kMaxSnapshotText = 20000;  // bytes of review text kept in an alert
 
+// The touchpoints whose owners hear of a review: those it does not praise.
+std::vector<std::string> owners_for(const Analysis& analysis) {
+  std::vector<std::string> out;
+  for (const auto& t : analysis.touchpoints)
+    if (t.score <= 0) out.push_back(t.touchpoint);
+  return out;
+}
+
 }  // namespace
 
 std::string headline_for(const Rule& rule) {
@@ -128,6 +136,20 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   return s;
 }
 
+AlertContent AlertEngine::review_content(const Rule& rule, const Review& review,
+                                         const std::string& location, const Analysis& analysis,
+                                         int64_t review_id, int revision,
+                                         const std::string& source_type) const {
+  Review r = review;
+  r.location_id = location;
+  AlertContent c;
+  c.kind = to_string(rule.type);
+  c.rule = rule.name;
+  c.headline = headline_for(rule);
+  c.review = snapshot(r, analysis, review_id, revision, source_type);
+  return c;
+}
+
 int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
                        std::optional<int64_t> review_id, std::optional<int> revision,
                        const std::string& location_id, const std::string& source_id,
@@ -207,21 +229,13 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
         if (rule.is_negative(*upsert.previous, before)) continue;  // was negative already
       }
     }
-    Review r = review;
-    r.location_id = location;
-    AlertContent c;
-    c.kind = to_string(rule.type);
-    c.rule = rule.name;
-    c.headline = headline_for(rule);
-    c.review = snapshot(r, analysis, upsert.review_id, upsert.revision, source.type);
+    AlertContent c = review_content(rule, review, location, analysis, upsert.review_id,
+                                    upsert.revision, source.type);
     if (upsert.outcome == db::UpsertOutcome::kInserted) c.review->first_seen_at = poll_started_at;
-    std::vector<std::string> owners_for;
-    for (const auto& t : analysis.touchpoints)
-      if (t.score <= 0) owners_for.push_back(t.touchpoint);
     std::string key =
         rule.name + ":" + std::to_string(upsert.review_id) + ":" + std::to_string(upsert.revision);
     queued += queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
-                    owners_for, poll_started_at);
+                    owners_for(analysis), poll_started_at);
   }
   return queued;
 }
@@ -236,21 +250,13 @@ int AlertEngine::on_removed(const SourceConfig& source, const Review& review,
     if (rule.type != RuleType::kRemovedNegative) continue;
     if (!rule.applies_to(location, review.source_id)) continue;
     if (!rule.is_negative(review, analysis)) continue;
-    Review r = review;
-    r.location_id = location;
-    AlertContent c;
-    c.kind = to_string(rule.type);
-    c.rule = rule.name;
-    c.headline = headline_for(rule);
-    c.review = snapshot(r, analysis, review_id, revision, source.type);
+    AlertContent c =
+        review_content(rule, review, location, analysis, review_id, revision, source.type);
     c.review->removed_at = removed_at;
-    std::vector<std::string> owners_for;
-    for (const auto& t : analysis.touchpoints)
-      if (t.score <= 0) owners_for.push_back(t.touchpoint);
     std::string key =
         rule.name + ":" + std::to_string(review_id) + ":removed:" + std::to_string(removed_at);
-    queued += queue(rule, key, c, review_id, revision, location, review.source_id, owners_for,
-                    removed_at);
+    queued += queue(rule, key, c, review_id, revision, location, review.source_id,
+                    owners_for(analysis), removed_at);
   }
   return queued;
 }
@@ -294,17 +300,10 @@ int AlertEngine::evaluate_no_reply(const Rule& rule, int64_t now) {
     if (!rule.applies_to(rv.location_id, rv.source_id)) continue;
     if (!rule.is_negative(rv, sr->analysis)) continue;
     auto type = config_->source_types.find(rv.source_id);
-    AlertContent c;
-    c.kind = to_string(rule.type);
-    c.rule = rule.name;
-    c.headline = headline_for(rule);
-    c.review = snapshot(rv, sr->analysis, sr->id, sr->revision,
-                        type == config_->source_types.end() ? "" : type->second);
-    std::vector<std::string> owners_for;
-    for (const auto& t : sr->analysis.touchpoints)
-      if (t.score <= 0) owners_for.push_back(t.touchpoint);
+    AlertContent c = review_content(rule, rv, rv.location_id, sr->analysis, sr->id, sr->revision,
+                                    type == config_->source_types.end() ? "" : type->second);
     queued += queue(rule, rule.name + ":" + std::to_string(id), c, id, sr->revision, rv.location_id,
-                    rv.source_id, owners_for, now);
+                    rv.source_id, owners_for(sr->analysis), now);
   }
   return queued;
 }

@@ -93,6 +93,10 @@ class AlertEngine {
             const std::vector<std::string>& touchpoints_for_owners, int64_t now);
   ReviewSnapshot snapshot(const Review& review, const Analysis& analysis, int64_t review_id,
                           int revision, const std::string& source_type) const;
+  // The content of an alert of `rule` about a review (at `location`): its snapshot.
+  AlertContent review_content(const Rule& rule, const Review& review, const std::string& location,
+                              const Analysis& analysis, int64_t review_id, int revision,
+                              const std::string& source_type) const;
   int evaluate_no_reply(const Rule& rule, int64_t now);
   int evaluate_average(const Rule& rule, int64_t now);
 

@@ -63,6 +63,16 @@ locales = ["en_US", "es_US"]
 base_url = "{base}"
 )";
 
+// The source with `locales_line` ("" for the default en_US).
+std::string source_with(const std::string& locales_line) {
+  return std::string(R"(type = "yelp"
+business_id = ")") +
+         kBiz + R"("
+api_key = "yelp-key-secret-1"
+base_url = "{base}"
+)" + locales_line;
+}
+
 class Yelp : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -177,13 +187,7 @@ TEST_F(Yelp, OtherLanguagesAreReadWhenTheLocaleHasNone) {
                review("f1", 2, "Accueil désagréable...", "Marie C.", "2025-06-03 10:00:00", "fr"),
                "fr")}),
       R"({"total_all_languages": true})");
-  SourceHarness h(std::string(R"(type = "yelp"
-business_id = ")") +
-                  kBiz + R"("
-api_key = "yelp-key-secret-1"
-locales = ["en_CA"]
-base_url = "{base}"
-)");
+  SourceHarness h(source_with("locales = [\"en_CA\"]\n"));
   auto out = h.poll();
   ASSERT_TRUE(out.ok) << out.error;
   EXPECT_TRUE(out.problems.empty());
@@ -215,12 +219,7 @@ TEST_F(Yelp, NoExtraLanguagesWhenTheLocaleHasReviewsOrTheBusinessNone) {
              in_language(review("s1", 1, "Mal servicio...", "Ana R.", "2025-06-01 10:00:00", "es"),
                          "es")}),
       R"({"total_all_languages": true})");
-  SourceHarness h(std::string(R"(type = "yelp"
-business_id = ")") +
-                  kBiz + R"("
-api_key = "yelp-key-secret-1"
-base_url = "{base}"
-)");
+  SourceHarness h(source_with(""));  // en_US
   auto out = h.poll();
   ASSERT_TRUE(out.ok) << out.error;
   EXPECT_EQ(out.inserted, 1);
@@ -244,12 +243,7 @@ TEST_F(Yelp, AFailedExtraLanguageIsAProblemNotAFailedPoll) {
       R"({"total_all_languages": true})");
   server().fault(
       R"({"match": "/v3/", "kind": "status", "status": 500, "times": -1, "skip": 1, "body": "{\"error\": {\"code\": \"INTERNAL_ERROR\", \"description\": \"Something went wrong internally.\"}}"})");
-  SourceHarness h(std::string(R"(type = "yelp"
-business_id = ")") +
-                  kBiz + R"("
-api_key = "yelp-key-secret-1"
-base_url = "{base}"
-)");
+  SourceHarness h(source_with(""));  // en_US
   auto out = h.poll();
   ASSERT_TRUE(out.ok) << out.error;
   ASSERT_EQ(out.problems.size(), 1u);
