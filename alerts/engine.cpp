@@ -10,6 +10,7 @@
 #include "alerts/message.h"
 #include "core/error.h"
 #include "normalize/limits.h"
+#include "replies/checker.h"
 
 namespace repwatch::alerts {
 
@@ -67,6 +68,8 @@ std::string headline_for(const Rule& rule) {
     }
     case RuleType::kTouchpointAverage:
       return "Touchpoint below its standard";
+    case RuleType::kReplyPhi:
+      return "Posted reply discloses patient information";
     case RuleType::kRemovedNegative:
       return "Negative review removed";
   }
@@ -136,17 +139,16 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   return s;
 }
 
-AlertContent AlertEngine::review_content(const Rule& rule, const Review& review,
+AlertContent AlertEngine::review_content(const Rule& rule, Review review,
                                          const std::string& location, const Analysis& analysis,
                                          int64_t review_id, int revision,
                                          const std::string& source_type) const {
-  Review r = review;
-  r.location_id = location;
+  review.location_id = location;
   AlertContent c;
   c.kind = to_string(rule.type);
   c.rule = rule.name;
   c.headline = headline_for(rule);
-  c.review = snapshot(r, analysis, review_id, revision, source_type);
+  c.review = snapshot(review, analysis, review_id, revision, source_type);
   return c;
 }
 
@@ -179,6 +181,11 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
     }
   }
   for (const auto& addr : rule.to) r.add("email", addr);
+  // reply_phi: the marketing list when neither the privacy owner nor the managers are set.
+  const auto& listed = r.list();
+  if (std::none_of(listed.begin(), listed.end(), [](const auto& e) { return e.first == "email"; }))
+    for (const std::string& g : rule.fallback)
+      for (const auto& addr : config_->group(g, location_id)) r.add("email", addr);
 
   const bool batch = !rule.urgent && config_->digest.mode != DigestMode::kOff;
   const int64_t digest_at = batch ? next_digest_time(config_->digest, config_->utc, now) : now;
@@ -206,13 +213,12 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
   const std::string location = review.location_id.empty() ? source.location : review.location_id;
 
   // Is an inserted review new, or history the source had before we watched it?
-  bool is_new = true;
-  if (!config_->alert_on_first_sync) {
-    if (!state.first_sync_at)
-      is_new = review.created_at >= poll_started_at;
-    else
-      is_new = review.created_at >= *state.first_sync_at - config_->backdate_grace_seconds;
-  }
+  auto new_at = [&](int64_t t) {
+    if (config_->alert_on_first_sync) return true;
+    if (!state.first_sync_at) return t >= poll_started_at;
+    return t >= *state.first_sync_at - config_->backdate_grace_seconds;
+  };
+  const bool is_new = new_at(review.created_at);
 
   int queued = 0;
   for (const Rule& rule : config_->rules) {
@@ -223,6 +229,9 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
       if (!rule.is_negative(review, analysis)) continue;
     } else {  // kEdited
       if (rule.type != RuleType::kEditNegative) continue;
+      // During the first sync an "edit" is the history loading (an export listing a review
+      // twice, a respondent's answers on several rows): as quiet as the inserts.
+      if (!state.first_sync_at && !is_new) continue;
       if (!rule.is_negative(review, analysis)) continue;
       if (upsert.previous) {
         const Analysis& before = upsert.previous_analysis ? *upsert.previous_analysis : analysis;
@@ -237,6 +246,10 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
     queued += queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
                     owners_for(analysis), poll_started_at);
   }
+  for (const Rule& rule : config_->rules)
+    if (rule.type == RuleType::kReplyPhi)
+      queued += on_reply(rule, source, review, analysis, upsert, location,
+                         is_new || (review.reply_at && new_at(*review.reply_at)), poll_started_at);
   return queued;
 }
 
@@ -259,6 +272,47 @@ int AlertEngine::on_removed(const SourceConfig& source, const Review& review,
                     owners_for(analysis), removed_at);
   }
   return queued;
+}
+
+int AlertEngine::on_reply(const Rule& rule, const SourceConfig& source, const Review& review,
+                          const Analysis& analysis, const db::UpsertResult& upsert,
+                          const std::string& location, bool reply_is_new, int64_t poll_started_at) {
+  if (!config_->reply_checker || review.reply_text.empty()) return 0;
+  if (!rule.applies_to(location, review.source_id)) return 0;
+  const std::string text_id = replies::fingerprint(review.reply_text);
+  if (upsert.outcome == db::UpsertOutcome::kInserted) {
+    if (!reply_is_new) return 0;  // history the first sync did not return
+  } else if (upsert.previous && replies::fingerprint(upsert.previous->reply_text) == text_id) {
+    return 0;  // an edit of the review, not of the reply
+  }
+  replies::ReviewContext context{review.author, review.text};
+  replies::Check check = config_->reply_checker->check(review.reply_text, &context);
+  if (check.clean()) return 0;
+
+  AlertContent c = review_content(rule, review, location, analysis, upsert.review_id,
+                                  upsert.revision, source.type);
+  c.review->reply_text = truncate_utf8(review.reply_text, kMaxSnapshotText);  // findings past it go
+  ReplyCheckSnapshot rc;
+  rc.safe_reply = config_->reply_checker->safe_reply();
+  for (const replies::Finding& f : check.findings) {
+    if (static_cast<size_t>(f.offset) + f.length > c.review->reply_text.size()) continue;
+    ReplyFindingSnapshot s;
+    for (replies::Kind k : f.kinds) s.kinds.push_back(replies::to_string(k));
+    const replies::KindInfo& info = config_->reply_checker->kind(f.kind());
+    s.kind_name = info.name;
+    s.why = info.why;
+    s.hint = info.hint;
+    s.offset = f.offset;
+    s.length = f.length;
+    s.phrase = f.phrase;
+    s.in_review = f.in_review;
+    rc.findings.push_back(std::move(s));
+  }
+  c.reply_check = std::move(rc);
+  // Once per reply text: a re-poll, a restart or an edit of the review alone finds this key.
+  std::string key = rule.name + ":" + std::to_string(upsert.review_id) + ":" + text_id;
+  return queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
+               rule.touchpoints, poll_started_at);
 }
 
 int AlertEngine::evaluate_periodic(int64_t now) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/redact.h"
 
 namespace repwatch::alerts {
 
@@ -112,6 +113,7 @@ std::optional<RuleType> parse_type(const std::string& s) {
   if (s == "edit_negative") return RuleType::kEditNegative;
   if (s == "no_reply") return RuleType::kNoReply;
   if (s == "touchpoint_average") return RuleType::kTouchpointAverage;
+  if (s == "reply_phi") return RuleType::kReplyPhi;
   if (s == "removed_negative") return RuleType::kRemovedNegative;
   return std::nullopt;
 }
@@ -184,6 +186,8 @@ const char* to_string(RuleType type) {
       return "no_reply";
     case RuleType::kTouchpointAverage:
       return "touchpoint_average";
+    case RuleType::kReplyPhi:
+      return "reply_phi";
     case RuleType::kRemovedNegative:
       return "removed_negative";
   }
@@ -467,6 +471,19 @@ AlertsConfig load_alerts_config(const Config& config,
                 "expected \"required\", \"try\" or \"off\", got \"" + sc.starttls + "\"");
     sc.username = smtp.string_or("username", "");
     sc.password = smtp.secret("password");
+    // Credentials in the URL (smtp://user:password@host) become username and password, so that
+    // the channel authenticates with them and scrubs the password from its messages as it
+    // does for the keys; the URL it connects to and shows carries none.
+    if (size_t host = sc.url.find("://") + 3, at = sc.url.find('@', host);
+        at != std::string::npos && at < sc.url.find_first_of("/?#", host)) {
+      std::string userinfo = sc.url.substr(host, at - host);
+      if (!sc.username.empty() || sc.password)
+        smtp.fail("url", "credentials both in the URL and in username / password: keep one");
+      size_t colon = userinfo.find(':');
+      sc.username = url_decode(userinfo.substr(0, colon));
+      if (colon != std::string::npos) sc.password = url_decode(userinfo.substr(colon + 1));
+      sc.url.erase(host, at + 1 - host);
+    }
     if (sc.password && sc.username.empty())
       smtp.fail("password", "a password without a username: set username too");
     if (auto ca = smtp.path("ca_file")) sc.ca_file = ca->string();
@@ -524,6 +541,11 @@ AlertsConfig load_alerts_config(const Config& config,
   }
 
   // [[alerts.rules]]
+  // reply_phi tells the owners of the privacy touchpoint, when the taxonomy has one.
+  std::vector<std::string> privacy;
+  if (taxonomy.empty() ||
+      std::find(touchpoint_ids.begin(), touchpoint_ids.end(), "privacy") != touchpoint_ids.end())
+    privacy = {"privacy"};
   std::vector<Settings> rule_tables = alerts.table_array("rules");
   if (!alerts.has("rules")) {
     Rule n;
@@ -532,6 +554,12 @@ AlertsConfig load_alerts_config(const Config& config,
     Rule e;
     e.name = "edit_negative";
     e.type = RuleType::kEditNegative;
+    Rule p;
+    p.name = "reply_phi";
+    p.type = RuleType::kReplyPhi;
+    p.notify = {"owners", "managers"};
+    p.fallback = {"marketing"};
+    p.touchpoints = privacy;
     Rule gone;  // not urgent: the next digest (or, without one, an email outside quiet hours)
     gone.name = "removed_negative";
     gone.type = RuleType::kRemovedNegative;
@@ -541,8 +569,8 @@ AlertsConfig load_alerts_config(const Config& config,
       r->rating_at_most = default_rating;
       r->sentiment_at_most = default_sentiment;
       r->notify = {"marketing", "owners", "webhook"};
-      ac.rules.push_back(*r);
     }
+    for (Rule* r : {&n, &e, &p, &gone}) ac.rules.push_back(*r);
   }
   std::set<std::string> names;
   for (const Settings& rs : rule_tables) {
@@ -554,7 +582,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!t)
       rs.fail("type", "unknown rule type \"" + type +
                           "\"; expected one of new_negative, edit_negative, no_reply, "
-                          "touchpoint_average, removed_negative");
+                          "touchpoint_average, reply_phi, removed_negative");
     r.type = *t;
     r.name = rs.string_or("name", type);
     if (r.name.empty() || r.name.find(':') != std::string::npos)
@@ -580,6 +608,8 @@ AlertsConfig load_alerts_config(const Config& config,
       r.notify = {"managers", "webhook"};
     } else if (r.type == RuleType::kTouchpointAverage) {
       r.notify = {"owners", "managers", "webhook"};
+    } else if (r.type == RuleType::kReplyPhi) {
+      r.notify = {"owners", "managers"};
     } else {
       r.notify = {"marketing", "owners", "webhook"};
     }
@@ -594,7 +624,9 @@ AlertsConfig load_alerts_config(const Config& config,
       r.min_reviews = static_cast<int>(*n);
     }
     r.repeat_seconds = positive_duration(rs, "repeat", 7 * 86400);
+    if (r.type == RuleType::kReplyPhi) r.fallback = {"marketing"};
     r.touchpoints = rs.string_list("touchpoints");
+    if (r.type == RuleType::kReplyPhi && !rs.has("touchpoints")) r.touchpoints = privacy;
     for (const auto& tp : r.touchpoints)
       if (!taxonomy.empty() &&
           std::find(touchpoint_ids.begin(), touchpoint_ids.end(), tp) == touchpoint_ids.end())
@@ -602,7 +634,9 @@ AlertsConfig load_alerts_config(const Config& config,
                 "no touchpoint \"" + tp + "\" in the taxonomy; known: " + join(touchpoint_ids));
     // An explicit rule that can reach nobody is a mistake worth stopping for.
     bool reachable = !r.to.empty();
-    for (const auto& g : r.notify) {
+    std::vector<std::string> groups = r.notify;
+    groups.insert(groups.end(), r.fallback.begin(), r.fallback.end());
+    for (const auto& g : groups) {
       if (g == "webhook") reachable |= ac.webhook.has_value();
       if (g == "owners") {
         reachable |= !ac.owners.empty();
@@ -621,6 +655,8 @@ AlertsConfig load_alerts_config(const Config& config,
                             "managers, owners, a [webhook], or the rule's `to`");
     ac.rules.push_back(std::move(r));
   }
+  // [replies]: validated (and its terms file loaded) whether or not a reply_phi rule uses it.
+  ac.reply_checker = std::make_shared<const replies::Checker>(replies::checker_for(config));
   return ac;
 }
 

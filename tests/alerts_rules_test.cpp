@@ -47,13 +47,15 @@ std::string load_error(const std::string& extra) {
 TEST(AlertsConfigTest, DefaultsWithoutAnySection) {
   AlertsConfig ac = load("");
   EXPECT_TRUE(ac.enabled);
-  ASSERT_EQ(ac.rules.size(), 3u);
+  ASSERT_EQ(ac.rules.size(), 4u);
   EXPECT_EQ(ac.rules[0].type, RuleType::kNewNegative);
   EXPECT_EQ(ac.rules[1].type, RuleType::kEditNegative);
-  EXPECT_EQ(ac.rules[2].type, RuleType::kRemovedNegative);
+  EXPECT_EQ(ac.rules[2].type, RuleType::kReplyPhi);
+  EXPECT_TRUE(ac.reply_checker);
+  EXPECT_EQ(ac.rules[3].type, RuleType::kRemovedNegative);
   EXPECT_TRUE(ac.rules[0].urgent);
-  EXPECT_FALSE(ac.rules[2].urgent);  // a removal goes into the next digest
-  EXPECT_EQ(ac.rules[2].notify, ac.rules[0].notify);
+  EXPECT_FALSE(ac.rules[3].urgent);  // a removal goes into the next digest
+  EXPECT_EQ(ac.rules[3].notify, ac.rules[0].notify);
   EXPECT_EQ(ac.rules[0].rating_at_most, 2);
   EXPECT_DOUBLE_EQ(ac.rules[0].sentiment_at_most, -0.3);
   EXPECT_FALSE(ac.smtp);
@@ -172,9 +174,10 @@ TEST(AlertsConfigTest, ExampleConfigSectionsParse) {
   std::regex option(R"(^# (\[\[?[a-z.]+\]\]?|[a-z_]+ = .*)$)");
   while (std::getline(block, line))
     if (std::regex_match(line, option)) toml += line.substr(2) + "\n";
-  // password_file / url_env point at things that do not exist here: give them values.
+  // password_file / url_file point at things that do not exist here: give them values.
   toml = std::regex_replace(toml, std::regex("password_file = .*"), "password = \"x-secret\"");
-  toml = std::regex_replace(toml, std::regex("url_env = .*"), "url = \"https://hooks.example/x\"");
+  toml = std::regex_replace(toml, std::regex("url_(env|file) = .*"),
+                            "url = \"https://hooks.example/x\"");
   toml = std::regex_replace(toml, std::regex("ca_file = .*"), "");
   AlertsConfig ac;
   ASSERT_NO_THROW(ac = load(toml)) << toml;
