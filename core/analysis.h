@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,19 +57,28 @@ inline const std::string& analyzed_text(const Review& review, const Analysis& an
 // The reviewer's own words are analysed, unless the source supplied a translation that is in a
 // language the analyzer scores (Google's English for a Spanish review): then the translation is,
 // `on_translation` is set, and `language` is the original's (as the source gave it, else as
-// detected). A translation the analyzer does not score (into another language) is ignored.
+// detected). A translation the analyzer does not score (into another language) is ignored, and
+// so is any translation when the source says the original is in a language the analyzer scores
+// and the analyzer agrees (a short translation into Spanish may read as English).
 template <typename Analyze>
 Analysis analyze_review(const Review& review, Analyze&& analyze) {
-  if (!review.translated_text.empty()) {
-    Analysis a = analyze(std::string_view(review.translated_text));
-    if (a.scored && !a.language.empty()) {
-      a.on_translation = true;
-      a.language = !review.language.empty() ? review.language
-                                            : analyze(std::string_view(review.text)).language;
-      return a;
-    }
+  if (review.translated_text.empty()) return analyze(std::string_view(review.text));
+  std::optional<Analysis> original;
+  if (!review.language.empty()) {
+    original = analyze(std::string_view(review.text));
+    const std::string_view said(review.language);
+    if (original->scored && !original->language.empty() &&
+        said.substr(0, said.find_first_of("-_")) == original->language)
+      return *original;
   }
-  return analyze(std::string_view(review.text));
+  Analysis a = analyze(std::string_view(review.translated_text));
+  if (a.scored && !a.language.empty()) {
+    a.on_translation = true;
+    a.language = !review.language.empty() ? review.language
+                                          : analyze(std::string_view(review.text)).language;
+    return a;
+  }
+  return original ? std::move(*original) : analyze(std::string_view(review.text));
 }
 
 }  // namespace repwatch

@@ -458,6 +458,36 @@ TEST_F(PipelineTest, AReviewWithATranslationIsAnalysedOnIt) {
   EXPECT_EQ(s_de->analysis, analyzer_.analyze(de.text));
 }
 
+// The source says the reviewer wrote in English and the analyzer agrees: the reviewer's words
+// are analysed, not the source's translation into another language, even when that
+// translation is too short to read as anything but English (Places asked for Spanish).
+TEST_F(PipelineTest, ATranslationOfAReviewInTheAnalyzersLanguageIsNotAnalysed) {
+  Review en = raw_review("en", "The doctor was excellent and so kind to my son.", 5);
+  en.language = "en";
+  en.translated_text = "Doctora excelente.";
+  // What the old rule went by: the translation alone reads as English and is scored.
+  ASSERT_TRUE(analyzer_.analyze(en.translated_text).scored);
+  ASSERT_EQ(analyzer_.analyze(en.translated_text).language, "en");
+  Review es = raw_review("es", "Esperamos dos horas y la recepcionista fue grosera.", 1);
+  es.language = "es-419";
+  es.translated_text = "We waited two hours and the receptionist was rude.";
+  conn_.reviews = {en, es};
+  PollOutcome out = poll();
+  ASSERT_TRUE(out.ok) << out.error;
+
+  auto s_en = store_.find("survey", "en");
+  ASSERT_TRUE(s_en);
+  EXPECT_FALSE(s_en->analysis.on_translation);
+  EXPECT_EQ(s_en->analysis, analyzer_.analyze(en.text));
+  EXPECT_GT(s_en->analysis.score, 0);
+
+  auto s_es = store_.find("survey", "es");  // the source says Spanish: the translation
+  ASSERT_TRUE(s_es);
+  EXPECT_TRUE(s_es->analysis.on_translation);
+  EXPECT_EQ(s_es->analysis.language, "es-419");
+  EXPECT_LT(s_es->analysis.score, 0);
+}
+
 // A listing the connector says is complete marks the source's stored reviews it lacks as
 // removed, in the poll's transaction, with a hook event for each (the review as stored); a
 // review listed again is restored. Incomplete listings never remove.
