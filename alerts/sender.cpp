@@ -265,6 +265,8 @@ int Sender::queue_digests(int64_t now) {
       }
       if (e.review) {
         if (e.review->text.size() > kDigestTextLimit) e.review->text.resize(kDigestTextLimit);
+        if (e.review->translated_text.size() > kDigestTextLimit)
+          e.review->translated_text.resize(kDigestTextLimit);
         for (auto& tp : e.review->touchpoints) {
           tp.evidence.clear();  // offsets may point past the cut text; the digest lists names
           ++c.touchpoint_counts[tp.name.empty() ? tp.id : tp.name];

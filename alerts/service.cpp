@@ -32,16 +32,14 @@ daemon::ReviewHook AlertService::hook() {
   return [this](const daemon::StoredEvent& e) {
     if (!e.db)
       throw Error("alerts: StoredEvent::db is not set; store_poll() must pass its connection");
-    return engine(*e.db).on_review(e.source, e.review, e.analysis, e.upsert, e.state,
-                                   e.poll_started_at);
+    return engine(*e.db).on_event(e);
   };
 }
 
 daemon::ReviewHook AlertService::hook(const db::Database& db) {
   return [this, &db](const daemon::StoredEvent& e) {
     const db::Database& target = e.db ? *e.db : db;
-    return engine(target).on_review(e.source, e.review, e.analysis, e.upsert, e.state,
-                                    e.poll_started_at);
+    return engine(target).on_event(e);
   };
 }
 

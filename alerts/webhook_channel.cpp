@@ -38,7 +38,7 @@ class WebhookChannel : public Channel {
     req.method = "POST";
     req.url = *webhook_.url;
     req.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
-    req.body = render_webhook(*m.content, webhook_.format);
+    req.body = render_webhook(*m.content, webhook_.format, m.date);
     net::Response res;
     try {
       // Stopping aborts the request in flight (the client stays stopped: the sender is done).

@@ -82,6 +82,9 @@ void add_filters(CLI::App* cmd, FilterArgs& f, bool time, bool places, bool touc
         ->option_text("NAME")
         ->allow_extra_args(false)
         ->group(g);
+  cmd->add_flag("--include-removed", f.include_removed,
+                "Also reviews removed at their source (deleted there; kept here)")
+      ->group(g);
   if (review_level) {
     cmd->add_flag("--negative", f.negative, "Only negative reviews")->group(g);
     cmd->add_flag("--unanswered", f.unanswered, "Only reviews without a reply")->group(g);
@@ -136,22 +139,29 @@ int rescore(const std::string& db_file, const Config* config, bool outdated_only
   db::Database db = db::open_store(db_file);  // read-write: also brings the schema up to date
   db::ReviewStore store(db, rule);
   db::Statement next = db.prepare(
-      "SELECT r.id, r.text, r.label FROM reviews r LEFT JOIN analyses a ON a.review_id = r.id "
-      "WHERE r.id > ?1 AND (?2 = 0 OR a.lexicon_version IS NOT ?3) ORDER BY r.id LIMIT ?4");
+      "SELECT r.id, r.text, r.label, r.translated_text, r.language FROM reviews r LEFT JOIN "
+      "analyses a ON a.review_id = r.id WHERE r.id > ?1 AND (?2 = 0 OR a.lexicon_version IS NOT "
+      "?3) ORDER BY r.id LIMIT ?4");
   int64_t last = 0, done = 0, relabelled = 0, failed = 0;
   for (;;) {
     db::Transaction tx(db);
     next.bind(1, last).bind(2, int64_t{outdated_only ? 1 : 0});
     next.bind(3, analyzer.lexicon_version()).bind(4, std::max<int64_t>(batch, 1));
-    std::vector<std::tuple<int64_t, std::string, std::string>> rows;
-    while (next.step())
-      rows.emplace_back(next.column_int(0), next.column_text(1), next.column_text(2));
+    std::vector<std::tuple<int64_t, Review, std::string>> rows;
+    while (next.step()) {
+      Review r;
+      r.text = next.column_text(1);
+      r.translated_text = next.column_text(3);
+      r.language = next.column_text(4);
+      rows.emplace_back(next.column_int(0), std::move(r), next.column_text(2));
+    }
     next.reset();
     if (rows.empty()) break;
-    for (const auto& [id, text, label] : rows) {
+    for (const auto& [id, review, label] : rows) {
       Analysis a;
       try {
-        a = analyzer.analyze(text);
+        // As repwatchd does: on the source's translation of a review in another language.
+        a = analyze_review(review, [&](std::string_view text) { return analyzer.analyze(text); });
       } catch (const std::exception&) {
         a = Analysis{};
         a.scored = false;
@@ -193,12 +203,13 @@ std::string command_args(int argc, const char* const* argv) {
   return out;
 }
 
-// The schema the queries read: up to migration "ingest" (the query index of "cli", and
-// touchpoint hits stored as spans). A manager's read-only CLI cannot migrate; it says so.
+// The schema the queries read: up to migration "removed" (the query index of "cli",
+// touchpoint hits stored as spans by "ingest", removed reviews and analyses of translations).
+// A manager's read-only CLI cannot migrate; it says so.
 size_t cli_migration_count() {
   const auto& m = db::schema_migrations();
   for (size_t i = 0; i < m.size(); ++i)
-    if (std::string_view(m[i].name) == "ingest") return i + 1;
+    if (std::string_view(m[i].name) == "removed") return i + 1;
   return m.size();
 }
 
@@ -252,7 +263,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   reviews_cmd->add_option("--limit,-n", reviews.limit, "At most N reviews (default 20)")
       ->option_text("N");
   reviews_cmd->add_flag("--all", reviews.all, "Every matching review");
-  reviews_cmd->add_flag("--full", reviews.full, "Whole review text in the table");
+  reviews_cmd->add_flag("--full", reviews.full,
+                        "Whole review text in the table, with the source's translation");
   reviews_cmd->footer(
       examples({"repwatch reviews --negative --since 7d",
                 "repwatch reviews --location downtown --touchpoint billing --json",

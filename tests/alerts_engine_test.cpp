@@ -339,6 +339,79 @@ TEST(AlertsEngineTest, TouchpointAverageBelowStandard) {
       << rendered.subject;
 }
 
+// removed_negative (a default rule): a negative review marked removed is told once per
+// removal, not urgently (without a digest: alone, outside quiet hours); a positive one, or one
+// outside the rule's filters, is not. Restored and removed again: told again.
+TEST(AlertsEngineTest, ARemovedNegativeReviewIsToldOncePerRemoval) {
+  AlertsHarness h("engine-removed",
+                  std::string(kMarketing) + "quiet_hours = \"22:00-07:00\"\ntimezone = \"UTC\"\n");
+  const Review neg = make_review("neg", "N", 1, kNegative, kT0 - 86400);
+  const Review pos = make_review("pos", "P", 5, kPositive, kT0 - 86400);
+  ASSERT_TRUE(h.poll("google-downtown", {neg, pos}, kT0, true).ok);
+  auto p = h.poll("google-downtown", {}, kT0 + 900, true);  // empty: taken for a fault
+  EXPECT_EQ(p.removed, 0);
+  const Review other = make_review("other", "O", 5, kPositive, kT0 - 3600);
+  p = h.poll("google-downtown", {other}, kT0 + 1800, true);
+  EXPECT_EQ(p.removed, 2);
+  EXPECT_EQ(p.alerts_queued, 1);
+  const int64_t id = h.store->find("google-downtown", "neg")->id;
+  alerts::Outbox ob(*h.db);
+  EXPECT_TRUE(ob.has_alert("removed_negative:" + std::to_string(id) +
+                           ":removed:" + std::to_string(kT0 + 1800)));
+  for (const auto& d : h.deliveries()) {
+    if (d.kind != "removed_negative") continue;
+    EXPECT_FALSE(d.urgent);
+    EXPECT_FALSE(d.batch);  // no digest configured
+  }
+  auto a = ob.alert(h.deliveries().back().alert_id);
+  ASSERT_TRUE(a);
+  auto content = alerts::content_from_json(a->payload);
+  ASSERT_TRUE(content.review);
+  EXPECT_EQ(content.headline, "Negative review removed");
+  EXPECT_EQ(content.review->removed_at, kT0 + 1800);
+  auto rendered = alerts::render_email(content, "[repwatch]", kT0 + 1800);
+  EXPECT_NE(rendered.subject.find("Negative review removed"), std::string::npos);
+  EXPECT_NE(rendered.text.find("Removed at the source"), std::string::npos) << rendered.text;
+
+  // At night it waits for the end of the quiet hours.
+  alerts::Sender sender(h.alerts, *h.db);
+  const int64_t night = kT0 + 23 * 3600;
+  alerts::SendStats s = sender.deliver_due(night);
+  EXPECT_EQ(s.sent, 0);
+  EXPECT_GT(s.held, 0);
+  EXPECT_GT(sender.deliver_due(kT0 + 86400 + 7 * 3600).sent, 0);
+
+  // Listed again, then removed again: a second notice.
+  EXPECT_EQ(h.poll("google-downtown", {neg, other}, kT0 + 90000, true).restored, 1);
+  p = h.poll("google-downtown", {other}, kT0 + 90900, true);
+  EXPECT_EQ(p.removed, 1);
+  EXPECT_EQ(p.alerts_queued, 1);
+  EXPECT_EQ(count_alerts(*h.db, "kind = 'removed_negative'"), 2);
+}
+
+// The rule's filters apply to removals too.
+TEST(AlertsEngineTest, RemovedNegativeRuleFilters) {
+  AlertsHarness h("engine-removed-filter",
+                  std::string(kMarketing) +
+                      "[[alerts.rules]]\ntype = \"removed_negative\"\nlocations = [\"north\"]\n");
+  ASSERT_EQ(h.alerts.rules.size(), 1u);
+  EXPECT_FALSE(h.alerts.rules[0].urgent);
+  EXPECT_EQ(h.alerts.rules[0].notify, (std::vector<std::string>{"marketing", "owners", "webhook"}));
+  const Review neg = make_review("neg", "N", 1, kNegative, kT0 - 86400);
+  const Review keep = make_review("keep", "K", 5, kPositive, kT0 - 86400);
+  ASSERT_TRUE(h.poll("google-downtown", {neg, keep}, kT0, true).ok);
+  auto p = h.poll("google-downtown", {keep}, kT0 + 900, true);
+  EXPECT_EQ(p.removed, 1);
+  EXPECT_EQ(p.alerts_queued, 0);  // downtown: not this rule's location
+  const Review neg_north = make_review("nn", "N", 1, kNegative, kT0 - 86400, "yelp-north", "north");
+  const Review keep_north =
+      make_review("kn", "K", 5, kPositive, kT0 - 86400, "yelp-north", "north");
+  ASSERT_TRUE(h.poll("yelp-north", {neg_north, keep_north}, kT0, true).ok);
+  p = h.poll("yelp-north", {keep_north}, kT0 + 900, true);
+  EXPECT_EQ(p.removed, 1);
+  EXPECT_EQ(p.alerts_queued, 1);
+}
+
 TEST(AlertsSenderTest, EmlFilesByDefaultExactlyOnce) {
   AlertsHarness h("sender-eml", kMarketing);
   h.poll("google-downtown", {}, kT0);

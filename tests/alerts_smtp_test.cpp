@@ -370,6 +370,131 @@ TEST_F(AlertsSmtpTest, KilledBetweenStoringAndSendingDeliversAfterRestart) {
 
 // A reviewer name with CRLF and "Bcc:", text with <script>, emoji and non-Latin names: no
 // header injection, no extra recipient, HTML escaped, the subject encoded and decodable.
+// A negative review that a complete listing of its source no longer has is marked removed, and
+// the next daily digest says so to those told of negative reviews; a removed positive review is
+// not worth a word. Nothing goes out before the digest time, and nothing twice.
+TEST_F(AlertsSmtpTest, ARemovedNegativeReviewIsInTheNextDigest) {
+  AlertsHarness h("smtp-removed", smtp_config(*server_, "timezone = \"UTC\"\n") +
+                                      "[digest]\nmode = \"daily\"\nat = \"08:00\"\n");
+  alerts::Sender sender(h.alerts, *h.db);
+  auto first = h.poll("google-downtown",
+                      {make_review("neg", "Jane Doe", 1, kNegativeText, kT0 - 86400 * 30),
+                       make_review("pos", "Happy Patient", 5, kPositiveText, kT0 - 86400 * 20),
+                       make_review("pos2", "Also Happy", 5, kPositiveText, kT0 - 86400 * 10)},
+                      kT0, true);
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.alerts_queued, 0);
+
+  // Both the negative and a positive review are gone from Google's complete listing.
+  const int64_t t1 = kT0 + 900;
+  auto second =
+      h.poll("google-downtown",
+             {make_review("pos", "Happy Patient", 5, kPositiveText, kT0 - 86400 * 20)}, t1, true);
+  ASSERT_TRUE(second.ok) << second.error;
+  EXPECT_EQ(second.removed, 2);
+  EXPECT_EQ(second.alerts_queued, 1);
+  EXPECT_EQ(sender.deliver_due(t1).sent, 0);  // waits for the digest
+  EXPECT_EQ(sender.deliver_due(kT0 + 7 * 3600).sent, 0);
+  EXPECT_TRUE(server_->messages().empty());
+
+  // A later poll that still lacks it says nothing more.
+  EXPECT_EQ(h.poll("google-downtown",
+                   {make_review("pos", "Happy Patient", 5, kPositiveText, kT0 - 86400 * 20)},
+                   t1 + 900, true)
+                .alerts_queued,
+            0);
+
+  alerts::SendStats s = sender.deliver_due(kT0 + 8 * 3600);
+  EXPECT_EQ(s.digests, 3);
+  EXPECT_EQ(s.sent, 3);
+  auto msgs = server_->messages();
+  ASSERT_EQ(msgs.size(), 3u);
+  std::set<std::string> rcpts;
+  for (const Received& m : msgs) {
+    rcpts.insert(m.rcpt_tos.at(0));
+    EXPECT_NE(m.subject.find("Digest: 1 alert"), std::string::npos) << m.subject;
+    ASSERT_EQ(m.parts.size(), 2u);
+    const std::string& text = m.parts[0].text;
+    EXPECT_NE(text.find("Negative review removed"), std::string::npos) << text;
+    EXPECT_NE(text.find("Jane Doe"), std::string::npos) << text;
+    EXPECT_NE(text.find("The receptionist was rude"), std::string::npos) << text;
+    EXPECT_NE(text.find("Removed at the source: google-downtown (import) no longer listed it on "
+                        "2026-01-01"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(m.parts[1].text.find("Negative review removed"), std::string::npos);
+  }
+  EXPECT_EQ(rcpts, (std::set<std::string>{"marketing@clinic.example", "billing.lead@clinic.example",
+                                          "frontdesk.lead@clinic.example"}));
+  EXPECT_EQ(sender.deliver_due(kT0 + 86400 + 8 * 3600).sent, 0);
+  EXPECT_EQ(server_->messages().size(), 3u);
+}
+
+// A Spanish review whose source gave an English translation: scored on the translation, so it
+// alerts; the email shows the reviewer's own words, with the translation (and its evidence
+// phrases marked) beside them.
+TEST_F(AlertsSmtpTest, AnAlertShowsTheReviewersWordsWithTheTranslationBeside) {
+  AlertsHarness h("smtp-translated", smtp_config(*server_));
+  alerts::Sender sender(h.alerts, *h.db);
+  h.poll("google-downtown", {}, kT0);
+  Review es = make_review("es", "Ana Ruiz", std::nullopt,
+                          "Esperamos 50 minutos y la recepcionista fue muy grosera.", kT0 + 600);
+  es.translated_text = "We waited 50 minutes and the receptionist was very rude.";
+  auto p = h.poll("google-downtown", {es}, kT0 + 900);
+  ASSERT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.alerts_queued, 1);  // negative by its (translated) text; it has no rating
+  EXPECT_GE(sender.deliver_due(kT0 + 900).sent, 1);
+  auto msgs = server_->messages();
+  ASSERT_GE(msgs.size(), 1u);
+  const Received& m = msgs[0];
+  ASSERT_EQ(m.parts.size(), 2u);
+  const std::string& text = m.parts[0].text;
+  size_t original = text.find("Esperamos 50 minutos y la recepcionista fue muy grosera.");
+  size_t translation = text.find(
+      "Translation (by the source):\n  We waited 50 minutes and the receptionist was "
+      "very rude.");
+  ASSERT_NE(original, std::string::npos) << text;
+  ASSERT_NE(translation, std::string::npos) << text;
+  EXPECT_LT(original, translation);
+  EXPECT_NE(text.find("\"receptionist\""), std::string::npos) << text;  // evidence, translated
+  const std::string& html = m.parts[1].text;
+  EXPECT_NE(html.find("Esperamos 50 minutos"), std::string::npos);
+  EXPECT_NE(html.find("<mark style=\"background:#ffe08a\">receptionist</mark>"), std::string::npos)
+      << html;
+}
+
+// A review first seen long after its own date (held for moderation, published backdated) says
+// so in its alert; one seen within hours of being posted does not.
+TEST_F(AlertsSmtpTest, AReviewFirstSeenLongAfterItsDateSaysSo) {
+  AlertsHarness h("smtp-backdated", smtp_config(*server_));
+  alerts::Sender sender(h.alerts, *h.db);
+  h.poll("google-downtown", {}, kT0 - 86400 * 30);
+  const int64_t now = kT0 + 10 * 3600;  // 2026-01-01 10:00 UTC
+  auto p = h.poll("google-downtown",
+                  {make_review("late", "Late Larry", 1, kNegativeText, kT0 + 8 * 3600 - 9 * 86400),
+                   make_review("fresh", "Fresh Fiona", 1, kNegativeText, now - 3600)},
+                  now);
+  ASSERT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.alerts_queued, 2);
+  sender.deliver_due(now);
+  int late = 0, fresh = 0;
+  for (const Received& m : server_->messages()) {
+    const std::string& text = m.parts.at(0).text;
+    const std::string& html = m.parts.at(1).text;
+    if (m.subject.find("Late Larry") != std::string::npos) {
+      ++late;
+      EXPECT_NE(text.find("Posted 9 days ago (2025-12-23), first seen today."), std::string::npos)
+          << text;
+      EXPECT_NE(html.find("Posted 9 days ago (2025-12-23), first seen today."), std::string::npos);
+    } else {
+      ++fresh;
+      EXPECT_EQ(text.find("first seen"), std::string::npos) << text;
+    }
+  }
+  EXPECT_EQ(late, 3);
+  EXPECT_EQ(fresh, 3);
+}
+
 TEST_F(AlertsSmtpTest, HostileContentCannotInjectHeadersOrMarkup) {
   AlertsHarness h("smtp-hostile", smtp_config(*server_));
   h.poll("yelp-north", {}, kT0);

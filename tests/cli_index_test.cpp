@@ -14,7 +14,8 @@
 namespace repwatch::cli::testing {
 namespace {
 
-// review_daily and touchpoint_daily must equal the same sums computed from the raw tables.
+// review_daily and touchpoint_daily must equal the same sums computed from the raw tables
+// (over the reviews not marked removed: those leave the aggregates).
 void expect_aggregates_exact(const db::Database& db) {
   using Key = std::tuple<std::string, int64_t, std::string, std::string>;
   auto load = [&](const char* sql) {
@@ -43,14 +44,14 @@ void expect_aggregates_exact(const db::Database& db) {
                "sentiment_sum, negative FROM review_daily"),
           load("SELECT '', created_at / 86400, source_id, location_id, count(*), count(rating), "
                "total(rating), total(sentiment), total(negative) FROM reviews WHERE id <= "
-               "(SELECT indexed_upto FROM query_index) GROUP BY 2, 3, 4"),
+               "(SELECT indexed_upto FROM query_index) AND removed_at IS NULL GROUP BY 2, 3, 4"),
           "review_daily");
   compare(load("SELECT touchpoint, day, source_id, location_id, mentions, negative_mentions, "
                "score_sum, rated, rating_sum FROM touchpoint_daily"),
           load("SELECT h.touchpoint, r.created_at / 86400, r.source_id, r.location_id, count(*), "
                "total(h.score < 0), total(h.score), count(r.rating), total(r.rating) FROM reviews "
                "r JOIN touchpoint_hits h ON h.review_id = r.id WHERE r.id <= (SELECT "
-               "indexed_upto FROM query_index) GROUP BY 1, 2, 3, 4"),
+               "indexed_upto FROM query_index) AND r.removed_at IS NULL GROUP BY 1, 2, 3, 4"),
           "touchpoint_daily");
   // FTS5's own consistency check; once everything is folded in, also against the reviews.
   bool complete = db::query_index_state(db).pending() == 0;
@@ -218,6 +219,95 @@ TEST(CliIndex, NewReviewsAfterARefreshAreCountedAndFound) {
   EXPECT_NE(s.out.find("\"offset\": 4"), std::string::npos) << s.out;  // highlighted anyway
   Result tp = repwatch(fx, {"--json", "touchpoints", "--touchpoint", "facility"});
   EXPECT_NE(tp.out.find("\"mentions\": 1"), std::string::npos) << tp.out;
+}
+
+// What a poll of yelp-downtown does when Yelp - here as if it listed everything - no longer has
+// y1 (a negative billing review): the others are seen again at `t`, then the missing one is
+// marked removed. With `restore`, y1 is listed again instead.
+void poll_without_y1(const FixtureDb& f, int64_t t, bool restore = false) {
+  db::Database d = db::open_store(f.path());
+  db::ReviewStore store(d);
+  db::Transaction tx(d);
+  std::vector<int64_t> listed;
+  for (const auto& spec : fixture_reviews()) {
+    if (std::string(spec.source) != "yelp-downtown") continue;
+    if (!restore && std::string(spec.external_id) == "y1") continue;
+    auto [r, a] = make_review(spec);
+    auto u = store.upsert(r, a, t);
+    EXPECT_EQ(u.restored, restore && std::string(spec.external_id) == "y1");
+    listed.push_back(u.review_id);
+  }
+  if (!restore) {
+    EXPECT_EQ(store.mark_removed("yelp-downtown", listed, t).size(), 1u);
+  }
+  tx.commit();
+}
+
+// A review marked removed leaves every figure and listing, the same whether or not the index
+// had folded it in; --include-removed brings it back into all of them; restoring it gives the
+// answers of before.
+TEST(CliIndex, RemovedReviewsLeaveEveryAnswerAndComeBackExactly) {
+  FixtureDb pristine(true);
+  FixtureDb fx(true);
+  FixtureDb raw(false);
+  const std::string before = answers(pristine);
+  const int64_t t = at("2026-02-15T11:00:00Z");
+  poll_without_y1(fx, t);
+  poll_without_y1(raw, t);
+  {
+    db::Database d = db::open_store(fx.path());
+    expect_aggregates_exact(d);
+  }
+  const std::string after = answers(fx);
+  EXPECT_EQ(answers(raw), after);
+  EXPECT_NE(after, before);
+  EXPECT_EQ(after.find("\"external_id\": \"y1\""), std::string::npos) << "listed or found";
+
+  // January without y1: two reviews, none negative.
+  Result jan = repwatch(
+      fx, {"--json", "trends", "--by", "month", "--since", "2026-01-01", "--until", "2026-01-31"});
+  EXPECT_NE(jan.out.find("\"reviews\": 2"), std::string::npos) << jan.out;  // y2 and s1
+  Result billing = repwatch(fx, {"--json", "search", "billing"});
+  EXPECT_EQ(billing.out.find("\"y1\""), std::string::npos) << billing.out;
+
+  // --include-removed: the figures of before, and the listings show it as removed.
+  for (const FixtureDb* f : {&fx, &raw}) {
+    for (std::vector<std::string> q :
+         {std::vector<std::string>{"--json", "trends", "--by", "month"},
+          {"--json", "trends", "--touchpoint", "billing,phone"},
+          {"--json", "touchpoints", "--all", "--period", "90d"}}) {
+      std::vector<std::string> with = {"--db", f->path().string()};
+      with.insert(with.end(), q.begin(), q.end());
+      with.push_back("--include-removed");
+      std::vector<std::string> without = {"--db", pristine.path().string()};
+      without.insert(without.end(), q.begin(), q.end());
+      Environment env;
+      env.now = at(kNow);
+      std::ostringstream a, b, err;
+      ASSERT_EQ(run_cli(with, a, err, env), 0) << err.str();
+      ASSERT_EQ(run_cli(without, b, err, env), 0) << err.str();
+      EXPECT_EQ(a.str(), b.str()) << q[1];
+    }
+  }
+  Result listed = repwatch(fx, {"--json", "reviews", "--all", "--include-removed"});
+  EXPECT_NE(listed.out.find("\"removed_at\": \"2026-02-15T11:00:00Z\""), std::string::npos)
+      << listed.out;
+  Result table = repwatch(fx, {"reviews", "--all", "--include-removed", "--full"});
+  EXPECT_NE(table.out.find("[removed 2026-02-15] Surprise bill"), std::string::npos) << table.out;
+  Result found = repwatch(raw, {"--json", "search", "billing", "--include-removed"});
+  EXPECT_NE(found.out.find("\"external_id\": \"y1\""), std::string::npos) << found.out;
+  Result exported = repwatch(fx, {"export", "--format", "csv", "--include-removed"});
+  EXPECT_NE(exported.out.find(",2026-02-15T11:00:00Z\r\n"), std::string::npos) << exported.out;
+
+  // y1 is listed again: counted again, exactly as before.
+  poll_without_y1(fx, t + 3600, true);
+  poll_without_y1(raw, t + 3600, true);
+  {
+    db::Database d = db::open_store(fx.path());
+    expect_aggregates_exact(d);
+  }
+  EXPECT_EQ(answers(fx), before);
+  EXPECT_EQ(answers(raw), before);
 }
 
 }  // namespace
