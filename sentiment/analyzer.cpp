@@ -117,6 +117,24 @@ bool is_title(uint64_t h) {
   return false;
 }
 
+// Words a sentence does not end with ("the doctors and Nurses", "to the Reception"): in a text
+// without sentence marks, a capitalized word after one of them does not start a sentence.
+bool joins_next(uint64_t h) {
+  constexpr uint64_t kWords[] = {
+      detail::hash_ascii("and"),   detail::hash_ascii("or"),     detail::hash_ascii("the"),
+      detail::hash_ascii("a"),     detail::hash_ascii("an"),     detail::hash_ascii("to"),
+      detail::hash_ascii("of"),    detail::hash_ascii("for"),    detail::hash_ascii("with"),
+      detail::hash_ascii("my"),    detail::hash_ascii("your"),   detail::hash_ascii("our"),
+      detail::hash_ascii("their"), detail::hash_ascii("at"),     detail::hash_ascii("by"),
+      detail::hash_ascii("from"),  detail::hash_ascii("very"),   detail::hash_ascii("is"),
+      detail::hash_ascii("are"),   detail::hash_ascii("was"),    detail::hash_ascii("were"),
+      detail::hash_ascii("dear"),  detail::hash_ascii("called"), detail::hash_ascii("named")};
+  for (uint64_t w : kWords) {
+    if (w == h) return true;
+  }
+  return false;
+}
+
 struct Clause {
   uint32_t begin = 0, end = 0;  // tokens
   uint32_t sentence = 0;
@@ -219,8 +237,7 @@ struct Scratch {
   Buffer<Clause> clauses;
   Buffer<Term> terms;
   std::vector<Mention> mentions;
-  std::vector<uint32_t> carry;    // touchpoints the next segment's terms go to without a mention
-  std::vector<uint32_t> segment;  // mentions of the segment being read (indices into mentions)
+  std::vector<uint32_t> carry;  // touchpoints the next segment's terms go to without a mention
   std::vector<uint32_t> order;
   std::vector<TpAcc> acc;  // per touchpoint; only the `touched` ones are not in their initial state
   std::vector<uint32_t> touched;
@@ -283,6 +300,15 @@ struct Analyzer::Impl::Attribution {
   const Buffer<Clause>& clauses;
   const Buffer<Term>& terms;
   std::string_view text;
+  // A region is a sentence, or the part of one after a contrast: terms are said of the
+  // touchpoints of their region only (attribute() counts them).
+  uint32_t region_ = 0;
+  // The last segment of the region being read that held terms: "the nurses were kind and the
+  // doctors too" says "kind" of the doctors as well.
+  struct {
+    uint32_t region = UINT32_MAX, t_begin = 0, t_end = 0;
+    float factor = 1;
+  } last_{};
 
   void run(const Buffer<Match>& tp_matches, Analysis& out) {
     find_mentions(tp_matches);
@@ -382,14 +408,14 @@ struct Analyzer::Impl::Attribution {
     const auto& mentions = scratch.mentions;
     auto& carry = scratch.carry;
     carry.clear();
+    region_ = 0;
     size_t m = 0;
     uint32_t last_sentence = UINT32_MAX;
     for (const Clause& cl : clauses) {
-      if (cl.sentence != last_sentence) {
+      if (cl.sentence != last_sentence || starts_contrast(cl)) {
         carry.clear();
         last_sentence = cl.sentence;
-      } else if (starts_contrast(cl)) {
-        carry.clear();
+        ++region_;
       }
       const size_t m_begin = m;
       while (m < mentions.size() && mentions[m].start < cl.end) ++m;
@@ -397,7 +423,7 @@ struct Analyzer::Impl::Attribution {
       // holds a term: then its terms go to all its mentions (or the carried touchpoints).
       if (cl.terms_begin == cl.terms_end || m == m_begin ||
           mentions[m - 1].start == mentions[m_begin].start) {
-        segment_terms(cl, cl.terms_begin, cl.terms_end, m_begin, m);
+        segment_terms(cl, cl.end, cl.terms_begin, cl.terms_end, m_begin, m);
         continue;
       }
       // Cut at coordinators once a segment mentions a touchpoint and says more than its name:
@@ -415,7 +441,7 @@ struct Analyzer::Impl::Attribution {
         while (next_t < cl.terms_end && terms[next_t].token <= i) ++next_t;
         const Token& t = tk[i];
         if (next_m > seg_m && (next_t > seg_t || content) && i >= covered && is_coordinator(t)) {
-          segment_terms(cl, seg_t, next_t, seg_m, next_m);
+          segment_terms(cl, i, seg_t, next_t, seg_m, next_m);
           seg_m = next_m;
           seg_t = next_t;
           content = false;
@@ -423,17 +449,30 @@ struct Analyzer::Impl::Attribution {
         }
         content |= i >= covered && is_content_word(t);
       }
-      segment_terms(cl, seg_t, cl.terms_end, seg_m, m);
+      segment_terms(cl, cl.end, seg_t, cl.terms_end, seg_m, m);
     }
   }
 
-  // The terms [t_begin, t_end) of clause `cl` said of the mentions [m_begin, m_end) or, without
-  // a mention, of the carried touchpoints; evidence in text order.
-  void segment_terms(const Clause& cl, uint32_t t_begin, uint32_t t_end, size_t m_begin,
-                     size_t m_end) {
+  // Whether a segment ending before token `end` ends with "too", "also" or "as well": it says
+  // the same as the segment before it ("and the doctors too").
+  bool elliptical(uint32_t end) const {
+    while (end > 0 && tk[end - 1].kind == TokenKind::kPunct) --end;
+    if (end == 0) return false;
+    constexpr uint64_t kToo = detail::hash_ascii("too"), kAlso = detail::hash_ascii("also"),
+                       kWell = detail::hash_ascii("well"), kAs = detail::hash_ascii("as");
+    const uint64_t h = tk[end - 1].hash;
+    return h == kToo || h == kAlso || (h == kWell && end >= 2 && tk[end - 2].hash == kAs);
+  }
+
+  // The terms [t_begin, t_end) of clause `cl` (a segment ending before token `end`) said of the
+  // mentions [m_begin, m_end) or, without a mention, of the carried touchpoints; evidence in
+  // text order.
+  void segment_terms(const Clause& cl, uint32_t end, uint32_t t_begin, uint32_t t_end,
+                     size_t m_begin, size_t m_end) {
     const auto& mentions = scratch.mentions;
     auto& carry = scratch.carry;
     auto& acc = scratch.acc;
+    const float factor = cl.weight * cl.emphasis;
     if (m_begin != m_end) {
       carry.clear();
       for (size_t k = m_begin; k < m_end; ++k) {
@@ -446,9 +485,30 @@ struct Analyzer::Impl::Attribution {
           scratch.touched.push_back(tp);
         }
       }
+      bool said = false;
+      for (uint32_t b = t_begin; b < t_end; ++b) said |= terms[b].value != 0;
+      if (!said && last_.region == region_ && elliptical(end)) {
+        // "... and the doctors too": the previous segment's terms, after the mentions.
+        for (size_t k = m_begin; k < m_end; ++k) {
+          const Mention& mt = mentions[k];
+          const Token& last = tk[mt.end - 1];
+          const uint32_t off = tk[mt.start].offset;
+          acc[mt.tp].add(off, last.offset + last.length - off);
+        }
+        for (uint32_t b = last_.t_begin; b < last_.t_end; ++b) {
+          const Term& term = terms[b];
+          if (term.value == 0) continue;
+          for (uint32_t tp : carry) {
+            acc[tp].sum += term.value * last_.factor;
+          }
+        }
+        return;
+      }
+    }
+    if (t_begin != t_end) {
+      last_ = {region_, t_begin, t_end, factor};
     }
     if (carry.empty()) return;
-    const float factor = cl.weight * cl.emphasis;
     size_t k = m_begin;
     uint32_t b = t_begin;
     while (k < m_end || b < t_end) {
@@ -600,7 +660,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       Token& t = tk[i];
       if (t.kind != TokenKind::kWord || !t.capitalized || is_title(t.hash)) continue;
       const Token& p = tk[i - 1];
-      const bool start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
+      const bool start =
+          p.kind == TokenKind::kWord && !p.capitalized && !p.caps && !joins_next(p.hash);
       new_starts |= start != t.sentence_start;
       t.sentence_start = start;
     }

@@ -164,5 +164,39 @@ TEST(SentimentTouchpoints, TransportDriversAreStaff) {
   EXPECT_GT(result("Fantastic health visitor, explained everything.", "nurses_staff").score, 0);
 }
 
+// Survey exports strip punctuation: a capitalized noun after "and", "the", "to"... does not
+// start a sentence ("The Doctors and Nurses are very thorough" praises both).
+TEST(SentimentTouchpoints, UnpunctuatedCapitalizedNounsStayInTheirSentence) {
+  std::string text = "The Doctors and Nurses at this practice are very thorough and caring always";
+  EXPECT_GT(result(text, "physician").score, 0.3);
+  EXPECT_GT(result(text, "nurses_staff").score, 0.3);
+  // A capitalized word after a word that can end a sentence still starts one.
+  std::string two = "the wait was very long and tiring for us Reception staff were lovely";
+  EXPECT_LT(result(two, "wait_time").score, 0);
+  EXPECT_GT(result(two, "front_desk").score, 0);
+}
+
+// "... and the doctors too", "as well": an elliptical segment says what the one before said.
+TEST(SentimentTouchpoints, TooAndAsWellRepeatWhatWasSaid) {
+  EXPECT_GT(result("Staff are very helpful and the doctors too", "physician").score, 0.3);
+  EXPECT_LT(
+      result("The receptionist was rude, and the office manager as well.", "front_desk").score,
+      -0.3);
+  // Not across a contrast.
+  std::string text = "The nurses were lovely but the doctor too busy to talk too";
+  EXPECT_LE(result(text, "physician").score, 0);
+}
+
+// General words of judgement the lexicon used to miss (lexicon 2026.2): a facility that is
+// beautiful, fair prices, an indifferent receptionist.
+TEST(SentimentTouchpoints, GeneralWordsOfJudgement) {
+  EXPECT_GT(result("The new building is beautiful.", "facility").score, 0.3);
+  EXPECT_GT(result("Their prices are fair.", "billing").score, 0.2);
+  EXPECT_LT(result("The receptionists are completely indifferent.", "front_desk").score, -0.3);
+  EXPECT_LT(result("Waiting room is dingy and cramped.", "facility").score, -0.3);
+  EXPECT_LT(result("The portal is glitchy and the app is buggy.", "online_telehealth").score, -0.3);
+  EXPECT_LT(result("I hate calling this office, nobody picks up.", "phone").score, -0.3);
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
