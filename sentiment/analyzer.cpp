@@ -325,6 +325,7 @@ struct Analyzer::Impl::Attribution {
     uint32_t sentence = UINT32_MAX;
     detail::MentionSpan span{};
     for (const Match& m : tp_matches) {
+      if (is_name(m.start)) continue;
       while (c + 1 < clauses.size() && clauses[c].end <= m.start) ++c;
       if (clauses[c].sentence != sentence) {  // the token range of this clause's sentence
         sentence = clauses[c].sentence;
@@ -340,6 +341,18 @@ struct Analyzer::Impl::Attribution {
         shorter_mentions(m, span);
       }
     }
+  }
+
+  // A capitalized word right after a title is a name ("Dr. Park", "Dr Bill Evans"), not a
+  // touchpoint.
+  // (Both capitalized, the name not itself a title: "the nurse Doctor", "my doctor Prescription"
+  // in a text without punctuation are not names.)
+  bool is_name(uint32_t i) const {
+    if (i == 0 || !tk[i].capitalized || is_title(tk[i].hash)) return false;
+    uint32_t p = i - 1;
+    if (tk[p].kind == TokenKind::kPunct && tk[p].punct == '.' && p > 0) --p;
+    return tk[p].kind == TokenKind::kWord && (tk[p].capitalized || tk[p].caps) &&
+           is_title(tk[p].hash);
   }
 
   // The touchpoints of trie node `node` whose conditions hold for `span`; whether there was one.

@@ -198,5 +198,46 @@ TEST(SentimentTouchpoints, GeneralWordsOfJudgement) {
   EXPECT_LT(result("I hate calling this office, nobody picks up.", "phone").score, -0.3);
 }
 
+// Complaints said without an evaluative word: a delay, a failure, a wish (lexicon 2026.2).
+TEST(SentimentTouchpoints, ComplaintConstructions) {
+  EXPECT_LT(result("It took me weeks to get a telephone appointment.", "online_telehealth").score,
+            -0.2);
+  EXPECT_LT(result("It took several days to get my prescription.", "prescriptions").score, -0.2);
+  EXPECT_LT(result("Would it kill you to answer the phone?", "phone").score, -0.2);
+  EXPECT_LT(result("It would be very useful to have a proper website.", "online_telehealth").score,
+            -0.2);
+  EXPECT_LT(result("The patient portal needs a lot of work.", "online_telehealth").score, -0.2);
+  EXPECT_LT(result("Their billing leaves a lot to be desired.", "billing").score, -0.2);
+}
+
+// Guide: a doctor who is only part of the story is no physician mention; a doctor running
+// late is the wait; seeing the same doctor is continuity of care; email is online.
+TEST(SentimentTouchpoints, BystanderDoctors) {
+  EXPECT_FALSE(mentions("I got a call from a doctor two days later.", "physician"));
+  EXPECT_FALSE(mentions("The hospital said they sent the results to my GP.", "physician"));
+  EXPECT_FALSE(mentions("I'm a doctor myself and the nurses here are superb.", "physician"));
+  EXPECT_FALSE(mentions("The receptionist liaised with the GP and rang me back.", "physician"));
+  std::string late = "The doctor is always running late.";
+  EXPECT_FALSE(mentions(late, "physician"));
+  EXPECT_LT(result(late, "wait_time").score, 0);
+  std::string same = "I never see the same doctor twice.";
+  EXPECT_FALSE(mentions(same, "physician"));
+  EXPECT_TRUE(mentions(same, "followup_results"));
+  // Judged, the doctor is one.
+  EXPECT_GT(result("I went to my GP and she was wonderful.", "physician").score, 0);
+  std::string email = "They never answer emails.";
+  EXPECT_FALSE(mentions(email, "phone"));
+  EXPECT_LT(result(email, "online_telehealth").score, 0);
+}
+
+// A capitalized word after a title is a name: "Dr. Park" is no parking, "Dr. Bill Evans" no bill.
+TEST(SentimentTouchpoints, NamesAfterTitlesAreNotTouchpoints) {
+  EXPECT_FALSE(mentions("Dr. Park did my crown in one visit.", "parking_access"));
+  EXPECT_FALSE(mentions("Dr Bill Evans is great", "billing"));
+  EXPECT_TRUE(mentions("Dr. Park did my crown in one visit.", "physician"));
+  EXPECT_TRUE(mentions("Parking was easy.", "parking_access"));
+  EXPECT_LT(result("The building is hard to find.", "parking_access").score, 0);
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
