@@ -239,5 +239,15 @@ TEST(SentimentTouchpoints, NamesAfterTitlesAreNotTouchpoints) {
   EXPECT_LT(result("The building is hard to find.", "parking_access").score, 0);
 }
 
+// "My appointment" is the visit unless getting, changing or the availability of it is what is
+// said of (guide: scheduling is booking and availability, not the visit).
+TEST(SentimentTouchpoints, MyAppointmentIsTheVisit) {
+  EXPECT_FALSE(mentions("The nurse was lovely during my appointment.", "scheduling"));
+  EXPECT_FALSE(mentions("At the appointment the doctor barely looked at me.", "scheduling"));
+  EXPECT_LT(result("My appointment was cancelled twice.", "scheduling").score, 0);
+  EXPECT_LT(result("The appointment system is a nightmare.", "scheduling").score, 0);
+  EXPECT_LT(result("Impossible to get an appointment.", "scheduling").score, 0);
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
