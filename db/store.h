@@ -15,7 +15,8 @@
 //           content_hash, revision, first_seen_at, last_seen_at,
 //           sentiment, label, negative)            -- analysis summary, for fast queries
 //   review_revisions(review_id, revision, ... the replaced version ..., replaced_at)
-//   analyses(review_id, score, label, language, scored, lexicon_version, analyzed_at, terms)
+//   analyses(review_id, score, label, language, scored, lexicon_version, analyzed_at, terms,
+//            taxonomy_version)
 //   touchpoint_hits(review_id, ord, touchpoint, score, evidence)  -- clustered by review
 // terms and evidence are spans of the review's text, stored as [offset, length] pairs (see
 // encode_spans()); the phrase itself is not stored twice.

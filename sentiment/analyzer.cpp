@@ -13,6 +13,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -89,6 +90,9 @@ struct Analyzer::Impl {
   const std::vector<LexEntry>& lex = lexicon.entries;
   uint32_t num_root = 0;    // child of the root along <num>
   uint32_t start_root = 0;  // child of the root along <start>
+  // Analysis::taxonomy_version: the taxonomy's version, or "#" and a digest of a file that has
+  // none (an edit is then seen by `repwatch rescore --outdated` too).
+  std::string taxonomy_stamp;
 
   Analysis analyze(std::string_view text) const;
   struct Attribution;
@@ -568,6 +572,7 @@ struct Analyzer::Impl::Attribution {
 Analysis Analyzer::Impl::analyze(std::string_view text) const {
   Analysis out;
   out.lexicon_version = lexicon.version;
+  out.taxonomy_version = taxonomy_stamp;
   if (text.size() > kMaxTextBytes) text = text.substr(0, kMaxTextBytes);
   thread_local Scratch scratch;
   auto& tokens = scratch.tokens;
@@ -1080,6 +1085,15 @@ Analyzer Analyzer::from_text(std::string_view lexicon_text, std::string_view lex
   auto impl = std::make_unique<Impl>();
   impl->lexicon = detail::load_lexicon(lexicon_text, lexicon_name, impl->trie);
   impl->taxonomy = detail::Taxonomy::load(taxonomy_text, taxonomy_name, impl->trie);
+  impl->taxonomy_stamp = impl->taxonomy.version;
+  if (impl->taxonomy_stamp.empty()) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (unsigned char c : taxonomy_text) h = (h ^ c) * 1099511628211ull;
+    char digest[16];
+    std::snprintf(digest, sizeof digest, "#%012llx",
+                  static_cast<unsigned long long>(h >> 16));  // 13 chars: no allocation per copy
+    impl->taxonomy_stamp = digest;
+  }
   impl->trie.build_root_index();
   impl->num_root = impl->trie.child(0, kNumHash);
   impl->start_root = impl->trie.child(0, detail::kStartHash);
@@ -1118,6 +1132,6 @@ const Touchpoint* Analyzer::find_touchpoint(std::string_view id) const {
 }
 
 const std::string& Analyzer::lexicon_version() const { return impl_->lexicon.version; }
-const std::string& Analyzer::taxonomy_version() const { return impl_->taxonomy.version; }
+const std::string& Analyzer::taxonomy_version() const { return impl_->taxonomy_stamp; }
 
 }  // namespace repwatch::sentiment
