@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/redact.h"
 
 namespace repwatch::alerts {
 
@@ -112,6 +113,7 @@ std::optional<RuleType> parse_type(const std::string& s) {
   if (s == "edit_negative") return RuleType::kEditNegative;
   if (s == "no_reply") return RuleType::kNoReply;
   if (s == "touchpoint_average") return RuleType::kTouchpointAverage;
+  if (s == "reply_phi") return RuleType::kReplyPhi;
   return std::nullopt;
 }
 
@@ -183,6 +185,8 @@ const char* to_string(RuleType type) {
       return "no_reply";
     case RuleType::kTouchpointAverage:
       return "touchpoint_average";
+    case RuleType::kReplyPhi:
+      return "reply_phi";
   }
   return "new_negative";
 }
@@ -464,6 +468,19 @@ AlertsConfig load_alerts_config(const Config& config,
                 "expected \"required\", \"try\" or \"off\", got \"" + sc.starttls + "\"");
     sc.username = smtp.string_or("username", "");
     sc.password = smtp.secret("password");
+    // Credentials in the URL (smtp://user:password@host) become username and password, so that
+    // the channel authenticates with them and scrubs the password from its messages as it
+    // does for the keys; the URL it connects to and shows carries none.
+    if (size_t host = sc.url.find("://") + 3, at = sc.url.find('@', host);
+        at != std::string::npos && at < sc.url.find_first_of("/?#", host)) {
+      std::string userinfo = sc.url.substr(host, at - host);
+      if (!sc.username.empty() || sc.password)
+        smtp.fail("url", "credentials both in the URL and in username / password: keep one");
+      size_t colon = userinfo.find(':');
+      sc.username = url_decode(userinfo.substr(0, colon));
+      if (colon != std::string::npos) sc.password = url_decode(userinfo.substr(colon + 1));
+      sc.url.erase(host, at + 1 - host);
+    }
     if (sc.password && sc.username.empty())
       smtp.fail("password", "a password without a username: set username too");
     if (auto ca = smtp.path("ca_file")) sc.ca_file = ca->string();
@@ -521,6 +538,11 @@ AlertsConfig load_alerts_config(const Config& config,
   }
 
   // [[alerts.rules]]
+  // reply_phi tells the owners of the privacy touchpoint, when the taxonomy has one.
+  std::vector<std::string> privacy;
+  if (taxonomy.empty() ||
+      std::find(touchpoint_ids.begin(), touchpoint_ids.end(), "privacy") != touchpoint_ids.end())
+    privacy = {"privacy"};
   std::vector<Settings> rule_tables = alerts.table_array("rules");
   if (!alerts.has("rules")) {
     Rule n;
@@ -536,6 +558,13 @@ AlertsConfig load_alerts_config(const Config& config,
       r->notify = {"marketing", "owners", "webhook"};
       ac.rules.push_back(*r);
     }
+    Rule p;
+    p.name = "reply_phi";
+    p.type = RuleType::kReplyPhi;
+    p.notify = {"owners", "managers"};
+    p.fallback = {"marketing"};
+    p.touchpoints = privacy;
+    ac.rules.push_back(p);
   }
   std::set<std::string> names;
   for (const Settings& rs : rule_tables) {
@@ -547,7 +576,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!t)
       rs.fail("type", "unknown rule type \"" + type +
                           "\"; expected one of new_negative, edit_negative, no_reply, "
-                          "touchpoint_average");
+                          "touchpoint_average, reply_phi");
     r.type = *t;
     r.name = rs.string_or("name", type);
     if (r.name.empty() || r.name.find(':') != std::string::npos)
@@ -573,6 +602,8 @@ AlertsConfig load_alerts_config(const Config& config,
       r.notify = {"managers", "webhook"};
     } else if (r.type == RuleType::kTouchpointAverage) {
       r.notify = {"owners", "managers", "webhook"};
+    } else if (r.type == RuleType::kReplyPhi) {
+      r.notify = {"owners", "managers"};
     } else {
       r.notify = {"marketing", "owners", "webhook"};
     }
@@ -587,7 +618,9 @@ AlertsConfig load_alerts_config(const Config& config,
       r.min_reviews = static_cast<int>(*n);
     }
     r.repeat_seconds = positive_duration(rs, "repeat", 7 * 86400);
+    if (r.type == RuleType::kReplyPhi) r.fallback = {"marketing"};
     r.touchpoints = rs.string_list("touchpoints");
+    if (r.type == RuleType::kReplyPhi && !rs.has("touchpoints")) r.touchpoints = privacy;
     for (const auto& tp : r.touchpoints)
       if (!taxonomy.empty() &&
           std::find(touchpoint_ids.begin(), touchpoint_ids.end(), tp) == touchpoint_ids.end())
@@ -595,7 +628,9 @@ AlertsConfig load_alerts_config(const Config& config,
                 "no touchpoint \"" + tp + "\" in the taxonomy; known: " + join(touchpoint_ids));
     // An explicit rule that can reach nobody is a mistake worth stopping for.
     bool reachable = !r.to.empty();
-    for (const auto& g : r.notify) {
+    std::vector<std::string> groups = r.notify;
+    groups.insert(groups.end(), r.fallback.begin(), r.fallback.end());
+    for (const auto& g : groups) {
       if (g == "webhook") reachable |= ac.webhook.has_value();
       if (g == "owners") {
         reachable |= !ac.owners.empty();
@@ -614,6 +649,8 @@ AlertsConfig load_alerts_config(const Config& config,
                             "managers, owners, a [webhook], or the rule's `to`");
     ac.rules.push_back(std::move(r));
   }
+  // [replies]: validated (and its terms file loaded) whether or not a reply_phi rule uses it.
+  ac.reply_checker = std::make_shared<const replies::Checker>(replies::checker_for(config));
   return ac;
 }
 

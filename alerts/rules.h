@@ -19,6 +19,8 @@
 //                       after it was posted or last edited (escalation)        (periodic)
 //   touchpoint_average  a touchpoint's average over `window` (per location) falls below its
 //                       standard (taxonomy `standard`, overridable)            (periodic)
+//   reply_phi           a reply the practice posted (new or edited) discloses patient
+//                       information (replies/checker.h), once per reply text   (hook, urgent)
 //
 // Recipients of a rule: `notify` groups plus `to` addresses. Groups:
 //   marketing  [alerts] marketing, replaced per location by [[locations]] alerts.marketing
@@ -27,11 +29,14 @@
 //              taxonomy `owner`, overridden by [alerts.owners] and then [[locations]]
 //              alerts.owners; for touchpoint_average, the owner of that touchpoint
 //   webhook    the [webhook] channel, when configured
+// reply_phi tells the owners of its `touchpoints` (default: "privacy") and the managers; when
+// neither has an address at the review's location, the marketing list (Rule::fallback).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,11 +46,12 @@
 #include "core/review.h"
 #include "db/store.h"
 #include "net/http.h"
+#include "replies/checker.h"
 #include "sentiment/analyzer.h"
 
 namespace repwatch::alerts {
 
-enum class RuleType { kNewNegative, kEditNegative, kNoReply, kTouchpointAverage };
+enum class RuleType { kNewNegative, kEditNegative, kNoReply, kTouchpointAverage, kReplyPhi };
 const char* to_string(RuleType type);  // "new_negative", ...
 
 enum class Match { kRatingThenSentiment, kEither, kBoth };
@@ -67,6 +73,8 @@ struct Rule {
   // Routing.
   std::vector<std::string> notify;  // "marketing", "managers", "owners", "webhook"
   std::vector<std::string> to;      // extra email addresses
+  // Groups told instead when `notify` and `to` reach no email address (reply_phi: marketing).
+  std::vector<std::string> fallback;
 
   // no_reply
   int64_t after_seconds = 48 * 3600;
@@ -76,7 +84,8 @@ struct Rule {
   int64_t window_seconds = 30 * 86400;   // rolling window
   int min_reviews = 3;                   // fewer reviews in the window: no verdict
   int64_t repeat_seconds = 7 * 86400;    // at most one alert per touchpoint and location per this
-  std::vector<std::string> touchpoints;  // empty: every touchpoint with a standard
+  std::vector<std::string> touchpoints;  // empty: every touchpoint with a standard;
+                                         // reply_phi: whose owners are told ("privacy")
 
   bool applies_to(const std::string& location_id, const std::string& source_id) const;
   // Is this version of a review negative by this rule's thresholds?
@@ -124,7 +133,7 @@ struct LocationRouting {
 
 struct AlertsConfig {
   bool enabled = true;
-  std::vector<Rule> rules;           // defaults: new_negative and edit_negative
+  std::vector<Rule> rules;           // defaults: new_negative, edit_negative, reply_phi
   double negative_rating = 2;        // [alerts] negative_rating: default of every rule
   double negative_sentiment = -0.3;  // [alerts] negative_sentiment: default of every rule
 
@@ -164,6 +173,9 @@ struct AlertsConfig {
   std::optional<WebhookConfig> webhook;
   DigestConfig digest;
 
+  // The reply checker of [replies] (replies/checker.h), for reply_phi rules.
+  std::shared_ptr<const replies::Checker> reply_checker;
+
   const Rule* find_rule(const std::string& name) const;
   // Addresses for a group ("marketing", "managers") at a location, after overrides.
   const std::vector<std::string>& group(const std::string& group,
@@ -176,7 +188,7 @@ struct AlertsConfig {
 };
 
 // Parses [alerts] (with [alerts.owners], [alerts.standards], [[alerts.rules]]), [smtp],
-// [webhook], [digest] and each [[locations]] entry's `alerts` table.
+// [webhook], [digest], [replies] (for reply_phi) and each [[locations]] entry's `alerts` table.
 AlertsConfig load_alerts_config(const Config& config,
                                 const std::vector<sentiment::Touchpoint>& taxonomy);
 

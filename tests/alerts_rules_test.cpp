@@ -47,9 +47,11 @@ std::string load_error(const std::string& extra) {
 TEST(AlertsConfigTest, DefaultsWithoutAnySection) {
   AlertsConfig ac = load("");
   EXPECT_TRUE(ac.enabled);
-  ASSERT_EQ(ac.rules.size(), 2u);
+  ASSERT_EQ(ac.rules.size(), 3u);
   EXPECT_EQ(ac.rules[0].type, RuleType::kNewNegative);
   EXPECT_EQ(ac.rules[1].type, RuleType::kEditNegative);
+  EXPECT_EQ(ac.rules[2].type, RuleType::kReplyPhi);
+  EXPECT_TRUE(ac.reply_checker);
   EXPECT_TRUE(ac.rules[0].urgent);
   EXPECT_EQ(ac.rules[0].rating_at_most, 2);
   EXPECT_DOUBLE_EQ(ac.rules[0].sentiment_at_most, -0.3);
@@ -169,13 +171,14 @@ TEST(AlertsConfigTest, ExampleConfigSectionsParse) {
   std::regex option(R"(^# (\[\[?[a-z.]+\]\]?|[a-z_]+ = .*)$)");
   while (std::getline(block, line))
     if (std::regex_match(line, option)) toml += line.substr(2) + "\n";
-  // password_file / url_env point at things that do not exist here: give them values.
+  // password_file / url_file point at things that do not exist here: give them values.
   toml = std::regex_replace(toml, std::regex("password_file = .*"), "password = \"x-secret\"");
-  toml = std::regex_replace(toml, std::regex("url_env = .*"), "url = \"https://hooks.example/x\"");
+  toml = std::regex_replace(toml, std::regex("url_(env|file) = .*"),
+                            "url = \"https://hooks.example/x\"");
   toml = std::regex_replace(toml, std::regex("ca_file = .*"), "");
   AlertsConfig ac;
   ASSERT_NO_THROW(ac = load(toml)) << toml;
-  EXPECT_EQ(ac.rules.size(), 4u);
+  EXPECT_EQ(ac.rules.size(), 5u);
   EXPECT_TRUE(ac.smtp);
   EXPECT_TRUE(ac.webhook);
   EXPECT_EQ(ac.digest.mode, DigestMode::kDaily);
