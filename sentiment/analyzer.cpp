@@ -157,6 +157,9 @@ struct Term {
 
 struct TpAcc {
   double sum = 0;
+  // The terms of sentences that mention it and say nothing of any touchpoint (see
+  // Attribution::close_sentence): its score when nothing is said of it directly.
+  double unclaimed = 0;
   bool mentioned = false;
   uint32_t first_offset = 0;
   uint32_t n_evidence = 0;
@@ -231,6 +234,7 @@ struct Scored {
 struct Mention {
   uint32_t start, end;  // tokens
   uint32_t tp;          // index into the taxonomy's touchpoints
+  bool cut = false;     // its clause is cut at a coordinator ("got an appointment and ...")
 };
 
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
@@ -313,6 +317,12 @@ struct Analyzer::Impl::Attribution {
     uint32_t region = UINT32_MAX, t_begin = 0, t_end = 0;
     float factor = 1;
   } last_{};
+  // The sentence being read: its first mention, its first term, and whether a term of it went
+  // to a touchpoint.
+  size_t sentence_m_ = 0;
+  uint32_t sentence_t_ = 0, sentence_t_end_ = 0;
+  double sentence_sum_ = 0;  // its terms, weighted as in the review's score
+  bool claimed_ = false;
 
   void run(const Buffer<Match>& tp_matches, Analysis& out) {
     find_mentions(tp_matches);
@@ -422,18 +432,27 @@ struct Analyzer::Impl::Attribution {
   }
 
   void attribute() {
-    const auto& mentions = scratch.mentions;
+    auto& mentions = scratch.mentions;
     auto& carry = scratch.carry;
     carry.clear();
     region_ = 0;
     size_t m = 0;
     uint32_t last_sentence = UINT32_MAX;
+    const Clause* prev = nullptr;
     for (const Clause& cl : clauses) {
       if (cl.sentence != last_sentence || starts_contrast(cl)) {
+        if (prev) close_sentence(m);
+        sentence_m_ = m;
+        sentence_t_ = sentence_t_end_ = cl.terms_begin;
+        sentence_sum_ = 0;
+        claimed_ = false;
         carry.clear();
         last_sentence = cl.sentence;
         ++region_;
       }
+      prev = &cl;
+      sentence_sum_ += cl.sum * cl.weight;
+      if (cl.terms_begin != cl.terms_end) sentence_t_end_ = cl.terms_end;
       const size_t m_begin = m;
       while (m < mentions.size() && mentions[m].start < cl.end) ++m;
       // No cut can change anything unless the clause mentions touchpoints at two places and
@@ -466,7 +485,58 @@ struct Analyzer::Impl::Attribution {
         }
         content |= i >= covered && is_content_word(t);
       }
+      if (seg_m != m_begin) {  // cut: each segment keeps to its own words
+        for (size_t k = m_begin; k < m; ++k) mentions[k].cut = true;
+      }
       segment_terms(cl, cl.end, seg_t, cl.terms_end, seg_m, m);
+    }
+    if (prev) close_sentence(m);
+  }
+
+  // A sentence that mentions touchpoints and says something, none of it of a touchpoint
+  // ("Saw the doctor on Monday and could not have been more pleased", "Nobody at the surgery
+  // has any idea what they are doing, the receptionist told me"): what it says is said of
+  // them, for those that nothing else is said of (emit()). Mentions [sentence_m_, m_end),
+  // terms [sentence_t_, sentence_t_end_).
+  void close_sentence(size_t m_end) {
+    if (m_end == sentence_m_ || sentence_sum_ == 0) return;
+    const uint32_t t_end = sentence_t_end_;
+    if (claimed_) {  // by another touchpoint: still said of this one when the sentence is all one
+                     // way
+      bool pos = false, neg = false;
+      for (uint32_t b = sentence_t_; b < t_end; ++b) {
+        pos |= terms[b].value > 0;
+        neg |= terms[b].value < 0;
+      }
+      if (pos && neg) return;
+    }
+    const auto& mentions = scratch.mentions;
+    auto& acc = scratch.acc;
+    for (size_t k = sentence_m_; k < m_end; ++k) {
+      const uint32_t tp = mentions[k].tp;
+      TpAcc& t = acc[tp];
+      bool again = false;  // mentioned twice in the sentence
+      for (size_t q = sentence_m_; q < k; ++q) again |= mentions[q].tp == tp;
+      // A clause cut at a coordinator keeps each segment to its own words ("Got a same-day
+      // appointment and the nurse was kind").
+      if (t.sum != 0 || again || (claimed_ && mentions[k].cut)) continue;
+      t.unclaimed += sentence_sum_;
+      // Its evidence so far (mentions) and the sentence's terms, merged in text order.
+      const TpAcc before = t;
+      t.n_evidence = 0;
+      t.covered_end = 0;
+      uint32_t e = 0, b = sentence_t_;
+      while (e < before.n_evidence || b < t_end) {
+        if (b < t_end && terms[b].value == 0) {
+          ++b;
+        } else if (b < t_end && (e == before.n_evidence || terms[b].offset < before.offset[e])) {
+          t.add(terms[b].offset, terms[b].length);
+          ++b;
+        } else {
+          t.add(before.offset[e], before.length[e]);
+          ++e;
+        }
+      }
     }
   }
 
@@ -515,6 +585,7 @@ struct Analyzer::Impl::Attribution {
         for (uint32_t b = last_.t_begin; b < last_.t_end; ++b) {
           const Term& term = terms[b];
           if (term.value == 0) continue;
+          claimed_ = true;
           for (uint32_t tp : carry) {
             acc[tp].sum += term.value * last_.factor;
           }
@@ -533,6 +604,7 @@ struct Analyzer::Impl::Attribution {
       if (b < t_end && terms[b].offset < m_off) {
         const Term& term = terms[b++];
         if (term.value == 0) continue;
+        claimed_ = true;
         for (uint32_t tp : carry) {
           acc[tp].sum += term.value * factor;
           acc[tp].add(term.offset, term.length);
@@ -559,8 +631,8 @@ struct Analyzer::Impl::Attribution {
     out.touchpoints.reserve(order.size());
     for (uint32_t tp : order) {
       const TpAcc& t = acc[tp];
-      TouchpointResult& r =
-          out.touchpoints.emplace_back(Scored{impl.taxonomy.touchpoints[tp].id, normalize(t.sum)});
+      TouchpointResult& r = out.touchpoints.emplace_back(
+          Scored{impl.taxonomy.touchpoints[tp].id, normalize(t.sum != 0 ? t.sum : t.unclaimed)});
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
         r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});

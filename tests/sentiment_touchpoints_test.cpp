@@ -249,5 +249,30 @@ TEST(SentimentTouchpoints, MyAppointmentIsTheVisit) {
   EXPECT_LT(result("Impossible to get an appointment.", "scheduling").score, 0);
 }
 
+// A touchpoint that nothing is said of directly takes what its sentence (up to a contrast) says
+// when that part is all one way (guide: polarity is what the review says about that touchpoint;
+// "Great doctor, highly recommend" is physician positive): a clearly negative or positive
+// sentence that names it is about it too. Mixed words, another sentence, the other side of a
+// contrast, or a segment cut at "and" from the words that follow keep it neutral.
+TEST(SentimentTouchpoints, AMentionWithoutItsOwnWordsTakesItsSentencesPolarity) {
+  const std::string story = "Horrible experience overall, I saw Dr. Lee on Tuesday.";
+  EXPECT_LT(result(story, "physician").score, -0.05);
+  EXPECT_EQ(evidence(story, "physician"), (std::vector<std::string>{"Horrible", "Dr"}));
+  EXPECT_GT(
+      result("Highly recommend, been going to this dentist for ten years.", "physician").score,
+      0.05);
+  const std::string all = "From the receptionist to the doctor, everyone was wonderful.";
+  EXPECT_GT(result(all, "front_desk").score, 0.05);
+  EXPECT_GT(result(all, "physician").score, 0.05);
+  EXPECT_EQ(result("The nurse was lovely but the billing office was rude and I saw the doctor.",
+                   "physician")
+                .score,
+            0);
+  EXPECT_EQ(result("Terrible parking. I saw the doctor on Monday.", "physician").score, 0);
+  EXPECT_EQ(
+      result("Everything was great except the copay was higher than quoted.", "billing").score, 0);
+  EXPECT_EQ(result("Got a same-day appointment and the nurse was kind.", "scheduling").score, 0);
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
