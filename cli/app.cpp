@@ -129,7 +129,7 @@ std::vector<sentiment::Touchpoint> load_taxonomy(const Config* config) {
 // repeated or interrupted. Stored reviews stay as they are; their analyses, touchpoint hits,
 // sentiment/label/negative summary and the aggregates (through the store and its triggers)
 // follow. No alert is sent for a rescored review. `outdated_only`: only reviews analysed with
-// another lexicon version.
+// another lexicon or taxonomy version.
 int rescore(const std::string& db_file, const Config* config, bool outdated_only, int64_t batch,
             int64_t now, std::ostream& out) {
   sentiment::Analyzer analyzer = load_analyzer(config);
@@ -141,12 +141,13 @@ int rescore(const std::string& db_file, const Config* config, bool outdated_only
   db::Statement next = db.prepare(
       "SELECT r.id, r.text, r.label, r.translated_text, r.language FROM reviews r LEFT JOIN "
       "analyses a ON a.review_id = r.id WHERE r.id > ?1 AND (?2 = 0 OR a.lexicon_version IS NOT "
-      "?3) ORDER BY r.id LIMIT ?4");
+      "?3 OR a.taxonomy_version IS NOT ?5) ORDER BY r.id LIMIT ?4");
   int64_t last = 0, done = 0, relabelled = 0, failed = 0;
   for (;;) {
     db::Transaction tx(db);
     next.bind(1, last).bind(2, int64_t{outdated_only ? 1 : 0});
     next.bind(3, analyzer.lexicon_version()).bind(4, std::max<int64_t>(batch, 1));
+    next.bind(5, analyzer.taxonomy_version());
     std::vector<std::tuple<int64_t, Review, std::string>> rows;
     while (next.step()) {
       Review r;

@@ -39,6 +39,7 @@ struct Analysis {
   std::string language;         // detected: "en", "es", ... or "" when unknown
   bool scored = true;           // false when the language is not supported (score 0)
   std::string lexicon_version;  // which lexicon produced it, for `repwatch rescore`
+  std::string taxonomy_version;  // which taxonomy attributed its touchpoints, likewise
   std::vector<TouchpointResult> touchpoints;
   std::vector<Evidence> terms;  // the sentiment-bearing phrases that drove the score
   // Which text the spans (terms, evidence) point into: false = Review::text, the reviewer's own

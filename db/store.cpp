@@ -272,6 +272,12 @@ CREATE INDEX alert_deliveries_by_recipient ON alert_deliveries(recipient, status
       {"cli", query_index_migration_sql()},
       {"ingest", ingest_migration_sql()},
       {"removed", removed_migration_sql()},
+      {"sentiment", R"sql(
+-- The taxonomy that attributed each analysis's touchpoints (its version, or a digest of a file
+-- without one): `repwatch rescore --outdated` redoes analyses after a taxonomy edit too. ''
+-- for analyses stored before this column existed (outdated by definition).
+ALTER TABLE analyses ADD COLUMN taxonomy_version TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return migrations;
 }
@@ -364,6 +370,8 @@ constexpr double kEpsilon = 1e-9;
 constexpr size_t kHitsPerInsert = 32;
 // Reviews per statement on the batch path of upsert_many() (x 21 parameters).
 constexpr size_t kReviewsPerInsert = 16;
+// Parameters of an analyses row (bind_analysis).
+constexpr int kAnalysisParams = 10;
 
 // "(?a, ?b, ...), (...)": `rows` groups of `per_row` consecutive parameters, numbered from 1.
 std::string values_sql(size_t rows, size_t per_row) {
@@ -410,8 +418,8 @@ struct ReviewStore::Statements {
             "sentiment, label, negative, ?2 FROM reviews WHERE id = ?1")),
         upsert_analysis(db.prepare(
             "INSERT OR REPLACE INTO analyses(review_id, score, label, language, scored, "
-            "lexicon_version, analyzed_at, terms, on_translation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-            "?7, ?8, ?9)")),
+            "lexicon_version, analyzed_at, terms, on_translation, taxonomy_version) VALUES (?1, "
+            "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")),
         delete_hits(db.prepare("DELETE FROM touchpoint_hits WHERE review_id = ?1")),
         index_hits(db.prepare(query_index_add_hits_sql())),
         update_summary(db.prepare(
@@ -421,8 +429,8 @@ struct ReviewStore::Statements {
                                  " FROM reviews WHERE source_id = ?1 AND external_id = ?2")),
         select_by_id(db.prepare("SELECT " REVIEW_COLUMNS " FROM reviews WHERE id = ?1")),
         select_analysis(db.prepare(
-            "SELECT score, label, language, scored, lexicon_version, terms, on_translation FROM "
-            "analyses WHERE review_id = ?1")),
+            "SELECT score, label, language, scored, lexicon_version, terms, on_translation, "
+            "taxonomy_version FROM analyses WHERE review_id = ?1")),
         select_hits(db.prepare(
             "SELECT touchpoint, score, evidence FROM touchpoint_hits WHERE review_id = ?1 "
             "ORDER BY ord")),
@@ -529,12 +537,12 @@ struct ReviewStore::Statements {
       return sql;
     });
   }
-  // Their analyses: 9 parameters per row, as upsert_analysis.
+  // Their analyses: kAnalysisParams parameters per row, as upsert_analysis.
   Statement& insert_analyses(size_t n) {
     return cached(insert_analyses_, n, [](size_t rows) {
       return "INSERT INTO analyses(review_id, score, label, language, scored, lexicon_version, "
-             "analyzed_at, terms, on_translation) VALUES " +
-             values_sql(rows, 9);
+             "analyzed_at, terms, on_translation, taxonomy_version) VALUES " +
+             values_sql(rows, kAnalysisParams);
     });
   }
   // Writes and clears `hits`, up to kHitsPerInsert rows per statement.
@@ -605,7 +613,8 @@ void bind_review(Statement& st, int base, const Review& r, std::string_view hash
   st.bind(base + 20, int64_t{negative ? 1 : 0});
 }
 
-// Binds the 9 parameters of an analyses row from ?(base+1); `terms` as encode_spans() wrote it.
+// Binds the kAnalysisParams parameters of an analyses row from ?(base+1); `terms` as
+// encode_spans() wrote it.
 void bind_analysis(Statement& st, int base, int64_t review_id, const Analysis& a, int64_t now,
                    std::string_view terms) {
   st.bind(base + 1, review_id).bind(base + 2, a.score);
@@ -616,6 +625,7 @@ void bind_analysis(Statement& st, int base, int64_t review_id, const Analysis& a
   st.bind(base + 7, now);
   bind_static(st, base + 8, terms);
   st.bind(base + 9, int64_t{a.on_translation ? 1 : 0});
+  bind_static(st, base + 10, a.taxonomy_version);
 }
 
 // Reads a row of REVIEW_COLUMNS.
@@ -890,7 +900,8 @@ void ReviewStore::upsert_batch(Batch& batch, std::span<const Review> reviews,
         for (size_t i = 0; i < reviews.size(); ++i) {
           if (stored[i]) continue;
           encode_spans(analyses[i].terms, st_->term_spans[i]);
-          bind_analysis(*st, row++ * 9, results[i].review_id, analyses[i], now, st_->term_spans[i]);
+          bind_analysis(*st, row++ * kAnalysisParams, results[i].review_id, analyses[i], now,
+                        st_->term_spans[i]);
         }
         st->step();
       }
@@ -985,6 +996,7 @@ std::optional<StoredReview> ReviewStore::get(int64_t review_id) const {
       a.lexicon_version = st->column_text(4);
       a.on_translation = st->column_int(6) != 0;
       a.terms = read_evidence(st->column_view(5), analyzed_text(s->review, a), review_id, "terms");
+      a.taxonomy_version = st->column_text(7);
     }
   }
   Use st(st_->select_hits);

@@ -22,7 +22,7 @@
 //           sentiment, label, negative)            -- analysis summary, for fast queries
 //   review_revisions(review_id, revision, ... the replaced version ..., replaced_at)
 //   analyses(review_id, score, label, language, scored, lexicon_version, analyzed_at, terms,
-//            on_translation)                     -- 1: spans are of translated_text
+//            on_translation, taxonomy_version)  -- on_translation 1: spans are of translated_text
 //   touchpoint_hits(review_id, ord, touchpoint, score, evidence)  -- clustered by review
 // terms and evidence are spans of the review's text (of its translated_text when the analysis
 // was made on the translation, Analysis::on_translation), stored as [offset, length] pairs (see

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <tuple>
 
 #include "db/store.h"
 #include "fixtures/cli/fixture_db.h"
 #include "sentiment/analyzer.h"
+#include "sentiment/builtin_data.h"
 
 namespace repwatch::cli::testing {
 namespace {
@@ -190,6 +193,56 @@ TEST(CliIndex, RescoreRedoesEveryAnalysisAndKeepsTheIndexExact) {
   Result again = repwatch(fx, {"rescore", "--outdated"});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("rescored 0 reviews"), std::string::npos) << again.out;
+}
+
+// Each analysis records the taxonomy that attributed its touchpoints: after a clinic edits its
+// taxonomy (a new version, or an edit of a file without one), `rescore --outdated` redoes every
+// analysis, and then nothing.
+TEST(CliIndex, RescoreOutdatedFollowsATaxonomyEdit) {
+  FixtureDb fx(true);
+  ASSERT_EQ(repwatch(fx, {"rescore"}).code, 0);
+  const std::filesystem::path dir = fx.path().parent_path();
+  const std::filesystem::path taxonomy = dir / "taxonomy.toml", cfg = dir / "repwatch.toml";
+  std::string text(sentiment::detail::kBuiltinTaxonomy);
+  const size_t v = text.find("\nversion = ");
+  ASSERT_NE(v, std::string::npos);
+  const std::string versioned =
+      text.substr(0, v) + "\nversion = \"clinic-2\"" + text.substr(text.find('\n', v + 1));
+  auto write = [](const std::filesystem::path& file, const std::string& content) {
+    std::ofstream(file) << content;
+  };
+  write(taxonomy, versioned);
+  write(cfg, "state_dir = \"" + dir.string() + "\"\n[sentiment]\ntaxonomy = \"" +
+                 taxonomy.string() + "\"\n");
+  auto rescore = [&](std::initializer_list<std::string> args) {
+    Result r = repwatch(fx, args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out;
+  };
+  std::string out = rescore({"--config", cfg.string(), "rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 10 reviews with lexicon"), std::string::npos) << out;
+  EXPECT_NE(out.find("and taxonomy clinic-2"), std::string::npos) << out;
+  {
+    db::Database d = db::open_store(fx.path());
+    db::ReviewStore store(d);
+    db::Statement ids = d.prepare("SELECT id FROM reviews");
+    while (ids.step())
+      EXPECT_EQ(store.get(ids.column_int(0))->analysis.taxonomy_version, "clinic-2");
+  }
+  out = rescore({"--config", cfg.string(), "rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 0 reviews"), std::string::npos) << out;
+  // A file without a version is known by a digest of its content: an edit changes it.
+  std::string unversioned = versioned.substr(0, v) + versioned.substr(versioned.find('\n', v + 1));
+  write(taxonomy, unversioned);
+  out = rescore({"--config", cfg.string(), "rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 10 reviews"), std::string::npos) << out;
+  EXPECT_EQ(rescore({"--config", cfg.string(), "rescore", "--outdated"}).find("rescored 0"), 0u);
+  write(taxonomy, unversioned + "\n# a comment is an edit too\n");
+  out = rescore({"--config", cfg.string(), "rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 10 reviews"), std::string::npos) << out;
+  // Back to the shipped taxonomy.
+  out = rescore({"rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 10 reviews"), std::string::npos) << out;
 }
 
 TEST(CliIndex, NewReviewsAfterARefreshAreCountedAndFound) {
