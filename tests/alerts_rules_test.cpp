@@ -181,7 +181,9 @@ TEST(AlertsConfigTest, ExampleConfigSectionsParse) {
   toml = std::regex_replace(toml, std::regex("ca_file = .*"), "");
   AlertsConfig ac;
   ASSERT_NO_THROW(ac = load(toml)) << toml;
-  EXPECT_EQ(ac.rules.size(), 5u);
+  ASSERT_EQ(ac.rules.size(), 6u);  // every rule type, as the example lists them
+  EXPECT_EQ(ac.rules[4].type, RuleType::kReplyPhi);
+  EXPECT_EQ(ac.rules[5].type, RuleType::kRemovedNegative);
   EXPECT_TRUE(ac.smtp);
   EXPECT_TRUE(ac.webhook);
   EXPECT_EQ(ac.digest.mode, DigestMode::kDaily);
