@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "alerts/health.h"
 #include "alerts/message.h"
 #include "core/error.h"
 #include "normalize/limits.h"
@@ -59,6 +60,8 @@ std::string headline_for(const Rule& rule) {
     }
     case RuleType::kTouchpointAverage:
       return "Touchpoint below its standard";
+    case RuleType::kSourceHealth:
+      return "Source health";
   }
   return "Alert";
 }
@@ -74,6 +77,14 @@ daemon::ReviewHook AlertEngine::hook() {
     if (e.db && e.db != &db_)
       throw Error("alerts: the hook of one database connection was called for another");
     return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
+  };
+}
+
+daemon::PollHook AlertEngine::poll_hook() {
+  return [this](const daemon::PollEvent& e) {
+    if (e.db && e.db != &db_)
+      throw Error("alerts: the poll hook of one database connection was called for another");
+    return on_poll(e);
   };
 }
 
@@ -118,7 +129,9 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
 int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
                        std::optional<int64_t> review_id, std::optional<int> revision,
                        const std::string& location_id, const std::string& source_id,
-                       const std::vector<std::string>& touchpoints_for_owners, int64_t now) {
+                       const std::vector<std::string>& touchpoints_for_owners, int64_t now,
+                       std::optional<bool> urgent_override) {
+  const bool urgent = urgent_override.value_or(rule.urgent);
   NewAlert a;
   a.dedupe_key = dedupe_key;
   a.rule = rule.name;
@@ -127,7 +140,7 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
   a.revision = revision;
   a.location_id = location_id;
   a.source_id = source_id;
-  a.urgent = rule.urgent;
+  a.urgent = urgent;
   a.payload = to_json(content);
   std::optional<int64_t> id = outbox_.insert_alert(a, now);
   if (!id) return 0;  // queued before: a re-poll, a restart, an overlapping run
@@ -135,7 +148,11 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
   Recipients r;
   for (const std::string& g : rule.notify) {
     if (g == "marketing" || g == "managers") {
-      for (const auto& addr : config_->group(g, location_id)) r.add("email", addr);
+      const std::vector<std::string>* addrs = &config_->group(g, location_id);
+      // Monitoring problems go to the managers, or to marketing where there are none.
+      if (addrs->empty() && g == "managers" && rule.type == RuleType::kSourceHealth)
+        addrs = &config_->group("marketing", location_id);
+      for (const auto& addr : *addrs) r.add("email", addr);
     } else if (g == "owners") {
       for (const auto& tp : touchpoints_for_owners)
         for (const auto& addr : config_->owners_of(tp, location_id)) r.add("email", addr);
@@ -145,7 +162,7 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
   }
   for (const auto& addr : rule.to) r.add("email", addr);
 
-  const bool batch = !rule.urgent && config_->digest.mode != DigestMode::kOff;
+  const bool batch = !urgent && config_->digest.mode != DigestMode::kOff;
   const int64_t digest_at = batch ? next_digest_time(config_->digest, config_->utc, now) : now;
   for (const auto& [channel, recipient] : r.list()) {
     NewDelivery d;
@@ -154,7 +171,7 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
     d.batch = batch && channel == "email";
     d.next_attempt_at = d.batch ? digest_at : now;
     d.message_id = make_message_id(config_->message_id_domain, now);
-    outbox_.add_delivery(*id, d, rule.urgent, now);
+    outbox_.add_delivery(*id, d, urgent, now);
   }
   if (r.list().empty())
     spdlog::warn("alert {} ({}) has no recipients: set [alerts] marketing or touchpoint owners",
@@ -210,6 +227,153 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
                     owners_for, poll_started_at);
   }
   return queued;
+}
+
+int AlertEngine::on_poll(const daemon::PollEvent& e) {
+  if (!config_->enabled) return 0;
+  const std::string& location = e.source.location;
+  int queued = 0;
+  for (const Rule& rule : config_->rules) {
+    if (rule.type != RuleType::kSourceHealth || !rule.applies_to(location, e.source.id)) continue;
+    queued += e.ok ? health_success(rule, e, location) : health_failure(rule, e, location);
+  }
+  return queued;
+}
+
+HealthSnapshot AlertEngine::health_snapshot(const daemon::PollEvent& e, const std::string& location,
+                                            const std::string& state) const {
+  HealthSnapshot h;
+  h.state = state;
+  h.source_id = e.source.id;
+  h.source_type = e.source.type;
+  h.location_id = location;
+  h.location_name = config_->location_name(location);
+  h.at = e.now;
+  h.next_poll_at = e.after.next_poll_at;
+  return h;
+}
+
+namespace {
+
+std::string health_key(const Rule& rule, const std::string& source, const std::string& state,
+                       int64_t start) {
+  return rule.name + ":" + source + ":" + state + ":" + std::to_string(start);
+}
+
+AlertContent health_content(const Rule& rule, HealthSnapshot h) {
+  AlertContent c;
+  c.kind = to_string(rule.type);
+  c.rule = rule.name;
+  c.headline = health_headline(h.state);
+  c.health = std::move(h);
+  return c;
+}
+
+}  // namespace
+
+int AlertEngine::health_failure(const Rule& rule, const daemon::PollEvent& e,
+                                const std::string& location) {
+  const db::PollState& st = e.after;
+  const std::optional<SourceError::Kind> kind = parse_source_error_kind(st.last_error_kind);
+  const SourceState state = state_of_failure(kind);
+  std::string name;
+  bool urgent = false;
+  switch (state) {
+    case SourceState::kNeedsAttention:
+      name = "needs_attention";
+      urgent = rule.urgent;
+      break;
+    case SourceState::kUnavailable:
+      name = "unavailable";
+      break;
+    default:
+      if (st.consecutive_failures < rule.health.after_failures) return 0;  // may pass by itself
+      name = "failing";
+      break;
+  }
+  const int64_t start = st.failing_since.value_or(e.now);
+  HealthSnapshot h = health_snapshot(e, location, name);
+  h.error_kind = st.last_error_kind;
+  h.error = st.last_error;
+  h.advice = st.advice.empty() ? default_advice(kind, e.source.type) : st.advice;
+  h.since = start;
+  h.failed_polls = st.consecutive_failures;
+  h.last_success_at = st.last_success_at;
+  return queue(rule, health_key(rule, e.source.id, name, start), health_content(rule, h),
+               std::nullopt, std::nullopt, location, e.source.id, {}, e.now, urgent);
+}
+
+int AlertEngine::health_success(const Rule& rule, const daemon::PollEvent& e,
+                                const std::string& location) {
+  int queued = 0;
+  // A run of failed polls ended: one "recovered" if any of its alerts was queued.
+  if (e.before.consecutive_failures > 0 && e.before.failing_since) {
+    const int64_t start = *e.before.failing_since;
+    std::string ended;
+    for (const char* state : {"needs_attention", "unavailable", "failing"})
+      if (outbox_.has_alert(health_key(rule, e.source.id, state, start))) ended = state;
+    if (!ended.empty()) {
+      HealthSnapshot h = health_snapshot(e, location, "recovered");
+      h.episode = ended;
+      h.since = start;
+      h.failed_polls = e.before.consecutive_failures;
+      h.last_success_at = e.before.last_success_at;
+      h.new_reviews = e.inserted;
+      queued +=
+          queue(rule, health_key(rule, e.source.id, "recovered", start), health_content(rule, h),
+                std::nullopt, std::nullopt, location, e.source.id, {}, e.now, false);
+    }
+  }
+
+  // A silence alerted before ended with this poll's new reviews.
+  if (e.inserted > 0) {
+    if (std::optional<int64_t> start = last_quiet_start(rule, e.source.id);
+        start && e.after.last_new_at && *e.after.last_new_at > *start) {
+      HealthSnapshot h = health_snapshot(e, location, "recovered");
+      h.episode = "quiet";
+      h.since = *start;
+      h.new_reviews = e.inserted;
+      queued += queue(rule, health_key(rule, e.source.id, "recovered-quiet", *start),
+                      health_content(rule, h), std::nullopt, std::nullopt, location, e.source.id,
+                      {}, e.now, false);
+    }
+    return queued;  // not quiet now
+  }
+  // The poll that ends a run of failures judges no silence: the failures explain it, and one
+  // email (recovered) is enough for that poll. The next one judges.
+  if (e.before.consecutive_failures > 0) return queued;
+
+  const QuietJudgement q =
+      judge_quiet(e.after, newest_review_dates(db_, e.source.id), rule.health, e.now);
+  if (!q.quiet) return queued;
+  HealthSnapshot h = health_snapshot(e, location, "quiet");
+  h.advice = quiet_advice(e.source.type, q.empty);
+  h.since = q.since;
+  h.last_success_at = e.after.last_success_at;
+  h.usual_gap_seconds = q.usual_gap;
+  h.threshold_seconds = q.threshold;
+  queued += queue(rule, health_key(rule, e.source.id, "quiet", q.since), health_content(rule, h),
+                  std::nullopt, std::nullopt, location, e.source.id, {}, e.now, false);
+  return queued;
+}
+
+std::optional<int64_t> AlertEngine::last_quiet_start(const Rule& rule,
+                                                     const std::string& source_id) const {
+  // Keys "<rule>:<source>:quiet:<start>": the range [prefix, prefix with ':' -> ';').
+  const std::string prefix = rule.name + ":" + source_id + ":quiet:";
+  std::string end = prefix;
+  end.back() = ';';
+  db::Statement st = db_.prepare(
+      "SELECT dedupe_key FROM alerts WHERE dedupe_key >= ?1 AND dedupe_key < ?2 "
+      "ORDER BY id DESC LIMIT 1");
+  st.bind(1, prefix).bind(2, end);
+  if (!st.step()) return std::nullopt;
+  const std::string key = st.column_text(0);
+  try {
+    return std::stoll(key.substr(prefix.size()));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 int AlertEngine::evaluate_periodic(int64_t now) {

@@ -39,7 +39,9 @@ const std::vector<std::string_view> kRuleKeys = {"name",
                                                  "window",
                                                  "min_reviews",
                                                  "repeat",
-                                                 "touchpoints"};
+                                                 "touchpoints",
+                                                 "after_failures",
+                                                 "silent_after"};
 const std::vector<std::string_view> kSmtpKeys = {"url",      "starttls",      "username",
                                                  "password", "password_file", "password_env",
                                                  "from",     "ca_file",       "timeout"};
@@ -112,6 +114,7 @@ std::optional<RuleType> parse_type(const std::string& s) {
   if (s == "edit_negative") return RuleType::kEditNegative;
   if (s == "no_reply") return RuleType::kNoReply;
   if (s == "touchpoint_average") return RuleType::kTouchpointAverage;
+  if (s == "source_health") return RuleType::kSourceHealth;
   return std::nullopt;
 }
 
@@ -183,6 +186,8 @@ const char* to_string(RuleType type) {
       return "no_reply";
     case RuleType::kTouchpointAverage:
       return "touchpoint_average";
+    case RuleType::kSourceHealth:
+      return "source_health";
   }
   return "new_negative";
 }
@@ -215,6 +220,13 @@ const Rule* AlertsConfig::find_rule(const std::string& name) const {
   for (const Rule& r : rules)
     if (r.name == name) return &r;
   return nullptr;
+}
+
+HealthOptions AlertsConfig::health_options(const std::string& location_id,
+                                           const std::string& source_id) const {
+  for (const Rule& r : rules)
+    if (r.type == RuleType::kSourceHealth && r.applies_to(location_id, source_id)) return r.health;
+  return {};
 }
 
 const std::vector<std::string>& AlertsConfig::group(const std::string& g,
@@ -536,6 +548,11 @@ AlertsConfig load_alerts_config(const Config& config,
       r->notify = {"marketing", "owners", "webhook"};
       ac.rules.push_back(*r);
     }
+    Rule h;
+    h.name = "source_health";
+    h.type = RuleType::kSourceHealth;
+    h.notify = {"managers", "webhook"};
+    ac.rules.push_back(h);
   }
   std::set<std::string> names;
   for (const Settings& rs : rule_tables) {
@@ -547,7 +564,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!t)
       rs.fail("type", "unknown rule type \"" + type +
                           "\"; expected one of new_negative, edit_negative, no_reply, "
-                          "touchpoint_average");
+                          "touchpoint_average, source_health");
     r.type = *t;
     r.name = rs.string_or("name", type);
     if (r.name.empty() || r.name.find(':') != std::string::npos)
@@ -555,7 +572,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!names.insert(r.name).second)
       rs.fail("name", "two rules are named \"" + r.name + "\"; give each a distinct name");
     const bool periodic = r.type == RuleType::kNoReply || r.type == RuleType::kTouchpointAverage;
-    r.urgent = rs.boolean("urgent").value_or(!periodic);
+    r.urgent = rs.boolean("urgent").value_or(!periodic);  // source_health: needs attention only
     r.match = parse_match(rs, "match", default_match);
     r.rating_at_most = rating_threshold(rs, "rating_at_most", default_rating);
     r.sentiment_at_most = sentiment_threshold(rs, "sentiment_at_most", default_sentiment);
@@ -573,6 +590,8 @@ AlertsConfig load_alerts_config(const Config& config,
       r.notify = {"managers", "webhook"};
     } else if (r.type == RuleType::kTouchpointAverage) {
       r.notify = {"owners", "managers", "webhook"};
+    } else if (r.type == RuleType::kSourceHealth) {
+      r.notify = {"managers", "webhook"};
     } else {
       r.notify = {"marketing", "owners", "webhook"};
     }
@@ -587,6 +606,21 @@ AlertsConfig load_alerts_config(const Config& config,
       r.min_reviews = static_cast<int>(*n);
     }
     r.repeat_seconds = positive_duration(rs, "repeat", 7 * 86400);
+    if (auto n = rs.integer("after_failures")) {
+      if (*n < 1 || *n > 1000) rs.fail("after_failures", "expected 1 to 1000 failed polls");
+      r.health.after_failures = static_cast<int>(*n);
+    }
+    std::optional<std::string> silent;
+    try {
+      silent = rs.string("silent_after");
+    } catch (const ConfigError&) {
+      // an integer of seconds: a duration, read below
+    }
+    if (silent && *silent == "off") {
+      r.health.judge_quiet = false;
+    } else {
+      r.health.silent_after_seconds = positive_duration(rs, "silent_after", 7 * 86400);
+    }
     r.touchpoints = rs.string_list("touchpoints");
     for (const auto& tp : r.touchpoints)
       if (!taxonomy.empty() &&
@@ -601,11 +635,16 @@ AlertsConfig load_alerts_config(const Config& config,
         reachable |= !ac.owners.empty();
         for (const auto& [id, lr] : ac.locations) reachable |= !lr.owners.empty();
       }
+      // source_health falls back from managers to marketing.
+      const bool fallback = g == "managers" && r.type == RuleType::kSourceHealth;
       if (g == "marketing" || g == "managers") {
         reachable |= !(g == "marketing" ? ac.marketing : ac.managers).empty();
+        if (fallback) reachable |= !ac.marketing.empty();
         for (const auto& [id, lr] : ac.locations)
-          reachable |= g == "marketing" ? lr.marketing && !lr.marketing->empty()
-                                        : lr.managers && !lr.managers->empty();
+          reachable |=
+              g == "marketing" || fallback ? lr.marketing && !lr.marketing->empty() : false;
+        for (const auto& [id, lr] : ac.locations)
+          reachable |= g == "managers" && lr.managers && !lr.managers->empty();
       }
     }
     if (!reachable)

@@ -19,10 +19,17 @@
 //                       after it was posted or last edited (escalation)        (periodic)
 //   touchpoint_average  a touchpoint's average over `window` (per location) falls below its
 //                       standard (taxonomy `standard`, overridable)            (periodic)
+//   source_health       a source needs attention, is unavailable, has failed `after_failures`
+//                       polls in a row, or has gone quiet (no new review for longer than its
+//                       own rhythm and `silent_after` allow); again when it recovers. Policy:
+//                       alerts/health.h                  (poll hook; urgent: needs attention)
+//
+// Without any [[alerts.rules]], new_negative, edit_negative and source_health apply.
 //
 // Recipients of a rule: `notify` groups plus `to` addresses. Groups:
 //   marketing  [alerts] marketing, replaced per location by [[locations]] alerts.marketing
-//   managers   [alerts] managers, replaced per location by [[locations]] alerts.managers
+//   managers   [alerts] managers, replaced per location by [[locations]] alerts.managers;
+//              for source_health, the marketing list where a location has no managers
 //   owners     owner of each touchpoint the review mentions that is not praised (score <= 0):
 //              taxonomy `owner`, overridden by [alerts.owners] and then [[locations]]
 //              alerts.owners; for touchpoint_average, the owner of that touchpoint
@@ -36,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "alerts/health.h"
 #include "config/config.h"
 #include "core/analysis.h"
 #include "core/review.h"
@@ -45,7 +53,7 @@
 
 namespace repwatch::alerts {
 
-enum class RuleType { kNewNegative, kEditNegative, kNoReply, kTouchpointAverage };
+enum class RuleType { kNewNegative, kEditNegative, kNoReply, kTouchpointAverage, kSourceHealth };
 const char* to_string(RuleType type);  // "new_negative", ...
 
 enum class Match { kRatingThenSentiment, kEither, kBoth };
@@ -77,6 +85,10 @@ struct Rule {
   int min_reviews = 3;                   // fewer reviews in the window: no verdict
   int64_t repeat_seconds = 7 * 86400;    // at most one alert per touchpoint and location per this
   std::vector<std::string> touchpoints;  // empty: every touchpoint with a standard
+
+  // source_health: after_failures, silent_after (or "off"). `urgent` applies to its "needs
+  // attention" alerts only; the others are never urgent.
+  HealthOptions health;
 
   bool applies_to(const std::string& location_id, const std::string& source_id) const;
   // Is this version of a review negative by this rule's thresholds?
@@ -124,7 +136,7 @@ struct LocationRouting {
 
 struct AlertsConfig {
   bool enabled = true;
-  std::vector<Rule> rules;           // defaults: new_negative and edit_negative
+  std::vector<Rule> rules;           // defaults: new_negative, edit_negative, source_health
   double negative_rating = 2;        // [alerts] negative_rating: default of every rule
   double negative_sentiment = -0.3;  // [alerts] negative_sentiment: default of every rule
 
@@ -165,6 +177,9 @@ struct AlertsConfig {
   DigestConfig digest;
 
   const Rule* find_rule(const std::string& name) const;
+  // The options of the first source_health rule that applies to a source (the defaults when
+  // none does), for `repwatch sources`.
+  HealthOptions health_options(const std::string& location_id, const std::string& source_id) const;
   // Addresses for a group ("marketing", "managers") at a location, after overrides.
   const std::vector<std::string>& group(const std::string& group,
                                         const std::string& location_id) const;

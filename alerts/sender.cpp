@@ -169,6 +169,7 @@ int Sender::queue_digests(int64_t now) {
         e.headline = ac.headline;
         e.review = ac.review;
         e.average = ac.average;
+        e.health = ac.health;
       } catch (const Error& err) {
         e.headline = a->kind + " (unreadable: " + err.what() + ")";
       }

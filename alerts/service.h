@@ -4,6 +4,7 @@
 //       alerts::load_alerts_config(config, analyzer.touchpoints()));   // throws ConfigError
 //   // daemon::AlertsRuntime (daemon/service.h):
 //   rt.hook = alerts->hook();   // uses StoredEvent::db, which store_poll() sets
+//   rt.poll_hook = alerts->poll_hook();   // source_health, on PollEvent::db
 //   rt.deliver = [alerts](const db::Database& db, int64_t now) { return alerts->deliver(db, now);
 //   }; rt.pending = [alerts](const db::Database& db) { return alerts->pending(db); };
 //   rt.next_attempt = [alerts](const db::Database& db, int64_t now) {
@@ -43,6 +44,8 @@ class AlertService {
   daemon::ReviewHook hook();
   // The same, bound to one connection (for callers of store_poll that do not set db).
   daemon::ReviewHook hook(const db::Database& db);
+  // The PollHook (source_health alerts) on PollEvent::db.
+  daemon::PollHook poll_hook();
 
   // Periodic rules when due, then every due delivery. Returns deliveries sent.
   int deliver(const db::Database& db, int64_t now);

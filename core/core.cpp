@@ -21,8 +21,18 @@ const char* to_string(SourceError::Kind kind) {
       return "garbage";
     case SourceError::Kind::kConfig:
       return "config";
+    case SourceError::Kind::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
+}
+
+std::optional<SourceError::Kind> parse_source_error_kind(std::string_view name) {
+  for (auto k :
+       {SourceError::Kind::kTransient, SourceError::Kind::kAuth, SourceError::Kind::kGarbage,
+        SourceError::Kind::kConfig, SourceError::Kind::kUnavailable})
+    if (name == to_string(k)) return k;
+  return std::nullopt;
 }
 
 const char* to_string(Label label) {

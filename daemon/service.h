@@ -72,6 +72,9 @@ struct Options {
 // sender that delivers the outbox. Built from the config by make_alerts().
 struct AlertsRuntime {
   ReviewHook hook;  // queues alerts atomically with the review; never null
+  // Queues source-health alerts atomically with each poll's record (alerts/health.h); may be
+  // null.
+  PollHook poll_hook;
   // Delivers what is due in the outbox; returns how many went out. Null: nothing to deliver.
   std::function<int(const db::Database& db, int64_t now)> deliver;
   // Alerts waiting in the outbox (for STATUS=); nullopt when unknown.

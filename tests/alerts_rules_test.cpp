@@ -47,9 +47,10 @@ std::string load_error(const std::string& extra) {
 TEST(AlertsConfigTest, DefaultsWithoutAnySection) {
   AlertsConfig ac = load("");
   EXPECT_TRUE(ac.enabled);
-  ASSERT_EQ(ac.rules.size(), 2u);
+  ASSERT_EQ(ac.rules.size(), 3u);
   EXPECT_EQ(ac.rules[0].type, RuleType::kNewNegative);
   EXPECT_EQ(ac.rules[1].type, RuleType::kEditNegative);
+  EXPECT_EQ(ac.rules[2].type, RuleType::kSourceHealth);
   EXPECT_TRUE(ac.rules[0].urgent);
   EXPECT_EQ(ac.rules[0].rating_at_most, 2);
   EXPECT_DOUBLE_EQ(ac.rules[0].sentiment_at_most, -0.3);
@@ -175,7 +176,8 @@ TEST(AlertsConfigTest, ExampleConfigSectionsParse) {
   toml = std::regex_replace(toml, std::regex("ca_file = .*"), "");
   AlertsConfig ac;
   ASSERT_NO_THROW(ac = load(toml)) << toml;
-  EXPECT_EQ(ac.rules.size(), 4u);
+  EXPECT_EQ(ac.rules.size(), 5u);  // new_negative, edit_negative, no_reply, touchpoint_average,
+                                   // source_health
   EXPECT_TRUE(ac.smtp);
   EXPECT_TRUE(ac.webhook);
   EXPECT_EQ(ac.digest.mode, DigestMode::kDaily);
