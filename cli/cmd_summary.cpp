@@ -432,7 +432,7 @@ int cmd_sources(Context& ctx) {
            {"warning_count", "Warnings", Align::kRight},
            {"warnings", "Warning", Align::kLeft, 50},
            {"warnings_at", "Warned at"},
-           {"advice", "What to do", Align::kLeft, 60}});
+           {"advice", "What to do"}});  // last: printed in full under the table
   for (const auto& h : all) {
     std::string status = status_of(h);
     const alerts::HealthOptions options =
@@ -489,11 +489,12 @@ int cmd_sources(Context& ctx) {
     t.write(ctx.out, ctx.format, ctx.style);
     return 0;
   }
-  // A terminal gets the columns a person acts on; JSON and CSV have them all.
+  // A terminal gets the columns a person acts on, then what to do in full; JSON and CSV have
+  // every column.
   const std::vector<std::string> shown = {
       "source",        "type",          "location",   "status",    "since",
       "last_success",  "failures",      "last_error", "next_poll", "reviews",
-      "latest_review", "warning_count", "warnings",   "advice"};
+      "latest_review", "warning_count", "warnings"};
   std::vector<Column> columns;
   std::vector<size_t> index;
   for (size_t c = 0; c < t.columns().size(); ++c)
@@ -511,8 +512,16 @@ int cmd_sources(Context& ctx) {
     }
     brief.add(std::move(r));
   }
-  brief.without_empty({"since", "warning_count", "warnings", "advice", "last_error"})
+  brief.without_empty({"since", "warning_count", "warnings", "last_error"})
       .write(ctx.out, ctx.format, ctx.style);
+  const size_t advice = t.columns().size() - 1;
+  bool first = true;
+  for (const auto& row : t.rows()) {
+    if (row[advice].kind != Value::Kind::kText) continue;
+    ctx.out << (first ? "\nWhat to do:\n" : "") << "  " << row[0].str << " (" << row[3].str
+            << "): " << row[advice].str << "\n";
+    first = false;
+  }
   return 0;
 }
 

@@ -374,7 +374,7 @@ TEST(HealthAlerts, TransientFailuresAlertAfterThreeInARowAndEscalate) {
   a = health_alerts(h);
   ASSERT_EQ(a.size(), 3u);
   EXPECT_EQ(a[2].content.health->state, "recovered");
-  EXPECT_EQ(a[2].content.health->failed_polls, 7);
+  EXPECT_EQ(a[2].content.health->failed_polls, 6);
 
   // Two failures then success: nothing was said, so no "recovered" either.
   poll_error(h, "google-downtown", outage(), kT0 + 8000);

@@ -142,10 +142,10 @@ TEST(Schedule, RestartHonoursRecordedNextPoll) {
   Schedule s(11);
   const int64_t wall = 1'700'000'000;
   s.configure({source("soon", 900), source("past", 900), source("stale", 900), source("new", 900)},
-              {{"soon", {wall + 120, 0}},
-               {"past", {wall - 5, 0}},
-               {"stale", {wall + 999'999, 0}},
-               {"new", {std::nullopt, 0}}},
+              {{"soon", {wall + 120, 0, std::nullopt}},
+               {"past", {wall - 5, 0, std::nullopt}},
+               {"stale", {wall + 999'999, 0, std::nullopt}},
+               {"new", {std::nullopt, 0, std::nullopt}}},
               t0, wall);
   EXPECT_EQ(s.due("soon"), t0 + 120s);
   EXPECT_EQ(s.due("past"), t0);
