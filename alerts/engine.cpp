@@ -292,6 +292,11 @@ int AlertEngine::health_failure(const Rule& rule, const daemon::PollEvent& e,
       break;
   }
   const int64_t start = st.failing_since.value_or(e.now);
+  // A run only gets worse in its emails: after "needs attention" or "unavailable", a transient
+  // error in the same run is not news.
+  if (name == "failing")
+    for (const char* worse : {"needs_attention", "unavailable"})
+      if (outbox_.has_alert(health_key(rule, e.source.id, worse, start))) return 0;
   HealthSnapshot h = health_snapshot(e, location, name);
   h.error_kind = st.last_error_kind;
   h.error = st.last_error;

@@ -54,8 +54,9 @@
 //                    one of the alerts above (for quiet: the first poll that brings a new
 //                    review), not urgent.
 // One alert per episode: a run of failed polls is identified by its first failure
-// (failing_since) and alerts at most once per state - a run that was "failing" and turns into
-// "needs attention" (the token expired during an outage) says so once more; a silence is
+// (failing_since) and alerts at most once per state, and only ever worse - a run that was
+// "failing" and turns into "needs attention" (the token expired during an outage) says so once
+// more, one that needed attention is not reported as merely failing later; a silence is
 // identified by its start. Dedupe keys: "<rule>:<source>:<state>:<start>" and
 // "<rule>:<source>:recovered:<start>" (quiet: "<rule>:<source>:recovered-quiet:<start>").
 #pragma once

@@ -376,11 +376,20 @@ TEST(HealthAlerts, TransientFailuresAlertAfterThreeInARowAndEscalate) {
   EXPECT_EQ(a[2].content.health->state, "recovered");
   EXPECT_EQ(a[2].content.health->failed_polls, 6);
 
+  // A run that needed a person first is not reported as merely failing later.
+  poll_error(h, "google-downtown", expired(), kT0 + 7300);
+  for (int i = 1; i <= 4; ++i) poll_error(h, "google-downtown", outage(), kT0 + 7300 + i * 60);
+  a = health_alerts(h);
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a[3].content.health->state, "needs_attention");
+  EXPECT_EQ(poll_ok(h, "google-downtown", {}, kT0 + 7900).health_alerts, 1);  // recovered
+  ASSERT_EQ(health_alerts(h).size(), 5u);
+
   // Two failures then success: nothing was said, so no "recovered" either.
   poll_error(h, "google-downtown", outage(), kT0 + 8000);
   poll_error(h, "google-downtown", outage(), kT0 + 8100);
   EXPECT_EQ(poll_ok(h, "google-downtown", {}, kT0 + 8200).health_alerts, 0);
-  EXPECT_EQ(health_alerts(h).size(), 3u);
+  EXPECT_EQ(health_alerts(h).size(), 5u);
 }
 
 TEST(HealthAlerts, AfterFailuresIsTheRulesOwn) {
