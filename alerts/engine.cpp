@@ -311,11 +311,12 @@ int AlertEngine::health_failure(const Rule& rule, const daemon::PollEvent& e,
 int AlertEngine::health_success(const Rule& rule, const daemon::PollEvent& e,
                                 const std::string& location) {
   int queued = 0;
-  // A run of failed polls ended: one "recovered" if any of its alerts was queued.
+  // A run of failed polls ended: one "recovered" if any of its alerts was queued (naming the
+  // worst of them).
   if (e.before.consecutive_failures > 0 && e.before.failing_since) {
     const int64_t start = *e.before.failing_since;
     std::string ended;
-    for (const char* state : {"needs_attention", "unavailable", "failing"})
+    for (const char* state : {"failing", "unavailable", "needs_attention"})
       if (outbox_.has_alert(health_key(rule, e.source.id, state, start))) ended = state;
     if (!ended.empty()) {
       HealthSnapshot h = health_snapshot(e, location, "recovered");

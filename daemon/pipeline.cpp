@@ -147,7 +147,9 @@ bool needs_attention(SourceError::Kind kind) {
 
 // Records a failed poll, and runs the poll hook, in its own small transaction. Never throws:
 // a database that cannot even take this is logged, and the caller reports the original
-// failure. Returns the alerts the hook queued.
+// failure. A hook that throws is undone alone (a savepoint) and logged: the failure is still
+// counted, and the next failed poll of the run raises what the hook could not. Returns the
+// alerts the hook queued.
 int record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const SourceError& error,
                       int64_t now, std::optional<int64_t> next_poll_at, const PollHook& poll_hook) {
   try {
@@ -159,7 +161,13 @@ int record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const 
     int queued = 0;
     if (poll_hook) {
       const db::PollState after = store.poll_state(source.id);
-      queued = poll_hook(PollEvent{source, before, after, false, 0, now, &store.database()});
+      db::Savepoint sp(store.database());
+      try {
+        queued = poll_hook(PollEvent{source, before, after, false, 0, now, &store.database()});
+        sp.release();
+      } catch (const std::exception& e) {
+        spdlog::error("source {}: the source health hook failed: {}", source.id, e.what());
+      }
     }
     tx.commit();
     return queued;
@@ -340,8 +348,8 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
 
   out.ok = true;
   spdlog::info("source {}: {} fetched, {} new, {} edited, {} unchanged, {} alerts, {} problems",
-               source.id, out.fetched, out.inserted, out.edited, out.unchanged, out.alerts_queued,
-               out.problems.size());
+               source.id, out.fetched, out.inserted, out.edited, out.unchanged,
+               out.alerts_queued + out.health_alerts, out.problems.size());
   return out;
 }
 

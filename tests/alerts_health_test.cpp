@@ -374,6 +374,7 @@ TEST(HealthAlerts, TransientFailuresAlertAfterThreeInARowAndEscalate) {
   a = health_alerts(h);
   ASSERT_EQ(a.size(), 3u);
   EXPECT_EQ(a[2].content.health->state, "recovered");
+  EXPECT_EQ(a[2].content.health->episode, "needs_attention") << "the worst of the run";
   EXPECT_EQ(a[2].content.health->failed_polls, 6);
 
   // A run that needed a person first is not reported as merely failing later.
@@ -596,6 +597,28 @@ TEST(HealthStore, WarningsStayUntilNewOnesAndArrivalsAreKept) {
   poll_error(h, "google-downtown", SourceError(SourceError::Kind::kConfig, "path missing"),
              kT0 + 32 * kDay);
   EXPECT_TRUE(h.store->poll_state("google-downtown").needs_attention);
+}
+
+// A failing poll hook must not stop failures from being counted: it is undone alone, and the
+// next failed poll of the run raises what it could not.
+TEST(HealthStore, AFailingHookDoesNotLoseTheFailedPoll) {
+  AlertsHarness h("health-hook", kPeople);
+  ASSERT_TRUE(poll_ok(h, "google-downtown", {}, kT0).ok);
+  daemon::PollHook broken = [&](const daemon::PollEvent& e) -> int {
+    h.service->poll_hook()(e);  // queues its alert, then fails: all of it is undone
+    throw DbError("disk I/O error");
+  };
+  daemon::Fetched f;
+  f.source_id = "google-downtown";
+  f.error = expired();
+  daemon::store_poll(*h.store, h.source("google-downtown"), std::move(f), nullptr, kT0 + 60,
+                     kT0 + 3660, broken);
+  EXPECT_EQ(h.store->poll_state("google-downtown").consecutive_failures, 1);
+  EXPECT_TRUE(health_alerts(h).empty());
+  EXPECT_EQ(poll_error(h, "google-downtown", expired(), kT0 + 3660).health_alerts, 1);
+  auto a = health_alerts(h);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].content.health->since, kT0 + 60) << "the run began with the first failure";
 }
 
 TEST(HealthStore, TheMigrationSeedsFailingSinceAndTheRhythm) {
