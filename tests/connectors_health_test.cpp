@@ -8,6 +8,9 @@
 
 #include <fstream>
 
+#include "alerts/engine.h"
+#include "alerts/rules.h"
+#include "core/time.h"
 #include "tests/fixtures/http/connector_harness.h"
 
 using namespace repwatch;
@@ -247,4 +250,90 @@ TEST_F(Health, APageCapIsKeptAsAWarning) {
   EXPECT_TRUE(has(st.warnings[0].message, "stopped after max_pages (1) pages"))
       << st.warnings[0].message;
   EXPECT_TRUE(st.warnings_at);
+}
+
+TEST_F(Health, GoogleApiDisabledOrAccessNotGranted) {
+  // Places: the key's project does not have the API enabled.
+  server().auth("places", "AIzaGood");
+  server().data("places", "PLACE1", "[]");
+  server().fault(R"({"match": "/v1/places", "kind": "status", "status": 403,
+      "body": "{\"error\": {\"code\": 403, \"message\": \"Places API (New) has not been used in project 123 before or it is disabled.\", \"status\": \"PERMISSION_DENIED\", \"details\": [{\"@type\": \"type.googleapis.com/google.rpc.ErrorInfo\", \"reason\": \"SERVICE_DISABLED\", \"domain\": \"googleapis.com\"}]}}"})");
+  SourceHarness places(
+      "type = \"google_places\"\nplace_id = \"PLACE1\"\napi_key = \"AIzaGood\"\n"
+      "base_url = \"{base}\"\n");
+  EXPECT_FALSE(places.poll().ok);
+  EXPECT_EQ(places.last_error()->kind(), SourceError::Kind::kAuth);
+  EXPECT_TRUE(has(places.state().advice,
+                  "enable \"Places API (New)\" in the key's Google Cloud "
+                  "project"))
+      << places.state().advice;
+
+  // Business Profile: the account may not manage the location.
+  server().clear_faults();
+  server().data("gbp", "accounts/111/locations/222", "[]");
+  server().auth("gbp", "ya29.valid");
+  server().fault(R"({"match": "/v4/", "kind": "status", "status": 403, "times": -1,
+      "body": "{\"error\": {\"code\": 403, \"message\": \"The caller does not have permission\", \"status\": \"PERMISSION_DENIED\"}}"})");
+  SecretFile access("google-access-token", "ya29.valid");
+  SourceHarness gbp(
+      "type = \"google_business\"\naccount_id = \"111\"\n"
+      "business_location_id = \"222\"\naccess_token_file = \"" +
+      access.path() + "\"\nbase_url = \"{base}\"\n");
+  EXPECT_FALSE(gbp.poll().ok);
+  EXPECT_EQ(gbp.last_error()->kind(), SourceError::Kind::kAuth);
+  EXPECT_TRUE(has(gbp.state().advice, "must be an owner or manager of the location"))
+      << gbp.state().advice;
+}
+
+// A feed that keeps answering but brings nothing new for longer than its rhythm allows is
+// "quiet" (once), and its next new review ends that (once): through the real connector and
+// store_poll() with the source_health hook, on a clock the test sets.
+TEST_F(Health, AFeedThatGoesQuietIsToldOnceAndItsReturnToo) {
+  constexpr int64_t kDay = 86400;
+  const int64_t t0 = now_seconds();
+  auto feed = [&](int n) {
+    std::string items = "[";
+    for (int i = 0; i < n; ++i)
+      items += std::string(i ? "," : "") + R"({"id": "r)" + std::to_string(i) +
+               R"(", "created": )" + std::to_string(t0 - (20 - i) * kDay) +
+               R"(, "stars": 5, "text": "Kind staff."})";
+    server().data("json", "clinic", items + "]", R"({"per_page": 50})");
+  };
+  feed(20);  // a review a day for 20 days
+  SourceHarness h(
+      "type = \"json_http\"\nurl = \"{base}/feed/clinic\"\nreviews_pointer = \"/data/reviews\"\n"
+      "next_pointer = \"/meta/next\"\n"
+      "[sources.fields]\nexternal_id = \"/id\"\ncreated_at = \"/created\"\nrating = \"/stars\"\n"
+      "text = \"/text\"\n");
+  Config config = parse_config(
+      "state_dir = \"" + h.dir().string() +
+          "\"\n[[locations]]\nid = \"downtown\"\n[[sources]]\nid = \"src\"\ntype = \"file\"\n"
+          "location = \"downtown\"\npath = \"/tmp\"\n[alerts]\nmanagers = "
+          "\"boss@clinic.example\"\n",
+      h.dir() / "alerts.toml");
+  alerts::AlertEngine engine(alerts::load_alerts_config(config, {}), h.store().database());
+  auto poll_at = [&](int64_t now) {
+    daemon::Fetched f =
+        daemon::fetch_and_score(h.connector(), h.source(), h.state().cursor, analyzer());
+    return daemon::store_poll(h.store(), h.source(), std::move(f), nullptr, now, now + 900,
+                              engine.poll_hook());
+  };
+  auto quiet_alerts = [&] {
+    db::Statement st = h.store().database().prepare(
+        "SELECT dedupe_key FROM alerts WHERE kind = 'source_health' ORDER BY id");
+    std::vector<std::string> keys;
+    while (st.step()) keys.push_back(st.column_text(0));
+    return keys;
+  };
+  auto p = poll_at(t0);
+  ASSERT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.inserted, 20);
+  EXPECT_EQ(poll_at(t0 + 6 * kDay).health_alerts, 0) << "6 days without a review: usual enough";
+  EXPECT_EQ(poll_at(t0 + 8 * kDay).health_alerts, 1);
+  EXPECT_EQ(poll_at(t0 + 9 * kDay).health_alerts, 0);
+  EXPECT_EQ(quiet_alerts(),
+            std::vector<std::string>{"source_health:src:quiet:" + std::to_string(t0)});
+  feed(21);  // one more arrives
+  EXPECT_EQ(poll_at(t0 + 10 * kDay).health_alerts, 1);
+  EXPECT_EQ(quiet_alerts().back(), "source_health:src:recovered-quiet:" + std::to_string(t0));
 }
