@@ -232,12 +232,13 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
 int AlertEngine::on_poll(const daemon::PollEvent& e) {
   if (!config_->enabled) return 0;
   const std::string& location = e.source.location;
-  int queued = 0;
+  // A source's health is judged by the first source_health rule that applies to it, so that a
+  // rule for some sources listed before a general one gives those their own options.
   for (const Rule& rule : config_->rules) {
     if (rule.type != RuleType::kSourceHealth || !rule.applies_to(location, e.source.id)) continue;
-    queued += e.ok ? health_success(rule, e, location) : health_failure(rule, e, location);
+    return e.ok ? health_success(rule, e, location) : health_failure(rule, e, location);
   }
-  return queued;
+  return 0;
 }
 
 HealthSnapshot AlertEngine::health_snapshot(const daemon::PollEvent& e, const std::string& location,

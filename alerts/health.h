@@ -42,7 +42,8 @@
 //   reviews and fewer than 5 arrivals is not judged (its rhythm is not known yet).
 //
 // Alerts (rule type source_health, alerts/engine.h; recipients default managers, falling back
-// to marketing where a location has no managers). Each is raised inside the transaction that
+// to marketing where a location has no managers; the first such rule that applies to a source
+// judges it). Each is raised inside the transaction that
 // records the poll (daemon::PollHook), so it is queued exactly once and never lost:
 //   needs attention  at once, urgent (ignores quiet hours and digests; rule key `urgent`).
 //   unavailable      at once, not urgent.

@@ -21,8 +21,9 @@
 //                       standard (taxonomy `standard`, overridable)            (periodic)
 //   source_health       a source needs attention, is unavailable, has failed `after_failures`
 //                       polls in a row, or has gone quiet (no new review for longer than its
-//                       own rhythm and `silent_after` allow); again when it recovers. Policy:
-//                       alerts/health.h                  (poll hook; urgent: needs attention)
+//                       own rhythm and `silent_after` allow); again when it recovers. Only
+//                       the first source_health rule that applies to a source judges it.
+//                       Policy: alerts/health.h          (poll hook; urgent: needs attention)
 //
 // Without any [[alerts.rules]], new_negative, edit_negative and source_health apply.
 //

@@ -184,8 +184,8 @@ class Facebook : public HttpSource {
             "Facebook serves Page recommendations only to Graph API versions older than "
             "v22.0 (error 12), and this source asks with " +
             version_ + ": " + settings_advice("api_version = \"v21.0\"", "set") +
-            " (That version works until Facebook retires it, about two years after its "
-            "release.)";
+            " (That version works until Facebook retires it, two years after the next version "
+            "came out.)";
       } else {
         advice =
             "Facebook no longer serves Page recommendations through its API, not even to "

@@ -403,6 +403,25 @@ TEST(HealthAlerts, AfterFailuresIsTheRulesOwn) {
   EXPECT_EQ(poll_error(h, "google-downtown", outage(), kT0 + 3000).health_alerts, 1);
 }
 
+// The first source_health rule that applies to a source judges it: one for some sources listed
+// before a general one gives those their own options, and nothing is told twice.
+TEST(HealthAlerts, TheFirstRuleThatAppliesJudges) {
+  AlertsHarness h("health-first", std::string(kPeople) +
+                                      "[[alerts.rules]]\nname = \"yelp_health\"\n"
+                                      "type = \"source_health\"\nsources = [\"yelp-north\"]\n"
+                                      "after_failures = 1\nto = \"it@clinic.example\"\n"
+                                      "[[alerts.rules]]\ntype = \"source_health\"\n");
+  ASSERT_TRUE(poll_ok(h, "google-downtown", {}, kT0).ok);
+  ASSERT_TRUE(poll_ok(h, "yelp-north", {}, kT0).ok);
+  EXPECT_EQ(poll_error(h, "yelp-north", outage(), kT0 + 60).health_alerts, 1);
+  EXPECT_EQ(poll_error(h, "google-downtown", outage(), kT0 + 60).health_alerts, 0);
+  auto a = health_alerts(h);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].key, "yelp_health:yelp-north:failing:" + std::to_string(kT0 + 60));
+  EXPECT_EQ(recipients_of(h, a[0].key),
+            (std::set<std::string>{"manager@clinic.example", "it@clinic.example"}));
+}
+
 TEST(HealthAlerts, UnavailableAlertsAtOnceButIsNotUrgent) {
   AlertsHarness h("health-unavailable", kPeople);
   ASSERT_TRUE(poll_ok(h, "yelp-north", {}, kT0).ok);
