@@ -5,10 +5,12 @@
 //   upsert reviews + analyses + alerts + new cursor        store_poll(): ONE transaction on the
 //                                                          daemon's database thread
 //
-// If the fetch fails, store_poll() records the failure in the poll state (last error, failures
-// in a row, next poll) and stores nothing else; the cursor stays where it was. If anything in
-// the transaction throws, it rolls back whole: no review is half stored, no alert is queued
-// without its review, the cursor does not move past reviews that were not committed.
+// If the fetch fails, store_poll() records the failure in the poll state (last error and what
+// to do about it, failures in a row since when, next poll) and stores nothing else; the cursor
+// stays where it was. If anything in the transaction throws, it rolls back whole: no review is
+// half stored, no alert is queued without its review, the cursor does not move past reviews
+// that were not committed. Either way the PollHook (source health, alerts/health.h) runs in
+// the transaction that records the outcome.
 #pragma once
 
 #include <cstdint>
