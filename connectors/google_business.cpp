@@ -210,6 +210,15 @@ class GoogleBusiness : public HttpSource {
           "The Google Business Profile API (\"Google My Business API\") is not enabled in "
           "the Google Cloud project of repwatch's OAuth client: enable it there (APIs & "
           "Services, Library). repwatch tries again on its own within the hour.";
+    } else if (reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT") {
+      advice =
+          "The authorization repwatch has does not include Business Profile access: "
+          "authorize repwatch again with the scope "
+          "https://www.googleapis.com/auth/business.manage, and " +
+          (use_refresh_ ? renew_advice("refresh_token")
+                        : std::string("have the tool that keeps access_token_file fresh "
+                                      "use that scope; repwatch reads the file again at "
+                                      "every poll."));
     } else if (res.status == 401 && !use_refresh_) {
       advice =
           "Google no longer accepts the access token that repwatch reads from this "

@@ -283,6 +283,14 @@ TEST_F(Health, GoogleApiDisabledOrAccessNotGranted) {
   EXPECT_EQ(gbp.last_error()->kind(), SourceError::Kind::kAuth);
   EXPECT_TRUE(has(gbp.state().advice, "must be an owner or manager of the location"))
       << gbp.state().advice;
+
+  // ... or the authorization lacks the Business Profile scope.
+  server().clear_faults();
+  server().fault(R"({"match": "/v4/", "kind": "status", "status": 403, "times": -1,
+      "body": "{\"error\": {\"code\": 403, \"message\": \"Request had insufficient authentication scopes.\", \"status\": \"PERMISSION_DENIED\", \"details\": [{\"@type\": \"type.googleapis.com/google.rpc.ErrorInfo\", \"reason\": \"ACCESS_TOKEN_SCOPE_INSUFFICIENT\"}]}}"})");
+  EXPECT_FALSE(gbp.poll().ok);
+  EXPECT_TRUE(has(gbp.state().advice, "https://www.googleapis.com/auth/business.manage"))
+      << gbp.state().advice;
 }
 
 // A feed that keeps answering but brings nothing new for longer than its rhythm allows is
