@@ -127,6 +127,34 @@ void write_health(Writer& w, const HealthSnapshot& h) {
   w.EndObject();
 }
 
+void write_reply_check(Writer& w, const ReplyCheckSnapshot& r) {
+  w.StartObject();
+  w.Key("findings");
+  w.StartArray();
+  for (const auto& f : r.findings) {
+    w.StartObject();
+    w.Key("kinds");
+    w.StartArray();
+    for (const auto& k : f.kinds) w.String(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+    w.EndArray();
+    put(w, "kind_name", f.kind_name);
+    put(w, "why", f.why);
+    put(w, "hint", f.hint);
+    put(w, "offset", static_cast<int64_t>(f.offset));
+    put(w, "length", static_cast<int64_t>(f.length));
+    put(w, "phrase", f.phrase);
+    w.Key("in_review");
+    if (f.in_review)
+      w.Bool(*f.in_review);
+    else
+      w.Null();
+    w.EndObject();
+  }
+  w.EndArray();
+  put(w, "safe_reply", r.safe_reply);
+  w.EndObject();
+}
+
 // ---- JSON in ----------------------------------------------------------------------------
 
 const rapidjson::Value* member(const rapidjson::Value& o, const char* key) {
@@ -228,6 +256,28 @@ AverageSnapshot read_average(const rapidjson::Value& o) {
   a.reviews = static_cast<int>(get_int(o, "reviews"));
   a.window_seconds = get_int(o, "window_seconds");
   return a;
+}
+
+ReplyCheckSnapshot read_reply_check(const rapidjson::Value& o) {
+  ReplyCheckSnapshot r;
+  if (const auto* fs = member(o, "findings"); fs && fs->IsArray()) {
+    for (const auto& f : fs->GetArray()) {
+      ReplyFindingSnapshot s;
+      if (const auto* ks = member(f, "kinds"); ks && ks->IsArray())
+        for (const auto& k : ks->GetArray())
+          if (k.IsString()) s.kinds.emplace_back(k.GetString(), k.GetStringLength());
+      s.kind_name = get_string(f, "kind_name");
+      s.why = get_string(f, "why");
+      s.hint = get_string(f, "hint");
+      s.offset = static_cast<uint32_t>(get_int(f, "offset"));
+      s.length = static_cast<uint32_t>(get_int(f, "length"));
+      s.phrase = get_string(f, "phrase");
+      if (const auto* v = member(f, "in_review"); v && v->IsBool()) s.in_review = v->GetBool();
+      r.findings.push_back(std::move(s));
+    }
+  }
+  r.safe_reply = get_string(o, "safe_reply");
+  return r;
 }
 
 // ---- formatting helpers -----------------------------------------------------------------
@@ -659,6 +709,185 @@ void health_html(std::string& out, const HealthSnapshot& h) {
   if (std::string c = health_consequence(h); !c.empty()) out += "<p>" + html_escape(c) + "</p>\n";
 }
 
+// ---- replies -------------------------------------------------------------------------------
+
+// The findings of a reply_phi alert that are valid spans of the reply: in order, apart.
+std::vector<const ReplyFindingSnapshot*> reply_spans(const ReviewSnapshot& r,
+                                                     const ReplyCheckSnapshot& rc) {
+  std::vector<const ReplyFindingSnapshot*> out;
+  size_t end = 0;
+  for (const auto& f : rc.findings) {
+    size_t b = f.offset, len = f.length;
+    if (len == 0 || b < end || b > r.reply_text.size() || len > r.reply_text.size() - b) continue;
+    if (!f.phrase.empty() && r.reply_text.compare(b, len, f.phrase) != 0) continue;
+    out.push_back(&f);
+    end = b + len;
+  }
+  return out;
+}
+
+// The reply with every finding in [brackets] (text) or <mark> (HTML).
+std::string marked_reply(const ReviewSnapshot& r, const ReplyCheckSnapshot& rc, bool html) {
+  std::string out;
+  size_t pos = 0;
+  std::string_view reply = r.reply_text;
+  auto plain = [&](std::string_view part) { out += html ? html_text(part) : sanitize_body(part); };
+  for (const ReplyFindingSnapshot* f : reply_spans(r, rc)) {
+    plain(reply.substr(pos, f->offset - pos));
+    std::string_view words = reply.substr(f->offset, f->length);
+    if (html)
+      out += "<mark style=\"background:#ffb3b3\">" + html_text(words) + "</mark>";
+    else
+      out += "[" + sanitize_body(words) + "]";
+    pos = f->offset + f->length;
+  }
+  plain(reply.substr(pos));
+  return out;
+}
+
+// The findings grouped by their kind, in the order the kinds first appear.
+std::vector<std::vector<const ReplyFindingSnapshot*>> findings_by_kind(
+    const ReplyCheckSnapshot& rc) {
+  std::vector<std::vector<const ReplyFindingSnapshot*>> groups;
+  for (const auto& f : rc.findings) {
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.front()->kind_name == f.kind_name; });
+    if (it == groups.end())
+      groups.push_back({&f});
+    else
+      it->push_back(&f);
+  }
+  return groups;
+}
+
+std::string finding_words(const ReplyFindingSnapshot& f) {
+  std::string s = "\"" + truncate(sanitize_header(f.phrase), 120) + "\"";
+  if (f.in_review) s += *f.in_review ? " (the review says it too)" : " (not in the review)";
+  return s;
+}
+
+std::string reply_count(const ReplyCheckSnapshot& rc) {
+  return std::to_string(rc.findings.size()) + (rc.findings.size() == 1 ? " finding" : " findings");
+}
+
+std::string check_command(const ReviewSnapshot& r) {
+  return "repwatch reply-check --review " + std::to_string(r.review_id) + " \"your draft\"";
+}
+
+constexpr const char* kBreachAdvice =
+    "Tell your privacy officer: they decide whether the disclosure must be assessed and "
+    "reported under the HIPAA Breach Notification Rule.";
+
+void reply_phi_text(std::string& t, const ReviewSnapshot& r, const ReplyCheckSnapshot& rc) {
+  t += "The practice's public reply to a review on " + source_label(r) + " at " +
+       (r.location_name.empty() ? r.location_id : r.location_name) +
+       " discloses patient information (" + reply_count(rc) +
+       "). Patient-privacy law forbids it even when the reviewer wrote it first.\n\n";
+  t += "What to do now:\n";
+  t += "  1. Today: edit the reply on the review site so that it names nobody and confirms\n"
+       "     nothing - or delete it.\n";
+  t += safe_url(r.url) ? "     Open the review: " + r.url + "\n"
+                       : "     (The source gave no link to the review.)\n";
+  if (!rc.safe_reply.empty())
+    t += "  2. Start from a reply that is always safe:\n" +
+         indent("\"" + sanitize_body(rc.safe_reply) + "\"", "       ") + "\n";
+  else
+    t += "  2. Thank them and invite them to call; name nothing.\n";
+  t += "     Check the new text on the repwatch server first:\n       " + check_command(r) + "\n";
+  t += std::string("  3. ") + kBreachAdvice + "\n\n";
+  t += "The reply as posted, the findings in [brackets]:\n\n" +
+       indent(marked_reply(r, rc, false), "  ") + "\n\nFindings:\n";
+  for (const auto& group : findings_by_kind(rc)) {
+    const ReplyFindingSnapshot& first = *group.front();
+    std::string words;
+    for (const auto* f : group) words += (words.empty() ? "" : ", ") + finding_words(*f);
+    t += "  - " + sanitize_header(first.kind_name) + ": " + words + "\n";
+    if (!first.why.empty()) t += "    " + sanitize_header(first.why) + "\n";
+    if (!first.hint.empty()) t += "    Instead: " + sanitize_header(first.hint) + "\n";
+  }
+  t += "\nThe review it answers:\n";
+  ReviewSnapshot review = r;
+  review.reply_text.clear();  // shown above
+  review_text(t, review);
+}
+
+void reply_phi_html(std::string& h, const ReviewSnapshot& r, const ReplyCheckSnapshot& rc) {
+  h += "<p>The practice's public reply to a review on " + html_escape(source_label(r)) + " at " +
+       html_escape(r.location_name.empty() ? r.location_id : r.location_name) +
+       " <strong>discloses patient information</strong> (" + reply_count(rc) +
+       "). Patient-privacy law forbids it even when the reviewer wrote it first.</p>\n";
+  h += "<p><strong>What to do now</strong></p>\n<ol>\n";
+  h += "<li><strong>Today:</strong> edit the reply on the review site so that it names nobody and "
+       "confirms nothing - or delete it.";
+  if (safe_url(r.url))
+    h += " <a href=\"" + html_escape(r.url) + "\">Open the review</a>";
+  else
+    h += " (The source gave no link to the review.)";
+  h += "</li>\n<li>";
+  if (!rc.safe_reply.empty())
+    h += "Start from a reply that is always safe: <em>&ldquo;" + html_text(rc.safe_reply) +
+         "&rdquo;</em><br>\n";
+  else
+    h += "Thank them and invite them to call; name nothing.<br>\n";
+  h += "Check the new text on the repwatch server first: <code>" + html_escape(check_command(r)) +
+       "</code></li>\n";
+  h += std::string("<li>") + html_escape(kBreachAdvice) + "</li>\n</ol>\n";
+  h += "<p><strong>The reply as posted</strong>, the findings marked:</p>\n";
+  h += "<blockquote style=\"border-left:4px solid #d70000;margin:1em 0;padding:0.5em 1em\">" +
+       marked_reply(r, rc, true) + "</blockquote>\n";
+  h += "<p><strong>Findings</strong></p>\n<ul>\n";
+  for (const auto& group : findings_by_kind(rc)) {
+    const ReplyFindingSnapshot& first = *group.front();
+    h += "<li><strong>" + html_escape(sanitize_header(first.kind_name)) + "</strong>: ";
+    bool head = true;
+    for (const auto* f : group) {
+      h += head ? "" : ", ";
+      head = false;
+      h += "<mark style=\"background:#ffb3b3\">" + html_escape(sanitize_header(f->phrase)) +
+           "</mark>";
+      if (f->in_review) h += *f->in_review ? " (the review says it too)" : " (not in the review)";
+    }
+    if (!first.why.empty()) h += "<br>\n" + html_escape(sanitize_header(first.why));
+    if (!first.hint.empty())
+      h += "<br>\n<em>Instead:</em> " + html_escape(sanitize_header(first.hint));
+    h += "</li>\n";
+  }
+  h += "</ul>\n<p><strong>The review it answers</strong></p>\n";
+  ReviewSnapshot review = r;
+  review.reply_text.clear();
+  review_html(h, review);
+}
+
+// The reminder at the end of an alert about a negative review: what a public reply must not
+// say, and how to check a draft - on the clinic's own server, nothing sent anywhere.
+constexpr const char* kBeforeYouReply =
+    "Before you reply: thank them and take it offline. Do not use their name, do not confirm "
+    "they are a patient (\"your visit\", \"our records show\"), and do not mention any "
+    "condition, treatment, medication, date, insurance or amount - not even what they wrote "
+    "themselves.";
+
+void before_you_reply_text(std::string& t, const ReviewSnapshot& r) {
+  t += "\n" + std::string(kBeforeYouReply) + " Check a draft on the repwatch server first:\n  " +
+       check_command(r) + "\n";
+}
+
+void before_you_reply_html(std::string& h, const ReviewSnapshot& r) {
+  h += "<p style=\"background:#f4f4f4;padding:0.5em 1em\">" + html_escape(kBeforeYouReply) +
+       " Check a draft on the repwatch server first: <code>" + html_escape(check_command(r)) +
+       "</code></p>\n";
+}
+
+std::string chat_reply_findings(const ReplyCheckSnapshot& rc) {
+  std::string t = "Edit or delete the reply today. Findings:\n";
+  for (const auto& group : findings_by_kind(rc)) {
+    std::string words;
+    for (const auto* f : group) words += (words.empty() ? "" : ", ") + finding_words(*f);
+    t += "\xE2\x80\xA2 " + chat_escape(sanitize_header(group.front()->kind_name) + ": " + words) +
+         "\n";
+  }
+  return t;
+}
+
 }  // namespace
 
 std::string health_headline(const std::string& state) {
@@ -696,6 +925,10 @@ std::string to_json(const AlertContent& c) {
     w.Key("health");
     write_health(w, *c.health);
   }
+  if (c.reply_check) {
+    w.Key("reply_check");
+    write_reply_check(w, *c.reply_check);
+  }
   if (!c.entries.empty()) {
     w.Key("entries");
     w.StartArray();
@@ -715,6 +948,10 @@ std::string to_json(const AlertContent& c) {
       if (e.health) {
         w.Key("health");
         write_health(w, *e.health);
+      }
+      if (e.reply_check) {
+        w.Key("reply_check");
+        write_reply_check(w, *e.reply_check);
       }
       w.EndObject();
     }
@@ -748,6 +985,8 @@ AlertContent content_from_json(std::string_view json) {
   if (const auto* r = member(d, "review"); r && r->IsObject()) c.review = read_review(*r);
   if (const auto* a = member(d, "average"); a && a->IsObject()) c.average = read_average(*a);
   if (const auto* h = member(d, "health"); h && h->IsObject()) c.health = read_health(*h);
+  if (const auto* rc = member(d, "reply_check"); rc && rc->IsObject())
+    c.reply_check = read_reply_check(*rc);
   if (const auto* es = member(d, "entries"); es && es->IsArray()) {
     for (const auto& e : es->GetArray()) {
       DigestEntry de;
@@ -757,6 +996,8 @@ AlertContent content_from_json(std::string_view json) {
       if (const auto* r = member(e, "review"); r && r->IsObject()) de.review = read_review(*r);
       if (const auto* a = member(e, "average"); a && a->IsObject()) de.average = read_average(*a);
       if (const auto* h = member(e, "health"); h && h->IsObject()) de.health = read_health(*h);
+      if (const auto* rc = member(e, "reply_check"); rc && rc->IsObject())
+        de.reply_check = read_reply_check(*rc);
       c.entries.push_back(std::move(de));
     }
   }
@@ -814,6 +1055,14 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
         std::string tps;
         for (const auto& tp : r.touchpoints) tps += (tps.empty() ? "" : ", ") + tp.name;
         if (!tps.empty()) t += "   Touchpoints: " + tps + "\n";
+        if (e.reply_check) {
+          std::string found;
+          for (const auto& f : e.reply_check->findings)
+            found += (found.empty() ? "" : ", ") + finding_words(f);
+          t += "   The practice's reply discloses: " + found + " - edit or delete it today\n";
+          h += "<p><strong>The practice's reply discloses:</strong> " + html_escape(found) +
+               " - edit or delete it today</p>\n";
+        }
         if (safe_url(r.url)) t += "   " + r.url + "\n";
         h += "<p>" +
              html_escape((r.location_name.empty() ? r.location_id : r.location_name) +
@@ -862,12 +1111,23 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
     t = c.headline + "\n\n" + average_sentence(a) + "\n";
     h = "<h2>" + html_escape(c.headline) + "</h2>\n<p>" + html_escape(average_sentence(a)) +
         "</p>\n";
+  } else if (c.review && c.reply_check) {
+    const ReviewSnapshot& r = *c.review;
+    out.subject = sp + c.headline + ": " +
+                  (r.location_name.empty() ? r.location_id : r.location_name) + " \xC2\xB7 " +
+                  r.source_id + " \xC2\xB7 reply to " + author_of(r);
+    t = c.headline + "\n\n";
+    reply_phi_text(t, r, *c.reply_check);
+    h = "<h2 style=\"color:#d70000\">" + html_escape(c.headline) + "</h2>\n";
+    reply_phi_html(h, r, *c.reply_check);
   } else if (c.review) {
     out.subject = review_subject(c, prefix);
     t = c.headline + "\n\n";
     review_text(t, *c.review);
+    before_you_reply_text(t, *c.review);
     h = "<h2>" + html_escape(c.headline) + "</h2>\n";
     review_html(h, *c.review);
+    before_you_reply_html(h, *c.review);
   } else {
     out.subject = sp + c.headline;
     t = c.headline + "\n";
@@ -884,7 +1144,8 @@ std::string render_webhook(const AlertContent& c, std::string_view format) {
   std::string title = sanitize_header(r.subject);
   std::string body;
   if (c.review) {
-    body = chat_review(*c.review, teams);
+    body = (c.reply_check ? chat_reply_findings(*c.reply_check) : std::string()) +
+           chat_review(*c.review, teams);
   } else if (c.average) {
     body = chat_escape(average_sentence(*c.average));
   } else {

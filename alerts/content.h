@@ -78,6 +78,23 @@ struct HealthSnapshot {
   int new_reviews = 0;                     // recovered: reviews not seen before in that poll
 };
 
+// reply_phi: what the reply checker found in ReviewSnapshot::reply_text.
+struct ReplyFindingSnapshot {
+  std::vector<std::string> kinds;  // "name", "relationship", ...: the most specific first
+  std::string kind_name;           // "Patient's name or initials"
+  std::string why;                 // why it matters
+  std::string hint;                // what to write instead
+  uint32_t offset = 0;             // into the reply text
+  uint32_t length = 0;
+  std::string phrase;
+  std::optional<bool> in_review;  // the review itself says it
+};
+
+struct ReplyCheckSnapshot {
+  std::vector<ReplyFindingSnapshot> findings;
+  std::string safe_reply;  // a reply that is always safe (the terms file's)
+};
+
 struct DigestEntry {
   int64_t alert_id = 0;
   std::string headline;
@@ -85,15 +102,17 @@ struct DigestEntry {
   std::optional<ReviewSnapshot> review;
   std::optional<AverageSnapshot> average;
   std::optional<HealthSnapshot> health;
+  std::optional<ReplyCheckSnapshot> reply_check;
 };
 
 struct AlertContent {
-  std::string kind;      // rule type ("new_negative", ...), "digest" or "test"
+  std::string kind;      // rule type ("new_negative", ..., "reply_phi"), "digest" or "test"
   std::string rule;      // rule name
   std::string headline;  // "New negative review", "No reply after 48 hours", ...
   std::optional<ReviewSnapshot> review;
   std::optional<AverageSnapshot> average;
   std::optional<HealthSnapshot> health;
+  std::optional<ReplyCheckSnapshot> reply_check;  // reply_phi
   // digest
   std::vector<DigestEntry> entries;
   std::map<std::string, int> touchpoint_counts;  // touchpoint name -> alerts mentioning it
@@ -113,7 +132,10 @@ struct Rendered {
   std::string html;     // text/html body, every piece of review data HTML-escaped
 };
 
-// The email for one alert. `prefix` starts the subject ("[repwatch]"; may be empty).
+// The email for one alert. `prefix` starts the subject ("[repwatch]"; may be empty). An alert
+// about a new or edited negative review ends with a short "Before you reply" reminder (what a
+// public reply must not say, and the `repwatch reply-check` command for a draft); a reply_phi
+// alert shows the posted reply with its findings marked and what to do now.
 Rendered render_email(const AlertContent& content, std::string_view prefix);
 // The webhook payload: format "slack" ({"text", "blocks"}) or "teams" (MessageCard).
 std::string render_webhook(const AlertContent& content, std::string_view format);

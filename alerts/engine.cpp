@@ -11,6 +11,7 @@
 #include "alerts/message.h"
 #include "core/error.h"
 #include "normalize/limits.h"
+#include "replies/checker.h"
 
 namespace repwatch::alerts {
 
@@ -60,6 +61,8 @@ std::string headline_for(const Rule& rule) {
     }
     case RuleType::kTouchpointAverage:
       return "Touchpoint below its standard";
+    case RuleType::kReplyPhi:
+      return "Posted reply discloses patient information";
     case RuleType::kSourceHealth:
       return "Source health";
   }
@@ -126,6 +129,19 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   return s;
 }
 
+AlertContent AlertEngine::review_content(const Rule& rule, Review review,
+                                         const std::string& location, const Analysis& analysis,
+                                         const db::UpsertResult& upsert,
+                                         const std::string& source_type) const {
+  review.location_id = location;
+  AlertContent c;
+  c.kind = to_string(rule.type);
+  c.rule = rule.name;
+  c.headline = headline_for(rule);
+  c.review = snapshot(review, analysis, upsert.review_id, upsert.revision, source_type);
+  return c;
+}
+
 int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
                        std::optional<int64_t> review_id, std::optional<int> revision,
                        const std::string& location_id, const std::string& source_id,
@@ -148,11 +164,7 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
   Recipients r;
   for (const std::string& g : rule.notify) {
     if (g == "marketing" || g == "managers") {
-      const std::vector<std::string>* addrs = &config_->group(g, location_id);
-      // Monitoring problems go to the managers, or to marketing where there are none.
-      if (addrs->empty() && g == "managers" && rule.type == RuleType::kSourceHealth)
-        addrs = &config_->group("marketing", location_id);
-      for (const auto& addr : *addrs) r.add("email", addr);
+      for (const auto& addr : config_->group(g, location_id)) r.add("email", addr);
     } else if (g == "owners") {
       for (const auto& tp : touchpoints_for_owners)
         for (const auto& addr : config_->owners_of(tp, location_id)) r.add("email", addr);
@@ -161,6 +173,11 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
     }
   }
   for (const auto& addr : rule.to) r.add("email", addr);
+  // reply_phi, source_health: the marketing list when the rule reaches no one else by email.
+  const auto& listed = r.list();
+  if (std::none_of(listed.begin(), listed.end(), [](const auto& e) { return e.first == "email"; }))
+    for (const std::string& g : rule.fallback)
+      for (const auto& addr : config_->group(g, location_id)) r.add("email", addr);
 
   const bool batch = !urgent && config_->digest.mode != DigestMode::kOff;
   const int64_t digest_at = batch ? next_digest_time(config_->digest, config_->utc, now) : now;
@@ -188,13 +205,12 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
   const std::string location = review.location_id.empty() ? source.location : review.location_id;
 
   // Is an inserted review new, or history the source had before we watched it?
-  bool is_new = true;
-  if (!config_->alert_on_first_sync) {
-    if (!state.first_sync_at)
-      is_new = review.created_at >= poll_started_at;
-    else
-      is_new = review.created_at >= *state.first_sync_at - config_->backdate_grace_seconds;
-  }
+  auto new_at = [&](int64_t t) {
+    if (config_->alert_on_first_sync) return true;
+    if (!state.first_sync_at) return t >= poll_started_at;
+    return t >= *state.first_sync_at - config_->backdate_grace_seconds;
+  };
+  const bool is_new = new_at(review.created_at);
 
   int queued = 0;
   for (const Rule& rule : config_->rules) {
@@ -205,19 +221,16 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
       if (!rule.is_negative(review, analysis)) continue;
     } else {  // kEdited
       if (rule.type != RuleType::kEditNegative) continue;
+      // During the first sync an "edit" is the history loading (an export listing a review
+      // twice, a respondent's answers on several rows): as quiet as the inserts.
+      if (!state.first_sync_at && !is_new) continue;
       if (!rule.is_negative(review, analysis)) continue;
       if (upsert.previous) {
         const Analysis& before = upsert.previous_analysis ? *upsert.previous_analysis : analysis;
         if (rule.is_negative(*upsert.previous, before)) continue;  // was negative already
       }
     }
-    Review r = review;
-    r.location_id = location;
-    AlertContent c;
-    c.kind = to_string(rule.type);
-    c.rule = rule.name;
-    c.headline = headline_for(rule);
-    c.review = snapshot(r, analysis, upsert.review_id, upsert.revision, source.type);
+    AlertContent c = review_content(rule, review, location, analysis, upsert, source.type);
     std::vector<std::string> owners_for;
     for (const auto& t : analysis.touchpoints)
       if (t.score <= 0) owners_for.push_back(t.touchpoint);
@@ -226,6 +239,10 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
     queued += queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
                     owners_for, poll_started_at);
   }
+  for (const Rule& rule : config_->rules)
+    if (rule.type == RuleType::kReplyPhi)
+      queued += on_reply(rule, source, review, analysis, upsert, location,
+                         is_new || (review.reply_at && new_at(*review.reply_at)), poll_started_at);
   return queued;
 }
 
@@ -381,6 +398,46 @@ std::optional<int64_t> AlertEngine::last_quiet_start(const Rule& rule,
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+int AlertEngine::on_reply(const Rule& rule, const SourceConfig& source, const Review& review,
+                          const Analysis& analysis, const db::UpsertResult& upsert,
+                          const std::string& location, bool reply_is_new, int64_t poll_started_at) {
+  if (!config_->reply_checker || review.reply_text.empty()) return 0;
+  if (!rule.applies_to(location, review.source_id)) return 0;
+  const std::string text_id = replies::fingerprint(review.reply_text);
+  if (upsert.outcome == db::UpsertOutcome::kInserted) {
+    if (!reply_is_new) return 0;  // history the first sync did not return
+  } else if (upsert.previous && replies::fingerprint(upsert.previous->reply_text) == text_id) {
+    return 0;  // an edit of the review, not of the reply
+  }
+  replies::ReviewContext context{review.author, review.text};
+  replies::Check check = config_->reply_checker->check(review.reply_text, &context);
+  if (check.clean()) return 0;
+
+  AlertContent c = review_content(rule, review, location, analysis, upsert, source.type);
+  c.review->reply_text = truncate_utf8(review.reply_text, kMaxSnapshotText);  // findings past it go
+  ReplyCheckSnapshot rc;
+  rc.safe_reply = config_->reply_checker->safe_reply();
+  for (const replies::Finding& f : check.findings) {
+    if (static_cast<size_t>(f.offset) + f.length > c.review->reply_text.size()) continue;
+    ReplyFindingSnapshot s;
+    for (replies::Kind k : f.kinds) s.kinds.push_back(replies::to_string(k));
+    const replies::KindInfo& info = config_->reply_checker->kind(f.kind());
+    s.kind_name = info.name;
+    s.why = info.why;
+    s.hint = info.hint;
+    s.offset = f.offset;
+    s.length = f.length;
+    s.phrase = f.phrase;
+    s.in_review = f.in_review;
+    rc.findings.push_back(std::move(s));
+  }
+  c.reply_check = std::move(rc);
+  // Once per reply text: a re-poll, a restart or an edit of the review alone finds this key.
+  std::string key = rule.name + ":" + std::to_string(upsert.review_id) + ":" + text_id;
+  return queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
+               rule.touchpoints, poll_started_at);
 }
 
 int AlertEngine::evaluate_periodic(int64_t now) {

@@ -23,6 +23,15 @@
 //     rule's thresholds); key "<rule>:<review id>:<revision>". Edits of history count: the
 //     edit itself is new.
 //   - unchanged: nothing.
+// When a reply discloses (rule reply_phi; replies/checker.h finds something in reply_text,
+// with the review's author and text as context):
+//   - inserted with a reply: when the review is new as above, or the reply is (its reply_at by
+//     the same rule: an old review answered after the first sync);
+//   - edited: when the reply text changed (ignoring white space);
+//   key "<rule>:<review id>:<fingerprint of the reply text>": once per reply text, so re-polls,
+//   restarts and edits of the review alone queue nothing, and a reply changed back to a text
+//   already alerted on is not alerted again. Recipients: owners of the rule's touchpoints
+//   ("privacy") and the managers, else the marketing list (Rule::fallback).
 // Periodic rules:
 //   - no_reply: a review negative now, with no reply text, max(updated_at, first_seen_at) +
 //     after <= now, that the source saw after its first sync (no escalations for history);
@@ -98,6 +107,14 @@ class AlertEngine {
   std::optional<int64_t> last_quiet_start(const Rule& rule, const std::string& source_id) const;
   ReviewSnapshot snapshot(const Review& review, const Analysis& analysis, int64_t review_id,
                           int revision, const std::string& source_type) const;
+  // The content of an alert of `rule` about one stored review (at `location`).
+  AlertContent review_content(const Rule& rule, Review review, const std::string& location,
+                              const Analysis& analysis, const db::UpsertResult& upsert,
+                              const std::string& source_type) const;
+  // reply_phi: checks a new or changed reply; `reply_is_new` for an inserted review.
+  int on_reply(const Rule& rule, const SourceConfig& source, const Review& review,
+               const Analysis& analysis, const db::UpsertResult& upsert,
+               const std::string& location, bool reply_is_new, int64_t poll_started_at);
   int evaluate_no_reply(const Rule& rule, int64_t now);
   int evaluate_average(const Rule& rule, int64_t now);
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/redact.h"
 
 namespace repwatch::alerts {
 
@@ -114,6 +115,7 @@ std::optional<RuleType> parse_type(const std::string& s) {
   if (s == "edit_negative") return RuleType::kEditNegative;
   if (s == "no_reply") return RuleType::kNoReply;
   if (s == "touchpoint_average") return RuleType::kTouchpointAverage;
+  if (s == "reply_phi") return RuleType::kReplyPhi;
   if (s == "source_health") return RuleType::kSourceHealth;
   return std::nullopt;
 }
@@ -186,6 +188,8 @@ const char* to_string(RuleType type) {
       return "no_reply";
     case RuleType::kTouchpointAverage:
       return "touchpoint_average";
+    case RuleType::kReplyPhi:
+      return "reply_phi";
     case RuleType::kSourceHealth:
       return "source_health";
   }
@@ -476,6 +480,19 @@ AlertsConfig load_alerts_config(const Config& config,
                 "expected \"required\", \"try\" or \"off\", got \"" + sc.starttls + "\"");
     sc.username = smtp.string_or("username", "");
     sc.password = smtp.secret("password");
+    // Credentials in the URL (smtp://user:password@host) become username and password, so that
+    // the channel authenticates with them and scrubs the password from its messages as it
+    // does for the keys; the URL it connects to and shows carries none.
+    if (size_t host = sc.url.find("://") + 3, at = sc.url.find('@', host);
+        at != std::string::npos && at < sc.url.find_first_of("/?#", host)) {
+      std::string userinfo = sc.url.substr(host, at - host);
+      if (!sc.username.empty() || sc.password)
+        smtp.fail("url", "credentials both in the URL and in username / password: keep one");
+      size_t colon = userinfo.find(':');
+      sc.username = url_decode(userinfo.substr(0, colon));
+      if (colon != std::string::npos) sc.password = url_decode(userinfo.substr(colon + 1));
+      sc.url.erase(host, at + 1 - host);
+    }
     if (sc.password && sc.username.empty())
       smtp.fail("password", "a password without a username: set username too");
     if (auto ca = smtp.path("ca_file")) sc.ca_file = ca->string();
@@ -533,6 +550,11 @@ AlertsConfig load_alerts_config(const Config& config,
   }
 
   // [[alerts.rules]]
+  // reply_phi tells the owners of the privacy touchpoint, when the taxonomy has one.
+  std::vector<std::string> privacy;
+  if (taxonomy.empty() ||
+      std::find(touchpoint_ids.begin(), touchpoint_ids.end(), "privacy") != touchpoint_ids.end())
+    privacy = {"privacy"};
   std::vector<Settings> rule_tables = alerts.table_array("rules");
   if (!alerts.has("rules")) {
     Rule n;
@@ -548,10 +570,18 @@ AlertsConfig load_alerts_config(const Config& config,
       r->notify = {"marketing", "owners", "webhook"};
       ac.rules.push_back(*r);
     }
+    Rule p;
+    p.name = "reply_phi";
+    p.type = RuleType::kReplyPhi;
+    p.notify = {"owners", "managers"};
+    p.fallback = {"marketing"};
+    p.touchpoints = privacy;
+    ac.rules.push_back(p);
     Rule h;
     h.name = "source_health";
     h.type = RuleType::kSourceHealth;
     h.notify = {"managers", "webhook"};
+    h.fallback = {"marketing"};
     ac.rules.push_back(h);
   }
   std::set<std::string> names;
@@ -564,7 +594,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!t)
       rs.fail("type", "unknown rule type \"" + type +
                           "\"; expected one of new_negative, edit_negative, no_reply, "
-                          "touchpoint_average, source_health");
+                          "touchpoint_average, reply_phi, source_health");
     r.type = *t;
     r.name = rs.string_or("name", type);
     if (r.name.empty() || r.name.find(':') != std::string::npos)
@@ -590,6 +620,8 @@ AlertsConfig load_alerts_config(const Config& config,
       r.notify = {"managers", "webhook"};
     } else if (r.type == RuleType::kTouchpointAverage) {
       r.notify = {"owners", "managers", "webhook"};
+    } else if (r.type == RuleType::kReplyPhi) {
+      r.notify = {"owners", "managers"};
     } else if (r.type == RuleType::kSourceHealth) {
       r.notify = {"managers", "webhook"};
     } else {
@@ -606,6 +638,8 @@ AlertsConfig load_alerts_config(const Config& config,
       r.min_reviews = static_cast<int>(*n);
     }
     r.repeat_seconds = positive_duration(rs, "repeat", 7 * 86400);
+    if (r.type == RuleType::kReplyPhi || r.type == RuleType::kSourceHealth)
+      r.fallback = {"marketing"};
     if (auto n = rs.integer("after_failures")) {
       if (*n < 1 || *n > 1000) rs.fail("after_failures", "expected 1 to 1000 failed polls");
       r.health.after_failures = static_cast<int>(*n);
@@ -622,6 +656,7 @@ AlertsConfig load_alerts_config(const Config& config,
       r.health.silent_after_seconds = positive_duration(rs, "silent_after", 7 * 86400);
     }
     r.touchpoints = rs.string_list("touchpoints");
+    if (r.type == RuleType::kReplyPhi && !rs.has("touchpoints")) r.touchpoints = privacy;
     for (const auto& tp : r.touchpoints)
       if (!taxonomy.empty() &&
           std::find(touchpoint_ids.begin(), touchpoint_ids.end(), tp) == touchpoint_ids.end())
@@ -629,22 +664,19 @@ AlertsConfig load_alerts_config(const Config& config,
                 "no touchpoint \"" + tp + "\" in the taxonomy; known: " + join(touchpoint_ids));
     // An explicit rule that can reach nobody is a mistake worth stopping for.
     bool reachable = !r.to.empty();
-    for (const auto& g : r.notify) {
+    std::vector<std::string> groups = r.notify;
+    groups.insert(groups.end(), r.fallback.begin(), r.fallback.end());
+    for (const auto& g : groups) {
       if (g == "webhook") reachable |= ac.webhook.has_value();
       if (g == "owners") {
         reachable |= !ac.owners.empty();
         for (const auto& [id, lr] : ac.locations) reachable |= !lr.owners.empty();
       }
-      // source_health falls back from managers to marketing.
-      const bool fallback = g == "managers" && r.type == RuleType::kSourceHealth;
       if (g == "marketing" || g == "managers") {
         reachable |= !(g == "marketing" ? ac.marketing : ac.managers).empty();
-        if (fallback) reachable |= !ac.marketing.empty();
         for (const auto& [id, lr] : ac.locations)
-          reachable |=
-              g == "marketing" || fallback ? lr.marketing && !lr.marketing->empty() : false;
-        for (const auto& [id, lr] : ac.locations)
-          reachable |= g == "managers" && lr.managers && !lr.managers->empty();
+          reachable |= g == "marketing" ? lr.marketing && !lr.marketing->empty()
+                                        : lr.managers && !lr.managers->empty();
       }
     }
     if (!reachable)
@@ -653,6 +685,8 @@ AlertsConfig load_alerts_config(const Config& config,
                             "managers, owners, a [webhook], or the rule's `to`");
     ac.rules.push_back(std::move(r));
   }
+  // [replies]: validated (and its terms file loaded) whether or not a reply_phi rule uses it.
+  ac.reply_checker = std::make_shared<const replies::Checker>(replies::checker_for(config));
   return ac;
 }
 

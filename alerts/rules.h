@@ -19,27 +19,33 @@
 //                       after it was posted or last edited (escalation)        (periodic)
 //   touchpoint_average  a touchpoint's average over `window` (per location) falls below its
 //                       standard (taxonomy `standard`, overridable)            (periodic)
+//   reply_phi           a reply the practice posted (new or edited) discloses patient
+//                       information (replies/checker.h), once per reply text   (hook, urgent)
 //   source_health       a source needs attention, is unavailable, has failed `after_failures`
 //                       polls in a row, or has gone quiet (no new review for longer than its
 //                       own rhythm and `silent_after` allow); again when it recovers. Only
 //                       the first source_health rule that applies to a source judges it.
 //                       Policy: alerts/health.h          (poll hook; urgent: needs attention)
 //
-// Without any [[alerts.rules]], new_negative, edit_negative and source_health apply.
+// Without any [[alerts.rules]], new_negative, edit_negative, reply_phi and source_health apply.
 //
 // Recipients of a rule: `notify` groups plus `to` addresses. Groups:
 //   marketing  [alerts] marketing, replaced per location by [[locations]] alerts.marketing
-//   managers   [alerts] managers, replaced per location by [[locations]] alerts.managers;
-//              for source_health, the marketing list where a location has no managers
+//   managers   [alerts] managers, replaced per location by [[locations]] alerts.managers
 //   owners     owner of each touchpoint the review mentions that is not praised (score <= 0):
 //              taxonomy `owner`, overridden by [alerts.owners] and then [[locations]]
 //              alerts.owners; for touchpoint_average, the owner of that touchpoint
 //   webhook    the [webhook] channel, when configured
+// reply_phi tells the owners of its `touchpoints` (default: "privacy") and the managers; when
+// neither has an address at the review's location, the marketing list (Rule::fallback).
+// source_health tells the managers; where a location has none (and the rule no `to`), the
+// marketing list (Rule::fallback).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,11 +56,19 @@
 #include "core/review.h"
 #include "db/store.h"
 #include "net/http.h"
+#include "replies/checker.h"
 #include "sentiment/analyzer.h"
 
 namespace repwatch::alerts {
 
-enum class RuleType { kNewNegative, kEditNegative, kNoReply, kTouchpointAverage, kSourceHealth };
+enum class RuleType {
+  kNewNegative,
+  kEditNegative,
+  kNoReply,
+  kTouchpointAverage,
+  kReplyPhi,
+  kSourceHealth
+};
 const char* to_string(RuleType type);  // "new_negative", ...
 
 enum class Match { kRatingThenSentiment, kEither, kBoth };
@@ -76,6 +90,9 @@ struct Rule {
   // Routing.
   std::vector<std::string> notify;  // "marketing", "managers", "owners", "webhook"
   std::vector<std::string> to;      // extra email addresses
+  // Groups told instead when `notify` and `to` reach no email address (reply_phi,
+  // source_health: marketing).
+  std::vector<std::string> fallback;
 
   // no_reply
   int64_t after_seconds = 48 * 3600;
@@ -85,7 +102,8 @@ struct Rule {
   int64_t window_seconds = 30 * 86400;   // rolling window
   int min_reviews = 3;                   // fewer reviews in the window: no verdict
   int64_t repeat_seconds = 7 * 86400;    // at most one alert per touchpoint and location per this
-  std::vector<std::string> touchpoints;  // empty: every touchpoint with a standard
+  std::vector<std::string> touchpoints;  // empty: every touchpoint with a standard;
+                                         // reply_phi: whose owners are told ("privacy")
 
   // source_health: after_failures, silent_after (or "off"). `urgent` applies to its "needs
   // attention" alerts only; the others are never urgent.
@@ -137,7 +155,8 @@ struct LocationRouting {
 
 struct AlertsConfig {
   bool enabled = true;
-  std::vector<Rule> rules;           // defaults: new_negative, edit_negative, source_health
+  std::vector<Rule> rules;           // defaults: new_negative, edit_negative, reply_phi,
+                                     // source_health
   double negative_rating = 2;        // [alerts] negative_rating: default of every rule
   double negative_sentiment = -0.3;  // [alerts] negative_sentiment: default of every rule
 
@@ -177,6 +196,9 @@ struct AlertsConfig {
   std::optional<WebhookConfig> webhook;
   DigestConfig digest;
 
+  // The reply checker of [replies] (replies/checker.h), for reply_phi rules.
+  std::shared_ptr<const replies::Checker> reply_checker;
+
   const Rule* find_rule(const std::string& name) const;
   // The options of the first source_health rule that applies to a source (the defaults when
   // none does), for `repwatch sources`.
@@ -192,7 +214,7 @@ struct AlertsConfig {
 };
 
 // Parses [alerts] (with [alerts.owners], [alerts.standards], [[alerts.rules]]), [smtp],
-// [webhook], [digest] and each [[locations]] entry's `alerts` table.
+// [webhook], [digest], [replies] (for reply_phi) and each [[locations]] entry's `alerts` table.
 AlertsConfig load_alerts_config(const Config& config,
                                 const std::vector<sentiment::Touchpoint>& taxonomy);
 

@@ -15,7 +15,11 @@ namespace {
 constexpr int64_t kHour = 3600;
 constexpr size_t kDigestTextLimit = 600;  // review text kept per digest entry
 
-bool is_digest_exempt(const DeliveryRecord& d) { return d.kind == "digest" || d.kind == "test"; }
+// Never held by the hourly limit: digests, tests, and a reply that discloses patient
+// information (it must be fixed today; such alerts are rare).
+bool is_digest_exempt(const DeliveryRecord& d) {
+  return d.kind == "digest" || d.kind == "test" || d.kind == "reply_phi";
+}
 
 }  // namespace
 
@@ -170,6 +174,7 @@ int Sender::queue_digests(int64_t now) {
         e.review = ac.review;
         e.average = ac.average;
         e.health = ac.health;
+        e.reply_check = ac.reply_check;
       } catch (const Error& err) {
         e.headline = a->kind + " (unreadable: " + err.what() + ")";
       }

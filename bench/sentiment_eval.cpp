@@ -1,7 +1,7 @@
 // bench/sentiment_eval - measures repwatch's sentiment scorer against labelled data.
 //
 //   sentiment_eval [--data FILE.jsonl] [--lexicon FILE] [--taxonomy FILE] [--errors N]
-//                  [--sweep] [--touchpoints [FILE.jsonl]]
+//                  [--sweep] [--touchpoints [FILE.jsonl]] [--gold [FILE.jsonl]]
 //
 // Polarity mode (default): reads JSONL reviews {"text", "rating", "scale"[, "source"]} (default
 // ../shared/data/reviews/dev.jsonl next to the source tree), maps the rating onto 1..5, takes
@@ -12,9 +12,16 @@
 // straddle it. Only the tuning part is ever printed example by example (--errors N) or swept
 // over thresholds (--sweep): tune on it, report the held-out part.
 //
-// Touchpoint mode (--touchpoints): reads {"text", "touchpoints": {"id": "positive"|"negative"|
-// "neutral", ...}} (default tests/fixtures/sentiment/touchpoints.jsonl) and prints, per
-// touchpoint, precision and recall of the mention and the polarity agreement on hits.
+// Touchpoint mode (--touchpoints [FILE], --gold [FILE]): reads {"id"?, "source"?, "text",
+// "touchpoints": {"id": "positive"|"negative"|"neutral", ...}} and prints, per touchpoint, the
+// precision and recall of its mentions, the polarity agreement on hits and the precision and
+// recall of negative complaints - pairs (review, touchpoint) labelled negative against the
+// touchpoints repwatch reports with a score <= -0.05 (the guide's rule: they decide alerts) -
+// then mentions and negative complaints P/R/F1 overall and per source. --gold reads
+// ../shared/data/touchpoints/dev_labels.jsonl (labelled with its GUIDE.md) and splits its rows by
+// FNV-1a of the id into a tuning part (70%) and an untouched part (30%): --errors N lists tuning
+// rows only; the untouched part is only ever printed as totals. --touchpoints defaults to
+// tests/fixtures/sentiment/touchpoints.jsonl (no ids: one part).
 //
 // Explain mode (--explain TEXT, repeatable): score, label, terms and touchpoints of each text.
 //
@@ -23,6 +30,7 @@
 // mapped onto touchpoints - an independent, human-labelled check of the taxonomy.
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -76,16 +84,34 @@ struct Counts {
 
 double ratio(double a, double b) { return b == 0 ? 0 : a / b; }
 
-void print_counts(const char* name, const Counts& c) {
+// The probability that a negative review scores below a positive one (ties count half): how
+// well the score ranks, whatever the threshold.
+double auc(std::vector<std::pair<double, bool>> v) {
+  std::sort(v.begin(), v.end());
+  double below = 0;
+  long negatives = 0;
+  for (size_t i = 0; i < v.size();) {
+    size_t j = i;
+    long neg = 0, pos = 0;
+    for (; j < v.size() && v[j].first == v[i].first; ++j) ++(v[j].second ? neg : pos);
+    below += pos * (negatives + 0.5 * neg);  // positives here: above the negatives so far
+    negatives += neg;
+    i = j;
+  }
+  const double pairs = static_cast<double>(negatives) * (static_cast<long>(v.size()) - negatives);
+  return pairs == 0 ? 0 : below / pairs;
+}
+
+void print_counts(const char* name, const Counts& c, double auc) {
   double p_neg = ratio(c.tp, c.tp + c.fp), r_neg = ratio(c.tp, c.tp + c.fn);
   double p_pos = ratio(c.tn, c.tn + c.fn), r_pos = ratio(c.tn, c.tn + c.fp);
   double f_neg = ratio(2 * p_neg * r_neg, p_neg + r_neg);
   double f_pos = ratio(2 * p_pos * r_pos, p_pos + r_pos);
   std::printf(
       "  %-14s n=%6ld neg=%5ld  accuracy %.3f  macro-F1 %.3f  negative P %.3f R %.3f"
-      "  (F1 %.3f)  neutral %.1f%%\n",
+      "  (F1 %.3f)  neutral %.1f%%  AUC %.3f\n",
       name, c.n(), c.tp + c.fn, ratio(c.tp + c.tn, c.n()), (f_neg + f_pos) / 2, p_neg, r_neg, f_neg,
-      100.0 * ratio(c.neutral, c.n()));
+      100.0 * ratio(c.neutral, c.n()), auc);
 }
 
 std::vector<Row> read_rows(const std::filesystem::path& file) {
@@ -159,7 +185,8 @@ void polarity_file(const Analyzer& analyzer, const std::filesystem::path& data,
       "label negative (score <= %.2f)\n",
       data.c_str(), analyzer.lexicon_version().c_str(), rows.size(), Analyzer::kNegativeBelow);
   std::map<std::string, Counts> parts[2];
-  std::map<std::string, std::vector<std::pair<double, bool>>> tune_scores;
+  std::map<std::string, std::vector<std::pair<double, bool>>> scores[2];  // for the AUC
+  auto& tune_scores = scores[0];
   long shown_fn = 0, shown_fp = 0, not_scored = 0;
   for (const Row& r : rows) {
     Analysis a = analyzer.analyze(r.text);
@@ -168,9 +195,9 @@ void polarity_file(const Analyzer& analyzer, const std::filesystem::path& data,
     bool neutral = a.label == Label::kNeutral;
     parts[r.holdout]["all"].add(r.negative, neg, neutral);
     parts[r.holdout][r.source].add(r.negative, neg, neutral);
+    scores[r.holdout]["all"].emplace_back(a.score, r.negative);
+    scores[r.holdout][r.source].emplace_back(a.score, r.negative);
     if (r.holdout) continue;  // never looked at one by one
-    tune_scores["all"].emplace_back(a.score, r.negative);
-    tune_scores[r.source].emplace_back(a.score, r.negative);
     if (dump) {
       std::fprintf(dump, "{\"source\": ");
       json_string(dump, r.source);
@@ -198,9 +225,9 @@ void polarity_file(const Analyzer& analyzer, const std::filesystem::path& data,
   }
   for (int h = 0; h < 2; ++h) {
     std::printf("%s part:\n", h ? "HELD-OUT (never tuned on)" : "tuning");
-    print_counts("all", parts[h]["all"]);
+    print_counts("all", parts[h]["all"], auc(scores[h]["all"]));
     for (const auto& [source, c] : parts[h]) {
-      if (source != "all") print_counts(source.c_str(), c);
+      if (source != "all") print_counts(source.c_str(), c, auc(scores[h][source]));
     }
   }
   if (not_scored) std::printf("  (%ld reviews not scored: language not supported)\n", not_scored);
@@ -239,95 +266,195 @@ int polarity(const Analyzer& analyzer, const std::vector<std::filesystem::path>&
   return 0;
 }
 
-int touchpoint_eval(const Analyzer& analyzer, const std::filesystem::path& file, int errors) {
+// FNV-1a of the row's id: the gold-touchpoint split (a row keeps its part when the text or its
+// labels are corrected).
+uint64_t id_hash(const std::string& id) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+std::string polarity_of(double score) {
+  return score <= Analyzer::kNegativeBelow  ? "negative"
+         : score >= Analyzer::kPositiveFrom ? "positive"
+                                            : "neutral";
+}
+
+// Counts of one part of a gold-touchpoint file.
+struct TpCounts {
+  long tp = 0, fp = 0, fn = 0, polarity_ok = 0;  // mentions, and polarity agreement on hits
+  long neg_tp = 0, neg_fp = 0, neg_fn = 0;       // negative complaints (review, touchpoint)
+  void operator+=(const TpCounts& o) {
+    tp += o.tp, fp += o.fp, fn += o.fn, polarity_ok += o.polarity_ok;
+    neg_tp += o.neg_tp, neg_fp += o.neg_fp, neg_fn += o.neg_fn;
+  }
+};
+
+struct TpPart {
+  long rows = 0;
+  std::map<std::string, TpCounts> per_touchpoint;
+  std::map<std::string, TpCounts> per_source;
+};
+
+double f1(double p, double r) { return ratio(2 * p * r, p + r); }
+
+void print_tp_part(const Analyzer& analyzer, const char* title, const TpPart& part) {
+  std::printf("%s (%ld comments):\n", title, part.rows);
+  std::printf("  %-18s %5s %5s %5s  %9s %7s %9s   %5s %9s %7s\n", "touchpoint", "gold", "hits",
+              "false", "precision", "recall", "polarity", "neg", "neg P", "neg R");
+  TpCounts total;
+  auto line = [](const char* name, const TpCounts& c) {
+    std::printf("  %-18s %5ld %5ld %5ld  %9.3f %7.3f %9.3f   %5ld %9.3f %7.3f\n", name, c.tp + c.fn,
+                c.tp, c.fp, ratio(c.tp, c.tp + c.fp), ratio(c.tp, c.tp + c.fn),
+                ratio(c.polarity_ok, c.tp), c.neg_tp + c.neg_fn,
+                ratio(c.neg_tp, c.neg_tp + c.neg_fp), ratio(c.neg_tp, c.neg_tp + c.neg_fn));
+  };
+  for (const auto& tp : analyzer.touchpoints()) {
+    auto it = part.per_touchpoint.find(tp.id);
+    TpCounts c = it == part.per_touchpoint.end() ? TpCounts{} : it->second;
+    total += c;
+    line(tp.id.c_str(), c);
+  }
+  line("all", total);
+  for (const auto& [source, c] : part.per_source) {
+    if (part.per_source.size() > 1) line(source.c_str(), c);
+  }
+  double mp = ratio(total.tp, total.tp + total.fp), mr = ratio(total.tp, total.tp + total.fn);
+  double np = ratio(total.neg_tp, total.neg_tp + total.neg_fp);
+  double nr = ratio(total.neg_tp, total.neg_tp + total.neg_fn);
+  std::printf("  mentions           P %.3f R %.3f F1 %.3f  (gold %ld)\n", mp, mr, f1(mp, mr),
+              total.tp + total.fn);
+  std::printf("  negative complaints P %.3f R %.3f F1 %.3f  (gold %ld; repwatch: score <= %.2f)\n",
+              np, nr, f1(np, nr), total.neg_tp + total.neg_fn, Analyzer::kNegativeBelow);
+}
+
+// Gold-touchpoint mode: rows {"id"?, "source"?, "text", "touchpoints": {"id": "positive"|
+// "negative"|"neutral"}}. Rows with an id are split by its hash into the tuning part (70%) and
+// the untouched part (30%); only tuning rows are ever printed one by one (errors).
+int touchpoint_eval(const Analyzer& analyzer, const std::filesystem::path& file, int errors,
+                    const std::filesystem::path& dump_file) {
+  FILE* dump = nullptr;
+  if (!dump_file.empty() && !(dump = std::fopen(dump_file.c_str(), "w"))) {
+    std::fprintf(stderr, "sentiment_eval: cannot write %s\n", dump_file.c_str());
+    return 2;
+  }
   std::ifstream in(file);
   if (!in) {
     std::fprintf(stderr, "sentiment_eval: cannot open %s\n", file.c_str());
     return 2;
   }
-  struct Tp {
-    long tp = 0, fp = 0, fn = 0, polarity_ok = 0;
-  };
-  std::map<std::string, Tp> per;
+  TpPart parts[2];  // [0] tuning (or all, without ids), [1] untouched
+  bool split = false;
   std::string line;
-  long line_no = 0, sentences = 0, shown = 0;
+  long line_no = 0, shown = 0;
   while (std::getline(in, line)) {
     ++line_no;
     if (line.empty()) continue;
     rapidjson::Document d;
     d.Parse(line.c_str(), line.size());
-    if (d.HasParseError() || !d.IsObject() || !d.HasMember("text") || !d.HasMember("touchpoints") ||
-        !d["touchpoints"].IsObject()) {
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("text") || !d["text"].IsString() ||
+        !d.HasMember("touchpoints") || !d["touchpoints"].IsObject()) {
       std::fprintf(stderr, "%s:%ld: expected {\"text\", \"touchpoints\": {...}}\n", file.c_str(),
                    line_no);
       return 2;
     }
-    ++sentences;
+    const bool has_id = d.HasMember("id") && d["id"].IsString();
+    split |= has_id;
+    const bool untouched = has_id && id_hash(d["id"].GetString()) % 100 >= 70;
+    TpPart& part = parts[untouched];
+    ++part.rows;
     std::string text = d["text"].GetString();
+    std::string source =
+        d.HasMember("source") && d["source"].IsString() ? d["source"].GetString() : "-";
     std::map<std::string, std::string> gold;
     for (auto& m : d["touchpoints"].GetObject()) {
       std::string id = m.name.GetString();
-      if (!analyzer.find_touchpoint(id)) {
-        std::fprintf(stderr, "%s:%ld: unknown touchpoint \"%s\"\n", file.c_str(), line_no,
-                     id.c_str());
+      if (!analyzer.find_touchpoint(id) || !m.value.IsString()) {
+        std::fprintf(stderr, "%s:%ld: unknown touchpoint \"%s\" or polarity not a string\n",
+                     file.c_str(), line_no, id.c_str());
         return 2;
       }
       gold[id] = m.value.GetString();
     }
     Analysis a = analyzer.analyze(text);
-    std::map<std::string, double> got;
-    for (const auto& r : a.touchpoints) got[r.touchpoint] = r.score;
+    std::map<std::string, const repwatch::TouchpointResult*> got;
+    for (const auto& r : a.touchpoints) got[r.touchpoint] = &r;
     bool wrong = false;
+    auto count = [&](const std::string& id, auto&& fn) {
+      fn(part.per_touchpoint[id]);
+      fn(part.per_source[source]);
+    };
     for (const auto& [id, pol] : gold) {
       auto it = got.find(id);
+      const bool gold_neg = pol == "negative";
       if (it == got.end()) {
-        ++per[id].fn;
+        count(id, [&](TpCounts& c) { ++c.fn, c.neg_fn += gold_neg; });
         wrong = true;
         continue;
       }
-      ++per[id].tp;
-      double s = it->second;
-      std::string predicted = s <= Analyzer::kNegativeBelow  ? "negative"
-                              : s >= Analyzer::kPositiveFrom ? "positive"
-                                                             : "neutral";
-      if (predicted == pol) {
-        ++per[id].polarity_ok;
-      } else {
-        wrong = true;
-      }
+      const std::string predicted = polarity_of(it->second->score);
+      const bool neg = predicted == "negative";
+      count(id, [&](TpCounts& c) {
+        ++c.tp;
+        c.polarity_ok += predicted == pol;
+        c.neg_tp += gold_neg && neg;
+        c.neg_fn += gold_neg && !neg;
+        c.neg_fp += !gold_neg && neg;
+      });
+      wrong |= predicted != pol;
     }
-    for (const auto& [id, s] : got) {
-      if (!gold.count(id)) {
-        ++per[id].fp;
-        wrong = true;
-      }
+    for (const auto& [id, r] : got) {
+      if (gold.count(id)) continue;
+      const bool neg = r->score <= Analyzer::kNegativeBelow;
+      count(id, [&](TpCounts& c) { ++c.fp, c.neg_fp += neg; });
+      wrong = true;
     }
-    if (wrong && shown < errors) {
+    if (dump && !untouched) {  // the tuning part only, as --errors
+      std::fprintf(dump, "{\"id\": ");
+      json_string(dump, has_id ? d["id"].GetString() : "-");
+      std::fprintf(dump, ", \"text\": ");
+      json_string(dump, text);
+      std::fprintf(dump, ", \"gold\": {");
+      const char* sep = "";
+      for (const auto& [id, pol] : gold) {
+        std::fprintf(dump, "%s\"%s\": \"%s\"", sep, id.c_str(), pol.c_str());
+        sep = ", ";
+      }
+      std::fprintf(dump, "}, \"score\": %.4f, \"got\": {", a.score);
+      sep = "";
+      for (const auto& [id, r] : got) {
+        std::fprintf(dump, "%s\"%s\": {\"score\": %.4f, \"evidence\": [", sep, id.c_str(),
+                     r->score);
+        for (size_t k = 0; k < r->evidence.size(); ++k) {
+          if (k) std::fprintf(dump, ", ");
+          json_string(dump, r->evidence[k].phrase);
+        }
+        std::fprintf(dump, "]}");
+        sep = ", ";
+      }
+      std::fprintf(dump, "}}\n");
+    }
+    if (wrong && !untouched && shown < errors) {
       ++shown;
-      std::printf("  %s\n    gold:", text.c_str());
+      std::printf("  [%s] %s\n    gold:", has_id ? d["id"].GetString() : "-", text.c_str());
       for (const auto& [id, pol] : gold) std::printf(" %s=%s", id.c_str(), pol.c_str());
-      std::printf("\n    got: ");
-      for (const auto& [id, s] : got) std::printf(" %s=%+.2f", id.c_str(), s);
       std::printf("\n");
+      for (const auto& [id, r] : got) {
+        std::printf("    got %s %+.2f", id.c_str(), r->score);
+        for (const auto& e : r->evidence) std::printf(" [%s]", e.phrase.c_str());
+        std::printf("\n");
+      }
     }
   }
-  std::printf("touchpoints: %s, %ld sentences\n", file.c_str(), sentences);
-  std::printf("  %-18s %5s %5s %5s  %9s %7s  %s\n", "touchpoint", "gold", "hits", "false",
-              "precision", "recall", "polarity agreement on hits");
-  Tp total;
-  for (const auto& tp : analyzer.touchpoints()) {
-    Tp c = per[tp.id];
-    total.tp += c.tp;
-    total.fp += c.fp;
-    total.fn += c.fn;
-    total.polarity_ok += c.polarity_ok;
-    std::printf("  %-18s %5ld %5ld %5ld  %9.3f %7.3f  %.3f\n", tp.id.c_str(), c.tp + c.fn, c.tp,
-                c.fp, ratio(c.tp, c.tp + c.fp), ratio(c.tp, c.tp + c.fn),
-                ratio(c.polarity_ok, c.tp));
+  if (dump) std::fclose(dump);
+  std::printf("touchpoints: %s (taxonomy %s, lexicon %s)\n", file.c_str(),
+              analyzer.taxonomy_version().c_str(), analyzer.lexicon_version().c_str());
+  if (!split) {
+    print_tp_part(analyzer, "all", parts[0]);
+    return 0;
   }
-  std::printf("  %-18s %5ld %5ld %5ld  %9.3f %7.3f  %.3f\n", "all", total.tp + total.fn, total.tp,
-              total.fp, ratio(total.tp, total.tp + total.fp), ratio(total.tp, total.tp + total.fn),
-              ratio(total.polarity_ok, total.tp));
+  print_tp_part(analyzer, "tuning part (70%, by a hash of the id)", parts[0]);
+  print_tp_part(analyzer, "UNTOUCHED part (30%, never tuned on or looked at)", parts[1]);
   return 0;
 }
 
@@ -461,11 +588,15 @@ int main(int argc, char** argv) {
     } else if (arg == "--touchpoints") {
       touchpoint_mode = true;
       if (i + 1 < argc && argv[i + 1][0] != '-') touchpoints = argv[++i];
+    } else if (arg == "--gold") {
+      touchpoint_mode = true;
+      touchpoints = source_dir / "../shared/data/touchpoints/dev_labels.jsonl";
+      if (i + 1 < argc && argv[i + 1][0] != '-') touchpoints = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: sentiment_eval [--data FILE] [--us FILE | --no-us] [--lexicon FILE] "
                    "[--taxonomy FILE] [--errors N [--source S]] [--sweep] [--dump FILE] "
-                   "[--touchpoints [FILE]] [--categories] [--explain TEXT]...\n");
+                   "[--touchpoints [FILE]] [--gold [FILE]] [--categories] [--explain TEXT]...\n");
       return 2;
     }
   }
@@ -474,7 +605,7 @@ int main(int argc, char** argv) {
     if (touchpoint_mode) {
       if (touchpoints.empty())
         touchpoints = source_dir / "tests/fixtures/sentiment/touchpoints.jsonl";
-      return touchpoint_eval(analyzer, touchpoints, opt.errors);
+      return touchpoint_eval(analyzer, touchpoints, opt.errors, opt.dump);
     }
     if (!explain.empty()) {
       for (const auto& text : explain) {

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -14,6 +15,7 @@
 #include "alerts/rules.h"
 #include "cli/alerts_cmd.h"
 #include "cli/commands.h"
+#include "cli/reply_check_cmd.h"
 #include "cli/report.h"
 #include "core/time.h"
 #include "db/query_index.h"
@@ -27,6 +29,7 @@ Environment Environment::from_process() {
   Environment env;
   env.now = now_seconds();
   env.stdout_tty = isatty(STDOUT_FILENO) == 1;
+  env.stdin_tty = isatty(STDIN_FILENO) == 1;
   if (env.stdout_tty) {
     winsize ws{};
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) env.terminal_width = ws.ws_col;
@@ -201,7 +204,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                 "repwatch touchpoints --period 2026-01 --location downtown",
                 "repwatch reviews --negative --unanswered --since 14d",
                 "repwatch search \"parking\" --location northside",
-                "repwatch report --out report.html"}));
+                "repwatch report --out report.html",
+                "repwatch reply-check \"Thank you for your feedback...\"  # before you post"}));
 
   Globals g;
   app.add_option("--config", g.config,
@@ -332,7 +336,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   rescore_cmd->footer(examples(
       {"sudo -u repwatch repwatch rescore", "sudo -u repwatch repwatch rescore --outdated"}));
 
-  AlertsCommand alerts_cmd(app);  // repwatch alerts [retry ID | test --to ADDR]
+  AlertsCommand alerts_cmd(app);       // repwatch alerts [retry ID | test --to ADDR]
+  ReplyCheckCommand reply_check(app);  // repwatch reply-check [TEXT | --file F | --posted]
 
   std::string topic;
   auto* help_cmd = app.add_subcommand("help", "Help on a command or topic");
@@ -386,6 +391,20 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   }
 
   try {
+    if (reply_check.selected()) {  // needs no database unless --review or --posted
+      Style style;
+      style.tty = env.stdout_tty;
+      style.color = g.color == "always" || (g.color == "auto" && env.stdout_tty && !env.no_color);
+      style.width = env.stdout_tty ? env.terminal_width : 0;
+      return reply_check.run({!g.config.empty() ? g.config : env.config_file,
+                              !g.db.empty() ? g.db : env.db_file, out, err,
+                              env.in ? *env.in : std::cin, env.stdin_tty, env.now,
+                              g.json  ? Format::kJson
+                              : g.csv ? Format::kCsv
+                                      : Format::kTable,
+                              style});
+    }
+
     // Where the database is: --db, else the config's state dir.
     std::optional<Config> config;
     std::string config_file = !g.config.empty() ? g.config : env.config_file;

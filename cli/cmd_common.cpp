@@ -169,6 +169,7 @@ Colors are used only on a terminal; NO_COLOR=1 or --color never turns them off, 
   0   success (an empty result is a success, and says so)
   1   an error: the database cannot be opened or read, a file cannot be written
   2   a usage error: unknown option, command, source, location or touchpoint, a bad date
+  3   reply-check: the reply discloses patient information (the findings are printed)
 )"},
   };
   return topics;

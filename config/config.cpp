@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/access.h"
 #include "core/error.h"
 #include "core/time.h"
 
@@ -24,7 +25,11 @@ struct Settings::Impl {
   std::string file;                        // the config file as named to the user
   fs::path base_dir;                       // absolute directory of the config file
   uint32_t line = 0;                       // line of the table header, 0 when unknown
-  bool world_readable = false;             // the config file can be read by any user
+  // The config file can be read by someone other than its owner (group or others): no
+  // inline secrets then. `access` says how, for messages: "mode 0640, root:repwatch".
+  bool shared_readable = false;
+  std::string access;
+  std::shared_ptr<ConfigReport> report;  // collecting mode when set (see ConfigReport)
 };
 
 namespace {
@@ -169,7 +174,7 @@ std::string read_file(const fs::path& path, std::string& error) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    error = std::strerror(errno);
+    error = unreadable_reason(errno);
     return {};
   }
   std::ostringstream buf;
@@ -188,13 +193,15 @@ const std::vector<std::string_view>& top_level_keys() {
       // Validated here.
       "state_dir", "database", "log_level", "locations", "sources",
       // Sections other modules own and validate themselves.
-      "http", "sentiment", "alerts", "smtp", "webhook", "digest", "daemon", "cli", "report"};
+      "http", "sentiment", "alerts", "smtp", "webhook", "digest", "daemon", "cli", "report",
+      "replies"};
   return keys;
 }
 
 const std::vector<std::string_view>& module_sections() {
-  static const std::vector<std::string_view> keys = {
-      "http", "sentiment", "alerts", "smtp", "webhook", "digest", "daemon", "cli", "report"};
+  static const std::vector<std::string_view> keys = {"http",    "sentiment", "alerts", "smtp",
+                                                     "webhook", "digest",    "daemon", "cli",
+                                                     "report",  "replies"};
   return keys;
 }
 
@@ -247,10 +254,80 @@ std::string message(const Settings::Impl& impl, std::string_view key, std::strin
   return message_at(impl, join_key(impl.where, key), msg, line);
 }
 
+// A mistake the caller can go on from: recorded in collecting mode (the accessor then answers
+// as if the key were absent), thrown otherwise. `path` is the key path it is filed under.
+bool collecting(const Settings::Impl& impl) { return impl.report && impl.report->collecting(); }
+
+void recoverable(const Settings::Impl& impl, const std::string& path, const std::string& text) {
+  if (!collecting(impl)) throw ConfigError(text);
+  impl.report->add(path, text);
+}
+
+void recoverable(const Settings::Impl& impl, std::string_view key, std::string_view msg) {
+  recoverable(impl, join_key(impl.where, key), message(impl, key, msg, line_of(impl, key)));
+}
+
 }  // namespace
 
+// ---- ConfigReport ------------------------------------------------------------------------
+
+ConfigReport::ConfigReport(fs::path config_file) : file_(std::move(config_file)) {}
+
+void ConfigReport::add(const std::string& key_path, const std::string& line) {
+  bool repeat =
+      std::find(lines_.begin(), lines_.end(), line) != lines_.end() ||
+      (!key_path.empty() && std::find(keys_.begin(), keys_.end(), key_path) != keys_.end());
+  if (repeat) {
+    dropped_.push_back(line);
+    return;
+  }
+  lines_.push_back(line);
+  if (!key_path.empty()) keys_.push_back(key_path);
+}
+
+void ConfigReport::add_error(const std::string& message) {
+  size_t start = 0;
+  while (start <= message.size()) {
+    size_t end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    std::string line = message.substr(start, end - start);
+    if (!line.empty() && std::find(lines_.begin(), lines_.end(), line) == lines_.end() &&
+        std::find(dropped_.begin(), dropped_.end(), line) == dropped_.end())
+      lines_.push_back(line);
+    start = end + 1;
+  }
+}
+
+std::vector<std::string> ConfigReport::lines() const {
+  // "file: ..." (no line) first, then by line number; other files' lines keep their place
+  // among the first.
+  const std::string prefix = file_.string() + ":";
+  auto line_number = [&prefix](const std::string& e) -> unsigned long {
+    if (e.compare(0, prefix.size(), prefix) != 0) return 0;
+    return std::strtoul(e.c_str() + prefix.size(), nullptr, 10);
+  };
+  std::vector<std::string> out = lines_;
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const auto& a, const auto& b) { return line_number(a) < line_number(b); });
+  return out;
+}
+
+// ---- Settings: accessors -----------------------------------------------------------------
+
+std::string Settings::describe(std::string_view key, std::string_view msg) const {
+  return message(*impl_, key, msg, line_of(*impl_, key));
+}
+
 void Settings::fail(std::string_view key, std::string_view msg) const {
-  throw ConfigError(message(*impl_, key, msg, line_of(*impl_, key)));
+  std::string text = message(*impl_, key, msg, line_of(*impl_, key));
+  if (collecting(*impl_)) impl_->report->add(join_key(impl_->where, key), text);
+  throw ConfigError(text);
+}
+
+Settings Settings::throwing() const {
+  auto impl = std::make_shared<Impl>(*impl_);
+  impl->report = nullptr;
+  return Settings(std::move(impl));
 }
 
 bool Settings::has(std::string_view key) const { return get(*impl_, key) != nullptr; }
@@ -266,7 +343,8 @@ std::optional<std::string> Settings::string(std::string_view key) const {
   const toml::node* n = get(*impl_, key);
   if (!n) return std::nullopt;
   if (auto s = n->as_string()) return s->get();
-  fail(key, std::string("expected a string, ") + got(*n));
+  recoverable(*impl_, key, std::string("expected a string, ") + got(*n));
+  return std::nullopt;
 }
 
 std::string Settings::string_or(std::string_view key, std::string_view fallback) const {
@@ -285,7 +363,8 @@ std::optional<int64_t> Settings::integer(std::string_view key) const {
   const toml::node* n = get(*impl_, key);
   if (!n) return std::nullopt;
   if (auto i = n->as_integer()) return i->get();
-  fail(key, std::string("expected an integer, ") + got(*n));
+  recoverable(*impl_, key, std::string("expected an integer, ") + got(*n));
+  return std::nullopt;
 }
 
 std::optional<double> Settings::number(std::string_view key) const {
@@ -293,14 +372,16 @@ std::optional<double> Settings::number(std::string_view key) const {
   if (!n) return std::nullopt;
   if (auto i = n->as_integer()) return static_cast<double>(i->get());
   if (auto f = n->as_floating_point()) return f->get();
-  fail(key, std::string("expected a number, ") + got(*n));
+  recoverable(*impl_, key, std::string("expected a number, ") + got(*n));
+  return std::nullopt;
 }
 
 std::optional<bool> Settings::boolean(std::string_view key) const {
   const toml::node* n = get(*impl_, key);
   if (!n) return std::nullopt;
   if (auto b = n->as_boolean()) return b->get();
-  fail(key, std::string("expected true or false, ") + got(*n));
+  recoverable(*impl_, key, std::string("expected true or false, ") + got(*n));
+  return std::nullopt;
 }
 
 std::optional<int64_t> Settings::duration(std::string_view key) const {
@@ -311,13 +392,17 @@ std::optional<int64_t> Settings::duration(std::string_view key) const {
   } else if (auto s = n->as_string()) {
     if (auto d = parse_duration(s->get())) return d;
   }
-  fail(key, std::string("expected a duration like \"15m\", ") + got(*n));
+  recoverable(*impl_, key, std::string("expected a duration like \"15m\", ") + got(*n));
+  return std::nullopt;
 }
 
 std::optional<fs::path> Settings::path(std::string_view key) const {
   auto s = string(key);
   if (!s) return std::nullopt;
-  if (s->empty()) fail(key, "expected a path, got \"\"");
+  if (s->empty()) {
+    recoverable(*impl_, key, "expected a path, got \"\"");
+    return std::nullopt;
+  }
   fs::path p(*s);
   if (p.is_relative()) p = impl_->base_dir / p;
   return p.lexically_normal();
@@ -334,27 +419,33 @@ std::vector<std::string> Settings::string_list(std::string_view key) const {
       if (auto s = e.as_string()) {
         out.push_back(s->get());
       } else {
-        fail(key, "expected strings, element " + std::to_string(i) + " is " + show(e));
+        recoverable(*impl_, key,
+                    "expected strings, element " + std::to_string(i) + " is " + show(e));
       }
     }
     return out;
   }
-  fail(key, std::string("expected a string or an array of strings, ") + got(*n));
+  recoverable(*impl_, key, std::string("expected a string or an array of strings, ") + got(*n));
+  return {};
 }
 
 std::map<std::string, std::string> Settings::string_map(std::string_view key) const {
   const toml::node* n = get(*impl_, key);
   if (!n) return {};
   const toml::table* t = n->as_table();
-  if (!t) fail(key, std::string("expected a table of strings, ") + got(*n));
+  if (!t) {
+    recoverable(*impl_, key, std::string("expected a table of strings, ") + got(*n));
+    return {};
+  }
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : *t) {
     if (auto s = v.as_string()) {
       out.emplace(std::string(k.str()), s->get());
     } else {
       uint32_t line = k.source().begin.line ? k.source().begin.line : line_of(*impl_, key);
-      throw ConfigError(message_at(*impl_, join_key(join_key(impl_->where, key), k.str()),
-                                   std::string("expected a string, ") + got(v), line));
+      std::string path = join_key(join_key(impl_->where, key), k.str());
+      recoverable(*impl_, path,
+                  message_at(*impl_, path, std::string("expected a string, ") + got(v), line));
     }
   }
   return out;
@@ -369,8 +460,11 @@ Settings Settings::table(std::string_view key) const {
     impl->table = n->as_table();
     if (!impl->table) {
       if (n->is_array_of_tables())
-        fail(key, "expected a single table [" + std::string(key) + "], got an array of tables");
-      fail(key, std::string("expected a table, ") + got(*n));
+        recoverable(*impl_, key,
+                    "expected a single table [" + std::string(key) + "], got an array of tables");
+      else
+        recoverable(*impl_, key, std::string("expected a table, ") + got(*n));
+      return Settings(std::move(impl));  // collecting: as if absent
     }
     if (impl->table->source().begin.line) impl->line = impl->table->source().begin.line;
   }
@@ -383,9 +477,12 @@ std::vector<Settings> Settings::table_array(std::string_view key) const {
   const toml::array* a = n->as_array();
   if (!a) {
     if (n->is_table())
-      fail(key, "expected an array of tables [[" + std::string(key) + "]], got a single table [" +
-                    std::string(key) + "]");
-    fail(key, std::string("expected an array of tables, ") + got(*n));
+      recoverable(*impl_, key,
+                  "expected an array of tables [[" + std::string(key) + "]], got a single table [" +
+                      std::string(key) + "]");
+    else
+      recoverable(*impl_, key, std::string("expected an array of tables, ") + got(*n));
+    return {};
   }
   std::vector<Settings> out;
   for (size_t i = 0; i < a->size(); ++i) {
@@ -394,8 +491,11 @@ std::vector<Settings> Settings::table_array(std::string_view key) const {
     impl->where = join_key(impl_->where, key) + "[" + std::to_string(i) + "]";
     impl->line = e.source().begin.line ? e.source().begin.line : line_of(*impl_, key);
     impl->table = e.as_table();
-    if (!impl->table)
-      throw ConfigError(message(*impl, "", std::string("expected a table, ") + got(e), impl->line));
+    if (!impl->table) {
+      recoverable(*impl, impl->where,
+                  message(*impl, "", std::string("expected a table, ") + got(e), impl->line));
+      continue;
+    }
     out.emplace_back(std::move(impl));
   }
   return out;
@@ -413,7 +513,7 @@ std::pair<fs::path, bool> resolve_secret_file(const Settings::Impl& impl, const 
     std::error_code ec;
     if (fs::exists(c, ec)) return {c, true};
   }
-  return {impl.base_dir / p, false};
+  return {(impl.base_dir / p).lexically_normal(), false};
 }
 
 }  // namespace
@@ -439,41 +539,83 @@ Settings::SecretOrigin Settings::secret_origin(std::string_view key) const {
 }
 
 std::optional<std::string> Settings::secret(std::string_view key) const {
-  // Never show the value: messages name the key and what is wrong, nothing more.
+  // Never show the value: messages name the key and what is wrong, nothing more. Mistakes in
+  // any of the three forms are filed under the secret's own key, so that a module finding it
+  // absent ("api_key is required") does not report it twice.
   const std::string k(key);
+  const std::string filed_as = join_key(impl_->where, k);
+  auto mistake = [&](const std::string& which, const std::string& msg) {
+    recoverable(*impl_, filed_as, message(*impl_, which, msg, line_of(*impl_, which)));
+  };
   if (const toml::node* n = get(*impl_, k)) {
     const auto* s = n->as_string();
-    if (!s) fail(k, std::string("expected a string (the secret), got ") + type_name(*n));
-    if (s->get().empty()) fail(k, "is empty");
-    if (impl_->world_readable)
-      fail(k,
-           "a secret inline in a config file that every user can read: restrict the file "
-           "(chmod o-r) or use " +
-               k + "_file / " + k + "_env");
+    if (!s) {
+      mistake(k, std::string("expected a string (the secret), got ") + type_name(*n));
+      return std::nullopt;
+    }
+    if (s->get().empty()) {
+      mistake(k, "is empty");
+      return std::nullopt;
+    }
+    // The secret itself is fine: a module may go on validating with it (collecting mode).
+    if (impl_->shared_readable) mistake(k, inline_secret_message(k, impl_->access));
     return s->get();
   }
   const std::string file_key = k + "_file";
   if (const toml::node* n = get(*impl_, file_key)) {
     const auto* s = n->as_string();
-    if (!s || s->get().empty()) fail(file_key, std::string("expected a file name, ") + got(*n));
-    const fs::path resolved = resolve_secret_file(*impl_, s->get()).first;
+    if (!s || s->get().empty()) {
+      mistake(file_key, std::string("expected a file name, ") + got(*n));
+      return std::nullopt;
+    }
+    // credential: systemd made it (LoadCredential=), readable by our user alone
+    const auto [resolved, credential] = resolve_secret_file(*impl_, s->get());
     std::string error;
     std::string value = read_file(resolved, error);
-    if (!error.empty()) fail(file_key, "cannot read \"" + resolved.string() + "\": " + error);
+    if (!error.empty()) {
+      mistake(file_key, "cannot read \"" + resolved.string() + "\": " + error +
+                            "; the daemon's user must be able to read it, and no one else "
+                            "(owner repwatch, mode 0600)");
+      return std::nullopt;
+    }
+    struct stat st {};
+    if (!credential && ::stat(resolved.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH))) {
+      mistake(file_key, "\"" + resolved.string() + "\" can be read by others (" +
+                            describe_access(st) +
+                            "): a secret must be readable by the daemon's user only: chown "
+                            "repwatch and chmod 0600 it (or load it with LoadCredential=)");
+      return std::nullopt;
+    }
     while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-    if (value.empty()) fail(file_key, "\"" + resolved.string() + "\" is empty");
+    if (value.empty()) {
+      mistake(file_key, "\"" + resolved.string() + "\" is empty");
+      return std::nullopt;
+    }
     return value;
   }
   const std::string env_key = k + "_env";
   if (const toml::node* n = get(*impl_, env_key)) {
     const auto* s = n->as_string();
-    if (!s || s->get().empty())
-      fail(env_key, std::string("expected an environment variable name, ") + got(*n));
+    if (!s || s->get().empty()) {
+      mistake(env_key, std::string("expected an environment variable name, ") + got(*n));
+      return std::nullopt;
+    }
     const char* v = std::getenv(s->get().c_str());
-    if (!v) fail(env_key, "environment variable " + s->get() + " is not set");
-    if (!*v) fail(env_key, "environment variable " + s->get() + " is empty");
+    if (!v || !*v) {
+      mistake(env_key, "environment variable " + s->get() + (v ? " is empty" : " is not set"));
+      return std::nullopt;
+    }
     return std::string(v);
   }
+  return std::nullopt;
+}
+
+std::optional<fs::path> Settings::readable_path(std::string_view key, bool directory) const {
+  auto p = path(key);
+  if (!p) return std::nullopt;
+  std::string why = cannot_read(*p, directory ? PathKind::kDirectory : PathKind::kFile);
+  if (why.empty()) return p;
+  recoverable(*impl_, key, "cannot read \"" + p->string() + "\": " + why);
   return std::nullopt;
 }
 
@@ -487,12 +629,24 @@ void Settings::reject_unknown(const std::vector<std::string_view>& allowed) cons
     std::string guess = closest(name, allowed);
     if (!guess.empty()) msg += "; did you mean \"" + guess + "\"?";
     uint32_t line = k.source().begin.line ? k.source().begin.line : impl_->line;
-    errors.push_back(message(*impl_, name, msg, line));
+    std::string text = message(*impl_, name, msg, line);
+    if (collecting(*impl_)) impl_->report->add(join_key(impl_->where, name), text);
+    errors.push_back(std::move(text));
   }
-  if (!errors.empty()) throw ConfigError(join_lines(errors));
+  if (!errors.empty() && !collecting(*impl_)) throw ConfigError(join_lines(errors));
 }
 
 // ---- Config ------------------------------------------------------------------------------
+
+std::string inline_secret_message(std::string_view key, std::string_view access) {
+  const std::string k(key);
+  return "a secret written in a config file that others can read (" + std::string(access) +
+         "; managers in its group read it): put it in a file only the daemon's user can read "
+         "and name that file instead, " +
+         k + "_file = \"/etc/repwatch/secrets/" + k +
+         "\" (owner repwatch, mode 0600), or use a systemd credential (LoadCredential=); or "
+         "make this file readable by its owner only (mode 0600, owner repwatch)";
+}
 
 const std::vector<std::string_view>& common_source_keys() {
   static const std::vector<std::string_view> keys = {"id", "type", "location", "interval",
@@ -515,23 +669,26 @@ const SourceConfig* Config::find_source(std::string_view id) const {
 namespace {
 
 // Runs one check, turning a ConfigError into a line of the collected report.
+// Runs one check, turning a ConfigError into lines of the report (those not recorded yet).
 template <typename F>
-void collect(std::vector<std::string>& errors, F&& check) {
+void collect(ConfigReport& errors, F&& check) {
   try {
     check();
   } catch (const ConfigError& e) {
-    std::string msg = e.what();
-    size_t start = 0;
-    while (start <= msg.size()) {
-      size_t end = msg.find('\n', start);
-      if (end == std::string::npos) end = msg.size();
-      if (end > start) errors.push_back(msg.substr(start, end - start));
-      start = end + 1;
-    }
+    errors.add_error(e.what());
   }
 }
 
-Config build(std::string_view text, const fs::path& name, bool world_readable) {
+// Who can read the config file: `shared` when anyone but its owner can.
+struct Access {
+  bool shared = false;
+  std::string text;  // "mode 0640, root:repwatch"
+};
+
+// Parses and validates; with `report`, records every mistake there (and in the Settings) and
+// returns what could be read; without, throws them all at the end.
+Config build(std::string_view text, const fs::path& name, const Access& access,
+             std::shared_ptr<ConfigReport> report) {
   auto doc = std::make_shared<toml::table>();
   try {
     *doc = toml::parse(text, name.string());
@@ -547,13 +704,16 @@ Config build(std::string_view text, const fs::path& name, bool world_readable) {
   root_impl->table = doc.get();
   root_impl->file = name.string();
   root_impl->base_dir = fs::absolute(name).parent_path().lexically_normal();
-  root_impl->world_readable = world_readable;
+  root_impl->shared_readable = access.shared;
+  root_impl->access = access.text;
+  root_impl->report = report;
 
   Config config;
   config.file = name;
   config.root = Settings(root_impl);
   const Settings& root = config.root;
-  std::vector<std::string> errors;
+  auto local = report ? report : std::make_shared<ConfigReport>(name);
+  ConfigReport& errors = *local;
 
   collect(errors, [&] { root.reject_unknown(top_level_keys()); });
   for (auto section : module_sections()) collect(errors, [&] { root.table(section); });
@@ -639,33 +799,38 @@ Config build(std::string_view text, const fs::path& name, bool world_readable) {
     if (ok) config.sources.push_back(std::move(sc));
   }
 
-  if (!errors.empty()) {
-    // Report in file order: "file: ..." (no line) first, then by line number.
-    const std::string prefix = name.string() + ":";
-    auto line_number = [&prefix](const std::string& e) -> unsigned long {
-      if (e.compare(0, prefix.size(), prefix) != 0) return 0;
-      return std::strtoul(e.c_str() + prefix.size(), nullptr, 10);
-    };
-    std::stable_sort(errors.begin(), errors.end(),
-                     [&](const auto& a, const auto& b) { return line_number(a) < line_number(b); });
-    throw ConfigError(join_lines(errors));
-  }
+  if (!report && !errors.empty()) throw ConfigError(join_lines(errors.lines()));
   return config;
 }
 
 }  // namespace
 
-Config load_config(const fs::path& file) {
+namespace {
+
+Config load(const fs::path& file, std::shared_ptr<ConfigReport> report) {
   std::string error;
   std::string text = read_file(file, error);
   if (!error.empty()) throw ConfigError(file.string() + ": cannot read: " + error);
+  Access access;
   struct stat st {};
-  bool world_readable = ::stat(file.c_str(), &st) == 0 && (st.st_mode & S_IROTH);
-  return build(text, file, world_readable);
+  if (::stat(file.c_str(), &st) == 0) {
+    access.shared = (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+    access.text = describe_access(st);
+  }
+  return build(text, file, access, std::move(report));
+}
+
+}  // namespace
+
+Config load_config(const fs::path& file) { return load(file, nullptr); }
+
+Config load_config(const fs::path& file, std::shared_ptr<ConfigReport> report) {
+  if (!report) report = std::make_shared<ConfigReport>(file);
+  return load(file, std::move(report));
 }
 
 Config parse_config(std::string_view toml_text, const fs::path& name) {
-  return build(toml_text, name, false);
+  return build(toml_text, name, Access{}, nullptr);
 }
 
 }  // namespace repwatch

@@ -23,9 +23,46 @@
 
 namespace repwatch {
 
+// Every mistake of a config file, for repwatchd's start, reload and --check-config, which
+// report them all in one run instead of stopping at the first. Handed to load_config(), it is
+// shared by the Config and every Settings taken from it, which then record instead of
+// throwing where they can go on (see Settings). Lines read "file:line: key: message".
+class ConfigReport {
+ public:
+  explicit ConfigReport(std::filesystem::path config_file = {});
+
+  // Records `line` about the key `key_path` ("sources[2].interval"; "" when about no key).
+  // A second line about a key that already has one is dropped: a mistyped value is reported
+  // once, not again as "is required" by the module that then finds it absent.
+  void add(const std::string& key_path, const std::string& line);
+  // Records each line of a caught error's message that was not recorded or dropped before
+  // (a Settings::fail() records its line and then throws it).
+  void add_error(const std::string& message);
+
+  bool empty() const { return lines_.empty(); }
+  // In file order: lines without a line number of the config file first, then by line.
+  std::vector<std::string> lines() const;
+
+  // Ends collecting: from now on the Config's Settings throw again, as at run time (a secret
+  // file read at every poll must fail that poll, not add a line here). Call it once the whole
+  // config has been checked.
+  void stop_collecting() { collecting_ = false; }
+  bool collecting() const { return collecting_; }
+
+ private:
+  bool collecting_ = true;
+  std::filesystem::path file_;
+  std::vector<std::string> lines_;
+  std::vector<std::string> keys_;     // key paths with a line
+  std::vector<std::string> dropped_;  // lines dropped as repeats
+};
+
 // A read-only view of one TOML table of the config, e.g. one [[sources]] entry or [smtp].
 // Every accessor throws ConfigError naming file, line and key when the value has the wrong
-// type; absent keys give nullopt (or the default).
+// type; absent keys give nullopt (or the default). When the config was loaded with a
+// ConfigReport, mistakes a caller can go on from are recorded there instead of thrown: a
+// mistyped value answers as if absent, reject_unknown() and a mistyped table or array element
+// are recorded, and fail() records its line before throwing it.
 class Settings {
  public:
   Settings();  // an empty table
@@ -60,10 +97,14 @@ class Settings {
   std::vector<Settings> table_array(std::string_view key) const;
 
   // A secret (API key, token, password), from the first of:
-  //   key = "..."                 inline in the config file
-  //   key_file = "/path"          a file (trailing newline stripped); a relative name is
-  //                               looked up in $CREDENTIALS_DIRECTORY first (systemd
-  //                               LoadCredential=), then against base_dir()
+  //   key = "..."                 inline in the config file, which then must be readable by
+  //                               its owner only (the daemon's user): managers read the
+  //                               config, so a secret in a group- or other-readable file is
+  //                               refused, naming the file, its mode, the key and the fix
+  //   key_file = "/path"          a file (trailing newline stripped) that its group and others
+  //                               cannot read; a relative name is looked up in
+  //                               $CREDENTIALS_DIRECTORY first (systemd LoadCredential=,
+  //                               trusted as systemd made it), then against base_dir()
   //   key_env = "VAR"             an environment variable
   // Secrets are never part of any error message.
   std::optional<std::string> secret(std::string_view key) const;
@@ -79,8 +120,21 @@ class Settings {
   };
   SecretOrigin secret_origin(std::string_view key) const;
 
+  // The path of an existing file (`directory` false) or directory that this process can read,
+  // resolved like path(); fails "cannot read \"...\": <reason> (as user <name>)" otherwise.
+  std::optional<std::filesystem::path> readable_path(std::string_view key,
+                                                     bool directory = false) const;
+
+  // "file:line: where.key: message", the form of every config mistake, for checks that
+  // report rather than throw (Connector::preflight()).
+  std::string describe(std::string_view key, std::string_view message) const;
+
   // Throws ConfigError for any key not in `allowed` (catches typos), suggesting the closest.
   void reject_unknown(const std::vector<std::string_view>& allowed) const;
+
+  // This table with every mistake thrown, even while a ConfigReport collects: for code that
+  // tries one reading and falls back to another on ConfigError (a number, else a duration).
+  Settings throwing() const;
 
   // Throws ConfigError "file:line: where.key: message" (line of the key when known).
   [[noreturn]] void fail(std::string_view key, std::string_view message) const;
@@ -122,6 +176,11 @@ struct Config {
   const SourceConfig* find_source(std::string_view id) const;
 };
 
+// What is wrong with a secret written inline, as `key`, in a config file others can read
+// (`access`: "mode 0640, root:repwatch"), and the fix. Settings::secret() and repwatchd's
+// check of the whole file (daemon/secrets.h) say the same.
+std::string inline_secret_message(std::string_view key, std::string_view access);
+
 // The keys every [[sources]] entry may have (id, type, location, interval, enabled): a
 // connector passes these plus its own keys to settings.reject_unknown().
 const std::vector<std::string_view>& common_source_keys();
@@ -129,6 +188,10 @@ const std::vector<std::string_view>& common_source_keys();
 // Reads and validates a config file. Throws ConfigError with every problem found, one per
 // line, each naming file, line and key.
 Config load_config(const std::filesystem::path& file);
+// The same, recording every problem in `report` (which the Config and its Settings keep, see
+// ConfigReport) instead of throwing; throws ConfigError only when the file cannot be read or
+// is not TOML. The Config holds what could be read.
+Config load_config(const std::filesystem::path& file, std::shared_ptr<ConfigReport> report);
 // The same from text (`name` is used in messages and as base for relative paths).
 Config parse_config(std::string_view toml_text, const std::filesystem::path& name);
 

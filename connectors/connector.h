@@ -44,6 +44,12 @@ class Connector {
   // SourceError kTransient. Later fetch() calls throw at once. Thread-safe. Does nothing for
   // connectors that cannot block for long (files).
   virtual void stop() {}
+
+  // What a poll would run into that can be seen without polling - an import directory that
+  // does not exist or that this process cannot read - one "file:line: key: message" line each
+  // (Settings::describe()). `repwatchd --check-config` reports them with the config's mistakes
+  // (run as the daemon's user); repwatchd logs them at start. Default: none.
+  virtual std::vector<std::string> preflight() const { return {}; }
 };
 
 // Builds a connector from its [[sources]] entry, validating its own keys (throws ConfigError

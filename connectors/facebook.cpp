@@ -86,6 +86,14 @@ class Facebook : public HttpSource {
         throw SourceError(SourceError::Kind::kGarbage, what + ": no \"data\" array in the answer");
       bool reached_old = false;
       for (rapidjson::SizeType i = 0; i < data->Size(); ++i) {
+        if (lacks_requested_fields((*data)[i]))
+          throw SourceError(
+              SourceError::Kind::kGarbage,
+              what + ": data[" + std::to_string(i) +
+                  "] lacks the fields repwatch asked for (has_review, reviewer, "
+                  "open_graph_story...): Facebook answered with its default fields, without "
+                  "the ids that identify a rating; nothing of this poll is stored, so that no "
+                  "rating is stored a second time under another id. The next poll tries again");
         std::string problem;
         auto r = parse_rating((*data)[i], problem);
         if (!r || echoes_secret(*r, problem)) {
@@ -118,7 +126,11 @@ class Facebook : public HttpSource {
                                     ") pages; older ratings were not read"});
         break;
       }
-      url = *next;
+      // Facebook's `next` links usually repeat the query, but not always: one without
+      // `fields` answers with the default fields only (no story id, no reviewer), and those
+      // ratings would be stored again under ids derived from their text. Always ask again.
+      url = net::set_query(*next, "fields", kFields);
+      url = net::set_query(url, "limit", std::to_string(window_.page_size));
     }
     rapidjson::Document c;
     c.SetObject();
@@ -239,6 +251,15 @@ class Facebook : public HttpSource {
          ++i)
       major = major * 10 + (version_[i] - '0');
     return major;
+  }
+
+  // True for an item that has none of the fields only an explicit `fields` brings: the Graph
+  // API's default answer (created_time, recommendation_type, review_text).
+  static bool lacks_requested_fields(const rapidjson::Value& v) {
+    if (!v.IsObject()) return false;  // reported as a problem by parse_rating()
+    for (const char* f : {"has_review", "has_rating", "reviewer", "open_graph_story", "rating"})
+      if (v.HasMember(f)) return false;
+    return true;
   }
 
   std::optional<Review> parse_rating(const rapidjson::Value& v, std::string& problem) const {

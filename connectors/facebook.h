@@ -25,8 +25,11 @@
 // and updated_at; https://www.facebook.com/<story id> -> url.
 //
 // Paging follows paging.next (which carries the access token in its query: it is never logged,
-// and it must point at base_url's host or the poll fails) and stops ONLY when `next` is
-// absent: an empty page may still have a `next`. An incremental poll stops early once a page
+// and it must point at base_url's host or the poll fails) with `fields` and `limit` set to
+// ours again (a `next` without them answers default fields only: no story id, no reviewer),
+// and stops ONLY when `next` is absent: an empty page may still have a `next`. An item
+// without any of the requested fields (has_review, has_rating, reviewer, open_graph_story)
+// fails the poll as kGarbage rather than being stored under an id derived from its text. An incremental poll stops early once a page
 // reaches items older than the newest created_time seen minus the safety margin.
 //
 // Errors ({"error": {"message", "type", "code", "error_subcode", "is_transient"}}), branched

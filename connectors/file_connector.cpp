@@ -16,6 +16,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -27,15 +28,19 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
 #include "connectors/csv.h"
+#include "core/access.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace repwatch::connectors {
@@ -57,11 +62,18 @@ enum Field {
   kUrl,
   kLanguage,
   kLocation,
+  kQuestion,      // layout = "long": which question a row answers (its id) ...
+  kQuestionText,  // ... or its wording
+  kAnswer,        // ... and the answer
   kFieldCount
 };
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "external_id", "author",   "rating", "text",     "created_at", "updated_at",
-    "reply_text",  "reply_at", "url",    "language", "location"};
+    "external_id", "author", "rating",   "text",     "created_at", "updated_at",    "reply_text",
+    "reply_at",    "url",    "language", "location", "question",   "question_text", "answer"};
+
+// The fields only a long layout reads, and those only a wide one reads.
+bool long_only(size_t f) { return f == kQuestion || f == kQuestionText || f == kAnswer; }
+bool wide_only(size_t f) { return f == kRating || f == kText; }
 
 enum class Format { kAuto, kCsv, kJsonl };
 
@@ -84,7 +96,8 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// A quoted, shortened rendering of a bad value for messages.
+// A quoted, shortened rendering of a bad value for messages: line breaks become spaces, other
+// control characters (a NUL of a UTF-16 file read as bytes) \xNN, so none reaches the log.
 std::string quote(std::string_view s) {
   std::string out = "\"";
   size_t n = 0;
@@ -95,9 +108,41 @@ std::string quote(std::string_view s) {
     }
     if (c == '"' || c == '\\') out += '\\';
     if (c == '\n' || c == '\r') c = ' ';
+    if (const auto u = static_cast<unsigned char>(c); u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", u);
+      out += buf;
+      continue;
+    }
     out += c;
   }
   return out + "\"";
+}
+
+// Answers that mean "no answer" in survey exports and rating columns: no rating, no problem.
+bool is_non_answer(std::string_view lowered) {
+  static constexpr std::string_view kWords[] = {"n/a",
+                                                "na",
+                                                "not applicable",
+                                                "declined",
+                                                "refused",
+                                                "don't know",
+                                                "dont know",
+                                                "do not know",
+                                                "prefer not to say",
+                                                "prefer not to answer",
+                                                "no answer",
+                                                "skipped",
+                                                "-"};
+  for (auto w : kWords)
+    if (lowered == w) return true;
+  return false;
+}
+
+// The 1-based line of byte `offset` in `text`.
+size_t line_at(std::string_view text, size_t offset) {
+  return 1 + static_cast<size_t>(
+                 std::count(text.begin(), text.begin() + std::min(offset, text.size()), '\n'));
 }
 
 std::string hex64(uint64_t v) {
@@ -216,6 +261,26 @@ std::string write_cursor(const Cursor& c) {
 // The values of one row, by field; nullopt when the file has no such column/key or the
 // value is null.
 using RowValues = std::array<std::optional<std::string_view>, kFieldCount>;
+// Receives the rows of a file with their line numbers.
+using RowSink = std::function<void(const RowValues&, size_t line)>;
+
+// How to read a rating: its scale and, for a labelled scale ("Very poor".."Very good"), the
+// label of each point from the lowest up.
+struct RatingReader {
+  RatingScale scale = RatingScale::stars();
+  std::vector<std::string> labels;  // as configured; empty: numbers (and yes/no on binary)
+};
+
+// Layout "long": one row per answer. A respondent's rows gathered into one review.
+struct Respondent {
+  std::string id;
+  size_t line = 0;  // the first row
+  bool skipped = false;
+  std::optional<int64_t> created_at, updated_at;
+  std::string location, author, language, url;
+  std::optional<double> rating;
+  std::vector<std::string> comments;  // one per comment question, in the configured order
+};
 
 // ---- the connector -----------------------------------------------------------------------
 
@@ -223,16 +288,36 @@ class FileConnector : public Connector {
  public:
   FileConnector(const SourceConfig& source, const Config& config);
   FetchResult fetch(const std::string& cursor) override;
+  std::vector<std::string> preflight() const override;
 
  private:
+  // Turns a file's bytes into UTF-8 (see `encoding` in file_connector.h); false, with a
+  // problem naming the file and line, when it is not text in that encoding.
+  bool decode(const std::string& name, std::string& content, FetchResult& out) const;
   // Reads one file into `out`; returns false when the file as a whole could not be used.
   bool import_file(const std::string& name, std::string& content, FetchResult& out) const;
   bool import_csv(const std::string& name, std::string_view content, char delimiter,
+                  FetchResult& out, const RowSink& sink) const;
+  void import_jsonl(const std::string& name, std::string& content, FetchResult& out,
+                    const RowSink& sink) const;
+  // Layout "wide": turns one row into a review appended to out.reviews (true), or reports why
+  // it cannot.
+  bool add_review(const RowValues& values, const std::string& file, size_t line,
                   FetchResult& out) const;
-  void import_jsonl(const std::string& name, std::string& content, FetchResult& out) const;
-  // Turns one row into a review, or reports why it cannot.
-  void add_review(const RowValues& values, const std::string& file, size_t line,
-                  FetchResult& out) const;
+  // Layout "long": adds one answer row to its respondent; then the respondents' reviews.
+  void add_answer(const RowValues& values, const std::string& file, size_t line,
+                  std::vector<Respondent>& respondents,
+                  std::unordered_map<std::string, size_t>& by_id, FetchResult& out) const;
+  void add_respondents(std::vector<Respondent>& respondents, const std::string& file,
+                       FetchResult& out) const;
+  // Layout "wide": of the reviews of one file with the same id, keeps the last row's and
+  // reports the others. `ids`: (hash of the id, index in out.reviews, line) of each.
+  void drop_repeated_ids(std::vector<std::tuple<size_t, size_t, size_t>>& ids, size_t first,
+                         const std::string& name, FetchResult& out) const;
+  // Which selected question a row answers: 0 the rating, 1 + k the k-th comment; -1 none.
+  int question_of(std::string_view id, std::string_view wording) const;
+  // Resolves a row's location (id or name); nullopt after reporting an unknown one.
+  std::optional<std::string> location_of(std::string_view text) const;
   std::optional<int64_t> parse_time(std::string_view text) const;
   std::optional<double> parse_rating(std::string_view text, std::string& error) const;
   std::string field_label(Field f) const;
@@ -243,7 +328,11 @@ class FileConnector : public Connector {
   std::vector<std::string> patterns_;
   Format format_ = Format::kAuto;
   std::optional<char> delimiter_;
-  RatingScale scale_ = RatingScale::stars();
+  RatingReader rating_;
+  std::string encoding_;                        // an iconv name; "" = auto
+  bool long_ = false;                           // layout = "long"
+  std::vector<std::string> rating_questions_;   // lower-cased
+  std::vector<std::string> comment_questions_;  // lower-cased, in order
   int64_t utc_offset_ = 0;
   std::string date_format_;
   std::array<std::string, kFieldCount> columns_;            // column name / JSON key per field
@@ -252,11 +341,19 @@ class FileConnector : public Connector {
   std::string fingerprint_;
 };
 
+std::vector<std::string> FileConnector::preflight() const {
+  std::string why = cannot_read(path_, PathKind::kEither);
+  if (why.empty()) return {};
+  return {source_.settings.describe(
+      "path", "cannot read \"" + path_.string() + "\": " + why +
+                  "; every poll of this source fails until it can (create it, or fix the path)")};
+}
+
 FileConnector::FileConnector(const SourceConfig& source, const Config& config) : source_(source) {
   const Settings& s = source.settings;
   std::vector<std::string_view> allowed = common_source_keys();
-  for (auto k :
-       {"path", "pattern", "format", "delimiter", "scale", "utc_offset", "date_format", "fields"})
+  for (auto k : {"path", "pattern", "format", "delimiter", "scale", "utc_offset", "date_format",
+                 "fields", "encoding", "layout", "rating", "comment"})
     allowed.push_back(k);
   s.reject_unknown(allowed);
 
@@ -286,12 +383,93 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
       s.fail("delimiter", "expected one character or \"tab\", got " + quote(*d));
     }
   }
-  if (auto sc = s.string("scale")) {
-    try {
-      scale_ = RatingScale::parse(*sc);
-    } catch (const ConfigError& e) {
-      s.fail("scale", e.what());
+  if (auto e = s.string("encoding")) {
+    const std::string l = lower(*e);
+    if (l == "auto") {
+      // the default
+    } else if (l == "cp1252") {
+      encoding_ = "WINDOWS-1252";
+    } else if (is_known_encoding(*e)) {
+      encoding_ = *e;
+    } else {
+      s.fail("encoding", "unknown character set " + quote(*e) +
+                             " (expected \"auto\", \"utf-8\", \"windows-1252\", \"iso-8859-1\", "
+                             "\"utf-16\" or another name `iconv -l` lists)");
     }
+  }
+  if (auto l = s.string("layout")) {
+    if (*l == "long") {
+      long_ = true;
+    } else if (*l != "wide") {
+      s.fail("layout",
+             "expected \"wide\" (one row per review) or \"long\" (one row per answer), got " +
+                 quote(*l));
+    }
+  }
+
+  // The rating: top-level `scale`, or [sources.rating] with its question, scale and labels.
+  Settings rating = s.table("rating");
+  rating.reject_unknown({"question", "scale", "labels"});
+  auto parse_scale = [](const Settings& where, std::string_view key, const std::string& text) {
+    try {
+      return RatingScale::parse(text);
+    } catch (const ConfigError& e) {
+      where.fail(key, e.what());
+    }
+  };
+  if (auto sc = s.string("scale")) rating_.scale = parse_scale(s, "scale", *sc);
+  if (auto sc = rating.string("scale")) {
+    if (s.has("scale")) rating.fail("scale", "the scale is already set by the source's `scale`");
+    rating_.scale = parse_scale(rating, "scale", *sc);
+  }
+  if (rating.has("labels")) {
+    for (const auto& label : rating.string_list("labels")) {
+      std::string l(trim(label));
+      if (l.empty()) rating.fail("labels", "a label is empty");
+      for (const auto& other : rating_.labels)
+        if (lower(other) == lower(l))
+          rating.fail("labels", "the label " + quote(label) + " appears twice");
+      rating_.labels.push_back(std::move(l));
+    }
+    const auto n = static_cast<double>(rating_.labels.size());
+    if (n < 2) rating.fail("labels", "a labelled scale needs at least two labels");
+    if (!rating.has("scale") && !s.has("scale")) {
+      rating_.scale = RatingScale::linear(1, n);  // "Very poor".."Very good" = 1..5
+    } else if (rating_.scale.kind == RatingScale::Kind::kNone ||
+               rating_.scale.hi - rating_.scale.lo + 1 != n) {
+      rating.fail("labels", std::to_string(rating_.labels.size()) +
+                                " labels do not fit the scale " + rating_.scale.to_string() +
+                                " (one label per point, lowest first)");
+    }
+  }
+  Settings comment = s.table("comment");
+  comment.reject_unknown({"question"});
+  auto questions = [](const Settings& where) {
+    std::vector<std::string> out;
+    for (const auto& q : where.string_list("question")) {
+      if (trim(q).empty()) where.fail("question", "a question id or wording is empty");
+      out.push_back(lower(trim(q)));
+    }
+    return out;
+  };
+  rating_questions_ = questions(rating);
+  comment_questions_ = questions(comment);
+  if (long_) {
+    if (rating_questions_.empty() && comment_questions_.empty())
+      s.fail("layout",
+             "layout = \"long\" needs [sources.rating] question and/or [sources.comment] "
+             "question: the question whose answer is the rating, the one whose answer is the "
+             "comment");
+    for (const auto& q : comment_questions_)
+      if (std::find(rating_questions_.begin(), rating_questions_.end(), q) !=
+          rating_questions_.end())
+        comment.fail("question", "the question " + quote(q) + " is also the rating's");
+    if (rating_questions_.empty()) rating_.scale = RatingScale::none();
+  } else {
+    if (rating.has("question"))
+      rating.fail("question", "only with layout = \"long\" (one row per answer)");
+    if (comment.has("question"))
+      comment.fail("question", "only with layout = \"long\" (one row per answer)");
   }
   if (auto off = s.string("utc_offset")) {
     auto v = parse_offset(*off);
@@ -307,6 +485,12 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
     columns_[i] = std::string(kFieldNames[i]);
     if (auto col = fields.string(kFieldNames[i])) {
       if (col->empty()) fields.fail(kFieldNames[i], "must name a column or key, got \"\"");
+      if (!long_ && long_only(i))
+        fields.fail(kFieldNames[i], "only with layout = \"long\" (one row per answer)");
+      if (long_ && wide_only(i))
+        fields.fail(kFieldNames[i],
+                    "with layout = \"long\" the rating and the comment are answers: choose their "
+                    "questions in [sources.rating] and [sources.comment]");
       columns_[i] = *col;
       explicit_[i] = true;
     }
@@ -318,11 +502,22 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
   }
 
   // Everything that shapes the reviews made from a file: when it changes, files are re-read.
-  std::string shape = source_.location + '\x1f' + scale_.to_string() + '\x1f' +
+  // (What came later is added only when set, so an upgrade does not re-read every file.)
+  std::string shape = source_.location + '\x1f' + rating_.scale.to_string() + '\x1f' +
                       std::to_string(utc_offset_) + '\x1f' + date_format_ + '\x1f' +
                       std::to_string(static_cast<int>(format_)) + '\x1f' +
                       std::string(1, delimiter_.value_or(',')) + '\x1f';
-  for (const auto& c : columns_) shape += c + '\x1f';
+  for (size_t i = 0; i < kFieldCount; ++i)
+    if (!long_only(i)) shape += columns_[i] + '\x1f';
+  if (!encoding_.empty()) shape += "encoding=" + lower(encoding_) + '\x1f';
+  for (const auto& l : rating_.labels) shape += "label=" + lower(l) + '\x1f';
+  if (long_) {
+    shape += "long\x1f";
+    for (size_t i = 0; i < kFieldCount; ++i)
+      if (long_only(i)) shape += columns_[i] + '\x1f';
+    for (const auto& q : rating_questions_) shape += "rating=" + q + '\x1f';
+    for (const auto& q : comment_questions_) shape += "comment=" + q + '\x1f';
+  }
   fingerprint_ = hex64(hash_bytes(shape));
 }
 
@@ -364,10 +559,14 @@ std::optional<int64_t> FileConnector::parse_time(std::string_view text) const {
 }
 
 std::optional<double> FileConnector::parse_rating(std::string_view text, std::string& error) const {
+  const RatingScale& scale = rating_.scale;
   text = trim(text);
-  if (text.empty() || scale_.kind == RatingScale::Kind::kNone) return std::nullopt;
-  if (scale_.kind == RatingScale::Kind::kBinary) {
-    std::string v = lower(text);
+  if (text.empty() || scale.kind == RatingScale::Kind::kNone) return std::nullopt;
+  const std::string v = lower(text);
+  if (is_non_answer(v)) return std::nullopt;
+  for (size_t i = 0; i < rating_.labels.size(); ++i)
+    if (v == lower(rating_.labels[i])) return scale.lo + static_cast<double>(i);
+  if (scale.kind == RatingScale::Kind::kBinary && rating_.labels.empty()) {
     if (v == "1" || v == "true" || v == "yes" || v == "y" || v == "recommend" ||
         v == "recommended" || v == "recommends" || v == "positive")
       return 1.0;
@@ -377,33 +576,45 @@ std::optional<double> FileConnector::parse_rating(std::string_view text, std::st
     error = "expected recommend / not recommend (1/0, yes/no), got " + quote(text);
     return std::nullopt;
   }
-  double v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || !std::isfinite(v)) {
+  double d = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (ec != std::errc() || p != text.data() + text.size() || !std::isfinite(d)) {
     // Google's starRating enum on the 1-5 scale.
-    if (scale_ == RatingScale::stars()) {
+    if (scale == RatingScale::stars() && rating_.labels.empty()) {
       static const std::array<std::string_view, 5> words = {"one", "two", "three", "four", "five"};
-      std::string w = lower(text);
       for (size_t i = 0; i < words.size(); ++i)
-        if (w == words[i]) return static_cast<double>(i + 1);
-      if (w == "star_rating_unspecified") return std::nullopt;
+        if (v == words[i]) return static_cast<double>(i + 1);
+      if (v == "star_rating_unspecified") return std::nullopt;
     }
-    error = "not a number " + quote(text);
+    if (rating_.labels.empty()) {
+      error = "not a number " + quote(text);
+    } else {
+      error = "not a number or one of the labels " + quote(rating_.labels.front()) + " .. " +
+              quote(rating_.labels.back()) + ": " + quote(text);
+    }
     return std::nullopt;
   }
-  if (v < scale_.lo || v > scale_.hi) {
+  if (d < scale.lo || d > scale.hi) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    error = std::string(buf) + " is outside the scale " + scale_.to_string();
+    std::snprintf(buf, sizeof buf, "%g", d);
+    error = std::string(buf) + " is outside the scale " + scale.to_string();
     return std::nullopt;
   }
-  return v;
+  return d;
 }
 
-void FileConnector::add_review(const RowValues& values, const std::string& file, size_t line,
+std::optional<std::string> FileConnector::location_of(std::string_view loc) const {
+  auto it = locations_.find(std::string(loc));
+  if (it == locations_.end()) it = locations_.find(lower(loc));
+  if (it == locations_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool FileConnector::add_review(const RowValues& values, const std::string& file, size_t line,
                                FetchResult& out) const {
   auto problem = [&](Field f, const std::string& msg) {
     out.problems.push_back({file + ":" + std::to_string(line), field_label(f) + ": " + msg});
+    return false;
   };
   auto text_of = [&](Field f) -> std::string_view {
     return values[f] ? *values[f] : std::string_view();
@@ -412,7 +623,7 @@ void FileConnector::add_review(const RowValues& values, const std::string& file,
   Review r;
   r.source_id = source_.id;
   r.location_id = source_.location;
-  r.scale = scale_;
+  r.scale = rating_.scale;
 
   std::string_view created = trim(text_of(kCreatedAt));
   if (created.empty()) return problem(kCreatedAt, "missing (every review needs its date)");
@@ -436,11 +647,9 @@ void FileConnector::add_review(const RowValues& values, const std::string& file,
   if (!error.empty()) return problem(kRating, error);
 
   if (auto loc = trim(text_of(kLocation)); !loc.empty()) {
-    auto it = locations_.find(std::string(loc));
-    if (it == locations_.end()) it = locations_.find(lower(loc));
-    if (it == locations_.end())
-      return problem(kLocation, "no [[locations]] entry has the id or name " + quote(loc));
-    r.location_id = it->second;
+    auto id = location_of(loc);
+    if (!id) return problem(kLocation, "no [[locations]] entry has the id or name " + quote(loc));
+    r.location_id = *id;
   }
 
   r.author = std::string(trim(text_of(kAuthor)));
@@ -456,10 +665,111 @@ void FileConnector::add_review(const RowValues& values, const std::string& file,
     r.external_id = "derived-" + hex64(hash_bytes(key));
   }
   out.reviews.push_back(std::move(r));
+  return true;
+}
+
+int FileConnector::question_of(std::string_view id, std::string_view wording) const {
+  const std::string a = lower(trim(id)), b = lower(trim(wording));
+  auto is = [&](const std::string& q) { return (!a.empty() && q == a) || (!b.empty() && q == b); };
+  for (const auto& q : rating_questions_)
+    if (is(q)) return 0;
+  for (size_t k = 0; k < comment_questions_.size(); ++k)
+    if (is(comment_questions_[k])) return 1 + static_cast<int>(k);
+  return -1;
+}
+
+void FileConnector::add_answer(const RowValues& values, const std::string& file, size_t line,
+                               std::vector<Respondent>& respondents,
+                               std::unordered_map<std::string, size_t>& by_id,
+                               FetchResult& out) const {
+  auto text_of = [&](Field f) -> std::string_view {
+    return values[f] ? trim(*values[f]) : std::string_view();
+  };
+  const std::string where = file + ":" + std::to_string(line);
+  std::string_view id = text_of(kExternalId);
+  if (id.empty()) {
+    out.problems.push_back(
+        {where, field_label(kExternalId) + ": missing (every answer names its respondent)"});
+    return;
+  }
+  auto [it, added] = by_id.try_emplace(std::string(id), respondents.size());
+  if (added) {
+    respondents.emplace_back();
+    respondents.back().id = std::string(id);
+    respondents.back().line = line;
+    respondents.back().comments.resize(comment_questions_.size());
+  }
+  Respondent& r = respondents[it->second];
+  if (r.skipped) return;  // reported once, at its first bad row
+  auto skip = [&](Field f, const std::string& msg) {
+    out.problems.push_back(
+        {where, field_label(f) + ": " + msg + "; respondent " + quote(r.id) + " not imported"});
+    r.skipped = true;
+  };
+
+  for (Field f : {kCreatedAt, kUpdatedAt}) {
+    std::string_view text = text_of(f);
+    if (text.empty()) continue;
+    auto t = parse_time(text);
+    if (!t) return skip(f, "not a date " + quote(text));
+    auto& slot = f == kCreatedAt ? r.created_at : r.updated_at;
+    slot = !slot ? *t : f == kCreatedAt ? std::min(*slot, *t) : std::max(*slot, *t);
+  }
+  if (auto loc = text_of(kLocation); !loc.empty()) {
+    auto location = location_of(loc);
+    if (!location)
+      return skip(kLocation, "no [[locations]] entry has the id or name " + quote(loc));
+    if (r.location.empty()) r.location = *location;
+  }
+  for (auto [f, slot] :
+       {std::pair{kAuthor, &r.author}, std::pair{kLanguage, &r.language}, std::pair{kUrl, &r.url}})
+    if (slot->empty()) *slot = std::string(text_of(f));
+
+  const int which = question_of(text_of(kQuestion), text_of(kQuestionText));
+  if (which < 0) return;  // another question of the survey
+  std::string_view answer = text_of(kAnswer);
+  if (which == 0) {
+    std::string error;
+    auto v = parse_rating(answer, error);
+    if (!error.empty()) return skip(kAnswer, error);
+    if (v) r.rating = v;  // a later row answering it again wins
+  } else if (!answer.empty()) {
+    r.comments[static_cast<size_t>(which - 1)] = std::string(answer);
+  }
+}
+
+void FileConnector::add_respondents(std::vector<Respondent>& respondents, const std::string& file,
+                                    FetchResult& out) const {
+  for (Respondent& p : respondents) {
+    if (p.skipped) continue;
+    std::string text;
+    for (const auto& c : p.comments)
+      if (!c.empty()) text += (text.empty() ? "" : "\n\n") + c;
+    if (!p.rating && text.empty()) continue;  // answered none of the selected questions
+    if (!p.created_at) {
+      out.problems.push_back({file + ":" + std::to_string(p.line),
+                              field_label(kCreatedAt) + ": missing on every row of respondent " +
+                                  quote(p.id) + " (every review needs its date)"});
+      continue;
+    }
+    Review r;
+    r.source_id = source_.id;
+    r.external_id = std::move(p.id);
+    r.location_id = p.location.empty() ? source_.location : std::move(p.location);
+    r.scale = rating_.scale;
+    r.raw_rating = p.rating;
+    r.text = std::move(text);
+    r.author = std::move(p.author);
+    r.language = std::move(p.language);
+    r.url = std::move(p.url);
+    r.created_at = *p.created_at;
+    r.updated_at = std::max(r.created_at, p.updated_at.value_or(r.created_at));
+    out.reviews.push_back(std::move(r));
+  }
 }
 
 bool FileConnector::import_csv(const std::string& name, std::string_view content, char delimiter,
-                               FetchResult& out) const {
+                               FetchResult& out, const RowSink& sink) const {
   csv::Reader reader(content, delimiter);
   csv::Record rec;
   if (!reader.next(rec)) return true;  // an empty file
@@ -473,6 +783,7 @@ bool FileConnector::import_csv(const std::string& name, std::string_view content
   std::vector<std::string> header;
   for (auto& h : rec.fields) header.emplace_back(trim(h));
   for (size_t f = 0; f < kFieldCount; ++f) {
+    if (long_ ? wide_only(f) : long_only(f)) continue;  // not read in this layout
     for (size_t i = 0; i < header.size() && index[f] < 0; ++i)
       if (header[i] == columns_[f]) index[f] = static_cast<int>(i);
     for (size_t i = 0; i < header.size() && index[f] < 0; ++i)
@@ -481,7 +792,14 @@ bool FileConnector::import_csv(const std::string& name, std::string_view content
   std::vector<std::string> missing;
   for (size_t f = 0; f < kFieldCount; ++f)
     if (explicit_[f] && index[f] < 0) missing.push_back(field_label(static_cast<Field>(f)));
-  if (index[kCreatedAt] < 0 && !explicit_[kCreatedAt]) missing.push_back(field_label(kCreatedAt));
+  // Required even when not mapped explicitly (then under their own names).
+  std::vector<Field> required = {kCreatedAt};
+  if (long_) {
+    required.insert(required.end(), {kExternalId, kAnswer});
+    if (index[kQuestionText] < 0) required.push_back(kQuestion);
+  }
+  for (Field f : required)
+    if (index[f] < 0 && !explicit_[f]) missing.push_back(field_label(f));
   if (!missing.empty()) {
     std::string cols;
     for (const auto& h : header) cols += (cols.empty() ? "" : ", ") + quote(h);
@@ -508,7 +826,7 @@ bool FileConnector::import_csv(const std::string& name, std::string_view content
       values[f] = index[f] < 0
                       ? std::nullopt
                       : std::optional<std::string_view>(rec.fields[static_cast<size_t>(index[f])]);
-    add_review(values, name, rec.line, out);
+    sink(values, rec.line);
   }
   return true;
 }
@@ -537,8 +855,8 @@ const rapidjson::Value* find_key(const rapidjson::Value& obj, const std::string&
   return nullptr;
 }
 
-void FileConnector::import_jsonl(const std::string& name, std::string& content,
-                                 FetchResult& out) const {
+void FileConnector::import_jsonl(const std::string& name, std::string& content, FetchResult& out,
+                                 const RowSink& sink) const {
   size_t pos = 0;
   size_t line = 0;
   if (content.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;
@@ -575,6 +893,7 @@ void FileConnector::import_jsonl(const std::string& name, std::string& content,
     bool ok = true;
     for (size_t f = 0; f < kFieldCount && ok; ++f) {
       values[f] = std::nullopt;
+      if (long_ ? wide_only(f) : long_only(f)) continue;  // not read in this layout
       const rapidjson::Value* v = find_key(doc, columns_[f]);
       if (!v || v->IsNull()) continue;
       if (v->IsString()) {
@@ -597,29 +916,193 @@ void FileConnector::import_jsonl(const std::string& name, std::string& content,
         ok = false;
       }
     }
-    if (ok) add_review(values, name, line, out);
+    if (ok) sink(values, line);
   }
+}
+
+bool FileConnector::decode(const std::string& name, std::string& content, FetchResult& out) const {
+  auto refuse = [&](size_t line, const std::string& why) {
+    out.problems.push_back({name + ":" + std::to_string(line), why + "; file not imported"});
+    return false;
+  };
+  auto byte_at = [&](std::string_view text, size_t at) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "byte 0x%02X", static_cast<unsigned char>(text[at]));
+    size_t start = text.rfind('\n', at);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    std::string before(text.substr(start, at - start));
+    if (before.size() > 30) before = before.substr(before.size() - 30);
+    if (invalid_utf8_at(before) != std::string::npos) return std::string(buf);
+    return std::string(buf) + " after " + quote(before);
+  };
+  const std::string hint =
+      ": set encoding in the source to the export's character set (\"windows-1252\" for Excel "
+      "on Windows, \"iso-8859-1\", \"utf-16\"...)";
+
+  // A byte-order mark says what the file is, whatever `encoding` says.
+  std::string_view text(content);
+  std::string from = encoding_;
+  size_t bom = 0;
+  const std::pair<std::string_view, const char*> boms[] = {
+      {"\xEF\xBB\xBF", "UTF-8"},
+      {std::string_view("\xFF\xFE\0\0", 4), "UTF-32LE"},
+      {std::string_view("\0\0\xFE\xFF", 4), "UTF-32BE"},
+      {"\xFF\xFE", "UTF-16LE"},
+      {"\xFE\xFF", "UTF-16BE"}};
+  for (const auto& [mark, charset] : boms) {
+    if (text.substr(0, mark.size()) == mark) {
+      bom = mark.size();
+      from = charset;
+      break;
+    }
+  }
+  const std::string declared = lower(from);
+  const bool utf16 = declared == "utf-16" || declared == "utf16";
+  if (bom == 0 && (from.empty() || utf16) && text.find('\0') != std::string_view::npos) {
+    // No mark but NUL bytes: UTF-16 from a tool that writes none (its ASCII has a NUL byte
+    // every other byte), or not text at all.
+    size_t even = 0, odd = 0;
+    const size_t n = std::min<size_t>(text.size(), 4096) & ~size_t{1};
+    for (size_t i = 0; i < n; i += 2) {
+      even += text[i] == '\0';
+      odd += text[i + 1] == '\0';
+    }
+    if (odd * 4 >= n / 2 && even * 50 <= n / 2) {
+      from = "UTF-16LE";
+    } else if (even * 4 >= n / 2 && odd * 50 <= n / 2) {
+      from = "UTF-16BE";
+    } else {
+      return refuse(line_at(text, text.find('\0')),
+                    "NUL bytes: not a text file, or text in an encoding repwatch cannot "
+                    "recognise" +
+                        hint);
+    }
+  } else if (utf16 && bom == 0) {
+    return refuse(1,
+                  "encoding = \"utf-16\" but the file has no byte-order mark and no UTF-16 "
+                  "text: set encoding = \"utf-16le\" or \"utf-16be\", or the right one");
+  }
+  text.remove_prefix(bom);
+
+  const std::string charset = lower(from);
+  if (from.empty() || charset == "utf-8" || charset == "utf8") {
+    size_t bad = invalid_utf8_at(text);
+    if (bad == std::string_view::npos) {
+      content.erase(0, bom);
+      return true;
+    }
+    if (!from.empty())
+      return refuse(line_at(text, bad), "not UTF-8 (" + byte_at(text, bad) + ")" + hint);
+    // encoding = "auto" and not UTF-8: the lines that are not are read as Windows-1252 (which
+    // covers Latin-1's letters), the usual character set of exports from Excel on Windows.
+    std::string utf8;
+    utf8.reserve(text.size() + text.size() / 8);
+    size_t line = 1, first = 0, lines = 0;
+    for (size_t pos = 0; pos < text.size(); ++line) {
+      size_t end = text.find('\n', pos);
+      end = end == std::string_view::npos ? text.size() : end + 1;
+      std::string_view one = text.substr(pos, end - pos);
+      if (invalid_utf8_at(one) == std::string_view::npos) {
+        utf8.append(one);
+      } else {
+        Converted c = convert_to_utf8(one, "WINDOWS-1252");
+        if (!c.ok())
+          return refuse(line,
+                        "neither UTF-8 nor Windows-1252 (" + byte_at(one, c.bad_at) + ")" + hint);
+        utf8 += c.text;
+        if (!first) first = line;
+        ++lines;
+      }
+      pos = end;
+    }
+    spdlog::warn(
+        "source {}: {} is not UTF-8 ({} line(s), the first line {}): read as Windows-1252; if "
+        "names or accents look wrong, set encoding in the source to the export's character set",
+        source_.id, name, lines, first);
+    content = std::move(utf8);
+    return true;
+  }
+  Converted c = convert_to_utf8(text, from);
+  if (!c.ok()) {
+    const size_t line = 1 + static_cast<size_t>(std::count(c.text.begin(), c.text.end(), '\n'));
+    return refuse(line, "not " + from + " text (" +
+                            (c.bad_at < text.size() ? byte_at(text, c.bad_at)
+                                                    : std::string("cut off at the end")) +
+                            ")" + hint);
+  }
+  if (c.text.compare(0, 3, "\xEF\xBB\xBF") == 0) c.text.erase(0, 3);  // "UTF-16" keeps none
+  content = std::move(c.text);
+  return true;
 }
 
 bool FileConnector::import_file(const std::string& name, std::string& content,
                                 FetchResult& out) const {
   fs::path p(name);
-  switch (format_of(p)) {
-    case Format::kCsv: {
-      char delim = delimiter_.value_or(lower(p.extension().string()) == ".tsv" ? '\t' : ',');
-      return import_csv(name, content, delim, out);
-    }
-    case Format::kJsonl:
-      import_jsonl(name, content, out);
-      return true;
-    case Format::kAuto:
-      break;
+  const Format format = format_of(p);
+  if (format == Format::kAuto) {
+    out.problems.push_back(
+        {name,
+         "unknown file format (not .csv, .tsv, .jsonl or .ndjson); set format = \"csv\" or "
+         "\"jsonl\" in the source"});
+    return false;
   }
-  out.problems.push_back(
-      {name,
-       "unknown file format (not .csv, .tsv, .jsonl or .ndjson); set format = \"csv\" or "
-       "\"jsonl\" in the source"});
-  return false;
+  if (!decode(name, content, out)) return false;
+
+  // Where the rows go: one review each (wide), or gathered per respondent (long).
+  std::vector<Respondent> respondents;
+  std::unordered_map<std::string, size_t> by_id;
+  // Wide: the (hash of the id, index in out.reviews, line) of each review of this file.
+  std::vector<std::tuple<size_t, size_t, size_t>> ids;
+  const size_t first = out.reviews.size();
+  if (!long_) {
+    // About one review a line: no reallocation (each moving every review made so far).
+    out.reviews.reserve(first +
+                        static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
+  }
+  RowSink sink = [&](const RowValues& values, size_t line) {
+    if (long_) return add_answer(values, name, line, respondents, by_id, out);
+    if (add_review(values, name, line, out))
+      ids.emplace_back(std::hash<std::string_view>{}(out.reviews.back().external_id),
+                       out.reviews.size() - 1, line);
+  };
+  if (format == Format::kCsv) {
+    char delim = delimiter_.value_or(lower(p.extension().string()) == ".tsv" ? '\t' : ',');
+    if (!import_csv(name, content, delim, out, sink)) return false;
+  } else {
+    import_jsonl(name, content, out, sink);
+  }
+  if (long_) add_respondents(respondents, name, out);
+  if (!long_) drop_repeated_ids(ids, first, name, out);
+  return true;
+}
+
+void FileConnector::drop_repeated_ids(std::vector<std::tuple<size_t, size_t, size_t>>& ids,
+                                      size_t first, const std::string& name,
+                                      FetchResult& out) const {
+  // Sorted by hash, then row: a repeated id is a run of equal hashes (an equal hash of two
+  // different ids, about never, is only not checked).
+  std::sort(ids.begin(), ids.end());
+  std::vector<bool> drop(out.reviews.size() - first);
+  for (size_t k = 1; k < ids.size(); ++k) {
+    const auto& [hash, index, line] = ids[k];
+    const auto& [prev_hash, prev_index, prev_line] = ids[k - 1];
+    if (hash != prev_hash || out.reviews[index].external_id != out.reviews[prev_index].external_id)
+      continue;
+    drop[prev_index - first] = true;
+    out.problems.push_back(
+        {name + ":" + std::to_string(line),
+         field_label(kExternalId) + ": " + quote(out.reviews[index].external_id) +
+             " is also on line " + std::to_string(prev_line) +
+             "; this later row is kept (an export with one row per answer needs layout = "
+             "\"long\")"});
+  }
+  size_t kept = first;
+  for (size_t i = first; i < out.reviews.size(); ++i) {
+    if (drop[i - first]) continue;
+    if (kept != i) out.reviews[kept] = std::move(out.reviews[i]);
+    ++kept;
+  }
+  out.reviews.resize(kept);
 }
 
 bool read_whole(const fs::path& p, uint64_t size, std::string& out, std::string& error) {

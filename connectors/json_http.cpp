@@ -2,12 +2,16 @@
 
 #include <rapidjson/pointer.h>
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <set>
 
 #include "connectors/http_source.h"
+#include "core/redact.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace repwatch::connectors {
@@ -41,21 +45,28 @@ class JsonHttp : public HttpSource {
  public:
   JsonHttp(const SourceConfig& source, const Config& config) : HttpSource(source, config) {
     const Settings& s = source.settings;
-    reject_unknown(s, allowed_keys({"url", "headers", "token_header", "token_prefix", "token_param",
-                                    "reviews_pointer", "next_pointer", "next_param", "first_page",
-                                    "max_pages", "since_param", "since_format", "safety_margin",
-                                    "scale", "time_unit", "fields"},
-                                   {"token"}));
+    std::vector<std::string> keys = allowed_keys(
+        {"url", "headers", "token_header", "token_prefix", "token_param", "reviews_pointer",
+         "next_pointer", "next_param", "first_page", "max_pages", "since_param", "since_format",
+         "safety_margin", "scale", "time_unit", "fields"},
+        {"token"});
+    for (const char* k : {"status_pointer", "status_ok", "throttle_wait", "decode_html_entities"})
+      keys.emplace_back(k);
+    reject_unknown(s, keys);
     url_ = s.require_string("url");
     if (url_.rfind("https://", 0) != 0 && url_.rfind("http://", 0) != 0)
       s.fail("url", "expected an http:// or https:// URL");
     origin_ = net::origin_of(url_);
     paged_ = url_.find("{page}") != std::string::npos;
+    // A key written into the URL (?api_key=...) or a credential header is a secret like
+    // `token`: never in a message, a stored review or the cursor.
+    for (const auto& secret : url_secrets(url_)) add_secret(secret);
     for (const auto& [name, value] : s.string_map("headers")) {
       if (name.empty() || name.find_first_of(":\r\n ") != std::string::npos ||
           value.find_first_of("\r\n") != std::string::npos)
         s.fail("headers", "header \"" + name + "\" has a bad name or a line break in its value");
       headers_.push_back({name, value});
+      if (is_secret_name(name)) add_secret(value);
     }
     if (auto token = s.secret("token")) {
       token_ = *token;
@@ -71,6 +82,17 @@ class JsonHttp : public HttpSource {
     if (!s.has("reviews_pointer"))
       s.fail("reviews_pointer", "required: the JSON Pointer of the review array (\"\" = root)");
     reviews_pointer_ = make_pointer(s, "reviews_pointer", reviews_pointer_text_);
+    if (auto p = s.string("status_pointer")) {
+      status_pointer_ = make_pointer(s, "status_pointer", *p);
+      status_pointer_text_ = *p;
+      has_status_ = true;
+    }
+    if (s.has("status_ok")) {
+      status_ok_ = s.string_list("status_ok");
+      if (status_ok_.empty()) s.fail("status_ok", "must name at least one status word");
+    }
+    if (auto v = s.duration("throttle_wait")) throttle_wait_ = *v;
+    decode_entities_ = s.boolean("decode_html_entities").value_or(false);
     if (auto p = s.string("next_pointer")) {
       next_pointer_ = make_pointer(s, "next_pointer", *p);
       has_next_ = true;
@@ -156,11 +178,8 @@ class JsonHttp : public HttpSource {
         etag_url = redacted;
       }
       rapidjson::Document doc = parse_body(session, res, what);
-      const rapidjson::Value* array = reviews_pointer_.Get(doc);
-      if (!array || !array->IsArray())
-        throw SourceError(SourceError::Kind::kGarbage,
-                          what + ": no array at reviews_pointer \"" + reviews_pointer_text_ + "\"");
-      for (rapidjson::SizeType i = 0; i < array->Size(); ++i) {
+      const rapidjson::Value* array = reviews_of(session, doc, what);
+      for (rapidjson::SizeType i = 0; array && i < array->Size(); ++i) {
         std::string problem;
         auto r = parse_review((*array)[i], problem);
         if (!r || echoes_secret(*r, problem)) {
@@ -171,7 +190,7 @@ class JsonHttp : public HttpSource {
         if (ids.insert(r->external_id).second) out.reviews.push_back(std::move(*r));
       }
       if (paged_) {
-        if (array->Empty()) break;
+        if (!array || array->Empty()) break;
         ++page_number;
       } else if (has_next_) {
         const rapidjson::Value* next = next_pointer_.Get(doc);
@@ -213,6 +232,110 @@ class JsonHttp : public HttpSource {
   }
 
  private:
+  // The review array of a page. An API status word (status_pointer; or, when the array is
+  // missing, a top-level "status" as Google's legacy web services send with HTTP 200) that is
+  // not one of status_ok throws a SourceError of its kind. A page whose status is OK but that
+  // has no array where the parent of reviews_pointer is an object has no reviews (nullptr): a
+  // legacy place without reviews has a "result" without "reviews".
+  const rapidjson::Value* reviews_of(Session& session, const rapidjson::Document& doc,
+                                     const std::string& what) const {
+    std::optional<std::string> status;
+    if (has_status_) {
+      const rapidjson::Value* v = status_pointer_.Get(doc);
+      if (!v || !v->IsString())
+        throw SourceError(
+            SourceError::Kind::kGarbage,
+            what + ": no status word at status_pointer \"" + status_pointer_text_ + "\"");
+      status = trim(std::string_view(v->GetString(), v->GetStringLength()));
+      if (!is_ok_status(*status)) throw status_error(session, doc, *status, what);
+    }
+    const rapidjson::Value* array = reviews_pointer_.Get(doc);
+    if (array && array->IsArray()) return array;
+    if (!has_status_ && doc.IsObject()) {
+      // Only the words we know: another vendor's "status" says nothing about a wrong pointer.
+      if (auto s = get_string(doc, "status")) {
+        status = trim(*s);
+        if (!is_ok_status(*status)) {
+          SourceError e = status_error(session, doc, *status, what);
+          if (e.kind() != SourceError::Kind::kGarbage) throw e;
+          status.reset();
+        }
+      }
+    }
+    if (!array && status && reviews_pointer_.GetTokenCount() > 0) {
+      rapidjson::Pointer parent(reviews_pointer_.GetTokens(), reviews_pointer_.GetTokenCount() - 1);
+      const rapidjson::Value* p = parent.Get(doc);
+      if (p && p->IsObject()) return nullptr;
+    }
+    throw SourceError(SourceError::Kind::kGarbage,
+                      what + ": no array at reviews_pointer \"" + reviews_pointer_text_ + "\"");
+  }
+
+  bool is_ok_status(const std::string& status) const {
+    for (const auto& ok : status_ok_)
+      if (strcasecmp(ok.c_str(), status.c_str()) == 0) return true;
+    return false;
+  }
+
+  // The SourceError for an API status word other than OK, by what a person or the scheduler
+  // should do about it. Google's legacy words (Places, Geocoding...) first, then the usual
+  // spellings of the same conditions; anything else (a word we do not know) is kGarbage with
+  // the word and message.
+  SourceError status_error(Session& session, const rapidjson::Document& doc,
+                           const std::string& status, const std::string& what) const {
+    std::string upper = status;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    auto is = [&](std::initializer_list<const char*> words) {
+      for (const char* w : words)
+        if (upper == w) return true;
+      return false;
+    };
+    std::string api_message;
+    for (const char* p : {"/error_message", "/error/message", "/message", "/errors/0/message"}) {
+      const rapidjson::Value* v = rapidjson::Pointer(p).Get(doc);
+      if (v && v->IsString()) {
+        api_message = clean_text(std::string_view(v->GetString(), v->GetStringLength()));
+        break;
+      }
+    }
+    SourceError::Kind kind = SourceError::Kind::kGarbage;
+    int retry_after = 0;
+    std::string advice;
+    if (is({"OVER_QUERY_LIMIT", "RESOURCE_EXHAUSTED", "RATE_LIMITED", "RATE_LIMIT_EXCEEDED",
+            "TOO_MANY_REQUESTS"})) {
+      kind = SourceError::Kind::kTransient;
+      retry_after = static_cast<int>(throttle_wait_);
+      advice = "rate limit or quota used up; the next poll waits throttle_wait, " +
+               std::to_string(throttle_wait_) + " s";
+    } else if (is({"REQUEST_DENIED", "OVER_DAILY_LIMIT", "PERMISSION_DENIED", "UNAUTHENTICATED",
+                   "ACCESS_DENIED", "UNAUTHORIZED"})) {
+      kind = SourceError::Kind::kAuth;
+      advice =
+          "the API refused the request: check the key (token), that this API is enabled for it "
+          "and, for Google, that billing is set up";
+    } else if (is({"INVALID_REQUEST", "INVALID_ARGUMENT"})) {
+      kind = SourceError::Kind::kConfig;
+      advice = "the request is invalid: check the parameters in url (place_id=...)";
+    } else if (is({"NOT_FOUND"})) {
+      kind = SourceError::Kind::kConfig;
+      advice = "the id in url is not known to the API (a place id can expire): look it up again";
+    } else if (is({"ZERO_RESULTS"})) {
+      kind = SourceError::Kind::kConfig;
+      advice =
+          "no result: for Place Details the place_id no longer refers to a place (a closed or "
+          "merged listing): look the clinic up again";
+    } else if (is({"UNKNOWN_ERROR", "INTERNAL", "INTERNAL_ERROR", "UNAVAILABLE",
+                   "BACKEND_ERROR"})) {
+      kind = SourceError::Kind::kTransient;
+      advice = "a server-side error; retried with backoff";
+    } else {
+      advice = "not one of status_ok";
+    }
+    std::string message = what + ": API status " + clean_text(status.substr(0, 60)) + " (" +
+                          advice + ")" + (api_message.empty() ? "" : ": " + api_message);
+    return SourceError(kind, session.client().scrub(message), retry_after);
+  }
+
   std::string next_url(Session& session, const std::string& value, const std::string& first_url,
                        const std::string& what) const {
     std::string next;
@@ -335,6 +458,9 @@ class JsonHttp : public HttpSource {
     r.language = text_field(v, "language").value_or("");
     r.translated_text = text_field(v, "translated_text").value_or("");
     r.reply_text = text_field(v, "reply_text").value_or("");
+    if (decode_entities_)
+      for (std::string* t : {&r.text, &r.author, &r.translated_text, &r.reply_text})
+        *t = decode_html_entities(*t);
     r.url = text_field(v, "url").value_or("");
     std::string time_problem;
     auto created = time_field(v, "created_at", time_problem);
@@ -365,6 +491,12 @@ class JsonHttp : public HttpSource {
   rapidjson::Pointer reviews_pointer_;
   rapidjson::Pointer next_pointer_;
   bool has_next_ = false;
+  rapidjson::Pointer status_pointer_;
+  std::string status_pointer_text_;
+  bool has_status_ = false;
+  std::vector<std::string> status_ok_ = {"OK"};
+  int64_t throttle_wait_ = 900;
+  bool decode_entities_ = false;
   std::string next_param_;
   int64_t first_page_ = 1;
   int max_pages_ = 100;

@@ -65,6 +65,10 @@ void Notifier::ping() const {
   if (watchdog_) send("WATCHDOG=1");
 }
 
+void Notifier::extend_timeout(std::chrono::microseconds by) const {
+  send("EXTEND_TIMEOUT_USEC=" + std::to_string(by.count()));
+}
+
 void Notifier::watchdog(Clock::time_point now) {
   if (!watchdog_) return;
   send("WATCHDOG=1");

@@ -6,6 +6,7 @@
 //   if (n.watchdog_due(now)) n.watchdog();  // WATCHDOG=1 at half of WATCHDOG_USEC
 //   n.reloading(); ... n.ready(status);  // around a SIGHUP reload (systemd 252 style)
 //   n.stopping();                        // STOPPING=1
+//   n.extend_timeout(30s);               // EXTEND_TIMEOUT_USEC= (a long migration at start)
 //
 // Outside systemd (no NOTIFY_SOCKET) every call is a cheap no-op. Uses sd_notify(3) from
 // libsystemd; failures to send are ignored, as systemd's own daemons do.
@@ -37,8 +38,12 @@ class Notifier {
   bool watchdog_due(Clock::time_point now) const;
   // Sends WATCHDOG=1 and schedules the next ping.
   void watchdog(Clock::time_point now = Clock::now());
-  // Sends WATCHDOG=1 only; safe from any thread (see WatchdogKeeper in service.cpp).
+  // Sends WATCHDOG=1 only; safe from any thread (see Heartbeat in service.cpp).
   void ping() const;
+  // EXTEND_TIMEOUT_USEC=: systemd waits `by` longer for the state the service is in (starting,
+  // reloading, stopping) before it times out; send again within `by` to go on. Safe from any
+  // thread.
+  void extend_timeout(std::chrono::microseconds by) const;
 
  private:
   void send(const std::string& message) const;

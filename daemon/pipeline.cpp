@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/redact.h"
 #include "normalize/limits.h"
 #include "normalize/normalize.h"
 
@@ -78,20 +79,24 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
   Fetched out;
   out.source_id = source.id;
   connectors::FetchResult result;
+  // Connectors scrub the secrets they hold from their messages; what goes on to the log, the
+  // database and `repwatch sources` is redacted once more here, by pattern (core/redact.h:
+  // userinfo, ?api_key=... values), whatever path the message took.
   try {
     result = connector.fetch(cursor);
   } catch (const SourceError& e) {
-    out.error = e;
+    out.error = SourceError(e.kind(), redact_text(e.what()), e.retry_after_seconds());
     return out;
   } catch (const ConfigError& e) {
-    out.error = SourceError(SourceError::Kind::kConfig, e.what());
+    out.error = SourceError(SourceError::Kind::kConfig, redact_text(e.what()));
     return out;
   } catch (const std::exception& e) {
     // Anything else (out of memory, a filesystem error the connector did not wrap) is worth
     // retrying later rather than taking the daemon down.
-    out.error = SourceError(SourceError::Kind::kTransient, e.what());
+    out.error = SourceError(SourceError::Kind::kTransient, redact_text(e.what()));
     return out;
   }
+  for (Problem& p : result.problems) p.message = redact_text(p.message);
 
   // The source's identity comes from the config (the location too, unless the connector
   // mapped one per review); a review without its own id cannot be stored (it would have no

@@ -4,12 +4,14 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -17,6 +19,7 @@
 
 #include "alerts/rules.h"
 #include "alerts/service.h"
+#include "core/access.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "daemon/fetch_pool.h"
@@ -77,26 +80,21 @@ int64_t ms_until(Clock::time_point t, Clock::time_point now) {
   return std::chrono::ceil<std::chrono::milliseconds>(t - now).count();
 }
 
-// Keeps WATCHDOG=1 going from a helper thread while the main loop is inside a call that may
-// legitimately block for long - storing a big import (whose commit alone can take seconds),
-// delivering alerts (bounded only by the SMTP/webhook timeout per message) - for at most
-// `cap`: a call stuck longer than that still trips the watchdog.
-class WatchdogKeeper {
+// Calls `beat` from a helper thread every `every` for at most `cap`, until destroyed: keeps
+// systemd informed while the main loop is inside a call that may legitimately block for long.
+class Heartbeat {
  public:
-  WatchdogKeeper(const Notifier& notifier, std::chrono::minutes cap) {
-    auto interval = notifier.watchdog_interval();
-    if (!interval) return;
-    thread_ = std::thread([this, &notifier, every = *interval, cap] {
+  Heartbeat(std::chrono::microseconds every, std::chrono::minutes cap, std::function<void()> beat) {
+    thread_ = std::thread([this, every, cap, beat = std::move(beat)] {
       std::unique_lock lock(mu_);
       auto until = Clock::now() + cap;
       while (Clock::now() < until) {
         if (cv_.wait_for(lock, every, [this] { return done_; })) return;
-        notifier.ping();
+        beat();
       }
     });
   }
-  ~WatchdogKeeper() {
-    if (!thread_.joinable()) return;
+  ~Heartbeat() {
     {
       std::lock_guard lock(mu_);
       done_ = true;
@@ -104,14 +102,50 @@ class WatchdogKeeper {
     cv_.notify_one();
     thread_.join();
   }
-  WatchdogKeeper(const WatchdogKeeper&) = delete;
-  WatchdogKeeper& operator=(const WatchdogKeeper&) = delete;
+  Heartbeat(const Heartbeat&) = delete;
+  Heartbeat& operator=(const Heartbeat&) = delete;
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
   std::thread thread_;
+};
+
+// WATCHDOG=1 from a helper thread during a call that may block for long - storing a big
+// import (whose commit alone can take seconds), delivering alerts (bounded only by the
+// SMTP/webhook timeout per message) - for at most `cap`: a call stuck longer than that still
+// trips the watchdog. Does nothing without a watchdog.
+class WatchdogKeeper {
+ public:
+  WatchdogKeeper(const Notifier& notifier, std::chrono::minutes cap) {
+    if (auto interval = notifier.watchdog_interval())
+      beat_.emplace(*interval, cap, [&notifier] { notifier.ping(); });
+  }
+
+ private:
+  std::optional<Heartbeat> beat_;
+};
+
+// While the database is migrated before READY=1 (an upgrade's migration can take minutes on a
+// large database, longer than the unit's TimeoutStartSec=): EXTEND_TIMEOUT_USEC= at once and
+// then every kExtendEvery, each asking for kExtendBy more, for at most kMigrationCap. Does
+// nothing outside systemd.
+constexpr auto kExtendEvery = std::chrono::seconds(5);
+constexpr auto kExtendBy = std::chrono::seconds(30);
+constexpr auto kMigrationCap = std::chrono::hours(4);
+
+class StartTimeoutExtender {
+ public:
+  explicit StartTimeoutExtender(const Notifier& notifier) {
+    if (!notifier.enabled()) return;
+    notifier.extend_timeout(kExtendBy);
+    beat_.emplace(kExtendEvery, std::chrono::duration_cast<std::chrono::minutes>(kMigrationCap),
+                  [&notifier] { notifier.extend_timeout(kExtendBy); });
+  }
+
+ private:
+  std::optional<Heartbeat> beat_;
 };
 
 constexpr auto kLongCallWatchdogCap = std::chrono::minutes(15);
@@ -144,24 +178,27 @@ AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analy
   return rt;
 }
 
-std::shared_ptr<const Setup> build_setup(const std::filesystem::path& config_file) {
-  auto setup = std::make_shared<Setup>();
-  // A config that does not load leaves nothing else to check.
-  setup->config = load_config(config_file);
-  const Config& config = setup->config;
+namespace {
 
-  std::vector<std::string> problems;
-  auto collect = [&problems](auto&& fn) {
+// build_setup() with every mistake recorded in `report` rather than thrown: the config, the
+// file's permissions, [daemon], the analyzer, each enabled source's connector and the alerts
+// are all checked whatever failed before them. Throws ConfigError only for a file that cannot
+// be read or is not TOML. `preflight` also asks each connector what a poll would run into.
+std::shared_ptr<Setup> build_checked(const std::filesystem::path& config_file,
+                                     const std::shared_ptr<ConfigReport>& report, bool preflight) {
+  auto setup = std::make_shared<Setup>();
+  setup->config = load_config(config_file, report);
+  const Config& config = setup->config;
+  auto collect = [&report](auto&& fn) {
     try {
       fn();
-    } catch (const Error& e) {
-      for (auto& line : split_lines(e.what())) problems.push_back(line);
     } catch (const std::exception& e) {
-      problems.push_back(e.what());
+      report->add_error(e.what());
     }
   };
 
-  collect([&] { check_secret_permissions(config.file); });
+  // First, so that each inline secret is reported once, with its fix, whichever module reads it.
+  collect([&] { check_secret_permissions(config.file, report.get()); });
 
   collect([&] {
     Settings d = config.section("daemon");
@@ -178,27 +215,74 @@ std::shared_ptr<const Setup> build_setup(const std::filesystem::path& config_fil
 
   for (const auto& source : config.sources) {
     if (!source.enabled) continue;
-    collect([&] { setup->connectors[source.id] = connectors::make_connector(source, config); });
+    collect([&] {
+      auto connector = connectors::make_connector(source, config);
+      if (preflight) {
+        for (const auto& problem : connector->preflight()) report->add_error(problem);
+      }
+      setup->connectors[source.id] = std::move(connector);
+    });
   }
 
+  // The alert sections are checked against the taxonomy's touchpoints; when the taxonomy did
+  // not load (reported above), against none, so that the rest of them is still checked.
   if (setup->analyzer) {
     collect([&] { setup->alerts = make_alerts(config, *setup->analyzer); });
+  } else {
+    collect([&] { alerts::load_alerts_config(config, {}); });
   }
   if (!setup->alerts.hook) setup->alerts.hook = [](const StoredEvent&) { return 0; };
+  return setup;
+}
 
-  if (!problems.empty()) throw ConfigError(join_lines(problems));
+// Whether this process's user can create or write the database and its directory (the WAL
+// and shared-memory files live next to it).
+void check_database_access(const Config& config, ConfigReport& report) {
+  if (config.database.empty()) return;  // no state_dir: reported already
+  namespace fs = std::filesystem;
+  const std::string key = config.root.has("database") ? "database" : "state_dir";
+  const fs::path dir = config.database.parent_path();
+  auto problem = [&](const std::string& msg) {
+    report.add(key, config.root.describe(key, msg + "; repwatchd could not open its database"));
+  };
+  std::error_code ec;
+  fs::path existing = dir;
+  while (!existing.empty() && existing != existing.root_path() && !fs::exists(existing, ec))
+    existing = existing.parent_path();
+  if (existing != dir) {
+    // systemd creates the unit's StateDirectory= itself, as the daemon's user.
+    if (dir == "/var/lib/repwatch") return;
+    if (::access(existing.c_str(), W_OK | X_OK) != 0)
+      problem("\"" + dir.string() + "\" does not exist, and \"" + existing.string() +
+              "\" does not let it be created: " + unreadable_reason(errno));
+    return;
+  }
+  if (!fs::is_directory(dir, ec)) return problem("\"" + dir.string() + "\" is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return problem("cannot write in \"" + dir.string() + "\": " + unreadable_reason(errno));
+  if (fs::exists(config.database, ec) && ::access(config.database.c_str(), R_OK | W_OK) != 0)
+    problem("cannot write \"" + config.database.string() + "\": " + unreadable_reason(errno));
+}
+
+}  // namespace
+
+std::shared_ptr<const Setup> build_setup(const std::filesystem::path& config_file) {
+  auto report = std::make_shared<ConfigReport>(config_file);
+  auto setup = build_checked(config_file, report, /*preflight=*/false);
+  report->stop_collecting();  // the setup's Settings throw again, as its connectors expect
+  if (!report->empty()) throw ConfigError(join_lines(report->lines()));
   return setup;
 }
 
 std::vector<std::string> check_config(const std::filesystem::path& config_file) {
+  auto report = std::make_shared<ConfigReport>(config_file);
   try {
-    build_setup(config_file);
-  } catch (const Error& e) {
-    return split_lines(e.what());
+    auto setup = build_checked(config_file, report, /*preflight=*/true);
+    check_database_access(setup->config, *report);
   } catch (const std::exception& e) {
-    return {e.what()};
+    report->add_error(e.what());
   }
-  return {};
+  return report->lines();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,6 +357,9 @@ int Service::start() {
     return kExitConfig;
   }
   apply_log_level();
+  for (const auto& [id, connector] : setup_->connectors) {
+    for (const auto& problem : connector->preflight()) spdlog::warn("source {}: {}", id, problem);
+  }
   if (!open_database(setup_->config)) return kExitRuntime;
   try {
     register_sources();
@@ -296,7 +383,24 @@ bool Service::open_database(const Config& config) {
   try {
     std::error_code ec;
     std::filesystem::create_directories(config.database.parent_path(), ec);
+    std::optional<StartTimeoutExtender> extender;
+    {
+      // Migrations to run (an upgrade): say so, and keep systemd's start timeout from
+      // running out while they run. (Creating a database takes milliseconds.)
+      const int target = static_cast<int>(db::schema_migrations().size());
+      const int have = db::Database::open(config.database).user_version();
+      if (have == 0) {
+        spdlog::info("creating the database {}", config.database.string());
+      } else if (have < target) {
+        spdlog::info(
+            "migrating the database {} from schema version {} to {}; this may take "
+            "a while on a large database",
+            config.database.string(), have, target);
+        extender.emplace(notifier_);
+      }
+    }
     auto db = std::make_unique<db::Database>(db::open_store(config.database));
+    extender.reset();
     auto store = std::make_unique<db::ReviewStore>(*db, setup_->alerts.negative);
     store_ = std::move(store);
     db_ = std::move(db);

@@ -9,10 +9,14 @@
 //
 // Lifecycle of run_daemon():
 //   1. build_setup(): load and validate the config file, construct the sentiment analyzer, one
-//      connector per enabled source (which validates its settings) and the alert rules. Refuse
-//      a config file that holds inline secrets and is readable by others (daemon/secrets.h).
-//   2. Open the database (db::open_store, creating the state directory if needed) and register
-//      locations and sources. Then READY=1.
+//      connector per enabled source (which validates its settings) and the alert rules,
+//      collecting every mistake (config/config.h ConfigReport). Refuse a config file that
+//      anyone but its owner can read and that holds inline secrets (daemon/secrets.h).
+//      Mistakes: log them all, exit 78.
+//   2. Open the database (db::open_store, creating the state directory if needed; while it is
+//      created or migrated, EXTEND_TIMEOUT_USEC= every few seconds so that a long migration
+//      after an upgrade outlasts TimeoutStartSec=) and register locations and sources. Log
+//      what each connector's preflight() finds (a missing import directory). Then READY=1.
 //   3. Loop: start the fetches of the due sources on the fetch pool (fetch_and_score, no
 //      database), store each finished fetch on this thread (store_poll, one transaction), then
 //      deliver pending alerts. Sleep in poll(2) on the signal fd and the pool's fd until the
@@ -27,8 +31,11 @@
 //      finished (signals are only read between stores); fetches already running get
 //      `stop_grace` to finish and be stored; then pending alerts are flushed once; exit 0.
 //
-// Exit codes: 0 success; 1 bad config or command line; 2 the database or another resource
-// could not be opened; 3 (--once only) at least one source failed (the others were stored).
+// Exit codes (the unit's RestartPreventExitStatus= names the two a restart cannot fix):
+//   0 success; 2 the database or another resource could not be opened (systemd restarts,
+//   within the unit's StartLimitBurst=); 3 (--once only) at least one source failed (the
+//   others were stored); 64 (EX_USAGE) a bad command line; 78 (EX_CONFIG) the config has
+//   mistakes (systemctl shows "status=78/CONFIG").
 #pragma once
 
 #include <spdlog/common.h>
@@ -55,9 +62,10 @@ inline constexpr const char* kDefaultConfigFile = "/etc/repwatch/repwatch.toml";
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitConfig = 1,
   kExitRuntime = 2,
   kExitSourcesFailed = 3,
+  kExitUsage = 64,   // sysexits.h EX_USAGE
+  kExitConfig = 78,  // sysexits.h EX_CONFIG
 };
 
 struct Options {
@@ -106,8 +114,11 @@ sentiment::Analyzer make_analyzer(const Config& config);
 // The alert hook and sender for a config (alerts::AlertService), validating its alert sections.
 AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analyzer);
 
-// --check-config: validates everything build_setup() does. Returns the problems, one per
-// element; empty means the config is good.
+// --check-config: validates everything build_setup() does, and also what a poll would run
+// into (Connector::preflight(): an import path that is missing or unreadable) and whether the
+// database's directory can be written, as the user this process runs as (main() runs it as
+// the daemon's user when started as root). Returns every problem, one per element, in file
+// order; empty means the config is good.
 std::vector<std::string> check_config(const std::filesystem::path& config_file);
 
 struct RunResult {

@@ -41,8 +41,13 @@ inline const std::filesystem::path& connector_dir() {
     if (!mkdtemp(tmpl.data())) std::abort();
     std::filesystem::path d(tmpl);
     for (const char* name : {"token", "client-secret", "refresh-token"}) {
-      std::ofstream out(d / name);
-      out << kFuzzSecret << "\n";
+      {
+        std::ofstream out(d / name);
+        out << kFuzzSecret << "\n";
+      }
+      // A secret file must be its owner's alone (Settings::secret() refuses it otherwise).
+      std::filesystem::permissions(
+          d / name, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     }
     return d;
   }();

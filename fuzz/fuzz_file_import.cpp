@@ -42,7 +42,8 @@ struct Variant {
 };
 
 // Sources as clinics configure them (defaults, a vendor mapping, 0-10 survey, binary, JSONL
-// with nested keys).
+// with nested keys, a long-format survey, a Windows-1252 export). The encoding is "auto" but
+// for the last: UTF-16, Windows-1252 lines and NUL bytes are all reached through it.
 const Variant kVariants[] = {
     {"reviews.csv", "scale = \"1-5\"\n", 1, 5},
     {"export.csv",
@@ -60,6 +61,16 @@ const Variant kVariants[] = {
      "\"reviewReply.comment\"\nreply_at = \"reviewReply.updateTime\"\n",
      1, 5},
     {"reviews.ndjson", "scale = \"0-100\"\n", 0, 100},
+    // A patient survey in long format: rows per answer, a labelled rating, two comments.
+    {"survey-long.csv",
+     "layout = \"long\"\n[sources.fields]\nexternal_id = \"Respondent ID\"\n"
+     "question = \"Question ID\"\nquestion_text = \"Question\"\nanswer = \"Answer\"\n"
+     "created_at = \"Date\"\nlocation = \"Location\"\n[sources.rating]\nquestion = \"OVERALL\"\n"
+     "labels = [\"Very poor\", \"Poor\", \"Fair\", \"Good\", \"Very good\"]\n"
+     "[sources.comment]\nquestion = [\"WELL\", \"BETTER\"]\n",
+     1, 5},
+    // An export in a declared single-byte character set.
+    {"latin.csv", "encoding = \"windows-1252\"\nscale = \"1-10\"\n", 1, 10},
 };
 
 }  // namespace

@@ -36,23 +36,6 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-bool secret_query_name(std::string_view name) {
-  std::string n = lower(name);
-  if (n == "code") return true;  // OAuth authorization code
-  for (const char* word : {"token", "key", "secret", "pass", "sig", "auth", "credential"})
-    if (n.find(word) != std::string::npos) return true;
-  return false;
-}
-
-// Headers whose values are credentials; registered as secrets automatically.
-bool secret_header_name(std::string_view name) {
-  std::string n = lower(name);
-  if (n == "authorization" || n == "proxy-authorization" || n == "cookie") return true;
-  for (const char* word : {"key", "token", "secret", "auth", "signature", "password"})
-    if (n.find(word) != std::string::npos) return true;
-  return false;
-}
-
 int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                since)
@@ -95,7 +78,7 @@ bool retryable_curl(CURLcode code) {
 std::optional<int64_t> read_millis(const Settings& s, std::string_view key) {
   if (!s.has(key)) return std::nullopt;
   try {
-    if (auto n = s.number(key)) {
+    if (auto n = s.throwing().number(key)) {
       if (*n < 0) s.fail(key, "must not be negative");
       return static_cast<int64_t>(*n * 1000.0 + 0.5);
     }
@@ -236,43 +219,9 @@ HttpClient::HttpClient(HttpOptions options)
 
 HttpClient::~HttpClient() = default;
 
-void HttpClient::add_secret(const std::string& secret) {
-  if (secret.size() < 4) return;
-  if (std::find(secrets_.begin(), secrets_.end(), secret) == secrets_.end())
-    secrets_.push_back(secret);
-}
+void HttpClient::add_secret(const std::string& secret) { redactor_.add(secret); }
 
-std::string HttpClient::scrub(std::string text) const {
-  for (const auto& secret : secrets_) {
-    for (const std::string& form : {secret, url_encode(secret)}) {
-      size_t pos = 0;
-      while ((pos = text.find(form, pos)) != std::string::npos) {
-        text.replace(pos, form.size(), "***");
-        pos += 3;
-      }
-    }
-  }
-  // Redact URLs embedded in the text (e.g. a `next` link echoed in an error).
-  std::string out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t http = text.find("http", pos);
-    if (http == std::string::npos) break;
-    bool is_url = text.compare(http, 7, "http://") == 0 || text.compare(http, 8, "https://") == 0;
-    if (!is_url) {
-      out.append(text, pos, http + 4 - pos);
-      pos = http + 4;
-      continue;
-    }
-    size_t end = text.find_first_of(" \t\r\n\"'<>", http);
-    if (end == std::string::npos) end = text.size();
-    out.append(text, pos, http - pos);
-    out += redact_url(std::string_view(text).substr(http, end - http));
-    pos = end;
-  }
-  out.append(text, std::min(pos, text.size()), std::string::npos);
-  return out;
-}
+std::string HttpClient::scrub(std::string text) const { return redactor_.redact(std::move(text)); }
 
 void HttpClient::stop() { stop_->store(true); }
 
@@ -382,8 +331,10 @@ Response HttpClient::attempt(const Request& req, int& curl_code, std::string& cu
 }
 
 Response HttpClient::send(const Request& req) {
+  // The request's own credentials: in its URL (userinfo, ?key=...) and in its headers.
+  redactor_.add_url(req.url);
   for (const auto& h : req.headers) {
-    if (!secret_header_name(h.name)) continue;
+    if (!is_secret_name(h.name)) continue;
     add_secret(h.value);
     // "Bearer <token>": the token alone too.
     auto space = h.value.find(' ');
@@ -458,71 +409,6 @@ Response HttpClient::send(const Request& req) {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-std::string redact_url(std::string_view url) {
-  std::string out;
-  size_t scheme = url.find("://");
-  size_t host_start = scheme == std::string_view::npos ? 0 : scheme + 3;
-  size_t path_start = url.find_first_of("/?#", host_start);
-  if (path_start == std::string_view::npos) path_start = url.size();
-  std::string_view authority = url.substr(host_start, path_start - host_start);
-  auto at = authority.rfind('@');
-  out.append(url.substr(0, host_start));
-  if (at != std::string_view::npos) {
-    out += "REDACTED@";
-    authority.remove_prefix(at + 1);
-  }
-  out.append(authority);
-  std::string_view rest = url.substr(path_start);
-  auto q = rest.find('?');
-  if (q == std::string_view::npos) {
-    out.append(rest);
-    return out;
-  }
-  out.append(rest.substr(0, q + 1));
-  std::string_view query = rest.substr(q + 1);
-  std::string_view fragment;
-  auto hash = query.find('#');
-  if (hash != std::string_view::npos) {
-    fragment = query.substr(hash);
-    query = query.substr(0, hash);
-  }
-  bool first = true;
-  while (true) {
-    auto amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    if (!first) out += '&';
-    first = false;
-    auto eq = part.find('=');
-    if (eq != std::string_view::npos && secret_query_name(part.substr(0, eq))) {
-      out.append(part.substr(0, eq + 1));
-      out += "REDACTED";
-    } else {
-      out.append(part);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  out.append(fragment);
-  return out;
-}
-
-std::string url_encode(std::string_view text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
   for (const auto& [name, value] : fields) {
@@ -547,6 +433,27 @@ std::string add_query(std::string url, std::string_view name, std::string_view v
   url += '=';
   url += url_encode(value);
   return url + fragment;
+}
+
+std::string set_query(std::string url, std::string_view name, std::string_view value) {
+  const size_t end = std::min(url.find('#'), url.size());
+  const size_t q = url.find('?');
+  if (q < end) {
+    const std::string encoded = url_encode(name);
+    std::string kept;
+    for (size_t pos = q + 1; pos <= end;) {
+      size_t amp = std::min(url.find('&', pos), end);
+      std::string_view param(url.data() + pos, amp - pos);
+      std::string_view key = param.substr(0, param.find('='));
+      if (!param.empty() && key != name && key != encoded) {
+        if (!kept.empty()) kept += '&';
+        kept += param;
+      }
+      pos = amp + 1;
+    }
+    url.replace(q + 1, end - q - 1, kept);
+  }
+  return add_query(std::move(url), name, value);  // (keeps a #fragment at the end)
 }
 
 std::string origin_of(std::string_view url) {

@@ -28,9 +28,12 @@
 //   `max_retry_wait`, otherwise the 429 is returned at once so the scheduler can wait.
 //   401 and 403 are never retried.
 // - Secrets are never logged: header values are never logged at all, URLs are logged through
-//   redact_url(), and every message the client builds passes through scrub(), which replaces
-//   each registered secret (add_secret(); Authorization / X-Goog-Api-Key header values of a
-//   request are registered automatically) with "***".
+//   redact_url(), and every message the client builds passes through scrub() (a
+//   core/redact.h Redactor), which replaces each registered secret with "***" and redacts
+//   userinfo and secret query values wherever they appear. add_secret() registers one; send()
+//   registers the request's own by itself: the values of credential headers (Authorization,
+//   X-Goog-Api-Key, ...) and the secrets of its URL (?api_key=..., user:pass@), so an API that
+//   echoes the request back in an error cannot get them into a message.
 //
 // send() throws SourceError only when no HTTP response was obtained (network failure after the
 // retries, TLS failure, body over the cap, stop()); any HTTP status, including the last 5xx or
@@ -52,6 +55,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "core/redact.h"
 
 namespace repwatch::net {
 
@@ -141,8 +145,9 @@ class HttpClient {
   // Registers a secret that must never appear in messages (an API key, a token). Empty and
   // very short (< 4 bytes) strings are ignored.
   void add_secret(const std::string& secret);
-  // Replaces every registered secret in `text` with "***" and redacts URLs' secret query
-  // parameters. Connectors pass API error messages through this before throwing.
+  // Replaces every registered secret in `text` with "***" and redacts userinfo and secret query
+  // values (Redactor::redact()). Connectors pass API error messages through this before
+  // throwing.
   std::string scrub(std::string text) const;
 
   // Asks a send() running on another thread to give up: the transfer is aborted (libcurl
@@ -163,24 +168,24 @@ class HttpClient {
 
   HttpOptions options_;
   std::unique_ptr<Handle> handle_;
-  std::vector<std::string> secrets_;
+  Redactor redactor_;
   std::shared_ptr<std::atomic<bool>> stop_;
   uint64_t rng_state_;
 };
 
 // ---- helpers shared by connectors ------------------------------------------------------------
 
-// The URL with userinfo removed and the values of secret-looking query parameters replaced by
-// "REDACTED" (access_token, key, api_key, token, client_secret, signature, password... any
-// name containing "token", "key", "secret", "pass", "sig" or "auth").
-std::string redact_url(std::string_view url);
-
-// Percent-encodes everything but RFC 3986 unreserved characters (for query values and paths).
-std::string url_encode(std::string_view text);
+// redact_url() (userinfo and secret query values become "REDACTED") and url_encode()
+// (RFC 3986 percent-encoding) live in core/redact.h; they are net's too.
+using repwatch::redact_url;
+using repwatch::url_encode;
 // "name=value&..." with both sides url_encode()d.
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
 // Appends "name=value" (value url_encode()d) with '?' or '&' as needed.
 std::string add_query(std::string url, std::string_view name, std::string_view value);
+// The URL with every `name` parameter of its query removed and "name=value" appended (a
+// next-page link that dropped or changed a parameter we must send gets ours back).
+std::string set_query(std::string url, std::string_view name, std::string_view value);
 // "https://host:port" of a URL ("" when it has no scheme://host).
 std::string origin_of(std::string_view url);
 

@@ -9,8 +9,6 @@
 //      the previous clause's touchpoints within its sentence) and its own score and evidence.
 #include "sentiment/analyzer.h"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -23,39 +21,23 @@
 
 #include "core/error.h"
 #include "sentiment/builtin_data.h"
+#include "sentiment/lexicon.h"
 #include "sentiment/phrase_trie.h"
+#include "sentiment/taxonomy.h"
 #include "sentiment/tokenizer.h"
 
 namespace repwatch::sentiment {
 
 using detail::kAnyHash;
 using detail::kNumHash;
+using detail::LexEntry;
+using detail::LexKind;
 using detail::PhraseTrie;
 using detail::Token;
 using detail::TokenKind;
 
 namespace {
 
-enum class LexKind : uint8_t {
-  kTerm,
-  kNegator,
-  kSoftNegator,  // "never": no negation when an intensifier stands between ("never so good")
-  kWish,         // "should be", "more", "arrive": negates a positive term only ("be on time")
-  kIntensifier,
-  kContrast,
-  kConcession,
-};
-
-struct LexEntry {
-  LexKind kind = LexKind::kTerm;
-  float valence = 0;  // kTerm
-  float negated = 0;  // kTerm: valence when negated
-  float amount = 0;   // kIntensifier
-  uint32_t line = 0;  // in the lexicon file, for messages
-};
-
-constexpr float kNegatePositive = -0.75f;  // "not friendly": 2.2 -> -1.65
-constexpr float kNegateNegative = -0.5f;   // "not rude": -2.8 -> 1.4
 constexpr float kCapsBoost = 1.25f;
 constexpr float kBeforeContrast = 0.5f;
 constexpr float kAfterContrast = 1.5f;
@@ -88,24 +70,6 @@ double normalize(double s) {
   return std::clamp(v, -1.0, 1.0);
 }
 
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
-  return std::string(s.substr(b, e - b));
-}
-
-std::optional<float> parse_float(std::string_view s) {
-  std::string t = trim(s);
-  if (!t.empty() && t[0] == '+') t.erase(0, 1);
-  float v = 0;
-  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc() || ptr != t.data() + t.size() || t.empty() || !std::isfinite(v)) {
-    return std::nullopt;
-  }
-  return v;
-}
-
 std::string read_file(const std::filesystem::path& file, std::string_view what) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -119,290 +83,16 @@ std::string read_file(const std::filesystem::path& file, std::string_view what) 
 }  // namespace
 
 struct Analyzer::Impl {
-  PhraseTrie trie;
-  std::vector<LexEntry> lex;
-  std::vector<uint32_t> tp_ids;  // TrieNode::tp_begin/tp_count index this
-  std::vector<Touchpoint> touchpoints;
-  std::string lexicon_version;
-  std::string taxonomy_version;
+  PhraseTrie trie;  // lexicon entries and taxonomy phrases
+  detail::Lexicon lexicon;
+  detail::Taxonomy taxonomy;
+  const std::vector<LexEntry>& lex = lexicon.entries;
   uint32_t num_root = 0;    // child of the root along <num>
   uint32_t start_root = 0;  // child of the root along <start>
 
-  void load_lexicon(std::string_view text, std::string_view name);
-  void load_taxonomy(std::string_view text, std::string_view name);
   Analysis analyze(std::string_view text) const;
+  struct Attribution;
 };
-
-// ---------------------------------------------------------------------------------------------
-// Loading
-
-void Analyzer::Impl::load_lexicon(std::string_view text, std::string_view name) {
-  std::vector<uint32_t> lines_of_entry;  // per lex entry
-  size_t pos = 0;
-  uint32_t line_no = 0;
-  auto fail = [&](const std::string& msg) -> void {
-    throw ConfigError(std::string(name) + ":" + std::to_string(line_no) + ": " + msg);
-  };
-  while (pos <= text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    std::string stripped = trim(line);
-    if (stripped.empty() || stripped[0] == '#') {
-      if (end == text.size()) break;
-      continue;
-    }
-    std::vector<std::string> fields;
-    size_t fpos = 0;
-    while (true) {
-      size_t fend = line.find('\t', fpos);
-      if (fend == std::string_view::npos) {
-        fields.push_back(trim(line.substr(fpos)));
-        break;
-      }
-      fields.push_back(trim(line.substr(fpos, fend - fpos)));
-      fpos = fend + 1;
-    }
-    while (!fields.empty() && fields.back().empty()) fields.pop_back();
-    if (fields.size() < 2) {
-      fail("expected \"phrase<TAB>valence\" (fields separated by a TAB), got \"" + stripped + "\"");
-    }
-    const std::string& phrase = fields[0];
-    const std::string& kind = fields[1];
-    if (phrase == "version") {
-      if (!lexicon_version.empty()) fail("a second version line");
-      lexicon_version = kind;
-      continue;
-    }
-    if (phrase.empty()) fail("empty phrase");
-    std::vector<std::vector<uint64_t>> paths;
-    try {
-      paths = detail::parse_phrase(phrase);
-    } catch (const std::invalid_argument& e) {
-      fail("\"" + phrase + "\": " + e.what());
-    }
-    auto expect_fields = [&](size_t n) {
-      if (fields.size() != n) {
-        fail("\"" + phrase + "\": " + kind + " takes " + std::to_string(n) + " fields, got " +
-             std::to_string(fields.size()));
-      }
-    };
-    uint8_t flag = 0;
-    LexEntry entry;
-    entry.line = line_no;
-    static const std::pair<const char*, uint8_t> kFlags[] = {
-        {"stop:en", detail::kStopEn}, {"stop:es", detail::kStopEs},
-        {"stop:it", detail::kStopIt}, {"stop:fr", detail::kStopFr},
-        {"stop:de", detail::kStopDe}, {"number", detail::kNumberWord}};
-    for (const auto& [name, f] : kFlags) {
-      if (kind == name) flag = f;
-    }
-    if (flag) {
-      expect_fields(2);
-      for (const auto& p : paths) {
-        if (p.size() != 1) fail("\"" + phrase + "\": " + kind + " entries must be one word");
-      }
-    } else if (kind == "negator" || kind == "negator-soft" || kind == "wish") {
-      if (fields.size() == 3) {
-        auto bare = parse_float(fields[2]);
-        if (!bare || *bare < -5 || *bare > 5) {
-          fail("\"" + phrase + "\": a negator's own valence must be a number in [-5, 5], got \"" +
-               fields[2] + "\"");
-        }
-        entry.valence = *bare;
-      } else {
-        expect_fields(2);
-      }
-      entry.kind = kind == "negator"        ? LexKind::kNegator
-                   : kind == "negator-soft" ? LexKind::kSoftNegator
-                                            : LexKind::kWish;
-    } else if (kind == "contrast") {
-      expect_fields(2);
-      entry.kind = LexKind::kContrast;
-    } else if (kind == "concession") {
-      expect_fields(2);
-      entry.kind = LexKind::kConcession;
-    } else if (kind == "intensifier") {
-      expect_fields(3);
-      auto amount = parse_float(fields[2]);
-      if (!amount || *amount <= -1 || *amount > 3) {
-        fail("\"" + phrase + "\": intensifier amount must be a number in (-1, 3], got \"" +
-             fields[2] + "\"");
-      }
-      entry.kind = LexKind::kIntensifier;
-      entry.amount = *amount;
-    } else {
-      auto valence = parse_float(kind);
-      if (!valence) {
-        fail("\"" + phrase +
-             "\": expected a valence (number) or one of negator, negator-soft, "
-             "intensifier, "
-             "contrast, concession, number, stop:en|es|it|fr|de; got \"" +
-             kind + "\"");
-      }
-      if (*valence < -5 || *valence > 5) fail("\"" + phrase + "\": valence out of [-5, 5]");
-      if (fields.size() > 3) fail("\"" + phrase + "\": too many fields");
-      entry.kind = LexKind::kTerm;
-      entry.valence = *valence;
-      entry.negated = *valence > 0 ? *valence * kNegatePositive : *valence * kNegateNegative;
-      if (fields.size() == 3) {
-        auto negated = parse_float(fields[2]);
-        if (!negated || *negated < -5 || *negated > 5) {
-          fail("\"" + phrase + "\": negated valence must be a number in [-5, 5], got \"" +
-               fields[2] + "\"");
-        }
-        entry.negated = *negated;
-      }
-    }
-    int32_t index = -1;
-    if (flag == 0) {
-      index = static_cast<int32_t>(lex.size());
-      lex.push_back(entry);
-    }
-    for (const auto& path : paths) {
-      uint32_t node = 0;
-      for (uint64_t h : path) node = trie.add_child(node, h);
-      auto& n = trie.node(node);
-      if (flag) {
-        n.flags |= flag;
-      } else if (n.lex >= 0 && n.lex != index) {
-        fail("\"" + phrase + "\": already defined on line " + std::to_string(lex[n.lex].line));
-      } else {
-        n.lex = index;
-      }
-    }
-    if (end == text.size()) break;
-  }
-  if (lexicon_version.empty()) {
-    line_no = 1;
-    fail("missing the \"version<TAB>...\" line");
-  }
-}
-
-void Analyzer::Impl::load_taxonomy(std::string_view text, std::string_view name) {
-  toml::table root;
-  try {
-    root = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(std::string(name) + ":" + std::to_string(e.source().begin.line) + ": " +
-                      std::string(e.description()));
-  }
-  auto where = [&](const toml::node& node) {
-    return std::string(name) + ":" + std::to_string(node.source().begin.line) + ": ";
-  };
-  for (auto&& [key, value] : root) {
-    if (key != "version" && key != "touchpoint") {
-      throw ConfigError(where(value) + std::string(key.str()) +
-                        ": unknown key (expected \"version\" or [[touchpoint]] tables)");
-    }
-  }
-  if (auto* v = root.get("version")) {
-    if (auto s = v->value<std::string>()) {
-      taxonomy_version = *s;
-    } else if (auto i = v->value<int64_t>()) {
-      taxonomy_version = std::to_string(*i);
-    } else {
-      throw ConfigError(where(*v) + "version: expected a string");
-    }
-  }
-  const toml::array* list = root["touchpoint"].as_array();
-  if (!list) {
-    if (auto* node = root.get("touchpoint")) {
-      throw ConfigError(where(*node) + "touchpoint: expected [[touchpoint]] tables");
-    }
-    throw ConfigError(std::string(name) + ":1: no [[touchpoint]] tables");
-  }
-  std::unordered_map<std::string, uint32_t> seen;  // id -> line
-  size_t index = 0;
-  for (const toml::node& item : *list) {
-    std::string at = "touchpoint[" + std::to_string(index) + "]";
-    const toml::table* t = item.as_table();
-    if (!t) throw ConfigError(where(item) + at + ": expected a table");
-    for (auto&& [key, value] : *t) {
-      if (key != "id" && key != "name" && key != "phrases" && key != "owner" && key != "standard") {
-        throw ConfigError(where(value) + at + "." + std::string(key.str()) +
-                          ": unknown key (expected id, name, phrases, owner, standard)");
-      }
-    }
-    Touchpoint tp;
-    auto string_key = [&](const char* key, bool required) -> std::string {
-      const toml::node* v = t->get(key);
-      if (!v) {
-        if (required) throw ConfigError(where(*t) + at + "." + key + ": missing");
-        return {};
-      }
-      auto s = v->value<std::string>();
-      if (!s) throw ConfigError(where(*v) + at + "." + key + ": expected a string");
-      return *s;
-    };
-    tp.id = string_key("id", true);
-    if (tp.id.empty() || !std::all_of(tp.id.begin(), tp.id.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-        })) {
-      throw ConfigError(where(*t->get("id")) + at + ".id: \"" + tp.id +
-                        "\" must be lower-case letters, digits and _");
-    }
-    at = "touchpoint \"" + tp.id + "\"";
-    uint32_t line = t->get("id")->source().begin.line;
-    if (auto it = seen.find(tp.id); it != seen.end()) {
-      throw ConfigError(where(*t->get("id")) + at + ": duplicate id (first on line " +
-                        std::to_string(it->second) + ")");
-    }
-    seen.emplace(tp.id, line);
-    tp.name = string_key("name", false);
-    if (tp.name.empty()) tp.name = tp.id;
-    tp.owner = string_key("owner", false);
-    if (const toml::node* v = t->get("standard")) {
-      auto d = v->value<double>();
-      if (!d) throw ConfigError(where(*v) + at + ".standard: expected a number");
-      tp.standard = *d;
-    }
-    const toml::node* phrases = t->get("phrases");
-    if (!phrases) throw ConfigError(where(*t) + at + ".phrases: missing");
-    const toml::array* arr = phrases->as_array();
-    if (!arr) throw ConfigError(where(*phrases) + at + ".phrases: expected an array of strings");
-    if (arr->empty()) throw ConfigError(where(*phrases) + at + ".phrases: empty");
-    uint32_t tp_index = static_cast<uint32_t>(touchpoints.size());
-    for (const toml::node& p : *arr) {
-      auto s = p.value<std::string>();
-      if (!s) throw ConfigError(where(p) + at + ".phrases: expected strings");
-      std::vector<std::vector<uint64_t>> paths;
-      try {
-        paths = detail::parse_phrase(*s);
-      } catch (const std::invalid_argument& e) {
-        throw ConfigError(where(p) + at + ".phrases: \"" + *s + "\": " + e.what());
-      }
-      tp.phrases.push_back(*s);
-      for (const auto& path : paths) {
-        uint32_t node = 0;
-        for (uint64_t h : path) node = trie.add_child(node, h);
-        auto& n = trie.node(node);
-        // Append tp_index to this node's list (lists are rebuilt contiguously below).
-        if (n.tp_count == 0) {
-          n.tp_begin = static_cast<uint32_t>(tp_ids.size());
-          n.tp_count = 1;
-          tp_ids.push_back(tp_index);
-        } else {
-          bool present = false;
-          for (uint32_t k = 0; k < n.tp_count; ++k) present |= tp_ids[n.tp_begin + k] == tp_index;
-          if (present) continue;
-          // Move this node's list to the end with the new id appended.
-          uint32_t begin = static_cast<uint32_t>(tp_ids.size());
-          for (uint32_t k = 0; k < n.tp_count; ++k) tp_ids.push_back(tp_ids[n.tp_begin + k]);
-          tp_ids.push_back(tp_index);
-          n.tp_begin = begin;
-          ++n.tp_count;
-        }
-      }
-    }
-    touchpoints.push_back(std::move(tp));
-    ++index;
-  }
-  if (touchpoints.empty()) throw ConfigError(std::string(name) + ":1: no [[touchpoint]] tables");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Analysis
@@ -432,6 +122,7 @@ struct Clause {
   uint32_t sentence = 0;
   float weight = 1;
   float sum = 0;
+  float emphasis = 1;                       // the "!" factor already in sum
   uint32_t terms_begin = 0, terms_end = 0;  // into Scratch::terms
   uint32_t tps_begin = 0, tps_end = 0;      // into Scratch::tp_matches
 };
@@ -439,6 +130,7 @@ struct Clause {
 struct Term {
   uint32_t offset, length;  // span incl. its negator/intensifier
   float value;
+  uint32_t token;  // the first token of the term's own words (not its modifiers)
 };
 
 struct TpAcc {
@@ -513,6 +205,12 @@ struct Scored {
   operator TouchpointResult() const { return TouchpointResult{touchpoint, score, {}}; }
 };
 
+// A touchpoint mention whose taxonomy conditions hold.
+struct Mention {
+  uint32_t start, end;  // tokens
+  uint32_t tp;          // index into the taxonomy's touchpoints
+};
+
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
 struct Scratch {
   std::vector<Token> tokens;
@@ -520,7 +218,9 @@ struct Scratch {
   Buffer<Match> tp_matches;
   Buffer<Clause> clauses;
   Buffer<Term> terms;
-  std::vector<int32_t> carry;  // touchpoint indices carried between clauses
+  std::vector<Mention> mentions;
+  std::vector<uint32_t> carry;    // touchpoints the next segment's terms go to without a mention
+  std::vector<uint32_t> segment;  // mentions of the segment being read (indices into mentions)
   std::vector<uint32_t> order;
   std::vector<TpAcc> acc;  // per touchpoint; only the `touched` ones are not in their initial state
   std::vector<uint32_t> touched;
@@ -550,11 +250,251 @@ struct StopLaneTable {
 };
 constexpr StopLaneTable kStopLanes;
 
+// Words that join two statements in one clause ("the doctor was great and the receptionist was
+// rude"): a clause is cut there for touchpoints once the part before it mentions a touchpoint
+// and says something of it.
+bool is_coordinator(const Token& t) {
+  constexpr uint64_t kWords[] = {detail::hash_ascii("and"), detail::hash_ascii("also"),
+                                 detail::hash_ascii("plus"), detail::hash_ascii("then")};
+  if (t.kind != TokenKind::kWord || t.lex >= 0) return false;  // "in and out" is a phrase
+  for (uint64_t h : kWords) {
+    if (h == t.hash) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+// Step 7 of analyze(): which touchpoints the review mentions and what it says of each.
+//  - Mentions: the touchpoint phrases matched, each kept only where its taxonomy conditions
+//    hold (what it needs around it, what rules it out).
+//  - Segments: a clause is cut at a coordinator ("and", "also", "plus", "then") once the part
+//    before it mentions a touchpoint and holds a term, so "the doctor was great and the
+//    receptionist was rude" says "great" of the doctor only. A segment's terms go to the
+//    touchpoints it mentions; a segment that mentions none goes on about the touchpoints of the
+//    segment before it in its sentence (not across a contrast).
+//  - Each touchpoint's score is the normalised sum of its terms (with their clause's contrast
+//    and "!" weights); its evidence is its mentions and those terms, in text order.
+struct Analyzer::Impl::Attribution {
+  const Impl& impl;
+  Scratch& scratch;
+  const Token* tk;
+  const Buffer<Match>& lex_matches;
+  const Buffer<Clause>& clauses;
+  const Buffer<Term>& terms;
+  std::string_view text;
+
+  void run(const Buffer<Match>& tp_matches, Analysis& out) {
+    find_mentions(tp_matches);
+    if (scratch.mentions.empty()) return;
+    reset_accumulators();
+    attribute();
+    emit(out);
+  }
+
+  void find_mentions(const Buffer<Match>& tp_matches) {
+    auto& mentions = scratch.mentions;
+    mentions.clear();
+    size_t c = 0;
+    uint32_t sentence = UINT32_MAX;
+    detail::MentionSpan span{};
+    for (const Match& m : tp_matches) {
+      while (c + 1 < clauses.size() && clauses[c].end <= m.start) ++c;
+      if (clauses[c].sentence != sentence) {  // the token range of this clause's sentence
+        sentence = clauses[c].sentence;
+        size_t b = c, e = c;
+        while (b > 0 && clauses[b - 1].sentence == sentence) --b;
+        while (e + 1 < clauses.size() && clauses[e + 1].sentence == sentence) ++e;
+        span.sentence_begin = clauses[b].begin;
+        span.sentence_end = clauses[e].end;
+      }
+      span.start = m.start;
+      span.end = m.end;
+      if (!add_mentions(static_cast<uint32_t>(m.id), span) && impl.taxonomy.conditional()) {
+        shorter_mentions(m, span);
+      }
+    }
+  }
+
+  // The touchpoints of trie node `node` whose conditions hold for `span`; whether there was one.
+  bool add_mentions(uint32_t node, const detail::MentionSpan& span) {
+    const detail::TrieNode& nd = impl.trie.node(node);
+    bool any = false;
+    for (uint32_t k = 0; k < nd.tp_count; ++k) {
+      const detail::TpRef& ref = impl.taxonomy.refs[nd.tp_begin + k];
+      if (impl.taxonomy.holds(ref, tk, span)) {
+        scratch.mentions.push_back({span.start, span.end, ref.tp});
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  // When the longest phrase at a word is ruled out by its conditions, the next longest that
+  // holds ("on the phone" needs a clinician nearby to be a telephone consultation; "phone"
+  // alone is still the phone).
+  void shorter_mentions(const Match& m, detail::MentionSpan span) {
+    uint32_t found[12];  // trie nodes of the touchpoint phrases starting at m.start, by length
+    uint32_t ends[12];
+    unsigned count = 0;
+    detail::walk_phrases(impl.trie, 0, tk, m.start, m.end - 1, [&](uint32_t node, uint32_t end) {
+      if (impl.trie.node(node).tp_count && count < std::size(found)) {
+        found[count] = node;
+        ends[count++] = end;
+      }
+      return false;
+    });
+    // Longest first.
+    for (unsigned k = count; k-- > 0;) {
+      unsigned best = k;
+      for (unsigned q = 0; q < k; ++q) best = ends[q] > ends[best] ? q : best;
+      std::swap(found[k], found[best]);
+      std::swap(ends[k], ends[best]);
+      span.end = ends[k];
+      if (add_mentions(found[k], span)) return;
+    }
+  }
+
+  void reset_accumulators() {
+    // Reset only what the last review touched (a taxonomy has dozens of touchpoints, a review
+    // mentions one or two).
+    auto& acc = scratch.acc;
+    for (uint32_t tp : scratch.touched) acc[tp] = TpAcc{};
+    scratch.touched.clear();
+    if (acc.size() < impl.taxonomy.touchpoints.size()) {
+      acc.resize(impl.taxonomy.touchpoints.size());
+    }
+  }
+
+  bool is_content_word(const Token& t) const {
+    return t.kind == TokenKind::kWord && !(t.capitalized && !t.sentence_start) && !t.numeric &&
+           !(impl.trie.node(t.root).flags & detail::kStopEn);
+  }
+
+  bool starts_contrast(const Clause& cl) const {
+    const Token& first = tk[cl.begin];
+    if (first.lex < 0 || lex_matches[first.lex].start != cl.begin) return false;
+    const LexKind k = impl.lex[lex_matches[first.lex].id].kind;
+    return k == LexKind::kContrast || k == LexKind::kConcession;
+  }
+
+  void attribute() {
+    const auto& mentions = scratch.mentions;
+    auto& carry = scratch.carry;
+    carry.clear();
+    size_t m = 0;
+    uint32_t last_sentence = UINT32_MAX;
+    for (const Clause& cl : clauses) {
+      if (cl.sentence != last_sentence) {
+        carry.clear();
+        last_sentence = cl.sentence;
+      } else if (starts_contrast(cl)) {
+        carry.clear();
+      }
+      const size_t m_begin = m;
+      while (m < mentions.size() && mentions[m].start < cl.end) ++m;
+      // No cut can change anything unless the clause mentions touchpoints at two places and
+      // holds a term: then its terms go to all its mentions (or the carried touchpoints).
+      if (cl.terms_begin == cl.terms_end || m == m_begin ||
+          mentions[m - 1].start == mentions[m_begin].start) {
+        segment_terms(cl, cl.terms_begin, cl.terms_end, m_begin, m);
+        continue;
+      }
+      // Cut at coordinators once a segment mentions a touchpoint and says more than its name:
+      // a term, or a word other than a function word or a name ("got a same-day appointment
+      // and the nurse was kind"; not "the doctor and the nurse were kind").
+      size_t seg_m = m_begin, next_m = m_begin;
+      uint32_t seg_t = cl.terms_begin, next_t = cl.terms_begin;
+      uint32_t covered = 0;  // a coordinator inside a mention does not cut
+      bool content = false;  // the segment has a word that is not a mention, function word or name
+      for (uint32_t i = cl.begin; i < cl.end; ++i) {
+        while (next_m < m && mentions[next_m].start == i) {
+          covered = std::max(covered, mentions[next_m].end);
+          ++next_m;
+        }
+        while (next_t < cl.terms_end && terms[next_t].token <= i) ++next_t;
+        const Token& t = tk[i];
+        if (next_m > seg_m && (next_t > seg_t || content) && i >= covered && is_coordinator(t)) {
+          segment_terms(cl, seg_t, next_t, seg_m, next_m);
+          seg_m = next_m;
+          seg_t = next_t;
+          content = false;
+          continue;
+        }
+        content |= i >= covered && is_content_word(t);
+      }
+      segment_terms(cl, seg_t, cl.terms_end, seg_m, m);
+    }
+  }
+
+  // The terms [t_begin, t_end) of clause `cl` said of the mentions [m_begin, m_end) or, without
+  // a mention, of the carried touchpoints; evidence in text order.
+  void segment_terms(const Clause& cl, uint32_t t_begin, uint32_t t_end, size_t m_begin,
+                     size_t m_end) {
+    const auto& mentions = scratch.mentions;
+    auto& carry = scratch.carry;
+    auto& acc = scratch.acc;
+    if (m_begin != m_end) {
+      carry.clear();
+      for (size_t k = m_begin; k < m_end; ++k) {
+        const uint32_t tp = mentions[k].tp;
+        if (std::find(carry.begin(), carry.end(), tp) == carry.end()) carry.push_back(tp);
+        TpAcc& t = acc[tp];
+        if (!t.mentioned) {
+          t.mentioned = true;
+          t.first_offset = tk[mentions[k].start].offset;
+          scratch.touched.push_back(tp);
+        }
+      }
+    }
+    if (carry.empty()) return;
+    const float factor = cl.weight * cl.emphasis;
+    size_t k = m_begin;
+    uint32_t b = t_begin;
+    while (k < m_end || b < t_end) {
+      const uint32_t m_off = k < m_end ? tk[mentions[k].start].offset : UINT32_MAX;
+      if (b < t_end && terms[b].offset < m_off) {
+        const Term& term = terms[b++];
+        if (term.value == 0) continue;
+        for (uint32_t tp : carry) {
+          acc[tp].sum += term.value * factor;
+          acc[tp].add(term.offset, term.length);
+        }
+        continue;
+      }
+      const Mention& mt = mentions[k++];
+      const Token& last = tk[mt.end - 1];
+      acc[mt.tp].add(m_off, last.offset + last.length - m_off);
+    }
+  }
+
+  void emit(Analysis& out) {
+    auto& acc = scratch.acc;
+    // The mentioned touchpoints by index, then by first mention (the same sort of the same
+    // sequence as over all touchpoints, so ties come out the same). Sorted in place: the next
+    // review resets them in any order. Most reviews mention one.
+    auto& order = scratch.touched;
+    if (order.size() > 1) {
+      std::sort(order.begin(), order.end());
+      std::sort(order.begin(), order.end(),
+                [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
+    }
+    out.touchpoints.reserve(order.size());
+    for (uint32_t tp : order) {
+      const TpAcc& t = acc[tp];
+      TouchpointResult& r =
+          out.touchpoints.emplace_back(Scored{impl.taxonomy.touchpoints[tp].id, normalize(t.sum)});
+      r.evidence.reserve(t.n_evidence);
+      for (uint32_t e = 0; e < t.n_evidence; ++e) {
+        r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});
+      }
+    }
+  }
+};
 
 Analysis Analyzer::Impl::analyze(std::string_view text) const {
   Analysis out;
-  out.lexicon_version = lexicon_version;
+  out.lexicon_version = lexicon.version;
   if (text.size() > kMaxTextBytes) text = text.substr(0, kMaxTextBytes);
   thread_local Scratch scratch;
   auto& tokens = scratch.tokens;
@@ -948,7 +888,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         }
         const Token& last = tokens[mt.end - 1];
         uint32_t off = tokens[span_start].offset;
-        terms.push_back(Term{off, last.offset + last.length - off, v});
+        terms.push_back(Term{off, last.offset + last.length - off, v, mt.start});
         cl.sum += v;
       }
       // A negator that negated no term carries its own valence ("they never called", "didn't
@@ -965,7 +905,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
         while (end > mt.end && tokens[end - 1].kind == TokenKind::kPunct) --end;
         const Token& last = tokens[end - 1];
         uint32_t off = tokens[mt.start].offset;
-        terms.push_back(Term{off, last.offset + last.length - off, e.valence});
+        terms.push_back(Term{off, last.offset + last.length - off, e.valence, mt.start});
         cl.sum += e.valence;
       }
       cl.terms_end = static_cast<uint32_t>(terms.size());
@@ -991,6 +931,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       count = std::min(count, 3);
       for (size_t b = c + 1; b-- > 0 && clauses[b].sentence == s;) {
         clauses[b].sum *= 1 + 0.1f * count;
+        clauses[b].emphasis *= 1 + 0.1f * count;
       }
       i = j;
     }
@@ -1005,7 +946,7 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     const Match& mt = tp_matches.front();
     const Token& last = tokens[mt.end - 1];
     uint32_t off = tokens[mt.start].offset;
-    terms.push_back(Term{off, last.offset + last.length - off, kBareTopic});
+    terms.push_back(Term{off, last.offset + last.length - off, kBareTopic, mt.start});
     for (Clause& cl : clauses) {
       if (cl.begin <= mt.start && mt.start < cl.end) {
         cl.sum = kBareTopic;
@@ -1044,91 +985,10 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
     }
   }
 
-  // 7. Touchpoints per clause. A clause's touchpoints are the ones it mentions, else those
-  // carried from the previous clause of its sentence (not across a contrast). Evidence is
-  // collected in text order, so the first kMaxEvidence non-overlapping spans are kept.
+  // 7. Touchpoints: their mentions (the taxonomy's conditions checked), the terms that are said
+  // of each, its score and evidence.
   if (!tp_matches.empty()) {
-    // Reset only what the last review touched (a taxonomy has dozens of touchpoints, a review
-    // mentions one or two).
-    auto& acc = scratch.acc;
-    auto& touched = scratch.touched;
-    for (uint32_t tp : touched) acc[tp] = TpAcc{};
-    touched.clear();
-    if (acc.size() < touchpoints.size()) acc.resize(touchpoints.size());
-    auto& carry = scratch.carry;
-    carry.clear();
-    size_t m = 0;
-    uint32_t last_sentence = UINT32_MAX;
-    for (size_t c = 0; c < clauses.size(); ++c) {
-      const Clause& cl = clauses[c];
-      if (cl.sentence != last_sentence) {
-        carry.clear();
-        last_sentence = cl.sentence;
-      } else if (tokens[cl.begin].lex >= 0 && lex_matches[tokens[cl.begin].lex].start == cl.begin) {
-        LexKind k = lex[lex_matches[tokens[cl.begin].lex].id].kind;
-        if (k == LexKind::kContrast || k == LexKind::kConcession) carry.clear();
-      }
-      while (m < tp_matches.size() && tp_matches[m].start < cl.begin) ++m;
-      const size_t m_begin = m;
-      for (; m < tp_matches.size() && tp_matches[m].start < cl.end; ++m) {
-        if (m == m_begin) carry.clear();
-        const detail::TrieNode& nd = trie.node(static_cast<uint32_t>(tp_matches[m].id));
-        for (uint32_t k = 0; k < nd.tp_count; ++k) {
-          int32_t tp = static_cast<int32_t>(tp_ids[nd.tp_begin + k]);
-          if (std::find(carry.begin(), carry.end(), tp) == carry.end()) carry.push_back(tp);
-        }
-      }
-      const bool scored = cl.terms_begin != cl.terms_end;
-      if (scored) {
-        for (int32_t tp : carry) acc[tp].sum += cl.sum * cl.weight;
-      }
-      // Mentions and terms of the clause, merged by offset.
-      size_t a = m_begin;
-      uint32_t b = scored ? cl.terms_begin : cl.terms_end;
-      while (a < m || b < cl.terms_end) {
-        uint32_t a_off = UINT32_MAX;
-        if (a < m) a_off = tokens[tp_matches[a].start].offset;
-        if (b < cl.terms_end && terms[b].offset < a_off) {
-          if (terms[b].value != 0) {
-            for (int32_t tp : carry) acc[tp].add(terms[b].offset, terms[b].length);
-          }
-          ++b;
-          continue;
-        }
-        const Match& mt = tp_matches[a++];
-        const detail::TrieNode& nd = trie.node(static_cast<uint32_t>(mt.id));
-        const Token& last = tokens[mt.end - 1];
-        uint32_t len = last.offset + last.length - a_off;
-        for (uint32_t k = 0; k < nd.tp_count; ++k) {
-          TpAcc& t = acc[tp_ids[nd.tp_begin + k]];
-          if (!t.mentioned) {
-            t.mentioned = true;
-            t.first_offset = a_off;
-            touched.push_back(tp_ids[nd.tp_begin + k]);
-          }
-          t.add(a_off, len);
-        }
-      }
-    }
-    // The mentioned touchpoints by index, then by first mention (the same sort of the same
-    // sequence as over all touchpoints, so ties come out the same). Sorted in place: the next
-    // review resets them in any order. Most reviews mention one.
-    auto& order = touched;
-    if (order.size() > 1) {
-      std::sort(order.begin(), order.end());
-      std::sort(order.begin(), order.end(),
-                [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
-    }
-    out.touchpoints.reserve(order.size());
-    for (size_t k = 0; k < order.size(); ++k) {
-      const TpAcc& t = acc[order[k]];
-      TouchpointResult& r =
-          out.touchpoints.emplace_back(Scored{touchpoints[order[k]].id, normalize(t.sum)});
-      r.evidence.reserve(t.n_evidence);
-      for (uint32_t e = 0; e < t.n_evidence; ++e) {
-        r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});
-      }
-    }
+    Attribution{*this, scratch, tk, lex_matches, clauses, terms, text}.run(tp_matches, out);
   }
   return out;
 }
@@ -1144,8 +1004,8 @@ Analyzer::~Analyzer() = default;
 Analyzer Analyzer::from_text(std::string_view lexicon_text, std::string_view lexicon_name,
                              std::string_view taxonomy_text, std::string_view taxonomy_name) {
   auto impl = std::make_unique<Impl>();
-  impl->load_lexicon(lexicon_text, lexicon_name);
-  impl->load_taxonomy(taxonomy_text, taxonomy_name);
+  impl->lexicon = detail::load_lexicon(lexicon_text, lexicon_name, impl->trie);
+  impl->taxonomy = detail::Taxonomy::load(taxonomy_text, taxonomy_name, impl->trie);
   impl->trie.build_root_index();
   impl->num_root = impl->trie.child(0, kNumHash);
   impl->start_root = impl->trie.child(0, detail::kStartHash);
@@ -1174,16 +1034,16 @@ Analyzer Analyzer::builtin() { return load_or_builtin({}, {}); }
 
 Analysis Analyzer::analyze(std::string_view text) const { return impl_->analyze(text); }
 
-const std::vector<Touchpoint>& Analyzer::touchpoints() const { return impl_->touchpoints; }
+const std::vector<Touchpoint>& Analyzer::touchpoints() const { return impl_->taxonomy.touchpoints; }
 
 const Touchpoint* Analyzer::find_touchpoint(std::string_view id) const {
-  for (const Touchpoint& tp : impl_->touchpoints) {
+  for (const Touchpoint& tp : impl_->taxonomy.touchpoints) {
     if (tp.id == id) return &tp;
   }
   return nullptr;
 }
 
-const std::string& Analyzer::lexicon_version() const { return impl_->lexicon_version; }
-const std::string& Analyzer::taxonomy_version() const { return impl_->taxonomy_version; }
+const std::string& Analyzer::lexicon_version() const { return impl_->lexicon.version; }
+const std::string& Analyzer::taxonomy_version() const { return impl_->taxonomy.version; }
 
 }  // namespace repwatch::sentiment

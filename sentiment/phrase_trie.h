@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,6 +134,45 @@ class PhraseTrie {
   size_t used_ = 0;
   std::vector<TrieNode> nodes_;
 };
+
+// Depth-first over `trie` from `node`, reading tokens from `at`: the exact word first, then
+// <num>, then ?, never across punctuation or past `limit`. Calls visit(node, end) at every node
+// reached (end: one past the last token read); stops and returns true when visit does.
+template <class Token, class Visit>
+bool walk_phrases(const PhraseTrie& trie, uint32_t node, const Token* tokens, uint32_t at,
+                  uint32_t limit, Visit&& visit) {
+  struct Pending {
+    uint32_t node, j;
+  };
+  Pending stack[24];  // a phrase has at most 10 words: at most two pending branches per word
+  unsigned depth = 0;
+  uint32_t j = at;
+  for (;;) {
+    const TrieNode& nd = trie.node(node);
+    if (visit(node, j)) return true;
+    uint32_t next = 0;
+    if (nd.children && j < limit && !tokens[j].is_punct()) {
+      const Token& t = tokens[j];
+      if ((nd.flags & kHasAnyChild) && depth < std::size(stack)) {
+        if (uint32_t c = trie.child(node, kAnyHash)) stack[depth++] = {c, j + 1};
+      }
+      if (t.numeric && (nd.flags & kHasNumChild) && depth < std::size(stack)) {
+        if (uint32_t c = trie.child(node, kNumHash)) stack[depth++] = {c, j + 1};
+      }
+      next = trie.child(node, t.hash);
+    }
+    if (next) {
+      node = next;
+      ++j;
+    } else if (depth) {
+      --depth;
+      node = stack[depth].node;
+      j = stack[depth].j;
+    } else {
+      return false;
+    }
+  }
+}
 
 // Parses a phrase of the lexicon or taxonomy syntax into the word-hash paths it stands for:
 // words separated by spaces, "a|b" alternatives for one word, "(a b|c)" alternatives that may

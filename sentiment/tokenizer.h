@@ -40,6 +40,7 @@ struct Token {
   bool numeric = false;         // a number, or (set by the matcher) a number word ("two")
   bool sentence_start = false;  // (set by the matcher) the first word of a sentence
   uint8_t root_info = 0;        // (set by the matcher) PhraseTrie::RootHit::info of `root`
+  bool is_punct() const { return kind == TokenKind::kPunct; }
 };
 static_assert(sizeof(Token) == 32);
 

@@ -113,6 +113,34 @@ TEST(AlertsEngineTest, AlertOnFirstSyncForDemos) {
   EXPECT_EQ(count_alerts(*h.db), 1);
 }
 
+TEST(AlertsEngineTest, FirstSyncAlertsOnNoEditOfItsHistoryEither) {
+  // A first sync that sees a review twice (two monthly exports in the import directory, the
+  // later one with the review edited to 1 star) stores an edit: of history, so no alert.
+  AlertsHarness h("engine-first-edit", kMarketing);
+  Review before = make_review("r", "Pat", 5, kPositive, kT0 - 86400 * 30);
+  Review after = before;
+  after.rating = after.raw_rating = 1;
+  after.text = kNegative;
+  after.updated_at = kT0 - 86400 * 2;
+  auto p = h.poll("google-downtown", {before, after}, kT0);
+  ASSERT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.inserted, 1);
+  EXPECT_EQ(p.edited, 1);
+  EXPECT_EQ(p.alerts_queued, 0);
+  EXPECT_EQ(count_alerts(*h.db), 0);
+
+  // After the first sync the same kind of edit alerts: a patient changed their review.
+  Review later = after;
+  later.rating = later.raw_rating = 4;
+  later.text = kPositive;
+  later.updated_at = kT0 + 100;
+  EXPECT_EQ(h.poll("google-downtown", {later}, kT0 + 900).alerts_queued, 0);
+  later.rating = later.raw_rating = 1;
+  later.text = kNegative;
+  later.updated_at = kT0 + 1000;
+  EXPECT_EQ(h.poll("google-downtown", {later}, kT0 + 1800).alerts_queued, 1);
+}
+
 TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerRevision) {
   AlertsHarness h("engine-edit", kMarketing);
   h.poll("google-downtown", {}, kT0);

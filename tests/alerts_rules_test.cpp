@@ -47,10 +47,12 @@ std::string load_error(const std::string& extra) {
 TEST(AlertsConfigTest, DefaultsWithoutAnySection) {
   AlertsConfig ac = load("");
   EXPECT_TRUE(ac.enabled);
-  ASSERT_EQ(ac.rules.size(), 3u);
+  ASSERT_EQ(ac.rules.size(), 4u);
   EXPECT_EQ(ac.rules[0].type, RuleType::kNewNegative);
   EXPECT_EQ(ac.rules[1].type, RuleType::kEditNegative);
-  EXPECT_EQ(ac.rules[2].type, RuleType::kSourceHealth);
+  EXPECT_EQ(ac.rules[2].type, RuleType::kReplyPhi);
+  EXPECT_TRUE(ac.reply_checker);
+  EXPECT_EQ(ac.rules[3].type, RuleType::kSourceHealth);
   EXPECT_TRUE(ac.rules[0].urgent);
   EXPECT_EQ(ac.rules[0].rating_at_most, 2);
   EXPECT_DOUBLE_EQ(ac.rules[0].sentiment_at_most, -0.3);
@@ -170,14 +172,15 @@ TEST(AlertsConfigTest, ExampleConfigSectionsParse) {
   std::regex option(R"(^# (\[\[?[a-z.]+\]\]?|[a-z_]+ = .*)$)");
   while (std::getline(block, line))
     if (std::regex_match(line, option)) toml += line.substr(2) + "\n";
-  // password_file / url_env point at things that do not exist here: give them values.
+  // password_file / url_file point at things that do not exist here: give them values.
   toml = std::regex_replace(toml, std::regex("password_file = .*"), "password = \"x-secret\"");
-  toml = std::regex_replace(toml, std::regex("url_env = .*"), "url = \"https://hooks.example/x\"");
+  toml = std::regex_replace(toml, std::regex("url_(env|file) = .*"),
+                            "url = \"https://hooks.example/x\"");
   toml = std::regex_replace(toml, std::regex("ca_file = .*"), "");
   AlertsConfig ac;
   ASSERT_NO_THROW(ac = load(toml)) << toml;
-  EXPECT_EQ(ac.rules.size(), 5u);  // new_negative, edit_negative, no_reply, touchpoint_average,
-                                   // source_health
+  EXPECT_EQ(ac.rules.size(), 6u);  // new_negative, edit_negative, no_reply, touchpoint_average,
+                                   // reply_phi, source_health
   EXPECT_TRUE(ac.smtp);
   EXPECT_TRUE(ac.webhook);
   EXPECT_EQ(ac.digest.mode, DigestMode::kDaily);

@@ -314,17 +314,95 @@ TEST(ConfigSecrets, NeverInMessages) {
   EXPECT_EQ(err.find("12345678"), std::string::npos);
 }
 
-TEST(ConfigSecrets, InlineSecretRefusedInWorldReadableFile) {
+// Managers in group repwatch read the config: an inline secret is refused in a file that its
+// group or others can read (0640 as well as 0644), naming the file's mode and owners and the
+// fix, never the value; in a file only its owner reads (0600) it is fine.
+TEST(ConfigSecrets, InlineSecretRefusedInAFileOthersCanRead) {
   TempDir dir;
-  write(dir.path() / "r.toml", "state_dir = \"/x\"\n[smtp]\npassword = \"hunter2\"\n",
-        fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
-  Config c = repwatch::load_config(dir.path() / "r.toml");
+  for (auto perms : {fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read,
+                     fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read}) {
+    write(dir.path() / "r.toml", "state_dir = \"/x\"\n[smtp]\npassword = \"hunter2\"\n", perms);
+    Config c = repwatch::load_config(dir.path() / "r.toml");
+    std::string err = error_of([&] { c.section("smtp").secret("password"); });
+    EXPECT_NE(err.find(":3: smtp.password: a secret written in a config file that others can "
+                       "read (mode 06"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("password_file = \"/etc/repwatch/secrets/password\""), std::string::npos)
+        << err;
+    EXPECT_EQ(err.find("hunter2"), std::string::npos);
+  }
+  write(dir.path() / "r.toml", "state_dir = \"/x\"\n[smtp]\npassword = \"hunter2\"\n");
+  EXPECT_EQ(repwatch::load_config(dir.path() / "r.toml").section("smtp").secret("password"),
+            "hunter2");
+}
+
+// A secret file its group or others can read is refused (naming the file, its mode and the
+// fix); one only its owner reads is fine; systemd's credentials are trusted as they are.
+TEST(ConfigSecrets, SecretFileOthersCanReadIsRefused) {
+  TempDir dir;
+  write(dir.path() / "repwatch.toml", "state_dir = \"/x\"\n[smtp]\npassword_file = \"pw\"\n");
+  Config c = repwatch::load_config(dir.path() / "repwatch.toml");
+  write(dir.path() / "pw", "s3cret-value\n",
+        fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
   std::string err = error_of([&] { c.section("smtp").secret("password"); });
-  EXPECT_NE(err.find(":3: smtp.password: a secret inline in a config file that every user can "
-                     "read"),
+  EXPECT_NE(err.find(":3: smtp.password_file: \"" + (dir.path() / "pw").string() +
+                     "\" can be read by others (mode 0640"),
             std::string::npos)
       << err;
-  EXPECT_EQ(err.find("hunter2"), std::string::npos);
+  EXPECT_NE(err.find("chmod 0600"), std::string::npos) << err;
+  EXPECT_EQ(err.find("s3cret-value"), std::string::npos);
+  fs::permissions(dir.path() / "pw", fs::perms::owner_read);
+  EXPECT_EQ(c.section("smtp").secret("password"), "s3cret-value");
+
+  fs::create_directories(dir.path() / "creds");
+  write(dir.path() / "creds" / "pw", "from-systemd\n",
+        fs::perms::owner_read | fs::perms::group_read);
+  ::setenv("CREDENTIALS_DIRECTORY", (dir.path() / "creds").c_str(), 1);
+  EXPECT_EQ(c.section("smtp").secret("password"), "from-systemd");
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+// With a ConfigReport, every mistake of every key is recorded, in file order, each once: a
+// mistyped value answers as absent and the "is required" that follows is not repeated.
+TEST(ConfigReport, RecordsEveryMistakeOnce) {
+  TempDir dir;
+  write(dir.path() / "c.toml",
+        "state_dir = 5\nlog_level = \"loud\"\n[[locations]]\nid = \"a\"\n"
+        "[[sources]]\nid = \"s\"\ntype = \"file\"\nlocation = \"a\"\ninterval = \"fast\"\n"
+        "enabled = \"yes\"\n[smtp]\ntimeout = []\nurl = 7\nbogus = 1\n");
+  auto report = std::make_shared<repwatch::ConfigReport>(dir.path() / "c.toml");
+  Config c = repwatch::load_config(dir.path() / "c.toml", report);
+  Settings smtp = c.section("smtp");
+  EXPECT_FALSE(smtp.duration("timeout"));  // recorded, answered as absent
+  EXPECT_FALSE(smtp.string("url"));
+  EXPECT_THROW(smtp.require_string("url"), ConfigError);  // a repeat: thrown, not recorded again
+  smtp.reject_unknown({"timeout", "url"});                // recorded, not thrown
+  const std::string f = (dir.path() / "c.toml").string();
+  EXPECT_EQ(report->lines(),
+            (std::vector<std::string>{
+                f + ":1: state_dir: expected a string, got 5",
+                f + ":2: log_level: expected one of trace, debug, info, warn, error, got \"loud\"",
+                f + ":9: sources[0].interval: expected a duration like \"15m\", got \"fast\"",
+                f + ":10: sources[0].enabled: expected true or false, got \"yes\"",
+                f + ":12: smtp.timeout: expected a duration like \"15m\", got []",
+                f + ":13: smtp.url: expected a string, got 7",
+                f + ":14: smtp.bogus: unknown key",
+            }));
+}
+
+// A file named by a key that cannot be read is a mistake of that key.
+TEST(ConfigLoad, ReadablePathNamesTheKey) {
+  TempDir dir;
+  write(dir.path() / "c.toml", "state_dir = \"/x\"\n[sentiment]\ntaxonomy = \"nope.toml\"\n");
+  Config c = repwatch::load_config(dir.path() / "c.toml");
+  std::string err = error_of([&] { c.section("sentiment").readable_path("taxonomy"); });
+  EXPECT_EQ(err, (dir.path() / "c.toml").string() + ":3: sentiment.taxonomy: cannot read \"" +
+                     (dir.path() / "nope.toml").string() + "\": no such file or directory");
+  write(dir.path() / "nope.toml", "x");
+  EXPECT_EQ(c.section("sentiment").readable_path("taxonomy"), dir.path() / "nope.toml");
+  err = error_of([&] { c.section("sentiment").readable_path("taxonomy", /*directory=*/true); });
+  EXPECT_NE(err.find("not a directory"), std::string::npos) << err;
 }
 
 TEST(ConfigLoad, ExampleConfigIsValid) {

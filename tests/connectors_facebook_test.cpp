@@ -115,6 +115,60 @@ TEST_F(Facebook, FirstSyncFollowsNextUntilItIsAbsent) {
   EXPECT_EQ(query_of(calls[1], "access_token"), kToken);  // `next` as Facebook gave it
 }
 
+TEST_F(Facebook, NextLinksWithoutFieldsStillGetTheFieldsAndTheIds) {
+  // Some `next` links leave out fields= and limit=; such a page answers the default fields
+  // only (no story id, no reviewer), which used to store those ratings again under ids made
+  // from their text. Every page must ask for our fields, and a re-poll stores nothing twice.
+  seed(base_ratings(), R"({"next_drops_fields": true})");
+  SourceHarness h(kSource + "full_sweep_interval = \"0s\"\n");
+  auto out = h.poll();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 5);
+  for (const char* id : {"s1", "s2", "s3"}) EXPECT_TRUE(h.find(id)) << id;
+  auto s4 = h.find("s4");  // from page 2
+  ASSERT_TRUE(s4);
+  EXPECT_EQ(s4->review.author, "Long Writer");
+  EXPECT_TRUE(h.find("t" + std::to_string(*parse_timestamp("2017-05-01T10:00:00Z")) + "-77"));
+  auto calls = requests("/ratings");
+  ASSERT_EQ(calls.size(), 3u);
+  for (const auto& c : calls) {
+    EXPECT_EQ(query_of(c, "fields"), query_of(calls[0], "fields"));
+    EXPECT_EQ(query_of(c, "limit"), "2");
+  }
+  EXPECT_NE(query_of(calls[1], "after"), "");  // the cursor of Facebook's link is kept
+
+  auto again = h.poll();  // a full sweep over the same ratings
+  ASSERT_TRUE(again.ok) << again.error;
+  EXPECT_EQ(again.inserted, 0);
+  EXPECT_EQ(again.unchanged, 5);
+  EXPECT_EQ(h.count(), 5);
+}
+
+TEST_F(Facebook, RatingsWithoutTheRequestedFieldsAreNotStoredUnderOtherIds) {
+  SourceHarness h(kSource + "full_sweep_interval = \"0s\"\n");
+  ASSERT_TRUE(h.poll().ok);
+  std::string cursor = h.state().cursor;
+  // A page answered with Facebook's default fields, whatever the reason: these ratings carry
+  // nothing that identifies them but their text, so storing them would duplicate s1 and s2.
+  server().fault(R"({"match": "/ratings", "kind": "status", "status": 200, "skip": 1,
+      "body": "{\"data\": [{\"created_time\": \"2025-02-20T10:00:00+0000\", \"recommendation_type\": \"negative\", \"review_text\": \"Billing was a nightmare.\"}], \"paging\": {}}"})");
+  auto bad = h.poll();
+  EXPECT_FALSE(bad.ok);
+  auto st = h.state();
+  EXPECT_EQ(st.last_error_kind, "garbage");
+  EXPECT_NE(st.last_error.find("ratings page 2: data[0] lacks the fields repwatch asked for"),
+            std::string::npos)
+      << st.last_error;
+  EXPECT_EQ(st.cursor, cursor);
+  EXPECT_EQ(h.count(), 5);
+
+  server().clear_faults();
+  auto good = h.poll();
+  ASSERT_TRUE(good.ok) << good.error;
+  EXPECT_EQ(good.inserted, 0);
+  EXPECT_EQ(h.count(), 5);
+}
+
 TEST_F(Facebook, IncrementalPollStopsAtOlderRatings) {
   SourceHarness h(kSource);
   ASSERT_TRUE(h.poll().ok);

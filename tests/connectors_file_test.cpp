@@ -1,11 +1,14 @@
 // connectors/: the RFC 4180 CSV reader and the "file" connector (CSV + JSONL exports,
 // field mapping, scales, incremental import, per-row problems).
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -499,6 +502,164 @@ TEST_F(FileSourceTest, UtcOffsetAppliesOnlyToTimestampsWithoutOne) {
   EXPECT_EQ(format_timestamp(find(r, "3")->created_at), "2026-07-01T10:00:00Z");
   EXPECT_EQ(format_timestamp(find(r, "4")->created_at), "2026-07-01T04:00:00Z");
   EXPECT_EQ(find(r, "1")->scale, RatingScale::none());
+}
+
+// ---- character sets ----------------------------------------------------------------------
+
+namespace {
+
+// `text` as UTF-16 code units, little- or big-endian, with or without a byte-order mark.
+std::string utf16(const std::u16string& text, bool little, bool bom) {
+  std::string out;
+  auto put = [&](char16_t u) {
+    char lo = static_cast<char>(u & 0xFF), hi = static_cast<char>(u >> 8);
+    out += little ? lo : hi;
+    out += little ? hi : lo;
+  };
+  if (bom) put(0xFEFF);
+  for (char16_t u : text) put(u);
+  return out;
+}
+
+// What spdlog writes while `f` runs.
+template <typename F>
+std::string logged(F&& f) {
+  std::ostringstream text;
+  auto logger = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  f();
+  spdlog::set_default_logger(previous);
+  return text.str();
+}
+
+// A CP1252 export as Excel on Windows writes it: é ñ, curly quotes (0x93 0x94), € (0x80).
+const char* kCp1252 =
+    "external_id,author,rating,text,created_at\r\n"
+    "1,Jos\xE9 Mu\xF1oz,5,Caf\xE9 after the visit: \x93great\x94 - \x80"
+    "20 copay,2026-01-01\r\n"
+    "2,Ann,4,plain ASCII,2026-01-02\r\n";
+
+}  // namespace
+
+TEST_F(FileSourceTest, Cp1252ExportIsDecodedNotStoredWithReplacementCharacters) {
+  // A file mixing a UTF-8 line into a CP1252 one (two exports pasted together) keeps both.
+  write("import/a.csv", std::string(kCp1252) + "3,Zo\xC3\xAB,5,UTF-8 line,2026-01-03\r\n");
+  connectors::FetchResult r;
+  std::string log = logged([&] { r = make("path = \"import\"\n")->fetch(""); });
+  EXPECT_TRUE(r.problems.empty()) << problems_of(r);
+  ASSERT_EQ(r.reviews.size(), 3u);
+  EXPECT_EQ(find(r, "1")->author, "José Muñoz");
+  EXPECT_EQ(find(r, "1")->text, "Café after the visit: “great” - €20 copay");
+  EXPECT_EQ(find(r, "3")->author, "Zoë");
+  EXPECT_EQ(find(r, "1")->text.find("\xEF\xBF\xBD"), std::string::npos);
+  // Said once, in the log, with the file and its first line that is not UTF-8.
+  EXPECT_NE(log.find("a.csv is not UTF-8 (1 line(s), the first line 2): read as Windows-1252"),
+            std::string::npos)
+      << log;
+
+  // Declared, it is the whole file's character set (and nothing is logged).
+  write("import/a.csv", kCp1252);
+  set_mtime("import/a.csv", 30);
+  log = logged([&] { r = make("path = \"import\"\nencoding = \"windows-1252\"\n")->fetch(""); });
+  EXPECT_TRUE(r.problems.empty()) << problems_of(r);
+  EXPECT_EQ(find(r, "1")->text, "Café after the visit: “great” - €20 copay");
+  EXPECT_EQ(log, "");
+  // ISO-8859-1 (Latin-1) has no curly quotes at 0x93: its letters are the same.
+  r = make("path = \"import\"\nencoding = \"ISO-8859-1\"\n")->fetch("");
+  EXPECT_EQ(find(r, "1")->author, "José Muñoz");
+}
+
+TEST_F(FileSourceTest, TextThatIsNotInItsEncodingIsRefusedNamingFileAndLine) {
+  write("import/a.csv", kCp1252);
+  auto c = make("path = \"import\"\nencoding = \"utf-8\"\n");
+  auto r = c->fetch("");
+  EXPECT_TRUE(r.reviews.empty());
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0].to_string(),
+            "a.csv:2: not UTF-8 (byte 0xE9 after \"1,Jos\"): set encoding in the source to the "
+            "export's character set (\"windows-1252\" for Excel on Windows, \"iso-8859-1\", "
+            "\"utf-16\"...); file not imported");
+  EXPECT_EQ(c->fetch(r.cursor).problems.size(), 1u);  // not imported: reported until fixed
+
+  // 0x81 is no character of Windows-1252 either.
+  write("import/a.csv", "external_id,text,created_at\n1,ok,2026-01-01\n2,x\x81y,2026-01-02\n");
+  set_mtime("import/a.csv", 30);
+  r = make("path = \"import\"\n")->fetch("");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0].to_string(),
+            "a.csv:3: neither UTF-8 nor Windows-1252 (byte 0x81 after \"2,x\"): set encoding in "
+            "the source to the export's character set (\"windows-1252\" for Excel on Windows, "
+            "\"iso-8859-1\", \"utf-16\"...); file not imported");
+  EXPECT_TRUE(r.reviews.empty());
+}
+
+TEST_F(FileSourceTest, Utf16ExportsAreDecodedWithOrWithoutAByteOrderMark) {
+  const std::u16string csv =
+      u"external_id,author,rating,text,created_at\r\n"
+      u"1,Zoë Ng,5,\"Friendly nurses 😀, no wait\",2026-01-01\r\n"
+      u"2,Олег,1,Billing was a nightmare.,2026-01-02\r\n";
+  for (auto [little, bom] : {std::pair{true, true}, std::pair{false, true}, std::pair{true, false},
+                             std::pair{false, false}}) {
+    SCOPED_TRACE(std::string(little ? "LE" : "BE") + (bom ? " with BOM" : " without BOM"));
+    fs::remove_all(dir_ / "import");
+    write("import/a.csv", utf16(csv, little, bom));
+    connectors::FetchResult r;
+    std::string log = logged([&] { r = make("path = \"import\"\n")->fetch(""); });
+    EXPECT_TRUE(r.problems.empty()) << problems_of(r);
+    ASSERT_EQ(r.reviews.size(), 2u);
+    EXPECT_EQ(find(r, "1")->author, "Zoë Ng");
+    EXPECT_EQ(find(r, "1")->text, "Friendly nurses 😀, no wait");
+    EXPECT_EQ(find(r, "2")->author, "Олег");
+    EXPECT_EQ(log.find('\0'), std::string::npos);
+  }
+  // PowerShell's Out-File: UTF-16LE JSONL with a byte-order mark, declared or not.
+  fs::remove_all(dir_ / "import");
+  write("import/b.jsonl",
+        utf16(u"{\"external_id\": \"j1\", \"text\": \"¡Excelente atención!\", \"created_at\": "
+              u"\"2026-01-01\"}\r\n",
+              true, true));
+  for (const char* keys : {"path = \"import\"\n", "path = \"import\"\nencoding = \"utf-16\"\n"}) {
+    auto r = make(keys)->fetch("");
+    EXPECT_TRUE(r.problems.empty()) << problems_of(r);
+    ASSERT_EQ(r.reviews.size(), 1u);
+    EXPECT_EQ(r.reviews[0].text, "¡Excelente atención!");
+  }
+}
+
+TEST_F(FileSourceTest, ABinaryFileIsRefusedWithoutNulBytesInAnyMessage) {
+  std::string junk = "external_id,text,created_at\n1,";
+  for (int i = 0; i < 300; ++i) junk += static_cast<char>(i % 7 == 0 ? 0 : 'a' + i % 26);
+  junk += ",2026-01-01\n";
+  write("import/a.csv", junk);
+  connectors::FetchResult r;
+  std::string log = logged([&] { r = make("path = \"import\"\n")->fetch(""); });
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0].to_string(),
+            "a.csv:2: NUL bytes: not a text file, or text in an encoding repwatch cannot "
+            "recognise: set encoding in the source to the export's character set "
+            "(\"windows-1252\" for Excel on Windows, \"iso-8859-1\", \"utf-16\"...); file not "
+            "imported");
+  EXPECT_TRUE(r.reviews.empty());
+  EXPECT_EQ(log.find('\0'), std::string::npos);
+  // A mapped column missing from a header: the header is quoted without control bytes.
+  write("import/a.csv", std::string("id\x01x,created_at\n1,2026-01-01\n"));
+  set_mtime("import/a.csv", 30);
+  r = make("path = \"import\"\n[sources.fields]\nexternal_id = \"id\"\n")->fetch("");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].message.find("\"id\\x01x\""), std::string::npos) << r.problems[0].message;
+}
+
+TEST_F(FileSourceTest, UnknownEncodingIsAConfigError) {
+  try {
+    make("path = \"import\"\nencoding = \"klingon\"\n");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("sources[0].encoding: unknown character set \"klingon\""),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 // The bundled samples (samples/demo.toml + samples/data) import without a single problem.

@@ -249,6 +249,8 @@ TEST_F(GoogleBusiness, AccessTokenFileIsReadOnEveryPoll) {
   TempDir dir;
   auto token_file = dir.path() / "token.json";
   std::ofstream(token_file) << R"({"access_token": "ya29.valid-token", "expires_in": 3599})";
+  std::filesystem::permissions(
+      token_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   SourceHarness h(R"(type = "google_business"
 account_id = "111"
 business_location_id = "222"

@@ -191,6 +191,13 @@ TEST_F(JsonHttp, NoArrayAtThePointerIsGarbage) {
   EXPECT_EQ(h.state().last_error_kind, "garbage");
   EXPECT_NE(h.state().last_error.find("no array at reviews_pointer \"/data/items\""),
             std::string::npos);
+  // A vendor's own "status" word (not one of Google's) does not hide the wrong pointer.
+  server().fault(R"({"match": "/feed/", "kind": "status", "status": 200,
+      "body": "{\"status\": \"success\", \"data\": {\"reviews\": []}}"})");
+  EXPECT_FALSE(h.poll().ok);
+  EXPECT_NE(h.state().last_error.find("no array at reviews_pointer \"/data/items\""),
+            std::string::npos)
+      << h.state().last_error;
 }
 
 TEST_F(JsonHttp, DeeplyNestedAnswerDoesNotCrash) {
@@ -244,4 +251,196 @@ TEST(JsonHttpConfig, Validation) {
       std::string::npos);
   EXPECT_NE(error(replace_all(base, "{base}/feed", "ftp://x/feed")).find("url"), std::string::npos);
   EXPECT_EQ(error(base), "no error");
+}
+
+// ---- legacy Place Details through json_http ------------------------------------------------
+// maps.googleapis.com/maps/api/place/details/json answers HTTP 200 whatever happens and puts
+// the outcome in "status"; review texts may carry HTML entities (api-notes.md §2).
+
+namespace {
+
+const char* kLegacyKey = "AIzaLegacyKey0123456789";
+
+std::string legacy_review(const std::string& author, const std::string& author_url, int rating,
+                          const std::string& text, int64_t time) {
+  return R"({"author_name": )" + js(author) + R"(, "author_url": )" + js(author_url) +
+         R"(, "language": "en", "original_language": "en", "profile_photo_url": "https://lh3.example/p.png", "rating": )" +
+         std::to_string(rating) + R"(, "relative_time_description": "a month ago", "text": )" +
+         js(text) + R"(, "time": )" + std::to_string(time) + R"(, "translated": false})";
+}
+
+void seed_legacy(const std::string& extra = "{}") {
+  server().data(
+      "places_legacy", "ChIJlegacy1",
+      array(
+          {legacy_review("Tom O&#39;Brien", "https://www.google.com/maps/contrib/101/reviews", 2,
+                         "Billing &amp; insurance were a mess: they said &quot;we&#x27;ll call "
+                         "back&quot; &mdash; never did. 5 &lt; 6 &hellip;",
+                         1735725600),
+           legacy_review("A Google user", "https://www.google.com/maps/contrib/102/reviews", 5,
+                         "AT&T &nbsp;signal in the waiting room &copy; &bogus; & fine", 1736330400),
+           legacy_review("Ana", "https://www.google.com/maps/contrib/103/reviews", 4, "",
+                         1736935200)}),
+      extra);
+  server().auth("places_legacy", kLegacyKey);
+}
+
+std::string legacy_source(bool status_pointer) {
+  return std::string(R"(type = "json_http"
+url = "{base}/maps/api/place/details/json?place_id=ChIJlegacy1&fields=reviews,rating&reviews_no_translations=true"
+token = ")") +
+         kLegacyKey +
+         R"("
+token_param = "key"
+reviews_pointer = "/result/reviews"
+)" + (status_pointer ? "status_pointer = \"/status\"\n" : "") +
+         R"(decode_html_entities = true
+throttle_wait = "30m"
+scale = "1-5"
+[sources.fields]
+external_id = "/author_url"
+created_at = "/time"
+rating = "/rating"
+text = "/text"
+author = "/author_name"
+language = "/language"
+url = "/author_url"
+)";
+}
+
+class LegacyPlaces : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server().reset();
+    seed_legacy();
+  }
+};
+
+}  // namespace
+
+TEST_F(LegacyPlaces, ReviewsWithEntitiesDecoded) {
+  SourceHarness h(legacy_source(true));
+  auto out = h.poll();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 3);
+  auto tom = h.find("https://www.google.com/maps/contrib/101/reviews");
+  ASSERT_TRUE(tom);
+  EXPECT_EQ(tom->review.author, "Tom O'Brien");
+  EXPECT_EQ(tom->review.text,
+            "Billing & insurance were a mess: they said \"we'll call back\" \xE2\x80\x94 never "
+            "did. 5 < 6 \xE2\x80\xA6");
+  EXPECT_DOUBLE_EQ(*tom->review.rating, 2);
+  EXPECT_EQ(tom->review.created_at, 1735725600);
+  // A bare '&' and an unknown name stay as written; &nbsp; and &copy; are characters.
+  EXPECT_EQ(h.find("https://www.google.com/maps/contrib/102/reviews")->review.text,
+            "AT&T \xC2\xA0signal in the waiting room \xC2\xA9 &bogus; & fine");
+  auto calls = requests("/maps/api/place/details/json");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(query_of(calls[0], "key"), kLegacyKey);
+  EXPECT_EQ(query_of(calls[0], "place_id"), "ChIJlegacy1");
+}
+
+TEST_F(LegacyPlaces, EntitiesStayAsWrittenUnlessAskedFor) {
+  SourceHarness h(replace_all(legacy_source(true), "decode_html_entities = true\n", ""));
+  ASSERT_TRUE(h.poll().ok);
+  EXPECT_EQ(h.find("https://www.google.com/maps/contrib/101/reviews")->review.author,
+            "Tom O&#39;Brien");
+}
+
+TEST_F(LegacyPlaces, AStatusWordWithHttp200IsClassified) {
+  struct Case {
+    std::string status, message;
+    SourceError::Kind kind;
+    int retry_after;
+    bool needs_attention;
+  };
+  const std::vector<Case> cases = {
+      {"OVER_QUERY_LIMIT", "You have exceeded your daily request quota for this API.",
+       SourceError::Kind::kTransient, 1800, false},
+      {"REQUEST_DENIED", "This API project is not authorized to use this API.",
+       SourceError::Kind::kAuth, 0, true},
+      {"INVALID_REQUEST", "", SourceError::Kind::kConfig, 0, false},
+      {"NOT_FOUND", "", SourceError::Kind::kConfig, 0, false},
+      {"ZERO_RESULTS", "", SourceError::Kind::kConfig, 0, false},
+      {"UNKNOWN_ERROR", "", SourceError::Kind::kTransient, 0, false},
+  };
+  // With status_pointer, and without it (a config written before it existed): the same.
+  for (bool with_pointer : {true, false}) {
+    for (const auto& c : cases) {
+      SCOPED_TRACE(c.status + (with_pointer ? " with status_pointer" : " without"));
+      server().reset();
+      seed_legacy();
+      SourceHarness h(legacy_source(with_pointer));
+      ASSERT_TRUE(h.poll().ok);
+      seed_legacy(R"({"status": ")" + c.status + R"(", "error_message": )" + js(c.message) + "}");
+      auto out = h.poll();
+      EXPECT_FALSE(out.ok);
+      ASSERT_TRUE(h.last_error());
+      EXPECT_EQ(h.last_error()->kind(), c.kind);
+      EXPECT_EQ(h.last_error()->retry_after_seconds(), c.retry_after);
+      auto st = h.state();
+      EXPECT_EQ(st.needs_attention, c.needs_attention);
+      EXPECT_NE(st.last_error.find("page 1: API status " + c.status + " ("), std::string::npos)
+          << st.last_error;
+      EXPECT_NE(st.last_error.find(c.message), std::string::npos) << st.last_error;
+      EXPECT_EQ(st.last_error.find("reviews_pointer"), std::string::npos) << st.last_error;
+      EXPECT_EQ(st.last_error.find(kLegacyKey), std::string::npos) << st.last_error;
+      EXPECT_EQ(h.count(), 3);
+
+      seed_legacy();  // the quota is back, the place is back
+      auto again = h.poll();
+      EXPECT_TRUE(again.ok) << again.error;
+      EXPECT_EQ(h.state().consecutive_failures, 0);
+      EXPECT_EQ(h.count(), 3);
+    }
+  }
+}
+
+TEST_F(LegacyPlaces, AWrongKeyNeedsAttention) {
+  server().auth("places_legacy", "another-key");
+  SourceHarness h(legacy_source(false));
+  EXPECT_FALSE(h.poll().ok);
+  auto st = h.state();
+  EXPECT_EQ(st.last_error_kind, "auth");
+  EXPECT_TRUE(st.needs_attention);
+  EXPECT_NE(st.last_error.find("REQUEST_DENIED"), std::string::npos) << st.last_error;
+  EXPECT_NE(st.last_error.find("The provided API key is invalid."), std::string::npos);
+  EXPECT_EQ(st.last_error.find(kLegacyKey), std::string::npos) << st.last_error;
+}
+
+TEST_F(LegacyPlaces, APlaceWithoutReviewsIsNotAnError) {
+  server().data("places_legacy", "ChIJlegacy1", "[]", R"({"name": "New Clinic"})");
+  for (bool with_pointer : {true, false}) {
+    SourceHarness h(legacy_source(with_pointer));
+    auto out = h.poll();
+    EXPECT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.fetched, 0);
+    EXPECT_TRUE(out.problems.empty());
+  }
+}
+
+TEST_F(JsonHttp, AStatusOutsideStatusOkIsNotTakenForSuccess) {
+  // A vendor feed with its own status words: "success" is fine once listed in status_ok,
+  // anything else fails the poll with the word and the vendor's message.
+  SourceHarness h(replace_all(kSource, "scale = \"1-10\"\n",
+                              "scale = \"1-10\"\nstatus_pointer = \"/status\"\n"
+                              "status_ok = [\"success\"]\n"));
+  server().fault(R"({"match": "/feed/", "kind": "status", "status": 200,
+      "body": "{\"status\": \"maintenance\", \"message\": \"back at 10:00\", \"data\": {\"reviews\": []}}"})");
+  EXPECT_FALSE(h.poll().ok);
+  EXPECT_EQ(h.state().last_error_kind, "garbage");
+  EXPECT_NE(h.state().last_error.find(
+                "page 1: API status maintenance (not one of status_ok): back at 10:00"),
+            std::string::npos)
+      << h.state().last_error;
+  server().fault(R"({"match": "/feed/", "kind": "status", "status": 200,
+      "body": "{\"status\": \"Success\", \"data\": {\"reviews\": [{\"id\": 7, \"score\": 8, \"created\": 1738749600}]}}"})");
+  auto out = h.poll();
+  EXPECT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 1);
+  // The feed itself sends no status word: with status_pointer set that is garbage.
+  EXPECT_FALSE(h.poll().ok);
+  EXPECT_NE(h.state().last_error.find("no status word at status_pointer \"/status\""),
+            std::string::npos)
+      << h.state().last_error;
 }

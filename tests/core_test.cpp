@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/redact.h"
 #include "core/review.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "normalize/normalize.h"
 
@@ -116,4 +118,112 @@ TEST(ContentHash, IsStableAcrossVersions) {
   Review b;
   b.updated_at = -5;
   EXPECT_EQ(content_hash(b), "a013085374c05c25");
+}
+
+TEST(Text, InvalidUtf8At) {
+  EXPECT_EQ(invalid_utf8_at(""), std::string_view::npos);
+  EXPECT_EQ(invalid_utf8_at("plain, Zoë, Олег, 山田, 😀"), std::string_view::npos);
+  EXPECT_EQ(invalid_utf8_at("Jos\xE9 M"), 3u);         // Latin-1 é
+  EXPECT_EQ(invalid_utf8_at("ab\xC3"), 2u);            // cut off at the end
+  EXPECT_EQ(invalid_utf8_at("\xC0\xAF"), 0u);          // overlong '/'
+  EXPECT_EQ(invalid_utf8_at("x\xED\xA0\x80"), 1u);     // a UTF-16 surrogate
+  EXPECT_EQ(invalid_utf8_at("\xF4\x90\x80\x80"), 0u);  // above U+10FFFF
+  EXPECT_EQ(invalid_utf8_at("ok\x80"), 2u);            // a lone continuation byte
+}
+
+TEST(Text, ConvertToUtf8) {
+  Converted c = convert_to_utf8("Caf\xE9 \x93ok\x94 \x80", "WINDOWS-1252");
+  EXPECT_TRUE(c.ok());
+  EXPECT_EQ(c.text, "Café “ok” €");
+  EXPECT_EQ(convert_to_utf8("Caf\xE9", "ISO-8859-1").text, "Café");
+  EXPECT_EQ(convert_to_utf8(std::string_view("h\0i\0", 4), "UTF-16LE").text, "hi");
+  // 0x81 is no Windows-1252 character: the offset, and what came before it.
+  c = convert_to_utf8(
+      "ab\x81"
+      "cd",
+      "WINDOWS-1252");
+  EXPECT_FALSE(c.ok());
+  EXPECT_EQ(c.bad_at, 2u);
+  EXPECT_EQ(c.text, "ab");
+  // Half a UTF-16 code unit at the end.
+  c = convert_to_utf8(std::string_view("h\0i", 3), "UTF-16LE");
+  EXPECT_EQ(c.bad_at, 2u);
+  // A long input grows the output buffer (3 bytes out per byte in).
+  std::string euros(100000, '\x80');
+  c = convert_to_utf8(euros, "WINDOWS-1252");
+  EXPECT_TRUE(c.ok());
+  EXPECT_EQ(c.text.size(), 300000u);
+  EXPECT_TRUE(is_known_encoding("cp1252"));
+  EXPECT_TRUE(is_known_encoding("utf-16"));
+  EXPECT_FALSE(is_known_encoding("klingon"));
+  EXPECT_FALSE(is_known_encoding(""));
+  EXPECT_THROW(convert_to_utf8("x", "klingon"), std::invalid_argument);
+}
+
+TEST(Text, DecodeHtmlEntities) {
+  EXPECT_EQ(decode_html_entities("Billing &amp; insurance &lt;3 &quot;ok&quot; O&#39;Brien "
+                                 "we&#x27;ll &apos;"),
+            "Billing & insurance <3 \"ok\" O'Brien we'll '");
+  EXPECT_EQ(decode_html_entities("Jos&eacute; Mu&ntilde;oz &nbsp;&copy; &yuml; &iexcl;"),
+            "José Muñoz \u00a0© ÿ ¡");
+  EXPECT_EQ(decode_html_entities("wait&mdash;then &hellip; &euro;5 &trade; &ldquo;x&rdquo;"),
+            "wait—then … €5 ™ “x”");
+  EXPECT_EQ(decode_html_entities("&#128512; &#x1F600;"), "😀 😀");
+  // Kept as written: no ';', unknown names, bare '&', NUL, controls, surrogates, too big.
+  for (const char* same :
+       {"AT&T", "a & b", "&amp", "&bogus;", "&#0;", "&#7;", "&#x80;", "&#xD800;", "&#x110000;",
+        "&#;", "&#x;", "&;", "&#12a;", "&averyveryverylongname;"}) {
+    EXPECT_EQ(decode_html_entities(same), same) << same;
+  }
+  EXPECT_EQ(decode_html_entities("&&amp;"), "&&");
+  EXPECT_EQ(decode_html_entities("x&#10;y"), "x\ny");     // a line feed is text
+  EXPECT_EQ(decode_html_entities("&amp;amp;"), "&amp;");  // decoded once
+}
+
+// ---- core/redact.h ----------------------------------------------------------------------
+
+TEST(Redact, SecretNames) {
+  for (const char* n :
+       {"api_key", "key", "access_token", "client_secret", "X-Api-Key", "Authorization",
+        "Proxy-Authorization", "Cookie", "password", "sig", "signature", "code", "credential"})
+    EXPECT_TRUE(is_secret_name(n)) << n;
+  for (const char* n : {"per_page", "page", "location", "after", "fields", "Accept", "q"})
+    EXPECT_FALSE(is_secret_name(n)) << n;
+}
+
+TEST(Redact, UrlSecretsAsWrittenAndDecoded) {
+  EXPECT_EQ(url_secrets("https://api.example/v2/r?per_page=10&api_key=AB%2Fc+d&x=1"),
+            (std::vector<std::string>{"AB%2Fc+d", "AB/c d"}));
+  EXPECT_EQ(url_secrets("smtp://alerts%40clinic.example:p%40ss@mail.example:587"),
+            (std::vector<std::string>{"p%40ss", "p@ss"}));
+  EXPECT_EQ(url_secrets("https://ghp_T0KEN@git.example/x"),
+            (std::vector<std::string>{"ghp_T0KEN"}));
+  EXPECT_TRUE(url_secrets("https://api.example/v2/r?per_page=10#key=frag").empty());
+  EXPECT_TRUE(url_secrets("https://api.example/a@b").empty()) << "an @ in the path is no userinfo";
+}
+
+// Secrets in URLs and query strings are removed wherever they appear in a text, with or
+// without scheme and host: an API that echoes the request path is covered.
+TEST(Redact, TextPatterns) {
+  EXPECT_EQ(redact_text("No route for GET /v2/reviews?api_key=K3Y-1&per_page=100 (404)"),
+            "No route for GET /v2/reviews?api_key=REDACTED&per_page=100 (404)");
+  EXPECT_EQ(redact_text("see https://u:pw@h.example/p?access_token=T&a=b, then \"smtp://x:y@m\""),
+            "see https://REDACTED@h.example/p?access_token=REDACTED&a=b, then "
+            "\"smtp://REDACTED@m\"");
+  EXPECT_EQ(redact_text("<a href='/next?page=2&amp;key=abc'>"),
+            "<a href='/next?page=2&amp;key=REDACTED'>");
+  EXPECT_EQ(redact_text("{\"path\":\"/r?token=abc\"}"), "{\"path\":\"/r?token=REDACTED\"}");
+  // Ordinary text is left alone.
+  const std::string plain = "rating=5 & key points: wait time; a?b=c";
+  EXPECT_EQ(redact_text(plain), plain);
+}
+
+TEST(Redact, RedactorReplacesRegisteredSecretsInEveryForm) {
+  Redactor r;
+  r.add("s3cr3t/+=");
+  r.add("abc");  // too short to register
+  r.add_url("https://api.example/r?api_key=URLKEY99");
+  EXPECT_EQ(r.redact("a s3cr3t/+= b s3cr3t%2F%2B%3D c URLKEY99 d abc"), "a *** b *** c *** d abc");
+  EXPECT_TRUE(r.contains_secret("xx URLKEY99"));
+  EXPECT_FALSE(r.contains_secret("nothing here"));
 }

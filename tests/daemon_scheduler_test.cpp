@@ -277,7 +277,8 @@ TEST(Secrets, KeyNamesThatHoldSecrets) {
     EXPECT_TRUE(is_secret_key(k)) << k;
   }
   for (const char* k : {"password_file", "api_key_file", "token_env", "keywords", "monkey",
-                        "username", "url", "external_id", "keyboard"}) {
+                        "username", "url", "external_id", "keyboard", "token_param", "token_header",
+                        "token_prefix", "token_endpoint"}) {
     EXPECT_FALSE(is_secret_key(k)) << k;
   }
 }
@@ -285,26 +286,43 @@ TEST(Secrets, KeyNamesThatHoldSecrets) {
 TEST(Secrets, FindsInlineSecretsAnywhereAndChecksTheMode) {
   repwatch::testing::TempDir dir;
   auto file = dir.path / "r.toml";
-  repwatch::testing::write_file(file,
-                                "state_dir = \"x\"\n"
-                                "[[sources]]\nid = \"y\"\napi_key = \"abc\"\n"
-                                "[[sources]]\nid = \"z\"\napi_key_file = \"k\"\ntoken = \"\"\n"
-                                "[smtp]\npassword = \"p\"\n[webhook.headers]\nX-Api-Key = \"h\"\n",
-                                0644);
+  repwatch::testing::write_file(
+      file,
+      "state_dir = \"x\"\n"
+      "[[sources]]\nid = \"y\"\napi_key = \"abc\"\n"
+      "[[sources]]\nid = \"z\"\napi_key_file = \"k\"\ntoken = \"\"\n"
+      "url = \"https://feed.example/v2/r?per_page=10&api_key=K3y\"\n"
+      "[[sources]]\nid = \"w\"\nurl = \"https://feed.example/v2/r?per_page=10\"\n"
+      "headers = { Accept = \"application/json\", Authorization = \"Bearer t0k\" }\n"
+      "[smtp]\npassword = \"p\"\nurl = \"smtp://alerts:pw@mail.example:587\"\n"
+      "[webhook.headers]\nX-Api-Key = \"h\"\n",
+      0644);
   auto keys = inline_secret_keys(file);
   std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys, (std::vector<std::string>{"smtp.password", "sources[0].api_key",
+  EXPECT_EQ(keys, (std::vector<std::string>{"smtp.password", "smtp.url", "sources[0].api_key",
+                                            "sources[1].url", "sources[2].headers.Authorization",
                                             "webhook.headers.X-Api-Key"}));
-  try {
-    check_secret_permissions(file);
-    FAIL() << "a world-readable file with secrets must be refused";
-  } catch (const ConfigError& e) {
-    std::string m = e.what();
-    EXPECT_NE(m.find("0644"), std::string::npos) << m;
-    EXPECT_NE(m.find("smtp.password"), std::string::npos) << m;
-    EXPECT_EQ(m.find("\"abc\""), std::string::npos) << m;
+  // Readable by others (0644) or by the group (0640, managers): refused, one line per secret
+  // with file, line, key and the fix, never a value.
+  for (mode_t mode : {0644, 0640}) {
+    ::chmod(file.c_str(), mode);
+    try {
+      check_secret_permissions(file);
+      FAIL() << "a file with secrets that others can read must be refused";
+    } catch (const ConfigError& e) {
+      std::string m = e.what();
+      EXPECT_NE(m.find(mode == 0644 ? "mode 0644" : "mode 0640"), std::string::npos) << m;
+      EXPECT_NE(m.find(file.string() + ":15: smtp.password: a secret written"), std::string::npos)
+          << m;
+      EXPECT_NE(m.find(file.string() + ":16: smtp.url: a URL carrying a credential"),
+                std::string::npos)
+          << m;
+      EXPECT_NE(m.find("password_file"), std::string::npos) << m;
+      for (const char* value : {"\"abc\"", "K3y", "t0k", ":pw@"})
+        EXPECT_EQ(m.find(value), std::string::npos) << value << " in " << m;
+    }
   }
-  ::chmod(file.c_str(), 0640);
+  ::chmod(file.c_str(), 0600);
   EXPECT_NO_THROW(check_secret_permissions(file));
   repwatch::testing::write_file(file, "state_dir = \"x\"\n[smtp]\npassword_file = \"p\"\n", 0644);
   EXPECT_NO_THROW(check_secret_permissions(file));

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "db/sqlite.h"
+#include "db/store.h"
 #include "tests/fixtures/daemon/daemon_harness.h"
 #include "tests/fixtures/http/fixture_server.h"
 
@@ -136,6 +138,44 @@ TEST_F(DaemonServiceTest, NotifiesReadyStatusWatchdogStoppingInOrder) {
   EXPECT_LT(i_status, i_watchdog);
   EXPECT_LT(i_watchdog, i_stopping);
   EXPECT_EQ(index_of("READY=1", static_cast<size_t>(i_ready) + 1), -1) << "READY=1 twice";
+}
+
+// After an upgrade the database is migrated before READY=1, which on a large database can take
+// longer than the unit's TimeoutStartSec=: repwatchd sends EXTEND_TIMEOUT_USEC= at once and
+// every few seconds while it migrates. Here the migration waits for a write lock the test holds.
+TEST_F(DaemonServiceTest, ExtendsTheStartTimeoutWhileMigrating) {
+  const auto& all = db::schema_migrations();
+  ASSERT_GE(all.size(), 2u);
+  fs::create_directories(state);
+  {
+    auto old = db::Database::open(state / "repwatch.db");
+    old.migrate(std::vector<db::Migration>(all.begin(), all.end() - 1));  // the release before
+  }
+  sqlite3* lock = nullptr;
+  ASSERT_EQ(sqlite3_open((state / "repwatch.db").c_str(), &lock), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  DaemonProcess d({"--config", config.string()}, systemd_env(), dir.path / "log");
+  auto first = notify.wait_for("EXTEND_TIMEOUT_USEC=", 20s);
+  ASSERT_TRUE(first) << d.log();
+  // Held for longer than the interval between extensions (5 s), well within SQLite's busy
+  // timeout (10 s) that the migration waits in.
+  auto second = notify.wait_for("EXTEND_TIMEOUT_USEC=", 7s);
+  sqlite3_exec(lock, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(lock);
+  ASSERT_TRUE(second) << "one extension only\n" << d.log();
+  auto ready = notify.wait_for("READY=1", 20s);
+  ASSERT_TRUE(ready) << d.log();
+  for (const auto& m : notify.log()) {
+    if (!NotifySocket::has_line(m, "EXTEND_TIMEOUT_USEC=")) continue;
+    long long usec = std::stoll(m.substr(m.find('=') + 1));
+    EXPECT_GE(usec, 15'000'000) << "each extension must outlast the interval between them: " << m;
+  }
+  EXPECT_NE(d.log().find("migrating the database"), std::string::npos) << d.log();
+  EXPECT_EQ(DbProbe(state / "repwatch.db").integer("PRAGMA user_version"),
+            static_cast<long long>(all.size()));
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(15s), 0) << d.log();
 }
 
 // SIGHUP with a good config: RELOADING=1, READY=1, and the new source is polled. SIGHUP with a
@@ -456,40 +496,49 @@ TEST_F(DaemonServiceTest, CheckConfigReportsOkOrEveryProblem) {
              0640);
   auto [bad_rc, bad_out] =
       run_repwatchd({"--config", bad.string(), "--check-config"}, dir.path / "bad.log");
-  EXPECT_EQ(bad_rc, 1) << bad_out;
+  EXPECT_EQ(bad_rc, 78) << bad_out;
   EXPECT_NE(bad_out.find("sources[1]"), std::string::npos) << bad_out;
   EXPECT_NE(bad_out.find("alerts.rules[0]"), std::string::npos) << bad_out;
 
   // --once with a bad config fails too, and stores nothing.
   auto [once_rc, once_out] =
       run_repwatchd({"--config", bad.string(), "--once"}, dir.path / "o.log");
-  EXPECT_EQ(once_rc, 1) << once_out;
+  EXPECT_EQ(once_rc, 78) << once_out;
   EXPECT_FALSE(fs::exists(state / "repwatch.db"));
 
   auto [missing_rc, missing_out] = run_repwatchd(
       {"--config", (dir.path / "nope.toml").string(), "--check-config"}, dir.path / "m.log");
-  EXPECT_EQ(missing_rc, 1) << missing_out;
+  EXPECT_EQ(missing_rc, 78) << missing_out;
   EXPECT_NE(missing_out.find("nope.toml"), std::string::npos) << missing_out;
 }
 
-// A config file holding a secret inline must not be readable by others: repwatchd refuses to
-// start, names the key and the fix, and never prints the secret.
-TEST_F(DaemonServiceTest, RefusesWorldReadableConfigWithInlineSecret) {
+// A config file holding a secret inline must be readable by its owner only (managers in the
+// config's group read it): repwatchd refuses to start (exit 78, no restart), names the key and
+// the fix, and never prints the secret; 0600, or the secret in a 0600 *_file, is fine.
+TEST_F(DaemonServiceTest, RefusesAConfigOthersCanReadWithAnInlineSecret) {
   const std::string secret = "hunter2-very-secret";
   std::string text = config_text(state, {{"clinic-a", source_a}},
                                  "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\nstarttls = \"off\"\n"
                                  "username = \"alerts\"\npassword = \"" +
                                      secret + "\"\n");
-  write_file(config, text, 0644);
-  auto [rc, out] = run_repwatchd({"--config", config.string()}, dir.path / "log");
-  EXPECT_EQ(rc, 1) << out;
-  EXPECT_NE(out.find("smtp.password"), std::string::npos) << out;
-  EXPECT_NE(out.find("readable by others"), std::string::npos) << out;
-  EXPECT_EQ(out.find(secret), std::string::npos) << "the secret leaked:\n" << out;
-  EXPECT_FALSE(fs::exists(state / "repwatch.db"));
+  for (mode_t mode : {0644, 0640}) {
+    write_file(config, text, mode);
+    auto [rc, out] = run_repwatchd({"--config", config.string()}, dir.path / "log");
+    EXPECT_EQ(rc, 78) << out;
+    EXPECT_NE(out.find("smtp.password: a secret written in a config file that others can read"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("password_file"), std::string::npos) << out;
+    EXPECT_EQ(out.find(secret), std::string::npos) << "the secret leaked:\n" << out;
+    EXPECT_FALSE(fs::exists(state / "repwatch.db"));
+    auto [crc, cout] =
+        run_repwatchd({"--config", config.string(), "--check-config"}, dir.path / "c");
+    EXPECT_EQ(crc, 78) << cout;
+    // Reported once, not again by the module that reads it.
+    EXPECT_EQ(cout.find("smtp.password"), cout.rfind("smtp.password")) << cout;
+  }
 
-  // The same file at 0640 is fine; so is 0644 with the secret in a *_file key.
-  ::chmod(config.c_str(), 0640);
+  ::chmod(config.c_str(), 0600);
   auto [rc2, out2] = run_repwatchd({"--config", config.string(), "--check-config"}, dir.path / "2");
   EXPECT_EQ(rc2, 0) << out2;
   write_file(dir.path / "smtp-password", secret + "\n", 0600);
@@ -497,9 +546,120 @@ TEST_F(DaemonServiceTest, RefusesWorldReadableConfigWithInlineSecret) {
                                       "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\n"
                                       "starttls = \"off\"\nusername = \"alerts\"\n"
                                       "password_file = \"smtp-password\"\n");
-  write_file(config, with_file, 0644);
+  write_file(config, with_file, 0640);
   auto [rc3, out3] = run_repwatchd({"--config", config.string(), "--check-config"}, dir.path / "3");
   EXPECT_EQ(rc3, 0) << out3;
+  // The secret file itself must be the daemon's alone.
+  ::chmod((dir.path / "smtp-password").c_str(), 0640);
+  auto [rc4, out4] = run_repwatchd({"--config", config.string(), "--check-config"}, dir.path / "4");
+  EXPECT_EQ(rc4, 78) << out4;
+  EXPECT_NE(out4.find("smtp.password_file: \"" + (dir.path / "smtp-password").string() +
+                      "\" can be read by others (mode 0640"),
+            std::string::npos)
+      << out4;
+}
+
+// --check-config reports every mistake in one run, each with file, line and key, in file
+// order: the config's own, each source's (settings the connector rejects, an import path that
+// does not exist), a taxonomy file that does not exist, the alert sections'.
+TEST_F(DaemonServiceTest, CheckConfigReportsEveryMistakeInOneRun) {
+  fs::path missing_import = dir.path / "no-such-import";
+  std::string text = "state_dir = \"" + state.string() + "\"\nlog_level = \"loud\"\n" +
+                     "[[locations]]\nid = \"main\"\n" +
+                     "[[sources]]\nid = \"a\"\ntype = \"file\"\nlocation = \"main\"\n" +
+                     "interval = \"fast\"\npath = \"" + source_a.string() + "\"\n" +
+                     "[[sources]]\nid = \"b\"\ntype = \"file\"\nlocation = \"main\"\n" +
+                     "path = \"" + missing_import.string() + "\"\n" +
+                     "[[sources]]\nid = \"c\"\ntype = \"file\"\nlocation = \"main\"\n" +
+                     "path = \"" + source_a.string() + "\"\nscale = \"1-6-11\"\n" +
+                     "[sentiment]\ntaxonomy = \"no-such-taxonomy.toml\"\n" +
+                     "[daemon]\nfetch_threads = 99\n" + "[alerts]\nmarketing = 5\n" +
+                     "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\ntimeout = \"soon\"\n";
+  write_file(config, text, 0640);
+  auto [rc, out] = run_repwatchd({"--config", config.string(), "--check-config"}, dir.path / "l");
+  EXPECT_EQ(rc, 78) << out;
+  const std::string f = config.string() + ":";
+  const std::vector<std::string> expected = {
+      f + "2: log_level: expected one of trace",
+      f + "9: sources[0].interval: expected a duration",
+      f + "15: sources[1].path: cannot read \"" + missing_import.string() +
+          "\": no such file or directory",
+      f + "21: sources[2].scale",
+      f + "23: sentiment.taxonomy: cannot read \"" + (dir.path / "no-such-taxonomy.toml").string() +
+          "\": no such file or directory",
+      f + "25: daemon.fetch_threads: expected 1 to 16",
+      f + "27: alerts.marketing",
+      f + "30: smtp.timeout",
+  };
+  size_t at = 0;
+  for (const auto& e : expected) {
+    size_t p = out.find(e);
+    EXPECT_NE(p, std::string::npos) << "missing: " << e << "\n" << out;
+    if (p != std::string::npos) {
+      EXPECT_GE(p, at) << "out of file order: " << e << "\n" << out;
+      at = p;
+    }
+  }
+  EXPECT_NE(out.find("8 mistakes"), std::string::npos) << out;
+  // The daemon refuses the same config with the same list (and no restart: 78).
+  auto [drc, dout] = run_repwatchd({"--config", config.string()}, dir.path / "d");
+  EXPECT_EQ(drc, 78) << dout;
+  EXPECT_NE(dout.find("sentiment.taxonomy: cannot read"), std::string::npos) << dout;
+}
+
+// The shipped example names import paths that do not exist until the clinic creates them:
+// --check-config says so, with the key, instead of passing a config whose sources then fail.
+TEST_F(DaemonServiceTest, CheckConfigCatchesTheShippedExamplesPaths) {
+  fs::path example = fs::path(REPWATCH_SOURCE_DIR) / "config" / "repwatch.example.toml";
+  if (fs::exists("/var/lib/repwatch/import")) GTEST_SKIP() << "this machine has the import dirs";
+  write_file(config, read_file(example), 0640);
+  auto [rc, out] = run_repwatchd({"--config", config.string(), "--check-config"}, dir.path / "l");
+  EXPECT_EQ(rc, 78) << out;
+  EXPECT_NE(out.find(": sources[0].path: cannot read \"/var/lib/repwatch/import/healthgrades\""),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(": sources[1].path: cannot read \"/var/lib/repwatch/import/survey/"),
+            std::string::npos)
+      << out;
+}
+
+// Run as root, --check-config checks as the daemon's user: a secret file, an import
+// directory and a state directory that only root can use are each a mistake, named with the
+// user; checked as root the same config passes.
+TEST_F(DaemonServiceTest, CheckConfigAsTheDaemonsUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (it checks as user nobody)";
+  ::chmod(dir.path.c_str(), 0755);
+  fs::path root_only = dir.path / "root-only";
+  fs::create_directories(root_only);
+  ::chmod(root_only.c_str(), 0755);
+  fs::path import = root_only / "import";
+  fs::create_directories(import);
+  ::chmod(import.c_str(), 0700);
+  write_file(root_only / "smtp-password", "s3cret\n", 0600);
+  fs::path state_dir = root_only / "state";
+  fs::create_directories(state_dir);
+  ::chmod(state_dir.c_str(), 0755);
+  std::string text =
+      "state_dir = \"" + state_dir.string() + "\"\n" + "[[locations]]\nid = \"main\"\n" +
+      "[[sources]]\nid = \"a\"\ntype = \"file\"\nlocation = \"main\"\n" + "path = \"" +
+      import.string() + "\"\n" + "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\nstarttls = \"off\"\n" +
+      "username = \"alerts\"\npassword_file = \"" + (root_only / "smtp-password").string() + "\"\n";
+  write_file(config, text, 0644);
+  auto [rc, out] = run_repwatchd(
+      {"--config", config.string(), "--check-config", "--as-user", "nobody"}, dir.path / "l");
+  EXPECT_EQ(rc, 78) << out;
+  EXPECT_NE(out.find("checked as user nobody"), std::string::npos) << out;
+  for (const std::string key : {"state_dir: cannot write in", "sources[0].path: cannot read",
+                                "smtp.password_file: cannot read"}) {
+    EXPECT_NE(out.find(key), std::string::npos) << key << "\n" << out;
+  }
+  EXPECT_NE(out.find("Permission denied (as user nobody)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("s3cret"), std::string::npos) << out;
+
+  auto [rrc, rout] = run_repwatchd(
+      {"--config", config.string(), "--check-config", "--as-user", "root"}, dir.path / "r");
+  EXPECT_EQ(rrc, 0) << rout;
+  EXPECT_NE(rout.find("checked as user root"), std::string::npos) << rout;
 }
 
 // Under systemd (INVOCATION_ID set, stderr not a terminal) every line carries an sd-daemon
@@ -535,10 +695,13 @@ TEST_F(DaemonServiceTest, CommandLine) {
   EXPECT_EQ(rc, 0);
   EXPECT_NE(out.find("repwatchd 0."), std::string::npos) << out;
   auto [rc2, out2] = run_repwatchd({"--log-level", "loud", "--once"}, dir.path / "l");
-  EXPECT_EQ(rc2, 1);
+  EXPECT_EQ(rc2, 64);
   EXPECT_NE(out2.find("--log-level"), std::string::npos) << out2;
   auto [rc3, out3] = run_repwatchd({"--frobnicate"}, dir.path / "f");
-  EXPECT_EQ(rc3, 1) << out3;
+  EXPECT_EQ(rc3, 64) << out3;
+  auto [rc4, out4] = run_repwatchd({"--as-user", "nobody"}, dir.path / "u");
+  EXPECT_EQ(rc4, 64) << out4;
+  EXPECT_NE(out4.find("--check-config"), std::string::npos) << out4;
 }
 
 }  // namespace

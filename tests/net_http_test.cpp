@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
@@ -336,7 +337,8 @@ TEST(HttpTls, VerificationIsOnAndCaFileIsHonoured) {
   // The name is checked too: the certificate is for 127.0.0.1, not for "localhost".
   std::string by_name = "https://localhost:" + std::to_string(tls.port()) + "/synthetic/t";
   EXPECT_THROW(net::HttpClient(o).send(net::Request(by_name)), SourceError);
-  std::system(("rm -rf " + dir).c_str());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 TEST(HttpHelpers, RedactUrl) {
@@ -365,6 +367,17 @@ TEST(HttpHelpers, QueryAndFormEncoding) {
             "https://a/b?orderBy=updateTime%20desc");
   EXPECT_EQ(net::add_query("https://a/b?x=1", "t", "a&b=c"), "https://a/b?x=1&t=a%26b%3Dc");
   EXPECT_EQ(net::url_encode("clínica"), "cl%C3%ADnica");
+  // set_query replaces every occurrence of a parameter (a next-page link that dropped or
+  // changed it gets ours back) and keeps the others in order.
+  EXPECT_EQ(net::set_query("https://a/b", "fields", "x,y"), "https://a/b?fields=x%2Cy");
+  EXPECT_EQ(net::set_query("https://a/b?limit=2&after=Q", "fields", "x"),
+            "https://a/b?limit=2&after=Q&fields=x");
+  EXPECT_EQ(net::set_query("https://a/b?fields=id&after=Q&fields&z=1", "fields", "x"),
+            "https://a/b?after=Q&z=1&fields=x");
+  EXPECT_EQ(net::set_query("https://a/b?fields=id#frag", "fields", "x"),
+            "https://a/b?fields=x#frag");
+  EXPECT_EQ(net::set_query("https://a/b?myfields=1", "fields", "x"),
+            "https://a/b?myfields=1&fields=x");
   EXPECT_EQ(net::form_encode({{"grant_type", "refresh_token"}, {"client_secret", "a b/c"}}),
             "grant_type=refresh_token&client_secret=a%20b%2Fc");
   EXPECT_EQ(net::origin_of("HTTPS://Graph.Facebook.com:443/v19.0?x"),

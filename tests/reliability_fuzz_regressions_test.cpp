@@ -25,6 +25,7 @@
 #include "fuzz/fuzz_google_business.cpp"
 #include "fuzz/fuzz_google_places.cpp"
 #include "fuzz/fuzz_json_http.cpp"
+#include "fuzz/fuzz_reply_check.cpp"
 #include "fuzz/fuzz_sentiment.cpp"
 #include "fuzz/fuzz_time.cpp"
 #include "fuzz/fuzz_yelp.cpp"

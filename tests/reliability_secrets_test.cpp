@@ -156,6 +156,7 @@ TEST_F(SecretsTest, NoSecretInLogsDatabaseEmailsOrCliOutput) {
   fs::create_directories(d / "secrets");
   auto secret_file = [&](const std::string& name, const std::string& value) {
     std::ofstream(d / "secrets" / name) << value << "\n";
+    ::chmod((d / "secrets" / name).c_str(), 0600);  // the daemon's user's alone
     return (d / "secrets" / name).string();
   };
   {
@@ -291,6 +292,141 @@ TEST_F(SecretsTest, NoSecretInLogsDatabaseEmailsOrCliOutput) {
   }
   ASSERT_TRUE(fs::exists(report));
   expect_no_secret(repwatch::testing::slurp(report), "the HTML report");
+}
+
+}  // namespace
+
+namespace {
+
+// Fails when `text` holds `secret` as written or URL-encoded, naming where.
+void expect_absent(const std::string& text, const std::string& secret, const std::string& where) {
+  for (const std::string& form : {secret, url_encode(secret)}) {
+    size_t p = text.find(form);
+    if (p != std::string::npos) {
+      ADD_FAILURE() << "a secret appears in " << where << ": ..."
+                    << text.substr(p > 200 ? p - 200 : 0, 320) << "...";
+      return;
+    }
+  }
+}
+
+// A key written into a json_http URL (?api_key=...) and one in a credential header, with an
+// API that echoes the request back in its error message (the path and query, the header):
+// neither reaches repwatchd's log, the database (poll_state.last_error) or `repwatch sources`.
+TEST_F(SecretsTest, KeyInAJsonHttpUrlOrHeaderEchoedByTheApiStaysOut) {
+  TempDir dir;
+  const fs::path d = dir.path();
+  const std::string url_key = "FAKEurlKEY-5b7c1d9e2f/Q+", header_key = "FAKEheaderKEY-0a1b2c3d";
+  const std::string query = "?api_key=" + url_encode(url_key) + "&per_page=100";
+  repwatch::fuzz::ScriptedHttpServer api;
+  api.script("!404 application/json\n{\"error\": {\"message\": \"No route for GET /v2/reviews" +
+                 query + " (X-Api-Key: " + header_key + "; key " + url_key + ")\"}}",
+             "");
+  const fs::path config = d / "repwatch.toml";
+  {
+    std::ofstream out(config);
+    out << "state_dir = \"" << (d / "state").string() << "\"\n"
+        << "[http]\nretries = 0\ntimeout = \"5s\"\n"
+        << "[[locations]]\nid = \"downtown\"\n"
+        << "[[sources]]\nid = \"vendor\"\ntype = \"json_http\"\nlocation = \"downtown\"\n"
+        << "url = \"" << api.base_url() << "/v2/reviews" << query << "\"\n"
+        << "headers = { Accept = \"application/json\", \"X-Api-Key\" = \"" << header_key
+        << "\" }\nreviews_pointer = \"/items\"\n"
+        << "[sources.fields]\nexternal_id = \"/id\"\ncreated_at = \"/t\"\n";
+  }
+  ::chmod(config.c_str(), 0600);
+  const std::string daemon = repwatch::testing::daemon_binary().string();
+  auto run = run_process({daemon, "--config", config.string(), "--once", "--log-level", "trace"});
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_GE(api.requests(), 1);
+  // The API's message got through, minus the secrets.
+  EXPECT_NE(run.output.find("No route for GET /v2/reviews?api_key="), std::string::npos)
+      << run.output;
+  const std::string db_text = all_database_text(d / "state" / "repwatch.db");
+  EXPECT_NE(db_text.find("No route for GET"), std::string::npos) << db_text;
+
+  std::string cli_out;
+  for (const char* format : {"", "--json"}) {
+    std::vector<std::string> argv = {repwatch::testing::cli_binary().string(), "--config",
+                                     config.string(), "sources"};
+    if (*format) argv.push_back(format);
+    auto r = run_process(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    cli_out += r.output;
+  }
+  EXPECT_NE(cli_out.find("No route for GET"), std::string::npos) << cli_out;
+  for (const auto& secret : {url_key, header_key}) {
+    expect_absent(run.output, secret, "repwatchd's log");
+    expect_absent(db_text, secret, "the database");
+    expect_absent(cli_out, secret, "`repwatch sources`");
+  }
+}
+
+// user:password in the SMTP URL: the login works with them (they become username and
+// password), a config others can read is refused naming smtp.url, and when the relay refuses
+// the login the password reaches neither the log, the stored delivery error nor `repwatch`.
+TEST_F(SecretsTest, SmtpPasswordInTheUrlStaysOut) {
+  TempDir dir;
+  const fs::path d = dir.path();
+  const std::string password = "FAKEurlSMTPpass/7+x";
+  repwatch::testing::FixtureProcess smtp(
+      "smtp_server.py",
+      {"--dir", (d / "smtp").string(), "--auth", "alerts@clinic.example:" + password});
+  smtp.start();
+  fs::create_directories(d / "import");
+  auto add_review = [&](const std::string& id) {
+    std::ofstream(d / "import" / (id + ".csv")) << "external_id,rating,text,created_at\n"
+                                                << id << ",1,Rude and slow,2026-01-02\n";
+  };
+  add_review("r1");
+  const fs::path config = d / "repwatch.toml";
+  {
+    std::ofstream out(config);
+    out << "state_dir = \"" << (d / "state").string() << "\"\n"
+        << "[[locations]]\nid = \"downtown\"\n"
+        << "[[sources]]\nid = \"export\"\ntype = \"file\"\nlocation = \"downtown\"\npath = \""
+        << (d / "import").string() << "\"\n"
+        << "[alerts]\nmarketing = [\"marketing@clinic.example\"]\nalert_on_first_sync = true\n"
+        << "[smtp]\nurl = \"smtp://alerts%40clinic.example:" << url_encode(password)
+        << "@127.0.0.1:" << smtp.port() << "\"\nstarttls = \"off\"\n";
+  }
+  const std::string daemon = repwatch::testing::daemon_binary().string();
+  ::chmod(config.c_str(), 0640);
+  auto refused = run_process({daemon, "--config", config.string(), "--check-config"});
+  EXPECT_EQ(refused.exit_code, 78) << refused.output;
+  EXPECT_NE(refused.output.find("smtp.url: a URL carrying a credential"), std::string::npos)
+      << refused.output;
+  expect_absent(refused.output, password, "--check-config's output");
+
+  ::chmod(config.c_str(), 0600);
+  std::string logs;
+  auto run1 = run_process({daemon, "--config", config.string(), "--once", "--log-level", "trace"});
+  EXPECT_EQ(run1.exit_code, 0) << run1.output;
+  logs += run1.output;
+  EXPECT_EQ(repwatch::testing::received_messages(d / "smtp").size(), 1u)
+      << "the login with the URL's credentials failed:\n"
+      << run1.output;
+
+  // The relay now wants another password: the login fails, the error is stored.
+  smtp.stop();
+  repwatch::testing::FixtureProcess smtp2(
+      "smtp_server.py", {"--dir", (d / "smtp").string(), "--auth", "alerts@clinic.example:other"});
+  smtp2.start(smtp.port());
+  add_review("r2");
+  auto run2 = run_process({daemon, "--config", config.string(), "--once", "--log-level", "trace"});
+  logs += run2.output;
+  const std::string db_text = all_database_text(d / "state" / "repwatch.db");
+  EXPECT_NE(db_text.find("alert_deliveries.last_error="), std::string::npos) << db_text;
+  std::string cli_out;
+  for (const char* cmd : {"alerts", "sources"}) {
+    auto r = run_process(
+        {repwatch::testing::cli_binary().string(), "--config", config.string(), cmd, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    cli_out += r.output;
+  }
+  expect_absent(logs, password, "repwatchd's log");
+  expect_absent(db_text, password, "the database");
+  expect_absent(cli_out, password, "`repwatch alerts` / `sources`");
 }
 
 }  // namespace

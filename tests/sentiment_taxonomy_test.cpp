@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "sentiment/analyzer.h"
@@ -145,6 +146,92 @@ TEST_F(TaxonomyFiles, TaxonomyErrorsNameFileAndLine) {
   EXPECT_NE(e.find("? wait"), std::string::npos) << e;
   EXPECT_NE(taxonomy_error("version = \"1\"\n").find("no [[touchpoint]]"), std::string::npos);
   EXPECT_EQ(taxonomy_error(kGood), "");
+}
+
+// A phrase with context conditions: what it needs around it, what rules it out.
+constexpr const char* kConditional = R"toml(version = "clinic-8"
+
+[lists]
+vaccines = ["flu|covid|booster|tetanus", "vaccine|vaccines"]
+
+[[touchpoint]]
+id = "vaccines"
+phrases = [
+  "vaccine|vaccines",
+  { phrase = "shot|shots|jab", near = ["@vaccines"], not_after = ["big"], within = 3 },
+]
+
+[[touchpoint]]
+id = "physician"
+phrases = [{ phrase = "doctor|doctors", not_before = ["office"] }, "dr"]
+
+[[touchpoint]]
+id = "wait_time"
+phrases = [{ phrase = "<num> hours", not_near = ["labour|labor"] }]
+)toml";
+
+TEST_F(TaxonomyFiles, ConditionsSayWhatAPhraseNeedsAroundIt) {
+  Analyzer a = Analyzer::load_or_builtin({}, write("taxonomy.toml", kConditional));
+  auto ids = [&](const std::string& text) {
+    std::vector<std::string> out;
+    for (const auto& tp : a.analyze(text).touchpoints) out.push_back(tp.touchpoint);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("Got my flu shot in five minutes, great nurse."), V{"vaccines"});
+  EXPECT_EQ(ids("The big shot surgeon never showed."), V{});  // needs a vaccine word
+  EXPECT_EQ(ids("Got my covid jab."), V{"vaccines"});
+  // "booster" is further than `within` (3 words) from "shot".
+  EXPECT_EQ(ids("A booster would have been nice but the shot was given."), V{});
+  EXPECT_EQ(ids("The booster shot was given."), V{"vaccines"});
+  EXPECT_EQ(ids("Took a shot at the parking, and missed."), V{});
+  EXPECT_EQ(ids("The doctor's office was closed."), V{});  // not_before "office"
+  EXPECT_EQ(ids("The doctor was kind."), V{"physician"});
+  EXPECT_EQ(ids("Waited 3 hours to be seen."), V{"wait_time"});
+  EXPECT_EQ(ids("After 20 hours of labour the doctor came."), V{"physician"});
+}
+
+TEST_F(TaxonomyFiles, ConditionErrorsNameFileAndLine) {
+  auto tp = [](const std::string& phrases) {
+    return "version = \"1\"\n[lists]\nwaits = [\"wait\"]\n[[touchpoint]]\nid = \"a\"\n"
+           "phrases = [\n  \"ok\",\n  " +
+           phrases + ",\n]\n";
+  };
+  // Line 8 is the conditional phrase.
+  std::string e = taxonomy_error(tp("{ phrase = \"x\", nearby = [\"y\"] }"));
+  EXPECT_NE(e.find("taxonomy.toml:8:"), std::string::npos) << e;
+  EXPECT_NE(e.find("nearby: unknown key"), std::string::npos) << e;
+  e = taxonomy_error(tp("{ phrase = \"x\" }"));
+  EXPECT_NE(e.find("taxonomy.toml:8:"), std::string::npos) << e;
+  EXPECT_NE(e.find("needs near"), std::string::npos) << e;
+  e = taxonomy_error(tp("{ near = [\"y\"] }"));
+  EXPECT_NE(e.find("needs phrase"), std::string::npos) << e;
+  e = taxonomy_error(tp("{ phrase = \"x\", near = [\"@nope\"] }"));
+  EXPECT_NE(e.find("taxonomy.toml:8:"), std::string::npos) << e;
+  EXPECT_NE(e.find("\"@nope\": no such list"), std::string::npos) << e;
+  e = taxonomy_error(tp("{ phrase = \"x\", near = [\"@waits\"], within = 0 }"));
+  EXPECT_NE(e.find("taxonomy.toml:8:"), std::string::npos) << e;
+  EXPECT_NE(e.find("within"), std::string::npos) << e;
+  e = taxonomy_error(tp("{ phrase = \"x\", not_near = [\"? y\"] }"));
+  EXPECT_NE(e.find("taxonomy.toml:8:"), std::string::npos) << e;
+  EXPECT_NE(e.find("? y"), std::string::npos) << e;
+  e = taxonomy_error(tp("{ phrase = \"x\", not_after = [\"<start> y\"] }"));
+  EXPECT_NE(e.find("<start>"), std::string::npos) << e;
+  e = taxonomy_error(tp("{ phrase = \"x\", near = [] }"));
+  EXPECT_NE(e.find("taxonomy.toml:8:"), std::string::npos) << e;
+  e = taxonomy_error(tp("42"));
+  EXPECT_NE(e.find("taxonomy.toml:8:"), std::string::npos) << e;
+  // A bad phrase in a list is reported at the list's line once a condition uses it.
+  e = taxonomy_error(
+      "[lists]\nw = [\"ok\", \"(a b\"]\n[[touchpoint]]\nid = \"a\"\n"
+      "phrases = [{ phrase = \"x\", near = \"@w\" }]\n");
+  EXPECT_NE(e.find("taxonomy.toml:2:"), std::string::npos) << e;
+  EXPECT_NE(e.find("lists.w"), std::string::npos) << e;
+  e = taxonomy_error("[lists]\nW = [\"ok\"]\n[[touchpoint]]\nid = \"a\"\nphrases = [\"x\"]\n");
+  EXPECT_NE(e.find("taxonomy.toml:2:"), std::string::npos) << e;
+  e = taxonomy_error("[lists]\nw = [\"@v\"]\n[[touchpoint]]\nid = \"a\"\nphrases = [\"x\"]\n");
+  EXPECT_NE(e.find("cannot name another list"), std::string::npos) << e;
+  EXPECT_EQ(taxonomy_error(kConditional), "");
 }
 
 TEST_F(TaxonomyFiles, LexiconErrorsNameFileAndLine) {

@@ -1,15 +1,16 @@
 # Shared by scripts/demo and scripts/test: Debian dependencies and the build.
 # Sourced, not run.
 
-# Debian packages needed to build and run repwatch.
+# Debian packages needed to build and run repwatch (python3 writes the manual pages).
 REPWATCH_BUILD_DEPS=(
-  build-essential cmake pkg-config ccache
+  build-essential cmake pkg-config ccache python3
   libcurl4-openssl-dev rapidjson-dev libsqlite3-dev libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev libsystemd-dev libgtest-dev sqlite3 ca-certificates
 )
 # Extra packages the test suite uses: a real SMTP server (aiosmtpd), headless Chromium for the
-# HTML report, systemd-analyze for the unit, dpkg-deb/file for the package test.
-REPWATCH_TEST_DEPS=(python3 python3-aiosmtpd chromium systemd dpkg-dev file openssl libclang-rt-14-dev)
+# HTML report, systemd-analyze for the unit, dpkg-deb/file/lintian/man for the package test.
+REPWATCH_TEST_DEPS=(python3 python3-aiosmtpd chromium systemd dpkg-dev file openssl libclang-rt-14-dev
+                    lintian man-db)
 
 # ensure_packages PKG...: installs the missing ones with apt-get when root, otherwise prints
 # the exact command and fails.

@@ -1,0 +1,370 @@
+#include "replies/text.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace repwatch::replies::detail {
+
+namespace {
+
+struct Cp {
+  uint32_t cp = 0;
+  uint32_t len = 1;
+};
+
+// One code point at text[i]; an invalid or truncated sequence is U+FFFD of one byte.
+Cp decode(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return {c, 1};
+  uint32_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (len == 0 || c > 0xF4 || i + len > s.size()) return {0xFFFD, 1};
+  uint32_t cp = c & (0x7F >> len);
+  for (uint32_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return {0xFFFD, 1};
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+      (cp >= 0xD800 && cp <= 0xDFFF))
+    return {0xFFFD, 1};
+  return {cp, len};
+}
+
+bool ascii_alpha(uint32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+bool ascii_digit(uint32_t c) { return c >= '0' && c <= '9'; }
+
+bool is_letter(uint32_t c) {
+  if (c < 0x80) return ascii_alpha(c);
+  if (c == 0xD7 || c == 0xF7) return false;     // × ÷
+  if (c >= 0xC0 && c <= 0x24F) return true;     // Latin-1, Latin Extended
+  if (c >= 0x370 && c <= 0x1FFF) return true;   // Greek ... Latin Ext. Additional
+  if (c >= 0x3040 && c <= 0x9FFF) return true;  // kana, CJK
+  if (c >= 0xAC00 && c <= 0xD7A3) return true;  // Hangul
+  return false;
+}
+bool is_upper(uint32_t c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7);
+}
+bool is_apostrophe(uint32_t c) { return c == '\'' || c == 0x2019 || c == 0x2018 || c == 0x2BC; }
+bool is_dash(uint32_t c) { return c == '-' || (c >= 0x2010 && c <= 0x2015) || c == 0x2212; }
+bool is_space(uint32_t c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == 0xA0 ||
+         (c >= 0x2000 && c <= 0x200B) || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+}
+
+void append_utf8(std::string& out, uint32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+uint32_t fold(uint32_t c) {
+  if (c >= 'A' && c <= 'Z') return c + 32;
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+  if (is_apostrophe(c)) return '\'';
+  return c;
+}
+
+// Words whose following '.' abbreviates them instead of ending a sentence.
+bool is_title_abbreviation(std::string_view w) {
+  static constexpr std::array<std::string_view, 26> kWords = {
+      "dr",   "mr",  "mrs", "ms", "mx",   "st",  "prof", "jr",  "sr",
+      "vs",   "etc", "no",  "mt", "ft",   "ave", "dept", "ext", "approx",
+      "appt", "inc", "co",  "rd", "blvd", "apt", "fig",  "tel"};
+  return std::find(kWords.begin(), kWords.end(), w) != kWords.end();
+}
+
+bool email_char(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  return (u < 0x80 &&
+          (std::isalnum(u) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'));
+}
+bool domain_char(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  return u < 0x80 && (std::isalnum(u) || c == '.' || c == '-');
+}
+
+// [begin, end) of the email address around the '@' at `at`, or {0, 0}.
+std::pair<size_t, size_t> email_around(std::string_view s, size_t at) {
+  size_t b = at;
+  while (b > 0 && email_char(s[b - 1])) --b;
+  size_t e = at + 1;
+  while (e < s.size() && domain_char(s[e])) ++e;
+  while (e > at + 1 && (s[e - 1] == '.' || s[e - 1] == '-')) --e;
+  while (b < at && s[b] == '.') ++b;
+  std::string_view domain = s.substr(at + 1, e - at - 1);
+  if (b == at || domain.size() < 3 || domain.find('.') == std::string_view::npos ||
+      domain.front() == '.')
+    return {0, 0};
+  return {b, e};
+}
+
+bool starts_url(std::string_view s, size_t i) {
+  auto ci = [&](std::string_view p) {
+    if (i + p.size() > s.size()) return false;
+    for (size_t k = 0; k < p.size(); ++k)
+      if (static_cast<char>(std::tolower(static_cast<unsigned char>(s[i + k]))) != p[k])
+        return false;
+    return true;
+  };
+  if (i > 0 && std::isalnum(static_cast<unsigned char>(s[i - 1]))) return false;
+  return ci("http://") || ci("https://") || ci("www.");
+}
+
+}  // namespace
+
+std::string fold_word(std::string_view word) {
+  std::vector<Tok> toks = tokenize(word);
+  for (const Tok& t : toks)
+    if (is_wordlike(t)) return t.norm;
+  return std::string();
+}
+
+std::vector<Tok> tokenize(std::string_view s) {
+  std::vector<Tok> out;
+  out.reserve(s.size() / 5 + 8);  // about one token per five bytes of English
+  const size_t n = s.size();
+  uint32_t sentence = 0, line = 0;
+  auto push = [&](Tok t) {
+    t.sentence = sentence;
+    t.line = line;
+    if (t.ends_sentence) ++sentence;
+    if (t.kind == TokKind::kPunct && t.mark == '\n') ++line;
+    out.push_back(std::move(t));
+  };
+  auto punct = [&](size_t at, uint32_t len, char mark, bool ends) {
+    Tok t;
+    t.offset = static_cast<uint32_t>(at);
+    t.length = len;
+    t.kind = TokKind::kPunct;
+    t.mark = mark;
+    t.norm = std::string(1, mark);
+    t.ends_sentence = ends;
+    push(std::move(t));
+  };
+
+  size_t i = 0;
+  while (i < n) {
+    Cp c = decode(s, i);
+    if (c.cp == '\n') {
+      punct(i, 1, '\n', true);
+      ++i;
+      continue;
+    }
+    if (is_space(c.cp) || c.cp == 0xFFFD) {
+      i += c.len;
+      continue;
+    }
+    if (starts_url(s, i)) {
+      size_t e = i;
+      while (e < n && !std::isspace(static_cast<unsigned char>(s[e])) && s[e] != '<' &&
+             s[e] != '>' && s[e] != '"')
+        ++e;
+      while (e > i && std::string_view(".,;:!?)'").find(s[e - 1]) != std::string_view::npos) --e;
+      Tok t;
+      t.offset = static_cast<uint32_t>(i);
+      t.length = static_cast<uint32_t>(e - i);
+      t.kind = TokKind::kUrl;
+      t.norm = std::string(s.substr(i, e - i));
+      push(std::move(t));
+      i = e;
+      continue;
+    }
+    if (email_char(s[i]) && s[i] != '.' && s[i] != '-') {
+      // An email address starting here? Look for its '@' within the run of email characters.
+      size_t k = i;
+      while (k < n && k - i <= 64 && email_char(s[k])) ++k;
+      if (k < n && s[k] == '@') {
+        auto [b, e] = email_around(s, k);
+        if (b == i && e > k) {
+          Tok t;
+          t.offset = static_cast<uint32_t>(b);
+          t.length = static_cast<uint32_t>(e - b);
+          t.kind = TokKind::kEmail;
+          for (size_t m = b; m < e; ++m)
+            t.norm += static_cast<char>(std::tolower(static_cast<unsigned char>(s[m])));
+          push(std::move(t));
+          i = e;
+          continue;
+        }
+      }
+    }
+    if (ascii_digit(c.cp)) {
+      Tok t;
+      t.offset = static_cast<uint32_t>(i);
+      t.kind = TokKind::kNumber;
+      size_t e = i;
+      for (;;) {
+        while (e < n && ascii_digit(static_cast<unsigned char>(s[e]))) {
+          t.norm += s[e++];
+          ++t.digits;
+        }
+        if (e + 1 < n && std::string_view(".,:/-").find(s[e]) != std::string_view::npos &&
+            ascii_digit(static_cast<unsigned char>(s[e + 1]))) {
+          t.norm += s[e++];
+          continue;
+        }
+        break;
+      }
+      if (e + 1 < n) {
+        char a = static_cast<char>(std::tolower(static_cast<unsigned char>(s[e])));
+        char b = static_cast<char>(std::tolower(static_cast<unsigned char>(s[e + 1])));
+        std::string_view suffix = std::string_view("stndrdth");
+        bool ordinal = false;
+        for (size_t k = 0; k < suffix.size(); k += 2)
+          if (a == suffix[k] && b == suffix[k + 1]) ordinal = true;
+        if (ordinal && (e + 2 >= n || !is_letter(decode(s, e + 2).cp))) {
+          t.ordinal = true;
+          t.norm += a;
+          t.norm += b;
+          e += 2;
+        }
+      }
+      t.length = static_cast<uint32_t>(e - i);
+      push(std::move(t));
+      i = e;
+      continue;
+    }
+    if (is_letter(c.cp)) {
+      // Dotted capitals: "J.M.", "K.", "a.m.", "U.S.".
+      if (c.len == 1 && i + 1 < n && s[i + 1] == '.') {
+        size_t e = i;
+        int groups = 0;
+        while (e + 1 < n && ascii_alpha(static_cast<unsigned char>(s[e])) && s[e + 1] == '.' &&
+               (e + 2 >= n || !ascii_alpha(static_cast<unsigned char>(s[e + 2])) ||
+                (e + 3 < n && s[e + 3] == '.'))) {
+          e += 2;
+          ++groups;
+        }
+        bool upper = is_upper(c.cp);
+        if (groups >= 2 || (groups == 1 && upper && s[i] != 'I')) {
+          Tok t;
+          t.offset = static_cast<uint32_t>(i);
+          t.length = static_cast<uint32_t>(e - i);
+          t.kind = TokKind::kInitials;
+          t.cap = upper;
+          for (size_t m = i; m < e; ++m)
+            t.norm += static_cast<char>(std::tolower(static_cast<unsigned char>(s[m])));
+          // "... review, G.N. We appreciate": a capital after the dots starts a sentence.
+          size_t m = e;
+          while (m < n && s[m] == ' ') ++m;
+          if (m > e && m < n && is_upper(decode(s, m).cp)) t.ends_sentence = true;
+          if (e >= n) t.ends_sentence = true;
+          push(std::move(t));
+          i = e;
+          continue;
+        }
+      }
+      Tok t;
+      t.offset = static_cast<uint32_t>(i);
+      t.kind = TokKind::kWord;
+      t.cap = is_upper(c.cp);
+      size_t e = i;
+      int letters = 0, uppers = 0;
+      while (e < n) {
+        Cp d = decode(s, e);
+        if (is_letter(d.cp)) {
+          ++letters;
+          if (is_upper(d.cp)) ++uppers;
+          append_utf8(t.norm, fold(d.cp));
+          e += d.len;
+        } else if (ascii_digit(d.cp)) {
+          t.has_digit = true;
+          t.norm += static_cast<char>(d.cp);
+          ++e;
+        } else if (is_apostrophe(d.cp)) {
+          Cp next = e + d.len < n ? decode(s, e + d.len) : Cp{0, 0};
+          if (next.len && is_letter(next.cp)) {
+            t.norm += '\'';
+            e += d.len;
+          } else if (!t.norm.empty() && t.norm.back() == 's') {  // "kids'"
+            t.possessive = true;
+            e += d.len;
+            break;
+          } else {
+            break;
+          }
+        } else {
+          break;
+        }
+      }
+      t.all_caps = letters >= 2 && uppers == letters;
+      if (t.norm.size() > 2 && t.norm.compare(t.norm.size() - 2, 2, "'s") == 0) {
+        t.norm.resize(t.norm.size() - 2);
+        t.possessive = true;
+      }
+      t.length = static_cast<uint32_t>(e - i);
+      bool title = is_title_abbreviation(t.norm);
+      push(std::move(t));
+      // A hyphen between two letters separates words silently ("follow-up").
+      if (e < n) {
+        Cp d = decode(s, e);
+        if (is_dash(d.cp) && e + d.len < n && is_letter(decode(s, e + d.len).cp)) {
+          i = e + d.len;
+          continue;
+        }
+        if (d.cp == '.' && title) {
+          punct(e, 1, '.', false);
+          i = e + 1;
+          continue;
+        }
+      }
+      i = e;
+      continue;
+    }
+    // Marks.
+    if (c.cp == '.' || c.cp == 0x2026) {
+      size_t e = i + c.len;
+      while (e < n && s[e] == '.') ++e;
+      punct(i, static_cast<uint32_t>(e - i), '.', true);
+      i = e;
+      continue;
+    }
+    if (c.cp == '!' || c.cp == '?' || c.cp == ';' || c.cp == ':') {
+      punct(i, 1, static_cast<char>(c.cp), true);
+      ++i;
+      continue;
+    }
+    if (c.cp == ',' || c.cp == '(' || c.cp == ')') {
+      punct(i, 1, static_cast<char>(c.cp), false);
+      ++i;
+      continue;
+    }
+    if (is_dash(c.cp)) {
+      size_t e = i + c.len;
+      while (e < n && is_dash(decode(s, e).cp)) e += decode(s, e).len;
+      punct(i, static_cast<uint32_t>(e - i), '-', false);
+      i = e;
+      continue;
+    }
+    if (c.cp < 0x80 && std::string_view("$#%@&/+=*<>[]{}|~^_\\\"`").find(static_cast<char>(c.cp)) !=
+                           std::string_view::npos) {
+      Tok t;
+      t.offset = static_cast<uint32_t>(i);
+      t.length = 1;
+      t.kind = TokKind::kSymbol;
+      t.mark = static_cast<char>(c.cp);
+      t.norm = std::string(1, t.mark);
+      push(std::move(t));
+      ++i;
+      continue;
+    }
+    i += c.len;  // quotes, emoji and other symbols separate words silently
+  }
+  return out;
+}
+
+}  // namespace repwatch::replies::detail

@@ -1,0 +1,85 @@
+// repwatch/sentiment/taxonomy.h - the touchpoints of the patient journey (taxonomy.toml): each
+// touchpoint's phrases go into the phrase trie the analyzer matches with, each with the context
+// it needs around it to count as a mention. Internal to sentiment/; the file format is
+// documented at the top of sentiment/taxonomy.toml and in docs/sentiment.md.
+//
+// Context conditions. A phrase may be a table instead of a string:
+//
+//   { phrase = "<num> minutes|hours", near = ["@waiting"], not_near = ["labour", "drive"] }
+//
+//   near       one of these phrases must occur within `within` words before or after it
+//   not_near   none of these may occur within `within` words
+//   not_after  none of these may end right before it ("another facility")
+//   not_before none of these may start right after it ("doctor's office")
+//   within     the window of near/not_near in words on each side (default 6), never past the
+//              end of the sentence
+//
+// Context phrases use the phrase syntax; "@name" stands for the list `name` of the taxonomy's
+// [lists] table. A context phrase must lie outside the mention itself.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sentiment/analyzer.h"
+#include "sentiment/phrase_trie.h"
+#include "sentiment/tokenizer.h"
+
+namespace repwatch::sentiment::detail {
+
+// What one (phrase, touchpoint) needs around it. Lists are context-list ids.
+struct Condition {
+  static constexpr uint32_t kDefaultWithin = 6;
+  static constexpr uint32_t kMaxWithin = 30;
+  uint32_t within = kDefaultWithin;
+  std::vector<uint32_t> near, not_near, not_after, not_before;
+};
+
+// A touchpoint that a trie node stands for, and the condition it counts under.
+struct TpRef {
+  static constexpr uint32_t kAlways = UINT32_MAX;
+  uint32_t tp = 0;               // index into Taxonomy::touchpoints
+  uint32_t condition = kAlways;  // index into Taxonomy::conditions
+  bool operator==(const TpRef&) const = default;
+};
+
+// The token range a condition is checked in: the mention and its sentence.
+struct MentionSpan {
+  uint32_t start, end;                    // tokens of the mention
+  uint32_t sentence_begin, sentence_end;  // tokens of its sentence
+};
+
+class Taxonomy {
+ public:
+  std::vector<Touchpoint> touchpoints;
+  std::vector<TpRef> refs;  // TrieNode::tp_begin/tp_count (touchpoint nodes) index this
+  std::string version;      // the file's `version` key, "" when none
+
+  // Whether `ref`'s condition holds for a mention: tokens are the review's (numeric flags set).
+  bool holds(const TpRef& ref, const Token* tokens, const MentionSpan& m) const {
+    return ref.condition == TpRef::kAlways || holds(conditions_[ref.condition], tokens, m);
+  }
+  bool conditional() const { return !conditions_.empty(); }
+
+  // Parses a taxonomy file's text and adds its phrases to `trie`. Throws ConfigError
+  // "name:line: message" on any error.
+  static Taxonomy load(std::string_view text, std::string_view name, PhraseTrie& trie);
+
+ private:
+  bool holds(const Condition& c, const Token* tokens, const MentionSpan& m) const;
+  // Calls found(list, end) for each context phrase starting at token `at` and ending at or
+  // before `limit`; stops early when found returns true (and then returns true).
+  template <class Found>
+  bool walk(const Token* tokens, uint32_t at, uint32_t limit, Found&& found) const;
+  bool any_in(const std::vector<uint32_t>& lists, const Token* tokens, uint32_t lo, uint32_t hi,
+              uint32_t skip_begin, uint32_t skip_end) const;
+
+  std::vector<Condition> conditions_;
+  PhraseTrie context_;                   // context phrases; a node's tp_begin/tp_count index:
+  std::vector<uint32_t> context_lists_;  // the lists a context phrase ending there belongs to
+  friend class TaxonomyLoader;
+};
+
+}  // namespace repwatch::sentiment::detail
