@@ -86,6 +86,7 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
     result = connector.fetch(cursor);
   } catch (const SourceError& e) {
     out.error = SourceError(e.kind(), redact_text(e.what()), e.retry_after_seconds());
+    out.error->advise(redact_text(e.advice()));
     return out;
   } catch (const ConfigError& e) {
     out.error = SourceError(SourceError::Kind::kConfig, redact_text(e.what()));

@@ -491,6 +491,27 @@ TEST(HealthAlerts, NonUrgentOnesWaitForTheDigestNeedsAttentionDoesNot) {
                         std::to_string(kT0 + 600)));
 }
 
+TEST(HealthAlerts, QuietHoursHoldAllButNeedsAttention) {
+  AlertsHarness h("health-quiet-hours",
+                  std::string(kPeople) + "quiet_hours = \"22:00-07:00\"\ntimezone = \"UTC\"\n");
+  ASSERT_TRUE(poll_ok(h, "google-downtown", {}, kT0 - 3 * 3600).ok);  // 21:00 UTC
+  ASSERT_TRUE(poll_ok(h, "yelp-north", {}, kT0 - 3 * 3600).ok);
+  const int64_t night = kT0 + 3600;  // 01:00 UTC
+  for (int i = 0; i < 3; ++i) poll_error(h, "google-downtown", outage(), night + i * 60);
+  poll_error(h, "yelp-north", expired(), night + 300);
+  alerts::Sender sender(h.alerts, *h.db);
+  alerts::SendStats s = sender.deliver_due(night + 600);
+  EXPECT_EQ(s.sent, 1) << "needs attention goes out at night";
+  EXPECT_EQ(s.held, 1) << "failing waits for the morning";
+  std::map<std::string, alerts::DeliveryStatus> status;
+  for (const auto& d : h.deliveries())
+    status[d.source_id + ":" + (d.urgent ? "urgent" : "not urgent")] = d.status;
+  EXPECT_EQ(status.at("yelp-north:urgent"), alerts::DeliveryStatus::kSent);
+  EXPECT_EQ(status.at("google-downtown:not urgent"), alerts::DeliveryStatus::kPending);
+  EXPECT_EQ(sender.deliver_due(kT0 + 7 * 3600).sent, 1);
+  for (const auto& d : h.deliveries()) EXPECT_EQ(d.status, alerts::DeliveryStatus::kSent);
+}
+
 TEST(HealthAlerts, TheEmailSaysWhatBrokeWhatToDoSinceWhenAndWhatWasMissed) {
   AlertsHarness h("health-email", kPeople);
   ASSERT_TRUE(poll_ok(h, "google-downtown", history(3, kT0 - kDay, kDay), kT0).ok);
