@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "alerts/health.h"
 #include "alerts/message.h"
 #include "core/error.h"
 
@@ -100,6 +101,36 @@ void write_average(Writer& w, const AverageSnapshot& a) {
   put(w, "standard", a.standard);
   put(w, "reviews", static_cast<int64_t>(a.reviews));
   put(w, "window_seconds", a.window_seconds);
+  w.EndObject();
+}
+
+void put_opt(Writer& w, const char* key, const std::optional<int64_t>& v) {
+  w.Key(key);
+  if (v)
+    w.Int64(*v);
+  else
+    w.Null();
+}
+
+void write_health(Writer& w, const HealthSnapshot& h) {
+  w.StartObject();
+  put(w, "state", h.state);
+  put(w, "episode", h.episode);
+  put(w, "source_id", h.source_id);
+  put(w, "source_type", h.source_type);
+  put(w, "location_id", h.location_id);
+  put(w, "location_name", h.location_name);
+  put(w, "error_kind", h.error_kind);
+  put(w, "error", h.error);
+  put(w, "advice", h.advice);
+  put(w, "since", h.since);
+  put(w, "at", h.at);
+  put(w, "failed_polls", static_cast<int64_t>(h.failed_polls));
+  put_opt(w, "last_success_at", h.last_success_at);
+  put_opt(w, "next_poll_at", h.next_poll_at);
+  put(w, "usual_gap_seconds", h.usual_gap_seconds);
+  put(w, "threshold_seconds", h.threshold_seconds);
+  put(w, "new_reviews", static_cast<int64_t>(h.new_reviews));
   w.EndObject();
 }
 
@@ -195,6 +226,34 @@ ReviewSnapshot read_review(const rapidjson::Value& o) {
     }
   }
   return r;
+}
+
+std::optional<int64_t> get_opt_int(const rapidjson::Value& o, const char* key) {
+  const auto* v = member(o, key);
+  if (v && v->IsInt64()) return v->GetInt64();
+  return std::nullopt;
+}
+
+HealthSnapshot read_health(const rapidjson::Value& o) {
+  HealthSnapshot h;
+  h.state = get_string(o, "state");
+  h.episode = get_string(o, "episode");
+  h.source_id = get_string(o, "source_id");
+  h.source_type = get_string(o, "source_type");
+  h.location_id = get_string(o, "location_id");
+  h.location_name = get_string(o, "location_name");
+  h.error_kind = get_string(o, "error_kind");
+  h.error = get_string(o, "error");
+  h.advice = get_string(o, "advice");
+  h.since = get_int(o, "since");
+  h.at = get_int(o, "at");
+  h.failed_polls = static_cast<int>(get_int(o, "failed_polls"));
+  h.last_success_at = get_opt_int(o, "last_success_at");
+  h.next_poll_at = get_opt_int(o, "next_poll_at");
+  h.usual_gap_seconds = get_int(o, "usual_gap_seconds");
+  h.threshold_seconds = get_int(o, "threshold_seconds");
+  h.new_reviews = static_cast<int>(get_int(o, "new_reviews"));
+  return h;
 }
 
 AverageSnapshot read_average(const rapidjson::Value& o) {
@@ -567,6 +626,142 @@ std::string chat_review(const ReviewSnapshot& r, bool teams, int64_t now) {
   return t;
 }
 
+// ---- source health ----------------------------------------------------------------------
+
+std::string place_of(const HealthSnapshot& h) {
+  return h.location_name.empty() ? h.location_id : h.location_name;
+}
+
+// "reviews from Facebook for Downtown Family Practice"
+std::string reviews_of(const HealthSnapshot& h) {
+  return "reviews from " + site_name(h.source_type) + " for " + place_of(h);
+}
+
+std::string health_subject(const HealthSnapshot& h) {
+  const std::string site = site_name(h.source_type);
+  std::string s;
+  if (h.state == "needs_attention") {
+    s = "Action needed: " + reviews_of(h) + " are not being read";
+  } else if (h.state == "unavailable") {
+    s = site + " no longer gives repwatch the reviews for " + place_of(h);
+  } else if (h.state == "failing") {
+    s = "Reviews from " + site + " for " + place_of(h) + ": " + std::to_string(h.failed_polls) +
+        " polls in a row failed";
+  } else if (h.state == "quiet") {
+    s = "No new review from " + site + " for " + place_of(h) + " in " + format_span(h.at - h.since);
+  } else if (h.state == "recovered" && h.episode == "quiet") {
+    s = "Resolved: a new review from " + site + " for " + place_of(h);
+  } else if (h.state == "recovered") {
+    s = "Resolved: " + reviews_of(h) + " are read again";
+  } else {
+    s = "Source " + h.state;
+  }
+  return s + " \xC2\xB7 " + h.source_id;
+}
+
+// The opening paragraph: what happened, in a sentence or three.
+std::string health_lead(const HealthSnapshot& h) {
+  const std::string site = site_name(h.source_type);
+  if (h.state == "needs_attention")
+    return "repwatch cannot read the " + reviews_of(h) +
+           " until someone fixes the problem below. It tries again on its own, but the same "
+           "answer will come back until then.";
+  if (h.state == "unavailable")
+    return site + " says it does not provide the reviews for " + place_of(h) +
+           " to repwatch. repwatch asks again once a day.";
+  if (h.state == "failing")
+    return "repwatch has not been able to read the " + reviews_of(h) + " in the last " +
+           std::to_string(h.failed_polls) +
+           " polls. It keeps retrying with growing pauses and will tell you when it works again.";
+  if (h.state == "quiet") {
+    std::string t = "repwatch reads the " + reviews_of(h) +
+                    " without errors, but no new review has come for " +
+                    format_span(h.at - h.since) + " (since " + when(h.since) + ").";
+    if (h.usual_gap_seconds > 0)
+      t += " This source usually gets a new review about every " +
+           format_span(h.usual_gap_seconds) +
+           "; at that rate, a silence this long happens less than 1% of the time.";
+    else
+      t += " It has not returned a single review since it was first read.";
+    return t;
+  }
+  if (h.state == "recovered" && h.episode == "quiet")
+    return "A new review from " + site + " for " + place_of(h) + " came in at " + when(h.at) +
+           ", after a silence of " + format_span(h.at - h.since) + ".";
+  if (h.state == "recovered") {
+    std::string t = "repwatch reads the " + reviews_of(h) + " again: the poll at " + when(h.at) +
+                    " worked, after " + std::to_string(h.failed_polls) +
+                    (h.failed_polls == 1 ? " failed poll" : " failed polls in a row") + " since " +
+                    when(h.since) + ".";
+    t += " It stored " + std::to_string(h.new_reviews) +
+         (h.new_reviews == 1 ? " new review" : " new reviews") +
+         "; reviews written meanwhile are read now as far as " + site +
+         " still lists them, and negative ones are alerted as usual.";
+    return t;
+  }
+  return "Source " + h.state + ".";
+}
+
+// Label and value lines of the facts table.
+std::vector<std::pair<std::string, std::string>> health_facts(const HealthSnapshot& h) {
+  std::vector<std::pair<std::string, std::string>> f;
+  f.push_back({"Source", h.source_id + " (" + site_name(h.source_type) + ")"});
+  f.push_back({"Location", place_of(h)});
+  const bool failure =
+      h.state == "needs_attention" || h.state == "unavailable" || h.state == "failing";
+  if (failure || (h.state == "recovered" && h.episode != "quiet")) {
+    f.push_back({h.state == "recovered" ? "Failing since" : "Since",
+                 when(h.since) + " (the first failed poll)"});
+    std::string missed = std::to_string(h.failed_polls) +
+                         (h.failed_polls == 1 ? " poll failed" : " polls in a row failed") + "; ";
+    const int64_t end = h.at;
+    if (h.last_success_at)
+      missed += "no new data since " + when(*h.last_success_at) + " (" +
+                format_span(end - *h.last_success_at) + ")";
+    else
+      missed += "no poll of this source has worked yet";
+    f.push_back({"Missed", missed});
+  }
+  if (failure && h.next_poll_at) f.push_back({"Next try", when(*h.next_poll_at)});
+  if (h.state == "quiet") {
+    f.push_back({"Last new review", h.usual_gap_seconds > 0 ? when(h.since) : "none yet"});
+    f.push_back({"Counts as quiet after", format_span(h.threshold_seconds)});
+  }
+  if (failure && !h.error.empty())
+    f.push_back({"Error", h.error + (h.error_kind.empty() ? "" : " (" + h.error_kind + ")")});
+  return f;
+}
+
+std::string health_consequence(const HealthSnapshot& h) {
+  if (h.state != "needs_attention" && h.state != "unavailable" && h.state != "failing") return "";
+  return "Until this works again, repwatch does not see new " + reviews_of(h) +
+         ", so it cannot alert you about negative ones.";
+}
+
+void health_text(std::string& t, const HealthSnapshot& h) {
+  t += health_lead(h) + "\n\n";
+  if (!h.advice.empty()) t += "What to do: " + sanitize_body(h.advice) + "\n\n";
+  for (const auto& [label, value] : health_facts(h)) {
+    std::string l = label + ":";
+    while (l.size() < 23) l += ' ';
+    t += l + sanitize_header(value) + "\n";
+  }
+  if (std::string c = health_consequence(h); !c.empty()) t += "\n" + c + "\n";
+}
+
+void health_html(std::string& out, const HealthSnapshot& h) {
+  out += "<p>" + html_escape(health_lead(h)) + "</p>\n";
+  if (!h.advice.empty())
+    out += "<p style=\"background:#fff4d6;padding:0.6em 0.8em\"><strong>What to do:</strong> " +
+           html_text(h.advice) + "</p>\n";
+  out += "<table style=\"border-collapse:collapse\">\n";
+  for (const auto& [label, value] : health_facts(h))
+    out += "<tr><th align=\"left\" valign=\"top\" style=\"padding-right:1em\">" +
+           html_escape(label) + "</th><td>" + html_escape(sanitize_header(value)) + "</td></tr>\n";
+  out += "</table>\n";
+  if (std::string c = health_consequence(h); !c.empty()) out += "<p>" + html_escape(c) + "</p>\n";
+}
+
 // ---- replies -------------------------------------------------------------------------------
 
 // The findings of a reply_phi alert that are valid spans of the reply: in order, apart.
@@ -748,6 +943,15 @@ std::string chat_reply_findings(const ReplyCheckSnapshot& rc) {
 
 }  // namespace
 
+std::string health_headline(const std::string& state) {
+  if (state == "needs_attention") return "Source needs attention";
+  if (state == "unavailable") return "Source unavailable";
+  if (state == "failing") return "Source failing";
+  if (state == "quiet") return "Source gone quiet";
+  if (state == "recovered") return "Source recovered";
+  return "Source health";
+}
+
 std::string stars(double rating) {
   int n = static_cast<int>(std::lround(std::clamp(rating, 1.0, 5.0)));
   std::string s;
@@ -770,6 +974,10 @@ std::string to_json(const AlertContent& c) {
     w.Key("average");
     write_average(w, *c.average);
   }
+  if (c.health) {
+    w.Key("health");
+    write_health(w, *c.health);
+  }
   if (c.reply_check) {
     w.Key("reply_check");
     write_reply_check(w, *c.reply_check);
@@ -789,6 +997,10 @@ std::string to_json(const AlertContent& c) {
       if (e.average) {
         w.Key("average");
         write_average(w, *e.average);
+      }
+      if (e.health) {
+        w.Key("health");
+        write_health(w, *e.health);
       }
       if (e.reply_check) {
         w.Key("reply_check");
@@ -825,6 +1037,7 @@ AlertContent content_from_json(std::string_view json) {
   c.headline = get_string(d, "headline");
   if (const auto* r = member(d, "review"); r && r->IsObject()) c.review = read_review(*r);
   if (const auto* a = member(d, "average"); a && a->IsObject()) c.average = read_average(*a);
+  if (const auto* h = member(d, "health"); h && h->IsObject()) c.health = read_health(*h);
   if (const auto* rc = member(d, "reply_check"); rc && rc->IsObject())
     c.reply_check = read_reply_check(*rc);
   if (const auto* es = member(d, "entries"); es && es->IsArray()) {
@@ -835,6 +1048,7 @@ AlertContent content_from_json(std::string_view json) {
       de.created_at = get_int(e, "created_at");
       if (const auto* r = member(e, "review"); r && r->IsObject()) de.review = read_review(*r);
       if (const auto* a = member(e, "average"); a && a->IsObject()) de.average = read_average(*a);
+      if (const auto* h = member(e, "health"); h && h->IsObject()) de.health = read_health(*h);
       if (const auto* rc = member(e, "reply_check"); rc && rc->IsObject())
         de.reply_check = read_reply_check(*rc);
       c.entries.push_back(std::move(de));
@@ -936,6 +1150,14 @@ Rendered render_email(const AlertContent& c, std::string_view prefix, int64_t no
         t += "   " + average_sentence(*e.average) + "\n";
         h += "<p>" + html_escape(average_sentence(*e.average)) + "</p>\n";
       }
+      if (e.health) {
+        t += "   " + sanitize_header(health_subject(*e.health)) + "\n";
+        if (!e.health->advice.empty())
+          t += "   What to do: " + sanitize_header(e.health->advice) + "\n";
+        h += "<p>" + html_escape(sanitize_header(health_subject(*e.health))) + "</p>\n";
+        if (!e.health->advice.empty())
+          h += "<p>What to do: " + html_escape(sanitize_header(e.health->advice)) + "</p>\n";
+      }
       t += "\n";
       h += "</li>\n";
     }
@@ -946,6 +1168,12 @@ Rendered render_email(const AlertContent& c, std::string_view prefix, int64_t no
     if (!c.note.empty()) t += "\n" + c.note + "\n";
     h = "<h2>repwatch test message</h2>\n<p>If you can read it, alert email works.</p>\n";
     if (!c.note.empty()) h += "<p>" + html_text(c.note) + "</p>\n";
+  } else if (c.health) {
+    out.subject = sp + health_subject(*c.health);
+    t = c.headline + "\n\n";
+    health_text(t, *c.health);
+    h = "<h2>" + html_escape(c.headline) + "</h2>\n";
+    health_html(h, *c.health);
   } else if (c.average) {
     const AverageSnapshot& a = *c.average;
     out.subject = sp + a.touchpoint_name + " below standard at " + a.location_name + ": " +

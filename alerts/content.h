@@ -70,6 +70,27 @@ struct AverageSnapshot {  // touchpoint_average
   int64_t window_seconds = 0;
 };
 
+// source_health (alerts/health.h): one source's episode, as it stood when the alert was queued.
+struct HealthSnapshot {
+  std::string state;    // "needs_attention", "unavailable", "failing", "quiet", "recovered"
+  std::string episode;  // recovered: what ended ("needs_attention", ..., "quiet")
+  std::string source_id;
+  std::string source_type;  // "facebook"
+  std::string location_id;
+  std::string location_name;
+  std::string error_kind;  // "auth", "config", "unavailable", "transient", "garbage"
+  std::string error;       // the last error, as the site gave it (secrets scrubbed)
+  std::string advice;      // what to do, in words an office manager can act on
+  int64_t since = 0;       // the episode's start: the first failed poll, or the silence's start
+  int64_t at = 0;          // the poll that raised this alert
+  int failed_polls = 0;    // failed polls in a row
+  std::optional<int64_t> last_success_at;  // the last poll that worked, before the episode
+  std::optional<int64_t> next_poll_at;     // the next try
+  int64_t usual_gap_seconds = 0;           // quiet: the source's usual gap (0: no review yet)
+  int64_t threshold_seconds = 0;           // quiet: the silence that counts as quiet
+  int new_reviews = 0;                     // recovered: reviews not seen before in that poll
+};
+
 // reply_phi: what the reply checker found in ReviewSnapshot::reply_text.
 struct ReplyFindingSnapshot {
   std::vector<std::string> kinds;  // "name", "relationship", ...: the most specific first
@@ -93,6 +114,7 @@ struct DigestEntry {
   int64_t created_at = 0;
   std::optional<ReviewSnapshot> review;
   std::optional<AverageSnapshot> average;
+  std::optional<HealthSnapshot> health;
   std::optional<ReplyCheckSnapshot> reply_check;
 };
 
@@ -102,6 +124,7 @@ struct AlertContent {
   std::string headline;  // "New negative review", "No reply after 48 hours", ...
   std::optional<ReviewSnapshot> review;
   std::optional<AverageSnapshot> average;
+  std::optional<HealthSnapshot> health;
   std::optional<ReplyCheckSnapshot> reply_check;  // reply_phi
   // digest
   std::vector<DigestEntry> entries;
@@ -138,5 +161,8 @@ std::string backdated_note(const ReviewSnapshot& review, int64_t now);
 
 // "★★☆☆☆" for a 1..5 rating, rounded to the nearest star.
 std::string stars(double rating);
+
+// The headline of a source_health alert in `state` ("Source needs attention", ...).
+std::string health_headline(const std::string& state);
 
 }  // namespace repwatch::alerts

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "alerts/health.h"
 #include "alerts/message.h"
 #include "core/error.h"
 #include "normalize/limits.h"
@@ -72,6 +73,8 @@ std::string headline_for(const Rule& rule) {
       return "Posted reply discloses patient information";
     case RuleType::kRemovedNegative:
       return "Negative review removed";
+    case RuleType::kSourceHealth:
+      return "Source health";
   }
   return "Alert";
 }
@@ -95,6 +98,14 @@ int AlertEngine::on_event(const daemon::StoredEvent& e) {
     return on_removed(e.source, e.review, e.analysis, e.upsert.review_id, e.upsert.revision,
                       e.poll_started_at);
   return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
+}
+
+daemon::PollHook AlertEngine::poll_hook() {
+  return [this](const daemon::PollEvent& e) {
+    if (e.db && e.db != &db_)
+      throw Error("alerts: the poll hook of one database connection was called for another");
+    return on_poll(e);
+  };
 }
 
 ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analysis,
@@ -155,7 +166,9 @@ AlertContent AlertEngine::review_content(const Rule& rule, Review review,
 int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
                        std::optional<int64_t> review_id, std::optional<int> revision,
                        const std::string& location_id, const std::string& source_id,
-                       const std::vector<std::string>& touchpoints_for_owners, int64_t now) {
+                       const std::vector<std::string>& touchpoints_for_owners, int64_t now,
+                       std::optional<bool> urgent_override) {
+  const bool urgent = urgent_override.value_or(rule.urgent);
   NewAlert a;
   a.dedupe_key = dedupe_key;
   a.rule = rule.name;
@@ -164,7 +177,7 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
   a.revision = revision;
   a.location_id = location_id;
   a.source_id = source_id;
-  a.urgent = rule.urgent;
+  a.urgent = urgent;
   a.payload = to_json(content);
   std::optional<int64_t> id = outbox_.insert_alert(a, now);
   if (!id) return 0;  // queued before: a re-poll, a restart, an overlapping run
@@ -181,13 +194,13 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
     }
   }
   for (const auto& addr : rule.to) r.add("email", addr);
-  // reply_phi: the marketing list when neither the privacy owner nor the managers are set.
+  // reply_phi, source_health: the marketing list when the rule reaches no one else by email.
   const auto& listed = r.list();
   if (std::none_of(listed.begin(), listed.end(), [](const auto& e) { return e.first == "email"; }))
     for (const std::string& g : rule.fallback)
       for (const auto& addr : config_->group(g, location_id)) r.add("email", addr);
 
-  const bool batch = !rule.urgent && config_->digest.mode != DigestMode::kOff;
+  const bool batch = !urgent && config_->digest.mode != DigestMode::kOff;
   const int64_t digest_at = batch ? next_digest_time(config_->digest, config_->utc, now) : now;
   for (const auto& [channel, recipient] : r.list()) {
     NewDelivery d;
@@ -196,7 +209,7 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
     d.batch = batch && channel == "email";
     d.next_attempt_at = d.batch ? digest_at : now;
     d.message_id = make_message_id(config_->message_id_domain, now);
-    outbox_.add_delivery(*id, d, rule.urgent, now);
+    outbox_.add_delivery(*id, d, urgent, now);
   }
   if (r.list().empty())
     spdlog::warn("alert {} ({}) has no recipients: set [alerts] marketing or touchpoint owners",
@@ -275,6 +288,160 @@ int AlertEngine::on_removed(const SourceConfig& source, const Review& review,
                     owners_for(analysis), removed_at);
   }
   return queued;
+}
+
+int AlertEngine::on_poll(const daemon::PollEvent& e) {
+  if (!config_->enabled) return 0;
+  const std::string& location = e.source.location;
+  // A source's health is judged by the first source_health rule that applies to it, so that a
+  // rule for some sources listed before a general one gives those their own options.
+  for (const Rule& rule : config_->rules) {
+    if (rule.type != RuleType::kSourceHealth || !rule.applies_to(location, e.source.id)) continue;
+    return e.ok ? health_success(rule, e, location) : health_failure(rule, e, location);
+  }
+  return 0;
+}
+
+HealthSnapshot AlertEngine::health_snapshot(const daemon::PollEvent& e, const std::string& location,
+                                            const std::string& state) const {
+  HealthSnapshot h;
+  h.state = state;
+  h.source_id = e.source.id;
+  h.source_type = e.source.type;
+  h.location_id = location;
+  h.location_name = config_->location_name(location);
+  h.at = e.now;
+  h.next_poll_at = e.after.next_poll_at;
+  return h;
+}
+
+namespace {
+
+std::string health_key(const Rule& rule, const std::string& source, const std::string& state,
+                       int64_t start) {
+  return rule.name + ":" + source + ":" + state + ":" + std::to_string(start);
+}
+
+AlertContent health_content(const Rule& rule, HealthSnapshot h) {
+  AlertContent c;
+  c.kind = to_string(rule.type);
+  c.rule = rule.name;
+  c.headline = health_headline(h.state);
+  c.health = std::move(h);
+  return c;
+}
+
+}  // namespace
+
+int AlertEngine::health_failure(const Rule& rule, const daemon::PollEvent& e,
+                                const std::string& location) {
+  const db::PollState& st = e.after;
+  const std::optional<SourceError::Kind> kind = parse_source_error_kind(st.last_error_kind);
+  const SourceState state = state_of_failure(kind);
+  std::string name;
+  bool urgent = false;
+  switch (state) {
+    case SourceState::kNeedsAttention:
+      name = "needs_attention";
+      urgent = rule.urgent;
+      break;
+    case SourceState::kUnavailable:
+      name = "unavailable";
+      break;
+    default:
+      if (st.consecutive_failures < rule.health.after_failures) return 0;  // may pass by itself
+      name = "failing";
+      break;
+  }
+  const int64_t start = st.failing_since.value_or(e.now);
+  // A run only gets worse in its emails: after "needs attention" or "unavailable", a transient
+  // error in the same run is not news.
+  if (name == "failing")
+    for (const char* worse : {"needs_attention", "unavailable"})
+      if (outbox_.has_alert(health_key(rule, e.source.id, worse, start))) return 0;
+  HealthSnapshot h = health_snapshot(e, location, name);
+  h.error_kind = st.last_error_kind;
+  h.error = st.last_error;
+  h.advice = st.advice.empty() ? default_advice(kind, e.source.type) : st.advice;
+  h.since = start;
+  h.failed_polls = st.consecutive_failures;
+  h.last_success_at = st.last_success_at;
+  return queue(rule, health_key(rule, e.source.id, name, start), health_content(rule, h),
+               std::nullopt, std::nullopt, location, e.source.id, {}, e.now, urgent);
+}
+
+int AlertEngine::health_success(const Rule& rule, const daemon::PollEvent& e,
+                                const std::string& location) {
+  int queued = 0;
+  // A run of failed polls ended: one "recovered" if any of its alerts was queued (naming the
+  // worst of them).
+  if (e.before.consecutive_failures > 0 && e.before.failing_since) {
+    const int64_t start = *e.before.failing_since;
+    std::string ended;
+    for (const char* state : {"failing", "unavailable", "needs_attention"})
+      if (outbox_.has_alert(health_key(rule, e.source.id, state, start))) ended = state;
+    if (!ended.empty()) {
+      HealthSnapshot h = health_snapshot(e, location, "recovered");
+      h.episode = ended;
+      h.since = start;
+      h.failed_polls = e.before.consecutive_failures;
+      h.last_success_at = e.before.last_success_at;
+      h.new_reviews = e.inserted;
+      queued +=
+          queue(rule, health_key(rule, e.source.id, "recovered", start), health_content(rule, h),
+                std::nullopt, std::nullopt, location, e.source.id, {}, e.now, false);
+    }
+  }
+
+  // A silence alerted before ended with this poll's new reviews.
+  if (e.inserted > 0) {
+    if (std::optional<int64_t> start = last_quiet_start(rule, e.source.id);
+        start && e.after.last_new_at && *e.after.last_new_at > *start) {
+      HealthSnapshot h = health_snapshot(e, location, "recovered");
+      h.episode = "quiet";
+      h.since = *start;
+      h.new_reviews = e.inserted;
+      queued += queue(rule, health_key(rule, e.source.id, "recovered-quiet", *start),
+                      health_content(rule, h), std::nullopt, std::nullopt, location, e.source.id,
+                      {}, e.now, false);
+    }
+    return queued;  // not quiet now
+  }
+  // The poll that ends a run of failures judges no silence: the failures explain it, and one
+  // email (recovered) is enough for that poll. The next one judges.
+  if (e.before.consecutive_failures > 0) return queued;
+
+  const QuietJudgement q =
+      judge_quiet(e.after, newest_review_dates(db_, e.source.id), rule.health, e.now);
+  if (!q.quiet) return queued;
+  HealthSnapshot h = health_snapshot(e, location, "quiet");
+  h.advice = quiet_advice(e.source.type, q.empty);
+  h.since = q.since;
+  h.last_success_at = e.after.last_success_at;
+  h.usual_gap_seconds = q.usual_gap;
+  h.threshold_seconds = q.threshold;
+  queued += queue(rule, health_key(rule, e.source.id, "quiet", q.since), health_content(rule, h),
+                  std::nullopt, std::nullopt, location, e.source.id, {}, e.now, false);
+  return queued;
+}
+
+std::optional<int64_t> AlertEngine::last_quiet_start(const Rule& rule,
+                                                     const std::string& source_id) const {
+  // Keys "<rule>:<source>:quiet:<start>": the range [prefix, prefix with ':' -> ';').
+  const std::string prefix = rule.name + ":" + source_id + ":quiet:";
+  std::string end = prefix;
+  end.back() = ';';
+  db::Statement st = db_.prepare(
+      "SELECT dedupe_key FROM alerts WHERE dedupe_key >= ?1 AND dedupe_key < ?2 "
+      "ORDER BY id DESC LIMIT 1");
+  st.bind(1, prefix).bind(2, end);
+  if (!st.step()) return std::nullopt;
+  const std::string key = st.column_text(0);
+  try {
+    return std::stoll(key.substr(prefix.size()));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 int AlertEngine::on_reply(const Rule& rule, const SourceConfig& source, const Review& review,

@@ -48,6 +48,9 @@
 //     window (touchpoint sentiment mapped onto 1..5 as 3 + 2 * score, or the reviews' rating)
 //     of at least min_reviews reviews is below the standard; key
 //     "<rule>:<location>:<touchpoint>:<now / repeat>" (at most one per repeat period).
+// Source health (rule source_health; the policy is in alerts/health.h): the poll hook runs in
+// the transaction that records each poll, failed or not (daemon::PollHook):
+//   engine.poll_hook()  -> daemon::store_poll(..., next_poll_at, poll_hook)
 #pragma once
 
 #include <cstdint>
@@ -76,6 +79,12 @@ class AlertEngine {
 
   // The pipeline's ReviewHook (daemon/pipeline.h). The engine must outlive it.
   daemon::ReviewHook hook();
+  // The pipeline's PollHook: source_health alerts. The engine must outlive it.
+  daemon::PollHook poll_hook();
+
+  // What the poll hook does: queues the source_health alerts one recorded poll raises (see
+  // alerts/health.h). Returns how many. Must run inside the transaction that recorded it.
+  int on_poll(const daemon::PollEvent& event);
 
   // What the hook does: on_review() or on_removed(), as the event says. Returns alerts queued.
   int on_event(const daemon::StoredEvent& event);
@@ -99,10 +108,19 @@ class AlertEngine {
   int64_t queue_test(const std::string& to, int64_t now);
 
  private:
+  // `urgent` overrides the rule's urgency for this alert (source_health: only "needs
+  // attention" follows the rule).
   int queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
             std::optional<int64_t> review_id, std::optional<int> revision,
             const std::string& location_id, const std::string& source_id,
-            const std::vector<std::string>& touchpoints_for_owners, int64_t now);
+            const std::vector<std::string>& touchpoints_for_owners, int64_t now,
+            std::optional<bool> urgent = std::nullopt);
+  int health_failure(const Rule& rule, const daemon::PollEvent& e, const std::string& location);
+  int health_success(const Rule& rule, const daemon::PollEvent& e, const std::string& location);
+  HealthSnapshot health_snapshot(const daemon::PollEvent& e, const std::string& location,
+                                 const std::string& state) const;
+  // The start of the newest silence of `source` alerted by `rule`, if any.
+  std::optional<int64_t> last_quiet_start(const Rule& rule, const std::string& source_id) const;
   ReviewSnapshot snapshot(const Review& review, const Analysis& analysis, int64_t review_id,
                           int revision, const std::string& source_type) const;
   // The content of an alert of `rule` about one stored review (at `location`).

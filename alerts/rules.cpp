@@ -40,7 +40,9 @@ const std::vector<std::string_view> kRuleKeys = {"name",
                                                  "window",
                                                  "min_reviews",
                                                  "repeat",
-                                                 "touchpoints"};
+                                                 "touchpoints",
+                                                 "after_failures",
+                                                 "silent_after"};
 const std::vector<std::string_view> kSmtpKeys = {"url",      "starttls",      "username",
                                                  "password", "password_file", "password_env",
                                                  "from",     "ca_file",       "timeout"};
@@ -115,6 +117,7 @@ std::optional<RuleType> parse_type(const std::string& s) {
   if (s == "touchpoint_average") return RuleType::kTouchpointAverage;
   if (s == "reply_phi") return RuleType::kReplyPhi;
   if (s == "removed_negative") return RuleType::kRemovedNegative;
+  if (s == "source_health") return RuleType::kSourceHealth;
   return std::nullopt;
 }
 
@@ -190,6 +193,8 @@ const char* to_string(RuleType type) {
       return "reply_phi";
     case RuleType::kRemovedNegative:
       return "removed_negative";
+    case RuleType::kSourceHealth:
+      return "source_health";
   }
   return "new_negative";
 }
@@ -222,6 +227,13 @@ const Rule* AlertsConfig::find_rule(const std::string& name) const {
   for (const Rule& r : rules)
     if (r.name == name) return &r;
   return nullptr;
+}
+
+HealthOptions AlertsConfig::health_options(const std::string& location_id,
+                                           const std::string& source_id) const {
+  for (const Rule& r : rules)
+    if (r.type == RuleType::kSourceHealth && r.applies_to(location_id, source_id)) return r.health;
+  return {};
 }
 
 const std::vector<std::string>& AlertsConfig::group(const std::string& g,
@@ -571,6 +583,12 @@ AlertsConfig load_alerts_config(const Config& config,
       r->notify = {"marketing", "owners", "webhook"};
     }
     for (Rule* r : {&n, &e, &p, &gone}) ac.rules.push_back(*r);
+    Rule h;
+    h.name = "source_health";
+    h.type = RuleType::kSourceHealth;
+    h.notify = {"managers", "webhook"};
+    h.fallback = {"marketing"};
+    ac.rules.push_back(h);
   }
   std::set<std::string> names;
   for (const Settings& rs : rule_tables) {
@@ -582,7 +600,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!t)
       rs.fail("type", "unknown rule type \"" + type +
                           "\"; expected one of new_negative, edit_negative, no_reply, "
-                          "touchpoint_average, reply_phi, removed_negative");
+                          "touchpoint_average, reply_phi, removed_negative, source_health");
     r.type = *t;
     r.name = rs.string_or("name", type);
     if (r.name.empty() || r.name.find(':') != std::string::npos)
@@ -590,6 +608,8 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!names.insert(r.name).second)
       rs.fail("name", "two rules are named \"" + r.name + "\"; give each a distinct name");
     const bool periodic = r.type == RuleType::kNoReply || r.type == RuleType::kTouchpointAverage;
+    // Not urgent by default: periodic rules, removed_negative (a digest note), and source_health
+    // (urgent only for "needs attention").
     r.urgent = rs.boolean("urgent").value_or(!periodic && r.type != RuleType::kRemovedNegative);
     r.match = parse_match(rs, "match", default_match);
     r.rating_at_most = rating_threshold(rs, "rating_at_most", default_rating);
@@ -610,6 +630,8 @@ AlertsConfig load_alerts_config(const Config& config,
       r.notify = {"owners", "managers", "webhook"};
     } else if (r.type == RuleType::kReplyPhi) {
       r.notify = {"owners", "managers"};
+    } else if (r.type == RuleType::kSourceHealth) {
+      r.notify = {"managers", "webhook"};
     } else {
       r.notify = {"marketing", "owners", "webhook"};
     }
@@ -624,7 +646,23 @@ AlertsConfig load_alerts_config(const Config& config,
       r.min_reviews = static_cast<int>(*n);
     }
     r.repeat_seconds = positive_duration(rs, "repeat", 7 * 86400);
-    if (r.type == RuleType::kReplyPhi) r.fallback = {"marketing"};
+    if (r.type == RuleType::kReplyPhi || r.type == RuleType::kSourceHealth)
+      r.fallback = {"marketing"};
+    if (auto n = rs.integer("after_failures")) {
+      if (*n < 1 || *n > 1000) rs.fail("after_failures", "expected 1 to 1000 failed polls");
+      r.health.after_failures = static_cast<int>(*n);
+    }
+    std::optional<std::string> silent;
+    try {
+      silent = rs.string("silent_after");
+    } catch (const ConfigError&) {
+      // an integer of seconds: a duration, read below
+    }
+    if (silent && *silent == "off") {
+      r.health.judge_quiet = false;
+    } else {
+      r.health.silent_after_seconds = positive_duration(rs, "silent_after", 7 * 86400);
+    }
     r.touchpoints = rs.string_list("touchpoints");
     if (r.type == RuleType::kReplyPhi && !rs.has("touchpoints")) r.touchpoints = privacy;
     for (const auto& tp : r.touchpoints)

@@ -259,6 +259,7 @@ int Sender::queue_digests(int64_t now) {
         e.headline = ac.headline;
         e.review = ac.review;
         e.average = ac.average;
+        e.health = ac.health;
         e.reply_check = ac.reply_check;
       } catch (const Error& err) {
         e.headline = a->kind + " (unreadable: " + err.what() + ")";

@@ -43,6 +43,13 @@ daemon::ReviewHook AlertService::hook(const db::Database& db) {
   };
 }
 
+daemon::PollHook AlertService::poll_hook() {
+  return [this](const daemon::PollEvent& e) {
+    if (!e.db) throw Error("alerts: PollEvent::db is not set");
+    return engine(*e.db).on_poll(e);
+  };
+}
+
 SendStats AlertService::deliver(const db::Database& db, int64_t now, const Round& round) {
   bool periodic = false;
   if (has_periodic_ && config_->enabled) {

@@ -4,6 +4,7 @@
 //       alerts::load_alerts_config(config, analyzer.touchpoints()));   // throws ConfigError
 //   // daemon::AlertsRuntime (daemon/service.h):
 //   rt.hook = alerts->hook();   // uses StoredEvent::db, which store_poll() sets
+//   rt.poll_hook = alerts->poll_hook();   // source_health, on PollEvent::db
 //   rt.deliver = [alerts](const db::Database& db, int64_t now, const alerts::Round& round) {
 //     return alerts->deliver(db, now, round);
 //   };
@@ -48,6 +49,8 @@ class AlertService {
   daemon::ReviewHook hook();
   // The same, bound to one connection (for callers of store_poll that do not set db).
   daemon::ReviewHook hook(const db::Database& db);
+  // The PollHook (source_health alerts) on PollEvent::db.
+  daemon::PollHook poll_hook();
 
   // Periodic rules when due, then the due deliveries (within the round's bounds).
   SendStats deliver(const db::Database& db, int64_t now, const Round& round = {});

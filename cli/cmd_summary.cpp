@@ -1,7 +1,10 @@
 // repwatch summary / sources.
 #include <algorithm>
 #include <cmath>
+#include <map>
 
+#include "alerts/health.h"
+#include "alerts/rules.h"
 #include "cli/commands.h"
 #include "cli/trend.h"
 #include "core/time.h"
@@ -35,7 +38,8 @@ Value share(std::optional<double> s) {
 std::string status_of(const SourceHealth& h) {
   if (!h.enabled) return "disabled";
   if (h.needs_attention) return "needs attention";
-  if (h.consecutive_failures > 0) return "failing";
+  if (h.consecutive_failures > 0)
+    return h.last_error_kind == "unavailable" ? "unavailable" : "failing";
   if (!h.last_success_at && !h.last_attempt_at) return "never polled";
   return "ok";
 }
@@ -393,14 +397,27 @@ int cmd_summary(Context& ctx, const SummaryArgs& args) {
 
 int cmd_sources(Context& ctx) {
   std::vector<SourceHealth> all;
+  std::map<std::string, std::vector<int64_t>> dates;  // newest review dates, for "quiet"
   {
     ReadSnapshot snap(ctx.db);
     all = ctx.queries.sources(ctx.config);
+    for (const auto& h : all)
+      if (h.in_database) dates[h.id] = alerts::newest_review_dates(ctx.db, h.id);
+  }
+  // The source_health rule's options (after_failures, silent_after) when the config has them.
+  std::optional<alerts::AlertsConfig> rules;
+  if (ctx.config) {
+    try {
+      rules = alerts::load_alerts_config(*ctx.config, {});
+    } catch (const std::exception&) {
+      // An [alerts] section repwatchd would refuse: the defaults still say something useful.
+    }
   }
   Table t({{"source", "Source"},
            {"type", "Type"},
            {"location", "Location"},
            {"status", "Status"},
+           {"since", "Since"},
            {"last_success", "Last success"},
            {"failures", "Failures", Align::kRight},
            {"last_error_kind", "Kind"},
@@ -408,25 +425,103 @@ int cmd_sources(Context& ctx) {
            {"last_error_at", "Error at"},
            {"next_poll", "Next poll"},
            {"reviews", "Reviews", Align::kRight},
-           {"latest_review", "Latest review"}});
+           {"latest_review", "Latest review"},
+           {"last_new_review", "Last new"},
+           {"usual_gap_days", "Usual gap (d)", Align::kRight},
+           {"quiet_after_days", "Quiet after (d)", Align::kRight},
+           {"warning_count", "Warnings", Align::kRight},
+           {"warnings", "Warning", Align::kLeft, 50},
+           {"warnings_at", "Warned at"},
+           {"advice", "What to do"}});  // last: printed in full under the table
   for (const auto& h : all) {
     std::string status = status_of(h);
-    Tone tone = status == "ok"                                     ? Tone::kGood
-                : status == "never polled" || status == "disabled" ? Tone::kWarn
-                                                                   : Tone::kBad;
-    t.add({Value::text(h.id), Value::text(h.type), Value::text(h.location_id),
-           Value::text(status).with_tone(tone), when(h.last_success_at, ctx.now),
+    const alerts::HealthOptions options =
+        rules ? rules->health_options(h.location_id, h.id) : alerts::HealthOptions{};
+    const alerts::SourceStatus judged = alerts::judge_source(h.poll, dates[h.id], options, ctx.now);
+    std::string advice = h.consecutive_failures > 0 ? h.poll.advice : "";
+    if (status == "ok" && h.enabled) {
+      if (judged.state == alerts::SourceState::kQuiet) {
+        status = "quiet";
+        advice = alerts::quiet_advice(h.type, judged.quiet.empty);
+      } else if (judged.state == alerts::SourceState::kWarnings) {
+        status = "warnings";
+      }
+    }
+    if (h.consecutive_failures > 0 && advice.empty())
+      advice = alerts::default_advice(parse_source_error_kind(h.last_error_kind), h.type);
+    Tone tone = status == "ok" ? Tone::kGood
+                : status == "never polled" || status == "disabled" || status == "warnings" ||
+                        status == "quiet"
+                    ? Tone::kWarn
+                    : Tone::kBad;
+    std::vector<std::string> warnings;
+    if (judged.recent_warnings)
+      for (const Problem& p : h.poll.warnings) warnings.push_back(p.to_string());
+    auto days = [](int64_t seconds) {
+      return seconds > 0 ? Value::number(static_cast<double>(seconds) / 86400, 1) : Value::null();
+    };
+    t.add({Value::text(h.id),
+           Value::text(h.type),
+           Value::text(h.location_id),
+           Value::text(status).with_tone(tone),
+           when(h.consecutive_failures > 0 ? h.poll.failing_since : std::nullopt, ctx.now),
+           when(h.last_success_at, ctx.now),
            Value::integer(h.consecutive_failures),
            h.last_error_kind.empty() ? Value::null() : Value::text(h.last_error_kind),
            h.last_error.empty() ? Value::null() : Value::text(h.last_error),
-           when(h.last_error_at, ctx.now), when(h.next_poll_at, ctx.now), Value::integer(h.reviews),
-           h.latest_review_at ? Value::text(format_date(*h.latest_review_at)) : Value::null()});
+           when(h.last_error_at, ctx.now),
+           when(h.next_poll_at, ctx.now),
+           Value::integer(h.reviews),
+           h.latest_review_at ? Value::text(format_date(*h.latest_review_at)) : Value::null(),
+           when(h.poll.last_new_at, ctx.now),
+           judged.quiet.judged ? days(judged.quiet.usual_gap) : Value::null(),
+           judged.quiet.judged ? days(judged.quiet.threshold) : Value::null(),
+           Value::integer(judged.recent_warnings ? h.poll.warning_count : 0),
+           warnings.empty() ? Value::null() : Value::list(warnings).with_tone(Tone::kWarn),
+           judged.recent_warnings ? when(h.poll.warnings_at, ctx.now) : Value::null(),
+           advice.empty() ? Value::null() : Value::text(advice)});
   }
   if (ctx.format == Format::kTable && t.empty()) {
     ctx.out << "No sources yet: add [[sources]] to the config and start repwatchd.\n";
     return 0;
   }
-  t.write(ctx.out, ctx.format, ctx.style);
+  if (ctx.format != Format::kTable) {
+    t.write(ctx.out, ctx.format, ctx.style);
+    return 0;
+  }
+  // A terminal gets the columns a person acts on, then what to do in full; JSON and CSV have
+  // every column.
+  const std::vector<std::string> shown = {
+      "source",        "type",          "location",   "status",    "since",
+      "last_success",  "failures",      "last_error", "next_poll", "reviews",
+      "latest_review", "warning_count", "warnings"};
+  std::vector<Column> columns;
+  std::vector<size_t> index;
+  for (size_t c = 0; c < t.columns().size(); ++c)
+    if (std::find(shown.begin(), shown.end(), t.columns()[c].key) != shown.end()) {
+      columns.push_back(t.columns()[c]);
+      index.push_back(c);
+    }
+  Table brief(std::move(columns));
+  for (const auto& row : t.rows()) {
+    std::vector<Value> r;
+    for (size_t c : index) {
+      r.push_back(row[c]);
+      // A count of 0 says nothing in a table.
+      if (t.columns()[c].key == "warning_count" && r.back().i == 0) r.back() = Value::null();
+    }
+    brief.add(std::move(r));
+  }
+  brief.without_empty({"since", "warning_count", "warnings", "last_error"})
+      .write(ctx.out, ctx.format, ctx.style);
+  const size_t advice = t.columns().size() - 1;
+  bool first = true;
+  for (const auto& row : t.rows()) {
+    if (row[advice].kind != Value::Kind::kText) continue;
+    ctx.out << (first ? "\nWhat to do:\n" : "") << "  " << row[0].str << " (" << row[3].str
+            << "): " << row[advice].str << "\n";
+    first = false;
+  }
   return 0;
 }
 

@@ -886,6 +886,12 @@ std::vector<SourceHealth> Queries::sources(const Config* config, bool with_count
     h.latest_review_at = st.column_opt_int(13);
     out.push_back(std::move(h));
   }
+  {
+    std::map<std::string, db::PollState> polls;
+    for (db::PollState& p : db::read_poll_states(db_)) polls[p.source_id] = std::move(p);
+    for (auto& h : out)
+      if (auto it = polls.find(h.id); it != polls.end()) h.poll = std::move(it->second);
+  }
   if (with_counts) {
     auto counts = totals(Filter{}, GroupBy::kSource);
     for (auto& h : out)

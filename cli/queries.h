@@ -24,6 +24,7 @@
 #include "core/analysis.h"
 #include "db/query_index.h"
 #include "db/sqlite.h"
+#include "db/store.h"
 #include "sentiment/analyzer.h"
 
 namespace repwatch::cli {
@@ -165,6 +166,7 @@ struct SourceHealth {
   std::optional<int64_t> latest_review_at;
   std::optional<int64_t> interval_seconds;  // from the config
   bool enabled = true;                      // from the config
+  db::PollState poll;  // the whole poll state: advice, warnings, arrivals (alerts/health.h)
 };
 
 // search(): how many of the newest matches are ranked.

@@ -1157,7 +1157,14 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
     throw SourceError(
         SourceError::Kind::kConfig,
         "source " + source_.id + ": path \"" + path_.string() + "\" does not exist" +
-            (ec && ec != std::errc::no_such_file_or_directory ? " (" + ec.message() + ")" : ""));
+            (ec && ec != std::errc::no_such_file_or_directory ? " (" + ec.message() + ")" : ""))
+        .advise("The folder or file " + path_.string() +
+                " that this source imports is not there: check that the export job still "
+                "writes there and that its disk or network share is mounted (or correct path in "
+                "the [[sources]] entry \"" +
+                source_.id +
+                "\" and reload repwatch). repwatch looks again at the next try, and at once "
+                "after a reload (sudo systemctl reload repwatchd).");
   }
 
   // The files to consider, by name relative to path_ (or the file's own name).

@@ -96,7 +96,7 @@ class GoogleBusiness : public HttpSource {
         --page;
         continue;
       }
-      if (!res.ok()) throw google_error(session, res, what);
+      if (!res.ok()) throw with_advice(session, res, what);
       rapidjson::Document doc = parse_body(session, res, what);
       if (!doc.IsObject())
         throw SourceError(SourceError::Kind::kGarbage, what + ": expected a JSON object");
@@ -206,6 +206,53 @@ class GoogleBusiness : public HttpSource {
     return r;
   }
 
+  // google_error() with what a person should do about it.
+  SourceError with_advice(Session& session, const net::Response& res, const std::string& what) {
+    std::string reason;
+    SourceError e = google_error(session, res, what, &reason);
+    std::string advice;
+    if (reason == "SERVICE_DISABLED") {
+      advice =
+          "The Google Business Profile API (\"Google My Business API\") is not enabled in "
+          "the Google Cloud project of repwatch's OAuth client: enable it there (APIs & "
+          "Services, Library). repwatch tries again on its own within the hour.";
+    } else if (reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT") {
+      advice =
+          "The authorization repwatch has does not include Business Profile access: "
+          "authorize repwatch again with the scope "
+          "https://www.googleapis.com/auth/business.manage, and " +
+          (use_refresh_ ? renew_advice("refresh_token")
+                        : std::string("have the tool that keeps access_token_file fresh "
+                                      "use that scope; repwatch reads the file again at "
+                                      "every poll."));
+    } else if (res.status == 401 && !use_refresh_) {
+      advice =
+          "Google no longer accepts the access token that repwatch reads from this "
+          "source's access_token_file: the tool that keeps that file fresh has stopped. "
+          "Restart it; repwatch reads the file again at every poll.";
+    } else if (res.status == 401) {
+      advice =
+          "Google refused repwatch's freshly refreshed access token: the authorization of "
+          "repwatch's OAuth client was withdrawn. Authorize repwatch again with the Google "
+          "account that manages this location and " +
+          renew_advice("refresh_token");
+    } else if (res.status == 403) {
+      advice =
+          "Google refused access to this location: the Google account that authorized "
+          "repwatch must be an owner or manager of the location in Business Profile, and "
+          "Google must have approved the Cloud project's access to the Business Profile "
+          "APIs (until then its quota is 0). Once that is so, repwatch tries again on its "
+          "own within the hour.";
+    } else if (res.status == 404) {
+      advice = "Google does not know this location: " +
+               settings_advice(
+                   "account_id and business_location_id (the location must be "
+                   "verified in Business Profile)");
+    }
+    e.advise(session.client().scrub(advice));
+    return e;
+  }
+
   std::string access_token(Session& session, bool force) {
     if (!use_refresh_) {
       std::optional<std::string> raw;
@@ -221,8 +268,11 @@ class GoogleBusiness : public HttpSource {
         token = d.HasParseError() ? "" : trim(get_string(d, "access_token").value_or(""));
       }
       if (token.empty())
-        throw SourceError(SourceError::Kind::kAuth,
-                          "the access token (access_token_file) is empty");
+        throw SourceError(SourceError::Kind::kAuth, "the access token (access_token_file) is empty")
+            .advise(
+                "The file this source's access_token_file names holds no access token: the "
+                "tool that keeps it fresh has stopped. Restart it; repwatch reads the file "
+                "again at every poll.");
       session.client().add_secret(token);
       return token;
     }
@@ -252,7 +302,23 @@ class GoogleBusiness : public HttpSource {
       auto kind = res.status == 400 || res.status == 401 || res.status == 403
                       ? SourceError::Kind::kAuth
                       : base.kind();
-      throw SourceError(kind, session.client().scrub(base.what()), res.retry_after_seconds);
+      std::string advice;
+      if (message.rfind("invalid_grant", 0) == 0)
+        advice =
+            "Google refused the refresh token (invalid_grant): it was revoked, or it "
+            "expired (Google expires the refresh tokens of OAuth apps still in testing "
+            "after 7 days). Authorize repwatch again with the Google account that manages "
+            "this location to get a new refresh token, and " +
+            renew_advice("refresh_token");
+      else if (message.rfind("invalid_client", 0) == 0 ||
+               message.rfind("unauthorized_client", 0) == 0)
+        advice =
+            "Google refused repwatch's OAuth client (client_id or client_secret): copy "
+            "them again from the Google Cloud Console (APIs & Services, Credentials); put "
+            "the secret as follows: " +
+            renew_advice("client_secret");
+      throw SourceError(kind, session.client().scrub(base.what()), res.retry_after_seconds)
+          .advise(session.client().scrub(advice));
     }
     rapidjson::Document d = parse_body(session, res, what);
     auto token = get_string(d, "access_token");

@@ -192,7 +192,48 @@ HttpSource::HttpSource(const SourceConfig& source, const Config& config)
     : http_(net::HttpOptions::from_settings(config.section("http"))),
       source_id_(source.id),
       location_id_(source.location),
+      source_settings_(source.settings),
+      config_file_(config.file.empty() ? "repwatch's configuration file" : config.file.string()),
       context_("source " + source.id) {}
+
+namespace {
+
+constexpr std::string_view kReload =
+    "then reload repwatch (sudo systemctl reload repwatchd): it tries this source again at once.";
+constexpr std::string_view kRestart =
+    "then restart repwatch (sudo systemctl restart repwatchd): it tries this source again at "
+    "once.";
+
+}  // namespace
+
+std::string HttpSource::renew_advice(std::string_view secret_key) const {
+  using Kind = Settings::SecretOrigin::Kind;
+  const Settings::SecretOrigin o = source_settings_.secret_origin(secret_key);
+  switch (o.kind) {
+    case Kind::kFile:
+      return "put it in " + o.where + " (this source's " + o.key + "), " + std::string(kReload);
+    case Kind::kCredential:
+      return "put it in the file that the LoadCredential=" + o.where +
+             ":... line of repwatchd.service names (systemd copies credentials only when the "
+             "service starts), " +
+             std::string(kRestart);
+    case Kind::kEnv:
+      return "set it in the environment variable " + o.where + " of repwatchd (this source's " +
+             o.key + "; sudo systemctl edit repwatchd), " + std::string(kRestart);
+    case Kind::kInline:
+      return "write it as " + o.key + " in the [[sources]] entry \"" + source_id_ + "\" of " +
+             o.where + ", " + std::string(kReload);
+    case Kind::kNone:
+      break;
+  }
+  return "set " + std::string(secret_key) + "_file in the [[sources]] entry \"" + source_id_ +
+         "\" of " + config_file_ + ", " + std::string(kReload);
+}
+
+std::string HttpSource::settings_advice(std::string_view keys, std::string_view verb) const {
+  return std::string(verb) + " " + std::string(keys) + " in the [[sources]] entry \"" + source_id_ +
+         "\" of " + config_file_ + ", " + std::string(kReload);
+}
 
 void HttpSource::add_secret(const std::string& secret) {
   if (!secret.empty()) secrets_.push_back(secret);
@@ -266,7 +307,7 @@ rapidjson::Document HttpSource::error_body(const net::Response& response) {
 }
 
 SourceError HttpSource::google_error(Session& session, const net::Response& response,
-                                     const std::string& what) const {
+                                     const std::string& what, std::string* reason_out) const {
   rapidjson::Document d = error_body(response);
   std::string message;
   SourceError::Kind kind = net::kind_for_status(response.status);
@@ -280,6 +321,7 @@ SourceError HttpSource::google_error(Session& session, const net::Response& resp
       if (const auto* errors = get_array(*err, "errors"))  // legacy v4 shape
         for (const auto& e : errors->GetArray())
           if (auto r = get_string(e, "reason")) reason = *r;
+    if (reason_out) *reason_out = reason;
     if (status) message += *status;
     if (!reason.empty()) message += (message.empty() ? "" : " ") + ("(" + reason + ")");
     if (auto m = get_string(*err, "message")) message += (message.empty() ? "" : ": ") + *m;

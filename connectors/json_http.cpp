@@ -375,7 +375,15 @@ class JsonHttp : public HttpSource {
       }
     }
     SourceError base = net::status_error(res, clean_text(message), what);
-    return SourceError(base.kind(), session.client().scrub(base.what()), res.retry_after_seconds);
+    SourceError error(base.kind(), session.client().scrub(base.what()), res.retry_after_seconds);
+    if (res.status == 401 || res.status == 403)
+      error.advise(session.client().scrub(
+          "The review feed refused repwatch's credential (HTTP " + std::to_string(res.status) +
+          "): ask the vendor for a valid token, and " + renew_advice("token")));
+    else if (res.status == 404 || res.status == 410)
+      error.advise("The review feed has no such address (HTTP " + std::to_string(res.status) +
+                   "): " + settings_advice("url"));
+    return error;
   }
 
   const rapidjson::Value* field(const rapidjson::Value& review, const char* name) const {

@@ -213,24 +213,57 @@ class Yelp : public HttpSource {
   SourceError yelp_error(Session& session, const net::Response& res,
                          const std::string& what) const {
     rapidjson::Document d = error_body(res);
-    std::string code, message;
+    std::string code, message, description;
     if (const auto* err = get_object(d, "error")) {
       code = get_string(*err, "code").value_or("");
       message = code;
-      if (auto desc = get_string(*err, "description"))
-        message += (message.empty() ? "" : ": ") + *desc;
+      description = get_string(*err, "description").value_or("");
+      if (!description.empty()) message += (message.empty() ? "" : ": ") + description;
     }
+    // BUSINESS_UNAVAILABLE has also been seen as a string inside a VALIDATION_ERROR
+    // (Yelp/yelp-fusion#66).
+    if (code == "VALIDATION_ERROR" && description.find("BUSINESS_UNAVAILABLE") != std::string::npos)
+      code = "BUSINESS_UNAVAILABLE";
     SourceError base = net::status_error(res, clean_text(message), what);
     SourceError::Kind kind = base.kind();
     int retry_after = res.retry_after_seconds;
-    if (code == "UNAUTHORIZED_ACCESS_TOKEN" || code == "TOKEN_INVALID" || code == "TOKEN_MISSING")
+    std::string advice;
+    if (code == "UNAUTHORIZED_ACCESS_TOKEN" || code == "TOKEN_INVALID" || code == "TOKEN_MISSING") {
       kind = SourceError::Kind::kAuth;
-    else if (code == "TOO_MANY_REQUESTS_PER_SECOND" || code == "ACCESS_LIMIT_REACHED" ||
-             code == "INTERNAL_ERROR" || code == "REQUEST_TIMED_OUT")
+      advice = "Yelp refused the API key (" + code +
+               "): create a new key for the app at https://www.yelp.com/developers/v3/manage_app "
+               "and " +
+               renew_advice("api_key");
+    } else if (code == "TOO_MANY_REQUESTS_PER_SECOND" || code == "ACCESS_LIMIT_REACHED" ||
+               code == "INTERNAL_ERROR" || code == "REQUEST_TIMED_OUT") {
       kind = SourceError::Kind::kTransient;
-    else if (code == "BUSINESS_UNAVAILABLE" || code == "BUSINESS_NOT_FOUND" ||
-             code == "NOT_FOUND" || code == "VALIDATION_ERROR")
+      if (code == "ACCESS_LIMIT_REACHED")
+        advice =
+            "The daily number of calls of the Yelp API plan is used up; repwatch waits until "
+            "Yelp resets it. Each poll makes one call per locale: if this happens often, "
+            "poll less often (interval) or ask for fewer locales.";
+    } else if (code == "BUSINESS_UNAVAILABLE") {
+      kind = SourceError::Kind::kUnavailable;
+      std::string locales;
+      for (const auto& l : locales_) locales += (locales.empty() ? "" : ", ") + l;
+      advice = "Yelp does not provide the reviews of \"" + business_ +
+               "\" through its API (BUSINESS_UNAVAILABLE). Yelp answers this for some "
+               "businesses, for example those without reviews yet, or without reviews in the "
+               "languages asked for (" +
+               locales +
+               "). repwatch asks again once a day. If the business has reviews on yelp.com in "
+               "another language, " +
+               settings_advice("locales", "add that locale (e.g. \"es_US\") to") +
+               " If it has none yet, nothing needs doing.";
+    } else if (code == "BUSINESS_NOT_FOUND" || code == "NOT_FOUND") {
       kind = SourceError::Kind::kConfig;
+      advice = "Yelp does not know the business \"" + business_ + "\": " +
+               settings_advice("business_id (the id or alias in the business's yelp.com address)");
+    } else if (code == "VALIDATION_ERROR") {
+      kind = SourceError::Kind::kConfig;
+      advice = "Yelp refused the request as invalid (see the error): " +
+               settings_advice("business_id or locales");
+    }
     if (code == "ACCESS_LIMIT_REACHED" && retry_after == 0) {
       // The daily quota resets at RateLimit-ResetTime (ISO 8601), else at midnight UTC.
       int64_t now = now_seconds();
@@ -238,7 +271,9 @@ class Yelp : public HttpSource {
       int64_t until = reset ? *reset : (now / 86400 + 1) * 86400;
       retry_after = static_cast<int>(std::clamp<int64_t>(until - now, 60, 86400));
     }
-    return SourceError(kind, session.client().scrub(base.what()), retry_after);
+    SourceError error(kind, session.client().scrub(base.what()), retry_after);
+    error.advise(session.client().scrub(advice));
+    return error;
   }
 
   // Reads the newest reviews in `locale` into `out` (new or changed ones, by `seen`). Returns

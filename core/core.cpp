@@ -21,6 +21,8 @@ const char* to_string(SourceError::Kind kind) {
       return "garbage";
     case SourceError::Kind::kConfig:
       return "config";
+    case SourceError::Kind::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
 }
@@ -32,6 +34,14 @@ std::string_view without_context(std::string_view message, std::string_view cont
     while (!message.empty() && message.front() == ' ') message.remove_prefix(1);
   }
   return message;
+}
+
+std::optional<SourceError::Kind> parse_source_error_kind(std::string_view name) {
+  for (auto k :
+       {SourceError::Kind::kTransient, SourceError::Kind::kAuth, SourceError::Kind::kGarbage,
+        SourceError::Kind::kConfig, SourceError::Kind::kUnavailable})
+    if (name == to_string(k)) return k;
+  return std::nullopt;
 }
 
 const char* to_string(Label label) {

@@ -89,6 +89,7 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
     result = connector.fetch(cursor);
   } catch (const SourceError& e) {
     out.error = SourceError(e.kind(), redact_text(e.what()), e.retry_after_seconds());
+    out.error->advise(redact_text(e.advice()));
     return out;
   } catch (const ConfigError& e) {
     out.error = SourceError(SourceError::Kind::kConfig, redact_text(e.what()));
@@ -148,36 +149,62 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
 
 namespace {
 
-// Records a failed poll in its own small transaction. Never throws: a database that cannot
-// even take this is logged, and the caller reports the original failure.
-void record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const std::string& kind,
-                       const std::string& message, int64_t now, std::optional<int64_t> next_poll_at,
-                       bool needs_attention) {
+// Errors a person must fix before the source can work again.
+bool needs_attention(SourceError::Kind kind) {
+  return kind == SourceError::Kind::kAuth || kind == SourceError::Kind::kConfig;
+}
+
+// Records a failed poll, and runs the poll hook, in its own small transaction. Never throws:
+// a database that cannot even take this is logged, and the caller reports the original
+// failure. A hook that throws is undone alone (a savepoint) and logged: the failure is still
+// counted, and the next failed poll of the run raises what the hook could not. Returns the
+// alerts the hook queued.
+int record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const SourceError& error,
+                      int64_t now, std::optional<int64_t> next_poll_at, const PollHook& poll_hook) {
   try {
     db::Transaction tx(store.database());
     store.ensure_source(source.id, source.type, source.location, now);
-    store.record_failure(source.id, kind, message, now, next_poll_at, needs_attention);
+    const db::PollState before = store.poll_state(source.id);
+    store.record_failure(source.id, to_string(error.kind()), error.what(), now, next_poll_at,
+                         needs_attention(error.kind()), error.advice());
+    int queued = 0;
+    if (poll_hook) {
+      const db::PollState after = store.poll_state(source.id);
+      db::Savepoint sp(store.database());
+      try {
+        queued = poll_hook(PollEvent{source, before, after, false, 0, now, &store.database()});
+        sp.release();
+      } catch (const std::exception& e) {
+        spdlog::error("source {}: the source health hook failed: {}", source.id, e.what());
+      }
+    }
     tx.commit();
+    return queued;
   } catch (const std::exception& e) {
     spdlog::error("source {}: could not record the failed poll: {}", source.id, e.what());
   }
+  return 0;
 }
 
 struct StoreCounts {
-  int inserted = 0, edited = 0, unchanged = 0, removed = 0, restored = 0, alerts_queued = 0;
+  int inserted = 0, edited = 0, unchanged = 0, removed = 0, restored = 0, alerts_queued = 0,
+      health_alerts = 0;
 };
 
 // Stores a fetched poll in one transaction: the reviews, then each one's hook, then (when
 // `complete`: the poll listed everything the source has) the removal of the source's reviews it
-// did not list, each with the hook, then the poll state; commits. With `isolate`, each review is
-// written inside its own savepoint, and a review whose data the store refuses
-// (db::is_record_error) is rolled back alone and reported in `skipped` (no hook runs for it;
-// then nothing is removed). Throws on any other failure; the transaction rolls back.
+// did not list, each with the hook, then the poll state (with the poll's `problems` and
+// `skipped` as warnings) and the poll hook; commits. With `isolate`, each review is written
+// inside its own savepoint, and a review whose data the store refuses (db::is_record_error) is
+// rolled back alone and reported in `skipped` (no hook runs for it; then nothing is removed).
+// Throws on any other failure; the transaction rolls back.
 StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig& source,
                                      const connectors::FetchResult& result,
                                      const std::vector<Analysis>& analyses, const ReviewHook& hook,
-                                     int64_t now, std::optional<int64_t> next_poll_at, bool isolate,
-                                     bool complete, std::vector<Problem>& skipped) {
+                                     const PollHook& poll_hook, int64_t now,
+                                     std::optional<int64_t> next_poll_at, bool isolate,
+                                     bool complete, const std::vector<Problem>& problems,
+                                     std::vector<Problem>& skipped) {
   StoreCounts counts;
   db::Transaction tx(store.database());
   store.ensure_source(source.id, source.type, source.location, now);
@@ -254,6 +281,18 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
     }
   }
   store.record_success(source.id, result.cursor, now, next_poll_at);
+  if (skipped.empty()) {
+    store.record_health(source.id, problems, counts.inserted, now);
+  } else {
+    std::vector<Problem> all = problems;
+    all.insert(all.end(), skipped.begin(), skipped.end());
+    store.record_health(source.id, all, counts.inserted, now);
+  }
+  if (poll_hook) {
+    const db::PollState after = store.poll_state(source.id);
+    counts.health_alerts =
+        poll_hook(PollEvent{source, state, after, true, counts.inserted, now, &store.database()});
+  }
   tx.commit();
   return counts;
 }
@@ -261,20 +300,24 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
 // The transaction has rolled back: nothing of this poll is stored, the cursor has not moved.
 // The next poll fetches the same reviews again.
 PollOutcome store_failed(db::ReviewStore& store, const SourceConfig& source, PollOutcome& out,
-                         const std::exception& e, int64_t now,
-                         std::optional<int64_t> next_poll_at) {
+                         const std::exception& e, int64_t now, std::optional<int64_t> next_poll_at,
+                         const PollHook& poll_hook) {
   out.inserted = out.edited = out.unchanged = out.removed = out.restored = out.alerts_queued = 0;
   out.error = std::string("storing the poll failed, rolled back: ") + e.what();
   spdlog::error("source {}: {}", source.id, out.error);
-  record_failure_tx(store, source, to_string(SourceError::Kind::kTransient), out.error, now,
-                    next_poll_at, false);
+  SourceError error(SourceError::Kind::kTransient, out.error);
+  error.advise(
+      "repwatch could not write this poll into its database (see the error). Check the free "
+      "space and the permissions of the state directory; repwatch tries again on its own.");
+  out.health_alerts = record_failure_tx(store, source, error, now, next_poll_at, poll_hook);
   return out;
 }
 
 }  // namespace
 
 PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
-                       const ReviewHook& hook, int64_t now, std::optional<int64_t> next_poll_at) {
+                       const ReviewHook& hook, int64_t now, std::optional<int64_t> next_poll_at,
+                       const PollHook& poll_hook) {
   PollOutcome out;
   out.source_id = source.id;
 
@@ -282,15 +325,14 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
     SourceError err = fetched.error ? *fetched.error
                                     : SourceError(SourceError::Kind::kTransient,
                                                   "fetch returned neither reviews nor an error");
-    bool auth = err.kind() == SourceError::Kind::kAuth;
     // Said once: the log line and `repwatch sources` name the source already.
     out.error = std::string(without_context(err.what(), "source " + source.id));
-    if (auth)
+    if (needs_attention(err.kind()))
       spdlog::error("source {}: {} error, needs attention: {}", source.id, to_string(err.kind()),
                     out.error);
     else
       spdlog::warn("source {}: {} error: {}", source.id, to_string(err.kind()), out.error);
-    record_failure_tx(store, source, to_string(err.kind()), out.error, now, next_poll_at, auth);
+    out.health_alerts = record_failure_tx(store, source, err, now, next_poll_at, poll_hook);
     return out;
   }
 
@@ -317,8 +359,9 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
     out.error = "internal error: " + std::to_string(fetched.analyses.size()) + " analyses for " +
                 std::to_string(result.reviews.size()) + " reviews";
     spdlog::error("source {}: {}", source.id, out.error);
-    record_failure_tx(store, source, to_string(SourceError::Kind::kTransient), out.error, now,
-                      next_poll_at, false);
+    out.health_alerts =
+        record_failure_tx(store, source, SourceError(SourceError::Kind::kTransient, out.error), now,
+                          next_poll_at, poll_hook);
     return out;
   }
 
@@ -331,14 +374,16 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
   for (;;) {
     try {
       std::vector<Problem> skipped;
-      StoreCounts counts = store_in_one_transaction(store, source, result, fetched.analyses, hook,
-                                                    now, next_poll_at, isolate, complete, skipped);
+      StoreCounts counts =
+          store_in_one_transaction(store, source, result, fetched.analyses, hook, poll_hook, now,
+                                   next_poll_at, isolate, complete, out.problems, skipped);
       out.inserted = counts.inserted;
       out.edited = counts.edited;
       out.unchanged = counts.unchanged;
       out.removed = counts.removed;
       out.restored = counts.restored;
       out.alerts_queued = counts.alerts_queued;
+      out.health_alerts = counts.health_alerts;
       for (Problem& p : skipped) {
         spdlog::error("source {}: {}", source.id, p.to_string());
         out.problems.push_back(std::move(p));
@@ -351,23 +396,24 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
         isolate = true;
         continue;
       }
-      return store_failed(store, source, out, e, now, next_poll_at);
+      return store_failed(store, source, out, e, now, next_poll_at, poll_hook);
     } catch (const std::exception& e) {
-      return store_failed(store, source, out, e, now, next_poll_at);
+      return store_failed(store, source, out, e, now, next_poll_at, poll_hook);
     }
   }
 
   out.ok = true;
   // A poll that changed nothing is not news at the default level (20 sources polled every 15
   // minutes would log 80 such lines an hour).
-  const bool news =
-      out.inserted + out.edited + out.removed + out.restored + out.alerts_queued > 0 ||
-      !out.problems.empty();
+  const bool news = out.inserted + out.edited + out.removed + out.restored + out.alerts_queued +
+                            out.health_alerts >
+                        0 ||
+                    !out.problems.empty();
   spdlog::log(news ? spdlog::level::info : spdlog::level::debug,
               "source {}: {} fetched, {} new, {} edited, {} unchanged, {} removed, {} restored, "
               "{} alerts, {} problems",
               source.id, out.fetched, out.inserted, out.edited, out.unchanged, out.removed,
-              out.restored, out.alerts_queued, out.problems.size());
+              out.restored, out.alerts_queued + out.health_alerts, out.problems.size());
   return out;
 }
 

@@ -5,8 +5,9 @@
 //   upsert reviews + analyses + alerts + new cursor        store_poll(): ONE transaction on the
 //                                                          daemon's database thread
 //
-// If the fetch fails, store_poll() records the failure in the poll state (last error, failures
-// in a row, next poll) and stores nothing else; the cursor stays where it was.
+// If the fetch fails, store_poll() records the failure in the poll state (last error and what
+// to do about it, failures in a row since when, next poll) and stores nothing else; the cursor
+// stays where it was.
 //
 // A poll whose connector listed everything the source has (FetchResult::complete) and that had
 // no problem at all also marks the source's stored reviews it did not list as removed
@@ -14,7 +15,8 @@
 // A complete listing with no review at all while reviews are stored is taken for a fault at the
 // source, not as the removal of every review: nothing is marked, and that is a problem. If anything
 // in the transaction throws, it rolls back whole: no review is half stored, no alert is queued
-// without its review, the cursor does not move past reviews that were not committed.
+// without its review, the cursor does not move past reviews that were not committed. Either way
+// the PollHook (source health, alerts/health.h) runs in the transaction that records the outcome.
 #pragma once
 
 #include <cstdint>
@@ -70,6 +72,21 @@ struct StoredEvent {
 };
 using ReviewHook = std::function<int(const StoredEvent&)>;
 
+// Called once per poll, failed or not, inside the transaction that records its outcome in the
+// poll state (after the reviews and their hooks, on success), so that what it queues - the
+// source-health alerts of alerts/health.h - commits or rolls back with that record: a poll
+// that is not recorded raises nothing, one that is cannot be told twice. Returns alerts queued.
+struct PollEvent {
+  const SourceConfig& source;
+  const db::PollState& before;  // the poll state before this poll
+  const db::PollState& after;   // as this poll left it (failures, advice, arrivals...)
+  bool ok;                      // the poll was stored; else it failed and `after` says why
+  int inserted;                 // reviews not seen before that it stored
+  int64_t now;
+  const db::Database* db;  // the connection whose transaction is open (never null)
+};
+using PollHook = std::function<int(const PollEvent&)>;
+
 struct PollOutcome {
   std::string source_id;
   bool ok = false;
@@ -82,12 +99,17 @@ struct PollOutcome {
   int alerts_queued = 0;
   std::vector<Problem> problems;  // per-record problems of a successful fetch
   std::string error;              // the failure, when !ok
+  int health_alerts = 0;          // queued by the poll hook
 };
 
-// Stores one Fetched in a single transaction (see above) and updates the poll state.
-// `next_poll_at` is when the scheduler plans the next poll of this source.
+// Stores one Fetched in a single transaction (see above) and updates the poll state: on
+// success the cursor and ReviewStore::record_health() (the poll's problems as warnings, the
+// arrival of new reviews); on failure the error with its advice, needs_attention for errors a
+// person must fix (auth, config). `next_poll_at` is when the scheduler plans the next poll of
+// this source. `poll_hook`, when set, runs in that same transaction.
 PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
                        const ReviewHook& hook, int64_t now,
-                       std::optional<int64_t> next_poll_at = std::nullopt);
+                       std::optional<int64_t> next_poll_at = std::nullopt,
+                       const PollHook& poll_hook = {});
 
 }  // namespace repwatch::daemon

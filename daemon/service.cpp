@@ -172,6 +172,7 @@ AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analy
   rt.negative = alerts::negative_rule(service->config());
   // Each function holds the service, so it lives as long as the setup that holds them.
   rt.hook = [service, hook = service->hook()](const StoredEvent& e) { return hook(e); };
+  rt.poll_hook = [service, hook = service->poll_hook()](const PollEvent& e) { return hook(e); };
   rt.deliver = [service](const db::Database& db, int64_t now, const alerts::Round& round) {
     return service->deliver(db, now, round);
   };
@@ -431,7 +432,8 @@ void Service::configure_schedule() {
   std::map<std::string, Schedule::Recorded> recorded;
   if (!once_) {
     for (const auto& st : store_->all_poll_states()) {
-      recorded[st.source_id] = {st.next_poll_at, st.consecutive_failures};
+      recorded[st.source_id] = {st.next_poll_at, st.consecutive_failures,
+                                parse_source_error_kind(st.last_error_kind)};
     }
   }
   schedule_.configure(setup_->config.sources, recorded, Clock::now(), now_seconds());
@@ -530,7 +532,7 @@ void Service::store_one(FetchPool::Done& done) {
   try {
     WatchdogKeeper keeper(notifier_, kLongCallWatchdogCap);  // a first import can take a while
     out = store_poll(*store_, *source, std::move(done.fetched), hook, wall,
-                     Schedule::wall_time(next, now, wall));
+                     Schedule::wall_time(next, now, wall), setup_->alerts.poll_hook);
   } catch (const std::exception& e) {
     out.source_id = id;
     out.ok = false;

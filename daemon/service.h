@@ -87,6 +87,9 @@ struct Options {
 // sender that delivers the outbox. Built from the config by make_alerts().
 struct AlertsRuntime {
   ReviewHook hook;  // queues alerts atomically with the review; never null
+  // Queues source-health alerts atomically with each poll's record (alerts/health.h); may be
+  // null.
+  PollHook poll_hook;
   // Delivers what is due in the outbox (on the delivery thread's connection). Null: nothing
   // to deliver.
   DeliverFn deliver;

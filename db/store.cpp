@@ -1,10 +1,13 @@
 #include "db/store.h"
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -278,6 +281,31 @@ CREATE INDEX alert_deliveries_by_recipient ON alert_deliveries(recipient, status
 -- for analyses stored before this column existed (outdated by definition).
 ALTER TABLE analyses ADD COLUMN taxonomy_version TEXT NOT NULL DEFAULT '';
 )sql"},
+      {"health", R"sql(
+-- Source health (alerts/health.h): when the current run of failed polls began, what a person
+-- should do about the last error, the problems (records skipped, paging stopped early) of the
+-- last poll that had any, and when polls brought reviews not seen before - the source's own
+-- rhythm, against which "gone quiet" is judged. arrivals: epoch seconds, newest first,
+-- comma-separated (at most 20); warnings: [{"where": ..., "message": ...}] (at most 20).
+ALTER TABLE poll_state ADD COLUMN failing_since INTEGER;
+ALTER TABLE poll_state ADD COLUMN advice TEXT NOT NULL DEFAULT '';
+ALTER TABLE poll_state ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE poll_state ADD COLUMN warning_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE poll_state ADD COLUMN warnings_at INTEGER;
+ALTER TABLE poll_state ADD COLUMN last_new_at INTEGER;
+ALTER TABLE poll_state ADD COLUMN arrivals TEXT NOT NULL DEFAULT '';
+-- A source failing now began no later than its last error (the exact start was not kept).
+UPDATE poll_state SET failing_since = last_error_at WHERE consecutive_failures > 0;
+-- A config error needs a person as much as an auth error does.
+UPDATE poll_state SET needs_attention = 1
+  WHERE consecutive_failures > 0 AND last_error_kind = 'config';
+-- The rhythm so far, from when each stored review was first seen.
+UPDATE poll_state SET
+  last_new_at = (SELECT max(r.first_seen_at) FROM reviews r WHERE r.source_id = poll_state.source_id),
+  arrivals = coalesce((SELECT group_concat(t, ',') FROM
+                        (SELECT DISTINCT r.first_seen_at AS t FROM reviews r
+                         WHERE r.source_id = poll_state.source_id ORDER BY t DESC LIMIT 20)), '');
+)sql"},
   };
   return migrations;
 }
@@ -357,6 +385,17 @@ constexpr double kEpsilon = 1e-9;
   "id, source_id, external_id, location_id, author, raw_rating, scale, rating, text, "           \
   "language, translated_text, created_at, updated_at, reply_text, reply_at, url, content_hash, " \
   "revision, first_seen_at, removed_at"
+
+// The health columns of poll_state (read_poll_state(), from column 11), as "p.<name>".
+#define POLL_HEALTH_COLUMNS                                               \
+  "p.failing_since, coalesce(p.advice, ''), coalesce(p.warnings, '[]'), " \
+  "coalesce(p.warning_count, 0), p.warnings_at, p.last_new_at, coalesce(p.arrivals, '')"
+
+constexpr const char* kSelectAllPollStates =
+    "SELECT s.id, p.cursor, s.first_sync_at, p.last_attempt_at, p.last_success_at, "
+    "p.last_error, p.last_error_kind, p.last_error_at, p.consecutive_failures, "
+    "p.next_poll_at, p.needs_attention, " POLL_HEALTH_COLUMNS
+    " FROM sources s LEFT JOIN poll_state p ON p.source_id = s.id ORDER BY s.id";
 
 }  // namespace
 
@@ -450,13 +489,9 @@ struct ReviewStore::Statements {
         select_poll_state(db.prepare(
             "SELECT s.id, p.cursor, s.first_sync_at, p.last_attempt_at, p.last_success_at, "
             "p.last_error, p.last_error_kind, p.last_error_at, p.consecutive_failures, "
-            "p.next_poll_at, p.needs_attention FROM sources s LEFT JOIN poll_state p ON "
-            "p.source_id = s.id WHERE s.id = ?1")),
-        select_all_poll_states(db.prepare(
-            "SELECT s.id, p.cursor, s.first_sync_at, p.last_attempt_at, p.last_success_at, "
-            "p.last_error, p.last_error_kind, p.last_error_at, p.consecutive_failures, "
-            "p.next_poll_at, p.needs_attention FROM sources s LEFT JOIN poll_state p ON "
-            "p.source_id = s.id ORDER BY s.id")),
+            "p.next_poll_at, p.needs_attention, " POLL_HEALTH_COLUMNS
+            " FROM sources s LEFT JOIN poll_state p ON p.source_id = s.id WHERE s.id = ?1")),
+        select_all_poll_states(db.prepare(kSelectAllPollStates)),
         success(db.prepare(
             "INSERT INTO poll_state(source_id, cursor, last_attempt_at, last_success_at, "
             "last_error, last_error_kind, last_error_at, consecutive_failures, next_poll_at, "
@@ -464,18 +499,26 @@ struct ReviewStore::Statements {
             "ON CONFLICT(source_id) DO UPDATE SET cursor = excluded.cursor, last_attempt_at = "
             "excluded.last_attempt_at, last_success_at = excluded.last_success_at, last_error = "
             "'', last_error_kind = '', last_error_at = NULL, consecutive_failures = 0, "
-            "next_poll_at = excluded.next_poll_at, needs_attention = 0")),
+            "next_poll_at = excluded.next_poll_at, needs_attention = 0, failing_since = NULL, "
+            "advice = ''")),
         first_sync(db.prepare(
             "UPDATE sources SET first_sync_at = ?2 WHERE id = ?1 AND first_sync_at IS NULL")),
         failure(db.prepare(
             "INSERT INTO poll_state(source_id, cursor, last_attempt_at, last_error, "
             "last_error_kind, last_error_at, consecutive_failures, next_poll_at, "
-            "needs_attention) VALUES (?1, '', ?2, ?3, ?4, ?2, 1, ?5, ?6) "
+            "needs_attention, failing_since, advice) VALUES (?1, '', ?2, ?3, ?4, ?2, 1, ?5, ?6, "
+            "?2, ?7) "
             "ON CONFLICT(source_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
             "last_error = excluded.last_error, last_error_kind = excluded.last_error_kind, "
             "last_error_at = excluded.last_error_at, consecutive_failures = "
             "consecutive_failures + 1, next_poll_at = excluded.next_poll_at, needs_attention = "
-            "needs_attention OR excluded.needs_attention")) {}
+            "needs_attention OR excluded.needs_attention, failing_since = "
+            "coalesce(failing_since, excluded.failing_since), advice = excluded.advice")),
+        warnings(
+            db.prepare("UPDATE poll_state SET warnings = ?2, warning_count = ?3, warnings_at = ?4 "
+                       "WHERE source_id = ?1")),
+        arrival(db.prepare(
+            "UPDATE poll_state SET last_new_at = ?2, arrivals = ?3 WHERE source_id = ?1")) {}
 
   const Database& db_;
   std::array<std::optional<Statement>, kHitsPerInsert> insert_hits_;
@@ -485,7 +528,7 @@ struct ReviewStore::Statements {
       set_removed, copy_revision, upsert_analysis, delete_hits, index_hits, update_summary,
       select_by_key, select_by_id, select_analysis, select_hits, count_reviews, count_revisions,
       upsert_location, add_location, upsert_source, source_exists, select_poll_state,
-      select_all_poll_states, success, first_sync, failure;
+      select_all_poll_states, success, first_sync, failure, warnings, arrival;
   Statement max_id = db_.prepare("SELECT coalesce(max(id), 0) FROM reviews");
   Statement any_review = db_.prepare("SELECT 1 FROM reviews WHERE source_id = ?1 LIMIT 1");
   Statement count_source_reviews = db_.prepare(
@@ -660,6 +703,58 @@ StoredReview read_review(const Statement& st) {
   return s;
 }
 
+// poll_state.warnings: [{"where": ..., "message": ...}]. Unreadable JSON reads as none: it is
+// a display aid, never worth failing a poll over.
+std::string encode_warnings(const std::vector<Problem>& problems) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (size_t i = 0; i < problems.size() && i < kMaxStoredWarnings; ++i) {
+    w.StartObject();
+    w.Key("where");
+    w.String(problems[i].where.c_str(), static_cast<rapidjson::SizeType>(problems[i].where.size()));
+    w.Key("message");
+    w.String(problems[i].message.c_str(),
+             static_cast<rapidjson::SizeType>(problems[i].message.size()));
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::vector<Problem> decode_warnings(std::string_view json) {
+  std::vector<Problem> out;
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError() || !d.IsArray()) return out;
+  for (const auto& v : d.GetArray()) {
+    if (!v.IsObject()) continue;
+    Problem p;
+    if (auto it = v.FindMember("where"); it != v.MemberEnd() && it->value.IsString())
+      p.where = it->value.GetString();
+    if (auto it = v.FindMember("message"); it != v.MemberEnd() && it->value.IsString())
+      p.message = it->value.GetString();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// poll_state.arrivals: "1767225600,1767139200" (newest first); anything else is skipped.
+std::vector<int64_t> decode_arrivals(std::string_view text) {
+  std::vector<int64_t> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data() + pos, text.data() + comma, v);
+    if (ec == std::errc() && end == text.data() + comma) out.push_back(v);
+    pos = comma + 1;
+  }
+  std::sort(out.begin(), out.end(), std::greater<>());
+  return out;
+}
+
 PollState read_poll_state(const Statement& st) {
   PollState p;
   p.source_id = st.column_text(0);
@@ -673,6 +768,13 @@ PollState read_poll_state(const Statement& st) {
   p.consecutive_failures = static_cast<int>(st.column_int(8));
   p.next_poll_at = st.column_opt_int(9);
   p.needs_attention = st.column_int(10) != 0;
+  p.failing_since = st.column_opt_int(11);
+  p.advice = st.column_text(12);
+  p.warnings = decode_warnings(st.column_text(13));
+  p.warning_count = static_cast<int>(st.column_int(14));
+  p.warnings_at = st.column_opt_int(15);
+  p.last_new_at = st.column_opt_int(16);
+  p.arrivals = decode_arrivals(st.column_text(17));
   return p;
 }
 
@@ -1064,6 +1166,13 @@ PollState ReviewStore::poll_state(const std::string& source_id) const {
   return read_poll_state(*st);
 }
 
+std::vector<PollState> read_poll_states(const Database& db) {
+  std::vector<PollState> out;
+  Statement st = db.prepare(kSelectAllPollStates);
+  while (st.step()) out.push_back(read_poll_state(st));
+  return out;
+}
+
 std::vector<PollState> ReviewStore::all_poll_states() const {
   std::vector<PollState> out;
   Use st(st_->select_all_poll_states);
@@ -1099,13 +1208,37 @@ void ReviewStore::record_success(const std::string& source_id, const std::string
 
 void ReviewStore::record_failure(const std::string& source_id, const std::string& kind,
                                  const std::string& message, int64_t now,
-                                 std::optional<int64_t> next_poll_at, bool needs_attention) {
+                                 std::optional<int64_t> next_poll_at, bool needs_attention,
+                                 const std::string& advice) {
   require_source(st_->source_exists, source_id, "record_failure");
   Use st(st_->failure);
   st->bind(1, source_id).bind(2, now).bind(3, message).bind(4, kind);
   bind_opt(*st, 5, next_poll_at);
   st->bind(6, int64_t{needs_attention ? 1 : 0});
+  st->bind(7, advice);
   st->step();
+}
+
+void ReviewStore::record_health(const std::string& source_id, const std::vector<Problem>& problems,
+                                int new_reviews, int64_t now) {
+  if (!problems.empty()) {
+    Use st(st_->warnings);
+    st->bind(1, source_id)
+        .bind(2, encode_warnings(problems))
+        .bind(3, static_cast<int64_t>(problems.size()))
+        .bind(4, now);
+    st->step();
+  }
+  if (new_reviews > 0) {
+    std::vector<int64_t> arrivals = poll_state(source_id).arrivals;
+    if (arrivals.empty() || arrivals.front() != now) arrivals.insert(arrivals.begin(), now);
+    if (arrivals.size() > kMaxStoredArrivals) arrivals.resize(kMaxStoredArrivals);
+    std::string text;
+    for (int64_t t : arrivals) text += (text.empty() ? "" : ",") + std::to_string(t);
+    Use st(st_->arrival);
+    st->bind(1, source_id).bind(2, now).bind(3, text);
+    st->step();
+  }
 }
 
 }  // namespace repwatch::db

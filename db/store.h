@@ -15,7 +15,9 @@
 //   locations(id, name)
 //   sources(id, type, location_id, added_at, first_sync_at)
 //   poll_state(source_id, cursor, last_attempt_at, last_success_at, last_error, last_error_kind,
-//              last_error_at, consecutive_failures, next_poll_at, needs_attention)
+//              last_error_at, consecutive_failures, next_poll_at, needs_attention,
+//              failing_since, advice, warnings, warning_count, warnings_at, last_new_at,
+//              arrivals)
 //   reviews(id, source_id, external_id, location_id, author, raw_rating, scale, rating, text,
 //           language, translated_text, created_at, updated_at, reply_text, reply_at, url,
 //           content_hash, revision, first_seen_at, last_seen_at, removed_at,
@@ -38,6 +40,7 @@
 #include <vector>
 
 #include "core/analysis.h"
+#include "core/error.h"
 #include "core/review.h"
 #include "db/sqlite.h"
 
@@ -91,8 +94,20 @@ struct PollState {
   std::optional<int64_t> last_error_at;
   int consecutive_failures = 0;
   std::optional<int64_t> next_poll_at;
-  bool needs_attention = false;  // auth errors: a person must act
+  bool needs_attention = false;  // auth and config errors: a person must act
+  // Health (alerts/health.h):
+  std::optional<int64_t> failing_since;  // the first failed poll of the current run of failures
+  std::string advice;                    // what a person should do about last_error ("": none)
+  std::vector<Problem> warnings;         // problems of the last poll that had any (at most 20 kept)
+  int warning_count = 0;                 // how many that poll had
+  std::optional<int64_t> warnings_at;
+  std::optional<int64_t> last_new_at;  // the last poll that stored a review not seen before
+  std::vector<int64_t> arrivals;       // the last 20 such polls, newest first
 };
+
+// How many of a poll's problems, and of its arrival times, the poll state keeps.
+inline constexpr size_t kMaxStoredWarnings = 20;
+inline constexpr size_t kMaxStoredArrivals = 20;
 
 // When a review counts as negative (the `negative` column): its normalized rating is at or
 // below max_rating, or it has no rating and its sentiment is at or below max_sentiment.
@@ -104,6 +119,10 @@ struct NegativeRule {
     return rating ? *rating <= max_rating + 1e-9 : sentiment <= max_sentiment + 1e-9;
   }
 };
+
+// Every registered source's poll state, by source id (what ReviewStore::all_poll_states()
+// returns), also on a read-only connection: the CLI's `repwatch sources`.
+std::vector<PollState> read_poll_states(const Database& db);
 
 // Prepares its statements once; use it on one thread (the connection's), like the Database.
 class ReviewStore {
@@ -154,13 +173,22 @@ class ReviewStore {
 
   PollState poll_state(const std::string& source_id) const;
   std::vector<PollState> all_poll_states() const;
-  // A successful poll: stores the new cursor, clears the error, resets failures, and sets
-  // first_sync_at if this was the first success.
+  // A successful poll: stores the new cursor, clears the error (and its advice and
+  // failing_since), resets failures, and sets first_sync_at if this was the first success.
   void record_success(const std::string& source_id, const std::string& cursor, int64_t now,
                       std::optional<int64_t> next_poll_at);
+  // A failed poll: one more failure in a row (failing_since is set by the first of them).
+  // needs_attention stays set until the next success once one failure of the run set it.
   void record_failure(const std::string& source_id, const std::string& kind,
                       const std::string& message, int64_t now, std::optional<int64_t> next_poll_at,
-                      bool needs_attention);
+                      bool needs_attention, const std::string& advice = {});
+  // What else a successful poll tells about its source's health: its problems (records
+  // skipped, paging stopped early) replace the stored warnings when there are any - a poll
+  // without problems leaves the last ones and their time, since an incremental poll does not
+  // read again what an earlier one skipped - and, when it stored `new_reviews` > 0 reviews not
+  // seen before, `now` becomes last_new_at and the newest of the arrivals.
+  void record_health(const std::string& source_id, const std::vector<Problem>& problems,
+                     int new_reviews, int64_t now);
 
   const NegativeRule& negative_rule() const { return negative_; }
 

@@ -47,12 +47,13 @@ std::string load_error(const std::string& extra) {
 TEST(AlertsConfigTest, DefaultsWithoutAnySection) {
   AlertsConfig ac = load("");
   EXPECT_TRUE(ac.enabled);
-  ASSERT_EQ(ac.rules.size(), 4u);
+  ASSERT_EQ(ac.rules.size(), 5u);
   EXPECT_EQ(ac.rules[0].type, RuleType::kNewNegative);
   EXPECT_EQ(ac.rules[1].type, RuleType::kEditNegative);
   EXPECT_EQ(ac.rules[2].type, RuleType::kReplyPhi);
   EXPECT_TRUE(ac.reply_checker);
   EXPECT_EQ(ac.rules[3].type, RuleType::kRemovedNegative);
+  EXPECT_EQ(ac.rules[4].type, RuleType::kSourceHealth);
   EXPECT_TRUE(ac.rules[0].urgent);
   EXPECT_FALSE(ac.rules[3].urgent);  // a removal goes into the next digest
   EXPECT_EQ(ac.rules[3].notify, ac.rules[0].notify);
@@ -181,9 +182,10 @@ TEST(AlertsConfigTest, ExampleConfigSectionsParse) {
   toml = std::regex_replace(toml, std::regex("ca_file = .*"), "");
   AlertsConfig ac;
   ASSERT_NO_THROW(ac = load(toml)) << toml;
-  ASSERT_EQ(ac.rules.size(), 6u);  // every rule type, as the example lists them
+  ASSERT_EQ(ac.rules.size(), 7u);  // every rule type, as the example lists them
   EXPECT_EQ(ac.rules[4].type, RuleType::kReplyPhi);
   EXPECT_EQ(ac.rules[5].type, RuleType::kRemovedNegative);
+  EXPECT_EQ(ac.rules[6].type, RuleType::kSourceHealth);
   EXPECT_TRUE(ac.smtp);
   EXPECT_TRUE(ac.webhook);
   EXPECT_EQ(ac.digest.mode, DigestMode::kDaily);

@@ -257,13 +257,15 @@ TEST_F(Facebook, ThrottlingWaitsAsFacebookSays) {
   EXPECT_EQ(h.last_error()->retry_after_seconds(), 900);  // throttle_wait default
 }
 
-TEST_F(Facebook, DeprecatedVersionIsAConfigProblem) {
+// Error 12 is Facebook saying, for good, that the edge is not served: its own state, asked
+// again daily, with advice that depends on the version asked with (connectors_health_test).
+TEST_F(Facebook, DeprecatedVersionIsUnavailable) {
   SourceHarness h(replace_all(kSource, "v19.0", "v22.0"));
   EXPECT_FALSE(h.poll().ok);
   auto st = h.state();
-  EXPECT_EQ(st.last_error_kind, "config");
+  EXPECT_EQ(st.last_error_kind, "unavailable");
   EXPECT_NE(st.last_error.find("Graph API error 12"), std::string::npos) << st.last_error;
-  EXPECT_NE(st.last_error.find("older version"), std::string::npos);
+  EXPECT_NE(st.advice.find("api_version = \"v21.0\""), std::string::npos) << st.advice;
 }
 
 TEST_F(Facebook, NextLinkToAnotherHostIsRefused) {

@@ -162,12 +162,15 @@ TEST_F(Yelp, DailyLimitWaitsUntilTheReset) {
   EXPECT_NEAR(h.last_error()->retry_after_seconds(), 3 * 3600, 60);
 }
 
-TEST_F(Yelp, UnavailableBusinessIsAConfigProblem) {
+// Yelp saying it does not serve this business is its own state, asked again daily
+// (connectors_health_test has its advice).
+TEST_F(Yelp, UnavailableBusinessIsUnavailable) {
   server().fault(
       R"({"match": "/v3/", "kind": "status", "status": 403, "body": "{\"error\": {\"code\": \"BUSINESS_UNAVAILABLE\", \"description\": \"We may not be able to provide details for certain businesses, for example if they do not have any reviews yet.\"}}"})");
   SourceHarness h(kSource);
   EXPECT_FALSE(h.poll().ok);
-  EXPECT_EQ(h.state().last_error_kind, "config");
+  EXPECT_EQ(h.state().last_error_kind, "unavailable");
+  EXPECT_FALSE(h.state().needs_attention);
   EXPECT_NE(h.state().last_error.find("BUSINESS_UNAVAILABLE"), std::string::npos);
 }
 
