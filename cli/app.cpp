@@ -378,8 +378,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* help_cmd = app.add_subcommand("help", "Help on a command or topic");
   help_cmd->add_option("topic", topic, "filters, dates, search, formats, exit-codes, or a command");
 
+  // `repwatch help search`: CLI11 takes a word that names a command for that command even where
+  // `help` expects its topic, so the topic is passed after "--" (positional only).
+  std::vector<const char*> args(argv, argv + argc);
+  if (args.size() >= 3 && std::string_view(args[1]) == "help" && args[2][0] != '-')
+    args.insert(args.begin() + 2, "--");
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::CallForHelp& e) {
     out << app.help();
     return 0;

@@ -622,6 +622,13 @@ TEST_F(CliCommands, HelpEverywhereWithExamples) {
   Result topic = repwatch(db_, {"help", "filters"});
   EXPECT_EQ(topic.code, 0);
   EXPECT_TRUE(contains(topic.out, "--touchpoint NAME"));
+  // A topic that is also a command's name is the topic; a command's name alone, its help.
+  Result search = repwatch(db_, {"help", "search"});
+  EXPECT_EQ(search.code, 0) << search.err;
+  EXPECT_TRUE(contains(search.out, "the query language")) << search.out;
+  Result reviews = repwatch(db_, {"help", "reviews"});
+  EXPECT_EQ(reviews.code, 0) << reviews.err;
+  EXPECT_TRUE(contains(reviews.out, "Examples:")) << reviews.out;
   Result none = repwatch(db_, {});
   EXPECT_EQ(none.code, 2);
 }
