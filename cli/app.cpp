@@ -381,8 +381,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   // `repwatch help search`: CLI11 takes a word that names a command for that command even where
   // `help` expects its topic, so the topic is passed after "--" (positional only).
   std::vector<const char*> args(argv, argv + argc);
-  if (args.size() >= 3 && std::string_view(args[1]) == "help" && args[2][0] != '-')
-    args.insert(args.begin() + 2, "--");
+  size_t command = 1;  // the first word that is neither an option nor an option's value
+  while (command < args.size() && args[command][0] == '-') {
+    const std::string_view a = args[command];
+    const CLI::Option* o =
+        a.find('=') == std::string_view::npos ? app.get_option_no_throw(std::string(a)) : nullptr;
+    command += o != nullptr && o->get_expected_min() > 0 ? 2 : 1;
+  }
+  if (command + 1 < args.size() && std::string_view(args[command]) == "help" &&
+      args[command + 1][0] != '-')
+    args.insert(args.begin() + static_cast<std::ptrdiff_t>(command) + 1, "--");
   try {
     app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::CallForHelp& e) {

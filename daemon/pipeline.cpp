@@ -165,8 +165,10 @@ int record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const 
     db::Transaction tx(store.database());
     store.ensure_source(source.id, source.type, source.location, now);
     const db::PollState before = store.poll_state(source.id);
-    store.record_failure(source.id, to_string(error.kind()), error.what(), now, next_poll_at,
-                         needs_attention(error.kind()), error.advice());
+    // Said once: `repwatch sources` and the health email name the source already.
+    store.record_failure(source.id, to_string(error.kind()),
+                         std::string(without_context(error.what(), "source " + source.id)), now,
+                         next_poll_at, needs_attention(error.kind()), error.advice());
     int queued = 0;
     if (poll_hook) {
       const db::PollState after = store.poll_state(source.id);

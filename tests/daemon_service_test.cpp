@@ -473,7 +473,7 @@ TEST_F(DaemonServiceTest, AnUnchangedPollLogsNothingAndNoMessageRepeatsItsPrefix
       << "an unchanged poll logged at the default level:\n"
       << out2;
   // The failure, its source named once.
-  const std::string failure = "source gone: config error: path \"" +
+  const std::string failure = "source gone: config error, needs attention: path \"" +
                               (dir.path / "no-such-dir").string() + "\" does not exist";
   EXPECT_NE(out2.find(failure), std::string::npos) << out2;
   for (const std::string& out : {out1, out2}) {
