@@ -11,6 +11,7 @@
 
 #include "alerts/message.h"
 #include "core/error.h"
+#include "core/text.h"
 
 namespace repwatch::alerts {
 

@@ -114,7 +114,6 @@ class Outbox {
   std::optional<DeliveryRecord> delivery(int64_t delivery_id) const;
   bool has_alert(const std::string& dedupe_key) const;
   std::vector<DeliveryRecord> list(const OutboxFilter& filter = {}) const;
-  std::vector<DeliveryRecord> deliveries_of(int64_t alert_id) const;
 
   // Pending, not batched, next_attempt_at <= now, not leased: oldest first.
   std::vector<DeliveryRecord> due(int64_t now, int limit) const;

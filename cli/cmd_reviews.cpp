@@ -6,8 +6,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "cli/commands.h"
+#include "core/file.h"
 #include "core/time.h"
 
 namespace repwatch::cli {
@@ -375,15 +377,9 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
   // Write to a temporary file next to the target and rename it at the end, so a failed export
   // never leaves half a file under the wanted name.
   bool to_stdout = args.out.empty() || args.out == "-";
-  std::filesystem::path target(args.out), tmp;
-  std::ofstream file;
-  if (!to_stdout) {
-    tmp = target;
-    tmp += ".part";
-    file.open(tmp, std::ios::binary | std::ios::trunc);
-    if (!file) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  }
-  std::ostream& out = to_stdout ? ctx.out : file;
+  std::optional<AtomicFile> file;
+  if (!to_stdout) file.emplace(args.out);
+  std::ostream& out = to_stdout ? ctx.out : file->stream();
 
   int64_t n = 0;
   ReadSnapshot snap(ctx.db);
@@ -414,14 +410,9 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
   }
   out.flush();
   if (!to_stdout) {
-    file.close();
-    if (!file) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-    std::error_code ec;
-    std::filesystem::rename(tmp, target, ec);
-    if (ec)
-      throw Error("cannot rename " + tmp.string() + " to " + target.string() + ": " + ec.message());
-    ctx.err << "exported " << n << " review" << (n == 1 ? "" : "s") << " to " << target.string()
-            << "\n";
+    file->commit();
+    ctx.err << "exported " << n << " review" << (n == 1 ? "" : "s") << " to "
+            << file->target().string() << "\n";
   }
   return 0;
 }

@@ -177,7 +177,7 @@ int cmd_summary(Context& ctx, const SummaryArgs& args) {
     fw.since = first_week * kDay;
     fw.until = cur.until;
     weekly.push_back(
-        make_buckets(ctx.queries.daily(fw, false), Bucketing::kWeek, first_week, end_day));
+        make_buckets(ctx.queries.daily(fw, GroupBy::kAll), Bucketing::kWeek, first_week, end_day));
   }
   Filter fu = fc;
   fu.negative = true;

@@ -9,17 +9,12 @@
 
 #include "alerts/rules.h"
 #include "cli/args.h"
+#include "core/text.h"
 #include "db/store.h"
 
 namespace repwatch::cli {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A WHERE clause built piece by piece with positional parameters.
 class Sql {
@@ -571,14 +566,19 @@ TouchpointTotals to_tp_totals(const KeyedSums& r) {
   return t;
 }
 
+// The column a GroupBy keys the sums by ("" for kAll).
+const char* group_column(GroupBy group) {
+  return group == GroupBy::kSource ? "source_id" : group == GroupBy::kLocation ? "location_id" : "";
+}
+
 }  // namespace
 
-std::vector<DayTotals> Queries::daily(const Filter& f, bool by_source) const {
+std::vector<DayTotals> Queries::daily(const Filter& f, GroupBy group) const {
   std::map<std::pair<int64_t, std::string>, Totals> sums;
-  KeySpec k{true, by_source ? "source_id" : ""};
+  KeySpec k{true, group_column(group)};
   if (!f.touchpoints.empty()) {
     // Reviews mentioning the touchpoints: mentions, the touchpoint's sentiment, negative mentions.
-    KeySpec kt{true, by_source ? "source_id" : ""};
+    KeySpec kt{true, group_column(group)};
     touchpoint_sums(db_, f, f.touchpoints, kt, [&](const KeyedSums& r) {
       TouchpointTotals t = to_tp_totals(r);
       Totals& d = sums[{r.day, r.key}];
@@ -599,9 +599,7 @@ std::vector<DayTotals> Queries::daily(const Filter& f, bool by_source) const {
 
 std::map<std::string, Totals> Queries::totals(const Filter& f, GroupBy group) const {
   std::map<std::string, Totals> out;
-  KeySpec k{false, group == GroupBy::kSource     ? "source_id"
-                   : group == GroupBy::kLocation ? "location_id"
-                                                 : ""};
+  KeySpec k{false, group_column(group)};
   review_sums(db_, f, k, [&](const KeyedSums& r) { out[r.key].add(to_totals(r)); });
   if (group == GroupBy::kAll) out[""];  // always present
   return out;

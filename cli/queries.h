@@ -9,7 +9,7 @@
 //   Queries q(db);
 //   Catalog names = Catalog::load(db, taxonomy, &config);   // what filters may name
 //   Filter f;  f.sources = names.resolve_sources({"google"});  // UsageError if unknown
-//   for (const DayTotals& d : q.daily(f, false)) ...
+//   for (const DayTotals& d : q.daily(f, GroupBy::kAll)) ...
 #pragma once
 
 #include <cstdint>
@@ -170,10 +170,10 @@ class Queries {
   const db::Database& database() const { return db_; }
   db::QueryIndexState index_state() const { return db::query_index_state(db_); }
 
-  // Per UTC day (and per source when by_source) over since/until/sources/locations, from the
-  // aggregates. With filter.touchpoints: the mentioning reviews (count = mentions, sentiment =
-  // the touchpoint's, negative = negative mentions).
-  std::vector<DayTotals> daily(const Filter& filter, bool by_source) const;
+  // Per UTC day (and per source or location: DayTotals::key) over since/until/sources/
+  // locations, from the aggregates. With filter.touchpoints: the mentioning reviews (count =
+  // mentions, sentiment = the touchpoint's, negative = negative mentions).
+  std::vector<DayTotals> daily(const Filter& filter, GroupBy group) const;
   // Totals over the filter, per source, per location or all together (key "").
   std::map<std::string, Totals> totals(const Filter& filter, GroupBy group) const;
   // Per touchpoint over since/until/sources/locations (and filter.touchpoints if given).

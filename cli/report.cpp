@@ -11,14 +11,13 @@
 #include <set>
 #include <sstream>
 
-#include "alerts/message.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "core/file.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace repwatch::cli {
-
-std::string html_escape(std::string_view text) { return alerts::html_escape(text); }
 
 // ---- gathering -----------------------------------------------------------------------------
 
@@ -54,7 +53,7 @@ ReportData gather_report(const Queries& q, const Catalog& catalog, const Config*
   Filter fh = o.filter;
   fh.since = first_day * kDay;
   fh.until = d.period.until;
-  std::vector<DayTotals> days = q.daily(fh, true);
+  std::vector<DayTotals> days = q.daily(fh, GroupBy::kSource);
   // Many sources make an unreadable chart: group them by type beyond 8.
   std::map<std::string, std::string> series_of;
   std::set<std::string> ids, types;
@@ -557,19 +556,7 @@ int cmd_report(Context& ctx, const ReportArgs& args) {
   std::string html = render_report_html(data);
 
   std::filesystem::path target(args.out.empty() ? "report.html" : args.out);
-  std::filesystem::path tmp = target;
-  tmp += ".part";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-    f << html;
-    f.close();
-    if (!f) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, target, ec);
-  if (ec)
-    throw Error("cannot rename " + tmp.string() + " to " + target.string() + ": " + ec.message());
+  write_file_atomically(target, html);
   if (ctx.format == Format::kJson) {
     ctx.out << "{\"out\": \"" << target.string() << "\", \"bytes\": " << html.size()
             << ", \"period\": {\"since\": \"" << format_date(o.period.since) << "\", \"until\": \""

@@ -79,23 +79,6 @@ enum class Format { kAuto, kCsv, kJsonl };
 
 // ---- small helpers -----------------------------------------------------------------------
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 // A quoted, shortened rendering of a bad value for messages: line breaks become spaces, other
 // control characters (a NUL of a UTF-16 file read as bytes) \xNN, so none reaches the log.
 std::string quote(std::string_view s) {

@@ -180,6 +180,11 @@ TEST(Text, DecodeHtmlEntities) {
   EXPECT_EQ(decode_html_entities("&amp;amp;"), "&amp;");  // decoded once
 }
 
+TEST(Text, HtmlEscape) {
+  EXPECT_EQ(html_escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+}
+
 // ---- core/redact.h ----------------------------------------------------------------------
 
 TEST(Redact, SecretNames) {
