@@ -265,7 +265,7 @@ int cmd_reviews(Context& ctx, const ReviewsArgs& args) {
   Filter f = resolve_filter(ctx, args.filter);
   int64_t limit = args.all ? -1 : args.limit + 1;  // one more tells whether there are more
   ReadSnapshot snap(ctx.db);
-  std::vector<ReviewRow> rows = ctx.queries.reviews(f, limit, true);
+  std::vector<ReviewRow> rows = ctx.queries.reviews(f, limit, {.with_touchpoints = true});
   bool more = !args.all && static_cast<int64_t>(rows.size()) > args.limit;
   if (more) rows.pop_back();
 
@@ -369,6 +369,9 @@ int cmd_search(Context& ctx, const SearchArgs& args) {
   return 0;
 }
 
+// Oldest first, each review with its touchpoints.
+constexpr ReviewOrder kExportOrder{.with_touchpoints = true, .newest_first = false};
+
 int cmd_export(Context& ctx, const ExportArgs& args) {
   if (args.format != "csv" && args.format != "json" && args.format != "jsonl")
     throw UsageError("--format: expected csv, json or jsonl, got \"" + args.format + "\"");
@@ -386,7 +389,7 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
   if (args.format == "csv") {
     Table header(review_csv_columns());
     header.write_csv(out);
-    ctx.queries.each_review(f, true, false, [&](const ReviewRow& r) {
+    ctx.queries.each_review(f, kExportOrder, [&](const ReviewRow& r) {
       const auto row = review_csv_row(r);
       for (size_t c = 0; c < row.size(); ++c)
         out << (c ? "," : "") << csv_field(row[c].to_text(true));
@@ -397,7 +400,7 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
     bool array = args.format == "json";
     if (array) out << "[";
     rapidjson::StringBuffer buf;
-    ctx.queries.each_review(f, true, false, [&](const ReviewRow& r) {
+    ctx.queries.each_review(f, kExportOrder, [&](const ReviewRow& r) {
       buf.Clear();
       rapidjson::Writer<rapidjson::StringBuffer> w(buf);
       review_json(w, r, ctx.catalog, true);

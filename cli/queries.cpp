@@ -654,8 +654,9 @@ std::map<std::string, std::vector<std::pair<std::string, int64_t>>> Queries::top
 
 // ---- reviews -------------------------------------------------------------------------------
 
-void Queries::each_review(const Filter& f, bool with_touchpoints, bool newest_first,
+void Queries::each_review(const Filter& f, ReviewOrder order,
                           const std::function<void(const ReviewRow&)>& fn) const {
+  const bool with_touchpoints = order.with_touchpoints, newest_first = order.newest_first;
   Sql sql;
   sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE 1";
   review_conditions(sql, f);
@@ -669,8 +670,8 @@ void Queries::each_review(const Filter& f, bool with_touchpoints, bool newest_fi
   }
 }
 
-std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, bool with_touchpoints,
-                                        bool newest_first) const {
+std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, ReviewOrder order) const {
+  const bool with_touchpoints = order.with_touchpoints, newest_first = order.newest_first;
   Sql sql;
   sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE 1";
   review_conditions(sql, f);

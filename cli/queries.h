@@ -163,6 +163,12 @@ constexpr int64_t kSearchWindow = 20000;
 // top_phrases(): how many of the latest mentions are counted by the commands.
 constexpr int64_t kPhraseWindow = 20000;
 
+// How Queries::reviews() and each_review() read.
+struct ReviewOrder {
+  bool with_touchpoints = false;  // each review's touchpoint hits too
+  bool newest_first = true;       // else oldest first
+};
+
 class Queries {
  public:
   explicit Queries(const db::Database& db) : db_(db) {}
@@ -184,11 +190,10 @@ class Queries {
   std::map<std::string, std::vector<std::pair<std::string, int64_t>>> top_phrases(
       const Filter& filter, size_t per_touchpoint, int64_t max_mentions, bool* capped) const;
 
-  // Reviews newest first (oldest first when !newest_first), at most `limit` (< 0: all).
-  std::vector<ReviewRow> reviews(const Filter& filter, int64_t limit, bool with_touchpoints,
-                                 bool newest_first = true) const;
+  // Reviews in `order`, at most `limit` (< 0: all).
+  std::vector<ReviewRow> reviews(const Filter& filter, int64_t limit, ReviewOrder order = {}) const;
   // The same, streamed: for export.
-  void each_review(const Filter& filter, bool with_touchpoints, bool newest_first,
+  void each_review(const Filter& filter, ReviewOrder order,
                    const std::function<void(const ReviewRow&)>& fn) const;
   int64_t count_reviews(const Filter& filter) const;
   // Negative reviews of the filter, most negative sentiment first, with touchpoints.
