@@ -54,8 +54,15 @@ void write_review(Writer& w, const ReviewSnapshot& r) {
   put(w, "raw_rating", r.raw_rating);
   put(w, "scale", r.scale);
   put(w, "text", r.text);
+  if (!r.translated_text.empty()) {
+    put(w, "translated_text", r.translated_text);
+    w.Key("on_translation");
+    w.Bool(r.on_translation);
+  }
   put(w, "created_at", r.created_at);
   put(w, "updated_at", r.updated_at);
+  if (r.first_seen_at) put(w, "first_seen_at", r.first_seen_at);
+  if (r.removed_at) put(w, "removed_at", r.removed_at);
   put(w, "reply_text", r.reply_text);
   put(w, "url", r.url);
   put(w, "sentiment", r.sentiment);
@@ -163,8 +170,13 @@ ReviewSnapshot read_review(const rapidjson::Value& o) {
   r.raw_rating = get_opt_double(o, "raw_rating");
   r.scale = get_string(o, "scale");
   r.text = get_string(o, "text");
+  r.translated_text = get_string(o, "translated_text");
+  if (const auto* t = member(o, "on_translation"); t && t->IsBool())
+    r.on_translation = t->GetBool();
   r.created_at = get_int(o, "created_at");
   r.updated_at = get_int(o, "updated_at");
+  r.first_seen_at = get_int(o, "first_seen_at");
+  r.removed_at = get_int(o, "removed_at");
   r.reply_text = get_string(o, "reply_text");
   r.url = get_string(o, "url");
   r.sentiment = get_double(o, "sentiment");
@@ -307,14 +319,20 @@ std::string author_of(const ReviewSnapshot& r) {
   return a.empty() ? "anonymous" : a;
 }
 
-// The evidence spans of the text (validated, sorted, merged).
+// The text the evidence spans point into.
+const std::string& analyzed(const ReviewSnapshot& r) {
+  return r.on_translation && !r.translated_text.empty() ? r.translated_text : r.text;
+}
+
+// The evidence spans of the analysed text (validated, sorted, merged).
 std::vector<std::pair<size_t, size_t>> spans(const ReviewSnapshot& r) {
   std::vector<std::pair<size_t, size_t>> s;
+  const std::string& text = analyzed(r);
   for (const auto& t : r.touchpoints)
     for (const auto& e : t.evidence) {
       size_t b = e.offset, len = e.length;
-      if (len == 0 || b > r.text.size() || len > r.text.size() - b) continue;
-      if (!e.phrase.empty() && r.text.compare(b, len, e.phrase) != 0) continue;
+      if (len == 0 || b > text.size() || len > text.size() - b) continue;
+      if (!e.phrase.empty() && text.compare(b, len, e.phrase) != 0) continue;
       s.push_back({b, b + len});
     }
   std::sort(s.begin(), s.end());
@@ -340,18 +358,37 @@ std::string html_text(std::string_view text) {
   return out;
 }
 
-// The review text as HTML with every evidence phrase in <mark>.
-std::string highlighted_html(const ReviewSnapshot& r) {
+// `text` (the review's text or its translation) as HTML, with every evidence phrase in <mark>
+// when it is the text the review was analysed on.
+std::string highlighted_html(const ReviewSnapshot& r, const std::string& text) {
   std::string out;
   size_t pos = 0;
-  for (const auto& [b, e] : spans(r)) {
-    out += html_text(std::string_view(r.text).substr(pos, b - pos));
-    out += "<mark style=\"background:#ffe08a\">" +
-           html_text(std::string_view(r.text).substr(b, e - b)) + "</mark>";
-    pos = e;
+  if (&text == &analyzed(r)) {
+    for (const auto& [b, e] : spans(r)) {
+      out += html_text(std::string_view(text).substr(pos, b - pos));
+      out += "<mark style=\"background:#ffe08a\">" +
+             html_text(std::string_view(text).substr(b, e - b)) + "</mark>";
+      pos = e;
+    }
   }
-  out += html_text(std::string_view(r.text).substr(pos));
+  out += html_text(std::string_view(text).substr(pos));
   return out;
+}
+
+// "today", "yesterday", "9 days ago": how long before `now` the time `t` was.
+std::string days_before(int64_t t, int64_t now) {
+  int64_t days = now > t ? (now - t) / 86400 : 0;
+  if (days == 0) return "today";
+  if (days == 1) return "yesterday";
+  return std::to_string(days) + " days ago";
+}
+
+// "Removed at the source 2026-02-03: ..." for a review a complete listing no longer has.
+std::string removed_note(const ReviewSnapshot& r) {
+  return "Removed at the source: " + source_label(r) + " no longer listed it on " +
+         day(r.removed_at) +
+         " (deleted by its author or taken down by the site). repwatch keeps it, out of the "
+         "figures; `repwatch reviews --include-removed` shows it.";
 }
 
 std::string evidence_list_text(const TouchpointSnapshot& t) {
@@ -384,16 +421,20 @@ std::string review_subject(const AlertContent& c, std::string_view prefix) {
   return s;
 }
 
-void review_text(std::string& t, const ReviewSnapshot& r) {
+void review_text(std::string& t, const ReviewSnapshot& r, int64_t now) {
   t += (r.location_name.empty() ? r.location_id : r.location_name) + " \xC2\xB7 " +
        source_label(r) + "\n";
   t += rating_text(r) + " \xC2\xB7 " + author_of(r) + " \xC2\xB7 " + when(r.created_at);
   if (r.updated_at > r.created_at) t += " (edited " + when(r.updated_at) + ")";
+  if (std::string note = backdated_note(r, now); !note.empty()) t += "\n" + note;
   t += "\n\n";
   if (r.text.empty())
     t += "  (no text, rating only)\n";
   else
     t += indent(sanitize_body(r.text), "  ") + "\n";
+  if (!r.translated_text.empty())
+    t += "\nTranslation (by the source):\n" + indent(sanitize_body(r.translated_text), "  ") + "\n";
+  if (r.removed_at) t += "\n" + removed_note(r) + "\n";
   if (!r.touchpoints.empty()) {
     t += "\nTouchpoints:\n";
     for (const auto& tp : r.touchpoints) {
@@ -413,7 +454,7 @@ void review_text(std::string& t, const ReviewSnapshot& r) {
     t += "The source gave no link to the review.\n";
 }
 
-void review_html(std::string& h, const ReviewSnapshot& r) {
+void review_html(std::string& h, const ReviewSnapshot& r, int64_t now) {
   h += "<p><strong>" + html_escape(r.location_name.empty() ? r.location_id : r.location_name) +
        "</strong> &middot; " + html_escape(source_label(r)) + "</p>\n";
   h += "<p>";
@@ -422,10 +463,18 @@ void review_html(std::string& h, const ReviewSnapshot& r) {
   h += html_escape(r.rating ? rating_text(r).substr(stars(*r.rating).size() + 1) : "no rating") +
        " &middot; " + html_escape(author_of(r)) + " &middot; " + when(r.created_at);
   if (r.updated_at > r.created_at) h += " (edited " + when(r.updated_at) + ")";
+  if (std::string note = backdated_note(r, now); !note.empty())
+    h += "<br>\n<strong>" + html_escape(note) + "</strong>";
   h += "</p>\n";
   h += "<blockquote style=\"border-left:4px solid #ccc;margin:1em 0;padding:0.5em 1em\">";
-  h += r.text.empty() ? "<em>(no text, rating only)</em>" : highlighted_html(r);
+  h += r.text.empty() ? "<em>(no text, rating only)</em>" : highlighted_html(r, r.text);
   h += "</blockquote>\n";
+  if (!r.translated_text.empty()) {
+    h += "<p><em>Translation (by the source):</em></p>\n";
+    h += "<blockquote style=\"border-left:4px solid #ccc;margin:1em 0;padding:0.5em 1em\">" +
+         highlighted_html(r, r.translated_text) + "</blockquote>\n";
+  }
+  if (r.removed_at) h += "<p><strong>" + html_escape(removed_note(r)) + "</strong></p>\n";
   if (!r.touchpoints.empty()) {
     h += "<p><strong>Touchpoints</strong></p>\n<ul>\n";
     for (const auto& tp : r.touchpoints) {
@@ -498,11 +547,15 @@ std::string chat_escape(std::string_view s) {
   return out;
 }
 
-std::string chat_review(const ReviewSnapshot& r, bool teams) {
+std::string chat_review(const ReviewSnapshot& r, bool teams, int64_t now) {
   std::string t = chat_escape((r.location_name.empty() ? r.location_id : r.location_name) +
                               " \xC2\xB7 " + source_label(r)) +
                   "\n" + chat_escape(rating_text(r) + " \xC2\xB7 " + author_of(r)) + "\n";
+  if (std::string note = backdated_note(r, now); !note.empty()) t += chat_escape(note) + "\n";
   if (!r.text.empty()) t += ">" + chat_escape(truncate(sanitize_header(r.text), 600)) + "\n";
+  if (!r.translated_text.empty())
+    t += "Translation: " + chat_escape(truncate(sanitize_header(r.translated_text), 600)) + "\n";
+  if (r.removed_at) t += chat_escape(removed_note(r)) + "\n";
   for (const auto& tp : r.touchpoints) {
     std::string ev = evidence_list_text(tp);
     t += "\xE2\x80\xA2 " +
@@ -614,7 +667,7 @@ void reply_phi_text(std::string& t, const ReviewSnapshot& r, const ReplyCheckSna
   t += "\nThe review it answers:\n";
   ReviewSnapshot review = r;
   review.reply_text.clear();  // shown above
-  review_text(t, review);
+  review_text(t, review, 0);
 }
 
 void reply_phi_html(std::string& h, const ReviewSnapshot& r, const ReplyCheckSnapshot& rc) {
@@ -661,7 +714,7 @@ void reply_phi_html(std::string& h, const ReviewSnapshot& r, const ReplyCheckSna
   h += "</ul>\n<p><strong>The review it answers</strong></p>\n";
   ReviewSnapshot review = r;
   review.reply_text.clear();
-  review_html(h, review);
+  review_html(h, review, 0);
 }
 
 // The reminder at the end of an alert about a negative review: what a public reply must not
@@ -797,7 +850,14 @@ AlertContent content_from_json(std::string_view json) {
   return c;
 }
 
-Rendered render_email(const AlertContent& c, std::string_view prefix) {
+std::string backdated_note(const ReviewSnapshot& r, int64_t now) {
+  if (r.first_seen_at == 0 || r.first_seen_at - r.created_at < kBackdatedAfter) return "";
+  if (now == 0) now = r.first_seen_at;
+  return "Posted " + days_before(r.created_at, now) + " (" + day(r.created_at) + "), first seen " +
+         days_before(r.first_seen_at, now) + ".";
+}
+
+Rendered render_email(const AlertContent& c, std::string_view prefix, int64_t now) {
   Rendered out;
   std::string p(prefix);
   std::string sp = p.empty() ? "" : p + " ";
@@ -839,6 +899,10 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
         t += "   " + (r.location_name.empty() ? r.location_id : r.location_name) + " \xC2\xB7 " +
              source_label(r) + " \xC2\xB7 " + rating_text(r) + " \xC2\xB7 " + author_of(r) + "\n";
         if (!r.text.empty()) t += "   \"" + truncate(sanitize_header(r.text), 240) + "\"\n";
+        if (!r.translated_text.empty())
+          t += "   Translation: \"" + truncate(sanitize_header(r.translated_text), 240) + "\"\n";
+        if (std::string note = backdated_note(r, now); !note.empty()) t += "   " + note + "\n";
+        if (r.removed_at) t += "   " + removed_note(r) + "\n";
         std::string tps;
         for (const auto& tp : r.touchpoints) tps += (tps.empty() ? "" : ", ") + tp.name;
         if (!tps.empty()) t += "   Touchpoints: " + tps + "\n";
@@ -859,6 +923,12 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
         if (!r.text.empty())
           h += "<blockquote>" + html_escape(truncate(sanitize_header(r.text), 240)) +
                "</blockquote>\n";
+        if (!r.translated_text.empty())
+          h += "<p><em>Translation:</em></p><blockquote>" +
+               html_escape(truncate(sanitize_header(r.translated_text), 240)) + "</blockquote>\n";
+        if (std::string note = backdated_note(r, now); !note.empty())
+          h += "<p>" + html_escape(note) + "</p>\n";
+        if (r.removed_at) h += "<p><strong>" + html_escape(removed_note(r)) + "</strong></p>\n";
         if (!tps.empty()) h += "<p>Touchpoints: " + html_escape(sanitize_header(tps)) + "</p>\n";
         if (safe_url(r.url))
           h += "<p><a href=\"" + html_escape(r.url) + "\">Open the review</a></p>\n";
@@ -896,11 +966,13 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
   } else if (c.review) {
     out.subject = review_subject(c, prefix);
     t = c.headline + "\n\n";
-    review_text(t, *c.review);
-    before_you_reply_text(t, *c.review);
+    // A review removed at its source can no longer be answered there.
+    const bool answerable = !c.review->removed_at;
+    review_text(t, *c.review, now);
+    if (answerable) before_you_reply_text(t, *c.review);
     h = "<h2>" + html_escape(c.headline) + "</h2>\n";
-    review_html(h, *c.review);
-    before_you_reply_html(h, *c.review);
+    review_html(h, *c.review, now);
+    if (answerable) before_you_reply_html(h, *c.review);
   } else {
     out.subject = sp + c.headline;
     t = c.headline + "\n";
@@ -911,14 +983,14 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
   return out;
 }
 
-std::string render_webhook(const AlertContent& c, std::string_view format) {
+std::string render_webhook(const AlertContent& c, std::string_view format, int64_t now) {
   const bool teams = format == "teams";
-  Rendered r = render_email(c, "");
+  Rendered r = render_email(c, "", now);
   std::string title = sanitize_header(r.subject);
   std::string body;
   if (c.review) {
     body = (c.reply_check ? chat_reply_findings(*c.reply_check) : std::string()) +
-           chat_review(*c.review, teams);
+           chat_review(*c.review, teams, now);
   } else if (c.average) {
     body = chat_escape(average_sentence(*c.average));
   } else {

@@ -12,7 +12,7 @@ namespace repwatch::alerts {
 
 std::string build_email(const AlertsConfig& config, const Outgoing& m) {
   if (!m.content) throw Error("delivery " + std::to_string(m.delivery_id) + " has no content");
-  Rendered r = render_email(*m.content, config.subject_prefix);
+  Rendered r = render_email(*m.content, config.subject_prefix, m.date);
   Email e;
   e.from_name = config.from;
   e.from_address = config.from_address;

@@ -34,6 +34,14 @@ class Recipients {
 
 constexpr size_t kMaxSnapshotText = 20000;  // bytes of review text kept in an alert
 
+// The touchpoints whose owners hear of a review: those it does not praise.
+std::vector<std::string> owners_for(const Analysis& analysis) {
+  std::vector<std::string> out;
+  for (const auto& t : analysis.touchpoints)
+    if (t.score <= 0) out.push_back(t.touchpoint);
+  return out;
+}
+
 }  // namespace
 
 std::string headline_for(const Rule& rule) {
@@ -58,6 +66,8 @@ std::string headline_for(const Rule& rule) {
       return "Touchpoint below its standard";
     case RuleType::kReplyPhi:
       return "Posted reply discloses patient information";
+    case RuleType::kRemovedNegative:
+      return "Negative review removed";
   }
   return "Alert";
 }
@@ -72,8 +82,15 @@ daemon::ReviewHook AlertEngine::hook() {
   return [this](const daemon::StoredEvent& e) {
     if (e.db && e.db != &db_)
       throw Error("alerts: the hook of one database connection was called for another");
-    return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
+    return on_event(e);
   };
+}
+
+int AlertEngine::on_event(const daemon::StoredEvent& e) {
+  if (e.change == daemon::StoredEvent::Change::kRemoved)
+    return on_removed(e.source, e.review, e.analysis, e.upsert.review_id, e.upsert.revision,
+                      e.poll_started_at);
+  return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
 }
 
 ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analysis,
@@ -91,11 +108,15 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   s.raw_rating = review.raw_rating;
   s.scale = review.scale.to_string();
   // Cut on a character boundary and marked, so the alert says it is not the whole review; the
-  // evidence kept is what lies in the part shown.
+  // evidence kept is what lies in the part shown (of the text analysed: the translation when
+  // the review was analysed on it).
   s.text = truncate_utf8(review.text, kMaxSnapshotText);
-  const size_t shown = s.text.size() == review.text.size()
-                           ? s.text.size()
-                           : s.text.size() - kTruncationMarker.size();
+  s.translated_text = truncate_utf8(review.translated_text, kMaxSnapshotText);
+  s.on_translation = analysis.on_translation && !review.translated_text.empty();
+  const std::string& analyzed = s.on_translation ? s.translated_text : s.text;
+  const size_t full = s.on_translation ? review.translated_text.size() : review.text.size();
+  const size_t shown =
+      analyzed.size() == full ? analyzed.size() : analyzed.size() - kTruncationMarker.size();
   s.created_at = review.created_at;
   s.updated_at = review.updated_at;
   s.reply_text = review.reply_text;
@@ -116,14 +137,14 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
 
 AlertContent AlertEngine::review_content(const Rule& rule, Review review,
                                          const std::string& location, const Analysis& analysis,
-                                         const db::UpsertResult& upsert,
+                                         int64_t review_id, int revision,
                                          const std::string& source_type) const {
   review.location_id = location;
   AlertContent c;
   c.kind = to_string(rule.type);
   c.rule = rule.name;
   c.headline = headline_for(rule);
-  c.review = snapshot(review, analysis, upsert.review_id, upsert.revision, source_type);
+  c.review = snapshot(review, analysis, review_id, revision, source_type);
   return c;
 }
 
@@ -212,20 +233,43 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
         const Analysis& before = upsert.previous_analysis ? *upsert.previous_analysis : analysis;
         if (rule.is_negative(*upsert.previous, before)) continue;  // was negative already
       }
+      // One alert per review per rule, ever: a review that turns negative again after an
+      // edit back (negative, positive, negative) was alerted on the first time.
+      if (outbox_.has_alert_of(rule.name, upsert.review_id)) continue;
     }
-    AlertContent c = review_content(rule, review, location, analysis, upsert, source.type);
-    std::vector<std::string> owners_for;
-    for (const auto& t : analysis.touchpoints)
-      if (t.score <= 0) owners_for.push_back(t.touchpoint);
+    AlertContent c = review_content(rule, review, location, analysis, upsert.review_id,
+                                    upsert.revision, source.type);
+    if (upsert.outcome == db::UpsertOutcome::kInserted) c.review->first_seen_at = poll_started_at;
     std::string key =
         rule.name + ":" + std::to_string(upsert.review_id) + ":" + std::to_string(upsert.revision);
     queued += queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
-                    owners_for, poll_started_at);
+                    owners_for(analysis), poll_started_at);
   }
   for (const Rule& rule : config_->rules)
     if (rule.type == RuleType::kReplyPhi)
       queued += on_reply(rule, source, review, analysis, upsert, location,
                          is_new || (review.reply_at && new_at(*review.reply_at)), poll_started_at);
+  return queued;
+}
+
+int AlertEngine::on_removed(const SourceConfig& source, const Review& review,
+                            const Analysis& analysis, int64_t review_id, int revision,
+                            int64_t removed_at) {
+  if (!config_->enabled) return 0;
+  const std::string location = review.location_id.empty() ? source.location : review.location_id;
+  int queued = 0;
+  for (const Rule& rule : config_->rules) {
+    if (rule.type != RuleType::kRemovedNegative) continue;
+    if (!rule.applies_to(location, review.source_id)) continue;
+    if (!rule.is_negative(review, analysis)) continue;
+    AlertContent c =
+        review_content(rule, review, location, analysis, review_id, revision, source.type);
+    c.review->removed_at = removed_at;
+    std::string key =
+        rule.name + ":" + std::to_string(review_id) + ":removed:" + std::to_string(removed_at);
+    queued += queue(rule, key, c, review_id, revision, location, review.source_id,
+                    owners_for(analysis), removed_at);
+  }
   return queued;
 }
 
@@ -244,7 +288,8 @@ int AlertEngine::on_reply(const Rule& rule, const SourceConfig& source, const Re
   replies::Check check = config_->reply_checker->check(review.reply_text, &context);
   if (check.clean()) return 0;
 
-  AlertContent c = review_content(rule, review, location, analysis, upsert, source.type);
+  AlertContent c = review_content(rule, review, location, analysis, upsert.review_id,
+                                  upsert.revision, source.type);
   c.review->reply_text = truncate_utf8(review.reply_text, kMaxSnapshotText);  // findings past it go
   ReplyCheckSnapshot rc;
   rc.safe_reply = config_->reply_checker->safe_reply();
@@ -304,21 +349,14 @@ int AlertEngine::evaluate_no_reply(const Rule& rule, int64_t now) {
     std::optional<db::StoredReview> sr = store.get(id);
     if (!sr) continue;
     const Review& rv = sr->review;
-    if (!rv.reply_text.empty()) continue;
+    if (!rv.reply_text.empty() || sr->removed_at) continue;  // answered, or gone at the source
     if (!rule.applies_to(rv.location_id, rv.source_id)) continue;
     if (!rule.is_negative(rv, sr->analysis)) continue;
     auto type = config_->source_types.find(rv.source_id);
-    AlertContent c;
-    c.kind = to_string(rule.type);
-    c.rule = rule.name;
-    c.headline = headline_for(rule);
-    c.review = snapshot(rv, sr->analysis, sr->id, sr->revision,
-                        type == config_->source_types.end() ? "" : type->second);
-    std::vector<std::string> owners_for;
-    for (const auto& t : sr->analysis.touchpoints)
-      if (t.score <= 0) owners_for.push_back(t.touchpoint);
+    AlertContent c = review_content(rule, rv, rv.location_id, sr->analysis, sr->id, sr->revision,
+                                    type == config_->source_types.end() ? "" : type->second);
     queued += queue(rule, rule.name + ":" + std::to_string(id), c, id, sr->revision, rv.location_id,
-                    rv.source_id, owners_for, now);
+                    rv.source_id, owners_for(sr->analysis), now);
   }
   return queued;
 }
@@ -329,12 +367,12 @@ int AlertEngine::evaluate_average(const Rule& rule, int64_t now) {
     sql =
         "SELECT r.location_id, h.touchpoint, AVG(r.rating), COUNT(DISTINCT r.id) "
         "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-        "WHERE r.created_at >= ?1 AND r.rating IS NOT NULL";
+        "WHERE r.created_at >= ?1 AND r.rating IS NOT NULL AND r.removed_at IS NULL";
   } else {
     sql =
         "SELECT r.location_id, h.touchpoint, AVG(3 + 2 * h.score), COUNT(DISTINCT r.id) "
         "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-        "WHERE r.created_at >= ?1";
+        "WHERE r.created_at >= ?1 AND r.removed_at IS NULL";
   }
   for (size_t i = 0; i < rule.sources.size(); ++i)
     sql += (i == 0 ? " AND r.source_id IN (?" : ", ?") + std::to_string(i + 2) +

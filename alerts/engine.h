@@ -19,10 +19,15 @@
 //         sources that give only a date, reviews indexed late). An older review that shows up
 //         only now is history the first sync missed: no alert.
 //     key "<rule>:<review id>:<revision>".
-//   - edited: the new version is negative and the version it replaced was not (by the same
-//     rule's thresholds); key "<rule>:<review id>:<revision>". Edits of history count: the
-//     edit itself is new.
+//   - edited: the new version is negative, the version it replaced was not (by the same
+//     rule's thresholds), and the rule never alerted on this review before: a review edited
+//     negative, positive and negative again alerts once (one alert per review per rule,
+//     ever); key "<rule>:<review id>:<revision>". Edits of history count: the edit itself is
+//     new. (A review that was new and negative, then edited positive and negative again, gets
+//     its new_negative alert and one edit_negative alert: they are two rules.)
 //   - unchanged: nothing.
+//   The alert of a review first seen kBackdatedAfter (2 days) or more after its own date says
+//   so ("posted 9 days ago, first seen today").
 // When a reply discloses (rule reply_phi; replies/checker.h finds something in reply_text,
 // with the review's author and text as context):
 //   - inserted with a reply: when the review is new as above, or the reply is (its reply_at by
@@ -32,7 +37,10 @@
 //   restarts and edits of the review alone queue nothing, and a reply changed back to a text
 //   already alerted on is not alerted again. Recipients: owners of the rule's touchpoints
 //   ("privacy") and the managers, else the marketing list (Rule::fallback).
-// Periodic rules:
+// When a complete listing of its source lacks a review and it is marked removed (rule
+// removed_negative, not urgent by default): the review as stored is negative, and the rule's
+// filters match; key "<rule>:<review id>:removed:<removed_at>" (once per removal).
+// Periodic rules (reviews marked removed are left out):
 //   - no_reply: a review negative now, with no reply text, max(updated_at, first_seen_at) +
 //     after <= now, that the source saw after its first sync (no escalations for history);
 //     one per review ever: key "<rule>:<review id>".
@@ -69,11 +77,19 @@ class AlertEngine {
   // The pipeline's ReviewHook (daemon/pipeline.h). The engine must outlive it.
   daemon::ReviewHook hook();
 
-  // What the hook does: queues the alerts one stored review triggers. Returns how many.
-  // Must run inside the transaction that stored the review.
+  // What the hook does: on_review() or on_removed(), as the event says. Returns alerts queued.
+  int on_event(const daemon::StoredEvent& event);
+
+  // Queues the alerts one stored review triggers. Returns how many. Must run inside the
+  // transaction that stored the review.
   int on_review(const SourceConfig& source, const Review& review, const Analysis& analysis,
                 const db::UpsertResult& upsert, const db::PollState& state,
                 int64_t poll_started_at);
+
+  // Queues the alerts of a review just marked removed (at `removed_at`), as stored. Must run
+  // inside the transaction that marked it.
+  int on_removed(const SourceConfig& source, const Review& review, const Analysis& analysis,
+                 int64_t review_id, int revision, int64_t removed_at);
 
   // Evaluates the periodic rules (no_reply, touchpoint_average) in one transaction of its
   // own. Returns alerts queued.
@@ -91,7 +107,7 @@ class AlertEngine {
                           int revision, const std::string& source_type) const;
   // The content of an alert of `rule` about one stored review (at `location`).
   AlertContent review_content(const Rule& rule, Review review, const std::string& location,
-                              const Analysis& analysis, const db::UpsertResult& upsert,
+                              const Analysis& analysis, int64_t review_id, int revision,
                               const std::string& source_type) const;
   // reply_phi: checks a new or changed reply; `reply_is_new` for an inserted review.
   int on_reply(const Rule& rule, const SourceConfig& source, const Review& review,

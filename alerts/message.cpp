@@ -117,6 +117,15 @@ void add_line(std::string& out, std::string_view line) {
   out += "\r\n";
 }
 
+// Unicode's Bidi_Control characters: the embeddings, overrides and isolates (U+202A..U+202E,
+// U+2066..U+2069), which make text display in another order than it is written in (a
+// reviewer's name can then spoof the rest of a subject line), and the marks U+061C, U+200E,
+// U+200F.
+bool is_bidi_control(uint32_t cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C ||
+         cp == 0x200E || cp == 0x200F;
+}
+
 }  // namespace
 
 std::string valid_utf8(std::string_view s) {
@@ -153,7 +162,7 @@ std::string sanitize_header(std::string_view text) {
       pending_space = !out.empty();
       continue;
     }
-    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) continue;
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp)) continue;
     if (pending_space) out += ' ';
     pending_space = false;
     out += piece;

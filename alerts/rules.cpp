@@ -103,6 +103,7 @@ std::optional<RuleType> parse_type(const std::string& s) {
   if (s == "no_reply") return RuleType::kNoReply;
   if (s == "touchpoint_average") return RuleType::kTouchpointAverage;
   if (s == "reply_phi") return RuleType::kReplyPhi;
+  if (s == "removed_negative") return RuleType::kRemovedNegative;
   return std::nullopt;
 }
 
@@ -176,6 +177,8 @@ const char* to_string(RuleType type) {
       return "touchpoint_average";
     case RuleType::kReplyPhi:
       return "reply_phi";
+    case RuleType::kRemovedNegative:
+      return "removed_negative";
   }
   return "new_negative";
 }
@@ -540,20 +543,23 @@ AlertsConfig load_alerts_config(const Config& config,
     Rule e;
     e.name = "edit_negative";
     e.type = RuleType::kEditNegative;
-    for (Rule* r : {&n, &e}) {
-      r->match = default_match;
-      r->rating_at_most = default_rating;
-      r->sentiment_at_most = default_sentiment;
-      r->notify = {"marketing", "owners", "webhook"};
-      ac.rules.push_back(*r);
-    }
     Rule p;
     p.name = "reply_phi";
     p.type = RuleType::kReplyPhi;
     p.notify = {"owners", "managers"};
     p.fallback = {"marketing"};
     p.touchpoints = privacy;
-    ac.rules.push_back(p);
+    Rule gone;  // not urgent: the next digest (or, without one, an email outside quiet hours)
+    gone.name = "removed_negative";
+    gone.type = RuleType::kRemovedNegative;
+    gone.urgent = false;
+    for (Rule* r : {&n, &e, &gone}) {
+      r->match = default_match;
+      r->rating_at_most = default_rating;
+      r->sentiment_at_most = default_sentiment;
+      r->notify = {"marketing", "owners", "webhook"};
+    }
+    for (Rule* r : {&n, &e, &p, &gone}) ac.rules.push_back(*r);
   }
   std::set<std::string> names;
   for (const Settings& rs : rule_tables) {
@@ -565,7 +571,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!t)
       rs.fail("type", "unknown rule type \"" + type +
                           "\"; expected one of new_negative, edit_negative, no_reply, "
-                          "touchpoint_average, reply_phi");
+                          "touchpoint_average, reply_phi, removed_negative");
     r.type = *t;
     r.name = rs.string_or("name", type);
     if (r.name.empty() || r.name.find(':') != std::string::npos)
@@ -573,7 +579,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!names.insert(r.name).second)
       rs.fail("name", "two rules are named \"" + r.name + "\"; give each a distinct name");
     const bool periodic = r.type == RuleType::kNoReply || r.type == RuleType::kTouchpointAverage;
-    r.urgent = rs.boolean("urgent").value_or(!periodic);
+    r.urgent = rs.boolean("urgent").value_or(!periodic && r.type != RuleType::kRemovedNegative);
     r.match = parse_match(rs, "match", default_match);
     r.rating_at_most = rating_threshold(rs, "rating_at_most", default_rating);
     r.sentiment_at_most = sentiment_threshold(rs, "sentiment_at_most", default_sentiment);

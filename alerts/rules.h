@@ -21,6 +21,9 @@
 //                       standard (taxonomy `standard`, overridable)            (periodic)
 //   reply_phi           a reply the practice posted (new or edited) discloses patient
 //                       information (replies/checker.h), once per reply text   (hook, urgent)
+//   removed_negative    a negative review was removed at its source: a complete listing of a
+//                       source that lists everything no longer has it (hook, not urgent: it
+//                       goes into the next digest, or alone outside quiet hours without one)
 //
 // Recipients of a rule: `notify` groups plus `to` addresses. Groups:
 //   marketing  [alerts] marketing, replaced per location by [[locations]] alerts.marketing
@@ -51,7 +54,14 @@
 
 namespace repwatch::alerts {
 
-enum class RuleType { kNewNegative, kEditNegative, kNoReply, kTouchpointAverage, kReplyPhi };
+enum class RuleType {
+  kNewNegative,
+  kEditNegative,
+  kNoReply,
+  kTouchpointAverage,
+  kReplyPhi,
+  kRemovedNegative
+};
 const char* to_string(RuleType type);  // "new_negative", ...
 
 enum class Match { kRatingThenSentiment, kEither, kBoth };
@@ -133,8 +143,8 @@ struct LocationRouting {
 
 struct AlertsConfig {
   bool enabled = true;
-  std::vector<Rule> rules;           // defaults: new_negative, edit_negative, reply_phi
-  double negative_rating = 2;        // [alerts] negative_rating: default of every rule
+  std::vector<Rule> rules;     // defaults: new_negative, edit_negative, reply_phi, removed_negative
+  double negative_rating = 2;  // [alerts] negative_rating: default of every rule
   double negative_sentiment = -0.3;  // [alerts] negative_sentiment: default of every rule
 
   std::vector<std::string> marketing;

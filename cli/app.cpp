@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "alerts/rules.h"
+#include "cli/access.h"
 #include "cli/alerts_cmd.h"
 #include "cli/commands.h"
 #include "cli/reply_check_cmd.h"
@@ -89,6 +91,9 @@ void add_filters(CLI::App* cmd, FilterArgs& f, FilterOptions which) {
         ->option_text("NAME")
         ->allow_extra_args(false)
         ->group(g);
+  cmd->add_flag("--include-removed", f.include_removed,
+                "Also reviews removed at their source (deleted there; kept here)")
+      ->group(g);
   if (which.review_level) {
     cmd->add_flag("--negative", f.negative, "Only negative reviews")->group(g);
     cmd->add_flag("--unanswered", f.unanswered, "Only reviews without a reply")->group(g);
@@ -133,7 +138,7 @@ std::vector<sentiment::Touchpoint> load_taxonomy(const Config* config) {
 // repeated or interrupted. Stored reviews stay as they are; their analyses, touchpoint hits,
 // sentiment/label/negative summary and the aggregates (through the store and its triggers)
 // follow. No alert is sent for a rescored review. `outdated_only`: only reviews analysed with
-// another lexicon version.
+// another lexicon or taxonomy version.
 int rescore(const std::string& db_file, const Config* config, bool outdated_only, int64_t batch,
             int64_t now, std::ostream& out) {
   sentiment::Analyzer analyzer = load_analyzer(config);
@@ -143,22 +148,30 @@ int rescore(const std::string& db_file, const Config* config, bool outdated_only
   db::Database db = db::open_store(db_file);  // read-write: also brings the schema up to date
   db::ReviewStore store(db, rule);
   db::Statement next = db.prepare(
-      "SELECT r.id, r.text, r.label FROM reviews r LEFT JOIN analyses a ON a.review_id = r.id "
-      "WHERE r.id > ?1 AND (?2 = 0 OR a.lexicon_version IS NOT ?3) ORDER BY r.id LIMIT ?4");
+      "SELECT r.id, r.text, r.label, r.translated_text, r.language FROM reviews r LEFT JOIN "
+      "analyses a ON a.review_id = r.id WHERE r.id > ?1 AND (?2 = 0 OR a.lexicon_version IS NOT "
+      "?3 OR a.taxonomy_version IS NOT ?5) ORDER BY r.id LIMIT ?4");
   int64_t last = 0, done = 0, relabelled = 0, failed = 0;
   for (;;) {
     db::Transaction tx(db);
     next.bind(1, last).bind(2, int64_t{outdated_only ? 1 : 0});
     next.bind(3, analyzer.lexicon_version()).bind(4, std::max<int64_t>(batch, 1));
-    std::vector<std::tuple<int64_t, std::string, std::string>> rows;
-    while (next.step())
-      rows.emplace_back(next.column_int(0), next.column_text(1), next.column_text(2));
+    next.bind(5, analyzer.taxonomy_version());
+    std::vector<std::tuple<int64_t, Review, std::string>> rows;
+    while (next.step()) {
+      Review r;
+      r.text = next.column_text(1);
+      r.translated_text = next.column_text(3);
+      r.language = next.column_text(4);
+      rows.emplace_back(next.column_int(0), std::move(r), next.column_text(2));
+    }
     next.reset();
     if (rows.empty()) break;
-    for (const auto& [id, text, label] : rows) {
+    for (const auto& [id, review, label] : rows) {
       Analysis a;
       try {
-        a = analyzer.analyze(text);
+        // As repwatchd does: on the source's translation of a review in another language.
+        a = analyze_review(review, [&](std::string_view text) { return analyzer.analyze(text); });
       } catch (const std::exception&) {
         a = Analysis{};
         a.scored = false;
@@ -180,12 +193,33 @@ int rescore(const std::string& db_file, const Config* config, bool outdated_only
   return 0;
 }
 
-// The schema the queries read: up to migration "ingest" (the query index of "cli", and
-// touchpoint hits stored as spans). A manager's read-only CLI cannot migrate; it says so.
+// The command line as typed, after the program name, quoted for a shell where needed (to say
+// how to run it again as another user).
+std::string command_args(int argc, const char* const* argv) {
+  std::string out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    bool plain = !a.empty();
+    for (char c : a)
+      plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||
+                        std::string_view("-_./=:,@+%").find(c) != std::string_view::npos);
+    if (!plain) {
+      std::string q = "'";
+      for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      a = q + "'";
+    }
+    out += (out.empty() ? "" : " ") + a;
+  }
+  return out;
+}
+
+// The schema the queries read: up to migration "removed" (the query index of "cli",
+// touchpoint hits stored as spans by "ingest", removed reviews and analyses of translations).
+// A manager's read-only CLI cannot migrate; it says so.
 size_t cli_migration_count() {
   const auto& m = db::schema_migrations();
   for (size_t i = 0; i < m.size(); ++i)
-    if (std::string_view(m[i].name) == "ingest") return i + 1;
+    if (std::string_view(m[i].name) == "removed") return i + 1;
   return m.size();
 }
 
@@ -228,6 +262,7 @@ struct Run {
   const Config* config = nullptr;  // null with --db and no --config
   std::string db_file;
   Context* ctx = nullptr;
+  std::optional<WriteCommand> writer;  // a command that writes the database: how to run it again
 };
 
 // One `repwatch` command: `add` registers the subcommand `name` with its options in the app,
@@ -257,7 +292,8 @@ void add_reviews(CLI::App& app, Options& o) {
   cmd->add_option("--limit,-n", o.reviews.limit, "At most N reviews (default 20)")
       ->option_text("N");
   cmd->add_flag("--all", o.reviews.all, "Every matching review");
-  cmd->add_flag("--full", o.reviews.full, "Whole review text in the table");
+  cmd->add_flag("--full", o.reviews.full,
+                "Whole review text in the table, with the source's translation");
   cmd->footer(examples({"repwatch reviews --negative --since 7d",
                         "repwatch reviews --location downtown --touchpoint billing --json",
                         "repwatch reviews --rating 1-2 --unanswered --all --csv > todo.csv"}));
@@ -379,14 +415,15 @@ void add_rescore(CLI::App& app, Options& o) {
 }
 
 int run_rescore(Options& o, const Run& r) {
-  if (!std::filesystem::exists(r.db_file))
+  std::error_code ec;
+  if (!std::filesystem::exists(r.db_file, ec))
     throw Error("the database " + r.db_file + " does not exist: nothing to rescore");
   return rescore(r.db_file, r.config, o.rescore_outdated, o.rescore_batch, r.env.now, r.out);
 }
 
 int run_alerts(Options& o, const Run& r) {
-  return o.alerts->run(
-      {r.config, r.db_file, r.out, r.err, r.env.now, format_of(r.g), style_of(r.g, r.env)});
+  return o.alerts->run({r.config, r.db_file, r.out, r.err, r.env.now, format_of(r.g),
+                        style_of(r.g, r.env), r.writer});
 }
 
 int run_reply_check(Options& o, const Run& r) {
@@ -471,6 +508,16 @@ const Command* selected_command(const CLI::App& app) {
   return best;
 }
 
+// The commands that write the database, to say how to run them as its owner.
+std::optional<WriteCommand> writer_of(const Command& c, const Options& o, int argc,
+                                      const char* const* argv) {
+  const std::string_view name = c.name;
+  if (name == "reindex" || name == "rescore") return WriteCommand{c.name, command_args(argc, argv)};
+  if (name == "alerts" && o.alerts->writes())
+    return WriteCommand{o.alerts->name(), command_args(argc, argv)};
+  return std::nullopt;
+}
+
 // ---- the program ----------------------------------------------------------------------------
 
 void add_globals(CLI::App& app, Globals& g) {
@@ -535,14 +582,17 @@ std::optional<Config> resolve_database(const Globals& g, const Environment& env,
   std::optional<Config> config;
   std::string config_file = !g.config.empty() ? g.config : env.config_file;
   db_file = !g.db.empty() ? g.db : env.db_file;
+  std::error_code ec;
   if (db_file.empty()) {
     if (config_file.empty()) config_file = kDefaultConfig;
-    if (!std::filesystem::exists(config_file))
+    require_readable(config_file, "the config");
+    if (!std::filesystem::exists(config_file, ec))
       throw UsageError("no database to read: " + config_file +
                        " does not exist; pass --config FILE (repwatchd's config) or --db FILE");
     config = load_config(config_file);
     db_file = config->database.string();
   } else if (!config_file.empty()) {
+    require_readable(config_file, "the config");
     config = load_config(config_file);
   }
   return config;
@@ -550,7 +600,9 @@ std::optional<Config> resolve_database(const Globals& g, const Environment& env,
 
 // The database for the queries: read-only, with the schema they read.
 db::Database open_for_queries(const std::string& db_file) {
-  if (!std::filesystem::exists(db_file))
+  require_readable(db_file, "the database");
+  std::error_code ec;
+  if (!std::filesystem::exists(db_file, ec))
     throw Error("the database " + db_file +
                 " does not exist yet: repwatchd creates it on its first poll (or pass --db)");
   db::Database db = db::Database::open(db_file, db::Database::Mode::kReadOnly);
@@ -564,10 +616,11 @@ db::Database open_for_queries(const std::string& db_file) {
 }
 
 // Opens what `c` needs and runs it.
-int run_command(const Command& c, Options& o, Run r) {
+int run_command(const Command& c, Options& o, Run& r) {
   if (c.needs <= Needs::kArgs) return c.run(o, r);
   std::optional<Config> config = resolve_database(r.g, r.env, r.db_file);
   r.config = config ? &*config : nullptr;
+  if (r.writer) require_writable_database(r.db_file, *r.writer);
   if (c.needs == Needs::kConfig) return c.run(o, r);
 
   db::Database db = open_for_queries(r.db_file);
@@ -614,13 +667,20 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     err << app.help() << "repwatch: give a command, e.g. `repwatch summary`\n";
     return 2;
   }
+  Run r{app, g, env, out, err, nullptr, {}, nullptr, writer_of(*command, o, argc, argv)};
   try {
-    return run_command(*command, o, Run{app, g, env, out, err, nullptr, {}, nullptr});
+    return run_command(*command, o, r);
   } catch (const UsageError& e) {
     err << "repwatch: " << e.what() << "\n";
     return 2;
+  } catch (const DbError& e) {
+    err << "repwatch: " << explain_db_error(e, r.db_file, r.writer).value_or(e.what()) << "\n";
+    return 1;
   } catch (const Error& e) {
     err << "repwatch: " << e.what() << "\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    err << "repwatch: " << explain_filesystem_error(e).value_or(e.what()) << "\n";
     return 1;
   } catch (const std::exception& e) {
     err << "repwatch: " << e.what() << "\n";

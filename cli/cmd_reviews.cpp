@@ -124,6 +124,10 @@ void review_json(Writer& w, const ReviewRow& r, const Catalog& catalog, bool wit
   json_string(w, r.language);
   w.Key("text");
   json_string(w, r.text);
+  w.Key("translated_text");
+  json_string(w, r.translated_text);
+  w.Key("analyzed_text");  // which of the two the sentiment and the evidence offsets are of
+  json_string(w, r.on_translation ? "translated_text" : "text");
   w.Key("reply_text");
   json_string(w, r.reply_text);
   w.Key("reply_at");
@@ -135,6 +139,11 @@ void review_json(Writer& w, const ReviewRow& r, const Catalog& catalog, bool wit
   json_string(w, r.url);
   w.Key("revision");
   w.Int(r.revision);
+  w.Key("removed_at");
+  if (r.removed_at)
+    json_string(w, format_timestamp(*r.removed_at));
+  else
+    w.Null();
   if (with_touchpoints) {
     w.Key("touchpoints");
     w.StartArray();
@@ -204,7 +213,10 @@ std::vector<Column> review_csv_columns() {
           {"reply_text", "reply_text"},
           {"reply_at", "reply_at"},
           {"url", "url"},
-          {"revision", "revision"}};
+          {"revision", "revision"},
+          {"translated_text", "translated_text"},
+          {"analyzed_text", "analyzed_text"},
+          {"removed_at", "removed_at"}};
 }
 
 std::vector<Value> review_csv_row(const ReviewRow& r) {
@@ -234,7 +246,10 @@ std::vector<Value> review_csv_row(const ReviewRow& r) {
           Value::text(r.reply_text),
           r.reply_at ? Value::text(format_timestamp(*r.reply_at)) : Value::null(),
           Value::text(r.url),
-          Value::integer(r.revision)};
+          Value::integer(r.revision),
+          Value::text(r.translated_text),
+          Value::text(r.on_translation ? "translated_text" : "text"),
+          r.removed_at ? Value::text(format_timestamp(*r.removed_at)) : Value::null()};
 }
 
 std::string describe_filter(const Context& ctx, const Filter& f) {
@@ -254,6 +269,7 @@ std::string describe_filter(const Context& ctx, const Filter& f) {
   if (f.min_rating || f.max_rating)
     parts.push_back("rating " + (f.min_rating ? fixed(*f.min_rating, 1) : std::string("1")) + "-" +
                     (f.max_rating ? fixed(*f.max_rating, 1) : std::string("5")));
+  if (f.include_removed) parts.push_back("removed ones included");
   (void)ctx;
   return parts.empty() ? "no filter" : join(parts);
 }
@@ -304,6 +320,10 @@ int cmd_reviews(Context& ctx, const ReviewsArgs& args) {
                      : r.label == "positive" ? Tone::kGood
                                              : Tone::kPlain;
     std::string text = r.text.empty() ? "(rating only)" : r.text;
+    // --full: the source's translation beside the reviewer's own words.
+    if (args.full && !r.translated_text.empty())
+      text += " [translation: " + r.translated_text + "]";
+    if (r.removed_at) text = "[removed " + format_date(*r.removed_at) + "] " + text;
     t.add({Value::integer(r.id), Value::text(format_date(r.created_at)), Value::text(r.source_id),
            Value::text(r.location_id), rating_value(r), std::move(sentiment),
            Value::text(touchpoint_marks(r)), Value::text(r.reply_text.empty() ? "-" : "yes"),
@@ -348,6 +368,11 @@ int cmd_search(Context& ctx, const SearchArgs& args) {
     Style plain;
     std::string csv =
         r.snippet.empty() ? mark_text(r.text, r.matches, plain) : mark_snippet(r.snippet, plain);
+    if (r.removed_at) {
+      std::string mark = "[removed " + format_date(*r.removed_at) + "] ";
+      shown = mark + shown;
+      csv = mark + csv;
+    }
     t.add({Value::integer(r.id), Value::text(format_date(r.created_at)), Value::text(r.source_id),
            Value::text(r.location_id), rating_value(r),
            Value::text(one_line(csv)).with_shown(one_line(shown))});

@@ -73,6 +73,7 @@ void review_conditions(Sql& sql, const Filter& f, bool with_time = true) {
   if (f.unanswered) sql << " AND r.reply_text = ''";
   if (f.min_rating) sql << " AND r.rating >= ", sql.param(*f.min_rating - 1e-9);
   if (f.max_rating) sql << " AND r.rating <= ", sql.param(*f.max_rating + 1e-9);
+  if (!f.include_removed) sql << " AND r.removed_at IS NULL";
 }
 
 void place_conditions(Sql& sql, const Filter& f, const char* alias) {
@@ -90,8 +91,9 @@ void day_conditions(Sql& sql, const Filter& f, const char* alias) {
 constexpr const char* kReviewColumns =
     "r.id, r.source_id, r.external_id, r.location_id, r.author, r.raw_rating, r.scale, "
     "r.rating, r.text, r.language, r.created_at, r.updated_at, r.reply_text, r.reply_at, r.url, "
-    "r.revision, r.sentiment, r.label, r.negative";
-constexpr int kReviewColumnCount = 19;
+    "r.revision, r.sentiment, r.label, r.negative, r.translated_text, r.removed_at, "
+    "coalesce((SELECT a.on_translation FROM analyses a WHERE a.review_id = r.id), 0)";
+constexpr int kReviewColumnCount = 22;
 
 ReviewRow read_review(const db::Statement& st) {
   ReviewRow r;
@@ -114,6 +116,9 @@ ReviewRow read_review(const db::Statement& st) {
   r.sentiment = st.column_double(16);
   r.label = st.column_text(17);
   r.negative = st.column_int(18) != 0;
+  r.translated_text = st.column_text(19);
+  r.removed_at = st.column_opt_int(20);
+  r.on_translation = st.column_int(21) != 0;
   return r;
 }
 
@@ -467,6 +472,15 @@ std::string tail_keys(const KeySpec& k, const char* tp) {
   return s;
 }
 
+// The reviews the aggregates do not count that a question adds from the reviews table: those
+// above the watermark (not removed, unless include_removed) and, with include_removed, the
+// removed ones below it (the aggregates leave removed reviews out). One statement each.
+std::vector<std::string> tail_rows(const Filter& f) {
+  std::string above = std::string("r.id > ") + kWatermark;
+  if (!f.include_removed) return {above + " AND r.removed_at IS NULL"};
+  return {above, std::string("r.id <= ") + kWatermark + " AND r.removed_at IS NOT NULL"};
+}
+
 void tail_time(Sql& sql, const Filter& f) {
   if (f.since) sql << " AND r.created_at >= ", sql.param(*f.since / kDay * kDay);
   if (f.until) sql << " AND r.created_at < ", sql.param((*f.until + kDay - 1) / kDay * kDay);
@@ -505,16 +519,18 @@ void review_sums(const db::Database& db, const Filter& f, const KeySpec& k, Fn f
   if (!ak.empty()) agg << " GROUP BY " << ak;
   db::Statement st = agg.prepare(db);
   each_keyed(st, k, fn);
-  Sql tail;
-  tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
-       << "count(*), count(r.rating), total(r.rating), total(r.sentiment), total(r.negative) "
-          "FROM reviews r WHERE r.id > "
-       << kWatermark;
-  tail_time(tail, f);
-  place_conditions(tail, f, "r");
-  if (!tk.empty()) tail << " GROUP BY " << tk;
-  db::Statement st2 = tail.prepare(db);
-  each_keyed(st2, k, fn);
+  for (const std::string& rows : tail_rows(f)) {
+    Sql tail;
+    tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
+         << "count(*), count(r.rating), total(r.rating), total(r.sentiment), total(r.negative) "
+            "FROM reviews r WHERE "
+         << rows;
+    tail_time(tail, f);
+    place_conditions(tail, f, "r");
+    if (!tk.empty()) tail << " GROUP BY " << tk;
+    db::Statement st2 = tail.prepare(db);
+    each_keyed(st2, k, fn);
+  }
 }
 
 // The same over touchpoint_daily: mentions, negative_mentions, score_sum, rated, rating_sum.
@@ -533,17 +549,19 @@ void touchpoint_sums(const db::Database& db, const Filter& f,
   if (!ak.empty()) agg << " GROUP BY " << ak;
   db::Statement st = agg.prepare(db);
   each_keyed(st, k, fn);
-  Sql tail;
-  tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
-       << "count(*), total(h.score < 0), total(h.score), count(r.rating), total(r.rating) FROM "
-          "reviews r JOIN touchpoint_hits h ON h.review_id = r.id WHERE r.id > "
-       << kWatermark << " AND h.touchpoint IN ";
-  tail.in_list(touchpoints);
-  tail_time(tail, f);
-  place_conditions(tail, f, "r");
-  if (!tk.empty()) tail << " GROUP BY " << tk;
-  db::Statement st2 = tail.prepare(db);
-  each_keyed(st2, k, fn);
+  for (const std::string& rows : tail_rows(f)) {
+    Sql tail;
+    tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
+         << "count(*), total(h.score < 0), total(h.score), count(r.rating), total(r.rating) FROM "
+            "reviews r JOIN touchpoint_hits h ON h.review_id = r.id WHERE "
+         << rows << " AND h.touchpoint IN ";
+    tail.in_list(touchpoints);
+    tail_time(tail, f);
+    place_conditions(tail, f, "r");
+    if (!tk.empty()) tail << " GROUP BY " << tk;
+    db::Statement st2 = tail.prepare(db);
+    each_keyed(st2, k, fn);
+  }
 }
 
 Totals to_totals(const KeyedSums& r) {
@@ -618,8 +636,9 @@ std::map<std::string, TouchpointTotals> Queries::touchpoint_totals(const Filter&
 std::map<std::string, std::vector<std::pair<std::string, int64_t>>> Queries::top_phrases(
     const Filter& f, size_t per_touchpoint, int64_t max_mentions, bool* capped) const {
   Sql sql;
-  sql << "SELECT h.touchpoint, h.evidence, r.text FROM reviews r JOIN touchpoint_hits h ON "
-         "h.review_id = r.id WHERE 1";
+  sql << "SELECT h.touchpoint, h.evidence, CASE WHEN (SELECT a.on_translation FROM analyses a "
+         "WHERE a.review_id = r.id) THEN r.translated_text ELSE r.text END FROM reviews r JOIN "
+         "touchpoint_hits h ON h.review_id = r.id WHERE 1";
   Filter g = f;
   g.touchpoints.clear();  // filter the hits themselves instead
   review_conditions(sql, g);
@@ -665,7 +684,7 @@ void Queries::each_review(const Filter& f, ReviewOrder order,
   HitLoader hits(db_);
   while (st.step()) {
     ReviewRow row = read_review(st);
-    if (with_touchpoints) row.touchpoints = hits.load(row.id, row.text);
+    if (with_touchpoints) row.touchpoints = hits.load(row.id, row.analyzed_text());
     fn(row);
   }
 }
@@ -682,7 +701,7 @@ std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, ReviewOr
   while (st.step()) out.push_back(read_review(st));
   if (with_touchpoints) {
     HitLoader hits(db_);
-    for (auto& r : out) r.touchpoints = hits.load(r.id, r.text);
+    for (auto& r : out) r.touchpoints = hits.load(r.id, r.analyzed_text());
   }
   return out;
 }
@@ -698,7 +717,7 @@ std::vector<ReviewRow> Queries::most_negative(const Filter& f, int64_t limit) co
   std::vector<ReviewRow> out;
   while (st.step()) out.push_back(read_review(st));
   HitLoader hits(db_);
-  for (auto& r : out) r.touchpoints = hits.load(r.id, r.text);
+  for (auto& r : out) r.touchpoints = hits.load(r.id, r.analyzed_text());
   return out;
 }
 

@@ -70,6 +70,8 @@ struct Catalog {
 
 // Which reviews a question is about. Times are UTC epoch seconds, [since, until); the
 // aggregate questions (daily, totals, touchpoint_totals) need them on UTC day boundaries.
+// Reviews marked removed at their source (a complete listing lacked them) are left out of
+// every question unless include_removed.
 struct Filter {
   std::optional<int64_t> since, until;
   std::vector<std::string> sources;              // ids; empty: all
@@ -78,6 +80,7 @@ struct Filter {
   bool negative = false;                         // only reviews counted as negative
   bool unanswered = false;                       // only reviews without a reply from the practice
   std::optional<double> min_rating, max_rating;  // normalized rating bounds, inclusive
+  bool include_removed = false;                  // also reviews removed at their source
 };
 
 // "4-5", "1-2", "<=2", ">=4", "<3", "5": a range on the 1..5 normalized rating. Throws
@@ -129,6 +132,8 @@ struct ReviewRow {
   std::string scale;
   std::optional<double> rating;
   std::string text, language;
+  std::string translated_text;  // the source's translation of `text`, if it gave one
+  bool on_translation = false;  // the analysis (and the evidence spans) are of translated_text
   int64_t created_at = 0, updated_at = 0;
   std::string reply_text;
   std::optional<int64_t> reply_at;
@@ -137,11 +142,15 @@ struct ReviewRow {
   double sentiment = 0;
   std::string label;  // negative, neutral, positive
   bool negative = false;
-  std::vector<TouchpointResult> touchpoints;  // with_touchpoints
+  std::optional<int64_t> removed_at;          // marked removed at its source since then
+  std::vector<TouchpointResult> touchpoints;  // with_touchpoints; spans of analyzed_text()
   // search(): the byte spans of `text` that matched, and a short excerpt around the first
   // with the matches between \x01 and \x02.
   std::vector<std::pair<size_t, size_t>> matches;
   std::string snippet;
+
+  // The text the touchpoints' evidence spans point into.
+  const std::string& analyzed_text() const { return on_translation ? translated_text : text; }
 };
 
 struct SourceHealth {

@@ -322,24 +322,26 @@ std::string touchpoint_chart(const std::vector<TouchpointCard>& cards) {
   return s.str();
 }
 
-// The review text with every evidence span of a negative touchpoint marked.
-std::string marked_review(const ReviewRow& r) {
+// `text` (the review's text or its translation) as HTML, with every evidence span of the
+// review's touchpoints marked when `text` is the one the review was analysed on.
+std::string marked_review(const ReviewRow& r, const std::string& text) {
   std::vector<std::pair<size_t, size_t>> spans;
-  for (const auto& t : r.touchpoints)
-    for (const auto& e : t.evidence)
-      if (e.length > 0 && size_t(e.offset) + e.length <= r.text.size())
-        spans.emplace_back(e.offset, size_t(e.offset) + e.length);
+  if (&text == &r.analyzed_text())
+    for (const auto& t : r.touchpoints)
+      for (const auto& e : t.evidence)
+        if (e.length > 0 && size_t(e.offset) + e.length <= text.size())
+          spans.emplace_back(e.offset, size_t(e.offset) + e.length);
   std::sort(spans.begin(), spans.end());
   std::string out;
   size_t pos = 0;
   for (auto [a, b] : spans) {
     if (a < pos) a = pos;
     if (a >= b) continue;
-    out += html_escape(std::string_view(r.text).substr(pos, a - pos));
-    out += "<mark>" + html_escape(std::string_view(r.text).substr(a, b - a)) + "</mark>";
+    out += html_escape(std::string_view(text).substr(pos, a - pos));
+    out += "<mark>" + html_escape(std::string_view(text).substr(a, b - a)) + "</mark>";
     pos = b;
   }
-  out += html_escape(std::string_view(r.text).substr(pos));
+  out += html_escape(std::string_view(text).substr(pos));
   return out;
 }
 
@@ -379,6 +381,8 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space:
           padding: 10px 12px; margin: 10px 0; break-inside: avoid; }
 .review .head { font-size: 13px; color: var(--muted); margin-bottom: 4px; }
 .review .text { white-space: pre-wrap; }
+.review .translation { white-space: pre-wrap; margin-top: 6px; padding-left: 10px; border-left: 2px solid var(--line); }
+.review .translation .label { color: var(--muted); font-size: 12px; }
 .review .tps { margin-top: 6px; font-size: 12.5px; }
 .chip { display: inline-block; border: 1px solid var(--line); border-radius: 10px; padding: 0 8px; margin: 2px 4px 0 0; }
 .chip.neg { border-color: #e4b1aa; background: #fbeeec; }
@@ -538,11 +542,19 @@ void report_notable_reviews(std::ostream& h, const ReportData& d) {
     if (!r.author.empty()) h << " &middot; " << html_escape(r.author);
     h << (r.reply_text.empty() ? " &middot; <span class=\"bad\">no reply</span>"
                                : " &middot; <span class=\"good\">replied</span>");
+    if (r.removed_at)
+      h << " &middot; <span class=\"muted\">removed at the source " << format_date(*r.removed_at)
+        << "</span>";
     if (!r.url.empty() && (r.url.rfind("https://", 0) == 0 || r.url.rfind("http://", 0) == 0))
       h << " &middot; <a href=\"" << html_escape(r.url) << "\">open</a>";
     h << "</div><div class=\"text\">"
-      << (r.text.empty() ? "<span class=\"muted\">(rating only)</span>" : marked_review(r))
+      << (r.text.empty() ? "<span class=\"muted\">(rating only)</span>" : marked_review(r, r.text))
       << "</div>";
+    // The reviewer's own words first; the source's translation (what was analysed) beside.
+    if (!r.translated_text.empty())
+      h << "<div class=\"translation\"><span class=\"label\">Translation (by the source): "
+           "</span>"
+        << marked_review(r, r.translated_text) << "</div>";
     if (!r.touchpoints.empty()) {
       h << "<div class=\"tps\">";
       for (const auto& t : r.touchpoints) {

@@ -36,7 +36,8 @@ class Facebook : public HttpSource {
   Facebook(const SourceConfig& source, const Config& config) : HttpSource(source, config) {
     const Settings& s = source.settings;
     reject_unknown(s, allowed_keys({"page_id", "api_version", "base_url", "page_size", "max_pages",
-                                    "safety_margin", "full_sweep_interval", "throttle_wait"},
+                                    "safety_margin", "full_sweep_interval", "throttle_wait",
+                                    "detect_removals"},
                                    {"access_token"}));
     page_id_ = s.require_string("page_id");
     if (page_id_.empty() || page_id_.find_first_of("/?&# ") != std::string::npos)
@@ -52,6 +53,7 @@ class Facebook : public HttpSource {
     base_url_ = base_url_setting(s, "base_url", "https://graph.facebook.com");
     window_ = PagedWindow(s, 25, 100);
     if (auto v = s.duration("throttle_wait")) throttle_wait_ = *v;
+    detect_removals_ = s.boolean("detect_removals").value_or(true);
   }
 
   FetchResult fetch(const std::string& cursor) override {
@@ -70,6 +72,7 @@ class Facebook : public HttpSource {
     url = net::add_query(url, "fields", kFields);
     url = net::add_query(url, "limit", std::to_string(window_.page_size));
     const std::string origin = net::origin_of(base_url_);
+    bool to_the_end = false;  // paging stopped because there was no `next`
     for (int page = 1;; ++page) {
       net::Request req(url);
       req.headers.push_back({"Authorization", "Bearer " + token_});
@@ -109,6 +112,7 @@ class Facebook : public HttpSource {
       }
       std::optional<std::string> next;
       if (const auto* paging = get_object(doc, "paging")) next = get_string(*paging, "next");
+      if (!next || next->empty()) to_the_end = true;
       if (reached_old || !next || next->empty()) break;
       if (net::origin_of(*next) != origin)
         throw SourceError(SourceError::Kind::kGarbage,
@@ -138,6 +142,8 @@ class Facebook : public HttpSource {
     c.AddMember("newest", newest, a);
     c.AddMember("full_at", full ? now : full_at, a);
     out.cursor = to_json(c);
+    // A full sweep that followed `next` to its end lists every rating of the Page.
+    out.complete = detect_removals_ && full && to_the_end && out.problems.empty();
     return out;
   }
 
@@ -241,6 +247,7 @@ class Facebook : public HttpSource {
   std::string page_id_, token_, version_, base_url_;
   PagedWindow window_;  // page_size, max_pages, safety margin, full sweeps
   int64_t throttle_wait_ = 900;
+  bool detect_removals_ = true;
 };
 
 }  // namespace

@@ -9,6 +9,14 @@
 // copied again) is not parsed; any other file is parsed whole. A change of the settings
 // fingerprint re-reads every file. A file that could not be read at all (I/O error, a mapped
 // column missing from its header) is left out of the cursor, so it is tried again next poll.
+//
+// Removals: when a file's content changed, a file is new or a file is gone, the source may no
+// longer have a review it had, so (unless detect_removals = false) every file is read again and
+// the poll is a complete listing (FetchResult::complete) when all of them were read whole
+// without a problem: a stored review whose row is in none of the files was removed (a row
+// deleted from an export, or the export file deleted). When nothing changed nothing is read. A
+// file modified less than kSettleSeconds ago may still be being copied (cut at a line end it
+// reads without a problem): then the listing is not taken as complete until a later poll.
 #include "connectors/file_connector.h"
 
 #include <fnmatch.h>
@@ -334,6 +342,7 @@ class FileConnector : public Connector {
   std::array<bool, kFieldCount> explicit_{};                // mapped in [sources.fields]
   std::unordered_map<std::string, std::string> locations_;  // id and lower-cased name -> id
   std::string fingerprint_;
+  bool detect_removals_ = true;
 };
 
 std::vector<std::string> FileConnector::preflight() const {
@@ -348,7 +357,7 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
   const Settings& s = source.settings;
   std::vector<std::string_view> allowed = common_source_keys();
   for (auto k : {"path", "pattern", "format", "delimiter", "scale", "utc_offset", "date_format",
-                 "fields", "encoding", "layout", "rating", "comment"})
+                 "fields", "encoding", "layout", "rating", "comment", "detect_removals"})
     allowed.push_back(k);
   s.reject_unknown(allowed);
 
@@ -360,6 +369,7 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
   read_rating(s, rating);
   read_questions(s, rating);
   read_times(s);
+  detect_removals_ = s.boolean("detect_removals").value_or(true);
   read_fields(s);
   for (const auto& loc : config.locations) {
     locations_.emplace(loc.id, loc.id);
@@ -1145,6 +1155,9 @@ bool read_whole(const fs::path& p, uint64_t size, std::string& out, std::string&
   return true;
 }
 
+// How long after its last modification a file is trusted to be whole (not still being copied).
+constexpr int64_t kSettleSeconds = 60;
+
 FetchResult FileConnector::fetch(const std::string& cursor_text) {
   FetchResult result;
   Cursor old;
@@ -1198,6 +1211,10 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
   Cursor next;
   next.settings = fingerprint_;
   std::string content;
+  bool changed = false;      // a file's content changed, a file is new or one is gone
+  bool all_read = true;      // every file was imported whole this poll
+  int64_t newest_mtime = 0;  // of all the files, in epoch seconds
+  std::vector<std::pair<std::string, fs::path>> not_read;  // unchanged, so far not imported
   for (const auto& [name, full] : files) {
     struct stat st {};
     if (::stat(full.c_str(), &st) != 0) {
@@ -1207,10 +1224,12 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
     FileState state;
     state.size = static_cast<uint64_t>(st.st_size);
     state.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    newest_mtime = std::max<int64_t>(newest_mtime, st.st_mtim.tv_sec);
     auto prev = old.files.find(name);
     if (prev != old.files.end() && prev->second.size == state.size &&
         prev->second.mtime_ns == state.mtime_ns) {
       next.files.emplace(name, prev->second);  // unchanged: not opened
+      not_read.emplace_back(name, full);
       continue;
     }
     std::string error;
@@ -1222,9 +1241,32 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
     state.hash = hex64(hash_bytes(content));
     if (prev != old.files.end() && prev->second.hash == state.hash) {
       next.files.emplace(name, state);  // touched or copied again, same content
+      not_read.emplace_back(name, full);
       continue;
     }
-    if (import_file(name, content, result)) next.files.emplace(name, state);
+    changed = true;
+    if (import_file(name, content, result))
+      next.files.emplace(name, state);
+    else
+      all_read = false;
+  }
+  for (const auto& [name, state] : old.files)
+    if (!next.files.count(name) &&
+        std::none_of(files.begin(), files.end(), [&](const auto& f) { return f.first == name; }))
+      changed = true;  // gone from the directory
+  if (detect_removals_ && changed) {
+    // Something changed: read the rest too, so that the poll lists everything the files hold.
+    for (const auto& [name, full] : not_read) {
+      std::string error;
+      if (!read_whole(full, 0, content, error)) {
+        result.problems.push_back({name, "cannot read: " + error});
+        all_read = false;
+        continue;
+      }
+      if (!import_file(name, content, result)) all_read = false;
+    }
+    result.complete =
+        all_read && result.problems.empty() && newest_mtime <= now_seconds() - kSettleSeconds;
   }
   result.cursor = write_cursor(next);
   return result;

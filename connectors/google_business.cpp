@@ -30,7 +30,7 @@ class GoogleBusiness : public HttpSource {
     const Settings& s = settings_;
     reject_unknown(s, allowed_keys({"account_id", "business_location_id", "client_id",
                                     "token_endpoint", "base_url", "page_size", "max_pages",
-                                    "safety_margin", "full_sweep_interval"},
+                                    "safety_margin", "full_sweep_interval", "detect_removals"},
                                    {"client_secret", "refresh_token", "access_token"}));
     account_ = s.require_string("account_id");
     location_ = s.require_string("business_location_id");
@@ -54,6 +54,7 @@ class GoogleBusiness : public HttpSource {
              "set refresh_token (with client_id and client_secret) or access_token_file");
     }
     window_ = PagedWindow(s, 50, 50);
+    detect_removals_ = s.boolean("detect_removals").value_or(true);
   }
 
   FetchResult fetch(const std::string& cursor) override {
@@ -71,6 +72,7 @@ class GoogleBusiness : public HttpSource {
     int64_t newest = watermark.value_or(0);
     std::string page_token;
     bool auth_retried = false;
+    bool to_the_end = false;  // paging stopped because the list ended
     const std::string list_url = base_url_ + "/v4/accounts/" + net::url_encode(account_) +
                                  "/locations/" + net::url_encode(location_) + "/reviews";
     for (int page = 1;; ++page) {
@@ -116,6 +118,7 @@ class GoogleBusiness : public HttpSource {
         }
       }
       auto next = get_string(doc, "nextPageToken");
+      if (!next || next->empty()) to_the_end = true;
       if (reached_old || !next || next->empty()) break;
       if (!seen_tokens.insert(*next).second) {
         out.problems.push_back({"page " + std::to_string(page),
@@ -138,6 +141,9 @@ class GoogleBusiness : public HttpSource {
     c.AddMember("updated", newest, a);
     c.AddMember("full_at", full ? now : full_at, a);
     out.cursor = to_json(c);
+    // A full sweep read to the last page lists every review of the location: one missing from
+    // it was deleted (Google sends no notice of deletions).
+    out.complete = detect_removals_ && full && to_the_end && out.problems.empty();
     spdlog::debug("{}: {} review(s) {} ({} problem(s))", context(), out.reviews.size(),
                   full ? "in a full sweep" : "since the watermark", out.problems.size());
     return out;
@@ -261,6 +267,7 @@ class GoogleBusiness : public HttpSource {
   std::string cached_token_;
   std::chrono::steady_clock::time_point token_expiry_{};
   PagedWindow window_;  // page_size, max_pages, safety margin, full sweeps
+  bool detect_removals_ = true;
 };
 
 }  // namespace

@@ -25,6 +25,15 @@ const char* to_string(SourceError::Kind kind) {
   return "unknown";
 }
 
+std::string_view without_context(std::string_view message, std::string_view context) {
+  while (!context.empty() && message.size() > context.size() + 1 &&
+         message.substr(0, context.size()) == context && message[context.size()] == ':') {
+    message.remove_prefix(context.size() + 1);
+    while (!message.empty() && message.front() == ' ') message.remove_prefix(1);
+  }
+  return message;
+}
+
 const char* to_string(Label label) {
   switch (label) {
     case Label::kNegative:

@@ -11,6 +11,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace repwatch {
 
@@ -59,6 +60,10 @@ class SourceError : public Error {
 };
 
 const char* to_string(SourceError::Kind kind);
+
+// `message` without a leading "<context>: " that a callee already put there, so that a caller
+// adding its context names it once: "source x: " + without_context(e.what(), "source x").
+std::string_view without_context(std::string_view message, std::string_view context);
 
 // A per-record problem in otherwise good input, e.g. "reviews.csv:17: rating: not a number".
 struct Problem {

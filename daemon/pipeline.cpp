@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/redact.h"
+#include "core/time.h"
 #include "normalize/limits.h"
 #include "normalize/normalize.h"
 
@@ -17,13 +18,15 @@ namespace repwatch::daemon {
 
 namespace {
 
-// Analyzes one review's text. A failure of the analyzer on one review is a per-record
-// problem: the review is still stored, marked as not scored.
+// Analyzes one review's text (or the source's translation of it, see analyze_review()). A
+// failure of the analyzer on one review is a per-record problem: the review is still stored,
+// marked as not scored.
 Analysis analyze_one(const sentiment::Analyzer& analyzer, const Review& review,
                      std::vector<Problem>& problems) {
   std::string why;
   try {
-    Analysis a = analyzer.analyze(review.text);
+    Analysis a =
+        analyze_review(review, [&](std::string_view text) { return analyzer.analyze(text); });
     // SQLite stores NaN as NULL, which the store's NOT NULL columns refuse: one such score
     // would fail every poll of the source. Never expected; kept so it cannot stall a source.
     bool finite = std::isfinite(a.score);
@@ -161,18 +164,20 @@ void record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const
 }
 
 struct StoreCounts {
-  int inserted = 0, edited = 0, unchanged = 0, alerts_queued = 0;
+  int inserted = 0, edited = 0, unchanged = 0, removed = 0, restored = 0, alerts_queued = 0;
 };
 
-// Stores a fetched poll in one transaction: the reviews, then each one's hook, then the poll
-// state; commits. With `isolate`, each review is written inside its own savepoint, and a review
-// whose data the store refuses (db::is_record_error) is rolled back alone and reported in
-// `skipped` (no hook runs for it). Throws on any other failure; the transaction rolls back.
+// Stores a fetched poll in one transaction: the reviews, then each one's hook, then (when
+// `complete`: the poll listed everything the source has) the removal of the source's reviews it
+// did not list, each with the hook, then the poll state; commits. With `isolate`, each review is
+// written inside its own savepoint, and a review whose data the store refuses
+// (db::is_record_error) is rolled back alone and reported in `skipped` (no hook runs for it;
+// then nothing is removed). Throws on any other failure; the transaction rolls back.
 StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig& source,
                                      const connectors::FetchResult& result,
                                      const std::vector<Analysis>& analyses, const ReviewHook& hook,
                                      int64_t now, std::optional<int64_t> next_poll_at, bool isolate,
-                                     std::vector<Problem>& skipped) {
+                                     bool complete, std::vector<Problem>& skipped) {
   StoreCounts counts;
   db::Transaction tx(store.database());
   store.ensure_source(source.id, source.type, source.location, now);
@@ -218,9 +223,35 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
         ++counts.unchanged;
         break;
     }
+    if (u.restored && ++counts.restored <= 10)  // then only counted, in the poll's summary
+      spdlog::info("source {}: review {} is listed again; no longer marked removed", source.id,
+                   result.reviews[i].external_id);
     if (hook)
       counts.alerts_queued +=
           hook(StoredEvent{source, result.reviews[i], analyses[i], u, state, now});
+  }
+  if (complete && skipped.empty()) {
+    std::vector<int64_t> listed;
+    listed.reserve(stored.size());
+    for (const db::UpsertResult& u : stored) listed.push_back(u.review_id);
+    constexpr int kLogged = 10;  // removals logged one by one; then only counted
+    for (int64_t id : store.mark_removed(source.id, std::move(listed), now)) {
+      std::optional<db::StoredReview> gone = store.get(id);
+      if (!gone) throw DbError("review " + std::to_string(id) + " vanished while marked removed");
+      if (++counts.removed <= kLogged)
+        spdlog::info("source {}: review {} ({}) is no longer listed by the source; marked removed",
+                     source.id, gone->review.external_id, format_date(gone->review.created_at));
+      else if (counts.removed == kLogged + 1)
+        spdlog::info("source {}: more reviews are no longer listed; the poll's summary counts them",
+                     source.id);
+      if (!hook) continue;
+      db::UpsertResult u;
+      u.review_id = id;
+      u.revision = gone->revision;
+      StoredEvent ev{source, gone->review, gone->analysis, u, state, now};
+      ev.change = StoredEvent::Change::kRemoved;
+      counts.alerts_queued += hook(ev);
+    }
   }
   store.record_success(source.id, result.cursor, now, next_poll_at);
   tx.commit();
@@ -232,7 +263,7 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
 PollOutcome store_failed(db::ReviewStore& store, const SourceConfig& source, PollOutcome& out,
                          const std::exception& e, int64_t now,
                          std::optional<int64_t> next_poll_at) {
-  out.inserted = out.edited = out.unchanged = out.alerts_queued = 0;
+  out.inserted = out.edited = out.unchanged = out.removed = out.restored = out.alerts_queued = 0;
   out.error = std::string("storing the poll failed, rolled back: ") + e.what();
   spdlog::error("source {}: {}", source.id, out.error);
   record_failure_tx(store, source, to_string(SourceError::Kind::kTransient), out.error, now,
@@ -252,7 +283,8 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
                                     : SourceError(SourceError::Kind::kTransient,
                                                   "fetch returned neither reviews nor an error");
     bool auth = err.kind() == SourceError::Kind::kAuth;
-    out.error = err.what();
+    // Said once: the log line and `repwatch sources` name the source already.
+    out.error = std::string(without_context(err.what(), "source " + source.id));
     if (auth)
       spdlog::error("source {}: {} error, needs attention: {}", source.id, to_string(err.kind()),
                     out.error);
@@ -264,7 +296,22 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
 
   connectors::FetchResult& result = *fetched.result;
   out.fetched = static_cast<int>(result.reviews.size());
-  for (const Problem& p : result.problems) spdlog::warn("source {}: {}", source.id, p.to_string());
+  for (const Problem& p : result.problems)
+    spdlog::warn("source {}: {}", source.id, without_context(p.to_string(), "source " + source.id));
+  // Removal is inferred only from a listing that is whole: a record skipped by the connector
+  // or the pipeline may be a stored review. An empty complete listing while reviews are stored
+  // looks like a fault at the source (an API answering nothing), not every review deleted.
+  bool complete = result.complete && result.problems.empty();
+  if (complete && result.reviews.empty()) {
+    complete = false;
+    if (store.count_reviews(source.id) > 0) {
+      Problem p{"",
+                "the source listed no reviews at all; reviews stored for it are not marked "
+                "removed (an empty answer is more likely a fault at the source)"};
+      spdlog::warn("source {}: {}", source.id, p.to_string());
+      result.problems.push_back(std::move(p));
+    }
+  }
   out.problems = std::move(result.problems);
   if (fetched.analyses.size() != result.reviews.size()) {
     out.error = "internal error: " + std::to_string(fetched.analyses.size()) + " analyses for " +
@@ -285,10 +332,12 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
     try {
       std::vector<Problem> skipped;
       StoreCounts counts = store_in_one_transaction(store, source, result, fetched.analyses, hook,
-                                                    now, next_poll_at, isolate, skipped);
+                                                    now, next_poll_at, isolate, complete, skipped);
       out.inserted = counts.inserted;
       out.edited = counts.edited;
       out.unchanged = counts.unchanged;
+      out.removed = counts.removed;
+      out.restored = counts.restored;
       out.alerts_queued = counts.alerts_queued;
       for (Problem& p : skipped) {
         spdlog::error("source {}: {}", source.id, p.to_string());
@@ -309,9 +358,16 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
   }
 
   out.ok = true;
-  spdlog::info("source {}: {} fetched, {} new, {} edited, {} unchanged, {} alerts, {} problems",
-               source.id, out.fetched, out.inserted, out.edited, out.unchanged, out.alerts_queued,
-               out.problems.size());
+  // A poll that changed nothing is not news at the default level (20 sources polled every 15
+  // minutes would log 80 such lines an hour).
+  const bool news =
+      out.inserted + out.edited + out.removed + out.restored + out.alerts_queued > 0 ||
+      !out.problems.empty();
+  spdlog::log(news ? spdlog::level::info : spdlog::level::debug,
+              "source {}: {} fetched, {} new, {} edited, {} unchanged, {} removed, {} restored, "
+              "{} alerts, {} problems",
+              source.id, out.fetched, out.inserted, out.edited, out.unchanged, out.removed,
+              out.restored, out.alerts_queued, out.problems.size());
   return out;
 }
 

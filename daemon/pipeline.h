@@ -6,8 +6,14 @@
 //                                                          daemon's database thread
 //
 // If the fetch fails, store_poll() records the failure in the poll state (last error, failures
-// in a row, next poll) and stores nothing else; the cursor stays where it was. If anything in
-// the transaction throws, it rolls back whole: no review is half stored, no alert is queued
+// in a row, next poll) and stores nothing else; the cursor stays where it was.
+//
+// A poll whose connector listed everything the source has (FetchResult::complete) and that had
+// no problem at all also marks the source's stored reviews it did not list as removed
+// (ReviewStore::mark_removed), in the same transaction; each one is a StoredEvent of its own.
+// A complete listing with no review at all while reviews are stored is taken for a fault at the
+// source, not as the removal of every review: nothing is marked, and that is a problem. If anything
+// in the transaction throws, it rolls back whole: no review is half stored, no alert is queued
 // without its review, the cursor does not move past reviews that were not committed.
 #pragma once
 
@@ -37,7 +43,8 @@ struct Fetched {
 // Fetches, normalizes and analyzes one source. Never throws for a source failure: it is
 // returned in Fetched::error (a ConfigError from the connector becomes kConfig). Reviews come
 // back oldest first (stable by created_at); one without an external id is dropped and
-// reported as a Problem.
+// reported as a Problem. Each review is analysed by analyze_review() (core/analysis.h): on the
+// source's translation when the review is in a language the analyzer does not score.
 Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& source,
                         const std::string& cursor, const sentiment::Analyzer& analyzer);
 
@@ -45,6 +52,10 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
 // are queued atomically with the review. `state` is the poll state before this poll (its
 // first_sync_at tells whether this is the source's first sync). Returns alerts queued.
 struct StoredEvent {
+  // kStored: the poll stored (or compared) the review, see `upsert`. kRemoved: a complete
+  // listing of the source lacked the review and it was marked removed; `review` and `analysis`
+  // are as stored, `upsert` says kUnchanged with its id and revision.
+  enum class Change { kStored, kRemoved };
   const SourceConfig& source;
   const Review& review;
   const Analysis& analysis;
@@ -55,6 +66,7 @@ struct StoredEvent {
   // hook built before the database was opened (alerts::AlertService::hook()) writes its rows
   // into that very transaction. May be null for hooks bound to a connection themselves.
   const db::Database* db = nullptr;
+  Change change = Change::kStored;  // kRemoved: marked removed at poll_started_at
 };
 using ReviewHook = std::function<int(const StoredEvent&)>;
 
@@ -65,6 +77,8 @@ struct PollOutcome {
   int inserted = 0;
   int edited = 0;
   int unchanged = 0;
+  int removed = 0;   // marked removed: a complete listing lacked them
+  int restored = 0;  // had been marked removed and were listed again
   int alerts_queued = 0;
   std::vector<Problem> problems;  // per-record problems of a successful fetch
   std::string error;              // the failure, when !ok

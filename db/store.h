@@ -5,6 +5,12 @@
 // review_revisions and its analysis replaced. The caller wraps a whole poll (reviews, analyses,
 // the alerts they trigger, the new cursor) in one db::Transaction.
 //
+// Removed reviews: after a poll that listed everything its source has (FetchResult::complete),
+// mark_removed() sets removed_at on the source's reviews that poll did not list. They keep
+// their row, revisions and analysis, but leave the CLI's aggregates (db/query_index.h) and, by
+// default, its listings; upsert() of a removed review (it is listed again) clears removed_at
+// and says so (UpsertResult::restored).
+//
 // Schema (see schema_migrations() in store.cpp for the exact SQL):
 //   locations(id, name)
 //   sources(id, type, location_id, added_at, first_sync_at)
@@ -12,12 +18,14 @@
 //              last_error_at, consecutive_failures, next_poll_at, needs_attention)
 //   reviews(id, source_id, external_id, location_id, author, raw_rating, scale, rating, text,
 //           language, translated_text, created_at, updated_at, reply_text, reply_at, url,
-//           content_hash, revision, first_seen_at, last_seen_at,
+//           content_hash, revision, first_seen_at, last_seen_at, removed_at,
 //           sentiment, label, negative)            -- analysis summary, for fast queries
 //   review_revisions(review_id, revision, ... the replaced version ..., replaced_at)
-//   analyses(review_id, score, label, language, scored, lexicon_version, analyzed_at, terms)
+//   analyses(review_id, score, label, language, scored, lexicon_version, analyzed_at, terms,
+//            on_translation, taxonomy_version)  -- on_translation 1: spans are of translated_text
 //   touchpoint_hits(review_id, ord, touchpoint, score, evidence)  -- clustered by review
-// terms and evidence are spans of the review's text, stored as [offset, length] pairs (see
+// terms and evidence are spans of the review's text (of its translated_text when the analysis
+// was made on the translation, Analysis::on_translation), stored as [offset, length] pairs (see
 // encode_spans()); the phrase itself is not stored twice.
 #pragma once
 
@@ -53,6 +61,7 @@ struct StoredReview {
   int revision = 1;  // 1 for the first version, +1 per edit
   std::string content_hash;
   int64_t first_seen_at = 0;
+  std::optional<int64_t> removed_at;  // set while its source's complete listings lack it
   Review review;
   Analysis analysis;  // touchpoints and their evidence included
 };
@@ -63,6 +72,9 @@ struct UpsertResult {
   UpsertOutcome outcome = UpsertOutcome::kUnchanged;
   int64_t review_id = 0;
   int revision = 1;
+  // The review was marked removed and is listed again: removed_at is cleared (and it counts
+  // again). Together with kUnchanged or kEdited.
+  bool restored = false;
   // For kEdited: the version that was replaced, and its analysis.
   std::optional<Review> previous;
   std::optional<Analysis> previous_analysis;
@@ -129,7 +141,16 @@ class ReviewStore {
                                    const std::string& external_id) const;
   std::optional<StoredReview> get(int64_t review_id) const;
   int64_t count_reviews() const;
+  // The reviews of one source, those marked removed only with `include_removed`.
+  int64_t count_reviews(const std::string& source_id, bool include_removed = false) const;
   int count_revisions(int64_t review_id) const;
+
+  // After a poll stored every review of a complete listing of `source_id` (their ids:
+  // `listed`, as upsert() returned them): marks the source's other reviews removed at `now`.
+  // Returns their ids, ascending; reviews already marked are left as they are. Call it inside
+  // the poll's transaction.
+  std::vector<int64_t> mark_removed(const std::string& source_id, std::vector<int64_t> listed,
+                                    int64_t now);
 
   PollState poll_state(const std::string& source_id) const;
   std::vector<PollState> all_poll_states() const;

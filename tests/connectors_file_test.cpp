@@ -298,7 +298,8 @@ TEST_F(FileSourceTest, ChangedFileIsReadAgainWhole) {
   write("import/a.csv",
         "external_id,rating,text,created_at\nx1,5,Great,2026-01-02\nx2,4,Good,2026-01-03\n");
   write("import/b.csv", "external_id,rating,text,created_at\nz1,3,Okay,2026-01-04\n");
-  auto c = make("path = \"import\"\n");
+  // Without removal detection only what changed is read (with it, see the next test).
+  auto c = make("path = \"import\"\ndetect_removals = false\n");
   auto first = c->fetch("");
   ASSERT_EQ(first.reviews.size(), 3u);
 
@@ -318,7 +319,69 @@ TEST_F(FileSourceTest, ChangedFileIsReadAgainWhole) {
   fs::remove(dir_ / "import/b.csv");
   auto third = c->fetch(second.cursor);
   EXPECT_TRUE(third.reviews.empty());
+  EXPECT_FALSE(third.complete);
   EXPECT_EQ(third.cursor.find("b.csv"), std::string::npos);
+}
+
+// When a file changed, appeared or went away, every file is read again and the poll is a
+// complete listing (reviews in none of the files were removed); when nothing changed, nothing
+// is read and nothing can be concluded. A bad row, or a file that cannot be used, makes the
+// listing incomplete.
+TEST_F(FileSourceTest, AnyChangeReadsEveryFileForACompleteListing) {
+  write("import/a.csv",
+        "external_id,rating,text,created_at\nx1,5,Great,2026-01-02\nx2,4,Good,2026-01-03\n");
+  write("import/b.csv", "external_id,rating,text,created_at\nz1,3,Okay,2026-01-04\n");
+  set_mtime("import/a.csv", 300);  // written a while ago (files that have settled)
+  set_mtime("import/b.csv", 300);
+  auto c = make("path = \"import\"\n");
+  auto first = c->fetch("");
+  ASSERT_EQ(first.reviews.size(), 3u);
+  EXPECT_TRUE(first.complete);
+
+  auto idle = c->fetch(first.cursor);
+  EXPECT_TRUE(idle.reviews.empty());
+  EXPECT_FALSE(idle.complete);
+  set_mtime("import/b.csv", 200);  // touched, same content: nothing changed
+  idle = c->fetch(idle.cursor);
+  EXPECT_TRUE(idle.reviews.empty());
+  EXPECT_FALSE(idle.complete);
+
+  // x2's row is deleted from a.csv just now: both files are read, but a file modified within
+  // the last minute may still be being copied, so the listing is not complete yet...
+  write("import/a.csv", "external_id,rating,text,created_at\nx1,5,Great,2026-01-02\n");
+  auto settling = c->fetch(idle.cursor);
+  EXPECT_EQ(settling.reviews.size(), 2u);
+  EXPECT_FALSE(settling.complete);
+  // ...a minute later it is: x2 is in neither file.
+  set_mtime("import/a.csv", 90);
+  auto second = c->fetch(idle.cursor);
+  EXPECT_TRUE(second.problems.empty()) << problems_of(second);
+  EXPECT_TRUE(second.complete);
+  ASSERT_EQ(second.reviews.size(), 2u);
+  EXPECT_NE(find(second, "x1"), nullptr);
+  EXPECT_NE(find(second, "z1"), nullptr);
+  EXPECT_EQ(find(second, "x2"), nullptr);
+
+  // b.csv is deleted: its reviews are in no file any more.
+  fs::remove(dir_ / "import/b.csv");
+  auto third = c->fetch(second.cursor);
+  EXPECT_TRUE(third.complete);
+  ASSERT_EQ(third.reviews.size(), 1u);
+  EXPECT_NE(find(third, "x1"), nullptr);
+
+  // A new file with a bad row: read, but the listing is not complete.
+  write("import/c.csv", "external_id,rating,text,created_at\nw1,5,Fine,2026-01-05\nw2,9,x,\n");
+  set_mtime("import/c.csv", 90);
+  auto fourth = c->fetch(third.cursor);
+  EXPECT_EQ(fourth.problems.size(), 1u) << problems_of(fourth);
+  EXPECT_FALSE(fourth.complete);
+  EXPECT_NE(find(fourth, "x1"), nullptr);
+  EXPECT_NE(find(fourth, "w1"), nullptr);
+
+  // A file that cannot be used at all (a mapped column missing): not complete either.
+  auto mapped = make("path = \"import\"\n[sources.fields]\ntext = \"Comment\"\n");
+  auto r = mapped->fetch("");
+  EXPECT_FALSE(r.complete);
 }
 
 TEST_F(FileSourceTest, BrokenRowsAreReportedAndTheRestImports) {
