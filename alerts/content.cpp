@@ -12,6 +12,7 @@
 #include "alerts/health.h"
 #include "alerts/message.h"
 #include "core/error.h"
+#include "core/text.h"
 
 namespace repwatch::alerts {
 

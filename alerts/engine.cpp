@@ -10,17 +10,13 @@
 #include "alerts/health.h"
 #include "alerts/message.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "normalize/limits.h"
 #include "replies/checker.h"
 
 namespace repwatch::alerts {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Recipients of one alert, deduplicated (addresses case-insensitively), in a stable order.
 class Recipients {

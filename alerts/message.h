@@ -62,7 +62,6 @@ std::string format_mailbox(std::string_view display_name, std::string_view addre
 // soft breaks before 76 columns, '=' and non-ASCII escaped, trailing whitespace and a leading
 // '.' or "From " escaped so no transport can alter the text.
 std::string quoted_printable(std::string_view text);
-std::string html_escape(std::string_view text);  // & < > " '
 // "Tue, 03 Feb 2026 10:04:05 +0000"
 std::string rfc5322_date(int64_t epoch_seconds);
 // "<rw.1767225600.3f9a0c1e5b7d2a44@domain>": a fresh random token; stored with each delivery

@@ -158,13 +158,6 @@ std::vector<DeliveryRecord> Outbox::list(const OutboxFilter& f) const {
   return read_all(st);
 }
 
-std::vector<DeliveryRecord> Outbox::deliveries_of(int64_t alert_id) const {
-  db::Statement st = db_.prepare(std::string("SELECT ") + kDeliveryColumns +
-                                 " WHERE d.alert_id = ?1 ORDER BY d.id");
-  st.bind(1, alert_id);
-  return read_all(st);
-}
-
 std::vector<DeliveryRecord> Outbox::due(int64_t now, int limit) const {
   db::Statement st = db_.prepare(std::string("SELECT ") + kDeliveryColumns +
                                  " WHERE d.status = 'pending' AND d.batch = 0 AND "

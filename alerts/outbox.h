@@ -118,7 +118,6 @@ class Outbox {
   // Has rule `rule` ever alerted on this review (any revision)?
   bool has_alert_of(const std::string& rule, int64_t review_id) const;
   std::vector<DeliveryRecord> list(const OutboxFilter& filter = {}) const;
-  std::vector<DeliveryRecord> deliveries_of(int64_t alert_id) const;
 
   // Pending, not batched, next_attempt_at <= now, not leased: oldest first.
   std::vector<DeliveryRecord> due(int64_t now, int limit) const;

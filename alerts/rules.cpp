@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/redact.h"
+#include "core/text.h"
 
 namespace repwatch::alerts {
 
@@ -51,11 +52,6 @@ const std::vector<std::string_view> kWebhookKeys = {"name",    "url",    "url_fi
 const std::vector<std::string_view> kDigestKeys = {"mode", "at", "weekday"};
 const std::vector<std::string_view> kLocationAlertKeys = {"marketing", "managers", "owners"};
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   std::string out;
   for (const auto& s : v) {
@@ -63,13 +59,6 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
     out += s;
   }
   return out;
-}
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
 }
 
 // A list of addresses from a string or array; each element may itself be "a@x, b@y".
@@ -80,7 +69,7 @@ std::vector<std::string> address_list(const Settings& s, std::string_view key) {
     while (pos <= item.size()) {
       size_t comma = item.find(',', pos);
       if (comma == std::string::npos) comma = item.size();
-      std::string a = trim(std::string_view(item).substr(pos, comma - pos));
+      std::string a(trim(std::string_view(item).substr(pos, comma - pos)));
       pos = comma + 1;
       if (a.empty()) continue;
       if (!is_valid_address(a))
@@ -353,7 +342,7 @@ AlertsConfig load_alerts_config(const Config& config,
     while (pos <= t.owner.size()) {
       size_t comma = t.owner.find(',', pos);
       if (comma == std::string::npos) comma = t.owner.size();
-      std::string a = trim(std::string_view(t.owner).substr(pos, comma - pos));
+      std::string a(trim(std::string_view(t.owner).substr(pos, comma - pos)));
       pos = comma + 1;
       if (a.empty()) continue;
       if (!is_valid_address(a))
@@ -451,7 +440,7 @@ AlertsConfig load_alerts_config(const Config& config,
   smtp.reject_unknown(kSmtpKeys);
   if (auto from = smtp.string("from")) {
     // "Name <addr>" or "addr"
-    std::string f = trim(*from);
+    std::string f(trim(*from));
     std::string name, addr = f;
     size_t lt = f.rfind('<');
     if (lt != std::string::npos) {

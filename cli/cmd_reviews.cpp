@@ -6,8 +6,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "cli/commands.h"
+#include "core/file.h"
 #include "core/time.h"
 
 namespace repwatch::cli {
@@ -279,7 +281,7 @@ int cmd_reviews(Context& ctx, const ReviewsArgs& args) {
   Filter f = resolve_filter(ctx, args.filter);
   int64_t limit = args.all ? -1 : args.limit + 1;  // one more tells whether there are more
   ReadSnapshot snap(ctx.db);
-  std::vector<ReviewRow> rows = ctx.queries.reviews(f, limit, true);
+  std::vector<ReviewRow> rows = ctx.queries.reviews(f, limit, {.with_touchpoints = true});
   bool more = !args.all && static_cast<int64_t>(rows.size()) > args.limit;
   if (more) rows.pop_back();
 
@@ -392,6 +394,9 @@ int cmd_search(Context& ctx, const SearchArgs& args) {
   return 0;
 }
 
+// Oldest first, each review with its touchpoints.
+constexpr ReviewOrder kExportOrder{.with_touchpoints = true, .newest_first = false};
+
 int cmd_export(Context& ctx, const ExportArgs& args) {
   if (args.format != "csv" && args.format != "json" && args.format != "jsonl")
     throw UsageError("--format: expected csv, json or jsonl, got \"" + args.format + "\"");
@@ -400,22 +405,16 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
   // Write to a temporary file next to the target and rename it at the end, so a failed export
   // never leaves half a file under the wanted name.
   bool to_stdout = args.out.empty() || args.out == "-";
-  std::filesystem::path target(args.out), tmp;
-  std::ofstream file;
-  if (!to_stdout) {
-    tmp = target;
-    tmp += ".part";
-    file.open(tmp, std::ios::binary | std::ios::trunc);
-    if (!file) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  }
-  std::ostream& out = to_stdout ? ctx.out : file;
+  std::optional<AtomicFile> file;
+  if (!to_stdout) file.emplace(args.out);
+  std::ostream& out = to_stdout ? ctx.out : file->stream();
 
   int64_t n = 0;
   ReadSnapshot snap(ctx.db);
   if (args.format == "csv") {
     Table header(review_csv_columns());
     header.write_csv(out);
-    ctx.queries.each_review(f, true, false, [&](const ReviewRow& r) {
+    ctx.queries.each_review(f, kExportOrder, [&](const ReviewRow& r) {
       const auto row = review_csv_row(r);
       for (size_t c = 0; c < row.size(); ++c)
         out << (c ? "," : "") << csv_field(row[c].to_text(true));
@@ -426,7 +425,7 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
     bool array = args.format == "json";
     if (array) out << "[";
     rapidjson::StringBuffer buf;
-    ctx.queries.each_review(f, true, false, [&](const ReviewRow& r) {
+    ctx.queries.each_review(f, kExportOrder, [&](const ReviewRow& r) {
       buf.Clear();
       rapidjson::Writer<rapidjson::StringBuffer> w(buf);
       review_json(w, r, ctx.catalog, true);
@@ -439,14 +438,9 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
   }
   out.flush();
   if (!to_stdout) {
-    file.close();
-    if (!file) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-    std::error_code ec;
-    std::filesystem::rename(tmp, target, ec);
-    if (ec)
-      throw Error("cannot rename " + tmp.string() + " to " + target.string() + ": " + ec.message());
-    ctx.err << "exported " << n << " review" << (n == 1 ? "" : "s") << " to " << target.string()
-            << "\n";
+    file->commit();
+    ctx.err << "exported " << n << " review" << (n == 1 ? "" : "s") << " to "
+            << file->target().string() << "\n";
   }
   return 0;
 }

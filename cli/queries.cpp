@@ -9,17 +9,12 @@
 
 #include "alerts/rules.h"
 #include "cli/args.h"
+#include "core/text.h"
 #include "db/store.h"
 
 namespace repwatch::cli {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A WHERE clause built piece by piece with positional parameters.
 class Sql {
@@ -589,14 +584,19 @@ TouchpointTotals to_tp_totals(const KeyedSums& r) {
   return t;
 }
 
+// The column a GroupBy keys the sums by ("" for kAll).
+const char* group_column(GroupBy group) {
+  return group == GroupBy::kSource ? "source_id" : group == GroupBy::kLocation ? "location_id" : "";
+}
+
 }  // namespace
 
-std::vector<DayTotals> Queries::daily(const Filter& f, bool by_source) const {
+std::vector<DayTotals> Queries::daily(const Filter& f, GroupBy group) const {
   std::map<std::pair<int64_t, std::string>, Totals> sums;
-  KeySpec k{true, by_source ? "source_id" : ""};
+  KeySpec k{true, group_column(group)};
   if (!f.touchpoints.empty()) {
     // Reviews mentioning the touchpoints: mentions, the touchpoint's sentiment, negative mentions.
-    KeySpec kt{true, by_source ? "source_id" : ""};
+    KeySpec kt{true, group_column(group)};
     touchpoint_sums(db_, f, f.touchpoints, kt, [&](const KeyedSums& r) {
       TouchpointTotals t = to_tp_totals(r);
       Totals& d = sums[{r.day, r.key}];
@@ -617,9 +617,7 @@ std::vector<DayTotals> Queries::daily(const Filter& f, bool by_source) const {
 
 std::map<std::string, Totals> Queries::totals(const Filter& f, GroupBy group) const {
   std::map<std::string, Totals> out;
-  KeySpec k{false, group == GroupBy::kSource     ? "source_id"
-                   : group == GroupBy::kLocation ? "location_id"
-                                                 : ""};
+  KeySpec k{false, group_column(group)};
   review_sums(db_, f, k, [&](const KeyedSums& r) { out[r.key].add(to_totals(r)); });
   if (group == GroupBy::kAll) out[""];  // always present
   return out;
@@ -675,8 +673,9 @@ std::map<std::string, std::vector<std::pair<std::string, int64_t>>> Queries::top
 
 // ---- reviews -------------------------------------------------------------------------------
 
-void Queries::each_review(const Filter& f, bool with_touchpoints, bool newest_first,
+void Queries::each_review(const Filter& f, ReviewOrder order,
                           const std::function<void(const ReviewRow&)>& fn) const {
+  const bool with_touchpoints = order.with_touchpoints, newest_first = order.newest_first;
   Sql sql;
   sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE 1";
   review_conditions(sql, f);
@@ -690,8 +689,8 @@ void Queries::each_review(const Filter& f, bool with_touchpoints, bool newest_fi
   }
 }
 
-std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, bool with_touchpoints,
-                                        bool newest_first) const {
+std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, ReviewOrder order) const {
+  const bool with_touchpoints = order.with_touchpoints, newest_first = order.newest_first;
   Sql sql;
   sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE 1";
   review_conditions(sql, f);

@@ -9,7 +9,7 @@
 //   Queries q(db);
 //   Catalog names = Catalog::load(db, taxonomy, &config);   // what filters may name
 //   Filter f;  f.sources = names.resolve_sources({"google"});  // UsageError if unknown
-//   for (const DayTotals& d : q.daily(f, false)) ...
+//   for (const DayTotals& d : q.daily(f, GroupBy::kAll)) ...
 #pragma once
 
 #include <cstdint>
@@ -174,6 +174,12 @@ constexpr int64_t kSearchWindow = 20000;
 // top_phrases(): how many of the latest mentions are counted by the commands.
 constexpr int64_t kPhraseWindow = 20000;
 
+// How Queries::reviews() and each_review() read.
+struct ReviewOrder {
+  bool with_touchpoints = false;  // each review's touchpoint hits too
+  bool newest_first = true;       // else oldest first
+};
+
 class Queries {
  public:
   explicit Queries(const db::Database& db) : db_(db) {}
@@ -181,10 +187,10 @@ class Queries {
   const db::Database& database() const { return db_; }
   db::QueryIndexState index_state() const { return db::query_index_state(db_); }
 
-  // Per UTC day (and per source when by_source) over since/until/sources/locations, from the
-  // aggregates. With filter.touchpoints: the mentioning reviews (count = mentions, sentiment =
-  // the touchpoint's, negative = negative mentions).
-  std::vector<DayTotals> daily(const Filter& filter, bool by_source) const;
+  // Per UTC day (and per source or location: DayTotals::key) over since/until/sources/
+  // locations, from the aggregates. With filter.touchpoints: the mentioning reviews (count =
+  // mentions, sentiment = the touchpoint's, negative = negative mentions).
+  std::vector<DayTotals> daily(const Filter& filter, GroupBy group) const;
   // Totals over the filter, per source, per location or all together (key "").
   std::map<std::string, Totals> totals(const Filter& filter, GroupBy group) const;
   // Per touchpoint over since/until/sources/locations (and filter.touchpoints if given).
@@ -195,11 +201,10 @@ class Queries {
   std::map<std::string, std::vector<std::pair<std::string, int64_t>>> top_phrases(
       const Filter& filter, size_t per_touchpoint, int64_t max_mentions, bool* capped) const;
 
-  // Reviews newest first (oldest first when !newest_first), at most `limit` (< 0: all).
-  std::vector<ReviewRow> reviews(const Filter& filter, int64_t limit, bool with_touchpoints,
-                                 bool newest_first = true) const;
+  // Reviews in `order`, at most `limit` (< 0: all).
+  std::vector<ReviewRow> reviews(const Filter& filter, int64_t limit, ReviewOrder order = {}) const;
   // The same, streamed: for export.
-  void each_review(const Filter& filter, bool with_touchpoints, bool newest_first,
+  void each_review(const Filter& filter, ReviewOrder order,
                    const std::function<void(const ReviewRow&)>& fn) const;
   int64_t count_reviews(const Filter& filter) const;
   // Negative reviews of the filter, most negative sentiment first, with touchpoints.

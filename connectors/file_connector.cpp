@@ -87,23 +87,6 @@ enum class Format { kAuto, kCsv, kJsonl };
 
 // ---- small helpers -----------------------------------------------------------------------
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 // A quoted, shortened rendering of a bad value for messages: line breaks become spaces, other
 // control characters (a NUL of a UTF-16 file read as bytes) \xNN, so none reaches the log.
 std::string quote(std::string_view s) {
@@ -299,6 +282,18 @@ class FileConnector : public Connector {
   std::vector<std::string> preflight() const override;
 
  private:
+  // The settings, a group each (the constructor calls them in this order, so the first
+  // mistake in the file is the one reported): path, pattern, format, delimiter, encoding;
+  // layout; the rating's scale and labels; the questions of a long layout; utc_offset and
+  // date_format; [sources.fields].
+  void read_files(const Settings& s);
+  void read_layout(const Settings& s);
+  void read_rating(const Settings& s, const Settings& rating);
+  void read_questions(const Settings& s, const Settings& rating);
+  void read_times(const Settings& s);
+  void read_fields(const Settings& s);
+  // Everything that shapes the reviews made from a file, for the fingerprint.
+  std::string shape() const;
   // Turns a file's bytes into UTF-8 (see `encoding` in file_connector.h); false, with a
   // problem naming the file and line, when it is not text in that encoding.
   bool decode(const std::string& name, std::string& content, FetchResult& out) const;
@@ -366,6 +361,26 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
     allowed.push_back(k);
   s.reject_unknown(allowed);
 
+  read_files(s);
+  read_layout(s);
+  // The rating: top-level `scale`, or [sources.rating] with its question, scale and labels.
+  Settings rating = s.table("rating");
+  rating.reject_unknown({"question", "scale", "labels"});
+  read_rating(s, rating);
+  read_questions(s, rating);
+  read_times(s);
+  detect_removals_ = s.boolean("detect_removals").value_or(true);
+  read_fields(s);
+  for (const auto& loc : config.locations) {
+    locations_.emplace(loc.id, loc.id);
+    locations_.emplace(lower(loc.name), loc.id);
+  }
+
+  // Everything that shapes the reviews made from a file: when it changes, files are re-read.
+  fingerprint_ = hex64(hash_bytes(shape()));
+}
+
+void FileConnector::read_files(const Settings& s) {
   auto path = s.path("path");
   if (!path) s.fail("path", "is required (a directory of export files, or one file)");
   path_ = *path;
@@ -406,6 +421,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
                              "\"utf-16\" or another name `iconv -l` lists)");
     }
   }
+}
+
+void FileConnector::read_layout(const Settings& s) {
   if (auto l = s.string("layout")) {
     if (*l == "long") {
       long_ = true;
@@ -415,10 +433,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
                  quote(*l));
     }
   }
+}
 
-  // The rating: top-level `scale`, or [sources.rating] with its question, scale and labels.
-  Settings rating = s.table("rating");
-  rating.reject_unknown({"question", "scale", "labels"});
+void FileConnector::read_rating(const Settings& s, const Settings& rating) {
   auto parse_scale = [](const Settings& where, std::string_view key, const std::string& text) {
     try {
       return RatingScale::parse(text);
@@ -451,6 +468,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
                                 " (one label per point, lowest first)");
     }
   }
+}
+
+void FileConnector::read_questions(const Settings& s, const Settings& rating) {
   Settings comment = s.table("comment");
   comment.reject_unknown({"question"});
   auto questions = [](const Settings& where) {
@@ -480,6 +500,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
     if (comment.has("question"))
       comment.fail("question", "only with layout = \"long\" (one row per answer)");
   }
+}
+
+void FileConnector::read_times(const Settings& s) {
   if (auto off = s.string("utc_offset")) {
     auto v = parse_offset(*off);
     if (!v)
@@ -487,8 +510,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
     utc_offset_ = *v;
   }
   date_format_ = s.string_or("date_format", "");
-  detect_removals_ = s.boolean("detect_removals").value_or(true);
+}
 
+void FileConnector::read_fields(const Settings& s) {
   Settings fields = s.table("fields");
   fields.reject_unknown({kFieldNames.begin(), kFieldNames.end()});
   for (size_t i = 0; i < kFieldCount; ++i) {
@@ -505,14 +529,10 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
       explicit_[i] = true;
     }
   }
+}
 
-  for (const auto& loc : config.locations) {
-    locations_.emplace(loc.id, loc.id);
-    locations_.emplace(lower(loc.name), loc.id);
-  }
-
-  // Everything that shapes the reviews made from a file: when it changes, files are re-read.
-  // (What came later is added only when set, so an upgrade does not re-read every file.)
+// (What came later is added only when set, so an upgrade does not re-read every file.)
+std::string FileConnector::shape() const {
   std::string shape = source_.location + '\x1f' + rating_.scale.to_string() + '\x1f' +
                       std::to_string(utc_offset_) + '\x1f' + date_format_ + '\x1f' +
                       std::to_string(static_cast<int>(format_)) + '\x1f' +
@@ -528,7 +548,7 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
     for (const auto& q : rating_questions_) shape += "rating=" + q + '\x1f';
     for (const auto& q : comment_questions_) shape += "comment=" + q + '\x1f';
   }
-  fingerprint_ = hex64(hash_bytes(shape));
+  return shape;
 }
 
 std::string FileConnector::field_label(Field f) const {

@@ -7,17 +7,12 @@
 #include <set>
 
 #include "connectors/http_source.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace repwatch::connectors {
 
 namespace {
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
 
 std::optional<double> star_rating(const std::string& e) {
   if (e == "ONE") return 1;
@@ -261,7 +256,7 @@ class GoogleBusiness : public HttpSource {
       } catch (const ConfigError& e) {
         throw SourceError(SourceError::Kind::kConfig, e.what());
       }
-      std::string token = trim(raw.value_or(""));
+      std::string token(trim(raw.value_or("")));
       if (!token.empty() && token.front() == '{') {
         rapidjson::Document d;
         d.Parse<rapidjson::kParseIterativeFlag>(token.c_str());
@@ -351,12 +346,14 @@ SplitText split_google_translation(std::string_view comment) {
   if (s.substr(0, kTranslated.size()) == kTranslated) {
     std::string_view rest = s.substr(kTranslated.size());
     auto pos = rest.find(kOriginal);
-    if (pos == std::string_view::npos) return {trim(rest), ""};  // no original given
-    return {trim(rest.substr(pos + kOriginal.size())), trim(rest.substr(0, pos))};
+    if (pos == std::string_view::npos) return {std::string(trim(rest)), ""};  // no original given
+    return {std::string(trim(rest.substr(pos + kOriginal.size()))),
+            std::string(trim(rest.substr(0, pos)))};
   }
   auto pos = comment.find(kTranslated);
   if (pos == std::string_view::npos) return {std::string(comment), ""};
-  return {trim(comment.substr(0, pos)), trim(comment.substr(pos + kTranslated.size()))};
+  return {std::string(trim(comment.substr(0, pos))),
+          std::string(trim(comment.substr(pos + kTranslated.size())))};
 }
 
 std::unique_ptr<Connector> make_google_business_connector(const SourceConfig& source,

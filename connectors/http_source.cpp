@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/text.h"
+
 namespace repwatch::connectors {
 
 std::vector<std::string> allowed_keys(std::initializer_list<std::string_view> own,
@@ -93,23 +95,9 @@ std::string clean_text(std::string_view s) {
       ++i;
       continue;
     }
-    // (0xF5..0xFF lead no valid sequence; they used to pass as 3-byte leads: fuzz_facebook.)
-    size_t len = c >= 0xF0 && c <= 0xF4   ? 4
-                 : c >= 0xE0 && c <= 0xEF ? 3
-                 : c >= 0xC2 && c <= 0xDF ? 2
-                                          : 0;
-    bool ok = len != 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && len == 3) {
-      auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) ok = false;  // overlong, UTF-16
-    }
-    if (ok && len == 4) {
-      auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)) ok = false;
-    }
-    if (!ok) {
+    uint32_t cp = 0;
+    const size_t len = decode_utf8(s, i, cp);
+    if (len == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
       continue;

@@ -152,11 +152,6 @@ bool Schedule::in_flight(const std::string& source_id) const {
   return it != entries_.end() && it->second.in_flight;
 }
 
-int Schedule::in_flight_count() const {
-  return static_cast<int>(std::count_if(entries_.begin(), entries_.end(),
-                                        [](const auto& kv) { return kv.second.in_flight; }));
-}
-
 int Schedule::failures(const std::string& source_id) const {
   auto it = entries_.find(source_id);
   return it == entries_.end() ? 0 : it->second.failures;

@@ -83,7 +83,6 @@ class Schedule {
 
   bool known(const std::string& source_id) const { return entries_.count(source_id) != 0; }
   bool in_flight(const std::string& source_id) const;
-  int in_flight_count() const;
   int failures(const std::string& source_id) const;
   std::optional<Clock::time_point> due(const std::string& source_id) const;
   size_t size() const { return entries_.size(); }

@@ -384,11 +384,6 @@ TEST(AlertsMessageTest, QuotedPrintableRoundTripsAndKeepsLinesShort) {
   EXPECT_EQ(decoded, text);
 }
 
-TEST(AlertsMessageTest, HtmlEscape) {
-  EXPECT_EQ(html_escape("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
-}
-
 TEST(AlertsMessageTest, WholeMessage) {
   Email e;
   e.from_name = "repwatch";
