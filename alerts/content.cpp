@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "alerts/health.h"
 #include "alerts/message.h"
 #include "core/error.h"
+#include "core/text.h"
 
 namespace repwatch::alerts {
 
@@ -53,8 +55,15 @@ void write_review(Writer& w, const ReviewSnapshot& r) {
   put(w, "raw_rating", r.raw_rating);
   put(w, "scale", r.scale);
   put(w, "text", r.text);
+  if (!r.translated_text.empty()) {
+    put(w, "translated_text", r.translated_text);
+    w.Key("on_translation");
+    w.Bool(r.on_translation);
+  }
   put(w, "created_at", r.created_at);
   put(w, "updated_at", r.updated_at);
+  if (r.first_seen_at) put(w, "first_seen_at", r.first_seen_at);
+  if (r.removed_at) put(w, "removed_at", r.removed_at);
   put(w, "reply_text", r.reply_text);
   put(w, "url", r.url);
   put(w, "sentiment", r.sentiment);
@@ -93,6 +102,36 @@ void write_average(Writer& w, const AverageSnapshot& a) {
   put(w, "standard", a.standard);
   put(w, "reviews", static_cast<int64_t>(a.reviews));
   put(w, "window_seconds", a.window_seconds);
+  w.EndObject();
+}
+
+void put_opt(Writer& w, const char* key, const std::optional<int64_t>& v) {
+  w.Key(key);
+  if (v)
+    w.Int64(*v);
+  else
+    w.Null();
+}
+
+void write_health(Writer& w, const HealthSnapshot& h) {
+  w.StartObject();
+  put(w, "state", h.state);
+  put(w, "episode", h.episode);
+  put(w, "source_id", h.source_id);
+  put(w, "source_type", h.source_type);
+  put(w, "location_id", h.location_id);
+  put(w, "location_name", h.location_name);
+  put(w, "error_kind", h.error_kind);
+  put(w, "error", h.error);
+  put(w, "advice", h.advice);
+  put(w, "since", h.since);
+  put(w, "at", h.at);
+  put(w, "failed_polls", static_cast<int64_t>(h.failed_polls));
+  put_opt(w, "last_success_at", h.last_success_at);
+  put_opt(w, "next_poll_at", h.next_poll_at);
+  put(w, "usual_gap_seconds", h.usual_gap_seconds);
+  put(w, "threshold_seconds", h.threshold_seconds);
+  put(w, "new_reviews", static_cast<int64_t>(h.new_reviews));
   w.EndObject();
 }
 
@@ -162,8 +201,13 @@ ReviewSnapshot read_review(const rapidjson::Value& o) {
   r.raw_rating = get_opt_double(o, "raw_rating");
   r.scale = get_string(o, "scale");
   r.text = get_string(o, "text");
+  r.translated_text = get_string(o, "translated_text");
+  if (const auto* t = member(o, "on_translation"); t && t->IsBool())
+    r.on_translation = t->GetBool();
   r.created_at = get_int(o, "created_at");
   r.updated_at = get_int(o, "updated_at");
+  r.first_seen_at = get_int(o, "first_seen_at");
+  r.removed_at = get_int(o, "removed_at");
   r.reply_text = get_string(o, "reply_text");
   r.url = get_string(o, "url");
   r.sentiment = get_double(o, "sentiment");
@@ -183,6 +227,34 @@ ReviewSnapshot read_review(const rapidjson::Value& o) {
     }
   }
   return r;
+}
+
+std::optional<int64_t> get_opt_int(const rapidjson::Value& o, const char* key) {
+  const auto* v = member(o, key);
+  if (v && v->IsInt64()) return v->GetInt64();
+  return std::nullopt;
+}
+
+HealthSnapshot read_health(const rapidjson::Value& o) {
+  HealthSnapshot h;
+  h.state = get_string(o, "state");
+  h.episode = get_string(o, "episode");
+  h.source_id = get_string(o, "source_id");
+  h.source_type = get_string(o, "source_type");
+  h.location_id = get_string(o, "location_id");
+  h.location_name = get_string(o, "location_name");
+  h.error_kind = get_string(o, "error_kind");
+  h.error = get_string(o, "error");
+  h.advice = get_string(o, "advice");
+  h.since = get_int(o, "since");
+  h.at = get_int(o, "at");
+  h.failed_polls = static_cast<int>(get_int(o, "failed_polls"));
+  h.last_success_at = get_opt_int(o, "last_success_at");
+  h.next_poll_at = get_opt_int(o, "next_poll_at");
+  h.usual_gap_seconds = get_int(o, "usual_gap_seconds");
+  h.threshold_seconds = get_int(o, "threshold_seconds");
+  h.new_reviews = static_cast<int>(get_int(o, "new_reviews"));
+  return h;
 }
 
 AverageSnapshot read_average(const rapidjson::Value& o) {
@@ -306,14 +378,20 @@ std::string author_of(const ReviewSnapshot& r) {
   return a.empty() ? "anonymous" : a;
 }
 
-// The evidence spans of the text (validated, sorted, merged).
+// The text the evidence spans point into.
+const std::string& analyzed(const ReviewSnapshot& r) {
+  return r.on_translation && !r.translated_text.empty() ? r.translated_text : r.text;
+}
+
+// The evidence spans of the analysed text (validated, sorted, merged).
 std::vector<std::pair<size_t, size_t>> spans(const ReviewSnapshot& r) {
   std::vector<std::pair<size_t, size_t>> s;
+  const std::string& text = analyzed(r);
   for (const auto& t : r.touchpoints)
     for (const auto& e : t.evidence) {
       size_t b = e.offset, len = e.length;
-      if (len == 0 || b > r.text.size() || len > r.text.size() - b) continue;
-      if (!e.phrase.empty() && r.text.compare(b, len, e.phrase) != 0) continue;
+      if (len == 0 || b > text.size() || len > text.size() - b) continue;
+      if (!e.phrase.empty() && text.compare(b, len, e.phrase) != 0) continue;
       s.push_back({b, b + len});
     }
   std::sort(s.begin(), s.end());
@@ -339,18 +417,37 @@ std::string html_text(std::string_view text) {
   return out;
 }
 
-// The review text as HTML with every evidence phrase in <mark>.
-std::string highlighted_html(const ReviewSnapshot& r) {
+// `text` (the review's text or its translation) as HTML, with every evidence phrase in <mark>
+// when it is the text the review was analysed on.
+std::string highlighted_html(const ReviewSnapshot& r, const std::string& text) {
   std::string out;
   size_t pos = 0;
-  for (const auto& [b, e] : spans(r)) {
-    out += html_text(std::string_view(r.text).substr(pos, b - pos));
-    out += "<mark style=\"background:#ffe08a\">" +
-           html_text(std::string_view(r.text).substr(b, e - b)) + "</mark>";
-    pos = e;
+  if (&text == &analyzed(r)) {
+    for (const auto& [b, e] : spans(r)) {
+      out += html_text(std::string_view(text).substr(pos, b - pos));
+      out += "<mark style=\"background:#ffe08a\">" +
+             html_text(std::string_view(text).substr(b, e - b)) + "</mark>";
+      pos = e;
+    }
   }
-  out += html_text(std::string_view(r.text).substr(pos));
+  out += html_text(std::string_view(text).substr(pos));
   return out;
+}
+
+// "today", "yesterday", "9 days ago": how long before `now` the time `t` was.
+std::string days_before(int64_t t, int64_t now) {
+  int64_t days = now > t ? (now - t) / 86400 : 0;
+  if (days == 0) return "today";
+  if (days == 1) return "yesterday";
+  return std::to_string(days) + " days ago";
+}
+
+// "Removed at the source 2026-02-03: ..." for a review a complete listing no longer has.
+std::string removed_note(const ReviewSnapshot& r) {
+  return "Removed at the source: " + source_label(r) + " no longer listed it on " +
+         day(r.removed_at) +
+         " (deleted by its author or taken down by the site). repwatch keeps it, out of the "
+         "figures; `repwatch reviews --include-removed` shows it.";
 }
 
 std::string evidence_list_text(const TouchpointSnapshot& t) {
@@ -383,16 +480,20 @@ std::string review_subject(const AlertContent& c, std::string_view prefix) {
   return s;
 }
 
-void review_text(std::string& t, const ReviewSnapshot& r) {
+void review_text(std::string& t, const ReviewSnapshot& r, int64_t now) {
   t += (r.location_name.empty() ? r.location_id : r.location_name) + " \xC2\xB7 " +
        source_label(r) + "\n";
   t += rating_text(r) + " \xC2\xB7 " + author_of(r) + " \xC2\xB7 " + when(r.created_at);
   if (r.updated_at > r.created_at) t += " (edited " + when(r.updated_at) + ")";
+  if (std::string note = backdated_note(r, now); !note.empty()) t += "\n" + note;
   t += "\n\n";
   if (r.text.empty())
     t += "  (no text, rating only)\n";
   else
     t += indent(sanitize_body(r.text), "  ") + "\n";
+  if (!r.translated_text.empty())
+    t += "\nTranslation (by the source):\n" + indent(sanitize_body(r.translated_text), "  ") + "\n";
+  if (r.removed_at) t += "\n" + removed_note(r) + "\n";
   if (!r.touchpoints.empty()) {
     t += "\nTouchpoints:\n";
     for (const auto& tp : r.touchpoints) {
@@ -412,7 +513,7 @@ void review_text(std::string& t, const ReviewSnapshot& r) {
     t += "The source gave no link to the review.\n";
 }
 
-void review_html(std::string& h, const ReviewSnapshot& r) {
+void review_html(std::string& h, const ReviewSnapshot& r, int64_t now) {
   h += "<p><strong>" + html_escape(r.location_name.empty() ? r.location_id : r.location_name) +
        "</strong> &middot; " + html_escape(source_label(r)) + "</p>\n";
   h += "<p>";
@@ -421,10 +522,18 @@ void review_html(std::string& h, const ReviewSnapshot& r) {
   h += html_escape(r.rating ? rating_text(r).substr(stars(*r.rating).size() + 1) : "no rating") +
        " &middot; " + html_escape(author_of(r)) + " &middot; " + when(r.created_at);
   if (r.updated_at > r.created_at) h += " (edited " + when(r.updated_at) + ")";
+  if (std::string note = backdated_note(r, now); !note.empty())
+    h += "<br>\n<strong>" + html_escape(note) + "</strong>";
   h += "</p>\n";
   h += "<blockquote style=\"border-left:4px solid #ccc;margin:1em 0;padding:0.5em 1em\">";
-  h += r.text.empty() ? "<em>(no text, rating only)</em>" : highlighted_html(r);
+  h += r.text.empty() ? "<em>(no text, rating only)</em>" : highlighted_html(r, r.text);
   h += "</blockquote>\n";
+  if (!r.translated_text.empty()) {
+    h += "<p><em>Translation (by the source):</em></p>\n";
+    h += "<blockquote style=\"border-left:4px solid #ccc;margin:1em 0;padding:0.5em 1em\">" +
+         highlighted_html(r, r.translated_text) + "</blockquote>\n";
+  }
+  if (r.removed_at) h += "<p><strong>" + html_escape(removed_note(r)) + "</strong></p>\n";
   if (!r.touchpoints.empty()) {
     h += "<p><strong>Touchpoints</strong></p>\n<ul>\n";
     for (const auto& tp : r.touchpoints) {
@@ -497,11 +606,15 @@ std::string chat_escape(std::string_view s) {
   return out;
 }
 
-std::string chat_review(const ReviewSnapshot& r, bool teams) {
+std::string chat_review(const ReviewSnapshot& r, bool teams, int64_t now) {
   std::string t = chat_escape((r.location_name.empty() ? r.location_id : r.location_name) +
                               " \xC2\xB7 " + source_label(r)) +
                   "\n" + chat_escape(rating_text(r) + " \xC2\xB7 " + author_of(r)) + "\n";
+  if (std::string note = backdated_note(r, now); !note.empty()) t += chat_escape(note) + "\n";
   if (!r.text.empty()) t += ">" + chat_escape(truncate(sanitize_header(r.text), 600)) + "\n";
+  if (!r.translated_text.empty())
+    t += "Translation: " + chat_escape(truncate(sanitize_header(r.translated_text), 600)) + "\n";
+  if (r.removed_at) t += chat_escape(removed_note(r)) + "\n";
   for (const auto& tp : r.touchpoints) {
     std::string ev = evidence_list_text(tp);
     t += "\xE2\x80\xA2 " +
@@ -512,6 +625,142 @@ std::string chat_review(const ReviewSnapshot& r, bool teams) {
   if (safe_url(r.url))
     t += teams ? "[Open the review](" + r.url + ")" : "<" + r.url + "|Open the review>";
   return t;
+}
+
+// ---- source health ----------------------------------------------------------------------
+
+std::string place_of(const HealthSnapshot& h) {
+  return h.location_name.empty() ? h.location_id : h.location_name;
+}
+
+// "reviews from Facebook for Downtown Family Practice"
+std::string reviews_of(const HealthSnapshot& h) {
+  return "reviews from " + site_name(h.source_type) + " for " + place_of(h);
+}
+
+std::string health_subject(const HealthSnapshot& h) {
+  const std::string site = site_name(h.source_type);
+  std::string s;
+  if (h.state == "needs_attention") {
+    s = "Action needed: " + reviews_of(h) + " are not being read";
+  } else if (h.state == "unavailable") {
+    s = site + " no longer gives repwatch the reviews for " + place_of(h);
+  } else if (h.state == "failing") {
+    s = "Reviews from " + site + " for " + place_of(h) + ": " + std::to_string(h.failed_polls) +
+        " polls in a row failed";
+  } else if (h.state == "quiet") {
+    s = "No new review from " + site + " for " + place_of(h) + " in " + format_span(h.at - h.since);
+  } else if (h.state == "recovered" && h.episode == "quiet") {
+    s = "Resolved: a new review from " + site + " for " + place_of(h);
+  } else if (h.state == "recovered") {
+    s = "Resolved: " + reviews_of(h) + " are read again";
+  } else {
+    s = "Source " + h.state;
+  }
+  return s + " \xC2\xB7 " + h.source_id;
+}
+
+// The opening paragraph: what happened, in a sentence or three.
+std::string health_lead(const HealthSnapshot& h) {
+  const std::string site = site_name(h.source_type);
+  if (h.state == "needs_attention")
+    return "repwatch cannot read the " + reviews_of(h) +
+           " until someone fixes the problem below. It tries again on its own, but the same "
+           "answer will come back until then.";
+  if (h.state == "unavailable")
+    return site + " says it does not provide the reviews for " + place_of(h) +
+           " to repwatch. repwatch asks again once a day.";
+  if (h.state == "failing")
+    return "repwatch has not been able to read the " + reviews_of(h) + " in the last " +
+           std::to_string(h.failed_polls) +
+           " polls. It keeps retrying with growing pauses and will tell you when it works again.";
+  if (h.state == "quiet") {
+    std::string t = "repwatch reads the " + reviews_of(h) +
+                    " without errors, but no new review has come for " +
+                    format_span(h.at - h.since) + " (since " + when(h.since) + ").";
+    if (h.usual_gap_seconds > 0)
+      t += " This source usually gets a new review about every " +
+           format_span(h.usual_gap_seconds) +
+           "; at that rate, a silence this long happens less than 1% of the time.";
+    else
+      t += " It has not returned a single review since it was first read.";
+    return t;
+  }
+  if (h.state == "recovered" && h.episode == "quiet")
+    return "A new review from " + site + " for " + place_of(h) + " came in at " + when(h.at) +
+           ", after a silence of " + format_span(h.at - h.since) + ".";
+  if (h.state == "recovered") {
+    std::string t = "repwatch reads the " + reviews_of(h) + " again: the poll at " + when(h.at) +
+                    " worked, after " + std::to_string(h.failed_polls) +
+                    (h.failed_polls == 1 ? " failed poll" : " failed polls in a row") + " since " +
+                    when(h.since) + ".";
+    t += " It stored " + std::to_string(h.new_reviews) +
+         (h.new_reviews == 1 ? " new review" : " new reviews") +
+         "; reviews written meanwhile are read now as far as " + site +
+         " still lists them, and negative ones are alerted as usual.";
+    return t;
+  }
+  return "Source " + h.state + ".";
+}
+
+// Label and value lines of the facts table.
+std::vector<std::pair<std::string, std::string>> health_facts(const HealthSnapshot& h) {
+  std::vector<std::pair<std::string, std::string>> f;
+  f.push_back({"Source", h.source_id + " (" + site_name(h.source_type) + ")"});
+  f.push_back({"Location", place_of(h)});
+  const bool failure =
+      h.state == "needs_attention" || h.state == "unavailable" || h.state == "failing";
+  if (failure || (h.state == "recovered" && h.episode != "quiet")) {
+    f.push_back({h.state == "recovered" ? "Failing since" : "Since",
+                 when(h.since) + " (the first failed poll)"});
+    std::string missed = std::to_string(h.failed_polls) +
+                         (h.failed_polls == 1 ? " poll failed" : " polls in a row failed") + "; ";
+    const int64_t end = h.at;
+    if (h.last_success_at)
+      missed += "no new data since " + when(*h.last_success_at) + " (" +
+                format_span(end - *h.last_success_at) + ")";
+    else
+      missed += "no poll of this source has worked yet";
+    f.push_back({"Missed", missed});
+  }
+  if (failure && h.next_poll_at) f.push_back({"Next try", when(*h.next_poll_at)});
+  if (h.state == "quiet") {
+    f.push_back({"Last new review", h.usual_gap_seconds > 0 ? when(h.since) : "none yet"});
+    f.push_back({"Counts as quiet after", format_span(h.threshold_seconds)});
+  }
+  if (failure && !h.error.empty())
+    f.push_back({"Error", h.error + (h.error_kind.empty() ? "" : " (" + h.error_kind + ")")});
+  return f;
+}
+
+std::string health_consequence(const HealthSnapshot& h) {
+  if (h.state != "needs_attention" && h.state != "unavailable" && h.state != "failing") return "";
+  return "Until this works again, repwatch does not see new " + reviews_of(h) +
+         ", so it cannot alert you about negative ones.";
+}
+
+void health_text(std::string& t, const HealthSnapshot& h) {
+  t += health_lead(h) + "\n\n";
+  if (!h.advice.empty()) t += "What to do: " + sanitize_body(h.advice) + "\n\n";
+  for (const auto& [label, value] : health_facts(h)) {
+    std::string l = label + ":";
+    while (l.size() < 23) l += ' ';
+    t += l + sanitize_header(value) + "\n";
+  }
+  if (std::string c = health_consequence(h); !c.empty()) t += "\n" + c + "\n";
+}
+
+void health_html(std::string& out, const HealthSnapshot& h) {
+  out += "<p>" + html_escape(health_lead(h)) + "</p>\n";
+  if (!h.advice.empty())
+    out += "<p style=\"background:#fff4d6;padding:0.6em 0.8em\"><strong>What to do:</strong> " +
+           html_text(h.advice) + "</p>\n";
+  out += "<table style=\"border-collapse:collapse\">\n";
+  for (const auto& [label, value] : health_facts(h))
+    out += "<tr><th align=\"left\" valign=\"top\" style=\"padding-right:1em\">" +
+           html_escape(label) + "</th><td>" + html_escape(sanitize_header(value)) + "</td></tr>\n";
+  out += "</table>\n";
+  if (std::string c = health_consequence(h); !c.empty()) out += "<p>" + html_escape(c) + "</p>\n";
 }
 
 // ---- replies -------------------------------------------------------------------------------
@@ -613,7 +862,7 @@ void reply_phi_text(std::string& t, const ReviewSnapshot& r, const ReplyCheckSna
   t += "\nThe review it answers:\n";
   ReviewSnapshot review = r;
   review.reply_text.clear();  // shown above
-  review_text(t, review);
+  review_text(t, review, 0);
 }
 
 void reply_phi_html(std::string& h, const ReviewSnapshot& r, const ReplyCheckSnapshot& rc) {
@@ -660,7 +909,7 @@ void reply_phi_html(std::string& h, const ReviewSnapshot& r, const ReplyCheckSna
   h += "</ul>\n<p><strong>The review it answers</strong></p>\n";
   ReviewSnapshot review = r;
   review.reply_text.clear();
-  review_html(h, review);
+  review_html(h, review, 0);
 }
 
 // The reminder at the end of an alert about a negative review: what a public reply must not
@@ -695,6 +944,15 @@ std::string chat_reply_findings(const ReplyCheckSnapshot& rc) {
 
 }  // namespace
 
+std::string health_headline(const std::string& state) {
+  if (state == "needs_attention") return "Source needs attention";
+  if (state == "unavailable") return "Source unavailable";
+  if (state == "failing") return "Source failing";
+  if (state == "quiet") return "Source gone quiet";
+  if (state == "recovered") return "Source recovered";
+  return "Source health";
+}
+
 std::string stars(double rating) {
   int n = static_cast<int>(std::lround(std::clamp(rating, 1.0, 5.0)));
   std::string s;
@@ -717,6 +975,10 @@ std::string to_json(const AlertContent& c) {
     w.Key("average");
     write_average(w, *c.average);
   }
+  if (c.health) {
+    w.Key("health");
+    write_health(w, *c.health);
+  }
   if (c.reply_check) {
     w.Key("reply_check");
     write_reply_check(w, *c.reply_check);
@@ -736,6 +998,10 @@ std::string to_json(const AlertContent& c) {
       if (e.average) {
         w.Key("average");
         write_average(w, *e.average);
+      }
+      if (e.health) {
+        w.Key("health");
+        write_health(w, *e.health);
       }
       if (e.reply_check) {
         w.Key("reply_check");
@@ -772,6 +1038,7 @@ AlertContent content_from_json(std::string_view json) {
   c.headline = get_string(d, "headline");
   if (const auto* r = member(d, "review"); r && r->IsObject()) c.review = read_review(*r);
   if (const auto* a = member(d, "average"); a && a->IsObject()) c.average = read_average(*a);
+  if (const auto* h = member(d, "health"); h && h->IsObject()) c.health = read_health(*h);
   if (const auto* rc = member(d, "reply_check"); rc && rc->IsObject())
     c.reply_check = read_reply_check(*rc);
   if (const auto* es = member(d, "entries"); es && es->IsArray()) {
@@ -782,6 +1049,7 @@ AlertContent content_from_json(std::string_view json) {
       de.created_at = get_int(e, "created_at");
       if (const auto* r = member(e, "review"); r && r->IsObject()) de.review = read_review(*r);
       if (const auto* a = member(e, "average"); a && a->IsObject()) de.average = read_average(*a);
+      if (const auto* h = member(e, "health"); h && h->IsObject()) de.health = read_health(*h);
       if (const auto* rc = member(e, "reply_check"); rc && rc->IsObject())
         de.reply_check = read_reply_check(*rc);
       c.entries.push_back(std::move(de));
@@ -796,7 +1064,14 @@ AlertContent content_from_json(std::string_view json) {
   return c;
 }
 
-Rendered render_email(const AlertContent& c, std::string_view prefix) {
+std::string backdated_note(const ReviewSnapshot& r, int64_t now) {
+  if (r.first_seen_at == 0 || r.first_seen_at - r.created_at < kBackdatedAfter) return "";
+  if (now == 0) now = r.first_seen_at;
+  return "Posted " + days_before(r.created_at, now) + " (" + day(r.created_at) + "), first seen " +
+         days_before(r.first_seen_at, now) + ".";
+}
+
+Rendered render_email(const AlertContent& c, std::string_view prefix, int64_t now) {
   Rendered out;
   std::string p(prefix);
   std::string sp = p.empty() ? "" : p + " ";
@@ -838,6 +1113,10 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
         t += "   " + (r.location_name.empty() ? r.location_id : r.location_name) + " \xC2\xB7 " +
              source_label(r) + " \xC2\xB7 " + rating_text(r) + " \xC2\xB7 " + author_of(r) + "\n";
         if (!r.text.empty()) t += "   \"" + truncate(sanitize_header(r.text), 240) + "\"\n";
+        if (!r.translated_text.empty())
+          t += "   Translation: \"" + truncate(sanitize_header(r.translated_text), 240) + "\"\n";
+        if (std::string note = backdated_note(r, now); !note.empty()) t += "   " + note + "\n";
+        if (r.removed_at) t += "   " + removed_note(r) + "\n";
         std::string tps;
         for (const auto& tp : r.touchpoints) tps += (tps.empty() ? "" : ", ") + tp.name;
         if (!tps.empty()) t += "   Touchpoints: " + tps + "\n";
@@ -858,6 +1137,12 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
         if (!r.text.empty())
           h += "<blockquote>" + html_escape(truncate(sanitize_header(r.text), 240)) +
                "</blockquote>\n";
+        if (!r.translated_text.empty())
+          h += "<p><em>Translation:</em></p><blockquote>" +
+               html_escape(truncate(sanitize_header(r.translated_text), 240)) + "</blockquote>\n";
+        if (std::string note = backdated_note(r, now); !note.empty())
+          h += "<p>" + html_escape(note) + "</p>\n";
+        if (r.removed_at) h += "<p><strong>" + html_escape(removed_note(r)) + "</strong></p>\n";
         if (!tps.empty()) h += "<p>Touchpoints: " + html_escape(sanitize_header(tps)) + "</p>\n";
         if (safe_url(r.url))
           h += "<p><a href=\"" + html_escape(r.url) + "\">Open the review</a></p>\n";
@@ -865,6 +1150,14 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
       if (e.average) {
         t += "   " + average_sentence(*e.average) + "\n";
         h += "<p>" + html_escape(average_sentence(*e.average)) + "</p>\n";
+      }
+      if (e.health) {
+        t += "   " + sanitize_header(health_subject(*e.health)) + "\n";
+        if (!e.health->advice.empty())
+          t += "   What to do: " + sanitize_header(e.health->advice) + "\n";
+        h += "<p>" + html_escape(sanitize_header(health_subject(*e.health))) + "</p>\n";
+        if (!e.health->advice.empty())
+          h += "<p>What to do: " + html_escape(sanitize_header(e.health->advice)) + "</p>\n";
       }
       t += "\n";
       h += "</li>\n";
@@ -876,6 +1169,12 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
     if (!c.note.empty()) t += "\n" + c.note + "\n";
     h = "<h2>repwatch test message</h2>\n<p>If you can read it, alert email works.</p>\n";
     if (!c.note.empty()) h += "<p>" + html_text(c.note) + "</p>\n";
+  } else if (c.health) {
+    out.subject = sp + health_subject(*c.health);
+    t = c.headline + "\n\n";
+    health_text(t, *c.health);
+    h = "<h2>" + html_escape(c.headline) + "</h2>\n";
+    health_html(h, *c.health);
   } else if (c.average) {
     const AverageSnapshot& a = *c.average;
     out.subject = sp + a.touchpoint_name + " below standard at " + a.location_name + ": " +
@@ -895,11 +1194,13 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
   } else if (c.review) {
     out.subject = review_subject(c, prefix);
     t = c.headline + "\n\n";
-    review_text(t, *c.review);
-    before_you_reply_text(t, *c.review);
+    // A review removed at its source can no longer be answered there.
+    const bool answerable = !c.review->removed_at;
+    review_text(t, *c.review, now);
+    if (answerable) before_you_reply_text(t, *c.review);
     h = "<h2>" + html_escape(c.headline) + "</h2>\n";
-    review_html(h, *c.review);
-    before_you_reply_html(h, *c.review);
+    review_html(h, *c.review, now);
+    if (answerable) before_you_reply_html(h, *c.review);
   } else {
     out.subject = sp + c.headline;
     t = c.headline + "\n";
@@ -910,14 +1211,14 @@ Rendered render_email(const AlertContent& c, std::string_view prefix) {
   return out;
 }
 
-std::string render_webhook(const AlertContent& c, std::string_view format) {
+std::string render_webhook(const AlertContent& c, std::string_view format, int64_t now) {
   const bool teams = format == "teams";
-  Rendered r = render_email(c, "");
+  Rendered r = render_email(c, "", now);
   std::string title = sanitize_header(r.subject);
   std::string body;
   if (c.review) {
     body = (c.reply_check ? chat_reply_findings(*c.reply_check) : std::string()) +
-           chat_review(*c.review, teams);
+           chat_review(*c.review, teams, now);
   } else if (c.average) {
     body = chat_escape(average_sentence(*c.average));
   } else {

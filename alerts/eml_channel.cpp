@@ -1,22 +1,18 @@
 // The "email" channel without SMTP: one RFC 5322 .eml file per delivery, and build_email(),
 // the MIME message both email channels send.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "alerts/channel.h"
 #include "alerts/message.h"
 #include "core/error.h"
+#include "core/file.h"
 
 namespace repwatch::alerts {
 
 std::string build_email(const AlertsConfig& config, const Outgoing& m) {
   if (!m.content) throw Error("delivery " + std::to_string(m.delivery_id) + " has no content");
-  Rendered r = render_email(*m.content, config.subject_prefix);
+  Rendered r = render_email(*m.content, config.subject_prefix, m.date);
   Email e;
   e.from_name = config.from;
   e.from_address = config.from_address;
@@ -59,33 +55,10 @@ class EmlChannel : public Channel {
     // directory holds each message exactly once.
     const fs::path file = config_.eml_dir / ("alert-" + std::to_string(m.alert_id) + "-delivery-" +
                                              std::to_string(m.delivery_id) + ".eml");
-    const fs::path tmp = file.string() + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0)
-      return {SendResult::Status::kTemporary,
-              "cannot write " + tmp.string() + ": " + std::strerror(errno), ""};
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return {SendResult::Status::kTemporary,
-                "cannot write " + tmp.string() + ": " + std::strerror(err), ""};
-      }
-      done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-      ::unlink(tmp.c_str());
-      return {SendResult::Status::kTemporary, "cannot write " + tmp.string(), ""};
-    }
-    if (::rename(tmp.c_str(), file.c_str()) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      return {SendResult::Status::kTemporary,
-              "cannot rename to " + file.string() + ": " + std::strerror(err), ""};
+    try {
+      write_file_atomically(file, bytes, ".tmp", 0640);
+    } catch (const Error& e) {
+      return {SendResult::Status::kTemporary, e.what(), ""};
     }
     return {SendResult::Status::kSent, "", "eml:" + file.string()};
   }

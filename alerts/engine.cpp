@@ -7,19 +7,16 @@
 #include <map>
 #include <set>
 
+#include "alerts/health.h"
 #include "alerts/message.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "normalize/limits.h"
 #include "replies/checker.h"
 
 namespace repwatch::alerts {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Recipients of one alert, deduplicated (addresses case-insensitively), in a stable order.
 class Recipients {
@@ -37,6 +34,14 @@ class Recipients {
 };
 
 constexpr size_t kMaxSnapshotText = 20000;  // bytes of review text kept in an alert
+
+// The touchpoints whose owners hear of a review: those it does not praise.
+std::vector<std::string> owners_for(const Analysis& analysis) {
+  std::vector<std::string> out;
+  for (const auto& t : analysis.touchpoints)
+    if (t.score <= 0) out.push_back(t.touchpoint);
+  return out;
+}
 
 }  // namespace
 
@@ -62,6 +67,10 @@ std::string headline_for(const Rule& rule) {
       return "Touchpoint below its standard";
     case RuleType::kReplyPhi:
       return "Posted reply discloses patient information";
+    case RuleType::kRemovedNegative:
+      return "Negative review removed";
+    case RuleType::kSourceHealth:
+      return "Source health";
   }
   return "Alert";
 }
@@ -76,7 +85,22 @@ daemon::ReviewHook AlertEngine::hook() {
   return [this](const daemon::StoredEvent& e) {
     if (e.db && e.db != &db_)
       throw Error("alerts: the hook of one database connection was called for another");
-    return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
+    return on_event(e);
+  };
+}
+
+int AlertEngine::on_event(const daemon::StoredEvent& e) {
+  if (e.change == daemon::StoredEvent::Change::kRemoved)
+    return on_removed(e.source, e.review, e.analysis, e.upsert.review_id, e.upsert.revision,
+                      e.poll_started_at);
+  return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
+}
+
+daemon::PollHook AlertEngine::poll_hook() {
+  return [this](const daemon::PollEvent& e) {
+    if (e.db && e.db != &db_)
+      throw Error("alerts: the poll hook of one database connection was called for another");
+    return on_poll(e);
   };
 }
 
@@ -95,11 +119,15 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
   s.raw_rating = review.raw_rating;
   s.scale = review.scale.to_string();
   // Cut on a character boundary and marked, so the alert says it is not the whole review; the
-  // evidence kept is what lies in the part shown.
+  // evidence kept is what lies in the part shown (of the text analysed: the translation when
+  // the review was analysed on it).
   s.text = truncate_utf8(review.text, kMaxSnapshotText);
-  const size_t shown = s.text.size() == review.text.size()
-                           ? s.text.size()
-                           : s.text.size() - kTruncationMarker.size();
+  s.translated_text = truncate_utf8(review.translated_text, kMaxSnapshotText);
+  s.on_translation = analysis.on_translation && !review.translated_text.empty();
+  const std::string& analyzed = s.on_translation ? s.translated_text : s.text;
+  const size_t full = s.on_translation ? review.translated_text.size() : review.text.size();
+  const size_t shown =
+      analyzed.size() == full ? analyzed.size() : analyzed.size() - kTruncationMarker.size();
   s.created_at = review.created_at;
   s.updated_at = review.updated_at;
   s.reply_text = review.reply_text;
@@ -120,21 +148,23 @@ ReviewSnapshot AlertEngine::snapshot(const Review& review, const Analysis& analy
 
 AlertContent AlertEngine::review_content(const Rule& rule, Review review,
                                          const std::string& location, const Analysis& analysis,
-                                         const db::UpsertResult& upsert,
+                                         int64_t review_id, int revision,
                                          const std::string& source_type) const {
   review.location_id = location;
   AlertContent c;
   c.kind = to_string(rule.type);
   c.rule = rule.name;
   c.headline = headline_for(rule);
-  c.review = snapshot(review, analysis, upsert.review_id, upsert.revision, source_type);
+  c.review = snapshot(review, analysis, review_id, revision, source_type);
   return c;
 }
 
 int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
                        std::optional<int64_t> review_id, std::optional<int> revision,
                        const std::string& location_id, const std::string& source_id,
-                       const std::vector<std::string>& touchpoints_for_owners, int64_t now) {
+                       const std::vector<std::string>& touchpoints_for_owners, int64_t now,
+                       std::optional<bool> urgent_override) {
+  const bool urgent = urgent_override.value_or(rule.urgent);
   NewAlert a;
   a.dedupe_key = dedupe_key;
   a.rule = rule.name;
@@ -143,7 +173,7 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
   a.revision = revision;
   a.location_id = location_id;
   a.source_id = source_id;
-  a.urgent = rule.urgent;
+  a.urgent = urgent;
   a.payload = to_json(content);
   std::optional<int64_t> id = outbox_.insert_alert(a, now);
   if (!id) return 0;  // queued before: a re-poll, a restart, an overlapping run
@@ -160,13 +190,13 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
     }
   }
   for (const auto& addr : rule.to) r.add("email", addr);
-  // reply_phi: the marketing list when neither the privacy owner nor the managers are set.
+  // reply_phi, source_health: the marketing list when the rule reaches no one else by email.
   const auto& listed = r.list();
   if (std::none_of(listed.begin(), listed.end(), [](const auto& e) { return e.first == "email"; }))
     for (const std::string& g : rule.fallback)
       for (const auto& addr : config_->group(g, location_id)) r.add("email", addr);
 
-  const bool batch = !rule.urgent && config_->digest.mode != DigestMode::kOff;
+  const bool batch = !urgent && config_->digest.mode != DigestMode::kOff;
   const int64_t digest_at = batch ? next_digest_time(config_->digest, config_->utc, now) : now;
   for (const auto& [channel, recipient] : r.list()) {
     NewDelivery d;
@@ -175,7 +205,7 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
     d.batch = batch && channel == "email";
     d.next_attempt_at = d.batch ? digest_at : now;
     d.message_id = make_message_id(config_->message_id_domain, now);
-    outbox_.add_delivery(*id, d, rule.urgent, now);
+    outbox_.add_delivery(*id, d, urgent, now);
   }
   if (r.list().empty())
     spdlog::warn("alert {} ({}) has no recipients: set [alerts] marketing or touchpoint owners",
@@ -216,21 +246,198 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
         const Analysis& before = upsert.previous_analysis ? *upsert.previous_analysis : analysis;
         if (rule.is_negative(*upsert.previous, before)) continue;  // was negative already
       }
+      // One alert per review per rule, ever: a review that turns negative again after an
+      // edit back (negative, positive, negative) was alerted on the first time.
+      if (outbox_.has_alert_of(rule.name, upsert.review_id)) continue;
     }
-    AlertContent c = review_content(rule, review, location, analysis, upsert, source.type);
-    std::vector<std::string> owners_for;
-    for (const auto& t : analysis.touchpoints)
-      if (t.score <= 0) owners_for.push_back(t.touchpoint);
+    AlertContent c = review_content(rule, review, location, analysis, upsert.review_id,
+                                    upsert.revision, source.type);
+    if (upsert.outcome == db::UpsertOutcome::kInserted) c.review->first_seen_at = poll_started_at;
     std::string key =
         rule.name + ":" + std::to_string(upsert.review_id) + ":" + std::to_string(upsert.revision);
     queued += queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
-                    owners_for, poll_started_at);
+                    owners_for(analysis), poll_started_at);
   }
   for (const Rule& rule : config_->rules)
     if (rule.type == RuleType::kReplyPhi)
       queued += on_reply(rule, source, review, analysis, upsert, location,
                          is_new || (review.reply_at && new_at(*review.reply_at)), poll_started_at);
   return queued;
+}
+
+int AlertEngine::on_removed(const SourceConfig& source, const Review& review,
+                            const Analysis& analysis, int64_t review_id, int revision,
+                            int64_t removed_at) {
+  if (!config_->enabled) return 0;
+  const std::string location = review.location_id.empty() ? source.location : review.location_id;
+  int queued = 0;
+  for (const Rule& rule : config_->rules) {
+    if (rule.type != RuleType::kRemovedNegative) continue;
+    if (!rule.applies_to(location, review.source_id)) continue;
+    if (!rule.is_negative(review, analysis)) continue;
+    AlertContent c =
+        review_content(rule, review, location, analysis, review_id, revision, source.type);
+    c.review->removed_at = removed_at;
+    std::string key =
+        rule.name + ":" + std::to_string(review_id) + ":removed:" + std::to_string(removed_at);
+    queued += queue(rule, key, c, review_id, revision, location, review.source_id,
+                    owners_for(analysis), removed_at);
+  }
+  return queued;
+}
+
+int AlertEngine::on_poll(const daemon::PollEvent& e) {
+  if (!config_->enabled) return 0;
+  const std::string& location = e.source.location;
+  // A source's health is judged by the first source_health rule that applies to it, so that a
+  // rule for some sources listed before a general one gives those their own options.
+  for (const Rule& rule : config_->rules) {
+    if (rule.type != RuleType::kSourceHealth || !rule.applies_to(location, e.source.id)) continue;
+    return e.ok ? health_success(rule, e, location) : health_failure(rule, e, location);
+  }
+  return 0;
+}
+
+HealthSnapshot AlertEngine::health_snapshot(const daemon::PollEvent& e, const std::string& location,
+                                            const std::string& state) const {
+  HealthSnapshot h;
+  h.state = state;
+  h.source_id = e.source.id;
+  h.source_type = e.source.type;
+  h.location_id = location;
+  h.location_name = config_->location_name(location);
+  h.at = e.now;
+  h.next_poll_at = e.after.next_poll_at;
+  return h;
+}
+
+namespace {
+
+std::string health_key(const Rule& rule, const std::string& source, const std::string& state,
+                       int64_t start) {
+  return rule.name + ":" + source + ":" + state + ":" + std::to_string(start);
+}
+
+AlertContent health_content(const Rule& rule, HealthSnapshot h) {
+  AlertContent c;
+  c.kind = to_string(rule.type);
+  c.rule = rule.name;
+  c.headline = health_headline(h.state);
+  c.health = std::move(h);
+  return c;
+}
+
+}  // namespace
+
+int AlertEngine::health_failure(const Rule& rule, const daemon::PollEvent& e,
+                                const std::string& location) {
+  const db::PollState& st = e.after;
+  const std::optional<SourceError::Kind> kind = parse_source_error_kind(st.last_error_kind);
+  const SourceState state = state_of_failure(kind);
+  std::string name;
+  bool urgent = false;
+  switch (state) {
+    case SourceState::kNeedsAttention:
+      name = "needs_attention";
+      urgent = rule.urgent;
+      break;
+    case SourceState::kUnavailable:
+      name = "unavailable";
+      break;
+    default:
+      if (st.consecutive_failures < rule.health.after_failures) return 0;  // may pass by itself
+      name = "failing";
+      break;
+  }
+  const int64_t start = st.failing_since.value_or(e.now);
+  // A run only gets worse in its emails: after "needs attention" or "unavailable", a transient
+  // error in the same run is not news.
+  if (name == "failing")
+    for (const char* worse : {"needs_attention", "unavailable"})
+      if (outbox_.has_alert(health_key(rule, e.source.id, worse, start))) return 0;
+  HealthSnapshot h = health_snapshot(e, location, name);
+  h.error_kind = st.last_error_kind;
+  h.error = st.last_error;
+  h.advice = st.advice.empty() ? default_advice(kind, e.source.type) : st.advice;
+  h.since = start;
+  h.failed_polls = st.consecutive_failures;
+  h.last_success_at = st.last_success_at;
+  return queue(rule, health_key(rule, e.source.id, name, start), health_content(rule, h),
+               std::nullopt, std::nullopt, location, e.source.id, {}, e.now, urgent);
+}
+
+int AlertEngine::health_success(const Rule& rule, const daemon::PollEvent& e,
+                                const std::string& location) {
+  int queued = 0;
+  // A run of failed polls ended: one "recovered" if any of its alerts was queued (naming the
+  // worst of them).
+  if (e.before.consecutive_failures > 0 && e.before.failing_since) {
+    const int64_t start = *e.before.failing_since;
+    std::string ended;
+    for (const char* state : {"failing", "unavailable", "needs_attention"})
+      if (outbox_.has_alert(health_key(rule, e.source.id, state, start))) ended = state;
+    if (!ended.empty()) {
+      HealthSnapshot h = health_snapshot(e, location, "recovered");
+      h.episode = ended;
+      h.since = start;
+      h.failed_polls = e.before.consecutive_failures;
+      h.last_success_at = e.before.last_success_at;
+      h.new_reviews = e.inserted;
+      queued +=
+          queue(rule, health_key(rule, e.source.id, "recovered", start), health_content(rule, h),
+                std::nullopt, std::nullopt, location, e.source.id, {}, e.now, false);
+    }
+  }
+
+  // A silence alerted before ended with this poll's new reviews.
+  if (e.inserted > 0) {
+    if (std::optional<int64_t> start = last_quiet_start(rule, e.source.id);
+        start && e.after.last_new_at && *e.after.last_new_at > *start) {
+      HealthSnapshot h = health_snapshot(e, location, "recovered");
+      h.episode = "quiet";
+      h.since = *start;
+      h.new_reviews = e.inserted;
+      queued += queue(rule, health_key(rule, e.source.id, "recovered-quiet", *start),
+                      health_content(rule, h), std::nullopt, std::nullopt, location, e.source.id,
+                      {}, e.now, false);
+    }
+    return queued;  // not quiet now
+  }
+  // The poll that ends a run of failures judges no silence: the failures explain it, and one
+  // email (recovered) is enough for that poll. The next one judges.
+  if (e.before.consecutive_failures > 0) return queued;
+
+  const QuietJudgement q =
+      judge_quiet(e.after, newest_review_dates(db_, e.source.id), rule.health, e.now);
+  if (!q.quiet) return queued;
+  HealthSnapshot h = health_snapshot(e, location, "quiet");
+  h.advice = quiet_advice(e.source.type, q.empty);
+  h.since = q.since;
+  h.last_success_at = e.after.last_success_at;
+  h.usual_gap_seconds = q.usual_gap;
+  h.threshold_seconds = q.threshold;
+  queued += queue(rule, health_key(rule, e.source.id, "quiet", q.since), health_content(rule, h),
+                  std::nullopt, std::nullopt, location, e.source.id, {}, e.now, false);
+  return queued;
+}
+
+std::optional<int64_t> AlertEngine::last_quiet_start(const Rule& rule,
+                                                     const std::string& source_id) const {
+  // Keys "<rule>:<source>:quiet:<start>": the range [prefix, prefix with ':' -> ';').
+  const std::string prefix = rule.name + ":" + source_id + ":quiet:";
+  std::string end = prefix;
+  end.back() = ';';
+  db::Statement st = db_.prepare(
+      "SELECT dedupe_key FROM alerts WHERE dedupe_key >= ?1 AND dedupe_key < ?2 "
+      "ORDER BY id DESC LIMIT 1");
+  st.bind(1, prefix).bind(2, end);
+  if (!st.step()) return std::nullopt;
+  const std::string key = st.column_text(0);
+  try {
+    return std::stoll(key.substr(prefix.size()));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 int AlertEngine::on_reply(const Rule& rule, const SourceConfig& source, const Review& review,
@@ -248,7 +455,8 @@ int AlertEngine::on_reply(const Rule& rule, const SourceConfig& source, const Re
   replies::Check check = config_->reply_checker->check(review.reply_text, &context);
   if (check.clean()) return 0;
 
-  AlertContent c = review_content(rule, review, location, analysis, upsert, source.type);
+  AlertContent c = review_content(rule, review, location, analysis, upsert.review_id,
+                                  upsert.revision, source.type);
   c.review->reply_text = truncate_utf8(review.reply_text, kMaxSnapshotText);  // findings past it go
   ReplyCheckSnapshot rc;
   rc.safe_reply = config_->reply_checker->safe_reply();
@@ -308,21 +516,14 @@ int AlertEngine::evaluate_no_reply(const Rule& rule, int64_t now) {
     std::optional<db::StoredReview> sr = store.get(id);
     if (!sr) continue;
     const Review& rv = sr->review;
-    if (!rv.reply_text.empty()) continue;
+    if (!rv.reply_text.empty() || sr->removed_at) continue;  // answered, or gone at the source
     if (!rule.applies_to(rv.location_id, rv.source_id)) continue;
     if (!rule.is_negative(rv, sr->analysis)) continue;
     auto type = config_->source_types.find(rv.source_id);
-    AlertContent c;
-    c.kind = to_string(rule.type);
-    c.rule = rule.name;
-    c.headline = headline_for(rule);
-    c.review = snapshot(rv, sr->analysis, sr->id, sr->revision,
-                        type == config_->source_types.end() ? "" : type->second);
-    std::vector<std::string> owners_for;
-    for (const auto& t : sr->analysis.touchpoints)
-      if (t.score <= 0) owners_for.push_back(t.touchpoint);
+    AlertContent c = review_content(rule, rv, rv.location_id, sr->analysis, sr->id, sr->revision,
+                                    type == config_->source_types.end() ? "" : type->second);
     queued += queue(rule, rule.name + ":" + std::to_string(id), c, id, sr->revision, rv.location_id,
-                    rv.source_id, owners_for, now);
+                    rv.source_id, owners_for(sr->analysis), now);
   }
   return queued;
 }
@@ -333,12 +534,12 @@ int AlertEngine::evaluate_average(const Rule& rule, int64_t now) {
     sql =
         "SELECT r.location_id, h.touchpoint, AVG(r.rating), COUNT(DISTINCT r.id) "
         "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-        "WHERE r.created_at >= ?1 AND r.rating IS NOT NULL";
+        "WHERE r.created_at >= ?1 AND r.rating IS NOT NULL AND r.removed_at IS NULL";
   } else {
     sql =
         "SELECT r.location_id, h.touchpoint, AVG(3 + 2 * h.score), COUNT(DISTINCT r.id) "
         "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-        "WHERE r.created_at >= ?1";
+        "WHERE r.created_at >= ?1 AND r.removed_at IS NULL";
   }
   for (size_t i = 0; i < rule.sources.size(); ++i)
     sql += (i == 0 ? " AND r.source_id IN (?" : ", ?") + std::to_string(i + 2) +

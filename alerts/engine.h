@@ -19,10 +19,15 @@
 //         sources that give only a date, reviews indexed late). An older review that shows up
 //         only now is history the first sync missed: no alert.
 //     key "<rule>:<review id>:<revision>".
-//   - edited: the new version is negative and the version it replaced was not (by the same
-//     rule's thresholds); key "<rule>:<review id>:<revision>". Edits of history count: the
-//     edit itself is new.
+//   - edited: the new version is negative, the version it replaced was not (by the same
+//     rule's thresholds), and the rule never alerted on this review before: a review edited
+//     negative, positive and negative again alerts once (one alert per review per rule,
+//     ever); key "<rule>:<review id>:<revision>". Edits of history count: the edit itself is
+//     new. (A review that was new and negative, then edited positive and negative again, gets
+//     its new_negative alert and one edit_negative alert: they are two rules.)
 //   - unchanged: nothing.
+//   The alert of a review first seen kBackdatedAfter (2 days) or more after its own date says
+//   so ("posted 9 days ago, first seen today").
 // When a reply discloses (rule reply_phi; replies/checker.h finds something in reply_text,
 // with the review's author and text as context):
 //   - inserted with a reply: when the review is new as above, or the reply is (its reply_at by
@@ -32,7 +37,10 @@
 //   restarts and edits of the review alone queue nothing, and a reply changed back to a text
 //   already alerted on is not alerted again. Recipients: owners of the rule's touchpoints
 //   ("privacy") and the managers, else the marketing list (Rule::fallback).
-// Periodic rules:
+// When a complete listing of its source lacks a review and it is marked removed (rule
+// removed_negative, not urgent by default): the review as stored is negative, and the rule's
+// filters match; key "<rule>:<review id>:removed:<removed_at>" (once per removal).
+// Periodic rules (reviews marked removed are left out):
 //   - no_reply: a review negative now, with no reply text, max(updated_at, first_seen_at) +
 //     after <= now, that the source saw after its first sync (no escalations for history);
 //     one per review ever: key "<rule>:<review id>".
@@ -40,6 +48,9 @@
 //     window (touchpoint sentiment mapped onto 1..5 as 3 + 2 * score, or the reviews' rating)
 //     of at least min_reviews reviews is below the standard; key
 //     "<rule>:<location>:<touchpoint>:<now / repeat>" (at most one per repeat period).
+// Source health (rule source_health; the policy is in alerts/health.h): the poll hook runs in
+// the transaction that records each poll, failed or not (daemon::PollHook):
+//   engine.poll_hook()  -> daemon::store_poll(..., next_poll_at, poll_hook)
 #pragma once
 
 #include <cstdint>
@@ -68,12 +79,26 @@ class AlertEngine {
 
   // The pipeline's ReviewHook (daemon/pipeline.h). The engine must outlive it.
   daemon::ReviewHook hook();
+  // The pipeline's PollHook: source_health alerts. The engine must outlive it.
+  daemon::PollHook poll_hook();
 
-  // What the hook does: queues the alerts one stored review triggers. Returns how many.
-  // Must run inside the transaction that stored the review.
+  // What the poll hook does: queues the source_health alerts one recorded poll raises (see
+  // alerts/health.h). Returns how many. Must run inside the transaction that recorded it.
+  int on_poll(const daemon::PollEvent& event);
+
+  // What the hook does: on_review() or on_removed(), as the event says. Returns alerts queued.
+  int on_event(const daemon::StoredEvent& event);
+
+  // Queues the alerts one stored review triggers. Returns how many. Must run inside the
+  // transaction that stored the review.
   int on_review(const SourceConfig& source, const Review& review, const Analysis& analysis,
                 const db::UpsertResult& upsert, const db::PollState& state,
                 int64_t poll_started_at);
+
+  // Queues the alerts of a review just marked removed (at `removed_at`), as stored. Must run
+  // inside the transaction that marked it.
+  int on_removed(const SourceConfig& source, const Review& review, const Analysis& analysis,
+                 int64_t review_id, int revision, int64_t removed_at);
 
   // Evaluates the periodic rules (no_reply, touchpoint_average) in one transaction of its
   // own. Returns alerts queued.
@@ -83,15 +108,24 @@ class AlertEngine {
   int64_t queue_test(const std::string& to, int64_t now);
 
  private:
+  // `urgent` overrides the rule's urgency for this alert (source_health: only "needs
+  // attention" follows the rule).
   int queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
             std::optional<int64_t> review_id, std::optional<int> revision,
             const std::string& location_id, const std::string& source_id,
-            const std::vector<std::string>& touchpoints_for_owners, int64_t now);
+            const std::vector<std::string>& touchpoints_for_owners, int64_t now,
+            std::optional<bool> urgent = std::nullopt);
+  int health_failure(const Rule& rule, const daemon::PollEvent& e, const std::string& location);
+  int health_success(const Rule& rule, const daemon::PollEvent& e, const std::string& location);
+  HealthSnapshot health_snapshot(const daemon::PollEvent& e, const std::string& location,
+                                 const std::string& state) const;
+  // The start of the newest silence of `source` alerted by `rule`, if any.
+  std::optional<int64_t> last_quiet_start(const Rule& rule, const std::string& source_id) const;
   ReviewSnapshot snapshot(const Review& review, const Analysis& analysis, int64_t review_id,
                           int revision, const std::string& source_type) const;
   // The content of an alert of `rule` about one stored review (at `location`).
   AlertContent review_content(const Rule& rule, Review review, const std::string& location,
-                              const Analysis& analysis, const db::UpsertResult& upsert,
+                              const Analysis& analysis, int64_t review_id, int revision,
                               const std::string& source_type) const;
   // reply_phi: checks a new or changed reply; `reply_is_new` for an inserted review.
   int on_reply(const Rule& rule, const SourceConfig& source, const Review& review,

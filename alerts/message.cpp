@@ -8,40 +8,13 @@
 
 #include "alerts/rules.h"
 #include "core/error.h"
+#include "core/text.h"
 
 namespace repwatch::alerts {
 
 namespace {
 
 constexpr const char* kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// Decodes one UTF-8 sequence at s[i]; returns its length, 0 when invalid (cp unset).
-size_t decode(std::string_view s, size_t i, uint32_t& cp) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  size_t len;
-  uint32_t min;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2, cp = c & 0x1F, min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3, cp = c & 0x0F, min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4, cp = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
 
 const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -92,8 +65,8 @@ std::string encoded_words(std::string_view v, size_t first_budget, size_t budget
     size_t max_bytes = cols > 16 ? (cols - 12) / 4 * 3 : 3;
     size_t n = 0;
     while (i + n < v.size()) {
-      uint32_t cp;
-      size_t len = decode(v, i + n, cp);
+      uint32_t cp = 0;
+      size_t len = decode_utf8(v, i + n, cp);
       if (len == 0) len = 1;  // cannot happen on sanitized input
       if (n + len > max_bytes && n > 0) break;
       n += len;
@@ -144,6 +117,15 @@ void add_line(std::string& out, std::string_view line) {
   out += "\r\n";
 }
 
+// Unicode's Bidi_Control characters: the embeddings, overrides and isolates (U+202A..U+202E,
+// U+2066..U+2069), which make text display in another order than it is written in (a
+// reviewer's name can then spoof the rest of a subject line), and the marks U+061C, U+200E,
+// U+200F.
+bool is_bidi_control(uint32_t cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C ||
+         cp == 0x200E || cp == 0x200F;
+}
+
 }  // namespace
 
 std::string valid_utf8(std::string_view s) {
@@ -151,8 +133,8 @@ std::string valid_utf8(std::string_view s) {
   out.reserve(s.size());
   size_t i = 0;
   while (i < s.size()) {
-    uint32_t cp;
-    size_t len = decode(s, i, cp);
+    uint32_t cp = 0;
+    size_t len = decode_utf8(s, i, cp);
     if (len == 0) {
       out += kReplacement;
       ++i;
@@ -171,8 +153,8 @@ std::string sanitize_header(std::string_view text) {
   bool pending_space = false;
   size_t i = 0;
   while (i < v.size()) {
-    uint32_t cp;
-    size_t len = decode(v, i, cp);
+    uint32_t cp = 0;
+    size_t len = decode_utf8(v, i, cp);
     std::string_view piece(v.data() + i, len);
     i += len;
     if (cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == 0x2028 || cp == 0x2029 ||
@@ -180,7 +162,7 @@ std::string sanitize_header(std::string_view text) {
       pending_space = !out.empty();
       continue;
     }
-    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) continue;
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp)) continue;
     if (pending_space) out += ' ';
     pending_space = false;
     out += piece;
@@ -194,8 +176,8 @@ std::string sanitize_body(std::string_view text) {
   out.reserve(v.size());
   size_t i = 0;
   while (i < v.size()) {
-    uint32_t cp;
-    size_t len = decode(v, i, cp);
+    uint32_t cp = 0;
+    size_t len = decode_utf8(v, i, cp);
     std::string_view piece(v.data() + i, len);
     i += len;
     if (cp == '\r') {
@@ -304,33 +286,6 @@ std::string quoted_printable(std::string_view text) {
     }
     if (nl == text.size()) break;
     pos = nl + 1;
-  }
-  return out;
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 16);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
   }
   return out;
 }

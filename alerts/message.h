@@ -9,7 +9,8 @@
 // quoted-printable), with CRLF line endings and no line longer than 78 characters.
 //
 // Header safety: every value that goes into a header is run through sanitize_header() first
-// (CR, LF and every other control character removed, invalid UTF-8 replaced), then encoded
+// (CR, LF and every other control character removed, bidirectional controls too, invalid
+// UTF-8 replaced), then encoded
 // per RFC 2047 when it is not plain printable ASCII. So review text or a reviewer name can
 // never start a new header line ("\r\nBcc: x@evil.example" becomes part of the subject text).
 // Addresses must pass is_valid_address() (rules.h); to_mime() throws Error otherwise.
@@ -44,9 +45,10 @@ std::string to_mime(const Email& email);
 
 // Valid UTF-8: each invalid or overlong byte sequence becomes U+FFFD.
 std::string valid_utf8(std::string_view text);
-// For header values: valid_utf8, then CR/LF/TAB and runs of whitespace become one space,
-// other C0 controls, DEL and C1 controls (U+0080..U+009F) and U+2028/U+2029 are removed,
-// leading/trailing spaces trimmed.
+// For header values: valid_utf8, then CR/LF/TAB, U+2028/U+2029 and runs of whitespace become
+// one space; other C0 controls, DEL, C1 controls (U+0080..U+009F) and the bidirectional
+// controls (U+202A..U+202E, U+2066..U+2069, U+061C, U+200E, U+200F: they could make a name or
+// subject display reordered) are removed; leading/trailing spaces trimmed.
 std::string sanitize_header(std::string_view text);
 // For body text: valid_utf8, CRLF/CR -> LF, controls other than LF and TAB removed.
 std::string sanitize_body(std::string_view text);
@@ -60,7 +62,6 @@ std::string format_mailbox(std::string_view display_name, std::string_view addre
 // soft breaks before 76 columns, '=' and non-ASCII escaped, trailing whitespace and a leading
 // '.' or "From " escaped so no transport can alter the text.
 std::string quoted_printable(std::string_view text);
-std::string html_escape(std::string_view text);  // & < > " '
 // "Tue, 03 Feb 2026 10:04:05 +0000"
 std::string rfc5322_date(int64_t epoch_seconds);
 // "<rw.1767225600.3f9a0c1e5b7d2a44@domain>": a fresh random token; stored with each delivery

@@ -1,5 +1,7 @@
 #include "alerts/outbox.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace repwatch::alerts {
@@ -138,6 +140,12 @@ bool Outbox::has_alert(const std::string& dedupe_key) const {
   return st.step();
 }
 
+bool Outbox::has_alert_of(const std::string& rule, int64_t review_id) const {
+  db::Statement st = db_.prepare("SELECT 1 FROM alerts WHERE review_id = ?1 AND rule = ?2 LIMIT 1");
+  st.bind(1, review_id).bind(2, rule);
+  return st.step();
+}
+
 std::vector<DeliveryRecord> Outbox::list(const OutboxFilter& f) const {
   std::string sql = std::string("SELECT ") + kDeliveryColumns + " WHERE 1 = 1";
   if (f.status) sql += " AND d.status = :status";
@@ -147,13 +155,6 @@ std::vector<DeliveryRecord> Outbox::list(const OutboxFilter& f) const {
   db::Statement st = db_.prepare(sql);
   if (f.status) st.bind(":status", std::string(to_string(*f.status)));
   if (f.since) st.bind(":since", *f.since);
-  return read_all(st);
-}
-
-std::vector<DeliveryRecord> Outbox::deliveries_of(int64_t alert_id) const {
-  db::Statement st = db_.prepare(std::string("SELECT ") + kDeliveryColumns +
-                                 " WHERE d.alert_id = ?1 ORDER BY d.id");
-  st.bind(1, alert_id);
   return read_all(st);
 }
 
@@ -239,6 +240,40 @@ void Outbox::mark_batched(int64_t id, int64_t digest_delivery_id) {
       "lease_until = NULL WHERE id = ?1 AND status = 'pending'");
   st.bind(1, id).bind(2, digest_delivery_id);
   st.run();
+}
+
+void Outbox::release(int64_t id) {
+  db::Statement st = db_.prepare(
+      "UPDATE alert_deliveries SET lease_until = NULL WHERE id = ?1 AND status = 'pending'");
+  st.bind(1, id);
+  st.run();
+}
+
+std::pair<int, int> Outbox::hold_channel(const std::string& channel, int64_t until,
+                                         int64_t give_up_before, const std::string& why) {
+  db::Statement fail = db_.prepare(
+      "UPDATE alert_deliveries SET status = 'failed', last_error = ?3 WHERE status = 'pending' "
+      "AND batch = 0 AND channel = ?1 AND created_at <= ?2 AND lease_until IS NULL");
+  fail.bind(1, channel).bind(2, give_up_before).bind(3, one_line("gave up: " + why));
+  fail.run();
+  const int failed = db_.changes();
+  db::Statement hold = db_.prepare(
+      "UPDATE alert_deliveries SET next_attempt_at = ?2, last_error = ?3 WHERE status = "
+      "'pending' AND batch = 0 AND channel = ?1 AND next_attempt_at < ?2 AND lease_until IS NULL");
+  hold.bind(1, channel).bind(2, until).bind(3, one_line(why));
+  hold.run();
+  return {db_.changes(), failed};
+}
+
+std::vector<int64_t> Outbox::reset_all_failed(int64_t now) {
+  db::Statement st = db_.prepare(
+      "UPDATE alert_deliveries SET status = 'pending', batch = 0, next_attempt_at = ?1, "
+      "lease_until = NULL WHERE status = 'failed' RETURNING id");
+  st.bind(1, now);
+  std::vector<int64_t> ids;
+  while (st.step()) ids.push_back(st.column_int(0));
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 bool Outbox::reset_for_retry(int64_t id, int64_t now) {

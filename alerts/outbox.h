@@ -14,7 +14,8 @@
 // "webhook". A delivery is
 //   pending   waiting for next_attempt_at (retries back off); batch = 1: waiting for a digest
 //   sent      the server accepted it (sent_at, sent_via)
-//   failed    permanent error (5xx) or retried for too long; last_error says why
+//   failed    refused for good (the recipient's own 5xx) or retried for too long (retry_for);
+//             last_error says why
 //   batched   folded into the digest delivery digest_delivery_id
 // Its message_id is chosen when it is queued and never changes, so a rare duplicate (a crash
 // between the server's acceptance and our commit) is recognisable.
@@ -26,6 +27,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "db/sqlite.h"
@@ -113,8 +115,9 @@ class Outbox {
   std::optional<AlertRecord> alert(int64_t alert_id) const;
   std::optional<DeliveryRecord> delivery(int64_t delivery_id) const;
   bool has_alert(const std::string& dedupe_key) const;
+  // Has rule `rule` ever alerted on this review (any revision)?
+  bool has_alert_of(const std::string& rule, int64_t review_id) const;
   std::vector<DeliveryRecord> list(const OutboxFilter& filter = {}) const;
-  std::vector<DeliveryRecord> deliveries_of(int64_t alert_id) const;
 
   // Pending, not batched, next_attempt_at <= now, not leased: oldest first.
   std::vector<DeliveryRecord> due(int64_t now, int limit) const;
@@ -134,9 +137,20 @@ class Outbox {
   // Holds a pending delivery until `until` without counting an attempt (quiet hours).
   void hold(int64_t delivery_id, int64_t until);
   void mark_batched(int64_t delivery_id, int64_t digest_delivery_id);
+  // Gives a claimed delivery back without counting an attempt (its transfer was aborted).
+  void release(int64_t delivery_id);
+  // The relay of `channel` is down until `until`: its pending deliveries (not batched, not
+  // leased) that are due before then wait until then, with `why` as their last error; those
+  // queued at or before `give_up_before` are marked failed instead ("gave up ...: why").
+  // Returns {waiting, failed}.
+  std::pair<int, int> hold_channel(const std::string& channel, int64_t until,
+                                   int64_t give_up_before, const std::string& why);
   // `repwatch alerts retry`: a failed (or pending) delivery becomes pending, due now.
   // False when there is no such delivery or it was sent.
   bool reset_for_retry(int64_t delivery_id, int64_t now);
+  // `repwatch alerts retry --all-failed`: every failed delivery becomes pending, due now.
+  // Returns their ids, oldest first.
+  std::vector<int64_t> reset_all_failed(int64_t now);
 
   // Emails (individual or digest) sent to `recipient` since `since`.
   int sent_since(const std::string& recipient, int64_t since) const;

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/redact.h"
+#include "core/text.h"
 
 namespace repwatch::alerts {
 
@@ -40,7 +41,9 @@ const std::vector<std::string_view> kRuleKeys = {"name",
                                                  "window",
                                                  "min_reviews",
                                                  "repeat",
-                                                 "touchpoints"};
+                                                 "touchpoints",
+                                                 "after_failures",
+                                                 "silent_after"};
 const std::vector<std::string_view> kSmtpKeys = {"url",      "starttls",      "username",
                                                  "password", "password_file", "password_env",
                                                  "from",     "ca_file",       "timeout"};
@@ -48,11 +51,6 @@ const std::vector<std::string_view> kWebhookKeys = {"name",    "url",    "url_fi
                                                     "url_env", "format", "timeout"};
 const std::vector<std::string_view> kDigestKeys = {"mode", "at", "weekday"};
 const std::vector<std::string_view> kLocationAlertKeys = {"marketing", "managers", "owners"};
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   std::string out;
@@ -63,13 +61,6 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   return out;
 }
 
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 // A list of addresses from a string or array; each element may itself be "a@x, b@y".
 std::vector<std::string> address_list(const Settings& s, std::string_view key) {
   std::vector<std::string> out;
@@ -78,7 +69,7 @@ std::vector<std::string> address_list(const Settings& s, std::string_view key) {
     while (pos <= item.size()) {
       size_t comma = item.find(',', pos);
       if (comma == std::string::npos) comma = item.size();
-      std::string a = trim(std::string_view(item).substr(pos, comma - pos));
+      std::string a(trim(std::string_view(item).substr(pos, comma - pos)));
       pos = comma + 1;
       if (a.empty()) continue;
       if (!is_valid_address(a))
@@ -114,6 +105,8 @@ std::optional<RuleType> parse_type(const std::string& s) {
   if (s == "no_reply") return RuleType::kNoReply;
   if (s == "touchpoint_average") return RuleType::kTouchpointAverage;
   if (s == "reply_phi") return RuleType::kReplyPhi;
+  if (s == "removed_negative") return RuleType::kRemovedNegative;
+  if (s == "source_health") return RuleType::kSourceHealth;
   return std::nullopt;
 }
 
@@ -187,6 +180,10 @@ const char* to_string(RuleType type) {
       return "touchpoint_average";
     case RuleType::kReplyPhi:
       return "reply_phi";
+    case RuleType::kRemovedNegative:
+      return "removed_negative";
+    case RuleType::kSourceHealth:
+      return "source_health";
   }
   return "new_negative";
 }
@@ -219,6 +216,13 @@ const Rule* AlertsConfig::find_rule(const std::string& name) const {
   for (const Rule& r : rules)
     if (r.name == name) return &r;
   return nullptr;
+}
+
+HealthOptions AlertsConfig::health_options(const std::string& location_id,
+                                           const std::string& source_id) const {
+  for (const Rule& r : rules)
+    if (r.type == RuleType::kSourceHealth && r.applies_to(location_id, source_id)) return r.health;
+  return {};
 }
 
 const std::vector<std::string>& AlertsConfig::group(const std::string& g,
@@ -338,7 +342,7 @@ AlertsConfig load_alerts_config(const Config& config,
     while (pos <= t.owner.size()) {
       size_t comma = t.owner.find(',', pos);
       if (comma == std::string::npos) comma = t.owner.size();
-      std::string a = trim(std::string_view(t.owner).substr(pos, comma - pos));
+      std::string a(trim(std::string_view(t.owner).substr(pos, comma - pos)));
       pos = comma + 1;
       if (a.empty()) continue;
       if (!is_valid_address(a))
@@ -436,7 +440,7 @@ AlertsConfig load_alerts_config(const Config& config,
   smtp.reject_unknown(kSmtpKeys);
   if (auto from = smtp.string("from")) {
     // "Name <addr>" or "addr"
-    std::string f = trim(*from);
+    std::string f(trim(*from));
     std::string name, addr = f;
     size_t lt = f.rfind('<');
     if (lt != std::string::npos) {
@@ -551,20 +555,29 @@ AlertsConfig load_alerts_config(const Config& config,
     Rule e;
     e.name = "edit_negative";
     e.type = RuleType::kEditNegative;
-    for (Rule* r : {&n, &e}) {
-      r->match = default_match;
-      r->rating_at_most = default_rating;
-      r->sentiment_at_most = default_sentiment;
-      r->notify = {"marketing", "owners", "webhook"};
-      ac.rules.push_back(*r);
-    }
     Rule p;
     p.name = "reply_phi";
     p.type = RuleType::kReplyPhi;
     p.notify = {"owners", "managers"};
     p.fallback = {"marketing"};
     p.touchpoints = privacy;
-    ac.rules.push_back(p);
+    Rule gone;  // not urgent: the next digest (or, without one, an email outside quiet hours)
+    gone.name = "removed_negative";
+    gone.type = RuleType::kRemovedNegative;
+    gone.urgent = false;
+    for (Rule* r : {&n, &e, &gone}) {
+      r->match = default_match;
+      r->rating_at_most = default_rating;
+      r->sentiment_at_most = default_sentiment;
+      r->notify = {"marketing", "owners", "webhook"};
+    }
+    for (Rule* r : {&n, &e, &p, &gone}) ac.rules.push_back(*r);
+    Rule h;
+    h.name = "source_health";
+    h.type = RuleType::kSourceHealth;
+    h.notify = {"managers", "webhook"};
+    h.fallback = {"marketing"};
+    ac.rules.push_back(h);
   }
   std::set<std::string> names;
   for (const Settings& rs : rule_tables) {
@@ -576,7 +589,7 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!t)
       rs.fail("type", "unknown rule type \"" + type +
                           "\"; expected one of new_negative, edit_negative, no_reply, "
-                          "touchpoint_average, reply_phi");
+                          "touchpoint_average, reply_phi, removed_negative, source_health");
     r.type = *t;
     r.name = rs.string_or("name", type);
     if (r.name.empty() || r.name.find(':') != std::string::npos)
@@ -584,7 +597,9 @@ AlertsConfig load_alerts_config(const Config& config,
     if (!names.insert(r.name).second)
       rs.fail("name", "two rules are named \"" + r.name + "\"; give each a distinct name");
     const bool periodic = r.type == RuleType::kNoReply || r.type == RuleType::kTouchpointAverage;
-    r.urgent = rs.boolean("urgent").value_or(!periodic);
+    // Not urgent by default: periodic rules, removed_negative (a digest note), and source_health
+    // (urgent only for "needs attention").
+    r.urgent = rs.boolean("urgent").value_or(!periodic && r.type != RuleType::kRemovedNegative);
     r.match = parse_match(rs, "match", default_match);
     r.rating_at_most = rating_threshold(rs, "rating_at_most", default_rating);
     r.sentiment_at_most = sentiment_threshold(rs, "sentiment_at_most", default_sentiment);
@@ -604,6 +619,8 @@ AlertsConfig load_alerts_config(const Config& config,
       r.notify = {"owners", "managers", "webhook"};
     } else if (r.type == RuleType::kReplyPhi) {
       r.notify = {"owners", "managers"};
+    } else if (r.type == RuleType::kSourceHealth) {
+      r.notify = {"managers", "webhook"};
     } else {
       r.notify = {"marketing", "owners", "webhook"};
     }
@@ -618,7 +635,23 @@ AlertsConfig load_alerts_config(const Config& config,
       r.min_reviews = static_cast<int>(*n);
     }
     r.repeat_seconds = positive_duration(rs, "repeat", 7 * 86400);
-    if (r.type == RuleType::kReplyPhi) r.fallback = {"marketing"};
+    if (r.type == RuleType::kReplyPhi || r.type == RuleType::kSourceHealth)
+      r.fallback = {"marketing"};
+    if (auto n = rs.integer("after_failures")) {
+      if (*n < 1 || *n > 1000) rs.fail("after_failures", "expected 1 to 1000 failed polls");
+      r.health.after_failures = static_cast<int>(*n);
+    }
+    std::optional<std::string> silent;
+    try {
+      silent = rs.string("silent_after");
+    } catch (const ConfigError&) {
+      // an integer of seconds: a duration, read below
+    }
+    if (silent && *silent == "off") {
+      r.health.judge_quiet = false;
+    } else {
+      r.health.silent_after_seconds = positive_duration(rs, "silent_after", 7 * 86400);
+    }
     r.touchpoints = rs.string_list("touchpoints");
     if (r.type == RuleType::kReplyPhi && !rs.has("touchpoints")) r.touchpoints = privacy;
     for (const auto& tp : r.touchpoints)

@@ -21,6 +21,17 @@
 //                       standard (taxonomy `standard`, overridable)            (periodic)
 //   reply_phi           a reply the practice posted (new or edited) discloses patient
 //                       information (replies/checker.h), once per reply text   (hook, urgent)
+//   removed_negative    a negative review was removed at its source: a complete listing of a
+//                       source that lists everything no longer has it (hook, not urgent: it
+//                       goes into the next digest, or alone outside quiet hours without one)
+//   source_health       a source needs attention, is unavailable, has failed `after_failures`
+//                       polls in a row, or has gone quiet (no new review for longer than its
+//                       own rhythm and `silent_after` allow); again when it recovers. Only
+//                       the first source_health rule that applies to a source judges it.
+//                       Policy: alerts/health.h          (poll hook; urgent: needs attention)
+//
+// Without any [[alerts.rules]], new_negative, edit_negative, reply_phi, removed_negative
+// and source_health apply.
 //
 // Recipients of a rule: `notify` groups plus `to` addresses. Groups:
 //   marketing  [alerts] marketing, replaced per location by [[locations]] alerts.marketing
@@ -31,6 +42,8 @@
 //   webhook    the [webhook] channel, when configured
 // reply_phi tells the owners of its `touchpoints` (default: "privacy") and the managers; when
 // neither has an address at the review's location, the marketing list (Rule::fallback).
+// source_health tells the managers; where a location has none (and the rule no `to`), the
+// marketing list (Rule::fallback).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +54,7 @@
 #include <string>
 #include <vector>
 
+#include "alerts/health.h"
 #include "config/config.h"
 #include "core/analysis.h"
 #include "core/review.h"
@@ -51,7 +65,15 @@
 
 namespace repwatch::alerts {
 
-enum class RuleType { kNewNegative, kEditNegative, kNoReply, kTouchpointAverage, kReplyPhi };
+enum class RuleType {
+  kNewNegative,
+  kEditNegative,
+  kNoReply,
+  kTouchpointAverage,
+  kReplyPhi,
+  kRemovedNegative,
+  kSourceHealth
+};
 const char* to_string(RuleType type);  // "new_negative", ...
 
 enum class Match { kRatingThenSentiment, kEither, kBoth };
@@ -73,7 +95,8 @@ struct Rule {
   // Routing.
   std::vector<std::string> notify;  // "marketing", "managers", "owners", "webhook"
   std::vector<std::string> to;      // extra email addresses
-  // Groups told instead when `notify` and `to` reach no email address (reply_phi: marketing).
+  // Groups told instead when `notify` and `to` reach no email address (reply_phi,
+  // source_health: marketing).
   std::vector<std::string> fallback;
 
   // no_reply
@@ -86,6 +109,10 @@ struct Rule {
   int64_t repeat_seconds = 7 * 86400;    // at most one alert per touchpoint and location per this
   std::vector<std::string> touchpoints;  // empty: every touchpoint with a standard;
                                          // reply_phi: whose owners are told ("privacy")
+
+  // source_health: after_failures, silent_after (or "off"). `urgent` applies to its "needs
+  // attention" alerts only; the others are never urgent.
+  HealthOptions health;
 
   bool applies_to(const std::string& location_id, const std::string& source_id) const;
   // Is this version of a review negative by this rule's thresholds?
@@ -133,8 +160,9 @@ struct LocationRouting {
 
 struct AlertsConfig {
   bool enabled = true;
-  std::vector<Rule> rules;           // defaults: new_negative, edit_negative, reply_phi
-  double negative_rating = 2;        // [alerts] negative_rating: default of every rule
+  std::vector<Rule> rules;     // defaults: new_negative, edit_negative, reply_phi,
+                               // removed_negative, source_health
+  double negative_rating = 2;  // [alerts] negative_rating: default of every rule
   double negative_sentiment = -0.3;  // [alerts] negative_sentiment: default of every rule
 
   std::vector<std::string> marketing;
@@ -177,6 +205,9 @@ struct AlertsConfig {
   std::shared_ptr<const replies::Checker> reply_checker;
 
   const Rule* find_rule(const std::string& name) const;
+  // The options of the first source_health rule that applies to a source (the defaults when
+  // none does), for `repwatch sources`.
+  HealthOptions health_options(const std::string& location_id, const std::string& source_id) const;
   // Addresses for a group ("marketing", "managers") at a location, after overrides.
   const std::vector<std::string>& group(const std::string& group,
                                         const std::string& location_id) const;

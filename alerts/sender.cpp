@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <set>
 
 #include "alerts/content.h"
 #include "alerts/message.h"
 #include "core/error.h"
+#include "db/sqlite.h"
 
 namespace repwatch::alerts {
 
@@ -23,27 +26,54 @@ bool is_digest_exempt(const DeliveryRecord& d) {
 
 }  // namespace
 
-Sender::Sender(const AlertsConfig& config, const db::Database& db) : config_(config), outbox_(db) {
+Sender::Sender(const AlertsConfig& config, const db::Database& db)
+    : config_(config), outbox_(db), rng_(std::random_device{}()) {
   channels_["email"] = make_email_channel(config_);
   if (config_.webhook) channels_["webhook"] = make_webhook_channel(config_);
 }
 
 Sender::Sender(const AlertsConfig& config, const db::Database& db,
                std::map<std::string, std::unique_ptr<Channel>> channels)
-    : config_(config), outbox_(db), channels_(std::move(channels)) {}
+    : config_(config), outbox_(db), channels_(std::move(channels)), rng_(std::random_device{}()) {}
 
 Sender::~Sender() = default;
 
-int64_t Sender::backoff(int attempts) const {
+int64_t Sender::backoff(int failures) {
   int64_t b = config_.retry_initial_seconds;
-  for (int i = 1; i < attempts && b < config_.retry_max_seconds; ++i) b *= 2;
-  return std::min(b, config_.retry_max_seconds);
+  for (int i = 1; i < failures && b < config_.retry_max_seconds; ++i) b *= 2;
+  b = std::min(b, config_.retry_max_seconds);
+  return b + std::uniform_int_distribution<int64_t>(0, b / 4)(rng_);
 }
 
 SendStats Sender::deliver_due(int64_t now, int limit) {
+  Round round;
+  round.limit = limit;
+  return deliver_due(now, round);
+}
+
+SendStats Sender::deliver_due(int64_t now, const Round& round) {
   SendStats stats;
   stats.digests = queue_digests(now);
-  for (const DeliveryRecord& d : outbox_.due(now, limit)) {
+  std::vector<DeliveryRecord> due = outbox_.due(now, round.limit);
+  std::set<std::string> held_channels;
+  stats.more = static_cast<int>(due.size()) >= round.limit;
+  for (const DeliveryRecord& d : due) {
+    if (round.stop.stop_requested() || std::chrono::steady_clock::now() >= round.deadline) {
+      stats.more = true;
+      break;
+    }
+    if (auto down = down_.find(d.channel); down != down_.end() && down->second.until > now) {
+      // Queued since the relay went down: it waits with the others (once per channel and
+      // round: one statement holds them all).
+      if (held_channels.insert(d.channel).second) {
+        const auto [waiting, failed] =
+            outbox_.hold_channel(d.channel, down->second.until, now - config_.retry_for_seconds,
+                                 "waiting for the relay (" + down->second.error + ")");
+        stats.waiting += waiting;
+        stats.failed += failed;
+      }
+      continue;
+    }
     int64_t ends = 0;
     if (!d.urgent && in_quiet_hours(config_.quiet, config_.utc, now, &ends)) {
       outbox_.hold(d.id, ends);
@@ -64,7 +94,7 @@ SendStats Sender::deliver_due(int64_t now, int limit) {
       ++stats.deferred;
       continue;
     }
-    attempt(d, now, stats);
+    attempt(d, now, stats, round.stop);
   }
   return stats;
 }
@@ -76,12 +106,54 @@ SendResult Sender::deliver_one(int64_t delivery_id, int64_t now) {
     throw Error("delivery " + std::to_string(delivery_id) + " is " + to_string(d->status) +
                 ", not pending");
   SendStats stats;
-  return attempt(*d, now, stats);
+  return attempt(*d, now, stats, {});
 }
 
 std::optional<int64_t> Sender::next_due() const { return outbox_.next_due(); }
 
-SendResult Sender::attempt(const DeliveryRecord& d, int64_t now, SendStats& stats) {
+void Sender::commit_sent(const DeliveryRecord& d, int64_t now, const std::string& via) {
+  // The server has the message: this mark must land, or the delivery goes out again when its
+  // lease runs out. A long store on another connection can hold the write lock for longer
+  // than the busy timeout; keep trying for as long as the lease lasts.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(4);
+  for (;;) {
+    try {
+      outbox_.mark_sent(d.id, now, via);
+      return;
+    } catch (const DbError& e) {
+      if (db::is_record_error(e) || std::chrono::steady_clock::now() >= give_up) throw;
+      spdlog::warn(
+          "alert delivery {}: sent, but the database is busy; trying again to record it: {}", d.id,
+          e.what());
+    }
+  }
+}
+
+int64_t Sender::hold_channel(const DeliveryRecord& d, const SendResult& result, int64_t now,
+                             SendStats& stats) {
+  Backoff& b = down_[d.channel];
+  ++b.failures;
+  b.until = now + backoff(b.failures);
+  b.error = result.error;
+  const std::string why = "waiting for the relay (" + result.error + ")";
+  const auto [waiting, failed] =
+      outbox_.hold_channel(d.channel, b.until, now - config_.retry_for_seconds, why);
+  stats.failed += failed;
+  // One line for the outage (not one for the delivery that met it and one for the relay).
+  spdlog::warn(
+      "alert delivery {} to {}: {} is not available ({} failure{} in a row); it and {} other "
+      "deliver{} wait until it is tried again in {}s: {}",
+      d.id, d.recipient, d.channel == "email" ? "the SMTP relay" : "the " + d.channel + " endpoint",
+      b.failures, b.failures == 1 ? "" : "s", waiting, waiting == 1 ? "y" : "ies", b.until - now,
+      result.error);
+  if (failed > 0)
+    spdlog::error("alerts: {} deliver{} through {} failed for good: still not sent after {}s",
+                  failed, failed == 1 ? "y" : "ies", d.channel, config_.retry_for_seconds);
+  return b.until;
+}
+
+SendResult Sender::attempt(const DeliveryRecord& d, int64_t now, SendStats& stats,
+                           const std::stop_token& stop) {
   // The lease outlasts any transfer: a second sender skips this delivery meanwhile, and a
   // sender killed mid-transfer leaves it to be retried once the lease runs out.
   const int64_t lease =
@@ -108,6 +180,7 @@ SendResult Sender::attempt(const DeliveryRecord& d, int64_t now, SendStats& stat
       out.message_id = d.message_id;
       out.date = now;
       out.content = &content;
+      out.stop = stop;
       result = channel->second->send(out);
     } catch (const std::exception& e) {
       result = {SendResult::Status::kTemporary, e.what(), ""};
@@ -118,10 +191,17 @@ SendResult Sender::attempt(const DeliveryRecord& d, int64_t now, SendStats& stat
     case SendResult::Status::kSent:
       // Committed at once (no surrounding transaction; synchronous=FULL): a crash after this
       // line cannot resend.
-      outbox_.mark_sent(d.id, now, result.via);
+      commit_sent(d, now, result.via);
+      down_.erase(d.channel);
       ++stats.sent;
       spdlog::info("alert delivery {} sent to {} via {} ({})", d.id, d.recipient, result.via,
                    d.message_id);
+      break;
+    case SendResult::Status::kInterrupted:
+      outbox_.release(d.id);
+      ++stats.interrupted;
+      spdlog::info("alert delivery {} to {} interrupted; it goes out at the next start", d.id,
+                   d.recipient);
       break;
     case SendResult::Status::kTemporary:
       if (now - d.created_at >= config_.retry_for_seconds) {
@@ -131,12 +211,18 @@ SendResult Sender::attempt(const DeliveryRecord& d, int64_t now, SendStats& stat
         spdlog::error("alert delivery {} to {} failed for good: {}", d.id, d.recipient,
                       result.error);
       } else {
-        int64_t next = now + backoff(d.attempts + 1);
+        // A relay that is down is tried again as a whole (the oldest delivery first); a
+        // message-level failure backs off this delivery alone.
+        int64_t next = result.channel_down ? hold_channel(d, result, now, stats)
+                                           : now + backoff(d.attempts + 1);
         outbox_.mark_retry(d.id, next, result.error);
         ++stats.retried;
-        spdlog::warn("alert delivery {} to {} will be retried in {}s: {}", d.id, d.recipient,
-                     next - now, result.error);
+        if (!result.channel_down)
+          spdlog::warn("alert delivery {} to {} will be retried in {}s: {}", d.id, d.recipient,
+                       next - now, result.error);
+        break;
       }
+      if (result.channel_down) hold_channel(d, result, now, stats);
       break;
     case SendResult::Status::kPermanent:
       outbox_.mark_failed(d.id, result.error);
@@ -173,12 +259,15 @@ int Sender::queue_digests(int64_t now) {
         e.headline = ac.headline;
         e.review = ac.review;
         e.average = ac.average;
+        e.health = ac.health;
         e.reply_check = ac.reply_check;
       } catch (const Error& err) {
         e.headline = a->kind + " (unreadable: " + err.what() + ")";
       }
       if (e.review) {
         if (e.review->text.size() > kDigestTextLimit) e.review->text.resize(kDigestTextLimit);
+        if (e.review->translated_text.size() > kDigestTextLimit)
+          e.review->translated_text.resize(kDigestTextLimit);
         for (auto& tp : e.review->touchpoints) {
           tp.evidence.clear();  // offsets may point past the cut text; the digest lists names
           ++c.touchpoint_counts[tp.name.empty() ? tp.id : tp.name];

@@ -15,12 +15,14 @@ AlertService::AlertService(AlertsConfig config, int64_t periodic_interval_second
 AlertService::~AlertService() = default;
 
 AlertEngine& AlertService::engine(const db::Database& db) {
+  std::lock_guard lock(mu_);
   auto& e = engines_[&db];
   if (!e) e = std::make_unique<AlertEngine>(config_, db);
   return *e;
 }
 
 Sender& AlertService::sender(const db::Database& db) {
+  std::lock_guard lock(mu_);
   auto& s = senders_[&db];
   if (!s) s = std::make_unique<Sender>(*config_, db);
   return *s;
@@ -30,26 +32,37 @@ daemon::ReviewHook AlertService::hook() {
   return [this](const daemon::StoredEvent& e) {
     if (!e.db)
       throw Error("alerts: StoredEvent::db is not set; store_poll() must pass its connection");
-    return engine(*e.db).on_review(e.source, e.review, e.analysis, e.upsert, e.state,
-                                   e.poll_started_at);
+    return engine(*e.db).on_event(e);
   };
 }
 
 daemon::ReviewHook AlertService::hook(const db::Database& db) {
   return [this, &db](const daemon::StoredEvent& e) {
     const db::Database& target = e.db ? *e.db : db;
-    return engine(target).on_review(e.source, e.review, e.analysis, e.upsert, e.state,
-                                    e.poll_started_at);
+    return engine(target).on_event(e);
   };
 }
 
-int AlertService::deliver(const db::Database& db, int64_t now) {
-  if (has_periodic_ && config_->enabled &&
-      (!last_periodic_ || now - *last_periodic_ >= periodic_interval_ || now < *last_periodic_)) {
+daemon::PollHook AlertService::poll_hook() {
+  return [this](const daemon::PollEvent& e) {
+    if (!e.db) throw Error("alerts: PollEvent::db is not set");
+    return engine(*e.db).on_poll(e);
+  };
+}
+
+SendStats AlertService::deliver(const db::Database& db, int64_t now, const Round& round) {
+  bool periodic = false;
+  if (has_periodic_ && config_->enabled) {
+    std::lock_guard lock(mu_);
+    periodic =
+        !last_periodic_ || now - *last_periodic_ >= periodic_interval_ || now < *last_periodic_;
+  }
+  if (periodic) {
     engine(db).evaluate_periodic(now);
+    std::lock_guard lock(mu_);
     last_periodic_ = now;
   }
-  return sender(db).deliver_due(now).sent;
+  return sender(db).deliver_due(now, round);
 }
 
 std::optional<int> AlertService::pending(const db::Database& db) const {
@@ -59,6 +72,7 @@ std::optional<int> AlertService::pending(const db::Database& db) const {
 std::optional<int64_t> AlertService::next_attempt(const db::Database& db, int64_t now) const {
   std::optional<int64_t> next = Outbox(db).next_due();
   if (has_periodic_ && config_->enabled) {
+    std::lock_guard lock(mu_);
     int64_t periodic = last_periodic_ ? *last_periodic_ + periodic_interval_ : now;
     if (!next || periodic < *next) next = periodic;
   }

@@ -1,6 +1,7 @@
 // The "webhook" channel: a Slack- or Teams-compatible JSON POST through net/'s HTTP client.
 // The URL is a secret (it grants posting rights): it never appears in errors or in sent_via.
 #include <memory>
+#include <stop_token>
 
 #include "alerts/channel.h"
 #include "core/error.h"
@@ -37,13 +38,19 @@ class WebhookChannel : public Channel {
     req.method = "POST";
     req.url = *webhook_.url;
     req.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
-    req.body = render_webhook(*m.content, webhook_.format);
+    req.body = render_webhook(*m.content, webhook_.format, m.date);
     net::Response res;
     try {
+      // Stopping aborts the request in flight (the client stays stopped: the sender is done).
+      std::stop_callback abort(m.stop, [this] { client_.stop(); });
       res = client_.send(req);
     } catch (const SourceError& e) {
-      return {SendResult::Status::kTemporary,
-              client_.scrub(std::string("webhook ") + webhook_.name + ": " + e.what()), via};
+      std::string msg = client_.scrub(std::string("webhook ") + webhook_.name + ": " + e.what());
+      if (m.stop.stop_requested()) return {SendResult::Status::kInterrupted, msg, via};
+      // No connection, a timeout, TLS: the endpoint is down, not this message.
+      SendResult down{SendResult::Status::kTemporary, msg, via};
+      down.channel_down = true;
+      return down;
     }
     if (res.ok()) return {SendResult::Status::kSent, "", via};
     std::string msg = client_.scrub("webhook " + webhook_.name + ": HTTP " +

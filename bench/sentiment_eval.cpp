@@ -108,8 +108,8 @@ void print_counts(const char* name, const Counts& c, double auc) {
   double f_neg = ratio(2 * p_neg * r_neg, p_neg + r_neg);
   double f_pos = ratio(2 * p_pos * r_pos, p_pos + r_pos);
   std::printf(
-      "  %-14s n=%6ld neg=%5ld  accuracy %.3f  macro-F1 %.3f  negative P %.3f R %.3f"
-      "  (F1 %.3f)  neutral %.1f%%  AUC %.3f\n",
+      "  %-14s n=%6ld neg=%5ld  accuracy %.3f  macro-F1 %.4f  negative P %.3f R %.3f"
+      "  (F1 %.3f)  neutral %.1f%%  AUC %.4f\n",
       name, c.n(), c.tp + c.fn, ratio(c.tp + c.tn, c.n()), (f_neg + f_pos) / 2, p_neg, r_neg, f_neg,
       100.0 * ratio(c.neutral, c.n()), auc);
 }

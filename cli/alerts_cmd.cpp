@@ -57,6 +57,7 @@ int report_send(const AlertsRun& r, int64_t id, const alerts::SendResult& res) {
       r.out << "delivery " << id << " sent via " << res.via << "\n";
       return 0;
     case alerts::SendResult::Status::kTemporary:
+    case alerts::SendResult::Status::kInterrupted:
       r.err << "repwatch: delivery " << id
             << " not sent (temporary; repwatchd retries it): " << res.error << "\n";
       return 1;
@@ -65,6 +66,48 @@ int report_send(const AlertsRun& r, int64_t id, const alerts::SendResult& res) {
       return 1;
   }
   return 1;
+}
+
+// `alerts retry --all-failed`: every failed delivery is queued again and sent now, the way
+// repwatchd sends (quiet hours, hourly limits and digests apply; a relay that is still down
+// is tried once and the rest wait for repwatchd's next attempt).
+int retry_all_failed(const AlertsRun& r, alerts::Sender& sender, const db::Database& db) {
+  alerts::Outbox outbox(db);
+  const std::vector<int64_t> ids = outbox.reset_all_failed(r.now);
+  if (ids.empty()) {
+    r.out << "no failed deliveries\n";
+    return 0;
+  }
+  r.out << ids.size() << " failed deliver" << (ids.size() == 1 ? "y" : "ies") << " queued again\n";
+  alerts::Round round;
+  round.limit = static_cast<int>(std::min<size_t>(100000, ids.size() + 500));
+  alerts::SendStats s = sender.deliver_due(r.now, round);
+  int sent = 0, digest = 0, failed = 0, waiting = 0;
+  for (int64_t id : ids) {
+    auto d = outbox.delivery(id);
+    if (!d) continue;
+    switch (d->status) {
+      case alerts::DeliveryStatus::kSent:
+        ++sent;
+        break;
+      case alerts::DeliveryStatus::kBatched:
+        ++digest;
+        break;
+      case alerts::DeliveryStatus::kFailed:
+        ++failed;
+        break;
+      case alerts::DeliveryStatus::kPending:
+        ++(d->batch ? digest : waiting);
+        break;
+    }
+  }
+  r.out << sent << " sent, " << failed << " failed";
+  if (digest > 0) r.out << ", " << digest << " for the next digest (hourly limit)";
+  if (waiting > 0)
+    r.out << ", " << waiting
+          << " waiting (repwatchd sends them later; `repwatch alerts --status pending` says why)";
+  r.out << "\n";
+  return s.retried + s.failed > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -81,15 +124,26 @@ AlertsCommand::AlertsCommand(CLI::App& app) {
       ->option_text("N");
   cmd_->footer(
       "\nExamples:\n  repwatch alerts --status failed\n  repwatch alerts retry 42\n"
+      "  repwatch alerts retry --all-failed\n"
       "  repwatch --config /etc/repwatch/repwatch.toml alerts test --to you@clinic.example\n");
   retry_ = cmd_->add_subcommand("retry", "Send a failed (or waiting) delivery again, now");
-  retry_->add_option("ID", retry_id_, "The delivery id (first column of `repwatch alerts`)")
-      ->required();
+  auto* id =
+      retry_->add_option("ID", retry_id_, "The delivery id (first column of `repwatch alerts`)");
+  auto* all = retry_->add_flag("--all-failed", all_failed_,
+                               "Every failed delivery (after an outage of the mail relay, say)");
+  id->excludes(all);
+  retry_->require_option(1);
   test_ = cmd_->add_subcommand("test", "Send a test message now, through the configured channel");
   test_->add_option("--to", to_, "The address to send it to")->required()->option_text("ADDR");
 }
 
 bool AlertsCommand::selected() const { return cmd_ && cmd_->parsed(); }
+
+bool AlertsCommand::writes() const { return retry_->parsed() || test_->parsed(); }
+
+std::string AlertsCommand::name() const {
+  return retry_->parsed() ? "alerts retry" : test_->parsed() ? "alerts test" : "alerts";
+}
 
 int AlertsCommand::run(const AlertsRun& r) const {
   try {
@@ -98,8 +152,10 @@ int AlertsCommand::run(const AlertsRun& r) const {
       alerts::AlertsConfig ac = alerts_config(r, what);
       if (test_->parsed() && !alerts::is_valid_address(to_))
         throw UsageError("--to: \"" + to_ + "\" is not an email address like you@clinic.example");
+      if (r.writer) require_writable_database(r.db_file, *r.writer);
       db::Database db = db::open_store(r.db_file);  // read-write, schema up to date
       alerts::Sender sender(ac, db);
+      if (retry_->parsed() && all_failed_) return retry_all_failed(r, sender, db);
       int64_t id = retry_id_;
       if (retry_->parsed()) {
         alerts::Outbox outbox(db);
@@ -121,7 +177,9 @@ int AlertsCommand::run(const AlertsRun& r) const {
       return report_send(r, id, sender.deliver_one(id, r.now));
     }
 
-    if (!std::filesystem::exists(r.db_file))
+    require_readable(r.db_file, "the database");
+    std::error_code ec;
+    if (!std::filesystem::exists(r.db_file, ec))
       throw Error("the database " + r.db_file + " does not exist yet");
     db::Database db = db::Database::open(r.db_file, db::Database::Mode::kReadOnly);
     alerts::OutboxFilter f;
@@ -211,6 +269,9 @@ int AlertsCommand::run(const AlertsRun& r) const {
   } catch (const UsageError& e) {
     r.err << "repwatch: " << e.what() << "\n";
     return 2;
+  } catch (const DbError& e) {
+    r.err << "repwatch: " << explain_db_error(e, r.db_file, r.writer).value_or(e.what()) << "\n";
+    return 1;
   } catch (const std::exception& e) {
     r.err << "repwatch: " << e.what() << "\n";
     return 1;

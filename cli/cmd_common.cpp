@@ -43,6 +43,7 @@ Filter resolve_filter(const Context& ctx, const FilterArgs& a) {
   }
   f.negative = a.negative;
   f.unanswered = a.unanswered;
+  f.include_removed = a.include_removed;
   if (!a.rating.empty()) parse_rating_filter(a.rating, f);
   return f;
 }
@@ -104,6 +105,10 @@ comma-separated) matches any of them.
                       and sentiment <= -0.3 (the daemon's [alerts] thresholds decide)
   --unanswered        only reviews the practice has not replied to
   --rating RANGE      normalized rating (1..5): 5, 4-5, 1-2, <=2, >=4, <3
+  --include-removed   also reviews removed at their source: a source that lists everything
+                      (Google Business Profile, Facebook, files) no longer has them. They are
+                      kept, marked removed, and left out of every listing and figure unless
+                      this is given.
 
 Names are checked: an unknown source, location or touchpoint is an error (exit 2) that
 suggests the closest known names, never a silent empty result.

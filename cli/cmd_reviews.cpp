@@ -6,8 +6,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "cli/commands.h"
+#include "core/file.h"
 #include "core/time.h"
 
 namespace repwatch::cli {
@@ -122,6 +124,10 @@ void review_json(Writer& w, const ReviewRow& r, const Catalog& catalog, bool wit
   json_string(w, r.language);
   w.Key("text");
   json_string(w, r.text);
+  w.Key("translated_text");
+  json_string(w, r.translated_text);
+  w.Key("analyzed_text");  // which of the two the sentiment and the evidence offsets are of
+  json_string(w, r.on_translation ? "translated_text" : "text");
   w.Key("reply_text");
   json_string(w, r.reply_text);
   w.Key("reply_at");
@@ -133,6 +139,11 @@ void review_json(Writer& w, const ReviewRow& r, const Catalog& catalog, bool wit
   json_string(w, r.url);
   w.Key("revision");
   w.Int(r.revision);
+  w.Key("removed_at");
+  if (r.removed_at)
+    json_string(w, format_timestamp(*r.removed_at));
+  else
+    w.Null();
   if (with_touchpoints) {
     w.Key("touchpoints");
     w.StartArray();
@@ -202,7 +213,10 @@ std::vector<Column> review_csv_columns() {
           {"reply_text", "reply_text"},
           {"reply_at", "reply_at"},
           {"url", "url"},
-          {"revision", "revision"}};
+          {"revision", "revision"},
+          {"translated_text", "translated_text"},
+          {"analyzed_text", "analyzed_text"},
+          {"removed_at", "removed_at"}};
 }
 
 std::vector<Value> review_csv_row(const ReviewRow& r) {
@@ -232,7 +246,10 @@ std::vector<Value> review_csv_row(const ReviewRow& r) {
           Value::text(r.reply_text),
           r.reply_at ? Value::text(format_timestamp(*r.reply_at)) : Value::null(),
           Value::text(r.url),
-          Value::integer(r.revision)};
+          Value::integer(r.revision),
+          Value::text(r.translated_text),
+          Value::text(r.on_translation ? "translated_text" : "text"),
+          r.removed_at ? Value::text(format_timestamp(*r.removed_at)) : Value::null()};
 }
 
 std::string describe_filter(const Context& ctx, const Filter& f) {
@@ -252,6 +269,7 @@ std::string describe_filter(const Context& ctx, const Filter& f) {
   if (f.min_rating || f.max_rating)
     parts.push_back("rating " + (f.min_rating ? fixed(*f.min_rating, 1) : std::string("1")) + "-" +
                     (f.max_rating ? fixed(*f.max_rating, 1) : std::string("5")));
+  if (f.include_removed) parts.push_back("removed ones included");
   (void)ctx;
   return parts.empty() ? "no filter" : join(parts);
 }
@@ -263,7 +281,7 @@ int cmd_reviews(Context& ctx, const ReviewsArgs& args) {
   Filter f = resolve_filter(ctx, args.filter);
   int64_t limit = args.all ? -1 : args.limit + 1;  // one more tells whether there are more
   ReadSnapshot snap(ctx.db);
-  std::vector<ReviewRow> rows = ctx.queries.reviews(f, limit, true);
+  std::vector<ReviewRow> rows = ctx.queries.reviews(f, limit, {.with_touchpoints = true});
   bool more = !args.all && static_cast<int64_t>(rows.size()) > args.limit;
   if (more) rows.pop_back();
 
@@ -302,6 +320,10 @@ int cmd_reviews(Context& ctx, const ReviewsArgs& args) {
                      : r.label == "positive" ? Tone::kGood
                                              : Tone::kPlain;
     std::string text = r.text.empty() ? "(rating only)" : r.text;
+    // --full: the source's translation beside the reviewer's own words.
+    if (args.full && !r.translated_text.empty())
+      text += " [translation: " + r.translated_text + "]";
+    if (r.removed_at) text = "[removed " + format_date(*r.removed_at) + "] " + text;
     t.add({Value::integer(r.id), Value::text(format_date(r.created_at)), Value::text(r.source_id),
            Value::text(r.location_id), rating_value(r), std::move(sentiment),
            Value::text(touchpoint_marks(r)), Value::text(r.reply_text.empty() ? "-" : "yes"),
@@ -346,6 +368,11 @@ int cmd_search(Context& ctx, const SearchArgs& args) {
     Style plain;
     std::string csv =
         r.snippet.empty() ? mark_text(r.text, r.matches, plain) : mark_snippet(r.snippet, plain);
+    if (r.removed_at) {
+      std::string mark = "[removed " + format_date(*r.removed_at) + "] ";
+      shown = mark + shown;
+      csv = mark + csv;
+    }
     t.add({Value::integer(r.id), Value::text(format_date(r.created_at)), Value::text(r.source_id),
            Value::text(r.location_id), rating_value(r),
            Value::text(one_line(csv)).with_shown(one_line(shown))});
@@ -367,6 +394,9 @@ int cmd_search(Context& ctx, const SearchArgs& args) {
   return 0;
 }
 
+// Oldest first, each review with its touchpoints.
+constexpr ReviewOrder kExportOrder{.with_touchpoints = true, .newest_first = false};
+
 int cmd_export(Context& ctx, const ExportArgs& args) {
   if (args.format != "csv" && args.format != "json" && args.format != "jsonl")
     throw UsageError("--format: expected csv, json or jsonl, got \"" + args.format + "\"");
@@ -375,22 +405,16 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
   // Write to a temporary file next to the target and rename it at the end, so a failed export
   // never leaves half a file under the wanted name.
   bool to_stdout = args.out.empty() || args.out == "-";
-  std::filesystem::path target(args.out), tmp;
-  std::ofstream file;
-  if (!to_stdout) {
-    tmp = target;
-    tmp += ".part";
-    file.open(tmp, std::ios::binary | std::ios::trunc);
-    if (!file) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  }
-  std::ostream& out = to_stdout ? ctx.out : file;
+  std::optional<AtomicFile> file;
+  if (!to_stdout) file.emplace(args.out);
+  std::ostream& out = to_stdout ? ctx.out : file->stream();
 
   int64_t n = 0;
   ReadSnapshot snap(ctx.db);
   if (args.format == "csv") {
     Table header(review_csv_columns());
     header.write_csv(out);
-    ctx.queries.each_review(f, true, false, [&](const ReviewRow& r) {
+    ctx.queries.each_review(f, kExportOrder, [&](const ReviewRow& r) {
       const auto row = review_csv_row(r);
       for (size_t c = 0; c < row.size(); ++c)
         out << (c ? "," : "") << csv_field(row[c].to_text(true));
@@ -401,7 +425,7 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
     bool array = args.format == "json";
     if (array) out << "[";
     rapidjson::StringBuffer buf;
-    ctx.queries.each_review(f, true, false, [&](const ReviewRow& r) {
+    ctx.queries.each_review(f, kExportOrder, [&](const ReviewRow& r) {
       buf.Clear();
       rapidjson::Writer<rapidjson::StringBuffer> w(buf);
       review_json(w, r, ctx.catalog, true);
@@ -414,14 +438,9 @@ int cmd_export(Context& ctx, const ExportArgs& args) {
   }
   out.flush();
   if (!to_stdout) {
-    file.close();
-    if (!file) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-    std::error_code ec;
-    std::filesystem::rename(tmp, target, ec);
-    if (ec)
-      throw Error("cannot rename " + tmp.string() + " to " + target.string() + ": " + ec.message());
-    ctx.err << "exported " << n << " review" << (n == 1 ? "" : "s") << " to " << target.string()
-            << "\n";
+    file->commit();
+    ctx.err << "exported " << n << " review" << (n == 1 ? "" : "s") << " to "
+            << file->target().string() << "\n";
   }
   return 0;
 }

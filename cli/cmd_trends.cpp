@@ -127,7 +127,7 @@ int cmd_trends(Context& ctx, const TrendsArgs& args) {
   std::vector<DayTotals> days;
   {
     ReadSnapshot snap(ctx.db);
-    days = ctx.queries.daily(q, false);
+    days = ctx.queries.daily(q, GroupBy::kAll);
   }
   std::vector<Bucket> buckets;
   if (!days.empty() || first_day)

@@ -40,6 +40,7 @@ struct FilterArgs {
   bool negative = false;
   bool unanswered = false;
   std::string rating;
+  bool include_removed = false;  // --include-removed
 };
 
 // Checks and resolves names and dates (UsageError with suggestions for unknown names).

@@ -9,17 +9,12 @@
 
 #include "alerts/rules.h"
 #include "cli/args.h"
+#include "core/text.h"
 #include "db/store.h"
 
 namespace repwatch::cli {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A WHERE clause built piece by piece with positional parameters.
 class Sql {
@@ -78,6 +73,7 @@ void review_conditions(Sql& sql, const Filter& f, bool with_time = true) {
   if (f.unanswered) sql << " AND r.reply_text = ''";
   if (f.min_rating) sql << " AND r.rating >= ", sql.param(*f.min_rating - 1e-9);
   if (f.max_rating) sql << " AND r.rating <= ", sql.param(*f.max_rating + 1e-9);
+  if (!f.include_removed) sql << " AND r.removed_at IS NULL";
 }
 
 void place_conditions(Sql& sql, const Filter& f, const char* alias) {
@@ -95,8 +91,9 @@ void day_conditions(Sql& sql, const Filter& f, const char* alias) {
 constexpr const char* kReviewColumns =
     "r.id, r.source_id, r.external_id, r.location_id, r.author, r.raw_rating, r.scale, "
     "r.rating, r.text, r.language, r.created_at, r.updated_at, r.reply_text, r.reply_at, r.url, "
-    "r.revision, r.sentiment, r.label, r.negative";
-constexpr int kReviewColumnCount = 19;
+    "r.revision, r.sentiment, r.label, r.negative, r.translated_text, r.removed_at, "
+    "coalesce((SELECT a.on_translation FROM analyses a WHERE a.review_id = r.id), 0)";
+constexpr int kReviewColumnCount = 22;
 
 ReviewRow read_review(const db::Statement& st) {
   ReviewRow r;
@@ -119,6 +116,9 @@ ReviewRow read_review(const db::Statement& st) {
   r.sentiment = st.column_double(16);
   r.label = st.column_text(17);
   r.negative = st.column_int(18) != 0;
+  r.translated_text = st.column_text(19);
+  r.removed_at = st.column_opt_int(20);
+  r.on_translation = st.column_int(21) != 0;
   return r;
 }
 
@@ -472,14 +472,27 @@ std::string tail_keys(const KeySpec& k, const char* tp) {
   return s;
 }
 
+// The reviews the aggregates do not count that a question adds from the reviews table: those
+// above the watermark (not removed, unless include_removed) and, with include_removed, the
+// removed ones below it (the aggregates leave removed reviews out). One statement each.
+//
 // The reviews above the watermark are few while the daemon keeps the index refreshed: read
 // them by id (NOT INDEXED keeps the rowid range and forbids the other indexes), not through
 // the period's range of reviews_by_created, which holds the period's every review, folded in
 // or not, and grows with the history. A backlog (a large import not folded in yet) is left
-// to the planner.
+// to the planner, as are the removed reviews below the watermark (reviews_removed).
+struct TailRows {
+  const char* from;
+  std::string where;
+};
 constexpr int64_t kShortTail = 20000;
-const char* tail_from(const db::Database& db) {
-  return db::query_index_state(db).pending() <= kShortTail ? "reviews r NOT INDEXED" : "reviews r";
+std::vector<TailRows> tail_rows(const db::Database& db, const Filter& f) {
+  const char* above_from =
+      db::query_index_state(db).pending() <= kShortTail ? "reviews r NOT INDEXED" : "reviews r";
+  std::string above = std::string("r.id > ") + kWatermark;
+  if (!f.include_removed) return {{above_from, above + " AND r.removed_at IS NULL"}};
+  return {{above_from, above},
+          {"reviews r", std::string("r.id <= ") + kWatermark + " AND r.removed_at IS NOT NULL"}};
 }
 
 void tail_time(Sql& sql, const Filter& f) {
@@ -520,16 +533,18 @@ void review_sums(const db::Database& db, const Filter& f, const KeySpec& k, Fn f
   if (!ak.empty()) agg << " GROUP BY " << ak;
   db::Statement st = agg.prepare(db);
   each_keyed(st, k, fn);
-  Sql tail;
-  tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
-       << "count(*), count(r.rating), total(r.rating), total(r.sentiment), total(r.negative) "
-          "FROM "
-       << tail_from(db) << " WHERE r.id > " << kWatermark;
-  tail_time(tail, f);
-  place_conditions(tail, f, "r");
-  if (!tk.empty()) tail << " GROUP BY " << tk;
-  db::Statement st2 = tail.prepare(db);
-  each_keyed(st2, k, fn);
+  for (const TailRows& rows : tail_rows(db, f)) {
+    Sql tail;
+    tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
+         << "count(*), count(r.rating), total(r.rating), total(r.sentiment), total(r.negative) "
+            "FROM "
+         << rows.from << " WHERE " << rows.where;
+    tail_time(tail, f);
+    place_conditions(tail, f, "r");
+    if (!tk.empty()) tail << " GROUP BY " << tk;
+    db::Statement st2 = tail.prepare(db);
+    each_keyed(st2, k, fn);
+  }
 }
 
 // The same over touchpoint_daily: mentions, negative_mentions, score_sum, rated, rating_sum.
@@ -548,17 +563,19 @@ void touchpoint_sums(const db::Database& db, const Filter& f,
   if (!ak.empty()) agg << " GROUP BY " << ak;
   db::Statement st = agg.prepare(db);
   each_keyed(st, k, fn);
-  Sql tail;
-  tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
-       << "count(*), total(h.score < 0), total(h.score), count(r.rating), total(r.rating) FROM "
-       << tail_from(db) << " JOIN touchpoint_hits h ON h.review_id = r.id WHERE r.id > "
-       << kWatermark << " AND h.touchpoint IN ";
-  tail.in_list(touchpoints);
-  tail_time(tail, f);
-  place_conditions(tail, f, "r");
-  if (!tk.empty()) tail << " GROUP BY " << tk;
-  db::Statement st2 = tail.prepare(db);
-  each_keyed(st2, k, fn);
+  for (const TailRows& rows : tail_rows(db, f)) {
+    Sql tail;
+    tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
+         << "count(*), total(h.score < 0), total(h.score), count(r.rating), total(r.rating) FROM "
+         << rows.from << " JOIN touchpoint_hits h ON h.review_id = r.id WHERE " << rows.where
+         << " AND h.touchpoint IN ";
+    tail.in_list(touchpoints);
+    tail_time(tail, f);
+    place_conditions(tail, f, "r");
+    if (!tk.empty()) tail << " GROUP BY " << tk;
+    db::Statement st2 = tail.prepare(db);
+    each_keyed(st2, k, fn);
+  }
 }
 
 Totals to_totals(const KeyedSums& r) {
@@ -581,14 +598,19 @@ TouchpointTotals to_tp_totals(const KeyedSums& r) {
   return t;
 }
 
+// The column a GroupBy keys the sums by ("" for kAll).
+const char* group_column(GroupBy group) {
+  return group == GroupBy::kSource ? "source_id" : group == GroupBy::kLocation ? "location_id" : "";
+}
+
 }  // namespace
 
-std::vector<DayTotals> Queries::daily(const Filter& f, bool by_source) const {
+std::vector<DayTotals> Queries::daily(const Filter& f, GroupBy group) const {
   std::map<std::pair<int64_t, std::string>, Totals> sums;
-  KeySpec k{true, by_source ? "source_id" : ""};
+  KeySpec k{true, group_column(group)};
   if (!f.touchpoints.empty()) {
     // Reviews mentioning the touchpoints: mentions, the touchpoint's sentiment, negative mentions.
-    KeySpec kt{true, by_source ? "source_id" : ""};
+    KeySpec kt{true, group_column(group)};
     touchpoint_sums(db_, f, f.touchpoints, kt, [&](const KeyedSums& r) {
       TouchpointTotals t = to_tp_totals(r);
       Totals& d = sums[{r.day, r.key}];
@@ -609,9 +631,7 @@ std::vector<DayTotals> Queries::daily(const Filter& f, bool by_source) const {
 
 std::map<std::string, Totals> Queries::totals(const Filter& f, GroupBy group) const {
   std::map<std::string, Totals> out;
-  KeySpec k{false, group == GroupBy::kSource     ? "source_id"
-                   : group == GroupBy::kLocation ? "location_id"
-                                                 : ""};
+  KeySpec k{false, group_column(group)};
   review_sums(db_, f, k, [&](const KeyedSums& r) { out[r.key].add(to_totals(r)); });
   if (group == GroupBy::kAll) out[""];  // always present
   return out;
@@ -630,8 +650,9 @@ std::map<std::string, TouchpointTotals> Queries::touchpoint_totals(const Filter&
 std::map<std::string, std::vector<std::pair<std::string, int64_t>>> Queries::top_phrases(
     const Filter& f, size_t per_touchpoint, int64_t max_mentions, bool* capped) const {
   Sql sql;
-  sql << "SELECT h.touchpoint, h.evidence, r.text FROM reviews r JOIN touchpoint_hits h ON "
-         "h.review_id = r.id WHERE 1";
+  sql << "SELECT h.touchpoint, h.evidence, CASE WHEN (SELECT a.on_translation FROM analyses a "
+         "WHERE a.review_id = r.id) THEN r.translated_text ELSE r.text END FROM reviews r JOIN "
+         "touchpoint_hits h ON h.review_id = r.id WHERE 1";
   Filter g = f;
   g.touchpoints.clear();  // filter the hits themselves instead
   review_conditions(sql, g);
@@ -666,8 +687,9 @@ std::map<std::string, std::vector<std::pair<std::string, int64_t>>> Queries::top
 
 // ---- reviews -------------------------------------------------------------------------------
 
-void Queries::each_review(const Filter& f, bool with_touchpoints, bool newest_first,
+void Queries::each_review(const Filter& f, ReviewOrder order,
                           const std::function<void(const ReviewRow&)>& fn) const {
+  const bool with_touchpoints = order.with_touchpoints, newest_first = order.newest_first;
   Sql sql;
   sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE 1";
   review_conditions(sql, f);
@@ -676,13 +698,13 @@ void Queries::each_review(const Filter& f, bool with_touchpoints, bool newest_fi
   HitLoader hits(db_);
   while (st.step()) {
     ReviewRow row = read_review(st);
-    if (with_touchpoints) row.touchpoints = hits.load(row.id, row.text);
+    if (with_touchpoints) row.touchpoints = hits.load(row.id, row.analyzed_text());
     fn(row);
   }
 }
 
-std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, bool with_touchpoints,
-                                        bool newest_first) const {
+std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, ReviewOrder order) const {
+  const bool with_touchpoints = order.with_touchpoints, newest_first = order.newest_first;
   Sql sql;
   sql << "SELECT " << kReviewColumns << " FROM reviews r WHERE 1";
   review_conditions(sql, f);
@@ -693,7 +715,7 @@ std::vector<ReviewRow> Queries::reviews(const Filter& f, int64_t limit, bool wit
   while (st.step()) out.push_back(read_review(st));
   if (with_touchpoints) {
     HitLoader hits(db_);
-    for (auto& r : out) r.touchpoints = hits.load(r.id, r.text);
+    for (auto& r : out) r.touchpoints = hits.load(r.id, r.analyzed_text());
   }
   return out;
 }
@@ -709,7 +731,7 @@ std::vector<ReviewRow> Queries::most_negative(const Filter& f, int64_t limit) co
   std::vector<ReviewRow> out;
   while (st.step()) out.push_back(read_review(st));
   HitLoader hits(db_);
-  for (auto& r : out) r.touchpoints = hits.load(r.id, r.text);
+  for (auto& r : out) r.touchpoints = hits.load(r.id, r.analyzed_text());
   return out;
 }
 
@@ -876,6 +898,12 @@ std::vector<SourceHealth> Queries::sources(const Config* config, bool with_count
     h.needs_attention = st.column_int(12) != 0;
     h.latest_review_at = st.column_opt_int(13);
     out.push_back(std::move(h));
+  }
+  {
+    std::map<std::string, db::PollState> polls;
+    for (db::PollState& p : db::read_poll_states(db_)) polls[p.source_id] = std::move(p);
+    for (auto& h : out)
+      if (auto it = polls.find(h.id); it != polls.end()) h.poll = std::move(it->second);
   }
   if (with_counts) {
     auto counts = totals(Filter{}, GroupBy::kSource);

@@ -9,7 +9,7 @@
 //   Queries q(db);
 //   Catalog names = Catalog::load(db, taxonomy, &config);   // what filters may name
 //   Filter f;  f.sources = names.resolve_sources({"google"});  // UsageError if unknown
-//   for (const DayTotals& d : q.daily(f, false)) ...
+//   for (const DayTotals& d : q.daily(f, GroupBy::kAll)) ...
 #pragma once
 
 #include <cstdint>
@@ -24,6 +24,7 @@
 #include "core/analysis.h"
 #include "db/query_index.h"
 #include "db/sqlite.h"
+#include "db/store.h"
 #include "sentiment/analyzer.h"
 
 namespace repwatch::cli {
@@ -70,6 +71,8 @@ struct Catalog {
 
 // Which reviews a question is about. Times are UTC epoch seconds, [since, until); the
 // aggregate questions (daily, totals, touchpoint_totals) need them on UTC day boundaries.
+// Reviews marked removed at their source (a complete listing lacked them) are left out of
+// every question unless include_removed.
 struct Filter {
   std::optional<int64_t> since, until;
   std::vector<std::string> sources;              // ids; empty: all
@@ -78,6 +81,7 @@ struct Filter {
   bool negative = false;                         // only reviews counted as negative
   bool unanswered = false;                       // only reviews without a reply from the practice
   std::optional<double> min_rating, max_rating;  // normalized rating bounds, inclusive
+  bool include_removed = false;                  // also reviews removed at their source
 };
 
 // "4-5", "1-2", "<=2", ">=4", "<3", "5": a range on the 1..5 normalized rating. Throws
@@ -129,6 +133,8 @@ struct ReviewRow {
   std::string scale;
   std::optional<double> rating;
   std::string text, language;
+  std::string translated_text;  // the source's translation of `text`, if it gave one
+  bool on_translation = false;  // the analysis (and the evidence spans) are of translated_text
   int64_t created_at = 0, updated_at = 0;
   std::string reply_text;
   std::optional<int64_t> reply_at;
@@ -137,11 +143,15 @@ struct ReviewRow {
   double sentiment = 0;
   std::string label;  // negative, neutral, positive
   bool negative = false;
-  std::vector<TouchpointResult> touchpoints;  // with_touchpoints
+  std::optional<int64_t> removed_at;          // marked removed at its source since then
+  std::vector<TouchpointResult> touchpoints;  // with_touchpoints; spans of analyzed_text()
   // search(): the byte spans of `text` that matched, and a short excerpt around the first
   // with the matches between \x01 and \x02.
   std::vector<std::pair<size_t, size_t>> matches;
   std::string snippet;
+
+  // The text the touchpoints' evidence spans point into.
+  const std::string& analyzed_text() const { return on_translation ? translated_text : text; }
 };
 
 struct SourceHealth {
@@ -156,12 +166,19 @@ struct SourceHealth {
   std::optional<int64_t> latest_review_at;
   std::optional<int64_t> interval_seconds;  // from the config
   bool enabled = true;                      // from the config
+  db::PollState poll;  // the whole poll state: advice, warnings, arrivals (alerts/health.h)
 };
 
 // search(): how many of the newest matches are ranked.
 constexpr int64_t kSearchWindow = 20000;
 // top_phrases(): how many of the latest mentions are counted by the commands.
 constexpr int64_t kPhraseWindow = 20000;
+
+// How Queries::reviews() and each_review() read.
+struct ReviewOrder {
+  bool with_touchpoints = false;  // each review's touchpoint hits too
+  bool newest_first = true;       // else oldest first
+};
 
 class Queries {
  public:
@@ -170,10 +187,10 @@ class Queries {
   const db::Database& database() const { return db_; }
   db::QueryIndexState index_state() const { return db::query_index_state(db_); }
 
-  // Per UTC day (and per source when by_source) over since/until/sources/locations, from the
-  // aggregates. With filter.touchpoints: the mentioning reviews (count = mentions, sentiment =
-  // the touchpoint's, negative = negative mentions).
-  std::vector<DayTotals> daily(const Filter& filter, bool by_source) const;
+  // Per UTC day (and per source or location: DayTotals::key) over since/until/sources/
+  // locations, from the aggregates. With filter.touchpoints: the mentioning reviews (count =
+  // mentions, sentiment = the touchpoint's, negative = negative mentions).
+  std::vector<DayTotals> daily(const Filter& filter, GroupBy group) const;
   // Totals over the filter, per source, per location or all together (key "").
   std::map<std::string, Totals> totals(const Filter& filter, GroupBy group) const;
   // Per touchpoint over since/until/sources/locations (and filter.touchpoints if given).
@@ -184,11 +201,10 @@ class Queries {
   std::map<std::string, std::vector<std::pair<std::string, int64_t>>> top_phrases(
       const Filter& filter, size_t per_touchpoint, int64_t max_mentions, bool* capped) const;
 
-  // Reviews newest first (oldest first when !newest_first), at most `limit` (< 0: all).
-  std::vector<ReviewRow> reviews(const Filter& filter, int64_t limit, bool with_touchpoints,
-                                 bool newest_first = true) const;
+  // Reviews in `order`, at most `limit` (< 0: all).
+  std::vector<ReviewRow> reviews(const Filter& filter, int64_t limit, ReviewOrder order = {}) const;
   // The same, streamed: for export.
-  void each_review(const Filter& filter, bool with_touchpoints, bool newest_first,
+  void each_review(const Filter& filter, ReviewOrder order,
                    const std::function<void(const ReviewRow&)>& fn) const;
   int64_t count_reviews(const Filter& filter) const;
   // Negative reviews of the filter, most negative sentiment first, with touchpoints.

@@ -230,6 +230,59 @@ std::string read_all(std::istream& in, const std::string& what) {
   return text;
 }
 
+// One flagged stored reply in the --posted JSON array.
+void write_posted_json(JsonWriter& w, const Checker& checker, const StoredReply& s,
+                       const Check& c) {
+  w.StartObject();
+  w.Key("review_id");
+  w.Int64(s.id);
+  w.Key("source");
+  write_json(w, s.source_id);
+  w.Key("location");
+  write_json(w, s.location_id);
+  w.Key("author");
+  write_json(w, s.author);
+  w.Key("replied_at");
+  write_json(w, format_timestamp(s.reply_at.value_or(s.created_at)));
+  w.Key("url");
+  write_json(w, s.url);
+  w.Key("reply");
+  write_json(w, s.reply_text);
+  write_check_json(w, checker, s.reply_text, c);
+  w.EndObject();
+}
+
+// One flagged stored reply in the --posted table: its kinds and the phrases found.
+void add_posted_row(Table& t, const StoredReply& s, const Check& c) {
+  std::vector<std::string> kinds, phrases;
+  for (const Finding& f : c.findings) {
+    for (Kind k : f.kinds)
+      if (std::find(kinds.begin(), kinds.end(), replies::to_string(k)) == kinds.end())
+        kinds.push_back(replies::to_string(k));
+    phrases.push_back("\"" + one_line(f.phrase) + "\"");
+  }
+  t.add({Value::integer(s.id), Value::text(format_date(s.reply_at.value_or(s.created_at))),
+         Value::text(s.source_id), Value::text(s.author), Value::list(kinds),
+         Value::list(phrases)});
+}
+
+// The --posted table with its count, or that no stored reply discloses.
+void print_posted_summary(const ReplyCheckRun& r, const Table& t, int64_t checked, int64_t flagged,
+                          int64_t limit) {
+  if (flagged == 0) {
+    r.out << "No stored reply discloses patient information (" << checked << " repl"
+          << (checked == 1 ? "y" : "ies") << " checked).\n";
+  } else {
+    t.write(r.out, Format::kTable, r.style);
+    r.out << "\n"
+          << flagged << " of " << checked << " stored repl" << (checked == 1 ? "y" : "ies")
+          << " disclose patient information";
+    if (limit > 0 && flagged > limit) r.out << " (the newest " << limit << " shown)";
+    r.out << ". Edit or delete them on the review site; `repwatch reply-check --review ID` "
+             "shows why.\n";
+  }
+}
+
 }  // namespace
 
 ReplyCheckCommand::ReplyCheckCommand(CLI::App& app) {
@@ -285,100 +338,87 @@ int ReplyCheckCommand::run(const ReplyCheckRun& r) const {
 
   std::optional<Config> config = load_config(r);
   const Checker checker = config ? replies::checker_for(*config) : Checker::builtin();
+  return posted_ ? check_posted(r, checker, config ? &*config : nullptr)
+                 : check_one(r, checker, config ? &*config : nullptr);
+}
 
-  if (posted_) {
-    db::Database db = open_database(r, config ? &*config : nullptr, "--posted");
-    std::string sql = std::string(kReplyColumns) + " WHERE reply_text != '' AND created_at >= ?1";
-    int param = 2;
-    auto in_list = [&](const char* column, const std::vector<std::string>& ids) {
-      if (ids.empty()) return;
-      sql += std::string(" AND ") + column + " IN (";
-      for (size_t i = 0; i < ids.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(param++);
-      sql += ")";
-    };
-    in_list("source_id", sources_);
-    in_list("location_id", locations_);
-    sql += " ORDER BY COALESCE(reply_at, created_at) DESC, id DESC";
-    db::Statement st = db.prepare(sql);
-    st.bind(1, since_.empty() ? INT64_MIN : parse_when(since_, r.now, false, "--since"));
-    param = 2;
-    for (const auto& s : sources_) st.bind(param++, s);
-    for (const auto& l : locations_) st.bind(param++, l);
-    int64_t checked = 0, flagged = 0;
-    Table t({{"id", "Review", Align::kRight},
-             {"replied", "Replied"},
-             {"source", "Source"},
-             {"author", "Author", Align::kLeft, 24},
-             {"kinds", "Kinds"},
-             {"findings", "Findings", Align::kLeft, 70}});
-    rapidjson::StringBuffer buf;
-    JsonWriter w(buf);
-    w.SetIndent(' ', 2);
-    w.StartArray();
-    while (st.step()) {
-      StoredReply s = read_reply(st);
-      ++checked;
-      replies::ReviewContext rc{s.author, s.text};
-      Check c = checker.check(s.reply_text, &rc);
-      if (c.clean()) continue;
-      ++flagged;
-      if (limit_ > 0 && flagged > limit_) continue;
-      if (r.format == Format::kJson) {
-        w.StartObject();
-        w.Key("review_id");
-        w.Int64(s.id);
-        w.Key("source");
-        write_json(w, s.source_id);
-        w.Key("location");
-        write_json(w, s.location_id);
-        w.Key("author");
-        write_json(w, s.author);
-        w.Key("replied_at");
-        write_json(w, format_timestamp(s.reply_at.value_or(s.created_at)));
-        w.Key("url");
-        write_json(w, s.url);
-        w.Key("reply");
-        write_json(w, s.reply_text);
-        write_check_json(w, checker, s.reply_text, c);
-        w.EndObject();
-        continue;
-      }
-      std::vector<std::string> kinds, phrases;
-      for (const Finding& f : c.findings) {
-        for (Kind k : f.kinds)
-          if (std::find(kinds.begin(), kinds.end(), replies::to_string(k)) == kinds.end())
-            kinds.push_back(replies::to_string(k));
-        phrases.push_back("\"" + one_line(f.phrase) + "\"");
-      }
-      t.add({Value::integer(s.id), Value::text(format_date(s.reply_at.value_or(s.created_at))),
-             Value::text(s.source_id), Value::text(s.author), Value::list(kinds),
-             Value::list(phrases)});
-    }
-    st.reset();
+int ReplyCheckCommand::check_posted(const ReplyCheckRun& r, const Checker& checker,
+                                    const Config* config) const {
+  db::Database db = open_database(r, config, "--posted");
+  std::string sql = std::string(kReplyColumns) + " WHERE reply_text != '' AND created_at >= ?1";
+  int param = 2;
+  auto in_list = [&](const char* column, const std::vector<std::string>& ids) {
+    if (ids.empty()) return;
+    sql += std::string(" AND ") + column + " IN (";
+    for (size_t i = 0; i < ids.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(param++);
+    sql += ")";
+  };
+  in_list("source_id", sources_);
+  in_list("location_id", locations_);
+  sql += " ORDER BY COALESCE(reply_at, created_at) DESC, id DESC";
+  db::Statement st = db.prepare(sql);
+  st.bind(1, since_.empty() ? INT64_MIN : parse_when(since_, r.now, false, "--since"));
+  param = 2;
+  for (const auto& s : sources_) st.bind(param++, s);
+  for (const auto& l : locations_) st.bind(param++, l);
+  int64_t checked = 0, flagged = 0;
+  Table t({{"id", "Review", Align::kRight},
+           {"replied", "Replied"},
+           {"source", "Source"},
+           {"author", "Author", Align::kLeft, 24},
+           {"kinds", "Kinds"},
+           {"findings", "Findings", Align::kLeft, 70}});
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.SetIndent(' ', 2);
+  w.StartArray();
+  while (st.step()) {
+    StoredReply s = read_reply(st);
+    ++checked;
+    replies::ReviewContext rc{s.author, s.text};
+    Check c = checker.check(s.reply_text, &rc);
+    if (c.clean()) continue;
+    ++flagged;
+    if (limit_ > 0 && flagged > limit_) continue;
     if (r.format == Format::kJson) {
-      w.EndArray();
-      r.out << buf.GetString() << "\n";
-    } else if (r.format == Format::kCsv) {
-      t.write_csv(r.out);
-    } else if (flagged == 0) {
-      r.out << "No stored reply discloses patient information (" << checked << " repl"
-            << (checked == 1 ? "y" : "ies") << " checked).\n";
-    } else {
-      t.write(r.out, Format::kTable, r.style);
-      r.out << "\n"
-            << flagged << " of " << checked << " stored repl" << (checked == 1 ? "y" : "ies")
-            << " disclose patient information";
-      if (limit_ > 0 && flagged > limit_) r.out << " (the newest " << limit_ << " shown)";
-      r.out << ". Edit or delete them on the review site; `repwatch reply-check --review ID` "
-               "shows why.\n";
+      write_posted_json(w, checker, s, c);
+      continue;
     }
-    return flagged ? kExitFindings : 0;
+    add_posted_row(t, s, c);
   }
+  st.reset();
+  if (r.format == Format::kJson) {
+    w.EndArray();
+    r.out << buf.GetString() << "\n";
+  } else if (r.format == Format::kCsv) {
+    t.write_csv(r.out);
+  } else {
+    print_posted_summary(r, t, checked, flagged, limit_);
+  }
+  return flagged ? kExitFindings : 0;
+}
 
+std::optional<std::string> ReplyCheckCommand::read_draft(const ReplyCheckRun& r) const {
+  std::string reply;
+  if (!words_.empty()) {
+    for (const auto& word : words_) reply += (reply.empty() ? "" : " ") + word;
+    return reply;
+  }
+  if (!file_.empty() && file_ != "-") {
+    std::ifstream in(file_, std::ios::binary);
+    if (!in) throw Error("cannot read " + file_);
+    return read_all(in, file_);
+  }
+  if (file_ == "-" || !r.stdin_tty) return read_all(r.in, "standard input");
+  return std::nullopt;
+}
+
+int ReplyCheckCommand::check_one(const ReplyCheckRun& r, const Checker& checker,
+                                 const Config* config) const {
   // One reply: the draft (arguments, --file, stdin) or the one posted under --review.
   std::optional<StoredReply> stored;
   if (review_) {
-    db::Database db = open_database(r, config ? &*config : nullptr, "--review");
+    db::Database db = open_database(r, config, "--review");
     db::Statement st = db.prepare(std::string(kReplyColumns) + " WHERE id = ?1");
     st.bind(1, *review_);
     if (!st.step())
@@ -389,14 +429,8 @@ int ReplyCheckCommand::run(const ReplyCheckRun& r) const {
   }
   std::string reply;
   bool posted_reply = false;
-  if (!words_.empty()) {
-    for (const auto& word : words_) reply += (reply.empty() ? "" : " ") + word;
-  } else if (!file_.empty() && file_ != "-") {
-    std::ifstream in(file_, std::ios::binary);
-    if (!in) throw Error("cannot read " + file_);
-    reply = read_all(in, file_);
-  } else if (file_ == "-" || !r.stdin_tty) {
-    reply = read_all(r.in, "standard input");
+  if (std::optional<std::string> draft = read_draft(r)) {
+    reply = std::move(*draft);
   } else if (stored) {
     if (stored->reply_text.empty())
       throw UsageError("review " + std::to_string(stored->id) +

@@ -32,6 +32,13 @@
 
 #include "cli/output.h"
 
+namespace repwatch {
+struct Config;
+namespace replies {
+class Checker;
+}
+}  // namespace repwatch
+
 namespace repwatch::cli {
 
 // The exit status of a reply with findings.
@@ -58,6 +65,15 @@ class ReplyCheckCommand {
   int run(const ReplyCheckRun& run) const;
 
  private:
+  // --posted: every stored reply that discloses.
+  int check_posted(const ReplyCheckRun& r, const replies::Checker& checker,
+                   const Config* config) const;
+  // One reply: the draft, or the reply posted under --review.
+  int check_one(const ReplyCheckRun& r, const replies::Checker& checker,
+                const Config* config) const;
+  // The draft from the arguments, --file or standard input; nullopt when none is given.
+  std::optional<std::string> read_draft(const ReplyCheckRun& r) const;
+
   CLI::App* cmd_ = nullptr;
   std::vector<std::string> words_;
   std::string file_;

@@ -11,14 +11,13 @@
 #include <set>
 #include <sstream>
 
-#include "alerts/message.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "core/file.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace repwatch::cli {
-
-std::string html_escape(std::string_view text) { return alerts::html_escape(text); }
 
 // ---- gathering -----------------------------------------------------------------------------
 
@@ -54,7 +53,7 @@ ReportData gather_report(const Queries& q, const Catalog& catalog, const Config*
   Filter fh = o.filter;
   fh.since = first_day * kDay;
   fh.until = d.period.until;
-  std::vector<DayTotals> days = q.daily(fh, true);
+  std::vector<DayTotals> days = q.daily(fh, GroupBy::kSource);
   // Many sources make an unreadable chart: group them by type beyond 8.
   std::map<std::string, std::string> series_of;
   std::set<std::string> ids, types;
@@ -137,47 +136,77 @@ std::string num(double v, int precision = 1) {
   return buf;
 }
 
-std::string opt(std::optional<double> v, int precision, bool sign = false) {
+std::string opt(std::optional<double> v, int precision) {
   if (!v) return "&ndash;";
-  return sign ? signed_fixed(*v, precision) : fixed(*v, precision);
+  return fixed(*v, precision);
 }
 
-std::string delta_html(std::optional<double> cur, std::optional<double> prev, int precision,
-                       bool higher_is_better, double notable, bool as_points = false) {
+// With its sign: "+0.25", "-0.10".
+std::string signed_opt(std::optional<double> v, int precision) {
+  if (!v) return "&ndash;";
+  return signed_fixed(*v, precision);
+}
+
+// How a change between two periods is shown.
+struct DeltaStyle {
+  int precision = 2;
+  bool higher_is_better = true;
+  double notable = 0;      // a change at least this large is colored good or bad
+  bool as_points = false;  // a share: the change in percentage points ("+3 pts")
+};
+constexpr DeltaStyle kRatingDelta{.precision = 2, .higher_is_better = true, .notable = 0.2};
+constexpr DeltaStyle kSentimentDelta{.precision = 2, .higher_is_better = true, .notable = 0.1};
+constexpr DeltaStyle kNegativeShareDelta{
+    .precision = 3, .higher_is_better = false, .notable = 0.05, .as_points = true};
+
+std::string delta_html(std::optional<double> cur, std::optional<double> prev,
+                       const DeltaStyle& style) {
   if (!cur || !prev) return "<span class=\"delta\">&ndash;</span>";
   double d = *cur - *prev;
-  std::string text = as_points ? signed_fixed(d * 100, 0) + " pts" : signed_fixed(d, precision);
+  std::string text =
+      style.as_points ? signed_fixed(d * 100, 0) + " pts" : signed_fixed(d, style.precision);
   const char* cls = "delta";
-  if (std::abs(d) >= notable) cls = (d > 0) == higher_is_better ? "delta good" : "delta bad";
+  if (std::abs(d) >= style.notable)
+    cls = (d > 0) == style.higher_is_better ? "delta good" : "delta bad";
   return std::string("<span class=\"") + cls + "\">" + text + "</span>";
 }
 
-// A line chart with one line per series; gaps where a bucket has no value.
+// A line chart's look: what it shows on which scale.
+struct LineChart {
+  std::string kind;  // data-chart="...": "rating", "sentiment"
+  std::string caption;
+  double ymin = 0, ymax = 1;
+  std::vector<double> ticks;  // values of the y axis with a grid line and a label
+  int tick_precision = 0;     // decimals of those labels
+  std::optional<double> reference = std::nullopt;  // a value drawn as a reference line
+};
+
+// One line per series (name, a value per bucket) over `labels`; gaps where a bucket has no
+// value.
 std::string line_chart(
-    const std::string& kind, const std::string& caption, const std::vector<std::string>& labels,
-    const std::vector<std::pair<std::string, std::vector<std::optional<double>>>>& series,
-    double ymin, double ymax, const std::vector<double>& ticks, int tick_precision,
-    std::optional<double> reference) {
+    const LineChart& c, const std::vector<std::string>& labels,
+    const std::vector<std::pair<std::string, std::vector<std::optional<double>>>>& series) {
+  const double ymin = c.ymin, ymax = c.ymax;
   const double W = 760, H = 260, L = 46, R = 14, T = 14, B = 44;
   double pw = W - L - R, ph = H - T - B;
   size_t n = std::max<size_t>(labels.size(), 1);
   auto x = [&](size_t i) { return L + (i + 0.5) * pw / n; };
   auto y = [&](double v) { return T + (ymax - std::clamp(v, ymin, ymax)) / (ymax - ymin) * ph; };
   std::ostringstream s;
-  s << "<figure class=\"chart-box\"><figcaption>" << html_escape(caption)
-    << "</figcaption><svg class=\"chart\" data-chart=\"" << kind << "\" viewBox=\"0 0 " << W << " "
-    << H << "\" role=\"img\" aria-label=\"" << html_escape(caption)
+  s << "<figure class=\"chart-box\"><figcaption>" << html_escape(c.caption)
+    << "</figcaption><svg class=\"chart\" data-chart=\"" << c.kind << "\" viewBox=\"0 0 " << W
+    << " " << H << "\" role=\"img\" aria-label=\"" << html_escape(c.caption)
     << "\" xmlns=\"http://www.w3.org/2000/svg\">";
-  for (double t : ticks) {
+  for (double t : c.ticks) {
     s << "<line class=\"grid\" x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << num(y(t))
       << "\" y2=\"" << num(y(t)) << "\"/>";
     s << "<text class=\"tick\" x=\"" << L - 6 << "\" y=\"" << num(y(t) + 4)
-      << "\" text-anchor=\"end\">" << (tick_precision ? num(t, tick_precision) : num(t, 0))
+      << "\" text-anchor=\"end\">" << (c.tick_precision ? num(t, c.tick_precision) : num(t, 0))
       << "</text>";
   }
-  if (reference)
-    s << "<line class=\"ref\" x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << num(y(*reference))
-      << "\" y2=\"" << num(y(*reference)) << "\"/>";
+  if (c.reference)
+    s << "<line class=\"ref\" x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\""
+      << num(y(*c.reference)) << "\" y2=\"" << num(y(*c.reference)) << "\"/>";
   size_t every = std::max<size_t>(1, (labels.size() + 11) / 12);
   for (size_t i = 0; i < labels.size(); i += every)
     s << "<text class=\"tick\" x=\"" << num(x(i)) << "\" y=\"" << H - B + 16
@@ -293,24 +322,26 @@ std::string touchpoint_chart(const std::vector<TouchpointCard>& cards) {
   return s.str();
 }
 
-// The review text with every evidence span of a negative touchpoint marked.
-std::string marked_review(const ReviewRow& r) {
+// `text` (the review's text or its translation) as HTML, with every evidence span of the
+// review's touchpoints marked when `text` is the one the review was analysed on.
+std::string marked_review(const ReviewRow& r, const std::string& text) {
   std::vector<std::pair<size_t, size_t>> spans;
-  for (const auto& t : r.touchpoints)
-    for (const auto& e : t.evidence)
-      if (e.length > 0 && size_t(e.offset) + e.length <= r.text.size())
-        spans.emplace_back(e.offset, size_t(e.offset) + e.length);
+  if (&text == &r.analyzed_text())
+    for (const auto& t : r.touchpoints)
+      for (const auto& e : t.evidence)
+        if (e.length > 0 && size_t(e.offset) + e.length <= text.size())
+          spans.emplace_back(e.offset, size_t(e.offset) + e.length);
   std::sort(spans.begin(), spans.end());
   std::string out;
   size_t pos = 0;
   for (auto [a, b] : spans) {
     if (a < pos) a = pos;
     if (a >= b) continue;
-    out += html_escape(std::string_view(r.text).substr(pos, a - pos));
-    out += "<mark>" + html_escape(std::string_view(r.text).substr(a, b - a)) + "</mark>";
+    out += html_escape(std::string_view(text).substr(pos, a - pos));
+    out += "<mark>" + html_escape(std::string_view(text).substr(a, b - a)) + "</mark>";
     pos = b;
   }
-  out += html_escape(std::string_view(r.text).substr(pos));
+  out += html_escape(std::string_view(text).substr(pos));
   return out;
 }
 
@@ -350,6 +381,8 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space:
           padding: 10px 12px; margin: 10px 0; break-inside: avoid; }
 .review .head { font-size: 13px; color: var(--muted); margin-bottom: 4px; }
 .review .text { white-space: pre-wrap; }
+.review .translation { white-space: pre-wrap; margin-top: 6px; padding-left: 10px; border-left: 2px solid var(--line); }
+.review .translation .label { color: var(--muted); font-size: 12px; }
 .review .tps { margin-top: 6px; font-size: 12.5px; }
 .chip { display: inline-block; border: 1px solid var(--line); border-radius: 10px; padding: 0 8px; margin: 2px 4px 0 0; }
 .chip.neg { border-color: #e4b1aa; background: #fbeeec; }
@@ -368,10 +401,8 @@ footer { margin-top: 30px; color: var(--muted); font-size: 12px; }
 @page { margin: 14mm; }
 )css";
 
-}  // namespace
-
-std::string render_report_html(const ReportData& d) {
-  std::ostringstream h;
+// The page's head, title and what it covers.
+void report_head(std::ostream& h, const ReportData& d) {
   std::string period = format_date(d.period.since) + " to " + format_date(d.period.until - 1);
   std::string previous = format_date(d.previous.since) + " to " + format_date(d.previous.until - 1);
   h << "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -383,8 +414,10 @@ std::string render_report_html(const ReportData& d) {
   h << "<h1>" << html_escape(d.title) << "</h1>\n<p class=\"meta\">" << period << " compared with "
     << previous << " &middot; " << html_escape(d.scope) << " &middot; generated "
     << format_minute(d.generated_at) << " UTC</p>\n";
+}
 
-  // Key figures.
+// Key figures: this period against the one before.
+void report_key_figures(std::ostream& h, const ReportData& d) {
   auto kpi = [&](const std::string& label, const std::string& value, const std::string& prev,
                  const std::string& delta) {
     h << "<div class=\"kpi\"><div class=\"label\">" << label << "</div><div class=\"value\">"
@@ -395,16 +428,18 @@ std::string render_report_html(const ReportData& d) {
       std::string("<span class=\"delta\">") + (d.current.reviews >= d.prior.reviews ? "+" : "") +
           std::to_string(d.current.reviews - d.prior.reviews) + "</span>");
   kpi("Average rating", opt(d.current.rating(), 2), opt(d.prior.rating(), 2),
-      delta_html(d.current.rating(), d.prior.rating(), 2, true, 0.2));
-  kpi("Average sentiment", opt(d.current.sentiment(), 2, true), opt(d.prior.sentiment(), 2, true),
-      delta_html(d.current.sentiment(), d.prior.sentiment(), 2, true, 0.1));
+      delta_html(d.current.rating(), d.prior.rating(), kRatingDelta));
+  kpi("Average sentiment", signed_opt(d.current.sentiment(), 2), signed_opt(d.prior.sentiment(), 2),
+      delta_html(d.current.sentiment(), d.prior.sentiment(), kSentimentDelta));
   kpi("Negative reviews",
       d.current.share_negative() ? percent(*d.current.share_negative()) : "&ndash;",
       d.prior.share_negative() ? percent(*d.prior.share_negative()) : "&ndash;",
-      delta_html(d.current.share_negative(), d.prior.share_negative(), 3, false, 0.05, true));
+      delta_html(d.current.share_negative(), d.prior.share_negative(), kNegativeShareDelta));
   h << "</section>\n";
+}
 
-  // Trends.
+// Rating and sentiment per bucket and source, and the review count.
+void report_trends(std::ostream& h, const ReportData& d) {
   std::string unit = d.by == Bucketing::kMonth  ? "month"
                      : d.by == Bucketing::kWeek ? "week"
                                                 : "day";
@@ -416,15 +451,27 @@ std::string render_report_html(const ReportData& d) {
     rating.emplace_back(s.name, s.rating);
     sentiment.emplace_back(s.name, s.sentiment);
   }
-  h << line_chart("rating", "Average rating (1-5) per " + unit + " and source", d.buckets, rating,
-                  1, 5, {1, 2, 3, 4, 5}, 0, std::nullopt)
+  h << line_chart({.kind = "rating",
+                   .caption = "Average rating (1-5) per " + unit + " and source",
+                   .ymin = 1,
+                   .ymax = 5,
+                   .ticks = {1, 2, 3, 4, 5}},
+                  d.buckets, rating)
     << "\n";
-  h << line_chart("sentiment", "Average sentiment (-1 to +1) per " + unit + " and source",
-                  d.buckets, sentiment, -1, 1, {-1, -0.5, 0, 0.5, 1}, 1, 0.0)
+  h << line_chart({.kind = "sentiment",
+                   .caption = "Average sentiment (-1 to +1) per " + unit + " and source",
+                   .ymin = -1,
+                   .ymax = 1,
+                   .ticks = {-1, -0.5, 0, 0.5, 1},
+                   .tick_precision = 1,
+                   .reference = 0.0},
+                  d.buckets, sentiment)
     << "\n";
   h << volume_chart(d.buckets, d.overall) << "\n";
+}
 
-  // Touchpoints.
+// The touchpoint chart and scorecard.
+void report_touchpoints(std::ostream& h, const ReportData& d) {
   h << "<h2>Touchpoints of the patient journey</h2>\n";
   if (d.touchpoints.empty()) {
     h << "<p class=\"muted\">No touchpoint was mentioned in this period.</p>\n";
@@ -449,16 +496,19 @@ std::string render_report_html(const ReportData& d) {
       h << "<tr><td>" << html_escape(c.info.name) << "</td><td class=\"n\">" << c.current.mentions
         << "</td><td class=\"n\">"
         << (c.current.share_negative() ? percent(*c.current.share_negative()) : "&ndash;")
-        << "</td><td class=\"n\">" << opt(c.current.sentiment(), 2, true) << "</td><td class=\"n\">"
-        << delta_html(c.current.sentiment(), c.previous.sentiment(), 2, true, 0.1)
+        << "</td><td class=\"n\">" << signed_opt(c.current.sentiment(), 2)
+        << "</td><td class=\"n\">"
+        << delta_html(c.current.sentiment(), c.previous.sentiment(), kSentimentDelta)
         << "</td><td class=\"n\">" << opt(c.current.rating(), 2) << "</td><td class=\"n\">"
         << standard << "</td><td>" << html_escape(c.info.owner) << "</td><td>" << phrases
         << "</td></tr>";
     }
     h << "</tbody></table>\n";
   }
+}
 
-  // Locations.
+// One row per location, when there are several.
+void report_locations(std::ostream& h, const ReportData& d) {
   if (d.locations.size() > 1) {
     h << "<h2>By location</h2>\n<table><thead><tr><th>Location</th><th class=\"n\">Reviews</th>"
          "<th class=\"n\">Rating</th><th class=\"n\">Change</th><th class=\"n\">Sentiment</th>"
@@ -466,16 +516,19 @@ std::string render_report_html(const ReportData& d) {
     for (const auto& l : d.locations)
       h << "<tr><td>" << html_escape(l.name) << "</td><td class=\"n\">" << l.current.reviews
         << "</td><td class=\"n\">" << opt(l.current.rating(), 2) << "</td><td class=\"n\">"
-        << delta_html(l.current.rating(), l.previous.rating(), 2, true, 0.2)
-        << "</td><td class=\"n\">" << opt(l.current.sentiment(), 2, true) << "</td><td class=\"n\">"
+        << delta_html(l.current.rating(), l.previous.rating(), kRatingDelta)
+        << "</td><td class=\"n\">" << signed_opt(l.current.sentiment(), 2)
+        << "</td><td class=\"n\">"
         << (l.current.share_negative() ? percent(*l.current.share_negative()) : "&ndash;")
         << "</td><td class=\"n\">"
-        << delta_html(l.current.share_negative(), l.previous.share_negative(), 3, false, 0.05, true)
+        << delta_html(l.current.share_negative(), l.previous.share_negative(), kNegativeShareDelta)
         << "</td></tr>";
     h << "</tbody></table>\n";
   }
+}
 
-  // Notable negative reviews.
+// The most negative reviews of the period, with their evidence marked.
+void report_notable_reviews(std::ostream& h, const ReportData& d) {
   h << "<h2>Notable negative reviews</h2>\n<p class=\"meta\">" << d.unanswered_negative
     << " negative review" << (d.unanswered_negative == 1 ? "" : "s")
     << " of this period still without a reply. The most negative:</p>\n";
@@ -489,11 +542,19 @@ std::string render_report_html(const ReportData& d) {
     if (!r.author.empty()) h << " &middot; " << html_escape(r.author);
     h << (r.reply_text.empty() ? " &middot; <span class=\"bad\">no reply</span>"
                                : " &middot; <span class=\"good\">replied</span>");
+    if (r.removed_at)
+      h << " &middot; <span class=\"muted\">removed at the source " << format_date(*r.removed_at)
+        << "</span>";
     if (!r.url.empty() && (r.url.rfind("https://", 0) == 0 || r.url.rfind("http://", 0) == 0))
       h << " &middot; <a href=\"" << html_escape(r.url) << "\">open</a>";
     h << "</div><div class=\"text\">"
-      << (r.text.empty() ? "<span class=\"muted\">(rating only)</span>" : marked_review(r))
+      << (r.text.empty() ? "<span class=\"muted\">(rating only)</span>" : marked_review(r, r.text))
       << "</div>";
+    // The reviewer's own words first; the source's translation (what was analysed) beside.
+    if (!r.translated_text.empty())
+      h << "<div class=\"translation\"><span class=\"label\">Translation (by the source): "
+           "</span>"
+        << marked_review(r, r.translated_text) << "</div>";
     if (!r.touchpoints.empty()) {
       h << "<div class=\"tps\">";
       for (const auto& t : r.touchpoints) {
@@ -506,7 +567,9 @@ std::string render_report_html(const ReportData& d) {
     }
     h << "</article>\n";
   }
+}
 
+void report_failing_sources(std::ostream& h, const ReportData& d) {
   if (!d.failing.empty()) {
     h << "<h2>Sources that fail to poll</h2>\n<table><thead><tr><th>Source</th>"
          "<th class=\"n\">Failures</th><th>Last success</th><th>Last "
@@ -517,6 +580,19 @@ std::string render_report_html(const ReportData& d) {
         << "</td><td>" << html_escape(s.last_error) << "</td></tr>";
     h << "</tbody></table>\n";
   }
+}
+
+}  // namespace
+
+std::string render_report_html(const ReportData& d) {
+  std::ostringstream h;
+  report_head(h, d);
+  report_key_figures(h, d);
+  report_trends(h, d);
+  report_touchpoints(h, d);
+  report_locations(h, d);
+  report_notable_reviews(h, d);
+  report_failing_sources(h, d);
   h << "<footer>Ratings are normalized onto 1&ndash;5 from each source's scale; sentiment runs "
        "from &minus;1 (very negative) to +1. A review is negative when its rating is 2 or less, "
        "or it has no rating and its text is clearly negative. Days are UTC. Generated by "
@@ -557,19 +633,7 @@ int cmd_report(Context& ctx, const ReportArgs& args) {
   std::string html = render_report_html(data);
 
   std::filesystem::path target(args.out.empty() ? "report.html" : args.out);
-  std::filesystem::path tmp = target;
-  tmp += ".part";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-    f << html;
-    f.close();
-    if (!f) throw Error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, target, ec);
-  if (ec)
-    throw Error("cannot rename " + tmp.string() + " to " + target.string() + ": " + ec.message());
+  write_file_atomically(target, html);
   if (ctx.format == Format::kJson) {
     ctx.out << "{\"out\": \"" << target.string() << "\", \"bytes\": " << html.size()
             << ", \"period\": {\"since\": \"" << format_date(o.period.since) << "\", \"until\": \""

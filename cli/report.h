@@ -67,7 +67,4 @@ ReportData gather_report(const Queries& queries, const Catalog& catalog, const C
 
 std::string render_report_html(const ReportData& data);
 
-// Escapes text for HTML element content and attribute values.
-std::string html_escape(std::string_view text);
-
 }  // namespace repwatch::cli

@@ -199,9 +199,9 @@ const std::vector<std::string_view>& top_level_keys() {
 }
 
 const std::vector<std::string_view>& module_sections() {
-  static const std::vector<std::string_view> keys = {
-      "http", "sentiment", "alerts", "smtp", "webhook", "digest", "daemon", "cli", "report",
-      "replies"};
+  static const std::vector<std::string_view> keys = {"http",    "sentiment", "alerts", "smtp",
+                                                     "webhook", "digest",    "daemon", "cli",
+                                                     "report",  "replies"};
   return keys;
 }
 
@@ -501,6 +501,43 @@ std::vector<Settings> Settings::table_array(std::string_view key) const {
   return out;
 }
 
+namespace {
+
+// A *_file secret's path: absolute as given; relative in $CREDENTIALS_DIRECTORY (systemd
+// LoadCredential=) when it exists there (second = true), else against the config's directory.
+std::pair<fs::path, bool> resolve_secret_file(const Settings::Impl& impl, const std::string& name) {
+  fs::path p(name);
+  if (p.is_absolute()) return {p, false};
+  if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds && *creds) {
+    fs::path c = fs::path(creds) / p;
+    std::error_code ec;
+    if (fs::exists(c, ec)) return {c, true};
+  }
+  return {(impl.base_dir / p).lexically_normal(), false};
+}
+
+}  // namespace
+
+Settings::SecretOrigin Settings::secret_origin(std::string_view key) const {
+  SecretOrigin o;
+  const std::string k(key);
+  if (const toml::node* n = get(*impl_, k); n && n->as_string()) {
+    o.kind = SecretOrigin::Kind::kInline;
+    o.key = k;
+    o.where = (impl_->base_dir / fs::path(impl_->file).filename()).string();
+  } else if (const toml::node* f = get(*impl_, k + "_file"); f && f->as_string()) {
+    auto [path, credential] = resolve_secret_file(*impl_, f->as_string()->get());
+    o.kind = credential ? SecretOrigin::Kind::kCredential : SecretOrigin::Kind::kFile;
+    o.key = k + "_file";
+    o.where = credential ? f->as_string()->get() : path.lexically_normal().string();
+  } else if (const toml::node* e = get(*impl_, k + "_env"); e && e->as_string()) {
+    o.kind = SecretOrigin::Kind::kEnv;
+    o.key = k + "_env";
+    o.where = e->as_string()->get();
+  }
+  return o;
+}
+
 std::optional<std::string> Settings::secret(std::string_view key) const {
   // Never show the value: messages name the key and what is wrong, nothing more. Mistakes in
   // any of the three forms are filed under the secret's own key, so that a module finding it
@@ -531,19 +568,8 @@ std::optional<std::string> Settings::secret(std::string_view key) const {
       mistake(file_key, std::string("expected a file name, ") + got(*n));
       return std::nullopt;
     }
-    fs::path p(s->get());
-    fs::path resolved;
-    bool credential = false;  // systemd made it (LoadCredential=), readable by our user alone
-    if (p.is_absolute()) {
-      resolved = p;
-    } else {
-      if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds && *creds) {
-        fs::path c = fs::path(creds) / p;
-        std::error_code ec;
-        if (fs::exists(c, ec)) resolved = c, credential = true;
-      }
-      if (resolved.empty()) resolved = (impl_->base_dir / p).lexically_normal();
-    }
+    // credential: systemd made it (LoadCredential=), readable by our user alone
+    const auto [resolved, credential] = resolve_secret_file(*impl_, s->get());
     std::string error;
     std::string value = read_file(resolved, error);
     if (!error.empty()) {

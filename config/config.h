@@ -109,6 +109,17 @@ class Settings {
   // Secrets are never part of any error message.
   std::optional<std::string> secret(std::string_view key) const;
 
+  // Where secret(key) comes from, for advice to a person ("put the new token in ..."), without
+  // reading it: the key that gives it and the file (resolved as secret() resolves it), the
+  // environment variable or the config file. kind kNone when no form of the key is set.
+  struct SecretOrigin {
+    enum class Kind { kNone, kInline, kFile, kCredential, kEnv };
+    Kind kind = Kind::kNone;
+    std::string key;    // "access_token_file"
+    std::string where;  // "/etc/repwatch/facebook-token", "FB_TOKEN", "/etc/repwatch/repwatch.toml"
+  };
+  SecretOrigin secret_origin(std::string_view key) const;
+
   // The path of an existing file (`directory` false) or directory that this process can read,
   // resolved like path(); fails "cannot read \"...\": <reason> (as user <name>)" otherwise.
   std::optional<std::filesystem::path> readable_path(std::string_view key,

@@ -28,6 +28,13 @@ struct FetchResult {
   // Records that were skipped (bad CSV row, JSONL line that is not JSON...), each naming its
   // place. The rest of the input is still returned.
   std::vector<Problem> problems;
+  // True when `reviews` is everything the source has now (a Google Business Profile or Facebook
+  // full sweep that paged to the end, a file source read whole), so that a stored review of the
+  // source missing from it was removed at the source. A poll in parts says it on its last part,
+  // for the reviews of all its parts. Never set on a partial, capped or
+  // incremental poll, nor by sources that only sample (Places' 5, Yelp's 3). The pipeline
+  // removes nothing when the poll also has problems (a skipped record may be a stored review).
+  bool complete = false;
   // False on a part of a poll that fetch_parts() delivers with more parts to follow. The last
   // part (and a whole fetch()) ends the poll: its cursor covers everything the poll saw, and
   // it is where a source that lists everything it has can say the poll saw a complete listing.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <limits>
 #include <set>
 
@@ -36,7 +37,8 @@ class Facebook : public HttpSource {
   Facebook(const SourceConfig& source, const Config& config) : HttpSource(source, config) {
     const Settings& s = source.settings;
     reject_unknown(s, allowed_keys({"page_id", "api_version", "base_url", "page_size", "max_pages",
-                                    "safety_margin", "full_sweep_interval", "throttle_wait"},
+                                    "safety_margin", "full_sweep_interval", "throttle_wait",
+                                    "detect_removals"},
                                    {"access_token"}));
     page_id_ = s.require_string("page_id");
     if (page_id_.empty() || page_id_.find_first_of("/?&# ") != std::string::npos)
@@ -52,6 +54,7 @@ class Facebook : public HttpSource {
     base_url_ = base_url_setting(s, "base_url", "https://graph.facebook.com");
     window_ = PagedWindow(s, 25, 100);
     if (auto v = s.duration("throttle_wait")) throttle_wait_ = *v;
+    detect_removals_ = s.boolean("detect_removals").value_or(true);
   }
 
   FetchResult fetch(const std::string& cursor) override {
@@ -70,6 +73,7 @@ class Facebook : public HttpSource {
     url = net::add_query(url, "fields", kFields);
     url = net::add_query(url, "limit", std::to_string(window_.page_size));
     const std::string origin = net::origin_of(base_url_);
+    bool to_the_end = false;  // paging stopped because there was no `next`
     for (int page = 1;; ++page) {
       net::Request req(url);
       req.headers.push_back({"Authorization", "Bearer " + token_});
@@ -109,6 +113,7 @@ class Facebook : public HttpSource {
       }
       std::optional<std::string> next;
       if (const auto* paging = get_object(doc, "paging")) next = get_string(*paging, "next");
+      if (!next || next->empty()) to_the_end = true;
       if (reached_old || !next || next->empty()) break;
       if (net::origin_of(*next) != origin)
         throw SourceError(SourceError::Kind::kGarbage,
@@ -138,6 +143,8 @@ class Facebook : public HttpSource {
     c.AddMember("newest", newest, a);
     c.AddMember("full_at", full ? now : full_at, a);
     out.cursor = to_json(c);
+    // A full sweep that followed `next` to its end lists every rating of the Page.
+    out.complete = detect_removals_ && full && to_the_end && out.problems.empty();
     return out;
   }
 
@@ -158,24 +165,98 @@ class Facebook : public HttpSource {
     if (auto m = get_string(*err, "message")) message += ": " + *m;
     SourceError::Kind kind = net::kind_for_status(res.status);
     int retry_after = res.retry_after_seconds;
+    std::string advice;
     if (code == 4 || code == 17 || code == 32 || code == 613 || code == 80001 || code == 341) {
       kind = SourceError::Kind::kTransient;
       int minutes = regain_minutes(res.header("X-Business-Use-Case-Usage"));
       retry_after = minutes > 0 ? minutes * 60
                                 : static_cast<int>(std::max<int64_t>(retry_after, throttle_wait_));
+      advice =
+          "Facebook is limiting how often this Page's data may be read (error " +
+          std::to_string(code) +
+          "); repwatch waits as long as Facebook asks. If this keeps happening, poll less often "
+          "(this source's interval), or check what else uses the same app or Page token.";
     } else if (code == 1 || code == 2 || get_bool(*err, "is_transient").value_or(false)) {
       kind = SourceError::Kind::kTransient;
-    } else if (code == 190 || code == 102 || code == 10 || (code >= 200 && code <= 299)) {
+    } else if (code == 190 || code == 102) {
       kind = SourceError::Kind::kAuth;
+      advice = token_problem(sub) +
+               ": create a new long-lived Page access token, from an admin of the Page, with "
+               "the permission pages_read_user_content, and " +
+               renew_advice("access_token");
+    } else if (code == 10 || (code >= 200 && code <= 299)) {
+      kind = SourceError::Kind::kAuth;
+      advice = "Facebook does not let this token read the Page's recommendations (error " +
+               std::to_string(code) +
+               ", a missing permission). The token must be a Page access token of this very "
+               "Page (a parent Page's token does not work for a location's Page), made by "
+               "someone who can moderate the Page, with the permission "
+               "pages_read_user_content: create one and " +
+               renew_advice("access_token");
     } else if (code == 12) {
-      kind = SourceError::Kind::kConfig;
-      message += " (the ratings edge is not available in " + version_ +
-                 "; set api_version to an older version)";
+      // The edge is deprecated from v22.0 on; an expired older version is upgraded by
+      // Facebook to a newer one, so asking with an even older version does not help then.
+      kind = SourceError::Kind::kUnavailable;
+      if (major_version() >= 22) {
+        advice =
+            "Facebook serves Page recommendations only to Graph API versions older than "
+            "v22.0 (error 12), and this source asks with " +
+            version_ + ": " + settings_advice("api_version = \"v21.0\"", "set") +
+            " (That version works until Facebook retires it, two years after the next version "
+            "came out.)";
+      } else {
+        advice =
+            "Facebook no longer serves Page recommendations through its API, not even to "
+            "Graph API " +
+            version_ +
+            " (error 12: the ratings edge is deprecated, and Facebook answers retired "
+            "versions as newer ones). No setting of repwatch brings them back: read the "
+            "Page's recommendations on Facebook itself, and disable this source (enabled = "
+            "false) to stop these messages. repwatch asks again once a day meanwhile.";
+      }
     } else if (code == 100 || code == 803) {
       kind = SourceError::Kind::kConfig;
+      advice = "Facebook does not know the Page \"" + page_id_ + "\" (error " +
+               std::to_string(code) +
+               "): " + settings_advice("page_id (the Page's numeric id or its username)");
     }
     std::string full = what + ": HTTP " + std::to_string(res.status) + ": " + clean_text(message);
-    return SourceError(kind, session.client().scrub(full), retry_after);
+    SourceError error(kind, session.client().scrub(full), retry_after);
+    error.advise(session.client().scrub(advice));
+    return error;
+  }
+
+  // What Facebook's error subcode says about an invalid Page token (error 190).
+  static std::string token_problem(int64_t subcode) {
+    switch (subcode) {
+      case 463:
+        return "The Facebook Page access token has expired";
+      case 460:
+        return "The Facebook Page access token stopped working because the password of the "
+               "Facebook account that made it was changed";
+      case 458:
+        return "The Facebook Page access token stopped working because the app was removed "
+               "from the Facebook account that made it";
+      case 459:
+        return "The Facebook account that made the Page access token must log in to Facebook "
+               "to clear a security checkpoint; until then the token does not work";
+      case 464:
+        return "The Facebook account that made the Page access token is not confirmed";
+      case 467:
+        return "The Facebook Page access token is no longer valid (its account logged out or "
+               "it was revoked)";
+      default:
+        return "The Facebook Page access token has expired or was revoked";
+    }
+  }
+
+  // 21 for "v21.0".
+  int major_version() const {
+    int major = 0;
+    for (size_t i = 1; i < version_.size() && std::isdigit(static_cast<unsigned char>(version_[i]));
+         ++i)
+      major = major * 10 + (version_[i] - '0');
+    return major;
   }
 
   // True for an item that has none of the fields only an explicit `fields` brings: the Graph
@@ -241,6 +322,7 @@ class Facebook : public HttpSource {
   std::string page_id_, token_, version_, base_url_;
   PagedWindow window_;  // page_size, max_pages, safety margin, full sweeps
   int64_t throttle_wait_ = 900;
+  bool detect_removals_ = true;
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 //   full_sweep_interval = "1d"                 # re-read everything (edits) this often
 //   throttle_wait = "15m"                      # wait after a rate-limit error when Facebook
 //                                              # does not say how long
+//   detect_removals = true                     # a full sweep marks ratings it lacks removed
 //
 // `fields` is always explicit: created_time, recommendation_type, rating, has_rating,
 // has_review, review_text, reviewer{id,name}, open_graph_story{id}.
@@ -29,8 +30,10 @@
 // ours again (a `next` without them answers default fields only: no story id, no reviewer),
 // and stops ONLY when `next` is absent: an empty page may still have a `next`. An item
 // without any of the requested fields (has_review, has_rating, reviewer, open_graph_story)
-// fails the poll as kGarbage rather than being stored under an id derived from its text. An incremental poll stops early once a page
-// reaches items older than the newest created_time seen minus the safety margin.
+// fails the poll as kGarbage rather than being stored under an id derived from its text. An
+// incremental poll stops early once a page reaches items older than the newest created_time
+// seen minus the safety margin. A full sweep that reached the end without a problem is a
+// complete listing (FetchResult::complete).
 //
 // Errors ({"error": {"message", "type", "code", "error_subcode", "is_transient"}}), branched
 // on code, not HTTP status: 4, 17, 32, 613, 80001 (throttling) -> transient, waiting

@@ -9,6 +9,14 @@
 // copied again) is not parsed; any other file is parsed whole. A change of the settings
 // fingerprint re-reads every file. A file that could not be read at all (I/O error, a mapped
 // column missing from its header) is left out of the cursor, so it is tried again next poll.
+//
+// Removals: when a file's content changed, a file is new or a file is gone, the source may no
+// longer have a review it had, so (unless detect_removals = false) every file is read again and
+// the poll is a complete listing (FetchResult::complete) when all of them were read whole
+// without a problem: a stored review whose row is in none of the files was removed (a row
+// deleted from an export, or the export file deleted). When nothing changed nothing is read. A
+// file modified less than kSettleSeconds ago may still be being copied (cut at a line end it
+// reads without a problem): then the listing is not taken as complete until a later poll.
 #include "connectors/file_connector.h"
 
 #include <fcntl.h>
@@ -83,23 +91,6 @@ bool wide_only(size_t f) { return f == kRating || f == kText; }
 enum class Format { kAuto, kCsv, kJsonl };
 
 // ---- small helpers -----------------------------------------------------------------------
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 // A quoted, shortened rendering of a bad value for messages: line breaks become spaces, other
 // control characters (a NUL of a UTF-16 file read as bytes) \xNN, so none reaches the log.
@@ -447,6 +438,18 @@ class FileConnector : public Connector {
   std::vector<std::string> preflight() const override;
 
  private:
+  // The settings, a group each (the constructor calls them in this order, so the first
+  // mistake in the file is the one reported): path, pattern, format, delimiter, encoding;
+  // layout; the rating's scale and labels; the questions of a long layout; utc_offset and
+  // date_format; [sources.fields].
+  void read_files(const Settings& s);
+  void read_layout(const Settings& s);
+  void read_rating(const Settings& s, const Settings& rating);
+  void read_questions(const Settings& s, const Settings& rating);
+  void read_times(const Settings& s);
+  void read_fields(const Settings& s);
+  // Everything that shapes the reviews made from a file, for the fingerprint.
+  std::string shape() const;
   // Turns a file's bytes into UTF-8 (see `encoding` in file_connector.h); false, with a
   // problem naming the file and line, when it is not text in that encoding.
   bool decode(const std::string& name, FileText& content, FetchResult& out) const;
@@ -497,6 +500,7 @@ class FileConnector : public Connector {
   std::array<bool, kFieldCount> explicit_{};                // mapped in [sources.fields]
   std::unordered_map<std::string, std::string> locations_;  // id and lower-cased name -> id
   std::string fingerprint_;
+  bool detect_removals_ = true;
 };
 
 std::vector<std::string> FileConnector::preflight() const {
@@ -511,10 +515,30 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
   const Settings& s = source.settings;
   std::vector<std::string_view> allowed = common_source_keys();
   for (auto k : {"path", "pattern", "format", "delimiter", "scale", "utc_offset", "date_format",
-                 "fields", "encoding", "layout", "rating", "comment"})
+                 "fields", "encoding", "layout", "rating", "comment", "detect_removals"})
     allowed.push_back(k);
   s.reject_unknown(allowed);
 
+  read_files(s);
+  read_layout(s);
+  // The rating: top-level `scale`, or [sources.rating] with its question, scale and labels.
+  Settings rating = s.table("rating");
+  rating.reject_unknown({"question", "scale", "labels"});
+  read_rating(s, rating);
+  read_questions(s, rating);
+  read_times(s);
+  detect_removals_ = s.boolean("detect_removals").value_or(true);
+  read_fields(s);
+  for (const auto& loc : config.locations) {
+    locations_.emplace(loc.id, loc.id);
+    locations_.emplace(lower(loc.name), loc.id);
+  }
+
+  // Everything that shapes the reviews made from a file: when it changes, files are re-read.
+  fingerprint_ = hex64(hash_bytes(shape()));
+}
+
+void FileConnector::read_files(const Settings& s) {
   auto path = s.path("path");
   if (!path) s.fail("path", "is required (a directory of export files, or one file)");
   path_ = *path;
@@ -555,6 +579,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
                              "\"utf-16\" or another name `iconv -l` lists)");
     }
   }
+}
+
+void FileConnector::read_layout(const Settings& s) {
   if (auto l = s.string("layout")) {
     if (*l == "long") {
       long_ = true;
@@ -564,10 +591,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
                  quote(*l));
     }
   }
+}
 
-  // The rating: top-level `scale`, or [sources.rating] with its question, scale and labels.
-  Settings rating = s.table("rating");
-  rating.reject_unknown({"question", "scale", "labels"});
+void FileConnector::read_rating(const Settings& s, const Settings& rating) {
   auto parse_scale = [](const Settings& where, std::string_view key, const std::string& text) {
     try {
       return RatingScale::parse(text);
@@ -600,6 +626,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
                                 " (one label per point, lowest first)");
     }
   }
+}
+
+void FileConnector::read_questions(const Settings& s, const Settings& rating) {
   Settings comment = s.table("comment");
   comment.reject_unknown({"question"});
   auto questions = [](const Settings& where) {
@@ -629,6 +658,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
     if (comment.has("question"))
       comment.fail("question", "only with layout = \"long\" (one row per answer)");
   }
+}
+
+void FileConnector::read_times(const Settings& s) {
   if (auto off = s.string("utc_offset")) {
     auto v = parse_offset(*off);
     if (!v)
@@ -636,7 +668,9 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
     utc_offset_ = *v;
   }
   date_format_ = s.string_or("date_format", "");
+}
 
+void FileConnector::read_fields(const Settings& s) {
   Settings fields = s.table("fields");
   fields.reject_unknown({kFieldNames.begin(), kFieldNames.end()});
   for (size_t i = 0; i < kFieldCount; ++i) {
@@ -653,14 +687,10 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
       explicit_[i] = true;
     }
   }
+}
 
-  for (const auto& loc : config.locations) {
-    locations_.emplace(loc.id, loc.id);
-    locations_.emplace(lower(loc.name), loc.id);
-  }
-
-  // Everything that shapes the reviews made from a file: when it changes, files are re-read.
-  // (What came later is added only when set, so an upgrade does not re-read every file.)
+// (What came later is added only when set, so an upgrade does not re-read every file.)
+std::string FileConnector::shape() const {
   std::string shape = source_.location + '\x1f' + rating_.scale.to_string() + '\x1f' +
                       std::to_string(utc_offset_) + '\x1f' + date_format_ + '\x1f' +
                       std::to_string(static_cast<int>(format_)) + '\x1f' +
@@ -676,7 +706,7 @@ FileConnector::FileConnector(const SourceConfig& source, const Config& config) :
     for (const auto& q : rating_questions_) shape += "rating=" + q + '\x1f';
     for (const auto& q : comment_questions_) shape += "comment=" + q + '\x1f';
   }
-  fingerprint_ = hex64(hash_bytes(shape));
+  return shape;
 }
 
 std::string FileConnector::field_label(Field f) const {
@@ -1293,6 +1323,9 @@ FetchResult FileConnector::fetch(const std::string& cursor) {
   return all;
 }
 
+// How long after its last modification a file is trusted to be whole (not still being copied).
+constexpr int64_t kSettleSeconds = 60;
+
 void FileConnector::fetch_parts(const std::string& cursor_text, size_t part_size,
                                 const PartSink& deliver) {
   FetchResult result;
@@ -1313,7 +1346,14 @@ void FileConnector::fetch_parts(const std::string& cursor_text, size_t part_size
     throw SourceError(
         SourceError::Kind::kConfig,
         "source " + source_.id + ": path \"" + path_.string() + "\" does not exist" +
-            (ec && ec != std::errc::no_such_file_or_directory ? " (" + ec.message() + ")" : ""));
+            (ec && ec != std::errc::no_such_file_or_directory ? " (" + ec.message() + ")" : ""))
+        .advise("The folder or file " + path_.string() +
+                " that this source imports is not there: check that the export job still "
+                "writes there and that its disk or network share is mounted (or correct path in "
+                "the [[sources]] entry \"" +
+                source_.id +
+                "\" and reload repwatch). repwatch looks again at the next try, and at once "
+                "after a reload (sudo systemctl reload repwatchd).");
   }
 
   // The files to consider, by name relative to path_ (or the file's own name).
@@ -1351,16 +1391,22 @@ void FileConnector::fetch_parts(const std::string& cursor_text, size_t part_size
   // cut between parts is read again whole by the poll after an interrupted one (the store
   // finds its first rows unchanged).
   std::set<std::string> started;
+  bool problems = false;  // a part delivered before the last had a problem
   Parts parts{result, std::max<size_t>(part_size, 1), [&] {
                 Cursor progress = next;
                 for (const auto& [name, f] : old.files)
                   if (!started.count(name)) progress.files.emplace(name, f);
                 result.cursor = write_cursor(progress);
                 result.last = false;
+                problems = problems || !result.problems.empty();
                 deliver(std::move(result));
                 result = FetchResult{};
               }};
   FileText content;
+  bool changed = false;      // a file's content changed, a file is new or one is gone
+  bool all_read = true;      // every file was imported whole this poll
+  int64_t newest_mtime = 0;  // of all the files, in epoch seconds
+  std::vector<std::pair<std::string, fs::path>> not_read;  // unchanged, so far not imported
   for (const auto& [name, full] : files) {
     struct stat st {};
     if (::stat(full.c_str(), &st) != 0) {
@@ -1370,10 +1416,12 @@ void FileConnector::fetch_parts(const std::string& cursor_text, size_t part_size
     FileState state;
     state.size = static_cast<uint64_t>(st.st_size);
     state.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    newest_mtime = std::max<int64_t>(newest_mtime, st.st_mtim.tv_sec);
     auto prev = old.files.find(name);
     if (prev != old.files.end() && prev->second.size == state.size &&
         prev->second.mtime_ns == state.mtime_ns) {
       next.files.emplace(name, prev->second);  // unchanged: not opened
+      not_read.emplace_back(name, full);
       continue;
     }
     std::string error;
@@ -1385,10 +1433,34 @@ void FileConnector::fetch_parts(const std::string& cursor_text, size_t part_size
     state.hash = hex64(content.hash());
     if (prev != old.files.end() && prev->second.hash == state.hash) {
       next.files.emplace(name, state);  // touched or copied again, same content
+      not_read.emplace_back(name, full);
       continue;
     }
+    changed = true;
     started.insert(name);
-    if (import_file(name, content, parts)) next.files.emplace(name, state);
+    if (import_file(name, content, parts))
+      next.files.emplace(name, state);
+    else
+      all_read = false;
+  }
+  for (const auto& [name, state] : old.files)
+    if (!next.files.count(name) &&
+        std::none_of(files.begin(), files.end(), [&](const auto& f) { return f.first == name; }))
+      changed = true;  // gone from the directory
+  if (detect_removals_ && changed) {
+    // Something changed: read the rest too, so that the poll lists everything the files hold.
+    // (Their cursor entries stay what they were: what the parts deliver of them is stored.)
+    for (const auto& [name, full] : not_read) {
+      std::string error;
+      if (!content.open(full, error)) {
+        result.problems.push_back({name, "cannot read: " + error});
+        all_read = false;
+        continue;
+      }
+      if (!import_file(name, content, parts)) all_read = false;
+    }
+    result.complete = all_read && !problems && result.problems.empty() &&
+                      newest_mtime <= now_seconds() - kSettleSeconds;
   }
   result.cursor = write_cursor(next);
   result.last = true;

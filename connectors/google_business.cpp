@@ -7,17 +7,12 @@
 #include <set>
 
 #include "connectors/http_source.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace repwatch::connectors {
 
 namespace {
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
 
 std::optional<double> star_rating(const std::string& e) {
   if (e == "ONE") return 1;
@@ -35,7 +30,7 @@ class GoogleBusiness : public HttpSource {
     const Settings& s = settings_;
     reject_unknown(s, allowed_keys({"account_id", "business_location_id", "client_id",
                                     "token_endpoint", "base_url", "page_size", "max_pages",
-                                    "safety_margin", "full_sweep_interval"},
+                                    "safety_margin", "full_sweep_interval", "detect_removals"},
                                    {"client_secret", "refresh_token", "access_token"}));
     account_ = s.require_string("account_id");
     location_ = s.require_string("business_location_id");
@@ -59,6 +54,7 @@ class GoogleBusiness : public HttpSource {
              "set refresh_token (with client_id and client_secret) or access_token_file");
     }
     window_ = PagedWindow(s, 50, 50);
+    detect_removals_ = s.boolean("detect_removals").value_or(true);
   }
 
   FetchResult fetch(const std::string& cursor) override {
@@ -76,6 +72,7 @@ class GoogleBusiness : public HttpSource {
     int64_t newest = watermark.value_or(0);
     std::string page_token;
     bool auth_retried = false;
+    bool to_the_end = false;  // paging stopped because the list ended
     const std::string list_url = base_url_ + "/v4/accounts/" + net::url_encode(account_) +
                                  "/locations/" + net::url_encode(location_) + "/reviews";
     for (int page = 1;; ++page) {
@@ -94,7 +91,7 @@ class GoogleBusiness : public HttpSource {
         --page;
         continue;
       }
-      if (!res.ok()) throw google_error(session, res, what);
+      if (!res.ok()) throw with_advice(session, res, what);
       rapidjson::Document doc = parse_body(session, res, what);
       if (!doc.IsObject())
         throw SourceError(SourceError::Kind::kGarbage, what + ": expected a JSON object");
@@ -121,6 +118,7 @@ class GoogleBusiness : public HttpSource {
         }
       }
       auto next = get_string(doc, "nextPageToken");
+      if (!next || next->empty()) to_the_end = true;
       if (reached_old || !next || next->empty()) break;
       if (!seen_tokens.insert(*next).second) {
         out.problems.push_back({"page " + std::to_string(page),
@@ -143,6 +141,9 @@ class GoogleBusiness : public HttpSource {
     c.AddMember("updated", newest, a);
     c.AddMember("full_at", full ? now : full_at, a);
     out.cursor = to_json(c);
+    // A full sweep read to the last page lists every review of the location: one missing from
+    // it was deleted (Google sends no notice of deletions).
+    out.complete = detect_removals_ && full && to_the_end && out.problems.empty();
     spdlog::debug("{}: {} review(s) {} ({} problem(s))", context(), out.reviews.size(),
                   full ? "in a full sweep" : "since the watermark", out.problems.size());
     return out;
@@ -200,6 +201,53 @@ class GoogleBusiness : public HttpSource {
     return r;
   }
 
+  // google_error() with what a person should do about it.
+  SourceError with_advice(Session& session, const net::Response& res, const std::string& what) {
+    std::string reason;
+    SourceError e = google_error(session, res, what, &reason);
+    std::string advice;
+    if (reason == "SERVICE_DISABLED") {
+      advice =
+          "The Google Business Profile API (\"Google My Business API\") is not enabled in "
+          "the Google Cloud project of repwatch's OAuth client: enable it there (APIs & "
+          "Services, Library). repwatch tries again on its own within the hour.";
+    } else if (reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT") {
+      advice =
+          "The authorization repwatch has does not include Business Profile access: "
+          "authorize repwatch again with the scope "
+          "https://www.googleapis.com/auth/business.manage, and " +
+          (use_refresh_ ? renew_advice("refresh_token")
+                        : std::string("have the tool that keeps access_token_file fresh "
+                                      "use that scope; repwatch reads the file again at "
+                                      "every poll."));
+    } else if (res.status == 401 && !use_refresh_) {
+      advice =
+          "Google no longer accepts the access token that repwatch reads from this "
+          "source's access_token_file: the tool that keeps that file fresh has stopped. "
+          "Restart it; repwatch reads the file again at every poll.";
+    } else if (res.status == 401) {
+      advice =
+          "Google refused repwatch's freshly refreshed access token: the authorization of "
+          "repwatch's OAuth client was withdrawn. Authorize repwatch again with the Google "
+          "account that manages this location and " +
+          renew_advice("refresh_token");
+    } else if (res.status == 403) {
+      advice =
+          "Google refused access to this location: the Google account that authorized "
+          "repwatch must be an owner or manager of the location in Business Profile, and "
+          "Google must have approved the Cloud project's access to the Business Profile "
+          "APIs (until then its quota is 0). Once that is so, repwatch tries again on its "
+          "own within the hour.";
+    } else if (res.status == 404) {
+      advice = "Google does not know this location: " +
+               settings_advice(
+                   "account_id and business_location_id (the location must be "
+                   "verified in Business Profile)");
+    }
+    e.advise(session.client().scrub(advice));
+    return e;
+  }
+
   std::string access_token(Session& session, bool force) {
     if (!use_refresh_) {
       std::optional<std::string> raw;
@@ -208,15 +256,18 @@ class GoogleBusiness : public HttpSource {
       } catch (const ConfigError& e) {
         throw SourceError(SourceError::Kind::kConfig, e.what());
       }
-      std::string token = trim(raw.value_or(""));
+      std::string token(trim(raw.value_or("")));
       if (!token.empty() && token.front() == '{') {
         rapidjson::Document d;
         d.Parse<rapidjson::kParseIterativeFlag>(token.c_str());
         token = d.HasParseError() ? "" : trim(get_string(d, "access_token").value_or(""));
       }
       if (token.empty())
-        throw SourceError(SourceError::Kind::kAuth,
-                          "the access token (access_token_file) is empty");
+        throw SourceError(SourceError::Kind::kAuth, "the access token (access_token_file) is empty")
+            .advise(
+                "The file this source's access_token_file names holds no access token: the "
+                "tool that keeps it fresh has stopped. Restart it; repwatch reads the file "
+                "again at every poll.");
       session.client().add_secret(token);
       return token;
     }
@@ -246,7 +297,23 @@ class GoogleBusiness : public HttpSource {
       auto kind = res.status == 400 || res.status == 401 || res.status == 403
                       ? SourceError::Kind::kAuth
                       : base.kind();
-      throw SourceError(kind, session.client().scrub(base.what()), res.retry_after_seconds);
+      std::string advice;
+      if (message.rfind("invalid_grant", 0) == 0)
+        advice =
+            "Google refused the refresh token (invalid_grant): it was revoked, or it "
+            "expired (Google expires the refresh tokens of OAuth apps still in testing "
+            "after 7 days). Authorize repwatch again with the Google account that manages "
+            "this location to get a new refresh token, and " +
+            renew_advice("refresh_token");
+      else if (message.rfind("invalid_client", 0) == 0 ||
+               message.rfind("unauthorized_client", 0) == 0)
+        advice =
+            "Google refused repwatch's OAuth client (client_id or client_secret): copy "
+            "them again from the Google Cloud Console (APIs & Services, Credentials); put "
+            "the secret as follows: " +
+            renew_advice("client_secret");
+      throw SourceError(kind, session.client().scrub(base.what()), res.retry_after_seconds)
+          .advise(session.client().scrub(advice));
     }
     rapidjson::Document d = parse_body(session, res, what);
     auto token = get_string(d, "access_token");
@@ -266,6 +333,7 @@ class GoogleBusiness : public HttpSource {
   std::string cached_token_;
   std::chrono::steady_clock::time_point token_expiry_{};
   PagedWindow window_;  // page_size, max_pages, safety margin, full sweeps
+  bool detect_removals_ = true;
 };
 
 }  // namespace
@@ -278,12 +346,14 @@ SplitText split_google_translation(std::string_view comment) {
   if (s.substr(0, kTranslated.size()) == kTranslated) {
     std::string_view rest = s.substr(kTranslated.size());
     auto pos = rest.find(kOriginal);
-    if (pos == std::string_view::npos) return {trim(rest), ""};  // no original given
-    return {trim(rest.substr(pos + kOriginal.size())), trim(rest.substr(0, pos))};
+    if (pos == std::string_view::npos) return {std::string(trim(rest)), ""};  // no original given
+    return {std::string(trim(rest.substr(pos + kOriginal.size()))),
+            std::string(trim(rest.substr(0, pos)))};
   }
   auto pos = comment.find(kTranslated);
   if (pos == std::string_view::npos) return {std::string(comment), ""};
-  return {trim(comment.substr(0, pos)), trim(comment.substr(pos + kTranslated.size()))};
+  return {std::string(trim(comment.substr(0, pos))),
+          std::string(trim(comment.substr(pos + kTranslated.size())))};
 }
 
 std::unique_ptr<Connector> make_google_business_connector(const SourceConfig& source,

@@ -20,6 +20,7 @@
 //   safety_margin = "1h"                     # re-read this much before the watermark
 //   full_sweep_interval = "1d"               # re-read everything this often (reply-only
 //                                            # edits, deletions); "0s" = every poll
+//   detect_removals = true                   # a full sweep marks reviews it lacks removed
 //
 // Mapping: reviewId -> external_id, starRating ONE..FIVE -> 1..5 stars
 // (STAR_RATING_UNSPECIFIED or absent -> no rating), comment -> text (split into original text
@@ -31,7 +32,8 @@
 // updateTime seen so far) minus the safety margin. Cursor (JSON):
 //   {"v": 1, "updated": <epoch of newest updateTime>, "full_at": <epoch of last full sweep>}
 // Paging stops when nextPageToken is absent, repeats, or max_pages is reached (the last two
-// are reported as Problems).
+// are reported as Problems). A full sweep that paged to the end without a problem is a
+// complete listing (FetchResult::complete): a stored review it lacks was deleted.
 #pragma once
 
 #include <memory>

@@ -44,7 +44,7 @@ class GooglePlaces : public HttpSource {
     req.headers.push_back({"X-Goog-FieldMask", kFieldMask});
     req.headers.push_back({"Accept", "application/json"});
     net::Response res = session.send(req);
-    if (!res.ok()) throw google_error(session, res, "place details");
+    if (!res.ok()) throw with_advice(session, res);
     rapidjson::Document doc = parse_body(session, res, "place details");
     if (!doc.IsObject())
       throw SourceError(SourceError::Kind::kGarbage, "place details: expected a JSON object");
@@ -85,6 +85,35 @@ class GooglePlaces : public HttpSource {
   }
 
  private:
+  // google_error() with what a person should do about it.
+  SourceError with_advice(Session& session, const net::Response& res) {
+    std::string reason;
+    SourceError e = google_error(session, res, "place details", &reason);
+    std::string advice;
+    if (reason == "SERVICE_DISABLED" || reason == "API_KEY_SERVICE_BLOCKED" ||
+        reason == "API_KEY_API_BLOCKED") {
+      advice = "The API key may not call the Places API (New) (" + reason +
+               "): enable \"Places API (New)\" in the key's Google Cloud project and allow it "
+               "in the key's API restrictions. repwatch tries again on its own within the hour.";
+    } else if (reason.rfind("API_KEY_", 0) == 0 || res.status == 401) {
+      advice = "Google refused the API key (" + (reason.empty() ? "HTTP 401" : reason) +
+               "): check it in the Google Cloud Console (APIs & Services, Credentials), and " +
+               renew_advice("api_key");
+    } else if (res.status == 403) {
+      advice =
+          "Google refused the request (see the error): check the key's Google Cloud "
+          "project - Places API (New) enabled, billing set up, the key allowed to call it. "
+          "repwatch tries again on its own within the hour.";
+    } else if (res.status == 404) {
+      advice = "Google does not know this place: " +
+               settings_advice(
+                   "place_id (place ids can change: look it up again with Google's "
+                   "Place ID finder)");
+    }
+    e.advise(session.client().scrub(advice));
+    return e;
+  }
+
   std::optional<Review> parse_review(const rapidjson::Value& v, std::string& problem) const {
     if (!v.IsObject()) {
       problem = "not a JSON object";

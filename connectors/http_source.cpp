@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/text.h"
+
 namespace repwatch::connectors {
 
 std::vector<std::string> allowed_keys(std::initializer_list<std::string_view> own,
@@ -93,23 +95,9 @@ std::string clean_text(std::string_view s) {
       ++i;
       continue;
     }
-    // (0xF5..0xFF lead no valid sequence; they used to pass as 3-byte leads: fuzz_facebook.)
-    size_t len = c >= 0xF0 && c <= 0xF4   ? 4
-                 : c >= 0xE0 && c <= 0xEF ? 3
-                 : c >= 0xC2 && c <= 0xDF ? 2
-                                          : 0;
-    bool ok = len != 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && len == 3) {
-      auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) ok = false;  // overlong, UTF-16
-    }
-    if (ok && len == 4) {
-      auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)) ok = false;
-    }
-    if (!ok) {
+    uint32_t cp = 0;
+    const size_t len = decode_utf8(s, i, cp);
+    if (len == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
       continue;
@@ -192,7 +180,48 @@ HttpSource::HttpSource(const SourceConfig& source, const Config& config)
     : http_(net::HttpOptions::from_settings(config.section("http"))),
       source_id_(source.id),
       location_id_(source.location),
+      source_settings_(source.settings),
+      config_file_(config.file.empty() ? "repwatch's configuration file" : config.file.string()),
       context_("source " + source.id) {}
+
+namespace {
+
+constexpr std::string_view kReload =
+    "then reload repwatch (sudo systemctl reload repwatchd): it tries this source again at once.";
+constexpr std::string_view kRestart =
+    "then restart repwatch (sudo systemctl restart repwatchd): it tries this source again at "
+    "once.";
+
+}  // namespace
+
+std::string HttpSource::renew_advice(std::string_view secret_key) const {
+  using Kind = Settings::SecretOrigin::Kind;
+  const Settings::SecretOrigin o = source_settings_.secret_origin(secret_key);
+  switch (o.kind) {
+    case Kind::kFile:
+      return "put it in " + o.where + " (this source's " + o.key + "), " + std::string(kReload);
+    case Kind::kCredential:
+      return "put it in the file that the LoadCredential=" + o.where +
+             ":... line of repwatchd.service names (systemd copies credentials only when the "
+             "service starts), " +
+             std::string(kRestart);
+    case Kind::kEnv:
+      return "set it in the environment variable " + o.where + " of repwatchd (this source's " +
+             o.key + "; sudo systemctl edit repwatchd), " + std::string(kRestart);
+    case Kind::kInline:
+      return "write it as " + o.key + " in the [[sources]] entry \"" + source_id_ + "\" of " +
+             o.where + ", " + std::string(kReload);
+    case Kind::kNone:
+      break;
+  }
+  return "set " + std::string(secret_key) + "_file in the [[sources]] entry \"" + source_id_ +
+         "\" of " + config_file_ + ", " + std::string(kReload);
+}
+
+std::string HttpSource::settings_advice(std::string_view keys, std::string_view verb) const {
+  return std::string(verb) + " " + std::string(keys) + " in the [[sources]] entry \"" + source_id_ +
+         "\" of " + config_file_ + ", " + std::string(kReload);
+}
 
 void HttpSource::add_secret(const std::string& secret) {
   if (!secret.empty()) secrets_.push_back(secret);
@@ -266,7 +295,7 @@ rapidjson::Document HttpSource::error_body(const net::Response& response) {
 }
 
 SourceError HttpSource::google_error(Session& session, const net::Response& response,
-                                     const std::string& what) const {
+                                     const std::string& what, std::string* reason_out) const {
   rapidjson::Document d = error_body(response);
   std::string message;
   SourceError::Kind kind = net::kind_for_status(response.status);
@@ -280,6 +309,7 @@ SourceError HttpSource::google_error(Session& session, const net::Response& resp
       if (const auto* errors = get_array(*err, "errors"))  // legacy v4 shape
         for (const auto& e : errors->GetArray())
           if (auto r = get_string(e, "reason")) reason = *r;
+    if (reason_out) *reason_out = reason;
     if (status) message += *status;
     if (!reason.empty()) message += (message.empty() ? "" : " ") + ("(" + reason + ")");
     if (auto m = get_string(*err, "message")) message += (message.empty() ? "" : ": ") + *m;

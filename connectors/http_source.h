@@ -130,12 +130,24 @@ class HttpSource : public Connector {
 
   // A SourceError for a Google-style error body ({"error": {"code", "message", "status",
   // "details": [{"reason"}]}}): "HTTP 401 UNAUTHENTICATED (ACCESS_TOKEN_EXPIRED): message".
-  SourceError google_error(Session& session, const net::Response& response,
-                           const std::string& what) const;
+  // `reason`, when given, receives details[].reason (or the legacy errors[].reason).
+  SourceError google_error(Session& session, const net::Response& response, const std::string& what,
+                           std::string* reason = nullptr) const;
+
+  // The end of an advice (SourceError::advise) that asks a person to renew the credential
+  // `secret_key` of this source: where to put the new one (Settings::secret_origin) and how
+  // repwatch picks it up - "put it in /etc/repwatch/fb-token (access_token_file), then reload
+  // repwatch (sudo systemctl reload repwatchd): it tries this source again at once."
+  std::string renew_advice(std::string_view secret_key) const;
+  // The same for a setting: "correct page_id in the [[sources]] entry \"fb\" of
+  // /etc/repwatch/repwatch.toml, then reload repwatch (...): it tries this source again at once."
+  std::string settings_advice(std::string_view keys, std::string_view verb = "correct") const;
 
   net::HttpOptions http_;
   std::string source_id_;
   std::string location_id_;
+  Settings source_settings_;  // the [[sources]] entry
+  std::string config_file_;   // the config file, for advice
 
  private:
   std::string context_;

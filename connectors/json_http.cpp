@@ -35,12 +35,6 @@ std::string replace_all(std::string s, std::string_view from, std::string_view t
   return s;
 }
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
 class JsonHttp : public HttpSource {
  public:
   JsonHttp(const SourceConfig& source, const Config& config) : HttpSource(source, config) {
@@ -375,7 +369,15 @@ class JsonHttp : public HttpSource {
       }
     }
     SourceError base = net::status_error(res, clean_text(message), what);
-    return SourceError(base.kind(), session.client().scrub(base.what()), res.retry_after_seconds);
+    SourceError error(base.kind(), session.client().scrub(base.what()), res.retry_after_seconds);
+    if (res.status == 401 || res.status == 403)
+      error.advise(session.client().scrub(
+          "The review feed refused repwatch's credential (HTTP " + std::to_string(res.status) +
+          "): ask the vendor for a valid token, and " + renew_advice("token")));
+    else if (res.status == 404 || res.status == 410)
+      error.advise("The review feed has no such address (HTTP " + std::to_string(res.status) +
+                   "): " + settings_advice("url"));
+    return error;
   }
 
   const rapidjson::Value* field(const rapidjson::Value& review, const char* name) const {
@@ -431,7 +433,7 @@ class JsonHttp : public HttpSource {
       } else if (rating->IsBool()) {
         r.raw_rating = rating->GetBool() ? 1.0 : 0.0;
       } else if (rating->IsString()) {
-        std::string t = trim(rating->GetString());
+        std::string t(trim(rating->GetString()));
         double d = 0;
         auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
         if (ec != std::errc() || p != t.data() + t.size() || t.empty()) {

@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
+#include <vector>
 
 #include "connectors/http_source.h"
 #include "core/time.h"
@@ -69,6 +72,55 @@ std::string strip_tracking(const std::string& url) {
   return kept.empty() ? out : out + "?" + kept;
 }
 
+// Yelp's review locales (its "supported locales" list), by language; the first of each is the
+// one used for a language when the configured locales' countries have none for it.
+const std::map<std::string, std::vector<std::string>>& locales_by_language() {
+  static const std::map<std::string, std::vector<std::string>> m = {
+      {"cs", {"cs_CZ"}},
+      {"da", {"da_DK"}},
+      {"de", {"de_DE", "de_AT", "de_CH"}},
+      {"en",
+       {"en_US", "en_AU", "en_BE", "en_CA", "en_CH", "en_GB", "en_HK", "en_IE", "en_MY", "en_NZ",
+        "en_PH", "en_SG"}},
+      {"es", {"es_ES", "es_AR", "es_CL", "es_MX"}},
+      {"fi", {"fi_FI"}},
+      {"fil", {"fil_PH"}},
+      {"fr", {"fr_FR", "fr_BE", "fr_CA", "fr_CH"}},
+      {"it", {"it_IT", "it_CH"}},
+      {"ja", {"ja_JP"}},
+      {"ms", {"ms_MY"}},
+      {"nb", {"nb_NO"}},
+      {"nl", {"nl_NL", "nl_BE"}},
+      {"pl", {"pl_PL"}},
+      {"pt", {"pt_PT", "pt_BR"}},
+      {"sv", {"sv_SE", "sv_FI"}},
+      {"tr", {"tr_TR"}},
+      {"zh", {"zh_TW", "zh_HK"}},
+  };
+  return m;
+}
+
+std::string language_of(const std::string& locale) { return locale.substr(0, locale.find('_')); }
+
+// The locale to ask Yelp for reviews in `language` (from possible_languages: "es", or a whole
+// locale): the one of the same country as a configured locale if Yelp has it, else the
+// language's first; "" when Yelp has no locale for the language.
+std::string locale_for(const std::string& language, const std::vector<std::string>& configured) {
+  const auto& table = locales_by_language();
+  auto it = table.find(language_of(language));
+  if (it == table.end()) return "";
+  if (std::find(it->second.begin(), it->second.end(), language) != it->second.end())
+    return language;  // a whole locale Yelp knows
+  for (const auto& c : configured) {
+    auto us = c.find('_');
+    if (us == std::string::npos) continue;
+    std::string candidate = it->first + c.substr(us);
+    if (std::find(it->second.begin(), it->second.end(), candidate) != it->second.end())
+      return candidate;
+  }
+  return it->second.front();
+}
+
 class Yelp : public HttpSource {
  public:
   Yelp(const SourceConfig& source, const Config& config) : HttpSource(source, config) {
@@ -94,30 +146,58 @@ class Yelp : public HttpSource {
 
     Session session(*this);
     FetchResult out;
+    // Languages whose reviews this poll reads: those of the configured locales, and those Yelp
+    // says the business has reviews in when a configured locale has none (it filters by
+    // locale: a business reviewed only in Spanish answers en_US with {"reviews": [], "total":
+    // 4, "possible_languages": ["es"]}).
+    std::set<std::string> languages;
+    for (const auto& locale : locales_) languages.insert(language_of(locale));
+    std::vector<std::string> extra;  // locales read because of possible_languages
+    std::vector<std::string> no_locale;
     for (const auto& locale : locales_) {
-      std::string url = base_url_ + "/v3/businesses/" + net::url_encode(business_) + "/reviews";
-      url = net::add_query(url, "locale", locale);
-      url = net::add_query(url, "sort_by", "newest");
-      net::Request req(url);
-      req.headers.push_back({"Authorization", "Bearer " + api_key_});
-      req.headers.push_back({"Accept", "application/json"});
-      const std::string what = "reviews (" + locale + ")";
-      net::Response res = session.send(req);
-      if (!res.ok()) throw yelp_error(session, res, what);
-      rapidjson::Document doc = parse_body(session, res, what);
+      rapidjson::Document doc = get_reviews(session, locale, out, seen);
       const auto* reviews = get_array(doc, "reviews");
-      if (!reviews)
-        throw SourceError(SourceError::Kind::kGarbage,
-                          what + ": no \"reviews\" array in the answer");
-      std::string language = locale.substr(0, locale.find('_'));
-      for (rapidjson::SizeType i = 0; i < reviews->Size(); ++i) {
-        std::string problem;
-        auto r = parse_review((*reviews)[i], language, problem);
-        if (!r || echoes_secret(*r, problem)) {
-          out.problems.push_back({what + ", reviews[" + std::to_string(i) + "]", problem});
-          continue;
+      if (reviews->Size() > 0 || get_int(doc, "total").value_or(0) <= 0) continue;
+      if (const auto* langs = get_array(doc, "possible_languages")) {
+        for (const auto& l : langs->GetArray()) {
+          if (!l.IsString()) continue;
+          std::string language = clean_text(l.GetString());
+          if (language.empty() || language.find_first_of("&?/# ") != std::string::npos ||
+              languages.count(language_of(language)))
+            continue;
+          std::string other = locale_for(language, locales_);
+          if (other.empty()) {
+            no_locale.push_back(language);
+            continue;
+          }
+          languages.insert(language_of(language));
+          extra.push_back(other);
         }
-        if (seen.offer(*r)) out.reviews.push_back(std::move(*r));
+      }
+    }
+    if (!extra.empty() || !no_locale.empty()) {
+      std::string list;
+      for (const auto& l : extra) list += (list.empty() ? "" : ", ") + l;
+      std::string msg =
+          "Yelp has no reviews in the configured locale(s) but has some in other "
+          "languages";
+      if (!extra.empty())
+        msg += "; reading " + list + " too (add them to `locales` to read them directly)";
+      for (const auto& l : no_locale) msg += "; Yelp has no review locale for \"" + l + "\"";
+      // Once per connector at info (every poll would repeat it), then at debug.
+      if (!told_languages_)
+        spdlog::info("{}: {}", context(), msg);
+      else
+        spdlog::debug("{}: {}", context(), msg);
+      told_languages_ = true;
+    }
+    for (const auto& locale : extra) {
+      // A failure here loses only these extra reviews until the next poll: a problem, not a
+      // failed poll (the configured locales were read).
+      try {
+        get_reviews(session, locale, out, seen);
+      } catch (const SourceError& e) {
+        out.problems.push_back({"reviews (" + locale + ")", e.what()});
       }
     }
     rapidjson::Document c;
@@ -133,24 +213,57 @@ class Yelp : public HttpSource {
   SourceError yelp_error(Session& session, const net::Response& res,
                          const std::string& what) const {
     rapidjson::Document d = error_body(res);
-    std::string code, message;
+    std::string code, message, description;
     if (const auto* err = get_object(d, "error")) {
       code = get_string(*err, "code").value_or("");
       message = code;
-      if (auto desc = get_string(*err, "description"))
-        message += (message.empty() ? "" : ": ") + *desc;
+      description = get_string(*err, "description").value_or("");
+      if (!description.empty()) message += (message.empty() ? "" : ": ") + description;
     }
+    // BUSINESS_UNAVAILABLE has also been seen as a string inside a VALIDATION_ERROR
+    // (Yelp/yelp-fusion#66).
+    if (code == "VALIDATION_ERROR" && description.find("BUSINESS_UNAVAILABLE") != std::string::npos)
+      code = "BUSINESS_UNAVAILABLE";
     SourceError base = net::status_error(res, clean_text(message), what);
     SourceError::Kind kind = base.kind();
     int retry_after = res.retry_after_seconds;
-    if (code == "UNAUTHORIZED_ACCESS_TOKEN" || code == "TOKEN_INVALID" || code == "TOKEN_MISSING")
+    std::string advice;
+    if (code == "UNAUTHORIZED_ACCESS_TOKEN" || code == "TOKEN_INVALID" || code == "TOKEN_MISSING") {
       kind = SourceError::Kind::kAuth;
-    else if (code == "TOO_MANY_REQUESTS_PER_SECOND" || code == "ACCESS_LIMIT_REACHED" ||
-             code == "INTERNAL_ERROR" || code == "REQUEST_TIMED_OUT")
+      advice = "Yelp refused the API key (" + code +
+               "): create a new key for the app at https://www.yelp.com/developers/v3/manage_app "
+               "and " +
+               renew_advice("api_key");
+    } else if (code == "TOO_MANY_REQUESTS_PER_SECOND" || code == "ACCESS_LIMIT_REACHED" ||
+               code == "INTERNAL_ERROR" || code == "REQUEST_TIMED_OUT") {
       kind = SourceError::Kind::kTransient;
-    else if (code == "BUSINESS_UNAVAILABLE" || code == "BUSINESS_NOT_FOUND" ||
-             code == "NOT_FOUND" || code == "VALIDATION_ERROR")
+      if (code == "ACCESS_LIMIT_REACHED")
+        advice =
+            "The daily number of calls of the Yelp API plan is used up; repwatch waits until "
+            "Yelp resets it. Each poll makes one call per locale: if this happens often, "
+            "poll less often (interval) or ask for fewer locales.";
+    } else if (code == "BUSINESS_UNAVAILABLE") {
+      kind = SourceError::Kind::kUnavailable;
+      std::string locales;
+      for (const auto& l : locales_) locales += (locales.empty() ? "" : ", ") + l;
+      advice = "Yelp does not provide the reviews of \"" + business_ +
+               "\" through its API (BUSINESS_UNAVAILABLE). Yelp answers this for some "
+               "businesses, for example those without reviews yet, or without reviews in the "
+               "languages asked for (" +
+               locales +
+               "). repwatch asks again once a day. If the business has reviews on yelp.com in "
+               "another language, " +
+               settings_advice("locales", "add that locale (e.g. \"es_US\") to") +
+               " If it has none yet, nothing needs doing.";
+    } else if (code == "BUSINESS_NOT_FOUND" || code == "NOT_FOUND") {
       kind = SourceError::Kind::kConfig;
+      advice = "Yelp does not know the business \"" + business_ + "\": " +
+               settings_advice("business_id (the id or alias in the business's yelp.com address)");
+    } else if (code == "VALIDATION_ERROR") {
+      kind = SourceError::Kind::kConfig;
+      advice = "Yelp refused the request as invalid (see the error): " +
+               settings_advice("business_id or locales");
+    }
     if (code == "ACCESS_LIMIT_REACHED" && retry_after == 0) {
       // The daily quota resets at RateLimit-ResetTime (ISO 8601), else at midnight UTC.
       int64_t now = now_seconds();
@@ -158,7 +271,39 @@ class Yelp : public HttpSource {
       int64_t until = reset ? *reset : (now / 86400 + 1) * 86400;
       retry_after = static_cast<int>(std::clamp<int64_t>(until - now, 60, 86400));
     }
-    return SourceError(kind, session.client().scrub(base.what()), retry_after);
+    SourceError error(kind, session.client().scrub(base.what()), retry_after);
+    error.advise(session.client().scrub(advice));
+    return error;
+  }
+
+  // Reads the newest reviews in `locale` into `out` (new or changed ones, by `seen`). Returns
+  // the answer, which has a "reviews" array. Throws SourceError.
+  rapidjson::Document get_reviews(Session& session, const std::string& locale, FetchResult& out,
+                                  SeenReviews& seen) const {
+    std::string url = base_url_ + "/v3/businesses/" + net::url_encode(business_) + "/reviews";
+    url = net::add_query(url, "locale", locale);
+    url = net::add_query(url, "sort_by", "newest");
+    net::Request req(url);
+    req.headers.push_back({"Authorization", "Bearer " + api_key_});
+    req.headers.push_back({"Accept", "application/json"});
+    const std::string what = "reviews (" + locale + ")";
+    net::Response res = session.send(req);
+    if (!res.ok()) throw yelp_error(session, res, what);
+    rapidjson::Document doc = parse_body(session, res, what);
+    const auto* reviews = get_array(doc, "reviews");
+    if (!reviews)
+      throw SourceError(SourceError::Kind::kGarbage, what + ": no \"reviews\" array in the answer");
+    std::string language = language_of(locale);
+    for (rapidjson::SizeType i = 0; i < reviews->Size(); ++i) {
+      std::string problem;
+      auto r = parse_review((*reviews)[i], language, problem);
+      if (!r || echoes_secret(*r, problem)) {
+        out.problems.push_back({what + ", reviews[" + std::to_string(i) + "]", problem});
+        continue;
+      }
+      if (seen.offer(*r)) out.reviews.push_back(std::move(*r));
+    }
+    return doc;
   }
 
   std::optional<Review> parse_review(const rapidjson::Value& v, const std::string& language,
@@ -195,6 +340,7 @@ class Yelp : public HttpSource {
 
   std::string business_, api_key_, base_url_;
   std::vector<std::string> locales_;
+  bool told_languages_ = false;  // logged at info that other languages are read
 };
 
 }  // namespace

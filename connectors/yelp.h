@@ -12,7 +12,12 @@
 // Yelp returns at most 3 reviews per locale, and only an excerpt (~160 characters ending in
 // "...") of each: a signal source, never a complete record, so deletion is never inferred.
 // Each poll reads the newest 3 per locale, dedupes by review id and returns the ones new or
-// changed since the last poll.
+// changed since the last poll. Yelp filters reviews by locale: when a configured locale answers
+// no reviews but a non-zero `total` and `possible_languages` (a business reviewed only in
+// Spanish), the poll also reads each of those languages it does not read yet, in Yelp's locale
+// for it (of a configured locale's country when Yelp has one, fr_CA next to en_CA; else the
+// language's main one, es_ES), and logs that once; a failure of such an extra read is a
+// problem, not a failed poll.
 //
 // Mapping: id -> external_id, rating 1..5 stars, text (excerpt), user.name -> author,
 // url (without the adjust_creative and utm_* tracking parameters), the locale's language ->

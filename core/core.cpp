@@ -21,8 +21,27 @@ const char* to_string(SourceError::Kind kind) {
       return "garbage";
     case SourceError::Kind::kConfig:
       return "config";
+    case SourceError::Kind::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
+}
+
+std::string_view without_context(std::string_view message, std::string_view context) {
+  while (!context.empty() && message.size() > context.size() + 1 &&
+         message.substr(0, context.size()) == context && message[context.size()] == ':') {
+    message.remove_prefix(context.size() + 1);
+    while (!message.empty() && message.front() == ' ') message.remove_prefix(1);
+  }
+  return message;
+}
+
+std::optional<SourceError::Kind> parse_source_error_kind(std::string_view name) {
+  for (auto k :
+       {SourceError::Kind::kTransient, SourceError::Kind::kAuth, SourceError::Kind::kGarbage,
+        SourceError::Kind::kConfig, SourceError::Kind::kUnavailable})
+    if (name == to_string(k)) return k;
+  return std::nullopt;
 }
 
 const char* to_string(Label label) {

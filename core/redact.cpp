@@ -2,18 +2,13 @@
 
 #include <algorithm>
 
+#include "core/text.h"
+
 namespace repwatch {
 
 namespace {
 
 constexpr std::string_view kRedacted = "REDACTED";
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

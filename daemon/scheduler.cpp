@@ -12,6 +12,7 @@ using std::chrono::seconds;
 constexpr Duration kMinBackoffBase = seconds(60);
 constexpr Duration kMaxBackoff = std::chrono::hours(6);
 constexpr Duration kAttentionBackoff = std::chrono::hours(1);
+constexpr Duration kUnavailableBackoff = std::chrono::hours(24);
 
 Duration interval_of(const SourceConfig& source) {
   return seconds(std::max<int64_t>(1, source.interval_seconds));
@@ -39,6 +40,8 @@ void Schedule::configure(const std::vector<SourceConfig>& sources,
       Duration interval = interval_of(source);
       // A shorter interval takes effect now rather than after the old, longer wait.
       if (!e.in_flight && e.failures == 0 && e.due > now + interval) e.due = now + interval;
+      // A reload is likely the fix a person made for a source that waits for one.
+      if (!e.in_flight && e.failures > 0 && e.waits_for_a_person) e.due = now;
       e.interval = interval;
       next.emplace(source.id, e);
       continue;
@@ -47,8 +50,12 @@ void Schedule::configure(const std::vector<SourceConfig>& sources,
     e.interval = interval_of(source);
     e.due = now;
     auto r = recorded.find(source.id);
-    if (r != recorded.end()) e.failures = r->second.failures;
-    if (r != recorded.end() && r->second.next_poll_at) {
+    if (r != recorded.end()) {
+      e.failures = r->second.failures;
+      e.waits_for_a_person =
+          e.failures > 0 && r->second.last_failure && waits_for_a_person(*r->second.last_failure);
+    }
+    if (r != recorded.end() && r->second.next_poll_at && !e.waits_for_a_person) {
       int64_t wait = *r->second.next_poll_at - wall_now;
       // Never wait longer than one interval (or backoff cap) because of a stale record.
       Duration cap = e.failures > 0 ? std::max(e.interval, kMaxBackoff) : e.interval;
@@ -88,14 +95,22 @@ Clock::time_point Schedule::succeeded(const std::string& source_id, Clock::time_
   Entry& e = it->second;
   e.in_flight = false;
   e.failures = 0;
+  e.waits_for_a_person = false;
   e.due = now + jittered(e.interval);
   return e.due;
+}
+
+bool Schedule::waits_for_a_person(SourceError::Kind kind) {
+  return kind == SourceError::Kind::kAuth || kind == SourceError::Kind::kConfig ||
+         kind == SourceError::Kind::kUnavailable;
 }
 
 Duration Schedule::backoff(Duration interval, int failures, SourceError::Kind kind,
                            int retry_after_seconds) {
   Duration wait;
-  if (kind == SourceError::Kind::kAuth || kind == SourceError::Kind::kConfig) {
+  if (kind == SourceError::Kind::kUnavailable) {
+    wait = std::max(interval, kUnavailableBackoff);
+  } else if (kind == SourceError::Kind::kAuth || kind == SourceError::Kind::kConfig) {
     wait = std::max(interval, kAttentionBackoff);
   } else {
     Duration base = std::min(interval, kMinBackoffBase);
@@ -116,6 +131,7 @@ Clock::time_point Schedule::failed(const std::string& source_id, Clock::time_poi
   Entry& e = it->second;
   e.in_flight = false;
   e.failures += 1;
+  e.waits_for_a_person = waits_for_a_person(kind);
   Duration wait = backoff(e.interval, e.failures, kind, retry_after_seconds);
   Duration j = jittered(wait);
   // Jitter never shortens a wait the source asked for.
@@ -134,11 +150,6 @@ void Schedule::abandoned(const std::string& source_id, Clock::time_point now) {
 bool Schedule::in_flight(const std::string& source_id) const {
   auto it = entries_.find(source_id);
   return it != entries_.end() && it->second.in_flight;
-}
-
-int Schedule::in_flight_count() const {
-  return static_cast<int>(std::count_if(entries_.begin(), entries_.end(),
-                                        [](const auto& kv) { return kv.second.in_flight; }));
 }
 
 int Schedule::failures(const std::string& source_id) const {

@@ -17,7 +17,12 @@
 // - A failing source backs off exponentially: min(interval, 60s) doubled per failure in a row,
 //   capped at max(interval, 6h). A source that asked us to wait (Retry-After) waits at least
 //   that long. Auth and config errors need a person, so they retry no sooner than
-//   max(interval, 1h). The backoff also gets the 10% jitter.
+//   max(interval, 1h). A source the site says is unavailable for good (SourceError
+//   kUnavailable: a deprecated edge, a business the API does not serve) is asked again once a
+//   day, max(interval, 24h). The backoff also gets the 10% jitter.
+// - A source waiting for a person (its last failure was auth, config or unavailable) is due at
+//   once after a reload (SIGHUP) or a restart: that is how the person's fix - a new token, a
+//   corrected id - is tried without waiting out the backoff.
 // - One fetch per source at a time: a source in flight is never due.
 //
 // Times are steady-clock time points (immune to wall-clock jumps); wall_time() converts one
@@ -51,6 +56,7 @@ class Schedule {
   struct Recorded {                       // from the source's poll state in the database
     std::optional<int64_t> next_poll_at;  // wall-clock epoch seconds
     int failures = 0;
+    std::optional<SourceError::Kind> last_failure;  // kind of the last error, when failing
   };
   void configure(const std::vector<SourceConfig>& sources,
                  const std::map<std::string, Recorded>& recorded, Clock::time_point now,
@@ -72,10 +78,11 @@ class Schedule {
   // The delay before the next try after `failures` failures in a row (without jitter).
   static Duration backoff(Duration interval, int failures, SourceError::Kind kind,
                           int retry_after_seconds);
+  // Does a failure of this kind wait for a person (auth, config, unavailable)?
+  static bool waits_for_a_person(SourceError::Kind kind);
 
   bool known(const std::string& source_id) const { return entries_.count(source_id) != 0; }
   bool in_flight(const std::string& source_id) const;
-  int in_flight_count() const;
   int failures(const std::string& source_id) const;
   std::optional<Clock::time_point> due(const std::string& source_id) const;
   size_t size() const { return entries_.size(); }
@@ -89,6 +96,7 @@ class Schedule {
     Clock::time_point due{};
     int failures = 0;
     bool in_flight = false;
+    bool waits_for_a_person = false;  // the last failure did (see the policy above)
   };
   Duration jittered(Duration d);
 

@@ -113,9 +113,9 @@ class Heartbeat {
 };
 
 // WATCHDOG=1 from a helper thread during a call that may block for long - storing a big
-// import (whose commit alone can take seconds), delivering alerts (bounded only by the
-// SMTP/webhook timeout per message) - for at most `cap`: a call stuck longer than that still
-// trips the watchdog. Does nothing without a watchdog.
+// import (whose commit alone can take seconds), folding it into the query index - for at most
+// `cap`: a call stuck longer than that still trips the watchdog. Does nothing without a
+// watchdog. (Alert delivery, which waits on relays, has a thread of its own.)
 class WatchdogKeeper {
  public:
   WatchdogKeeper(const Notifier& notifier, std::chrono::minutes cap) {
@@ -149,7 +149,10 @@ class StartTimeoutExtender {
 };
 
 constexpr auto kLongCallWatchdogCap = std::chrono::minutes(15);
-constexpr auto kMinRetryGap = std::chrono::seconds(5);
+// --once sends what is due before it exits, for this long at most.
+constexpr auto kOnceDeliveryLimit = std::chrono::minutes(15);
+// How often the end of --once's delivery is checked for while waiting for signals.
+constexpr auto kFlushSignalCheck = std::chrono::milliseconds(200);
 
 }  // namespace
 
@@ -169,7 +172,10 @@ AlertsRuntime make_alerts(const Config& config, const sentiment::Analyzer& analy
   rt.negative = alerts::negative_rule(service->config());
   // Each function holds the service, so it lives as long as the setup that holds them.
   rt.hook = [service, hook = service->hook()](const StoredEvent& e) { return hook(e); };
-  rt.deliver = [service](const db::Database& db, int64_t now) { return service->deliver(db, now); };
+  rt.poll_hook = [service, hook = service->poll_hook()](const PollEvent& e) { return hook(e); };
+  rt.deliver = [service](const db::Database& db, int64_t now, const alerts::Round& round) {
+    return service->deliver(db, now, round);
+  };
   rt.pending = [service](const db::Database& db) { return service->pending(db); };
   rt.next_attempt = [service](const db::Database& db, int64_t now) {
     return service->next_attempt(db, now);
@@ -307,7 +313,9 @@ class Service {
   void start_due();
   void collect();
   void store_one(FetchPool::Done& done);
-  void deliver(const char* why);
+  DeliveryJob delivery_job() const;
+  // Ends the delivery thread before the exit, after it sent what is due (see run()).
+  void finish_delivery();
   void release_memory();
   void refresh_query_index();
   void reload();
@@ -336,10 +344,10 @@ class Service {
   Clock::time_point stop_deadline_{};    // abandon what still runs
   Clock::time_point stop_fetches_at_{};  // ask running fetches to give up
   bool fetches_told_to_stop_ = false;
+  Clock::time_point delivery_deadline_{};  // set by begin_stop()
   int once_failed_ = 0;
-  // Outbox retries happen at most this often, so that a delivery that keeps failing before it
-  // can be rescheduled (a database error) cannot turn the loop into a busy one.
-  Clock::time_point next_retry_allowed_{};
+  // Sends the outbox on its own thread and connection (daemon/delivery.h).
+  std::unique_ptr<DeliveryThread> delivery_;
 
   // For STATUS=.
   std::optional<int64_t> last_cycle_at_;
@@ -424,7 +432,8 @@ void Service::configure_schedule() {
   std::map<std::string, Schedule::Recorded> recorded;
   if (!once_) {
     for (const auto& st : store_->all_poll_states()) {
-      recorded[st.source_id] = {st.next_poll_at, st.consecutive_failures};
+      recorded[st.source_id] = {st.next_poll_at, st.consecutive_failures,
+                                parse_source_error_kind(st.last_error_kind)};
     }
   }
   schedule_.configure(setup_->config.sources, recorded, Clock::now(), now_seconds());
@@ -465,7 +474,9 @@ void Service::collect() {
     for (auto& d : done) store_one(d);
   }  // the fetched reviews are freed here, before release_memory()
   last_cycle_at_ = now_seconds();
-  deliver("after a poll");
+  // Always, not only when this cycle queued alerts: a cycle is also when deliveries that
+  // another process reset (`repwatch alerts retry`) are noticed.
+  if (delivery_) delivery_->nudge();
   refresh_query_index();
   notifier_.status(status_line());
   release_memory();
@@ -527,7 +538,7 @@ void Service::store_one(FetchPool::Done& done) {
   try {
     WatchdogKeeper keeper(notifier_, kLongCallWatchdogCap);  // a first import can take a while
     out = store_poll(*store_, *source, std::move(done.fetched), hook, wall,
-                     Schedule::wall_time(next, now, wall));
+                     Schedule::wall_time(next, now, wall), setup_->alerts.poll_hook);
   } catch (const std::exception& e) {
     out.source_id = id;
     out.ok = false;
@@ -555,15 +566,38 @@ void Service::store_one(FetchPool::Done& done) {
   }
 }
 
-void Service::deliver(const char* why) {
-  if (!setup_->alerts.deliver) return;
-  try {
-    WatchdogKeeper keeper(notifier_, kLongCallWatchdogCap);
-    int sent = setup_->alerts.deliver(*db_, now_seconds());
-    if (sent > 0) spdlog::info("alerts: {} delivered ({})", sent, why);
-  } catch (const std::exception& e) {
-    spdlog::error("alerts: delivery failed ({}): {}", why, e.what());
+void Service::finish_delivery() {
+  if (!delivery_) return;
+  // What is due goes out before the exit. After SIGTERM, until delivery_grace after it: a relay
+  // that does not answer delays the exit by that much at most.
+  if (!stopping_) {
+    // --once: for kOnceDeliveryLimit at most (a relay that is down is tried once, and holds
+    // the backlog for the next run), still answering SIGTERM/SIGINT (then as above) and
+    // keeping the watchdog fed.
+    const auto limit = Clock::now() + kOnceDeliveryLimit;
+    delivery_->finish_by(limit);
+    for (;;) {
+      auto check = std::min(limit, Clock::now() + kFlushSignalCheck);
+      if (auto ping = notifier_.watchdog_deadline()) check = std::min(check, *ping);
+      if (delivery_->wait_until(check) || Clock::now() >= limit) break;
+      pollfd fd{signals_.fd(), POLLIN, 0};
+      if (::poll(&fd, 1, 0) > 0) {
+        for (int sig : signals_.read()) {
+          // SIGHUP: the config no longer matters, the run is ending.
+          if (sig != SIGHUP)
+            begin_stop(sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal");
+        }
+      }
+      if (stopping_) break;
+      pet_watchdog();
+    }
   }
+  delivery_->finish(stopping_ ? delivery_deadline_ : Clock::now());
+  delivery_.reset();
+}
+
+DeliveryJob Service::delivery_job() const {
+  return {setup_->alerts.deliver, setup_->alerts.next_attempt, setup_->config.database};
 }
 
 void Service::reload() {
@@ -610,6 +644,7 @@ void Service::reload() {
     spdlog::error("cannot register sources: {}", e.what());
   }
   configure_schedule();
+  if (delivery_) delivery_->reconfigure(delivery_job());
   if (next->fetch_threads != old->fetch_threads) {
     spdlog::warn("daemon.fetch_threads changes take effect at the next restart");
   }
@@ -626,6 +661,7 @@ void Service::begin_stop(const char* why) {
   notifier_.stopping("Stopping (" + std::string(why) + "), " + std::to_string(running) +
                      " fetches to finish");
   stop_deadline_ = Clock::now() + options_.stop_grace;
+  delivery_deadline_ = Clock::now() + options_.delivery_grace;
   // Let running fetches finish for a while (their work is stored); then ask them to stop.
   stop_fetches_at_ = Clock::now() + std::min<std::chrono::milliseconds>(options_.stop_grace / 2,
                                                                         std::chrono::seconds(5));
@@ -652,17 +688,6 @@ int Service::timeout_ms(Clock::time_point now) const {
     if (!fetches_told_to_stop_) consider(stop_fetches_at_);
   } else if (!once_) {
     consider(schedule_.next_due());
-    if (setup_->alerts.next_attempt) {
-      int64_t wall = now_seconds();
-      try {
-        if (auto at = setup_->alerts.next_attempt(*db_, wall)) {
-          consider(std::max(now + std::chrono::seconds(std::max<int64_t>(0, *at - wall)),
-                            next_retry_allowed_));
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("alerts: cannot read the next delivery time: {}", e.what());
-      }
-    }
   }
   consider(notifier_.watchdog_deadline());
   consider(now + kMaxSleep);
@@ -706,7 +731,8 @@ RunResult Service::run() {
                setup_->config.sources.size(), setup_->connectors.size(), db_->path().string());
   notifier_.ready(status_line());
   notifier_.watchdog();
-  deliver("pending at start");
+  // Its first round sends what was pending at start.
+  if (setup_->alerts.deliver) delivery_ = std::make_unique<DeliveryThread>(delivery_job());
 
   if (once_) {
     for (const auto& [id, _] : setup_->connectors) remaining_.insert(id);
@@ -755,23 +781,9 @@ RunResult Service::run() {
     }
     if (n > 0 && (fds[1].revents & POLLIN)) collect();
     pet_watchdog();
-    if (!stopping_ && !once_ && setup_->alerts.next_attempt) {
-      // Retries and digests that fell due while nothing was polled.
-      try {
-        int64_t wall = now_seconds();
-        if (auto at = setup_->alerts.next_attempt(*db_, wall);
-            at && *at <= wall && Clock::now() >= next_retry_allowed_) {
-          next_retry_allowed_ = Clock::now() + kMinRetryGap;
-          deliver("retry");
-          notifier_.status(status_line());
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("alerts: {}", e.what());
-      }
-    }
   }
 
-  deliver(stopping_ ? "flush before exit" : "end of --once");
+  finish_delivery();
   if (once_ && result.exit_code == kExitOk) {
     int unpolled = static_cast<int>(remaining_.size());
     if (once_failed_ > 0 || unpolled > 0) {

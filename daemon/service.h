@@ -18,18 +18,22 @@
 //      after an upgrade outlasts TimeoutStartSec=) and register locations and sources. Log
 //      what each connector's preflight() finds (a missing import directory). Then READY=1.
 //   3. Loop: start the fetches of the due sources on the fetch pool (fetch_and_score, no
-//      database), store each finished fetch on this thread (store_poll, one transaction), then
-//      deliver pending alerts. Sleep in poll(2) on the signal fd and the pool's fd until the
-//      next due source, the next watchdog ping or the next alert retry. STATUS= after every
-//      cycle; WATCHDOG=1 at half of WATCHDOG_USEC (from a helper thread during a store or an
-//      alert delivery, for up to 15 minutes: longer than that is a hang, and systemd restarts).
+//      database), store each finished fetch on this thread (store_poll, one transaction), and
+//      nudge the delivery thread (daemon/delivery.h), which sends alerts on a connection of
+//      its own: polling, storing and signals never wait on a mail relay. Sleep in poll(2) on
+//      the signal fd and the pool's fd until the next due source or the next watchdog ping.
+//      STATUS= after every cycle; WATCHDOG=1 at half of WATCHDOG_USEC (from a helper thread
+//      during a store, for up to 15 minutes: longer than that is a hang, and systemd restarts).
 //   4. SIGHUP: RELOADING=1, build a new setup from the file; if it fails the error is logged
 //      and the old setup stays in force; either way READY=1 again. Fetches started under the
 //      old setup finish with it; their results are dropped (the cursor did not move) and the
-//      source is polled again at once under the new setup.
+//      source is polled again at once under the new setup. The delivery thread takes the new
+//      alert settings from its next round.
 //   5. SIGTERM/SIGINT: STOPPING=1; no new fetches; the transaction in flight is always
 //      finished (signals are only read between stores); fetches already running get
-//      `stop_grace` to finish and be stored; then pending alerts are flushed once; exit 0.
+//      `stop_grace` to finish and be stored; alerts due go out until `delivery_grace` after
+//      the signal, when a transfer still running is aborted (it is sent at the next start);
+//      exit 0. A relay that never answers delays the exit by delivery_grace at most.
 //
 // Exit codes (the unit's RestartPreventExitStatus= names the two a restart cannot fix):
 //   0 success; 2 the database or another resource could not be opened (systemd restarts,
@@ -52,6 +56,7 @@
 
 #include "config/config.h"
 #include "connectors/connector.h"
+#include "daemon/delivery.h"
 #include "daemon/pipeline.h"
 #include "daemon/signals.h"
 #include "sentiment/analyzer.h"
@@ -74,18 +79,24 @@ struct Options {
   std::optional<spdlog::level::level_enum> log_level;
   // How long running fetches may take to finish after SIGTERM.
   std::chrono::milliseconds stop_grace = std::chrono::seconds(20);
+  // How long alerts may keep going out after SIGTERM (a transfer then running is aborted).
+  std::chrono::milliseconds delivery_grace = std::chrono::seconds(3);
 };
 
 // What the daemon does with alerts: the hook called inside each poll's transaction, and the
 // sender that delivers the outbox. Built from the config by make_alerts().
 struct AlertsRuntime {
   ReviewHook hook;  // queues alerts atomically with the review; never null
-  // Delivers what is due in the outbox; returns how many went out. Null: nothing to deliver.
-  std::function<int(const db::Database& db, int64_t now)> deliver;
+  // Queues source-health alerts atomically with each poll's record (alerts/health.h); may be
+  // null.
+  PollHook poll_hook;
+  // Delivers what is due in the outbox (on the delivery thread's connection). Null: nothing
+  // to deliver.
+  DeliverFn deliver;
   // Alerts waiting in the outbox (for STATUS=); nullopt when unknown.
   std::function<std::optional<int>(const db::Database& db)> pending;
   // When the next delivery attempt is due (retries, digests); nullopt: none scheduled.
-  std::function<std::optional<int64_t>(const db::Database& db, int64_t now)> next_attempt;
+  NextAttemptFn next_attempt;
   // The store's `negative` column follows the alert thresholds.
   db::NegativeRule negative;
 };
@@ -126,8 +137,10 @@ struct RunResult {
 };
 
 // --once: polls every enabled source once (fetches in parallel, stores serially), delivers
-// pending alerts. SIGTERM/SIGINT stop it early after the store in flight (exit code 3 then,
-// as not every source was polled).
+// pending alerts (until nothing is due: a relay that is down holds them for the next run).
+// SIGTERM/SIGINT stop it early after the store in flight (exit code 3 then, as not every
+// source was polled); during the final delivery they cut it short as in the service (what is
+// still due after delivery_grace waits for the next run; exit code 0).
 RunResult run_once(const Options& options, SignalWatcher& signals);
 
 // The long-running service (see the lifecycle above).

@@ -168,11 +168,105 @@ END;
   return sql.c_str();
 }
 
+// The statements of the "removed" migration's triggers on reviews: a review's figures and
+// touchpoint hits leaving the aggregates (OLD, then dropping rows left at zero) or entering
+// them (NEW).
+#define REVIEW_OUT                                                                                \
+  "\n  INSERT INTO review_daily VALUES (OLD.created_at / 86400, OLD.source_id, OLD.location_id, " \
+  "-1, -(OLD.rating IS NOT NULL), -coalesce(OLD.rating, 0), -OLD.sentiment, "                     \
+  "-OLD.negative)" REVIEW_DAILY_ADD                                                               \
+  ";\n  DELETE FROM review_daily WHERE day = OLD.created_at / 86400 AND source_id = "             \
+  "OLD.source_id AND location_id = OLD.location_id AND reviews = 0;"                              \
+  "\n  INSERT INTO touchpoint_daily SELECT touchpoint, OLD.created_at / 86400, OLD.source_id, "   \
+  "OLD.location_id, -1, -(score < 0), -score, -(OLD.rating IS NOT NULL), "                        \
+  "-coalesce(OLD.rating, 0) FROM touchpoint_hits WHERE review_id = OLD.id" TOUCHPOINT_DAILY_ADD   \
+  ";\n  DELETE FROM touchpoint_daily WHERE day = OLD.created_at / 86400 AND source_id = "         \
+  "OLD.source_id AND location_id = OLD.location_id AND mentions = 0 AND touchpoint IN "           \
+  "(SELECT touchpoint FROM touchpoint_hits WHERE review_id = OLD.id);"
+#define REVIEW_IN                                                                                 \
+  "\n  INSERT INTO review_daily VALUES (NEW.created_at / 86400, NEW.source_id, NEW.location_id, " \
+  "1, NEW.rating IS NOT NULL, coalesce(NEW.rating, 0), NEW.sentiment, "                           \
+  "NEW.negative)" REVIEW_DAILY_ADD                                                                \
+  ";\n  INSERT INTO touchpoint_daily SELECT touchpoint, NEW.created_at / 86400, NEW.source_id, "  \
+  "NEW.location_id, 1, score < 0, score, NEW.rating IS NOT NULL, coalesce(NEW.rating, 0) FROM "   \
+  "touchpoint_hits WHERE review_id = NEW.id" TOUCHPOINT_DAILY_ADD ";"
+// A touchpoint hit (OLD or NEW, as `hit`) leaving or entering touchpoint_daily, when its review
+// is counted: indexed and not removed.
+#define HIT_OUT(hit)                                  \
+  "\n  INSERT INTO touchpoint_daily SELECT " hit      \
+  ".touchpoint, created_at / 86400, source_id, "      \
+  "location_id, -1, -(" hit ".score < 0), -" hit      \
+  ".score, -(rating IS NOT NULL), "                   \
+  "-coalesce(rating, 0) FROM reviews WHERE id = " hit \
+  ".review_id AND removed_at IS NULL AND" INDEXED(hit ".review_id") TOUCHPOINT_DAILY_ADD ";"
+#define HIT_IN(hit)                                                                                \
+  "\n  INSERT INTO touchpoint_daily SELECT " hit                                                   \
+  ".touchpoint, created_at / 86400, source_id, "                                                   \
+  "location_id, 1, " hit ".score < 0, " hit                                                        \
+  ".score, rating IS NOT NULL, coalesce(rating, 0) "                                               \
+  "FROM reviews WHERE id = " hit ".review_id AND removed_at IS NULL AND" INDEXED(hit ".review_id") \
+      TOUCHPOINT_DAILY_ADD ";"
+
+const char* query_index_removed_sql() {
+  // clang-format off
+  return
+"-- removed: reviews.removed_at is set while a complete listing of the review's source lacks it\n"
+"-- (ReviewStore::mark_removed), NULL again when it comes back. A removed review stays in the\n"
+"-- reviews table and the search index but leaves the aggregates: the triggers below take it\n"
+"-- out and put it back, and the ones that keep the aggregates right on edits, rescores and\n"
+"-- deletes now leave removed reviews alone.\n"
+"DROP TRIGGER query_index_review_update;\n"
+"CREATE TRIGGER query_index_review_update\n"
+"AFTER UPDATE OF created_at, source_id, location_id, rating, sentiment, negative ON reviews\n"
+"WHEN" INDEXED("OLD.id") "AND OLD.removed_at IS NULL AND NEW.removed_at IS NULL\n"
+"  AND (OLD.created_at / 86400 IS NOT NEW.created_at / 86400\n"
+"  OR OLD.source_id IS NOT NEW.source_id OR OLD.location_id IS NOT NEW.location_id\n"
+"  OR OLD.rating IS NOT NEW.rating OR OLD.sentiment IS NOT NEW.sentiment\n"
+"  OR OLD.negative IS NOT NEW.negative)\n"
+"BEGIN" REVIEW_OUT REVIEW_IN "\nEND;\n"
+// Marked removed (the statement that marks it changes nothing else).
+"CREATE TRIGGER query_index_review_removed AFTER UPDATE OF removed_at ON reviews\n"
+"WHEN" INDEXED("OLD.id") "AND OLD.removed_at IS NULL AND NEW.removed_at IS NOT NULL\n"
+"BEGIN" REVIEW_OUT "\nEND;\n"
+// Listed again: counted as it is now (restoring may come with an edit in the same UPDATE;
+// query_index_review_update skips that row).
+"CREATE TRIGGER query_index_review_restored AFTER UPDATE OF removed_at ON reviews\n"
+"WHEN" INDEXED("OLD.id") "AND OLD.removed_at IS NOT NULL AND NEW.removed_at IS NULL\n"
+"BEGIN" REVIEW_IN "\nEND;\n"
+// Deleted: a removed review is in the search index only.
+"DROP TRIGGER query_index_review_delete;\n"
+"CREATE TRIGGER query_index_review_delete BEFORE DELETE ON reviews\n"
+"WHEN" INDEXED("OLD.id") "AND OLD.removed_at IS NULL\n"
+"BEGIN" REVIEW_OUT "\n"
+"  INSERT INTO reviews_fts(reviews_fts, rowid, text) VALUES ('delete', OLD.id, OLD.text);\n"
+"END;\n"
+"CREATE TRIGGER query_index_removed_review_delete BEFORE DELETE ON reviews\n"
+"WHEN" INDEXED("OLD.id") "AND OLD.removed_at IS NOT NULL\n"
+"BEGIN\n"
+"  INSERT INTO reviews_fts(reviews_fts, rowid, text) VALUES ('delete', OLD.id, OLD.text);\n"
+"END;\n"
+// Touchpoint hits rewritten (an edit, a rescore): only those of reviews that are counted.
+"DROP TRIGGER query_index_hit_delete;\n"
+"CREATE TRIGGER query_index_hit_delete AFTER DELETE ON touchpoint_hits\n"
+"WHEN" INDEXED("OLD.review_id") "\n"
+"BEGIN" HIT_OUT("OLD") "\n"
+"  DELETE FROM touchpoint_daily WHERE touchpoint = OLD.touchpoint AND mentions = 0\n"
+"    AND (day, source_id, location_id) IN\n"
+"      (SELECT created_at / 86400, source_id, location_id FROM reviews WHERE id = OLD.review_id);\n"
+"END;\n"
+"DROP TRIGGER query_index_hit_update;\n"
+"CREATE TRIGGER query_index_hit_update AFTER UPDATE OF review_id, touchpoint, score ON touchpoint_hits\n"
+"WHEN" INDEXED("OLD.review_id") "OR" INDEXED("NEW.review_id") "\n"
+"BEGIN" HIT_OUT("OLD") HIT_IN("NEW") "\nEND;\n";
+  // clang-format on
+}
+
 const char* query_index_add_hits_sql() {
   return "INSERT INTO touchpoint_daily SELECT h.touchpoint, r.created_at / 86400, r.source_id, "
          "r.location_id, count(*), sum(h.score < 0), total(h.score), count(r.rating), "
          "total(r.rating) FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-         "WHERE h.review_id = ?1 AND" INDEXED("?1") "GROUP BY 1, 2, 3, 4" TOUCHPOINT_DAILY_ADD;
+         "WHERE h.review_id = ?1 AND r.removed_at IS NULL AND" INDEXED("?1") "GROUP BY 1, 2, 3, "
+         "4" TOUCHPOINT_DAILY_ADD;
 }
 
 QueryIndexState query_index_state(const Database& db) {
@@ -197,13 +291,14 @@ int64_t refresh_query_index(const Database& db, int64_t now, int64_t max_reviews
   Statement days = db.prepare(
       "INSERT INTO review_daily SELECT created_at / 86400, source_id, location_id, count(*), "
       "count(rating), total(rating), total(sentiment), sum(negative) FROM reviews "
-      "WHERE id > ?1 AND id <= ?2 GROUP BY 1, 2, 3" REVIEW_DAILY_ADD);
+      "WHERE id > ?1 AND id <= ?2 AND removed_at IS NULL GROUP BY 1, 2, 3" REVIEW_DAILY_ADD);
   days.bind(1, lo).bind(2, hi).run();
   Statement touchpoints = db.prepare(
       "INSERT INTO touchpoint_daily SELECT h.touchpoint, r.created_at / 86400, r.source_id, "
       "r.location_id, count(*), sum(h.score < 0), total(h.score), count(r.rating), "
       "total(r.rating) FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-      "WHERE h.review_id > ?1 AND h.review_id <= ?2 GROUP BY 1, 2, 3, 4" TOUCHPOINT_DAILY_ADD);
+      "WHERE h.review_id > ?1 AND h.review_id <= ?2 AND r.removed_at IS NULL GROUP BY 1, 2, 3, "
+      "4" TOUCHPOINT_DAILY_ADD);
   touchpoints.bind(1, lo).bind(2, hi).run();
   Statement fts = db.prepare(
       "INSERT INTO reviews_fts(rowid, text) SELECT id, text FROM reviews WHERE id > ?1 AND "

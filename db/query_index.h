@@ -13,7 +13,9 @@
 //
 // Reviews with id <= query_index.indexed_upto are counted in the aggregates and indexed for
 // search; triggers (and ReviewStore, for re-written touchpoint hits) keep them right when such
-// a review is edited, rescored or deleted. Newer
+// a review is edited, rescored, removed at its source, restored or deleted. A review marked
+// removed (reviews.removed_at, see db/store.h) is not counted in the aggregates but stays in
+// the search index; readers that include removed reviews add them from the reviews table. Newer
 // reviews are folded in by refresh_query_index(), in batches and off the ingest path (an FTS5
 // trigger per inserted row makes ingest ~8x slower). Readers never depend on the refresh
 // having run: they add the reviews above the watermark from the reviews table themselves, so
@@ -34,9 +36,13 @@ const char* query_index_migration_sql();
 // with the table; there is no trigger on inserts, see query_index_add_hits_sql()).
 const char* query_index_hit_triggers_sql();
 
+// The trigger changes of the "removed" migration (registered in schema_migrations()): removed
+// reviews leave the aggregates and come back when restored.
+const char* query_index_removed_sql();
+
 // Adds the touchpoint hits of review ?1 to touchpoint_daily when the review is at or below the
-// watermark (a no-op for a newer one). ReviewStore runs it after re-writing a review's hits
-// (an edit, a rescore); the old hits leave the aggregate through the delete trigger.
+// watermark and not removed (a no-op otherwise). ReviewStore runs it after re-writing a review's
+// hits (an edit, a rescore); the old hits leave the aggregate through the delete trigger.
 const char* query_index_add_hits_sql();
 
 struct QueryIndexState {

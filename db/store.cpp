@@ -1,10 +1,13 @@
 #include "db/store.h"
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -92,6 +95,21 @@ BEGIN
   DELETE FROM touchpoint_hits WHERE review_id = OLD.id;
 END;
 )sql") + query_index_hit_triggers_sql();
+  return sql.c_str();
+}
+
+// Migration 5. A review that a complete listing of its source lacks is marked removed
+// (removed_at) instead of being listed and averaged forever; it is kept, with its history, and
+// restored when a listing has it again. An analysis made on the translation the source supplied
+// (a Spanish review scored on Google's English) says so: its spans point into translated_text.
+const char* removed_migration_sql() {
+  static const std::string sql = std::string(R"sql(
+-- When a complete listing of the review's source first lacked it; NULL while the source lists it.
+ALTER TABLE reviews ADD COLUMN removed_at INTEGER;
+CREATE INDEX reviews_removed ON reviews(source_id, created_at) WHERE removed_at IS NOT NULL;
+-- 1 when terms and touchpoint evidence are spans of reviews.translated_text, not of text.
+ALTER TABLE analyses ADD COLUMN on_translation INTEGER NOT NULL DEFAULT 0;
+)sql") + query_index_removed_sql();
   return sql.c_str();
 }
 
@@ -256,6 +274,38 @@ CREATE INDEX alert_deliveries_by_recipient ON alert_deliveries(recipient, status
       // new reviews in are in db/query_index.h/.cpp.
       {"cli", query_index_migration_sql()},
       {"ingest", ingest_migration_sql()},
+      {"removed", removed_migration_sql()},
+      {"sentiment", R"sql(
+-- The taxonomy that attributed each analysis's touchpoints (its version, or a digest of a file
+-- without one): `repwatch rescore --outdated` redoes analyses after a taxonomy edit too. ''
+-- for analyses stored before this column existed (outdated by definition).
+ALTER TABLE analyses ADD COLUMN taxonomy_version TEXT NOT NULL DEFAULT '';
+)sql"},
+      {"health", R"sql(
+-- Source health (alerts/health.h): when the current run of failed polls began, what a person
+-- should do about the last error, the problems (records skipped, paging stopped early) of the
+-- last poll that had any, and when polls brought reviews not seen before - the source's own
+-- rhythm, against which "gone quiet" is judged. arrivals: epoch seconds, newest first,
+-- comma-separated (at most 20); warnings: [{"where": ..., "message": ...}] (at most 20).
+ALTER TABLE poll_state ADD COLUMN failing_since INTEGER;
+ALTER TABLE poll_state ADD COLUMN advice TEXT NOT NULL DEFAULT '';
+ALTER TABLE poll_state ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE poll_state ADD COLUMN warning_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE poll_state ADD COLUMN warnings_at INTEGER;
+ALTER TABLE poll_state ADD COLUMN last_new_at INTEGER;
+ALTER TABLE poll_state ADD COLUMN arrivals TEXT NOT NULL DEFAULT '';
+-- A source failing now began no later than its last error (the exact start was not kept).
+UPDATE poll_state SET failing_since = last_error_at WHERE consecutive_failures > 0;
+-- A config error needs a person as much as an auth error does.
+UPDATE poll_state SET needs_attention = 1
+  WHERE consecutive_failures > 0 AND last_error_kind = 'config';
+-- The rhythm so far, from when each stored review was first seen.
+UPDATE poll_state SET
+  last_new_at = (SELECT max(r.first_seen_at) FROM reviews r WHERE r.source_id = poll_state.source_id),
+  arrivals = coalesce((SELECT group_concat(t, ',') FROM
+                        (SELECT DISTINCT r.first_seen_at AS t FROM reviews r
+                         WHERE r.source_id = poll_state.source_id ORDER BY t DESC LIMIT 20)), '');
+)sql"},
   };
   return migrations;
 }
@@ -334,7 +384,18 @@ constexpr double kEpsilon = 1e-9;
 #define REVIEW_COLUMNS                                                                           \
   "id, source_id, external_id, location_id, author, raw_rating, scale, rating, text, "           \
   "language, translated_text, created_at, updated_at, reply_text, reply_at, url, content_hash, " \
-  "revision, first_seen_at"
+  "revision, first_seen_at, removed_at"
+
+// The health columns of poll_state (read_poll_state(), from column 11), as "p.<name>".
+#define POLL_HEALTH_COLUMNS                                               \
+  "p.failing_since, coalesce(p.advice, ''), coalesce(p.warnings, '[]'), " \
+  "coalesce(p.warning_count, 0), p.warnings_at, p.last_new_at, coalesce(p.arrivals, '')"
+
+constexpr const char* kSelectAllPollStates =
+    "SELECT s.id, p.cursor, s.first_sync_at, p.last_attempt_at, p.last_success_at, "
+    "p.last_error, p.last_error_kind, p.last_error_at, p.consecutive_failures, "
+    "p.next_poll_at, p.needs_attention, " POLL_HEALTH_COLUMNS
+    " FROM sources s LEFT JOIN poll_state p ON p.source_id = s.id ORDER BY s.id";
 
 }  // namespace
 
@@ -348,6 +409,8 @@ constexpr double kEpsilon = 1e-9;
 constexpr size_t kHitsPerInsert = 32;
 // Reviews per statement on the batch path of upsert_many() (x 21 parameters).
 constexpr size_t kReviewsPerInsert = 16;
+// Parameters of an analyses row (bind_analysis).
+constexpr int kAnalysisParams = 10;
 
 // "(?a, ?b, ...), (...)": `rows` groups of `per_row` consecutive parameters, numbered from 1.
 std::string values_sql(size_t rows, size_t per_row) {
@@ -364,9 +427,9 @@ std::string values_sql(size_t rows, size_t per_row) {
 struct ReviewStore::Statements {
   explicit Statements(const Database& db)
       : db_(db),
-        find_key(
-            db.prepare("SELECT id, content_hash, revision FROM reviews WHERE source_id = ?1 AND "
-                       "external_id = ?2")),
+        find_key(db.prepare(
+            "SELECT id, content_hash, revision, removed_at IS NOT NULL FROM reviews WHERE "
+            "source_id = ?1 AND external_id = ?2")),
         // Parameters shared by insert_review and update_review (see bind_review()).
         insert_review(
             db.prepare("INSERT INTO reviews(" INSERTED_REVIEW_COLUMNS
@@ -378,8 +441,13 @@ struct ReviewStore::Statements {
             "rating = ?7, text = ?8, language = ?9, translated_text = ?10, created_at = ?11, "
             "updated_at = ?12, reply_text = ?13, reply_at = ?14, url = ?15, content_hash = ?16, "
             "revision = revision + 1, last_seen_at = ?17, sentiment = ?18, label = ?19, "
-            "negative = ?20 WHERE id = ?21")),
+            "negative = ?20, removed_at = NULL WHERE id = ?21")),
         touch_review(db.prepare("UPDATE reviews SET last_seen_at = ?2 WHERE id = ?1")),
+        restore_review(
+            db.prepare("UPDATE reviews SET last_seen_at = ?2, removed_at = NULL WHERE id = ?1")),
+        listed_ids(
+            db.prepare("SELECT id FROM reviews WHERE source_id = ?1 AND removed_at IS NULL")),
+        set_removed(db.prepare("UPDATE reviews SET removed_at = ?2 WHERE id = ?1")),
         copy_revision(db.prepare(
             "INSERT INTO review_revisions(review_id, revision, location_id, author, raw_rating, "
             "scale, rating, text, language, translated_text, created_at, updated_at, reply_text, "
@@ -389,7 +457,8 @@ struct ReviewStore::Statements {
             "sentiment, label, negative, ?2 FROM reviews WHERE id = ?1")),
         upsert_analysis(db.prepare(
             "INSERT OR REPLACE INTO analyses(review_id, score, label, language, scored, "
-            "lexicon_version, analyzed_at, terms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
+            "lexicon_version, analyzed_at, terms, on_translation, taxonomy_version) VALUES (?1, "
+            "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")),
         delete_hits(db.prepare("DELETE FROM touchpoint_hits WHERE review_id = ?1")),
         index_hits(db.prepare(query_index_add_hits_sql())),
         update_summary(db.prepare(
@@ -399,8 +468,8 @@ struct ReviewStore::Statements {
                                  " FROM reviews WHERE source_id = ?1 AND external_id = ?2")),
         select_by_id(db.prepare("SELECT " REVIEW_COLUMNS " FROM reviews WHERE id = ?1")),
         select_analysis(db.prepare(
-            "SELECT score, label, language, scored, lexicon_version, terms FROM analyses "
-            "WHERE review_id = ?1")),
+            "SELECT score, label, language, scored, lexicon_version, terms, on_translation, "
+            "taxonomy_version FROM analyses WHERE review_id = ?1")),
         select_hits(db.prepare(
             "SELECT touchpoint, score, evidence FROM touchpoint_hits WHERE review_id = ?1 "
             "ORDER BY ord")),
@@ -420,13 +489,9 @@ struct ReviewStore::Statements {
         select_poll_state(db.prepare(
             "SELECT s.id, p.cursor, s.first_sync_at, p.last_attempt_at, p.last_success_at, "
             "p.last_error, p.last_error_kind, p.last_error_at, p.consecutive_failures, "
-            "p.next_poll_at, p.needs_attention FROM sources s LEFT JOIN poll_state p ON "
-            "p.source_id = s.id WHERE s.id = ?1")),
-        select_all_poll_states(db.prepare(
-            "SELECT s.id, p.cursor, s.first_sync_at, p.last_attempt_at, p.last_success_at, "
-            "p.last_error, p.last_error_kind, p.last_error_at, p.consecutive_failures, "
-            "p.next_poll_at, p.needs_attention FROM sources s LEFT JOIN poll_state p ON "
-            "p.source_id = s.id ORDER BY s.id")),
+            "p.next_poll_at, p.needs_attention, " POLL_HEALTH_COLUMNS
+            " FROM sources s LEFT JOIN poll_state p ON p.source_id = s.id WHERE s.id = ?1")),
+        select_all_poll_states(db.prepare(kSelectAllPollStates)),
         success(db.prepare(
             "INSERT INTO poll_state(source_id, cursor, last_attempt_at, last_success_at, "
             "last_error, last_error_kind, last_error_at, consecutive_failures, next_poll_at, "
@@ -434,7 +499,8 @@ struct ReviewStore::Statements {
             "ON CONFLICT(source_id) DO UPDATE SET cursor = excluded.cursor, last_attempt_at = "
             "excluded.last_attempt_at, last_success_at = excluded.last_success_at, last_error = "
             "'', last_error_kind = '', last_error_at = NULL, consecutive_failures = 0, "
-            "next_poll_at = excluded.next_poll_at, needs_attention = 0")),
+            "next_poll_at = excluded.next_poll_at, needs_attention = 0, failing_since = NULL, "
+            "advice = ''")),
         save_cursor(db.prepare("INSERT INTO poll_state(source_id, cursor) VALUES (?1, ?2) "
                                "ON CONFLICT(source_id) DO UPDATE SET cursor = excluded.cursor")),
         first_sync(db.prepare(
@@ -442,24 +508,33 @@ struct ReviewStore::Statements {
         failure(db.prepare(
             "INSERT INTO poll_state(source_id, cursor, last_attempt_at, last_error, "
             "last_error_kind, last_error_at, consecutive_failures, next_poll_at, "
-            "needs_attention) VALUES (?1, '', ?2, ?3, ?4, ?2, 1, ?5, ?6) "
+            "needs_attention, failing_since, advice) VALUES (?1, '', ?2, ?3, ?4, ?2, 1, ?5, ?6, "
+            "?2, ?7) "
             "ON CONFLICT(source_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
             "last_error = excluded.last_error, last_error_kind = excluded.last_error_kind, "
             "last_error_at = excluded.last_error_at, consecutive_failures = "
             "consecutive_failures + 1, next_poll_at = excluded.next_poll_at, needs_attention = "
-            "needs_attention OR excluded.needs_attention")) {}
+            "needs_attention OR excluded.needs_attention, failing_since = "
+            "coalesce(failing_since, excluded.failing_since), advice = excluded.advice")),
+        warnings(
+            db.prepare("UPDATE poll_state SET warnings = ?2, warning_count = ?3, warnings_at = ?4 "
+                       "WHERE source_id = ?1")),
+        arrival(db.prepare(
+            "UPDATE poll_state SET last_new_at = ?2, arrivals = ?3 WHERE source_id = ?1")) {}
 
   const Database& db_;
   std::array<std::optional<Statement>, kHitsPerInsert> insert_hits_;
   std::array<std::optional<Statement>, kReviewsPerInsert> find_keys_, insert_reviews_,
       insert_analyses_;
-  Statement find_key, insert_review, update_review, touch_review, copy_revision, upsert_analysis,
-      delete_hits, index_hits, update_summary, select_by_key, select_by_id, select_analysis,
-      select_hits, count_reviews, count_revisions, upsert_location, add_location, upsert_source,
-      source_exists, select_poll_state, select_all_poll_states, success, save_cursor, first_sync,
-      failure;
+  Statement find_key, insert_review, update_review, touch_review, restore_review, listed_ids,
+      set_removed, copy_revision, upsert_analysis, delete_hits, index_hits, update_summary,
+      select_by_key, select_by_id, select_analysis, select_hits, count_reviews, count_revisions,
+      upsert_location, add_location, upsert_source, source_exists, select_poll_state,
+      select_all_poll_states, success, save_cursor, first_sync, failure, warnings, arrival;
   Statement max_id = db_.prepare("SELECT coalesce(max(id), 0) FROM reviews");
   Statement any_review = db_.prepare("SELECT 1 FROM reviews WHERE source_id = ?1 LIMIT 1");
+  Statement count_source_reviews = db_.prepare(
+      "SELECT count(*) FROM reviews WHERE source_id = ?1 AND (?2 OR removed_at IS NULL)");
   std::string spans;  // reused for every evidence array
   // Per review of an upsert_batch(): its content hash, scale column and terms.
   std::vector<std::string> review_hashes, review_scales, term_spans;
@@ -507,12 +582,12 @@ struct ReviewStore::Statements {
       return sql;
     });
   }
-  // Their analyses: 8 parameters per row, as upsert_analysis.
+  // Their analyses: kAnalysisParams parameters per row, as upsert_analysis.
   Statement& insert_analyses(size_t n) {
     return cached(insert_analyses_, n, [](size_t rows) {
       return "INSERT INTO analyses(review_id, score, label, language, scored, lexicon_version, "
-             "analyzed_at, terms) VALUES " +
-             values_sql(rows, 8);
+             "analyzed_at, terms, on_translation, taxonomy_version) VALUES " +
+             values_sql(rows, kAnalysisParams);
     });
   }
   // Writes and clears `hits`, up to kHitsPerInsert rows per statement.
@@ -583,7 +658,8 @@ void bind_review(Statement& st, int base, const Review& r, std::string_view hash
   st.bind(base + 20, int64_t{negative ? 1 : 0});
 }
 
-// Binds the 8 parameters of an analyses row from ?(base+1); `terms` as encode_spans() wrote it.
+// Binds the kAnalysisParams parameters of an analyses row from ?(base+1); `terms` as
+// encode_spans() wrote it.
 void bind_analysis(Statement& st, int base, int64_t review_id, const Analysis& a, int64_t now,
                    std::string_view terms) {
   st.bind(base + 1, review_id).bind(base + 2, a.score);
@@ -593,6 +669,8 @@ void bind_analysis(Statement& st, int base, int64_t review_id, const Analysis& a
   bind_static(st, base + 6, a.lexicon_version);
   st.bind(base + 7, now);
   bind_static(st, base + 8, terms);
+  st.bind(base + 9, int64_t{a.on_translation ? 1 : 0});
+  bind_static(st, base + 10, a.taxonomy_version);
 }
 
 // Reads a row of REVIEW_COLUMNS.
@@ -623,7 +701,60 @@ StoredReview read_review(const Statement& st) {
   s.content_hash = st.column_text(16);
   s.revision = static_cast<int>(st.column_int(17));
   s.first_seen_at = st.column_int(18);
+  s.removed_at = st.column_opt_int(19);
   return s;
+}
+
+// poll_state.warnings: [{"where": ..., "message": ...}]. Unreadable JSON reads as none: it is
+// a display aid, never worth failing a poll over.
+std::string encode_warnings(const std::vector<Problem>& problems) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (size_t i = 0; i < problems.size() && i < kMaxStoredWarnings; ++i) {
+    w.StartObject();
+    w.Key("where");
+    w.String(problems[i].where.c_str(), static_cast<rapidjson::SizeType>(problems[i].where.size()));
+    w.Key("message");
+    w.String(problems[i].message.c_str(),
+             static_cast<rapidjson::SizeType>(problems[i].message.size()));
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::vector<Problem> decode_warnings(std::string_view json) {
+  std::vector<Problem> out;
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError() || !d.IsArray()) return out;
+  for (const auto& v : d.GetArray()) {
+    if (!v.IsObject()) continue;
+    Problem p;
+    if (auto it = v.FindMember("where"); it != v.MemberEnd() && it->value.IsString())
+      p.where = it->value.GetString();
+    if (auto it = v.FindMember("message"); it != v.MemberEnd() && it->value.IsString())
+      p.message = it->value.GetString();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// poll_state.arrivals: "1767225600,1767139200" (newest first); anything else is skipped.
+std::vector<int64_t> decode_arrivals(std::string_view text) {
+  std::vector<int64_t> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data() + pos, text.data() + comma, v);
+    if (ec == std::errc() && end == text.data() + comma) out.push_back(v);
+    pos = comma + 1;
+  }
+  std::sort(out.begin(), out.end(), std::greater<>());
+  return out;
 }
 
 PollState read_poll_state(const Statement& st) {
@@ -639,6 +770,13 @@ PollState read_poll_state(const Statement& st) {
   p.consecutive_failures = static_cast<int>(st.column_int(8));
   p.next_poll_at = st.column_opt_int(9);
   p.needs_attention = st.column_int(10) != 0;
+  p.failing_since = st.column_opt_int(11);
+  p.advice = st.column_text(12);
+  p.warnings = decode_warnings(st.column_text(13));
+  p.warning_count = static_cast<int>(st.column_int(14));
+  p.warnings_at = st.column_opt_int(15);
+  p.last_new_at = st.column_opt_int(16);
+  p.arrivals = decode_arrivals(st.column_text(17));
   return p;
 }
 
@@ -717,9 +855,10 @@ UpsertResult ReviewStore::upsert_review(const Review& review, const Analysis& an
     result.revision = static_cast<int>(st->column_int(2));
     result.outcome =
         st->column_view(1) == hash ? UpsertOutcome::kUnchanged : UpsertOutcome::kEdited;
+    result.restored = st->column_int(3) != 0;  // update_review clears removed_at too
   }
   if (result.outcome == UpsertOutcome::kUnchanged) {
-    Use st(st_->touch_review);
+    Use st(result.restored ? st_->restore_review : st_->touch_review);
     st->bind(1, id).bind(2, now);
     st->step();
     return result;
@@ -865,7 +1004,8 @@ void ReviewStore::upsert_batch(Batch& batch, std::span<const Review> reviews,
         for (size_t i = 0; i < reviews.size(); ++i) {
           if (stored[i]) continue;
           encode_spans(analyses[i].terms, st_->term_spans[i]);
-          bind_analysis(*st, row++ * 8, results[i].review_id, analyses[i], now, st_->term_spans[i]);
+          bind_analysis(*st, row++ * kAnalysisParams, results[i].review_id, analyses[i], now,
+                        st_->term_spans[i]);
         }
         st->step();
       }
@@ -958,7 +1098,9 @@ std::optional<StoredReview> ReviewStore::get(int64_t review_id) const {
       a.language = st->column_text(2);
       a.scored = st->column_int(3) != 0;
       a.lexicon_version = st->column_text(4);
-      a.terms = read_evidence(st->column_view(5), s->review.text, review_id, "terms");
+      a.on_translation = st->column_int(6) != 0;
+      a.terms = read_evidence(st->column_view(5), analyzed_text(s->review, a), review_id, "terms");
+      a.taxonomy_version = st->column_text(7);
     }
   }
   Use st(st_->select_hits);
@@ -967,7 +1109,8 @@ std::optional<StoredReview> ReviewStore::get(int64_t review_id) const {
     TouchpointResult t;
     t.touchpoint = st->column_text(0);
     t.score = st->column_double(1);
-    t.evidence = read_evidence(st->column_view(2), s->review.text, review_id, t.touchpoint.c_str());
+    t.evidence = read_evidence(st->column_view(2), analyzed_text(s->review, s->analysis), review_id,
+                               t.touchpoint.c_str());
     s->analysis.touchpoints.push_back(std::move(t));
   }
   return s;
@@ -979,11 +1122,39 @@ int64_t ReviewStore::count_reviews() const {
   return st->column_int(0);
 }
 
+int64_t ReviewStore::count_reviews(const std::string& source_id, bool include_removed) const {
+  Use st(st_->count_source_reviews);
+  st->bind(1, source_id).bind(2, int64_t{include_removed ? 1 : 0});
+  st->step();
+  return st->column_int(0);
+}
+
 int ReviewStore::count_revisions(int64_t review_id) const {
   Use st(st_->count_revisions);
   st->bind(1, review_id);
   st->step();
   return static_cast<int>(st->column_int(0));
+}
+
+std::vector<int64_t> ReviewStore::mark_removed(const std::string& source_id,
+                                               std::vector<int64_t> listed, int64_t now) {
+  std::sort(listed.begin(), listed.end());
+  std::vector<int64_t> missing;
+  {
+    Use st(st_->listed_ids);
+    st->bind(1, source_id);
+    while (st->step()) {
+      const int64_t id = st->column_int(0);
+      if (!std::binary_search(listed.begin(), listed.end(), id)) missing.push_back(id);
+    }
+  }
+  std::sort(missing.begin(), missing.end());
+  for (int64_t id : missing) {
+    Use st(st_->set_removed);
+    st->bind(1, id).bind(2, now);
+    st->step();
+  }
+  return missing;
 }
 
 PollState ReviewStore::poll_state(const std::string& source_id) const {
@@ -995,6 +1166,13 @@ PollState ReviewStore::poll_state(const std::string& source_id) const {
     return p;
   }
   return read_poll_state(*st);
+}
+
+std::vector<PollState> read_poll_states(const Database& db) {
+  std::vector<PollState> out;
+  Statement st = db.prepare(kSelectAllPollStates);
+  while (st.step()) out.push_back(read_poll_state(st));
+  return out;
 }
 
 std::vector<PollState> ReviewStore::all_poll_states() const {
@@ -1039,13 +1217,37 @@ void ReviewStore::record_success(const std::string& source_id, const std::string
 
 void ReviewStore::record_failure(const std::string& source_id, const std::string& kind,
                                  const std::string& message, int64_t now,
-                                 std::optional<int64_t> next_poll_at, bool needs_attention) {
+                                 std::optional<int64_t> next_poll_at, bool needs_attention,
+                                 const std::string& advice) {
   require_source(st_->source_exists, source_id, "record_failure");
   Use st(st_->failure);
   st->bind(1, source_id).bind(2, now).bind(3, message).bind(4, kind);
   bind_opt(*st, 5, next_poll_at);
   st->bind(6, int64_t{needs_attention ? 1 : 0});
+  st->bind(7, advice);
   st->step();
+}
+
+void ReviewStore::record_health(const std::string& source_id, const std::vector<Problem>& problems,
+                                int new_reviews, int64_t now) {
+  if (!problems.empty()) {
+    Use st(st_->warnings);
+    st->bind(1, source_id)
+        .bind(2, encode_warnings(problems))
+        .bind(3, static_cast<int64_t>(problems.size()))
+        .bind(4, now);
+    st->step();
+  }
+  if (new_reviews > 0) {
+    std::vector<int64_t> arrivals = poll_state(source_id).arrivals;
+    if (arrivals.empty() || arrivals.front() != now) arrivals.insert(arrivals.begin(), now);
+    if (arrivals.size() > kMaxStoredArrivals) arrivals.resize(kMaxStoredArrivals);
+    std::string text;
+    for (int64_t t : arrivals) text += (text.empty() ? "" : ",") + std::to_string(t);
+    Use st(st_->arrival);
+    st->bind(1, source_id).bind(2, now).bind(3, text);
+    st->step();
+  }
 }
 
 }  // namespace repwatch::db

@@ -5,19 +5,29 @@
 // review_revisions and its analysis replaced. The caller wraps a whole poll (reviews, analyses,
 // the alerts they trigger, the new cursor) in one db::Transaction.
 //
+// Removed reviews: after a poll that listed everything its source has (FetchResult::complete),
+// mark_removed() sets removed_at on the source's reviews that poll did not list. They keep
+// their row, revisions and analysis, but leave the CLI's aggregates (db/query_index.h) and, by
+// default, its listings; upsert() of a removed review (it is listed again) clears removed_at
+// and says so (UpsertResult::restored).
+//
 // Schema (see schema_migrations() in store.cpp for the exact SQL):
 //   locations(id, name)
 //   sources(id, type, location_id, added_at, first_sync_at)
 //   poll_state(source_id, cursor, last_attempt_at, last_success_at, last_error, last_error_kind,
-//              last_error_at, consecutive_failures, next_poll_at, needs_attention)
+//              last_error_at, consecutive_failures, next_poll_at, needs_attention,
+//              failing_since, advice, warnings, warning_count, warnings_at, last_new_at,
+//              arrivals)
 //   reviews(id, source_id, external_id, location_id, author, raw_rating, scale, rating, text,
 //           language, translated_text, created_at, updated_at, reply_text, reply_at, url,
-//           content_hash, revision, first_seen_at, last_seen_at,
+//           content_hash, revision, first_seen_at, last_seen_at, removed_at,
 //           sentiment, label, negative)            -- analysis summary, for fast queries
 //   review_revisions(review_id, revision, ... the replaced version ..., replaced_at)
-//   analyses(review_id, score, label, language, scored, lexicon_version, analyzed_at, terms)
+//   analyses(review_id, score, label, language, scored, lexicon_version, analyzed_at, terms,
+//            on_translation, taxonomy_version)  -- on_translation 1: spans are of translated_text
 //   touchpoint_hits(review_id, ord, touchpoint, score, evidence)  -- clustered by review
-// terms and evidence are spans of the review's text, stored as [offset, length] pairs (see
+// terms and evidence are spans of the review's text (of its translated_text when the analysis
+// was made on the translation, Analysis::on_translation), stored as [offset, length] pairs (see
 // encode_spans()); the phrase itself is not stored twice.
 #pragma once
 
@@ -30,6 +40,7 @@
 #include <vector>
 
 #include "core/analysis.h"
+#include "core/error.h"
 #include "core/review.h"
 #include "db/sqlite.h"
 
@@ -53,6 +64,7 @@ struct StoredReview {
   int revision = 1;  // 1 for the first version, +1 per edit
   std::string content_hash;
   int64_t first_seen_at = 0;
+  std::optional<int64_t> removed_at;  // set while its source's complete listings lack it
   Review review;
   Analysis analysis;  // touchpoints and their evidence included
 };
@@ -63,6 +75,9 @@ struct UpsertResult {
   UpsertOutcome outcome = UpsertOutcome::kUnchanged;
   int64_t review_id = 0;
   int revision = 1;
+  // The review was marked removed and is listed again: removed_at is cleared (and it counts
+  // again). Together with kUnchanged or kEdited.
+  bool restored = false;
   // For kEdited: the version that was replaced, and its analysis.
   std::optional<Review> previous;
   std::optional<Analysis> previous_analysis;
@@ -79,8 +94,20 @@ struct PollState {
   std::optional<int64_t> last_error_at;
   int consecutive_failures = 0;
   std::optional<int64_t> next_poll_at;
-  bool needs_attention = false;  // auth errors: a person must act
+  bool needs_attention = false;  // auth and config errors: a person must act
+  // Health (alerts/health.h):
+  std::optional<int64_t> failing_since;  // the first failed poll of the current run of failures
+  std::string advice;                    // what a person should do about last_error ("": none)
+  std::vector<Problem> warnings;         // problems of the last poll that had any (at most 20 kept)
+  int warning_count = 0;                 // how many that poll had
+  std::optional<int64_t> warnings_at;
+  std::optional<int64_t> last_new_at;  // the last poll that stored a review not seen before
+  std::vector<int64_t> arrivals;       // the last 20 such polls, newest first
 };
+
+// How many of a poll's problems, and of its arrival times, the poll state keeps.
+inline constexpr size_t kMaxStoredWarnings = 20;
+inline constexpr size_t kMaxStoredArrivals = 20;
 
 // When a review counts as negative (the `negative` column): its normalized rating is at or
 // below max_rating, or it has no rating and its sentiment is at or below max_sentiment.
@@ -92,6 +119,10 @@ struct NegativeRule {
     return rating ? *rating <= max_rating + 1e-9 : sentiment <= max_sentiment + 1e-9;
   }
 };
+
+// Every registered source's poll state, by source id (what ReviewStore::all_poll_states()
+// returns), also on a read-only connection: the CLI's `repwatch sources`.
+std::vector<PollState> read_poll_states(const Database& db);
 
 // Prepares its statements once; use it on one thread (the connection's), like the Database.
 class ReviewStore {
@@ -129,7 +160,16 @@ class ReviewStore {
                                    const std::string& external_id) const;
   std::optional<StoredReview> get(int64_t review_id) const;
   int64_t count_reviews() const;
+  // The reviews of one source, those marked removed only with `include_removed`.
+  int64_t count_reviews(const std::string& source_id, bool include_removed = false) const;
   int count_revisions(int64_t review_id) const;
+
+  // After a poll stored every review of a complete listing of `source_id` (their ids:
+  // `listed`, as upsert() returned them): marks the source's other reviews removed at `now`.
+  // Returns their ids, ascending; reviews already marked are left as they are. Call it inside
+  // the poll's transaction.
+  std::vector<int64_t> mark_removed(const std::string& source_id, std::vector<int64_t> listed,
+                                    int64_t now);
 
   PollState poll_state(const std::string& source_id) const;
   std::vector<PollState> all_poll_states() const;
@@ -137,13 +177,22 @@ class ReviewStore {
   // nothing else (the poll is neither a success nor a failure yet; first_sync_at stays unset
   // until the first poll ends, so an interrupted first sync resumes as a first sync).
   void save_cursor(const std::string& source_id, const std::string& cursor);
-  // A successful poll: stores the new cursor, clears the error, resets failures, and sets
-  // first_sync_at if this was the first success.
+  // A successful poll: stores the new cursor, clears the error (and its advice and
+  // failing_since), resets failures, and sets first_sync_at if this was the first success.
   void record_success(const std::string& source_id, const std::string& cursor, int64_t now,
                       std::optional<int64_t> next_poll_at);
+  // A failed poll: one more failure in a row (failing_since is set by the first of them).
+  // needs_attention stays set until the next success once one failure of the run set it.
   void record_failure(const std::string& source_id, const std::string& kind,
                       const std::string& message, int64_t now, std::optional<int64_t> next_poll_at,
-                      bool needs_attention);
+                      bool needs_attention, const std::string& advice = {});
+  // What else a successful poll tells about its source's health: its problems (records
+  // skipped, paging stopped early) replace the stored warnings when there are any - a poll
+  // without problems leaves the last ones and their time, since an incremental poll does not
+  // read again what an earlier one skipped - and, when it stored `new_reviews` > 0 reviews not
+  // seen before, `now` becomes last_new_at and the newest of the arrivals.
+  void record_health(const std::string& source_id, const std::vector<Problem>& problems,
+                     int new_reviews, int64_t now);
 
   const NegativeRule& negative_rule() const { return negative_; }
 

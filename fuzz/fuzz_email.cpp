@@ -21,16 +21,11 @@
 #include "alerts/message.h"
 #include "alerts/rules.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "fuzz/fuzz.h"
 
 namespace repwatch::fuzz::email_target {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string qp_decode(std::string_view s) {
   std::string out;

@@ -1,37 +1,10 @@
 #include "normalize/limits.h"
 
+#include "core/text.h"
+
 namespace repwatch {
 
 namespace {
-
-// Length of the valid UTF-8 sequence at s[i] (1..4) with its code point, or 0 when invalid
-// (overlong forms, surrogates and values over U+10FFFF included).
-size_t decode(std::string_view s, size_t i, uint32_t& cp) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  size_t len;
-  uint32_t min;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2, cp = c & 0x1Fu, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3, cp = c & 0x0Fu, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4, cp = c & 0x07u, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
@@ -52,7 +25,7 @@ bool already_clean(std::string_view s, bool multiline) {
       continue;
     }
     uint32_t cp = 0;
-    size_t len = decode(s, i, cp);
+    size_t len = decode_utf8(s, i, cp);
     if (len == 0 || !kept_as_is(cp, multiline)) return false;
     i += len;
   }
@@ -66,7 +39,7 @@ std::string clean_field(std::string_view s, bool multiline) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     uint32_t cp = 0;
-    size_t len = decode(s, i, cp);
+    size_t len = decode_utf8(s, i, cp);
     if (len == 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD
       ++i;

@@ -13,6 +13,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -89,6 +90,9 @@ struct Analyzer::Impl {
   const std::vector<LexEntry>& lex = lexicon.entries;
   uint32_t num_root = 0;    // child of the root along <num>
   uint32_t start_root = 0;  // child of the root along <start>
+  // Analysis::taxonomy_version: the taxonomy's version, or "#" and a digest of a file that has
+  // none (an edit is then seen by `repwatch rescore --outdated` too).
+  std::string taxonomy_stamp;
 
   Analysis analyze(std::string_view text) const;
   struct Attribution;
@@ -117,6 +121,24 @@ bool is_title(uint64_t h) {
   return false;
 }
 
+// Words a sentence does not end with ("the doctors and Nurses", "to the Reception"): in a text
+// without sentence marks, a capitalized word after one of them does not start a sentence.
+bool joins_next(uint64_t h) {
+  constexpr uint64_t kWords[] = {
+      detail::hash_ascii("and"),   detail::hash_ascii("or"),     detail::hash_ascii("the"),
+      detail::hash_ascii("a"),     detail::hash_ascii("an"),     detail::hash_ascii("to"),
+      detail::hash_ascii("of"),    detail::hash_ascii("for"),    detail::hash_ascii("with"),
+      detail::hash_ascii("my"),    detail::hash_ascii("your"),   detail::hash_ascii("our"),
+      detail::hash_ascii("their"), detail::hash_ascii("at"),     detail::hash_ascii("by"),
+      detail::hash_ascii("from"),  detail::hash_ascii("very"),   detail::hash_ascii("is"),
+      detail::hash_ascii("are"),   detail::hash_ascii("was"),    detail::hash_ascii("were"),
+      detail::hash_ascii("dear"),  detail::hash_ascii("called"), detail::hash_ascii("named")};
+  for (uint64_t w : kWords) {
+    if (w == h) return true;
+  }
+  return false;
+}
+
 struct Clause {
   uint32_t begin = 0, end = 0;  // tokens
   uint32_t sentence = 0;
@@ -135,6 +157,9 @@ struct Term {
 
 struct TpAcc {
   double sum = 0;
+  // The terms of sentences that mention it and say nothing of any touchpoint (see
+  // Attribution::close_sentence): its score when nothing is said of it directly.
+  double unclaimed = 0;
   bool mentioned = false;
   uint32_t first_offset = 0;
   uint32_t n_evidence = 0;
@@ -209,6 +234,7 @@ struct Scored {
 struct Mention {
   uint32_t start, end;  // tokens
   uint32_t tp;          // index into the taxonomy's touchpoints
+  bool cut = false;     // its clause is cut at a coordinator ("got an appointment and ...")
 };
 
 // Per-thread buffers reused from review to review: the hot path allocates only the result.
@@ -219,8 +245,7 @@ struct Scratch {
   Buffer<Clause> clauses;
   Buffer<Term> terms;
   std::vector<Mention> mentions;
-  std::vector<uint32_t> carry;    // touchpoints the next segment's terms go to without a mention
-  std::vector<uint32_t> segment;  // mentions of the segment being read (indices into mentions)
+  std::vector<uint32_t> carry;  // touchpoints the next segment's terms go to without a mention
   std::vector<uint32_t> order;
   std::vector<TpAcc> acc;  // per touchpoint; only the `touched` ones are not in their initial state
   std::vector<uint32_t> touched;
@@ -283,6 +308,21 @@ struct Analyzer::Impl::Attribution {
   const Buffer<Clause>& clauses;
   const Buffer<Term>& terms;
   std::string_view text;
+  // A region is a sentence, or the part of one after a contrast: terms are said of the
+  // touchpoints of their region only (attribute() counts them).
+  uint32_t region_ = 0;
+  // The last segment of the region being read that held terms: "the nurses were kind and the
+  // doctors too" says "kind" of the doctors as well.
+  struct {
+    uint32_t region = UINT32_MAX, t_begin = 0, t_end = 0;
+    float factor = 1;
+  } last_{};
+  // The sentence being read: its first mention, its first term, and whether a term of it went
+  // to a touchpoint.
+  size_t sentence_m_ = 0;
+  uint32_t sentence_t_ = 0, sentence_t_end_ = 0;
+  double sentence_sum_ = 0;  // its terms, weighted as in the review's score
+  bool claimed_ = false;
 
   void run(const Buffer<Match>& tp_matches, Analysis& out) {
     find_mentions(tp_matches);
@@ -299,6 +339,7 @@ struct Analyzer::Impl::Attribution {
     uint32_t sentence = UINT32_MAX;
     detail::MentionSpan span{};
     for (const Match& m : tp_matches) {
+      if (is_name(m.start)) continue;
       while (c + 1 < clauses.size() && clauses[c].end <= m.start) ++c;
       if (clauses[c].sentence != sentence) {  // the token range of this clause's sentence
         sentence = clauses[c].sentence;
@@ -314,6 +355,18 @@ struct Analyzer::Impl::Attribution {
         shorter_mentions(m, span);
       }
     }
+  }
+
+  // A capitalized word right after a title is a name ("Dr. Park", "Dr Bill Evans"), not a
+  // touchpoint.
+  // (Both capitalized, the name not itself a title: "the nurse Doctor", "my doctor Prescription"
+  // in a text without punctuation are not names.)
+  bool is_name(uint32_t i) const {
+    if (i == 0 || !tk[i].capitalized || is_title(tk[i].hash)) return false;
+    uint32_t p = i - 1;
+    if (tk[p].kind == TokenKind::kPunct && tk[p].punct == '.' && p > 0) --p;
+    return tk[p].kind == TokenKind::kWord && (tk[p].capitalized || tk[p].caps) &&
+           is_title(tk[p].hash);
   }
 
   // The touchpoints of trie node `node` whose conditions hold for `span`; whether there was one.
@@ -379,25 +432,34 @@ struct Analyzer::Impl::Attribution {
   }
 
   void attribute() {
-    const auto& mentions = scratch.mentions;
+    auto& mentions = scratch.mentions;
     auto& carry = scratch.carry;
     carry.clear();
+    region_ = 0;
     size_t m = 0;
     uint32_t last_sentence = UINT32_MAX;
+    const Clause* prev = nullptr;
     for (const Clause& cl : clauses) {
-      if (cl.sentence != last_sentence) {
+      if (cl.sentence != last_sentence || starts_contrast(cl)) {
+        if (prev) close_sentence(m);
+        sentence_m_ = m;
+        sentence_t_ = sentence_t_end_ = cl.terms_begin;
+        sentence_sum_ = 0;
+        claimed_ = false;
         carry.clear();
         last_sentence = cl.sentence;
-      } else if (starts_contrast(cl)) {
-        carry.clear();
+        ++region_;
       }
+      prev = &cl;
+      sentence_sum_ += cl.sum * cl.weight;
+      if (cl.terms_begin != cl.terms_end) sentence_t_end_ = cl.terms_end;
       const size_t m_begin = m;
       while (m < mentions.size() && mentions[m].start < cl.end) ++m;
       // No cut can change anything unless the clause mentions touchpoints at two places and
       // holds a term: then its terms go to all its mentions (or the carried touchpoints).
       if (cl.terms_begin == cl.terms_end || m == m_begin ||
           mentions[m - 1].start == mentions[m_begin].start) {
-        segment_terms(cl, cl.terms_begin, cl.terms_end, m_begin, m);
+        segment_terms(cl, cl.end, cl.terms_begin, cl.terms_end, m_begin, m);
         continue;
       }
       // Cut at coordinators once a segment mentions a touchpoint and says more than its name:
@@ -415,7 +477,7 @@ struct Analyzer::Impl::Attribution {
         while (next_t < cl.terms_end && terms[next_t].token <= i) ++next_t;
         const Token& t = tk[i];
         if (next_m > seg_m && (next_t > seg_t || content) && i >= covered && is_coordinator(t)) {
-          segment_terms(cl, seg_t, next_t, seg_m, next_m);
+          segment_terms(cl, i, seg_t, next_t, seg_m, next_m);
           seg_m = next_m;
           seg_t = next_t;
           content = false;
@@ -423,17 +485,81 @@ struct Analyzer::Impl::Attribution {
         }
         content |= i >= covered && is_content_word(t);
       }
-      segment_terms(cl, seg_t, cl.terms_end, seg_m, m);
+      if (seg_m != m_begin) {  // cut: each segment keeps to its own words
+        for (size_t k = m_begin; k < m; ++k) mentions[k].cut = true;
+      }
+      segment_terms(cl, cl.end, seg_t, cl.terms_end, seg_m, m);
+    }
+    if (prev) close_sentence(m);
+  }
+
+  // A sentence that mentions touchpoints and says something, none of it of a touchpoint
+  // ("Saw the doctor on Monday and could not have been more pleased", "Nobody at the surgery
+  // has any idea what they are doing, the receptionist told me"): what it says is said of
+  // them, for those that nothing else is said of (emit()). Mentions [sentence_m_, m_end),
+  // terms [sentence_t_, sentence_t_end_).
+  void close_sentence(size_t m_end) {
+    if (m_end == sentence_m_ || sentence_sum_ == 0) return;
+    const uint32_t t_end = sentence_t_end_;
+    if (claimed_) {  // by another touchpoint: still said of this one when the sentence is all one
+                     // way
+      bool pos = false, neg = false;
+      for (uint32_t b = sentence_t_; b < t_end; ++b) {
+        pos |= terms[b].value > 0;
+        neg |= terms[b].value < 0;
+      }
+      if (pos && neg) return;
+    }
+    const auto& mentions = scratch.mentions;
+    auto& acc = scratch.acc;
+    for (size_t k = sentence_m_; k < m_end; ++k) {
+      const uint32_t tp = mentions[k].tp;
+      TpAcc& t = acc[tp];
+      bool again = false;  // mentioned twice in the sentence
+      for (size_t q = sentence_m_; q < k; ++q) again |= mentions[q].tp == tp;
+      // A clause cut at a coordinator keeps each segment to its own words ("Got a same-day
+      // appointment and the nurse was kind").
+      if (t.sum != 0 || again || (claimed_ && mentions[k].cut)) continue;
+      t.unclaimed += sentence_sum_;
+      // Its evidence so far (mentions) and the sentence's terms, merged in text order.
+      const TpAcc before = t;
+      t.n_evidence = 0;
+      t.covered_end = 0;
+      uint32_t e = 0, b = sentence_t_;
+      while (e < before.n_evidence || b < t_end) {
+        if (b < t_end && terms[b].value == 0) {
+          ++b;
+        } else if (b < t_end && (e == before.n_evidence || terms[b].offset < before.offset[e])) {
+          t.add(terms[b].offset, terms[b].length);
+          ++b;
+        } else {
+          t.add(before.offset[e], before.length[e]);
+          ++e;
+        }
+      }
     }
   }
 
-  // The terms [t_begin, t_end) of clause `cl` said of the mentions [m_begin, m_end) or, without
-  // a mention, of the carried touchpoints; evidence in text order.
-  void segment_terms(const Clause& cl, uint32_t t_begin, uint32_t t_end, size_t m_begin,
-                     size_t m_end) {
+  // Whether a segment ending before token `end` ends with "too", "also" or "as well": it says
+  // the same as the segment before it ("and the doctors too").
+  bool elliptical(uint32_t end) const {
+    while (end > 0 && tk[end - 1].kind == TokenKind::kPunct) --end;
+    if (end == 0) return false;
+    constexpr uint64_t kToo = detail::hash_ascii("too"), kAlso = detail::hash_ascii("also"),
+                       kWell = detail::hash_ascii("well"), kAs = detail::hash_ascii("as");
+    const uint64_t h = tk[end - 1].hash;
+    return h == kToo || h == kAlso || (h == kWell && end >= 2 && tk[end - 2].hash == kAs);
+  }
+
+  // The terms [t_begin, t_end) of clause `cl` (a segment ending before token `end`) said of the
+  // mentions [m_begin, m_end) or, without a mention, of the carried touchpoints; evidence in
+  // text order.
+  void segment_terms(const Clause& cl, uint32_t end, uint32_t t_begin, uint32_t t_end,
+                     size_t m_begin, size_t m_end) {
     const auto& mentions = scratch.mentions;
     auto& carry = scratch.carry;
     auto& acc = scratch.acc;
+    const float factor = cl.weight * cl.emphasis;
     if (m_begin != m_end) {
       carry.clear();
       for (size_t k = m_begin; k < m_end; ++k) {
@@ -446,9 +572,31 @@ struct Analyzer::Impl::Attribution {
           scratch.touched.push_back(tp);
         }
       }
+      bool said = false;
+      for (uint32_t b = t_begin; b < t_end; ++b) said |= terms[b].value != 0;
+      if (!said && last_.region == region_ && elliptical(end)) {
+        // "... and the doctors too": the previous segment's terms, after the mentions.
+        for (size_t k = m_begin; k < m_end; ++k) {
+          const Mention& mt = mentions[k];
+          const Token& last = tk[mt.end - 1];
+          const uint32_t off = tk[mt.start].offset;
+          acc[mt.tp].add(off, last.offset + last.length - off);
+        }
+        for (uint32_t b = last_.t_begin; b < last_.t_end; ++b) {
+          const Term& term = terms[b];
+          if (term.value == 0) continue;
+          claimed_ = true;
+          for (uint32_t tp : carry) {
+            acc[tp].sum += term.value * last_.factor;
+          }
+        }
+        return;
+      }
+    }
+    if (t_begin != t_end) {
+      last_ = {region_, t_begin, t_end, factor};
     }
     if (carry.empty()) return;
-    const float factor = cl.weight * cl.emphasis;
     size_t k = m_begin;
     uint32_t b = t_begin;
     while (k < m_end || b < t_end) {
@@ -456,6 +604,7 @@ struct Analyzer::Impl::Attribution {
       if (b < t_end && terms[b].offset < m_off) {
         const Term& term = terms[b++];
         if (term.value == 0) continue;
+        claimed_ = true;
         for (uint32_t tp : carry) {
           acc[tp].sum += term.value * factor;
           acc[tp].add(term.offset, term.length);
@@ -482,8 +631,8 @@ struct Analyzer::Impl::Attribution {
     out.touchpoints.reserve(order.size());
     for (uint32_t tp : order) {
       const TpAcc& t = acc[tp];
-      TouchpointResult& r =
-          out.touchpoints.emplace_back(Scored{impl.taxonomy.touchpoints[tp].id, normalize(t.sum)});
+      TouchpointResult& r = out.touchpoints.emplace_back(
+          Scored{impl.taxonomy.touchpoints[tp].id, normalize(t.sum != 0 ? t.sum : t.unclaimed)});
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
         r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});
@@ -495,6 +644,7 @@ struct Analyzer::Impl::Attribution {
 Analysis Analyzer::Impl::analyze(std::string_view text) const {
   Analysis out;
   out.lexicon_version = lexicon.version;
+  out.taxonomy_version = taxonomy_stamp;
   if (text.size() > kMaxTextBytes) text = text.substr(0, kMaxTextBytes);
   thread_local Scratch scratch;
   auto& tokens = scratch.tokens;
@@ -600,7 +750,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
       Token& t = tk[i];
       if (t.kind != TokenKind::kWord || !t.capitalized || is_title(t.hash)) continue;
       const Token& p = tk[i - 1];
-      const bool start = p.kind == TokenKind::kWord && !p.capitalized && !p.caps;
+      const bool start =
+          p.kind == TokenKind::kWord && !p.capitalized && !p.caps && !joins_next(p.hash);
       new_starts |= start != t.sentence_start;
       t.sentence_start = start;
     }
@@ -1006,6 +1157,15 @@ Analyzer Analyzer::from_text(std::string_view lexicon_text, std::string_view lex
   auto impl = std::make_unique<Impl>();
   impl->lexicon = detail::load_lexicon(lexicon_text, lexicon_name, impl->trie);
   impl->taxonomy = detail::Taxonomy::load(taxonomy_text, taxonomy_name, impl->trie);
+  impl->taxonomy_stamp = impl->taxonomy.version;
+  if (impl->taxonomy_stamp.empty()) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (unsigned char c : taxonomy_text) h = (h ^ c) * 1099511628211ull;
+    char digest[16];
+    std::snprintf(digest, sizeof digest, "#%012llx",
+                  static_cast<unsigned long long>(h >> 16));  // 13 chars: no allocation per copy
+    impl->taxonomy_stamp = digest;
+  }
   impl->trie.build_root_index();
   impl->num_root = impl->trie.child(0, kNumHash);
   impl->start_root = impl->trie.child(0, detail::kStartHash);
@@ -1044,6 +1204,6 @@ const Touchpoint* Analyzer::find_touchpoint(std::string_view id) const {
 }
 
 const std::string& Analyzer::lexicon_version() const { return impl_->lexicon.version; }
-const std::string& Analyzer::taxonomy_version() const { return impl_->taxonomy.version; }
+const std::string& Analyzer::taxonomy_version() const { return impl_->taxonomy_stamp; }
 
 }  // namespace repwatch::sentiment

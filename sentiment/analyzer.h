@@ -63,7 +63,8 @@ class Analyzer {
   // The touchpoint with this id, nullptr when the taxonomy has none.
   const Touchpoint* find_touchpoint(std::string_view id) const;
   const std::string& lexicon_version() const;
-  // The taxonomy's `version` key ("" when it has none).
+  // The taxonomy's `version` key; for a file without one, "#" and 12 hex digits of a digest of
+  // its content. Stored with every analysis (Analysis::taxonomy_version).
   const std::string& taxonomy_version() const;
 
   struct Impl;

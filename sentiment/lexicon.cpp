@@ -6,19 +6,13 @@
 #include <stdexcept>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace repwatch::sentiment::detail {
 namespace {
 
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 std::optional<float> parse_float(std::string_view s) {
-  std::string t = trim(s);
+  std::string t(trim(s));
   if (!t.empty() && t[0] == '+') t.erase(0, 1);
   float v = 0;
   auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -46,7 +40,7 @@ Lexicon load_lexicon(std::string_view text, std::string_view name, PhraseTrie& t
     pos = end + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    std::string stripped = trim(line);
+    std::string stripped(trim(line));
     if (stripped.empty() || stripped[0] == '#') {
       if (end == text.size()) break;
       continue;
@@ -56,10 +50,10 @@ Lexicon load_lexicon(std::string_view text, std::string_view name, PhraseTrie& t
     while (true) {
       size_t fend = line.find('\t', fpos);
       if (fend == std::string_view::npos) {
-        fields.push_back(trim(line.substr(fpos)));
+        fields.emplace_back(trim(line.substr(fpos)));
         break;
       }
-      fields.push_back(trim(line.substr(fpos, fend - fpos)));
+      fields.emplace_back(trim(line.substr(fpos, fend - fpos)));
       fpos = fend + 1;
     }
     while (!fields.empty() && fields.back().empty()) fields.pop_back();

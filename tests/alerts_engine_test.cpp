@@ -22,6 +22,7 @@ using alerts::DeliveryStatus;
 using testing::AlertsHarness;
 using testing::kT0;
 using testing::make_review;
+using testing::run_alerts;
 
 const char* kNegative =
     "The receptionist was rude and billing charged me twice for one visit. Never coming back.";
@@ -141,7 +142,18 @@ TEST(AlertsEngineTest, FirstSyncAlertsOnNoEditOfItsHistoryEither) {
   EXPECT_EQ(h.poll("google-downtown", {later}, kT0 + 1800).alerts_queued, 1);
 }
 
-TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerRevision) {
+// Edits `r` to `stars` and `text` and polls it (a quarter of an hour after the edit); returns
+// the alerts queued.
+int edit(AlertsHarness& h, Review& r, double stars, const char* text) {
+  r.rating = r.raw_rating = stars;
+  r.text = text;
+  r.updated_at += 1000;
+  return h.poll("google-downtown", {r}, r.updated_at + 900).alerts_queued;
+}
+
+// One alert per review per rule, ever: an edit that turns a review negative alerts once; the
+// review turning positive and negative again (and again) alerts no more.
+TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerReviewEver) {
   AlertsHarness h("engine-edit", kMarketing);
   h.poll("google-downtown", {}, kT0);
   Review r = make_review("r", "Pat", 5, kPositive, kT0 + 100);
@@ -160,17 +172,27 @@ TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerRevision) {
   r.text += " Still angry.";
   r.updated_at = kT0 + 2800;
   EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 3600).alerts_queued, 0);
-  // Back to positive, then negative again: a new revision, a new alert.
-  r.rating = r.raw_rating = 5;
-  r.text = kPositive;
-  r.updated_at = kT0 + 3700;
-  EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 4500).alerts_queued, 0);
-  r.rating = r.raw_rating = 2;
-  r.text = kNegative;
-  r.updated_at = kT0 + 4600;
-  EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 5400).alerts_queued, 1);
-  EXPECT_TRUE(ob.has_alert("edit_negative:" + std::to_string(id) + ":5"));
-  EXPECT_EQ(count_alerts(*h.db), 2);
+  // Back to positive, then negative again, twice: no second alert.
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(edit(h, r, 5, kPositive), 0);
+    EXPECT_EQ(edit(h, r, 2, kNegative), 0);
+  }
+  EXPECT_EQ(h.store->find("google-downtown", "r")->revision, 7);
+  EXPECT_EQ(count_alerts(*h.db), 1);
+
+  // A review that was new and negative got its new_negative alert; edited positive and
+  // negative again, it gets one edit_negative alert (another rule), once.
+  Review n = make_review("n", "Sam", 1, kNegative, kT0 + 9000);
+  EXPECT_EQ(h.poll("google-downtown", {n}, kT0 + 9900).alerts_queued, 1);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(edit(h, n, 5, kPositive), 0);
+    EXPECT_EQ(edit(h, n, 1, kNegative), round == 0 ? 1 : 0);
+  }
+  const int64_t nid = h.store->find("google-downtown", "n")->id;
+  EXPECT_EQ(
+      count_alerts(*h.db, "review_id = " + std::to_string(nid) + " AND rule = 'new_negative'"), 1);
+  EXPECT_EQ(
+      count_alerts(*h.db, "review_id = " + std::to_string(nid) + " AND rule = 'edit_negative'"), 1);
 }
 
 TEST(AlertsEngineTest, SameEventTwiceQueuesOnce) {
@@ -315,6 +337,79 @@ TEST(AlertsEngineTest, TouchpointAverageBelowStandard) {
       rendered.subject.find("Billing and insurance below standard at Downtown Family Practice"),
       std::string::npos)
       << rendered.subject;
+}
+
+// removed_negative (a default rule): a negative review marked removed is told once per
+// removal, not urgently (without a digest: alone, outside quiet hours); a positive one, or one
+// outside the rule's filters, is not. Restored and removed again: told again.
+TEST(AlertsEngineTest, ARemovedNegativeReviewIsToldOncePerRemoval) {
+  AlertsHarness h("engine-removed",
+                  std::string(kMarketing) + "quiet_hours = \"22:00-07:00\"\ntimezone = \"UTC\"\n");
+  const Review neg = make_review("neg", "N", 1, kNegative, kT0 - 86400);
+  const Review pos = make_review("pos", "P", 5, kPositive, kT0 - 86400);
+  ASSERT_TRUE(h.poll("google-downtown", {neg, pos}, kT0, true).ok);
+  auto p = h.poll("google-downtown", {}, kT0 + 900, true);  // empty: taken for a fault
+  EXPECT_EQ(p.removed, 0);
+  const Review other = make_review("other", "O", 5, kPositive, kT0 - 3600);
+  p = h.poll("google-downtown", {other}, kT0 + 1800, true);
+  EXPECT_EQ(p.removed, 2);
+  EXPECT_EQ(p.alerts_queued, 1);
+  const int64_t id = h.store->find("google-downtown", "neg")->id;
+  alerts::Outbox ob(*h.db);
+  EXPECT_TRUE(ob.has_alert("removed_negative:" + std::to_string(id) +
+                           ":removed:" + std::to_string(kT0 + 1800)));
+  for (const auto& d : h.deliveries()) {
+    if (d.kind != "removed_negative") continue;
+    EXPECT_FALSE(d.urgent);
+    EXPECT_FALSE(d.batch);  // no digest configured
+  }
+  auto a = ob.alert(h.deliveries().back().alert_id);
+  ASSERT_TRUE(a);
+  auto content = alerts::content_from_json(a->payload);
+  ASSERT_TRUE(content.review);
+  EXPECT_EQ(content.headline, "Negative review removed");
+  EXPECT_EQ(content.review->removed_at, kT0 + 1800);
+  auto rendered = alerts::render_email(content, "[repwatch]", kT0 + 1800);
+  EXPECT_NE(rendered.subject.find("Negative review removed"), std::string::npos);
+  EXPECT_NE(rendered.text.find("Removed at the source"), std::string::npos) << rendered.text;
+
+  // At night it waits for the end of the quiet hours.
+  alerts::Sender sender(h.alerts, *h.db);
+  const int64_t night = kT0 + 23 * 3600;
+  alerts::SendStats s = sender.deliver_due(night);
+  EXPECT_EQ(s.sent, 0);
+  EXPECT_GT(s.held, 0);
+  EXPECT_GT(sender.deliver_due(kT0 + 86400 + 7 * 3600).sent, 0);
+
+  // Listed again, then removed again: a second notice.
+  EXPECT_EQ(h.poll("google-downtown", {neg, other}, kT0 + 90000, true).restored, 1);
+  p = h.poll("google-downtown", {other}, kT0 + 90900, true);
+  EXPECT_EQ(p.removed, 1);
+  EXPECT_EQ(p.alerts_queued, 1);
+  EXPECT_EQ(count_alerts(*h.db, "kind = 'removed_negative'"), 2);
+}
+
+// The rule's filters apply to removals too.
+TEST(AlertsEngineTest, RemovedNegativeRuleFilters) {
+  AlertsHarness h("engine-removed-filter",
+                  std::string(kMarketing) +
+                      "[[alerts.rules]]\ntype = \"removed_negative\"\nlocations = [\"north\"]\n");
+  ASSERT_EQ(h.alerts.rules.size(), 1u);
+  EXPECT_FALSE(h.alerts.rules[0].urgent);
+  EXPECT_EQ(h.alerts.rules[0].notify, (std::vector<std::string>{"marketing", "owners", "webhook"}));
+  const Review neg = make_review("neg", "N", 1, kNegative, kT0 - 86400);
+  const Review keep = make_review("keep", "K", 5, kPositive, kT0 - 86400);
+  ASSERT_TRUE(h.poll("google-downtown", {neg, keep}, kT0, true).ok);
+  auto p = h.poll("google-downtown", {keep}, kT0 + 900, true);
+  EXPECT_EQ(p.removed, 1);
+  EXPECT_EQ(p.alerts_queued, 0);  // downtown: not this rule's location
+  const Review neg_north = make_review("nn", "N", 1, kNegative, kT0 - 86400, "yelp-north", "north");
+  const Review keep_north =
+      make_review("kn", "K", 5, kPositive, kT0 - 86400, "yelp-north", "north");
+  ASSERT_TRUE(h.poll("yelp-north", {neg_north, keep_north}, kT0, true).ok);
+  p = h.poll("yelp-north", {keep_north}, kT0 + 900, true);
+  EXPECT_EQ(p.removed, 1);
+  EXPECT_EQ(p.alerts_queued, 1);
 }
 
 TEST(AlertsSenderTest, EmlFilesByDefaultExactlyOnce) {
@@ -464,28 +559,6 @@ TEST(AlertsWebhookTest, PostsJsonAndRetries) {
   EXPECT_EQ(s.failed, 1);
   server.stop();
   std::filesystem::remove_all(inbox);
-}
-
-// `repwatch alerts`, `alerts retry ID`, `alerts test --to` as app.cpp runs them.
-int run_alerts(AlertsHarness& h, std::vector<std::string> args, std::string& out, std::string& err,
-               int64_t now, cli::Format format = cli::Format::kTable) {
-  CLI::App app("repwatch");
-  app.fallthrough();
-  cli::AlertsCommand cmd(app);
-  args.insert(args.begin(), "repwatch");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    return 2;
-  }
-  EXPECT_TRUE(cmd.selected());
-  std::ostringstream o, e;
-  int rc = cmd.run({&h.config, h.db_path.string(), o, e, now, format, {}});
-  out = o.str();
-  err = e.str();
-  return rc;
 }
 
 TEST(AlertsCliTest, ListRetryAndTest) {

@@ -47,12 +47,16 @@ std::string load_error(const std::string& extra) {
 TEST(AlertsConfigTest, DefaultsWithoutAnySection) {
   AlertsConfig ac = load("");
   EXPECT_TRUE(ac.enabled);
-  ASSERT_EQ(ac.rules.size(), 3u);
+  ASSERT_EQ(ac.rules.size(), 5u);
   EXPECT_EQ(ac.rules[0].type, RuleType::kNewNegative);
   EXPECT_EQ(ac.rules[1].type, RuleType::kEditNegative);
   EXPECT_EQ(ac.rules[2].type, RuleType::kReplyPhi);
   EXPECT_TRUE(ac.reply_checker);
+  EXPECT_EQ(ac.rules[3].type, RuleType::kRemovedNegative);
+  EXPECT_EQ(ac.rules[4].type, RuleType::kSourceHealth);
   EXPECT_TRUE(ac.rules[0].urgent);
+  EXPECT_FALSE(ac.rules[3].urgent);  // a removal goes into the next digest
+  EXPECT_EQ(ac.rules[3].notify, ac.rules[0].notify);
   EXPECT_EQ(ac.rules[0].rating_at_most, 2);
   EXPECT_DOUBLE_EQ(ac.rules[0].sentiment_at_most, -0.3);
   EXPECT_FALSE(ac.smtp);
@@ -178,7 +182,10 @@ TEST(AlertsConfigTest, ExampleConfigSectionsParse) {
   toml = std::regex_replace(toml, std::regex("ca_file = .*"), "");
   AlertsConfig ac;
   ASSERT_NO_THROW(ac = load(toml)) << toml;
-  EXPECT_EQ(ac.rules.size(), 5u);
+  ASSERT_EQ(ac.rules.size(), 7u);  // every rule type, as the example lists them
+  EXPECT_EQ(ac.rules[4].type, RuleType::kReplyPhi);
+  EXPECT_EQ(ac.rules[5].type, RuleType::kRemovedNegative);
+  EXPECT_EQ(ac.rules[6].type, RuleType::kSourceHealth);
   EXPECT_TRUE(ac.smtp);
   EXPECT_TRUE(ac.webhook);
   EXPECT_EQ(ac.digest.mode, DigestMode::kDaily);
@@ -307,6 +314,21 @@ TEST(AlertsMessageTest, SanitizeHeader) {
   EXPECT_EQ(sanitize_header("  lots   of\n\n space  "), "lots of space");
 }
 
+// Bidirectional controls reorder what a mail client shows ("Jane \u202Eweiver evitisop" reads
+// "Jane positive review"); they go, like the other controls. Right-to-left text stays.
+TEST(AlertsMessageTest, SanitizeHeaderRemovesBidiControls) {
+  const std::vector<std::pair<const char*, const char*>> controls = {
+      {"LRE", "\u202A"}, {"RLE", "\u202B"}, {"PDF", "\u202C"}, {"LRO", "\u202D"},
+      {"RLO", "\u202E"}, {"LRI", "\u2066"}, {"RLI", "\u2067"}, {"FSI", "\u2068"},
+      {"PDI", "\u2069"}, {"LRM", "\u200E"}, {"RLM", "\u200F"}, {"ALM", "\u061C"}};
+  for (const auto& [name, control] : controls)
+    EXPECT_EQ(sanitize_header(std::string("Jane") + control + "Doe"), "JaneDoe") << name;
+  EXPECT_EQ(sanitize_header("Jane \u202Eweiver evitisop\u202C \u2067\u05e9\u05e8\u05d4\u2069"),
+            "Jane weiver evitisop \u05e9\u05e8\u05d4");
+  // Neighbouring characters that are not controls stay.
+  EXPECT_EQ(sanitize_header("\u2029x\u2065\u206A\u2029"), "x\u2065\u206A");
+}
+
 TEST(AlertsMessageTest, EncodedWordsAreShortAndDecodeBack) {
   const std::string subject =
       "[repwatch] \u2605\u2606\u2606\u2606\u2606 New negative review: Cl\u00ednica Norte \u2014 "
@@ -360,11 +382,6 @@ TEST(AlertsMessageTest, QuotedPrintableRoundTripsAndKeepsLinesShort) {
   std::string decoded = qp_decode(qp);
   for (size_t p; (p = decoded.find("\r\n")) != std::string::npos;) decoded.replace(p, 2, "\n");
   EXPECT_EQ(decoded, text);
-}
-
-TEST(AlertsMessageTest, HtmlEscape) {
-  EXPECT_EQ(html_escape("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
 }
 
 TEST(AlertsMessageTest, WholeMessage) {
@@ -444,6 +461,64 @@ TEST(AlertsContentTest, JsonRoundTripAndRendering) {
   EXPECT_NE(slack.find("&lt;b&gt;rude&lt;/b&gt;"), std::string::npos) << slack;
   std::string teams = render_webhook(c, "teams");
   EXPECT_NE(teams.find("\"@type\":\"MessageCard\""), std::string::npos);
+}
+
+// A snapshot of a review analysed on its translation, first seen 9 days after it was posted:
+// the JSON keeps it all; the email shows the original, then the translation with the evidence
+// marked; "posted ... first seen ..." is reckoned from the message's date (a digest two days
+// later says so); chat messages carry the translation too.
+TEST(AlertsContentTest, TranslationAndBackdatedNote) {
+  constexpr int64_t kPosted = 1767225600;  // 2026-01-01T00:00:00Z
+  AlertContent c;
+  c.kind = "new_negative";
+  c.rule = "new_negative";
+  c.headline = "New negative review";
+  ReviewSnapshot r;
+  r.review_id = 8;
+  r.source_id = "google";
+  r.source_type = "google_business";
+  r.location_id = "downtown";
+  r.author = "Ana";
+  r.rating = 1;
+  r.scale = "1-5";
+  r.text = "La factura llegó dos veces.";
+  r.translated_text = "The bill came twice.";
+  r.on_translation = true;
+  r.created_at = kPosted;
+  r.updated_at = kPosted;
+  r.first_seen_at = kPosted + 9 * 86400 + 3600;
+  r.touchpoints = {{"billing", "Billing and insurance", -0.6, {{"bill", 4, 4}}}};
+  c.review = r;
+  AlertContent back = content_from_json(to_json(c));
+  EXPECT_EQ(to_json(back), to_json(c));
+  EXPECT_TRUE(back.review->on_translation);
+  EXPECT_EQ(back.review->first_seen_at, r.first_seen_at);
+
+  Rendered now = render_email(c, "", r.first_seen_at + 60);
+  EXPECT_NE(now.text.find("Posted 9 days ago (2026-01-01), first seen today."), std::string::npos)
+      << now.text;
+  size_t original = now.text.find("  La factura llegó dos veces.");
+  size_t translation = now.text.find("Translation (by the source):\n  The bill came twice.");
+  ASSERT_NE(original, std::string::npos) << now.text;
+  ASSERT_NE(translation, std::string::npos) << now.text;
+  EXPECT_LT(original, translation);
+  EXPECT_NE(now.html.find("La factura llegó dos veces.</blockquote>"), std::string::npos)
+      << now.html;
+  EXPECT_NE(now.html.find("The <mark style=\"background:#ffe08a\">bill</mark> came twice."),
+            std::string::npos)
+      << now.html;
+  Rendered later = render_email(c, "", r.first_seen_at + 2 * 86400);
+  EXPECT_NE(later.text.find("Posted 11 days ago (2026-01-01), first seen 2 days ago."),
+            std::string::npos)
+      << later.text;
+  // Without a date: as of when it was first seen.
+  EXPECT_NE(render_email(c, "").text.find("first seen today"), std::string::npos);
+  // Seen within two days of being posted: nothing to say.
+  c.review->first_seen_at = kPosted + 86400;
+  EXPECT_EQ(render_email(c, "", kPosted + 86400).text.find("first seen"), std::string::npos);
+
+  std::string slack = render_webhook(c, "slack");
+  EXPECT_NE(slack.find("Translation: The bill came twice."), std::string::npos) << slack;
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Alerts end to end over a real SMTP server on 127.0.0.1 (tests/fixtures/smtp/smtp_server.py,
 // Debian's python3-aiosmtpd): what arrives, parsed as MIME; the server down, answering 4xx and
 // 5xx; the process killed between storing and sending; hostile review content; STARTTLS and
-// implicit TLS with AUTH.
+// implicit TLS with AUTH. A relay misbehaving in other ways: alerts_relay_test.cpp.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -167,7 +167,8 @@ TEST_F(AlertsSmtpTest, NewNegativeReviewIsEmailedToMarketingAndOwnersExactlyOnce
 }
 
 // The SMTP server is down when the review arrives: the alert waits in the outbox, and goes out
-// exactly once when the server is back.
+// exactly once when the server is back. A server that is down is tried once per backoff step,
+// not once per waiting delivery.
 TEST_F(AlertsSmtpTest, ServerDownThenBackDeliversExactlyOnce) {
   AlertsHarness h("smtp-down", smtp_config(*server_));
   h.poll("google-downtown", {}, kT0);  // first sync: nothing
@@ -180,36 +181,45 @@ TEST_F(AlertsSmtpTest, ServerDownThenBackDeliversExactlyOnce) {
   alerts::Sender sender(h.alerts, *h.db);
   alerts::SendStats s = sender.deliver_due(t1);
   EXPECT_EQ(s.sent, 0);
-  EXPECT_EQ(s.retried, 3);
+  EXPECT_EQ(s.failed, 0);
+  EXPECT_EQ(s.retried, 1);  // the first; the other two wait for the server with it
+  int64_t until = h.deliveries()[0].next_attempt_at;
+  EXPECT_GE(until, t1 + 30);  // retry_initial, plus up to 25% jitter
+  EXPECT_LE(until, t1 + 37);
   for (const auto& d : h.deliveries()) {
     EXPECT_EQ(d.status, DeliveryStatus::kPending);
-    EXPECT_EQ(d.attempts, 1);
-    EXPECT_EQ(d.next_attempt_at, t1 + 30);  // retry_initial
+    EXPECT_EQ(d.next_attempt_at, until);
     EXPECT_NE(d.last_error.find("connect"), std::string::npos) << d.last_error;
   }
+  EXPECT_EQ(h.deliveries()[0].attempts, 1);
+  EXPECT_EQ(h.deliveries()[1].attempts, 0);
   // Still down at the next attempt: backoff doubles.
-  s = sender.deliver_due(t1 + 30);
-  EXPECT_EQ(s.retried, 3);
-  for (const auto& d : h.deliveries()) EXPECT_EQ(d.next_attempt_at, t1 + 30 + 60);
+  s = sender.deliver_due(until);
+  EXPECT_EQ(s.retried, 1);
+  const int64_t again = h.deliveries()[0].next_attempt_at;
+  EXPECT_GE(again, until + 60);
+  EXPECT_LE(again, until + 75);
+  for (const auto& d : h.deliveries()) EXPECT_EQ(d.next_attempt_at, again);
   // Not due yet: no attempt.
-  EXPECT_EQ(sender.deliver_due(t1 + 60).retried, 0);
+  EXPECT_EQ(sender.deliver_due(again - 1).retried, 0);
 
   server_->start();  // back, same port
-  s = sender.deliver_due(t1 + 90);
+  s = sender.deliver_due(again);
   EXPECT_EQ(s.sent, 3);
   // Later runs (and another sender) send nothing more.
-  EXPECT_EQ(sender.deliver_due(t1 + 3600).sent, 0);
+  EXPECT_EQ(sender.deliver_due(again + 3600).sent, 0);
   alerts::Sender other(h.alerts, *h.db);
-  EXPECT_EQ(other.deliver_due(t1 + 7200).sent, 0);
+  EXPECT_EQ(other.deliver_due(again + 7200).sent, 0);
 
   auto msgs = server_->messages();
   ASSERT_EQ(msgs.size(), 3u);
   for (const auto& [id, n] : count_by_message_id(msgs)) EXPECT_EQ(n, 1) << id;
   for (const auto& d : h.deliveries()) {
     EXPECT_EQ(d.status, DeliveryStatus::kSent);
-    EXPECT_EQ(d.attempts, 3);
     EXPECT_EQ(d.last_error, "");
   }
+  EXPECT_EQ(h.deliveries()[0].attempts, 3);
+  EXPECT_EQ(h.deliveries()[1].attempts, 1);
 }
 
 // 4xx is temporary: retried with backoff until accepted.
@@ -230,14 +240,14 @@ TEST_F(AlertsSmtpTest, TemporaryFailureIsRetried) {
   EXPECT_NE(d.last_error.find("451 4.3.0 Mailbox temporarily unavailable"), std::string::npos)
       << d.last_error;
 
-  server_->set_mode("tempfail_data");  // greylisting after DATA
-  EXPECT_EQ(sender.deliver_due(t1 + 30).retried, 1);
+  server_->set_mode("tempfail_data");                 // greylisting after DATA
+  EXPECT_EQ(sender.deliver_due(t1 + 40).retried, 1);  // retry_initial + up to 25%
   d = h.deliveries()[0];
   EXPECT_NE(d.last_error.find("451 4.7.1 Greylisted"), std::string::npos) << d.last_error;
   EXPECT_TRUE(server_->messages().empty());
 
   server_->set_mode("ok");
-  EXPECT_EQ(sender.deliver_due(t1 + 90).sent, 1);
+  EXPECT_EQ(sender.deliver_due(t1 + 40 + 80).sent, 1);
   d = h.deliveries()[0];
   EXPECT_EQ(d.status, DeliveryStatus::kSent);
   EXPECT_EQ(d.attempts, 3);
@@ -245,8 +255,9 @@ TEST_F(AlertsSmtpTest, TemporaryFailureIsRetried) {
   EXPECT_EQ(server_->messages()[0].message_id, d.message_id);
 }
 
-// 5xx is permanent: marked failed with the server's message, not retried; `alerts retry`
-// (reset_for_retry + deliver_one) sends it once the problem is fixed.
+// A recipient's own 5xx at RCPT TO is permanent: marked failed with the server's message, not
+// retried; `alerts retry` (reset_for_retry + deliver_one) sends it once the problem is fixed.
+// A 5xx after the message content is not about the recipient: retried until retry_for.
 TEST_F(AlertsSmtpTest, PermanentFailureIsRecordedAndNotRetried) {
   AlertsHarness h("smtp-5xx", smtp_config(*server_));
   h.poll("google-downtown", {}, kT0);
@@ -274,10 +285,13 @@ TEST_F(AlertsSmtpTest, PermanentFailureIsRecordedAndNotRetried) {
   EXPECT_EQ(h.deliveries()[0].status, DeliveryStatus::kSent);
   EXPECT_EQ(server_->messages().size(), 1u);
 
-  // 5xx after DATA is permanent too.
+  // 5xx after DATA: retried (with the server's words), not failed.
   h.poll("google-downtown", {make_review("r2", "Joe", 1, kPositiveText, t1)}, t1 + 900);
   server_->set_mode("permfail_data");
-  EXPECT_EQ(sender.deliver_due(t1 + 900).failed, 1);
+  alerts::SendStats s = sender.deliver_due(t1 + 900);
+  EXPECT_EQ(s.retried, 1);
+  EXPECT_EQ(s.failed, 0);
+  EXPECT_EQ(h.deliveries().back().status, DeliveryStatus::kPending);
   EXPECT_NE(h.deliveries().back().last_error.find("554 5.6.0 Message content rejected"),
             std::string::npos)
       << h.deliveries().back().last_error;
@@ -356,11 +370,137 @@ TEST_F(AlertsSmtpTest, KilledBetweenStoringAndSendingDeliversAfterRestart) {
 
 // A reviewer name with CRLF and "Bcc:", text with <script>, emoji and non-Latin names: no
 // header injection, no extra recipient, HTML escaped, the subject encoded and decodable.
+// A negative review that a complete listing of its source no longer has is marked removed, and
+// the next daily digest says so to those told of negative reviews; a removed positive review is
+// not worth a word. Nothing goes out before the digest time, and nothing twice.
+TEST_F(AlertsSmtpTest, ARemovedNegativeReviewIsInTheNextDigest) {
+  AlertsHarness h("smtp-removed", smtp_config(*server_, "timezone = \"UTC\"\n") +
+                                      "[digest]\nmode = \"daily\"\nat = \"08:00\"\n");
+  alerts::Sender sender(h.alerts, *h.db);
+  auto first = h.poll("google-downtown",
+                      {make_review("neg", "Jane Doe", 1, kNegativeText, kT0 - 86400 * 30),
+                       make_review("pos", "Happy Patient", 5, kPositiveText, kT0 - 86400 * 20),
+                       make_review("pos2", "Also Happy", 5, kPositiveText, kT0 - 86400 * 10)},
+                      kT0, true);
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.alerts_queued, 0);
+
+  // Both the negative and a positive review are gone from Google's complete listing.
+  const int64_t t1 = kT0 + 900;
+  auto second =
+      h.poll("google-downtown",
+             {make_review("pos", "Happy Patient", 5, kPositiveText, kT0 - 86400 * 20)}, t1, true);
+  ASSERT_TRUE(second.ok) << second.error;
+  EXPECT_EQ(second.removed, 2);
+  EXPECT_EQ(second.alerts_queued, 1);
+  EXPECT_EQ(sender.deliver_due(t1).sent, 0);  // waits for the digest
+  EXPECT_EQ(sender.deliver_due(kT0 + 7 * 3600).sent, 0);
+  EXPECT_TRUE(server_->messages().empty());
+
+  // A later poll that still lacks it says nothing more.
+  EXPECT_EQ(h.poll("google-downtown",
+                   {make_review("pos", "Happy Patient", 5, kPositiveText, kT0 - 86400 * 20)},
+                   t1 + 900, true)
+                .alerts_queued,
+            0);
+
+  alerts::SendStats s = sender.deliver_due(kT0 + 8 * 3600);
+  EXPECT_EQ(s.digests, 3);
+  EXPECT_EQ(s.sent, 3);
+  auto msgs = server_->messages();
+  ASSERT_EQ(msgs.size(), 3u);
+  std::set<std::string> rcpts;
+  for (const Received& m : msgs) {
+    rcpts.insert(m.rcpt_tos.at(0));
+    EXPECT_NE(m.subject.find("Digest: 1 alert"), std::string::npos) << m.subject;
+    ASSERT_EQ(m.parts.size(), 2u);
+    const std::string& text = m.parts[0].text;
+    EXPECT_NE(text.find("Negative review removed"), std::string::npos) << text;
+    EXPECT_NE(text.find("Jane Doe"), std::string::npos) << text;
+    EXPECT_NE(text.find("The receptionist was rude"), std::string::npos) << text;
+    EXPECT_NE(text.find("Removed at the source: google-downtown (import) no longer listed it on "
+                        "2026-01-01"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(m.parts[1].text.find("Negative review removed"), std::string::npos);
+  }
+  EXPECT_EQ(rcpts, (std::set<std::string>{"marketing@clinic.example", "billing.lead@clinic.example",
+                                          "frontdesk.lead@clinic.example"}));
+  EXPECT_EQ(sender.deliver_due(kT0 + 86400 + 8 * 3600).sent, 0);
+  EXPECT_EQ(server_->messages().size(), 3u);
+}
+
+// A Spanish review whose source gave an English translation: scored on the translation, so it
+// alerts; the email shows the reviewer's own words, with the translation (and its evidence
+// phrases marked) beside them.
+TEST_F(AlertsSmtpTest, AnAlertShowsTheReviewersWordsWithTheTranslationBeside) {
+  AlertsHarness h("smtp-translated", smtp_config(*server_));
+  alerts::Sender sender(h.alerts, *h.db);
+  h.poll("google-downtown", {}, kT0);
+  Review es = make_review("es", "Ana Ruiz", std::nullopt,
+                          "Esperamos 50 minutos y la recepcionista fue muy grosera.", kT0 + 600);
+  es.translated_text = "We waited 50 minutes and the receptionist was very rude.";
+  auto p = h.poll("google-downtown", {es}, kT0 + 900);
+  ASSERT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.alerts_queued, 1);  // negative by its (translated) text; it has no rating
+  EXPECT_GE(sender.deliver_due(kT0 + 900).sent, 1);
+  auto msgs = server_->messages();
+  ASSERT_GE(msgs.size(), 1u);
+  const Received& m = msgs[0];
+  ASSERT_EQ(m.parts.size(), 2u);
+  const std::string& text = m.parts[0].text;
+  size_t original = text.find("Esperamos 50 minutos y la recepcionista fue muy grosera.");
+  size_t translation = text.find(
+      "Translation (by the source):\n  We waited 50 minutes and the receptionist was "
+      "very rude.");
+  ASSERT_NE(original, std::string::npos) << text;
+  ASSERT_NE(translation, std::string::npos) << text;
+  EXPECT_LT(original, translation);
+  EXPECT_NE(text.find("\"receptionist\""), std::string::npos) << text;  // evidence, translated
+  const std::string& html = m.parts[1].text;
+  EXPECT_NE(html.find("Esperamos 50 minutos"), std::string::npos);
+  EXPECT_NE(html.find("<mark style=\"background:#ffe08a\">receptionist</mark>"), std::string::npos)
+      << html;
+}
+
+// A review first seen long after its own date (held for moderation, published backdated) says
+// so in its alert; one seen within hours of being posted does not.
+TEST_F(AlertsSmtpTest, AReviewFirstSeenLongAfterItsDateSaysSo) {
+  AlertsHarness h("smtp-backdated", smtp_config(*server_));
+  alerts::Sender sender(h.alerts, *h.db);
+  h.poll("google-downtown", {}, kT0 - 86400 * 30);
+  const int64_t now = kT0 + 10 * 3600;  // 2026-01-01 10:00 UTC
+  auto p = h.poll("google-downtown",
+                  {make_review("late", "Late Larry", 1, kNegativeText, kT0 + 8 * 3600 - 9 * 86400),
+                   make_review("fresh", "Fresh Fiona", 1, kNegativeText, now - 3600)},
+                  now);
+  ASSERT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.alerts_queued, 2);
+  sender.deliver_due(now);
+  int late = 0, fresh = 0;
+  for (const Received& m : server_->messages()) {
+    const std::string& text = m.parts.at(0).text;
+    const std::string& html = m.parts.at(1).text;
+    if (m.subject.find("Late Larry") != std::string::npos) {
+      ++late;
+      EXPECT_NE(text.find("Posted 9 days ago (2025-12-23), first seen today."), std::string::npos)
+          << text;
+      EXPECT_NE(html.find("Posted 9 days ago (2025-12-23), first seen today."), std::string::npos);
+    } else {
+      ++fresh;
+      EXPECT_EQ(text.find("first seen"), std::string::npos) << text;
+    }
+  }
+  EXPECT_EQ(late, 3);
+  EXPECT_EQ(fresh, 3);
+}
+
 TEST_F(AlertsSmtpTest, HostileContentCannotInjectHeadersOrMarkup) {
   AlertsHarness h("smtp-hostile", smtp_config(*server_));
   h.poll("yelp-north", {}, kT0);
   const int64_t t1 = kT0 + 900;
-  const std::string author = "Zo\u00eb \u5c71\u7530 \U0001F621\r\nBcc: attacker@evil.example\r\n";
+  const std::string author =
+      "Zo\u00eb \u5c71\u7530 \U0001F621\r\nBcc: attacker@evil.example\r\n\u202Efdp.exe\u2066\u2069";
   const std::string text =
       "Waited 2 hours and the front desk ignored me <script>alert('x')</script> \U0001F621\r\n"
       "Subject: fake\r\n.\r\nFrom here on: =?UTF-8?B?ZXZpbA==?=";
@@ -399,6 +539,10 @@ TEST_F(AlertsSmtpTest, HostileContentCannotInjectHeadersOrMarkup) {
     EXPECT_NE(m.subject.find("Cl\u00ednica Norte \u2014 \u5317"), std::string::npos) << m.subject;
     EXPECT_EQ(m.subject.find('\n'), std::string::npos);
     EXPECT_EQ(m.subject.find('\r'), std::string::npos);
+    // Bidirectional controls are gone from the headers (the name cannot reorder the subject).
+    EXPECT_NE(m.subject.find("attacker@evil.example fdp.exe"), std::string::npos) << m.subject;
+    for (const char* bidi : {"\u202E", "\u2066", "\u2069"})
+      EXPECT_EQ(m.subject.find(bidi), std::string::npos) << m.subject;
     // HTML escaped; the text part keeps the words, as text.
     const auto* html = m.part("text/html");
     const auto* plain = m.part("text/plain");

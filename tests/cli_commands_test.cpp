@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "fixtures/cli/fixture_db.h"
@@ -518,6 +519,81 @@ TEST_F(CliCommands, ExportFormats) {
   EXPECT_TRUE(contains(bad.err, "cannot write")) << bad.err;
 }
 
+// A Spanish review analysed on the source's English translation: `reviews --full`, export and
+// the report show the reviewer's words with the translation beside them, and the evidence
+// (offsets, phrases) is of the translation.
+TEST_F(CliCommands, ATranslatedReviewShowsTheTranslationBesideTheOriginal) {
+  {
+    db::Database d = db::open_store(db_.path());
+    db::ReviewStore store(d);
+    ReviewSpec spec{
+        "google-downtown",
+        "downtown",
+        "g-es",
+        "2026-02-13T10:00:00Z",
+        1,
+        RatingScale::stars(),
+        "We waited fifty minutes and the receptionist was rude.",
+        -0.8,
+        {{"wait_time", -0.7, {"waited fifty minutes"}}, {"front_desk", -0.8, {"receptionist"}}}};
+    auto [r, a] = make_review(spec);  // evidence found in the English text...
+    r.translated_text = r.text;       // ...which is the translation
+    r.text = "Esperamos cincuenta minutos y la recepcionista fue grosera.";
+    r.language = "es";
+    a.language = "es";
+    a.on_translation = true;
+    db::Transaction tx(d);
+    store.upsert(r, a, at(kNow));
+    tx.commit();
+  }
+  Result full = repwatch(db_, {"reviews", "--full", "--limit", "3"});
+  ASSERT_EQ(full.code, 0) << full.err;
+  EXPECT_TRUE(contains(full.out,
+                       "Esperamos cincuenta minutos y la recepcionista fue grosera. [translation: "
+                       "We waited fifty minutes and the receptionist was rude.]"))
+      << full.out;
+  Result short_list = repwatch(db_, {"reviews", "--limit", "3"});
+  EXPECT_FALSE(contains(short_list.out, "[translation:")) << short_list.out;
+
+  Result j = repwatch(
+      db_, {"export", "--format", "json", "--since", "2026-02-13", "--until", "2026-02-13"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  auto d = parse_json(j.out);
+  ASSERT_EQ(d.Size(), 1u);
+  EXPECT_STREQ(d[0]["text"].GetString(),
+               "Esperamos cincuenta minutos y la recepcionista fue grosera.");
+  EXPECT_STREQ(d[0]["translated_text"].GetString(),
+               "We waited fifty minutes and the receptionist was rude.");
+  EXPECT_STREQ(d[0]["analyzed_text"].GetString(), "translated_text");
+  EXPECT_TRUE(d[0]["removed_at"].IsNull());
+  const auto& ev = d[0]["touchpoints"][1]["evidence"][0];
+  EXPECT_STREQ(ev["phrase"].GetString(), "receptionist");
+  EXPECT_EQ(ev["offset"].GetUint(), 32u);
+
+  Result c = repwatch(
+      db_, {"export", "--format", "csv", "--since", "2026-02-13", "--until", "2026-02-13"});
+  auto rows = parse_csv(c.out);
+  ASSERT_EQ(rows.size(), 2u);
+  std::map<std::string, std::string> row;
+  for (size_t i = 0; i < rows[0].size(); ++i) row[rows[0][i]] = rows[1].at(i);
+  EXPECT_EQ(row["translated_text"], "We waited fifty minutes and the receptionist was rude.");
+  EXPECT_EQ(row["analyzed_text"], "translated_text");
+  EXPECT_EQ(row["evidence"], "wait_time: waited fifty minutes; front_desk: receptionist");
+  EXPECT_EQ(row["removed_at"], "");
+
+  std::filesystem::path html_file = db_.dir() / "report.html";
+  Result rep = repwatch(db_, {"report", "--out", html_file.string()});
+  ASSERT_EQ(rep.code, 0) << rep.err;
+  std::ifstream f(html_file, std::ios::binary);
+  std::stringstream html;
+  html << f.rdbuf();
+  EXPECT_TRUE(contains(html.str(),
+                       "<div class=\"text\">Esperamos cincuenta minutos y la recepcionista fue "
+                       "grosera.</div><div class=\"translation\">"))
+      << html.str();
+  EXPECT_TRUE(contains(html.str(), "and the <mark>receptionist</mark> was rude."));
+}
+
 // ---- sources, help -------------------------------------------------------------------------
 
 TEST_F(CliCommands, SourcesHealth) {
@@ -546,6 +622,13 @@ TEST_F(CliCommands, HelpEverywhereWithExamples) {
   Result topic = repwatch(db_, {"help", "filters"});
   EXPECT_EQ(topic.code, 0);
   EXPECT_TRUE(contains(topic.out, "--touchpoint NAME"));
+  // A topic that is also a command's name is the topic; a command's name alone, its help.
+  Result search = repwatch(db_, {"help", "search"});
+  EXPECT_EQ(search.code, 0) << search.err;
+  EXPECT_TRUE(contains(search.out, "the query language")) << search.out;
+  Result reviews = repwatch(db_, {"help", "reviews"});
+  EXPECT_EQ(reviews.code, 0) << reviews.err;
+  EXPECT_TRUE(contains(reviews.out, "Examples:")) << reviews.out;
   Result none = repwatch(db_, {});
   EXPECT_EQ(none.code, 2);
 }

@@ -4,17 +4,21 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <tuple>
 
 #include "db/store.h"
 #include "fixtures/cli/fixture_db.h"
 #include "sentiment/analyzer.h"
+#include "sentiment/builtin_data.h"
 
 namespace repwatch::cli::testing {
 namespace {
 
-// review_daily and touchpoint_daily must equal the same sums computed from the raw tables.
+// review_daily and touchpoint_daily must equal the same sums computed from the raw tables
+// (over the reviews not marked removed: those leave the aggregates).
 void expect_aggregates_exact(const db::Database& db) {
   using Key = std::tuple<std::string, int64_t, std::string, std::string>;
   auto load = [&](const char* sql) {
@@ -43,14 +47,14 @@ void expect_aggregates_exact(const db::Database& db) {
                "sentiment_sum, negative FROM review_daily"),
           load("SELECT '', created_at / 86400, source_id, location_id, count(*), count(rating), "
                "total(rating), total(sentiment), total(negative) FROM reviews WHERE id <= "
-               "(SELECT indexed_upto FROM query_index) GROUP BY 2, 3, 4"),
+               "(SELECT indexed_upto FROM query_index) AND removed_at IS NULL GROUP BY 2, 3, 4"),
           "review_daily");
   compare(load("SELECT touchpoint, day, source_id, location_id, mentions, negative_mentions, "
                "score_sum, rated, rating_sum FROM touchpoint_daily"),
           load("SELECT h.touchpoint, r.created_at / 86400, r.source_id, r.location_id, count(*), "
                "total(h.score < 0), total(h.score), count(r.rating), total(r.rating) FROM reviews "
                "r JOIN touchpoint_hits h ON h.review_id = r.id WHERE r.id <= (SELECT "
-               "indexed_upto FROM query_index) GROUP BY 1, 2, 3, 4"),
+               "indexed_upto FROM query_index) AND r.removed_at IS NULL GROUP BY 1, 2, 3, 4"),
           "touchpoint_daily");
   // FTS5's own consistency check; once everything is folded in, also against the reviews.
   bool complete = db::query_index_state(db).pending() == 0;
@@ -191,6 +195,56 @@ TEST(CliIndex, RescoreRedoesEveryAnalysisAndKeepsTheIndexExact) {
   EXPECT_NE(again.out.find("rescored 0 reviews"), std::string::npos) << again.out;
 }
 
+// Each analysis records the taxonomy that attributed its touchpoints: after a clinic edits its
+// taxonomy (a new version, or an edit of a file without one), `rescore --outdated` redoes every
+// analysis, and then nothing.
+TEST(CliIndex, RescoreOutdatedFollowsATaxonomyEdit) {
+  FixtureDb fx(true);
+  ASSERT_EQ(repwatch(fx, {"rescore"}).code, 0);
+  const std::filesystem::path dir = fx.path().parent_path();
+  const std::filesystem::path taxonomy = dir / "taxonomy.toml", cfg = dir / "repwatch.toml";
+  std::string text(sentiment::detail::kBuiltinTaxonomy);
+  const size_t v = text.find("\nversion = ");
+  ASSERT_NE(v, std::string::npos);
+  const std::string versioned =
+      text.substr(0, v) + "\nversion = \"clinic-2\"" + text.substr(text.find('\n', v + 1));
+  auto write = [](const std::filesystem::path& file, const std::string& content) {
+    std::ofstream(file) << content;
+  };
+  write(taxonomy, versioned);
+  write(cfg, "state_dir = \"" + dir.string() + "\"\n[sentiment]\ntaxonomy = \"" +
+                 taxonomy.string() + "\"\n");
+  auto rescore = [&](std::initializer_list<std::string> args) {
+    Result r = repwatch(fx, args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out;
+  };
+  std::string out = rescore({"--config", cfg.string(), "rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 10 reviews with lexicon"), std::string::npos) << out;
+  EXPECT_NE(out.find("and taxonomy clinic-2"), std::string::npos) << out;
+  {
+    db::Database d = db::open_store(fx.path());
+    db::ReviewStore store(d);
+    db::Statement ids = d.prepare("SELECT id FROM reviews");
+    while (ids.step())
+      EXPECT_EQ(store.get(ids.column_int(0))->analysis.taxonomy_version, "clinic-2");
+  }
+  out = rescore({"--config", cfg.string(), "rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 0 reviews"), std::string::npos) << out;
+  // A file without a version is known by a digest of its content: an edit changes it.
+  std::string unversioned = versioned.substr(0, v) + versioned.substr(versioned.find('\n', v + 1));
+  write(taxonomy, unversioned);
+  out = rescore({"--config", cfg.string(), "rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 10 reviews"), std::string::npos) << out;
+  EXPECT_EQ(rescore({"--config", cfg.string(), "rescore", "--outdated"}).find("rescored 0"), 0u);
+  write(taxonomy, unversioned + "\n# a comment is an edit too\n");
+  out = rescore({"--config", cfg.string(), "rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 10 reviews"), std::string::npos) << out;
+  // Back to the shipped taxonomy.
+  out = rescore({"rescore", "--outdated"});
+  EXPECT_NE(out.find("rescored 10 reviews"), std::string::npos) << out;
+}
+
 TEST(CliIndex, NewReviewsAfterARefreshAreCountedAndFound) {
   FixtureDb fx(true);
   {
@@ -218,6 +272,95 @@ TEST(CliIndex, NewReviewsAfterARefreshAreCountedAndFound) {
   EXPECT_NE(s.out.find("\"offset\": 4"), std::string::npos) << s.out;  // highlighted anyway
   Result tp = repwatch(fx, {"--json", "touchpoints", "--touchpoint", "facility"});
   EXPECT_NE(tp.out.find("\"mentions\": 1"), std::string::npos) << tp.out;
+}
+
+// What a poll of yelp-downtown does when Yelp - here as if it listed everything - no longer has
+// y1 (a negative billing review): the others are seen again at `t`, then the missing one is
+// marked removed. With `restore`, y1 is listed again instead.
+void poll_without_y1(const FixtureDb& f, int64_t t, bool restore = false) {
+  db::Database d = db::open_store(f.path());
+  db::ReviewStore store(d);
+  db::Transaction tx(d);
+  std::vector<int64_t> listed;
+  for (const auto& spec : fixture_reviews()) {
+    if (std::string(spec.source) != "yelp-downtown") continue;
+    if (!restore && std::string(spec.external_id) == "y1") continue;
+    auto [r, a] = make_review(spec);
+    auto u = store.upsert(r, a, t);
+    EXPECT_EQ(u.restored, restore && std::string(spec.external_id) == "y1");
+    listed.push_back(u.review_id);
+  }
+  if (!restore) {
+    EXPECT_EQ(store.mark_removed("yelp-downtown", listed, t).size(), 1u);
+  }
+  tx.commit();
+}
+
+// A review marked removed leaves every figure and listing, the same whether or not the index
+// had folded it in; --include-removed brings it back into all of them; restoring it gives the
+// answers of before.
+TEST(CliIndex, RemovedReviewsLeaveEveryAnswerAndComeBackExactly) {
+  FixtureDb pristine(true);
+  FixtureDb fx(true);
+  FixtureDb raw(false);
+  const std::string before = answers(pristine);
+  const int64_t t = at("2026-02-15T11:00:00Z");
+  poll_without_y1(fx, t);
+  poll_without_y1(raw, t);
+  {
+    db::Database d = db::open_store(fx.path());
+    expect_aggregates_exact(d);
+  }
+  const std::string after = answers(fx);
+  EXPECT_EQ(answers(raw), after);
+  EXPECT_NE(after, before);
+  EXPECT_EQ(after.find("\"external_id\": \"y1\""), std::string::npos) << "listed or found";
+
+  // January without y1: two reviews, none negative.
+  Result jan = repwatch(
+      fx, {"--json", "trends", "--by", "month", "--since", "2026-01-01", "--until", "2026-01-31"});
+  EXPECT_NE(jan.out.find("\"reviews\": 2"), std::string::npos) << jan.out;  // y2 and s1
+  Result billing = repwatch(fx, {"--json", "search", "billing"});
+  EXPECT_EQ(billing.out.find("\"y1\""), std::string::npos) << billing.out;
+
+  // --include-removed: the figures of before, and the listings show it as removed.
+  for (const FixtureDb* f : {&fx, &raw}) {
+    for (std::vector<std::string> q :
+         {std::vector<std::string>{"--json", "trends", "--by", "month"},
+          {"--json", "trends", "--touchpoint", "billing,phone"},
+          {"--json", "touchpoints", "--all", "--period", "90d"}}) {
+      std::vector<std::string> with = {"--db", f->path().string()};
+      with.insert(with.end(), q.begin(), q.end());
+      with.push_back("--include-removed");
+      std::vector<std::string> without = {"--db", pristine.path().string()};
+      without.insert(without.end(), q.begin(), q.end());
+      Environment env;
+      env.now = at(kNow);
+      std::ostringstream a, b, err;
+      ASSERT_EQ(run_cli(with, a, err, env), 0) << err.str();
+      ASSERT_EQ(run_cli(without, b, err, env), 0) << err.str();
+      EXPECT_EQ(a.str(), b.str()) << q[1];
+    }
+  }
+  Result listed = repwatch(fx, {"--json", "reviews", "--all", "--include-removed"});
+  EXPECT_NE(listed.out.find("\"removed_at\": \"2026-02-15T11:00:00Z\""), std::string::npos)
+      << listed.out;
+  Result table = repwatch(fx, {"reviews", "--all", "--include-removed", "--full"});
+  EXPECT_NE(table.out.find("[removed 2026-02-15] Surprise bill"), std::string::npos) << table.out;
+  Result found = repwatch(raw, {"--json", "search", "billing", "--include-removed"});
+  EXPECT_NE(found.out.find("\"external_id\": \"y1\""), std::string::npos) << found.out;
+  Result exported = repwatch(fx, {"export", "--format", "csv", "--include-removed"});
+  EXPECT_NE(exported.out.find(",2026-02-15T11:00:00Z\r\n"), std::string::npos) << exported.out;
+
+  // y1 is listed again: counted again, exactly as before.
+  poll_without_y1(fx, t + 3600, true);
+  poll_without_y1(raw, t + 3600, true);
+  {
+    db::Database d = db::open_store(fx.path());
+    expect_aggregates_exact(d);
+  }
+  EXPECT_EQ(answers(fx), before);
+  EXPECT_EQ(answers(raw), before);
 }
 
 }  // namespace

@@ -115,6 +115,40 @@ TEST_F(Facebook, FirstSyncFollowsNextUntilItIsAbsent) {
   EXPECT_EQ(query_of(calls[1], "access_token"), kToken);  // `next` as Facebook gave it
 }
 
+// A full sweep that follows `next` to its end lists every rating of the Page: one missing was
+// deleted (by its author, or hidden) and is marked removed; an incremental poll never removes.
+TEST_F(Facebook, AFullSweepMarksDeletedRatingsRemoved) {
+  auto without_s2 = base_ratings();
+  without_s2.erase(without_s2.begin() + 1);
+  {
+    SourceHarness h(kSource + "full_sweep_interval = \"0s\"\n");
+    ASSERT_TRUE(h.poll().ok);
+    seed(without_s2);
+    auto out = h.poll();
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.removed, 1);
+    ASSERT_TRUE(h.find("s2"));
+    EXPECT_TRUE(h.find("s2")->removed_at);
+    EXPECT_FALSE(h.find("s1")->removed_at);
+    EXPECT_EQ(h.store().count_reviews("src"), 4);
+    seed();
+    out = h.poll();
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.restored, 1);
+    EXPECT_EQ(h.store().count_reviews("src"), 5);
+  }
+  {
+    seed();
+    SourceHarness h(kSource);  // a full sweep once a day: the next poll is incremental
+    ASSERT_TRUE(h.poll().ok);
+    seed(without_s2);
+    auto out = h.poll();
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.removed, 0);
+    EXPECT_FALSE(h.find("s2")->removed_at);
+  }
+}
+
 TEST_F(Facebook, NextLinksWithoutFieldsStillGetTheFieldsAndTheIds) {
   // Some `next` links leave out fields= and limit=; such a page answers the default fields
   // only (no story id, no reviewer), which used to store those ratings again under ids made
@@ -223,13 +257,15 @@ TEST_F(Facebook, ThrottlingWaitsAsFacebookSays) {
   EXPECT_EQ(h.last_error()->retry_after_seconds(), 900);  // throttle_wait default
 }
 
-TEST_F(Facebook, DeprecatedVersionIsAConfigProblem) {
+// Error 12 is Facebook saying, for good, that the edge is not served: its own state, asked
+// again daily, with advice that depends on the version asked with (connectors_health_test).
+TEST_F(Facebook, DeprecatedVersionIsUnavailable) {
   SourceHarness h(replace_all(kSource, "v19.0", "v22.0"));
   EXPECT_FALSE(h.poll().ok);
   auto st = h.state();
-  EXPECT_EQ(st.last_error_kind, "config");
+  EXPECT_EQ(st.last_error_kind, "unavailable");
   EXPECT_NE(st.last_error.find("Graph API error 12"), std::string::npos) << st.last_error;
-  EXPECT_NE(st.last_error.find("older version"), std::string::npos);
+  EXPECT_NE(st.advice.find("api_version = \"v21.0\""), std::string::npos) << st.advice;
 }
 
 TEST_F(Facebook, NextLinkToAnotherHostIsRefused) {

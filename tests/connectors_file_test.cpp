@@ -298,7 +298,8 @@ TEST_F(FileSourceTest, ChangedFileIsReadAgainWhole) {
   write("import/a.csv",
         "external_id,rating,text,created_at\nx1,5,Great,2026-01-02\nx2,4,Good,2026-01-03\n");
   write("import/b.csv", "external_id,rating,text,created_at\nz1,3,Okay,2026-01-04\n");
-  auto c = make("path = \"import\"\n");
+  // Without removal detection only what changed is read (with it, see the next test).
+  auto c = make("path = \"import\"\ndetect_removals = false\n");
   auto first = c->fetch("");
   ASSERT_EQ(first.reviews.size(), 3u);
 
@@ -318,7 +319,69 @@ TEST_F(FileSourceTest, ChangedFileIsReadAgainWhole) {
   fs::remove(dir_ / "import/b.csv");
   auto third = c->fetch(second.cursor);
   EXPECT_TRUE(third.reviews.empty());
+  EXPECT_FALSE(third.complete);
   EXPECT_EQ(third.cursor.find("b.csv"), std::string::npos);
+}
+
+// When a file changed, appeared or went away, every file is read again and the poll is a
+// complete listing (reviews in none of the files were removed); when nothing changed, nothing
+// is read and nothing can be concluded. A bad row, or a file that cannot be used, makes the
+// listing incomplete.
+TEST_F(FileSourceTest, AnyChangeReadsEveryFileForACompleteListing) {
+  write("import/a.csv",
+        "external_id,rating,text,created_at\nx1,5,Great,2026-01-02\nx2,4,Good,2026-01-03\n");
+  write("import/b.csv", "external_id,rating,text,created_at\nz1,3,Okay,2026-01-04\n");
+  set_mtime("import/a.csv", 300);  // written a while ago (files that have settled)
+  set_mtime("import/b.csv", 300);
+  auto c = make("path = \"import\"\n");
+  auto first = c->fetch("");
+  ASSERT_EQ(first.reviews.size(), 3u);
+  EXPECT_TRUE(first.complete);
+
+  auto idle = c->fetch(first.cursor);
+  EXPECT_TRUE(idle.reviews.empty());
+  EXPECT_FALSE(idle.complete);
+  set_mtime("import/b.csv", 200);  // touched, same content: nothing changed
+  idle = c->fetch(idle.cursor);
+  EXPECT_TRUE(idle.reviews.empty());
+  EXPECT_FALSE(idle.complete);
+
+  // x2's row is deleted from a.csv just now: both files are read, but a file modified within
+  // the last minute may still be being copied, so the listing is not complete yet...
+  write("import/a.csv", "external_id,rating,text,created_at\nx1,5,Great,2026-01-02\n");
+  auto settling = c->fetch(idle.cursor);
+  EXPECT_EQ(settling.reviews.size(), 2u);
+  EXPECT_FALSE(settling.complete);
+  // ...a minute later it is: x2 is in neither file.
+  set_mtime("import/a.csv", 90);
+  auto second = c->fetch(idle.cursor);
+  EXPECT_TRUE(second.problems.empty()) << problems_of(second);
+  EXPECT_TRUE(second.complete);
+  ASSERT_EQ(second.reviews.size(), 2u);
+  EXPECT_NE(find(second, "x1"), nullptr);
+  EXPECT_NE(find(second, "z1"), nullptr);
+  EXPECT_EQ(find(second, "x2"), nullptr);
+
+  // b.csv is deleted: its reviews are in no file any more.
+  fs::remove(dir_ / "import/b.csv");
+  auto third = c->fetch(second.cursor);
+  EXPECT_TRUE(third.complete);
+  ASSERT_EQ(third.reviews.size(), 1u);
+  EXPECT_NE(find(third, "x1"), nullptr);
+
+  // A new file with a bad row: read, but the listing is not complete.
+  write("import/c.csv", "external_id,rating,text,created_at\nw1,5,Fine,2026-01-05\nw2,9,x,\n");
+  set_mtime("import/c.csv", 90);
+  auto fourth = c->fetch(third.cursor);
+  EXPECT_EQ(fourth.problems.size(), 1u) << problems_of(fourth);
+  EXPECT_FALSE(fourth.complete);
+  EXPECT_NE(find(fourth, "x1"), nullptr);
+  EXPECT_NE(find(fourth, "w1"), nullptr);
+
+  // A file that cannot be used at all (a mapped column missing): not complete either.
+  auto mapped = make("path = \"import\"\n[sources.fields]\ntext = \"Comment\"\n");
+  auto r = mapped->fetch("");
+  EXPECT_FALSE(r.complete);
 }
 
 TEST_F(FileSourceTest, BrokenRowsAreReportedAndTheRestImports) {
@@ -767,7 +830,9 @@ TEST_F(FileSourceTest, PartsHoldAtMostPartSizeReviewsAndTogetherTheWholePoll) {
 TEST_F(FileSourceTest, APartsCursorNeverCoversAFileNotYetDeliveredWhole) {
   write("import/a.csv", csv_rows("a", 1, 4));
   write("import/b.csv", csv_rows("b", 1, 4));
-  auto c = make("path = \"import\"\n");
+  // Without removals, so that a poll reads only the files that changed (with them, every file
+  // is read again when one changed: the test below).
+  auto c = make("path = \"import\"\ndetect_removals = false\n");
   auto parts = parts_of(*c, "", 3);
   ASSERT_EQ(parts.size(), 3u);  // a1-a3 | a4 b1 b2 | b3 b4
   // The poll stops after the first part: a.csv is read again whole (the store finds a1-a3
@@ -788,6 +853,43 @@ TEST_F(FileSourceTest, APartsCursorNeverCoversAFileNotYetDeliveredWhole) {
   // a.csv is not done after its first part, b.csv (unchanged, not read) is still covered.
   EXPECT_EQ(c->fetch(again[0].cursor).reviews.size(), 5u);
   EXPECT_TRUE(c->fetch(again.back().cursor).reviews.empty());
+}
+
+// A poll in parts is a complete listing when all its parts together are: the last part says so,
+// and a problem in any part (not only in the last) keeps it from saying so.
+TEST_F(FileSourceTest, ThePollsLastPartSaysWhetherAllItsPartsListEverything) {
+  write("import/a.csv", csv_rows("a", 1, 4));
+  write("import/b.csv", csv_rows("b", 1, 4));
+  set_mtime("import/a.csv", 300);
+  set_mtime("import/b.csv", 300);
+  auto c = make("path = \"import\"\n");
+  auto parts = parts_of(*c, "", 3);
+  ASSERT_EQ(parts.size(), 3u);  // a1-a3 | a4 b1 b2 | b3 b4
+  EXPECT_FALSE(parts[0].complete);
+  EXPECT_FALSE(parts[1].complete);
+  EXPECT_TRUE(parts[2].complete);
+
+  // a.csv changes: b.csv is read again too, in the parts after a.csv's.
+  write("import/a.csv", csv_rows("a", 1, 5));
+  set_mtime("import/a.csv", 90);
+  auto again = parts_of(*c, parts.back().cursor, 3);
+  std::vector<std::string> ids;
+  for (const auto& p : again)
+    for (const auto& r : p.reviews) ids.push_back(r.external_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "b1", "b2", "b3", "b4"}));
+  EXPECT_TRUE(again.back().complete);
+
+  // A bad row in a.csv's first part: the listing is not complete, though the last part is
+  // without a problem of its own.
+  std::string bad = csv_rows("a", 1, 5);
+  bad.insert(bad.find('\n') + 1, "a0,9,x,\n");  // no date, rating off the scale
+  write("import/a.csv", bad);
+  set_mtime("import/a.csv", 90);
+  auto broken = parts_of(*c, again.back().cursor, 3);
+  ASSERT_GE(broken.size(), 3u);
+  EXPECT_FALSE(broken.front().problems.empty()) << problems_of(broken.front());
+  EXPECT_TRUE(broken.back().problems.empty()) << problems_of(broken.back());
+  EXPECT_FALSE(broken.back().complete);
 }
 
 TEST_F(FileSourceTest, AnIdRepeatedInAFileKeepsTheLaterRowWhateverPartsItFallsIn) {

@@ -2,6 +2,8 @@
 // pipeline into SQLite.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "connectors/google_business.h"
 #include "tests/fixtures/http/connector_harness.h"
 
@@ -331,6 +333,145 @@ TEST_F(GoogleBusiness, EveryInjectedFault) {
           R"("{\"error\": {\"code\": 500, \"message\": \"Internal error encountered.\", \"status\": \"INTERNAL\"}}")",
           "HTTP 500: INTERNAL: Internal error encountered.", 1),
       {"ya29.valid-token", "csecret-123", "1//refresh-abc"});
+}
+
+// A Spanish review: Google's comment holds the reviewer's words and its English translation.
+// The translation is analysed (the analyzer scores English only), the reviewer's own words stay
+// the text, and the evidence phrases are of the translation; both layouts.
+TEST_F(GoogleBusiness, AReviewInAnotherLanguageIsScoredOnGooglesTranslation) {
+  auto items = base_reviews();
+  items.push_back(review("es1", "Ana", "",
+                         "Esperamos 50 minutos y la recepcionista fue muy grosera.\n\n(Translated "
+                         "by Google)\nWe waited 50 minutes and the receptionist was very rude.",
+                         "2025-03-02T09:00:00Z", "2025-03-02T09:00:00Z"));
+  items.push_back(review("es2", "Luis", "",
+                         "(Translated by Google) The billing office charged me twice and never "
+                         "called back.\n\n(Original)\nLa oficina de facturación me cobró dos veces "
+                         "y nunca me devolvieron la llamada.",
+                         "2025-03-03T09:00:00Z", "2025-03-03T09:00:00Z"));
+  seed(items);
+  SourceHarness h(replace_all(kRefreshSource, "page_size = 2", "page_size = 50"));
+  auto out = h.poll();
+  ASSERT_TRUE(out.ok) << out.error;
+
+  auto es1 = h.find("es1");
+  ASSERT_TRUE(es1);
+  EXPECT_EQ(es1->review.text, "Esperamos 50 minutos y la recepcionista fue muy grosera.");
+  EXPECT_EQ(es1->review.translated_text,
+            "We waited 50 minutes and the receptionist was very rude.");
+  EXPECT_TRUE(es1->analysis.on_translation);
+  EXPECT_TRUE(es1->analysis.scored);
+  EXPECT_EQ(es1->analysis.language, "es");  // the review's language, not the translation's
+  EXPECT_LT(es1->analysis.score, 0);
+  EXPECT_EQ(es1->analysis.label, Label::kNegative);
+  std::set<std::string> tps;
+  for (const auto& t : es1->analysis.touchpoints) {
+    tps.insert(t.touchpoint);
+    for (const auto& e : t.evidence)  // spans of the translation, read back as its phrases
+      EXPECT_EQ(es1->review.translated_text.substr(e.offset, e.length), e.phrase);
+  }
+  EXPECT_TRUE(tps.count("wait_time")) << es1->analysis.touchpoints.size();
+  EXPECT_TRUE(tps.count("front_desk"));
+
+  auto es2 = h.find("es2");
+  ASSERT_TRUE(es2);
+  EXPECT_EQ(es2->review.text,
+            "La oficina de facturación me cobró dos veces y nunca me devolvieron la llamada.");
+  EXPECT_TRUE(es2->analysis.on_translation);
+  EXPECT_LT(es2->analysis.score, 0);
+  tps.clear();
+  for (const auto& t : es2->analysis.touchpoints) tps.insert(t.touchpoint);
+  EXPECT_TRUE(tps.count("billing"));
+
+  // An English review without a translation is analysed as it is.
+  auto r1 = h.find("r1");
+  EXPECT_FALSE(r1->analysis.on_translation);
+  EXPECT_EQ(r1->analysis.language, "en");
+}
+
+// A full sweep that pages to the end lists every review of the location: one missing from it
+// was deleted at Google and is marked removed (kept, with its history); it comes back when a
+// later sweep lists it again.
+TEST_F(GoogleBusiness, AFullSweepMarksDeletedReviewsRemovedAndRestoresReturningOnes) {
+  SourceHarness h(std::string(kRefreshSource) + "full_sweep_interval = \"0s\"\n");
+  auto first = h.poll();
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.removed, 0);
+  EXPECT_EQ(h.find("r2")->removed_at, std::nullopt);
+
+  auto items = base_reviews();
+  items.erase(items.begin() + 3);  // r4
+  items.erase(items.begin() + 1);  // r2
+  seed(items);
+  auto second = h.poll();
+  ASSERT_TRUE(second.ok) << second.error;
+  EXPECT_EQ(second.removed, 2);
+  EXPECT_EQ(h.count(), 7);  // kept
+  EXPECT_EQ(h.store().count_reviews("src"), 5);
+  ASSERT_TRUE(h.find("r2")->removed_at);
+  EXPECT_TRUE(h.find("r4")->removed_at);
+  EXPECT_FALSE(h.find("r1")->removed_at);
+
+  auto third = h.poll();  // still missing: nothing new to mark
+  ASSERT_TRUE(third.ok);
+  EXPECT_EQ(third.removed, 0);
+
+  seed();  // r2 and r4 are back
+  auto fourth = h.poll();
+  ASSERT_TRUE(fourth.ok) << fourth.error;
+  EXPECT_EQ(fourth.restored, 2);
+  EXPECT_EQ(fourth.removed, 0);
+  EXPECT_FALSE(h.find("r2")->removed_at);
+  EXPECT_EQ(h.store().count_reviews("src"), 7);
+}
+
+// Only a whole listing removes: an incremental poll, a sweep cut short by max_pages or a
+// repeated page token, a sweep with a record it could not read, and detect_removals = false
+// never do.
+TEST_F(GoogleBusiness, PartialListingsNeverRemove) {
+  auto without_r7 = base_reviews();
+  without_r7.pop_back();
+  // Full sweeps once a day (the poll after the first is incremental), or every poll but cut
+  // short or with detection off.
+  for (const std::string& source :
+       {std::string(kRefreshSource),
+        std::string(kRefreshSource) + "full_sweep_interval = \"0s\"\nmax_pages = 3\n",
+        std::string(kRefreshSource) + "full_sweep_interval = \"0s\"\ndetect_removals = false\n"}) {
+    SCOPED_TRACE(source);
+    seed();
+    SourceHarness h(source);
+    ASSERT_TRUE(h.poll().ok);
+    seed(without_r7);
+    auto out = h.poll();
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.removed, 0);
+    EXPECT_FALSE(h.find("r7")->removed_at);
+  }
+  {
+    seed();
+    SourceHarness h(std::string(kRefreshSource) + "full_sweep_interval = \"0s\"\n");
+    ASSERT_TRUE(h.poll().ok);
+    auto items = without_r7;
+    items.push_back(R"({"reviewer": {"displayName": "no id"}, "starRating": "ONE",
+                        "createTime": "2025-01-01T00:00:00Z"})");
+    seed(items);
+    auto out = h.poll();
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.problems.size(), 1u);
+    EXPECT_EQ(out.removed, 0);
+    EXPECT_FALSE(h.find("r7")->removed_at);
+  }
+  {
+    seed();
+    server().data("gbp", kKey, array(base_reviews()), R"({"repeat_token": true})");
+    SourceHarness h(std::string(kRefreshSource) + "full_sweep_interval = \"0s\"\n");
+    auto first = h.poll();
+    ASSERT_TRUE(first.ok);
+    auto out = h.poll();
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.removed, 0);
+    EXPECT_EQ(h.store().count_reviews("src"), first.inserted);
+  }
 }
 
 TEST(GoogleBusinessConfig, Validation) {

@@ -102,6 +102,36 @@ TEST_F(GooglePlaces, FirstSyncMapsTheFiveReviews) {
   EXPECT_EQ(query_of(calls[0], "key"), "");  // the key is never in the URL
 }
 
+// originalText in Spanish, `text` Google's English translation (languageCode "en" asked for):
+// the review is scored on the translation, its text stays the reviewer's own words. A review
+// already in English is scored as it is.
+TEST_F(GooglePlaces, AReviewInAnotherLanguageIsScoredOnTheTranslation) {
+  seed({review("es1", "Ana", 2, "Esperamos una hora y la recepcionista fue muy grosera.", "es",
+               "We waited an hour and the receptionist was very rude.", "2025-03-02T10:00:00Z"),
+        review("en1", "Bob", 5, "The nurses were wonderful.", "en", "", "2025-03-01T10:00:00Z")});
+  SourceHarness h(kSource);
+  auto out = h.poll();
+  ASSERT_TRUE(out.ok) << out.error;
+  auto es1 = h.find("places/PLACE1/reviews/es1");
+  ASSERT_TRUE(es1);
+  EXPECT_EQ(es1->review.text, "Esperamos una hora y la recepcionista fue muy grosera.");
+  EXPECT_EQ(es1->review.language, "es");
+  EXPECT_TRUE(es1->analysis.on_translation);
+  EXPECT_EQ(es1->analysis.language, "es");
+  EXPECT_LT(es1->analysis.score, 0);
+  bool front_desk = false;
+  for (const auto& t : es1->analysis.touchpoints) {
+    front_desk |= t.touchpoint == "front_desk";
+    for (const auto& e : t.evidence)
+      EXPECT_EQ(es1->review.translated_text.substr(e.offset, e.length), e.phrase);
+  }
+  EXPECT_TRUE(front_desk);
+  auto en1 = h.find("places/PLACE1/reviews/en1");
+  ASSERT_TRUE(en1);
+  EXPECT_FALSE(en1->analysis.on_translation);
+  EXPECT_GT(en1->analysis.score, 0);
+}
+
 TEST_F(GooglePlaces, IncrementalPollReturnsOnlyNewOrChanged) {
   SourceHarness h(kSource);
   ASSERT_TRUE(h.poll().ok);
@@ -156,6 +186,22 @@ TEST_F(GooglePlaces, PlaceWithNoReviews) {
   auto out = h.poll();
   ASSERT_TRUE(out.ok) << out.error;
   EXPECT_EQ(out.fetched, 0);
+}
+
+// The 5 reviews are a sample: one that drops out of them is not removed.
+TEST_F(GooglePlaces, AReviewThatDropsOutOfTheFiveIsNeverRemoved) {
+  SourceHarness h(kSource);
+  ASSERT_TRUE(h.poll().ok);
+  auto items = base_reviews();
+  items.erase(items.begin());  // a1 is no longer among the ones Google shows
+  seed(items);
+  for (int i = 0; i < 2; ++i) {
+    auto out = h.poll();
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.removed, 0);
+  }
+  EXPECT_FALSE(h.find("places/PLACE1/reviews/a1")->removed_at);
+  EXPECT_EQ(h.store().count_reviews("src"), 6);
 }
 
 TEST_F(GooglePlaces, EveryInjectedFault) {

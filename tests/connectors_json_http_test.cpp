@@ -352,16 +352,16 @@ TEST_F(LegacyPlaces, AStatusWordWithHttp200IsClassified) {
     std::string status, message;
     SourceError::Kind kind;
     int retry_after;
-    bool needs_attention;
+    bool needs_attention;  // auth and config errors: a person must act (alerts/health.h)
   };
   const std::vector<Case> cases = {
       {"OVER_QUERY_LIMIT", "You have exceeded your daily request quota for this API.",
        SourceError::Kind::kTransient, 1800, false},
       {"REQUEST_DENIED", "This API project is not authorized to use this API.",
        SourceError::Kind::kAuth, 0, true},
-      {"INVALID_REQUEST", "", SourceError::Kind::kConfig, 0, false},
-      {"NOT_FOUND", "", SourceError::Kind::kConfig, 0, false},
-      {"ZERO_RESULTS", "", SourceError::Kind::kConfig, 0, false},
+      {"INVALID_REQUEST", "", SourceError::Kind::kConfig, 0, true},
+      {"NOT_FOUND", "", SourceError::Kind::kConfig, 0, true},
+      {"ZERO_RESULTS", "", SourceError::Kind::kConfig, 0, true},
       {"UNKNOWN_ERROR", "", SourceError::Kind::kTransient, 0, false},
   };
   // With status_pointer, and without it (a config written before it existed): the same.

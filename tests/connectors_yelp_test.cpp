@@ -40,6 +40,11 @@ std::vector<std::string> base_reviews() {
   };
 }
 
+// An item of review() that Yelp counts in `language`'s possible_languages.
+std::string in_language(const std::string& item, const std::string& language) {
+  return replace_all(item, R"("_locale")", R"("_lang": ")" + language + R"(", "_locale")");
+}
+
 std::string array(const std::vector<std::string>& items) {
   std::string out = "[";
   for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
@@ -57,6 +62,16 @@ api_key = "yelp-key-secret-1"
 locales = ["en_US", "es_US"]
 base_url = "{base}"
 )";
+
+// The source with `locales_line` ("" for the default en_US).
+std::string source_with(const std::string& locales_line) {
+  return std::string(R"(type = "yelp"
+business_id = ")") +
+         kBiz + R"("
+api_key = "yelp-key-secret-1"
+base_url = "{base}"
+)" + locales_line;
+}
 
 class Yelp : public ::testing::Test {
  protected:
@@ -111,7 +126,9 @@ TEST_F(Yelp, IncrementalPollAndEdit) {
   EXPECT_EQ(out.fetched, 2);
   EXPECT_EQ(out.inserted, 1);
   EXPECT_EQ(out.edited, 1);
-  EXPECT_EQ(h.count(), 5);  // y3 fell out of the top 3 and is kept
+  EXPECT_EQ(h.count(), 5);                 // y3 fell out of the top 3 and is kept
+  EXPECT_FALSE(h.find("y3")->removed_at);  // a sample never removes
+  EXPECT_EQ(h.store().count_reviews("src"), 5);
   EXPECT_EQ(h.find("y1")->review.text, "Dr. Kim was good, edited...");
 }
 
@@ -145,13 +162,100 @@ TEST_F(Yelp, DailyLimitWaitsUntilTheReset) {
   EXPECT_NEAR(h.last_error()->retry_after_seconds(), 3 * 3600, 60);
 }
 
-TEST_F(Yelp, UnavailableBusinessIsAConfigProblem) {
+// Yelp saying it does not serve this business is its own state, asked again daily
+// (connectors_health_test has its advice).
+TEST_F(Yelp, UnavailableBusinessIsUnavailable) {
   server().fault(
       R"({"match": "/v3/", "kind": "status", "status": 403, "body": "{\"error\": {\"code\": \"BUSINESS_UNAVAILABLE\", \"description\": \"We may not be able to provide details for certain businesses, for example if they do not have any reviews yet.\"}}"})");
   SourceHarness h(kSource);
   EXPECT_FALSE(h.poll().ok);
-  EXPECT_EQ(h.state().last_error_kind, "config");
+  EXPECT_EQ(h.state().last_error_kind, "unavailable");
+  EXPECT_FALSE(h.state().needs_attention);
   EXPECT_NE(h.state().last_error.find("BUSINESS_UNAVAILABLE"), std::string::npos);
+}
+
+// A business reviewed only in Spanish and French: Yelp answers en_US with no reviews, a total
+// over every language and the languages it has (Yelp/yelp-fusion#267). The poll reads those
+// languages too, in Yelp's locale for each, and stores their reviews with their language.
+TEST_F(Yelp, OtherLanguagesAreReadWhenTheLocaleHasNone) {
+  server().data(
+      "yelp", kBiz,
+      array(
+          {in_language(review("s1", 1, "Esperamos 50 minutos y nadie nos atendió...", "Ana R.",
+                              "2025-06-01 10:00:00", "es"),
+                       "es"),
+           in_language(
+               review("s2", 5, "Muy amables todos.", "Luis P.", "2025-06-02 10:00:00", "es"), "es"),
+           in_language(
+               review("f1", 2, "Accueil désagréable...", "Marie C.", "2025-06-03 10:00:00", "fr"),
+               "fr")}),
+      R"({"total_all_languages": true})");
+  SourceHarness h(source_with("locales = [\"en_CA\"]\n"));
+  auto out = h.poll();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_TRUE(out.problems.empty());
+  EXPECT_EQ(out.inserted, 3);
+  ASSERT_TRUE(h.find("s1"));
+  EXPECT_EQ(h.find("s1")->review.language, "es");
+  EXPECT_EQ(h.find("f1")->review.language, "fr");
+  auto calls = requests("/v3/businesses/");
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(query_of(calls[0], "locale"), "en_CA");
+  EXPECT_EQ(query_of(calls[1], "locale"), "es_ES");  // Yelp has no es_CA: Spanish's main one
+  EXPECT_EQ(query_of(calls[2], "locale"), "fr_CA");  // the configured country's
+
+  // The next poll reads them again (nothing new: nothing stored twice).
+  server().clear_log();
+  auto again = h.poll();
+  ASSERT_TRUE(again.ok) << again.error;
+  EXPECT_EQ(again.inserted, 0);
+  EXPECT_EQ(h.count(), 3);
+  EXPECT_EQ(requests("/v3/businesses/").size(), 3u);
+}
+
+// A configured locale that has reviews reads nothing more; nor does one whose empty answer
+// has no total (a business with no reviews at all).
+TEST_F(Yelp, NoExtraLanguagesWhenTheLocaleHasReviewsOrTheBusinessNone) {
+  server().data(
+      "yelp", kBiz,
+      array({review("y1", 5, "Great...", "Zoë Y.", "2025-07-01 12:00:00"),
+             in_language(review("s1", 1, "Mal servicio...", "Ana R.", "2025-06-01 10:00:00", "es"),
+                         "es")}),
+      R"({"total_all_languages": true})");
+  SourceHarness h(source_with(""));  // en_US
+  auto out = h.poll();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 1);
+  EXPECT_EQ(requests("/v3/businesses/").size(), 1u);
+
+  server().reset();
+  server().auth("yelp", "yelp-key-secret-1");
+  server().data("yelp", kBiz, "[]");
+  server().clear_log();
+  EXPECT_TRUE(h.poll().ok);
+  EXPECT_EQ(requests("/v3/businesses/").size(), 1u);
+}
+
+// An extra language whose read fails costs only its reviews this poll: a problem, and the
+// configured locale's reviews are stored.
+TEST_F(Yelp, AFailedExtraLanguageIsAProblemNotAFailedPoll) {
+  server().data(
+      "yelp", kBiz,
+      array({in_language(review("s1", 1, "Mal servicio...", "Ana R.", "2025-06-01 10:00:00", "es"),
+                         "es")}),
+      R"({"total_all_languages": true})");
+  server().fault(
+      R"({"match": "/v3/", "kind": "status", "status": 500, "times": -1, "skip": 1, "body": "{\"error\": {\"code\": \"INTERNAL_ERROR\", \"description\": \"Something went wrong internally.\"}}"})");
+  SourceHarness h(source_with(""));  // en_US
+  auto out = h.poll();
+  ASSERT_TRUE(out.ok) << out.error;
+  ASSERT_EQ(out.problems.size(), 1u);
+  EXPECT_EQ(out.problems[0].where, "reviews (es_ES)");
+  EXPECT_NE(out.problems[0].message.find("INTERNAL_ERROR"), std::string::npos);
+  server().clear_faults();
+  auto next = h.poll();
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.inserted, 1);
 }
 
 TEST(PacificTime, KnownInstants) {

@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/redact.h"
 #include "core/review.h"
 #include "core/text.h"
@@ -178,6 +184,125 @@ TEST(Text, DecodeHtmlEntities) {
   EXPECT_EQ(decode_html_entities("&&amp;"), "&&");
   EXPECT_EQ(decode_html_entities("x&#10;y"), "x\ny");     // a line feed is text
   EXPECT_EQ(decode_html_entities("&amp;amp;"), "&amp;");  // decoded once
+}
+
+TEST(Text, DecodeUtf8) {
+  auto one = [](std::string_view s) {
+    uint32_t cp = 0;
+    size_t n = decode_utf8(s, 0, cp);
+    return std::make_pair(n, n ? cp : 0u);
+  };
+  EXPECT_EQ(one("A"), std::make_pair(size_t{1}, 0x41u));
+  EXPECT_EQ(one("\xC3\xAB"), std::make_pair(size_t{2}, 0xEBu));              // ë
+  EXPECT_EQ(one("\xE2\x80\x99"), std::make_pair(size_t{3}, 0x2019u));        // ’
+  EXPECT_EQ(one("\xF0\x9F\x98\x80"), std::make_pair(size_t{4}, 0x1F600u));   // 😀
+  EXPECT_EQ(one("\xF4\x8F\xBF\xBF"), std::make_pair(size_t{4}, 0x10FFFFu));  // the last one
+  // Not well-formed: no byte from 0xF5 up leads a sequence (0xF5 0x80 0x80 would read as a
+  // 3-byte lead where the lead's bits are not checked), C0/C1 only lead overlong forms.
+  for (const char* bad :
+       {"\xF5\x80\x80\x80", "\xF8\x88\x80\x80\x80", "\xFF", "\xFE\x80\x80", "\xC0\xAF", "\xC1\xBF",
+        "\xE0\x80\xAF", "\xF0\x8F\xBF\xBF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\x80", "\xC3",
+        "\xE2\x80", "\xC3(", "\xE2\x28\xA1"})
+    EXPECT_EQ(one(bad).first, 0u) << testing::PrintToString(std::string(bad));
+  // Decoding starts at i and never reads past the end of the view.
+  std::string_view cut(
+      "ab\xE2\x80\x99"
+      "cd",
+      4);
+  uint32_t cp = 0;
+  EXPECT_EQ(decode_utf8(cut, 2, cp), 0u);
+  EXPECT_EQ(decode_utf8("ab\xE2\x80\x99", 2, cp), 3u);
+  EXPECT_EQ(cp, 0x2019u);
+  std::string all;
+  for (uint32_t c : {0x41u, 0xE9u, 0x20ACu, 0x1F600u}) append_utf8(all, c);
+  EXPECT_EQ(all, "Aé€😀");
+}
+
+TEST(Text, LowerAndTrim) {
+  EXPECT_EQ(lower("Content-TYPE: Zoë ÉCOLE"), "content-type: zoë École");  // ASCII only
+  EXPECT_EQ(trim(" \t\r\n\v\f 42 x \r\n"), "42 x");
+  EXPECT_EQ(trim(" \xC2\xA0x\xC2\xA0 "), "\xC2\xA0x\xC2\xA0");  // no-break space is text
+  EXPECT_EQ(trim("   "), "");
+  EXPECT_EQ(trim(""), "");
+}
+
+TEST(Text, HtmlEscape) {
+  EXPECT_EQ(html_escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+}
+
+// ---- core/file.h ------------------------------------------------------------------------
+
+class FileTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("repwatch-core-file-" + std::to_string(::getpid()) + "-" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  static std::string read(const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(FileTest, WritesWholeFileAndReplacesTheOld) {
+  const auto target = dir_ / "report.html";
+  write_file_atomically(target, "old");
+  std::string big(300 * 1024, 'x');  // more than one buffer
+  big += "end";
+  write_file_atomically(target, big);
+  EXPECT_EQ(read(target), big);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "report.html.part"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1);
+}
+
+TEST_F(FileTest, StreamsAndKeepsTheModeAndSuffixAsked) {
+  const auto target = dir_ / "alert-1.eml";
+  {
+    AtomicFile f(target, ".tmp", 0640);
+    EXPECT_EQ(f.temporary(), dir_ / "alert-1.eml.tmp");
+    f.stream() << "Subject: " << 42 << "\r\n";
+    EXPECT_FALSE(std::filesystem::exists(target));  // nothing under the name until commit
+    using std::filesystem::perms;  // 0640 less the umask: never more than that, even now
+    const perms p = std::filesystem::status(f.temporary()).permissions();
+    EXPECT_EQ(p & (perms::others_all | perms::group_write | perms::group_exec | perms::owner_exec),
+              perms::none);
+    EXPECT_NE(p & perms::owner_write, perms::none);
+    f.commit();
+  }
+  EXPECT_EQ(read(target), "Subject: 42\r\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "alert-1.eml.tmp"));
+}
+
+TEST_F(FileTest, UncommittedLeavesTheOldFileAndNoTemporary) {
+  const auto target = dir_ / "export.csv";
+  write_file_atomically(target, "a,b\r\n");
+  {
+    AtomicFile f(target);
+    f.stream() << "half of a new export";
+  }  // an exception before commit()
+  EXPECT_EQ(read(target), "a,b\r\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "export.csv.part"));
+}
+
+TEST_F(FileTest, ErrorsNameTheFile) {
+  const auto missing = dir_ / "no-such-dir" / "report.html";
+  try {
+    write_file_atomically(missing, "x");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot write " + missing.string() + ".part: No such file or directory");
+  }
+  // The target is a directory: the rename fails and the temporary goes.
+  std::filesystem::create_directories(dir_ / "taken" / "inside");
+  EXPECT_THROW(write_file_atomically(dir_ / "taken", "x"), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "taken.part"));
 }
 
 // ---- core/redact.h ----------------------------------------------------------------------

@@ -142,16 +142,59 @@ TEST(Schedule, RestartHonoursRecordedNextPoll) {
   Schedule s(11);
   const int64_t wall = 1'700'000'000;
   s.configure({source("soon", 900), source("past", 900), source("stale", 900), source("new", 900)},
-              {{"soon", {wall + 120, 0}},
-               {"past", {wall - 5, 0}},
-               {"stale", {wall + 999'999, 0}},
-               {"new", {std::nullopt, 0}}},
+              {{"soon", {wall + 120, 0, std::nullopt}},
+               {"past", {wall - 5, 0, std::nullopt}},
+               {"stale", {wall + 999'999, 0, std::nullopt}},
+               {"new", {std::nullopt, 0, std::nullopt}}},
               t0, wall);
   EXPECT_EQ(s.due("soon"), t0 + 120s);
   EXPECT_EQ(s.due("past"), t0);
   EXPECT_EQ(s.due("stale"), t0 + 900s) << "never wait more than one interval for a stale record";
   EXPECT_EQ(s.due("new"), t0);
   EXPECT_EQ(Schedule::wall_time(t0 + 120s, t0, wall), wall + 120);
+}
+
+// A source the site says is unavailable for good is asked daily, not hourly; one that waits
+// for a person (auth, config, unavailable) is tried at once after a reload or a restart,
+// which is how the person's fix is picked up.
+TEST(Schedule, UnavailableIsAskedDailyAndAReloadRetriesWhatWaitsForAPerson) {
+  EXPECT_EQ(Schedule::backoff(900s, 1, Kind::kUnavailable, 0), 24h);
+  EXPECT_EQ(Schedule::backoff(900s, 9, Kind::kUnavailable, 0), 24h);
+  EXPECT_EQ(Schedule::backoff(48h, 1, Kind::kUnavailable, 0), 48h);
+  EXPECT_TRUE(Schedule::waits_for_a_person(Kind::kAuth));
+  EXPECT_TRUE(Schedule::waits_for_a_person(Kind::kConfig));
+  EXPECT_TRUE(Schedule::waits_for_a_person(Kind::kUnavailable));
+  EXPECT_FALSE(Schedule::waits_for_a_person(Kind::kTransient));
+  EXPECT_FALSE(Schedule::waits_for_a_person(Kind::kGarbage));
+
+  Schedule s(5);
+  s.configure({source("fb", 900), source("net", 900), source("yelp", 900)}, {}, t0, 0);
+  s.take_due(t0);
+  Clock::time_point fb = s.failed("fb", t0, Kind::kUnavailable, 0);
+  EXPECT_GE(fb - t0, 24h * 9 / 10);
+  s.failed("net", t0, Kind::kTransient, 0);
+  s.failed("yelp", t0, Kind::kAuth, 0);
+  EXPECT_GE(*s.due("yelp") - t0, 54min);
+
+  s.configure({source("fb", 900), source("net", 900), source("yelp", 900)}, {}, t0 + 10s, 1);
+  EXPECT_EQ(s.due("fb"), t0 + 10s) << "the reload may be the fix (api_version)";
+  EXPECT_EQ(s.due("yelp"), t0 + 10s) << "the reload may be the fix (a new key)";
+  EXPECT_GT(*s.due("net"), t0 + 10s) << "a network error keeps its backoff";
+  EXPECT_EQ(s.failures("yelp"), 1);
+  s.take_due(t0 + 10s);
+  s.succeeded("yelp", t0 + 11s);
+  s.configure({source("fb", 900), source("net", 900), source("yelp", 900)}, {}, t0 + 20s, 2);
+  EXPECT_GT(*s.due("yelp"), t0 + 20s) << "healthy again: no extra poll";
+
+  // After a restart, from the poll state in the database.
+  Schedule r(6);
+  const int64_t wall = 1'700'000'000;
+  r.configure(
+      {source("fb", 900), source("net", 900)},
+      {{"fb", {wall + 80'000, 3, Kind::kUnavailable}}, {"net", {wall + 600, 2, Kind::kTransient}}},
+      t0, wall);
+  EXPECT_EQ(r.due("fb"), t0);
+  EXPECT_EQ(r.due("net"), t0 + 600s);
 }
 
 TEST(FetchPool, RunsJobsConcurrentlyUpToItsCapAndReportsThroughItsFd) {

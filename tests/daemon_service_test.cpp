@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "daemon/pipeline.h"
 #include "db/sqlite.h"
 #include "db/store.h"
 #include "tests/fixtures/daemon/daemon_harness.h"
@@ -62,6 +64,32 @@ std::string big_csv(int rows) {
   }
   return out;
 }
+
+// A listening socket that never accepts: connections complete, no greeting ever comes (a
+// relay that accepts connections and never answers).
+class HungRelay {
+ public:
+  HungRelay() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      throw std::runtime_error("cannot listen on 127.0.0.1");
+    port_ = ntohs(addr.sin_port);
+  }
+  ~HungRelay() { ::close(fd_); }
+  HungRelay(const HungRelay&) = delete;
+  HungRelay& operator=(const HungRelay&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 class DaemonServiceTest : public ::testing::Test {
  protected:
@@ -310,56 +338,100 @@ TEST_F(DaemonServiceTest, WatchdogKeepsPingingThroughALongStore) {
   EXPECT_EQ(d.wait(15s), 0) << d.log();
 }
 
-// Alert delivery runs on the main loop and a dead SMTP server holds each message for the SMTP
-// timeout: the watchdog must keep pinging meanwhile (a helper thread does, up to a cap).
-TEST_F(DaemonServiceTest, WatchdogKeepsPingingWhileSmtpHangs) {
-  // A listening socket that never accepts: connections complete, no greeting ever comes.
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(listener, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 16), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
+// A relay that accepts connections and never answers, with the SMTP timeout at 60 s: polling
+// goes on (a review added meanwhile is stored at the next poll), the main loop keeps pinging
+// the watchdog, the backlog waits after one attempt (nothing failed), and SIGTERM ends the
+// daemon within a few seconds, the transfer in flight aborted. (Before delivery had a thread
+// of its own, each queued message held the main loop for the whole timeout.)
+TEST_F(DaemonServiceTest, AHungRelayStallsNeitherPollingNorSigterm) {
+  HungRelay relay;
+  const int port = relay.port();
 
-  write_file(config,
-             config_text(state, {{"clinic-a", source_a}},
-                         "[alerts]\nmarketing = [\"marketing@clinic.example\"]\n"
-                         "alert_on_first_sync = true\n"
-                         "[smtp]\nurl = \"smtp://127.0.0.1:" +
-                             std::to_string(port) + "\"\nstarttls = \"off\"\ntimeout = \"2s\"\n"),
-             0640);
+  std::string text =
+      config_text(state, {{"clinic-a", source_a}},
+                  "[alerts]\nmarketing = [\"marketing@clinic.example\"]\n"
+                  "alert_on_first_sync = true\n"
+                  "[smtp]\nurl = \"smtp://127.0.0.1:" +
+                      std::to_string(port) + "\"\nstarttls = \"off\"\ntimeout = \"60s\"\n");
+  text.replace(text.find("interval = \"1h\""), 15, "interval = \"10s\"");
+  write_file(config, text, 0640);
   DaemonProcess d({"--config", config.string()}, systemd_env("400000"), dir.path / "log");
   ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << d.log();
+  // The first poll is stored and reported at once; its two alerts go to the hung relay.
+  ASSERT_TRUE(notify.wait_for("STATUS=1 source; last cycle", 10s)) << d.log();
+
+  // A new review appears; the next poll (10 s +- 10%) stores it while the relay hangs.
+  write_file(source_a / "more.csv",
+             "external_id,author,rating,text,created_at\n"
+             "d-7,Ann L.,4,\"Kind nurses.\",2025-03-12T10:00:00Z\n");
   auto start = std::chrono::steady_clock::now();
-  auto last = start;
+  auto last_ping = start;
   std::chrono::milliseconds worst{0};
-  bool done = false;
-  while (!done && std::chrono::steady_clock::now() < start + 60s) {
-    auto m = notify.receive(5s);
-    ASSERT_TRUE(m) << "no message for 5 s\n" << d.log();
+  while (reviews() < kFixtureReviews + 1 && std::chrono::steady_clock::now() < start + 30s) {
+    auto m = notify.receive(2s);
     auto now = std::chrono::steady_clock::now();
-    // The silence since the last ping, measured at every message (the STATUS that ends the
-    // loop too, which may come before the ping that follows a long gap).
-    worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(now - last));
-    if (NotifySocket::has_line(*m, "WATCHDOG=1")) last = now;
-    done = NotifySocket::has_line(*m, "STATUS=1 source; last cycle");
+    worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(now - last_ping));
+    if (m && NotifySocket::has_line(*m, "WATCHDOG=1")) last_ping = now;
   }
-  ::close(listener);
-  ASSERT_TRUE(done) << d.log();
-  auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_GE(took, 3s) << "both deliveries should have waited for the SMTP timeout\n" << d.log();
-  EXPECT_LT(worst, 1200ms) << "the watchdog went quiet while SMTP hung";
-  EXPECT_NE(d.log().find("will be retried"), std::string::npos) << d.log();
+  EXPECT_EQ(reviews(), kFixtureReviews + 1) << "polling stalled behind SMTP\n" << d.log();
+  EXPECT_LT(worst, 1200ms) << "the watchdog went quiet";
+
+  auto sent = std::chrono::steady_clock::now();
   d.signal(SIGTERM);
-  EXPECT_EQ(d.wait(30s), 0) << d.log();
+  auto code = d.wait(30s);
+  auto took = std::chrono::steady_clock::now() - sent;
+  ASSERT_TRUE(code) << "repwatchd did not exit\n" << d.log();
+  EXPECT_EQ(*code, 0) << d.log();
+  EXPECT_LT(took, 8s) << "SIGTERM waited on SMTP\n" << d.log();
+  std::string log = d.log();
+  EXPECT_NE(log.find("interrupted"), std::string::npos) << log;
+
+  DbProbe db(state / "repwatch.db");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE status = 'pending'"), 2);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE status != 'pending'"), 0);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE lease_until IS NOT NULL"), 0)
+      << "the aborted delivery must not stay leased";
 }
 
-// SIGKILL in the middle of the store (no chance to finish): SQLite's transaction keeps the
-// database consistent - all of the poll or none of it - and the next run completes it.
+// repwatchd --once sends what is due before it exits; a relay that hangs does not make it deaf
+// to SIGTERM meanwhile: it exits within a few seconds (the SMTP timeout is 60 s), the transfer
+// aborted and the deliveries left for the next run, none counted as an attempt or leased.
+TEST_F(DaemonServiceTest, OnceAnswersSigtermWhileTheRelayHangs) {
+  HungRelay relay;
+  write_file(
+      config,
+      config_text(state, {{"clinic-a", source_a}},
+                  "[alerts]\nmarketing = [\"marketing@clinic.example\"]\n"
+                  "alert_on_first_sync = true\n"
+                  "[smtp]\nurl = \"smtp://127.0.0.1:" +
+                      std::to_string(relay.port()) + "\"\nstarttls = \"off\"\ntimeout = \"60s\"\n"),
+      0640);
+  DaemonProcess d({"--config", config.string(), "--once"}, systemd_env(), dir.path / "log");
+  // Stored and reported; the delivery thread is now waiting on the relay.
+  ASSERT_TRUE(notify.wait_for("STATUS=1 source; last cycle", 15s)) << d.log();
+  std::this_thread::sleep_for(1s);
+  ASSERT_FALSE(d.wait(0s)) << "--once exited without waiting for the relay\n" << d.log();
+
+  auto sent = std::chrono::steady_clock::now();
+  d.signal(SIGTERM);
+  auto code = d.wait(30s);
+  auto took = std::chrono::steady_clock::now() - sent;
+  ASSERT_TRUE(code) << "repwatchd --once did not exit\n" << d.log();
+  EXPECT_EQ(*code, 0) << "every source was polled\n" << d.log();
+  EXPECT_LT(took, 8s) << "SIGTERM waited on SMTP\n" << d.log();
+  EXPECT_TRUE(notify.wait_for("STOPPING=1", 1s)) << d.log();
+  EXPECT_NE(d.log().find("interrupted"), std::string::npos) << d.log();
+
+  DbProbe db(state / "repwatch.db");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE status = 'pending'"), 2);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE status != 'pending'"), 0);
+  EXPECT_EQ(db.integer("SELECT sum(attempts) FROM alert_deliveries"), 0);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM alert_deliveries WHERE lease_until IS NOT NULL"), 0);
+}
+
+// SIGKILL in the middle of the store (no chance to finish): SQLite's transactions keep the
+// database consistent - a large import is stored in parts (daemon::kPartSize reviews each, each
+// part one transaction), so all of a part or none of it - and the next run completes it.
 TEST_F(DaemonServiceTest, SigkillDuringPollLosesNothingCommitted) {
   constexpr int kRows = kBigRows;
   fs::path big = dir.path / "import-big";
@@ -375,13 +447,51 @@ TEST_F(DaemonServiceTest, SigkillDuringPollLosesNothingCommitted) {
     DbProbe db(state / "repwatch.db");
     EXPECT_EQ(db.text("PRAGMA integrity_check"), "ok");
     long long n = db.integer("SELECT count(*) FROM reviews");
-    EXPECT_TRUE(n == 0 || n == kRows) << "a poll was half stored: " << n;
+    EXPECT_TRUE(n % daemon::kPartSize == 0 || n == kRows) << "a part was half stored: " << n;
     EXPECT_EQ(db.integer("SELECT count(*) FROM analyses"), n);
   }
   auto [rc, out] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "once.log", {},
                                  kBigTimeout);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(reviews(), kRows);
+}
+
+// At the default log level a poll that changed nothing logs nothing, and a failing source's
+// error names the source once ("source x: config error: path ... does not exist", not
+// "source x: ... source x: ..."), in the log and in the stored last error.
+TEST_F(DaemonServiceTest, AnUnchangedPollLogsNothingAndNoMessageRepeatsItsPrefix) {
+  std::string text = config_text(state, {{"clinic-a", source_a}}) +
+                     "[[sources]]\nid = \"gone\"\ntype = \"file\"\nlocation = \"main\"\n"
+                     "path = \"" +
+                     (dir.path / "no-such-dir").string() + "\"\n";
+  write_file(config, text, 0640);
+  auto [rc1, out1] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "1.log");
+  EXPECT_EQ(rc1, 3) << out1;  // the "gone" source failed
+  EXPECT_NE(out1.find("source clinic-a: 6 fetched, 6 new"), std::string::npos) << out1;
+
+  auto [rc2, out2] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "2.log");
+  EXPECT_EQ(rc2, 3) << out2;
+  EXPECT_EQ(out2.find("source clinic-a"), std::string::npos)
+      << "an unchanged poll logged at the default level:\n"
+      << out2;
+  // The failure, its source named once.
+  const std::string failure = "source gone: config error, needs attention: path \"" +
+                              (dir.path / "no-such-dir").string() + "\" does not exist";
+  EXPECT_NE(out2.find(failure), std::string::npos) << out2;
+  for (const std::string& out : {out1, out2}) {
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      for (const char* prefix : {"source gone:", "source clinic-a:", "alerts:"}) {
+        size_t first = line.find(prefix);
+        if (first == std::string::npos) continue;
+        EXPECT_EQ(line.find(prefix, first + 1), std::string::npos) << "repeated prefix: " << line;
+      }
+    }
+  }
+  DbProbe db(state / "repwatch.db");
+  EXPECT_EQ(
+      db.text("SELECT last_error FROM poll_state WHERE source_id = 'gone'").rfind("path \"", 0), 0u)
+      << db.text("SELECT last_error FROM poll_state WHERE source_id = 'gone'");
 }
 
 // --once twice on the same input stores each review once; an edited row becomes one edit

@@ -617,3 +617,137 @@ TEST_F(StoreTest, UpsertManyNamesTheReviewsOfABatchThatFailsAndStoresNoneOfIt) {
   tx.commit();
   EXPECT_EQ(store_->count_reviews(), 12);
 }
+
+// mark_removed(): the source's reviews a complete listing lacked are marked removed (kept, with
+// their analysis and history); a later upsert of one clears the mark and says so; other sources
+// and reviews already marked are left alone.
+TEST_F(StoreTest, MarkRemovedKeepsTheReviewAndUpsertRestoresIt) {
+  store_->ensure_source("yelp-downtown", "yelp", "downtown", 1000);
+  std::vector<int64_t> ids;
+  for (const char* id : {"a", "b", "c"}) {
+    auto u = store_->upsert(make_review(id, "Billing was slow.", 2),
+                            make_analysis(-0.4, "billing", "Billing", 0), 2000);
+    ids.push_back(u.review_id);
+  }
+  Review other = make_review("y", "Fine.", 4);
+  other.source_id = "yelp-downtown";
+  store_->upsert(other, make_analysis(0.2, "billing", "Fine", 0), 2000);
+
+  // A listing with a and c only.
+  auto removed = store_->mark_removed("google-downtown", {ids[2], ids[0]}, 3000);
+  EXPECT_EQ(removed, std::vector<int64_t>{ids[1]});
+  auto b = store_->find("google-downtown", "b");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->removed_at, 3000);
+  EXPECT_EQ(b->analysis.touchpoints.size(), 1u);
+  EXPECT_FALSE(store_->find("google-downtown", "a")->removed_at);
+  EXPECT_FALSE(store_->find("yelp-downtown", "y")->removed_at);  // another source
+  EXPECT_EQ(store_->count_reviews("google-downtown"), 2);
+  EXPECT_EQ(store_->count_reviews("google-downtown", true), 3);
+  EXPECT_EQ(store_->count_reviews(), 4);
+  // Already marked: not again, and its time stays.
+  EXPECT_TRUE(store_->mark_removed("google-downtown", {ids[0], ids[2]}, 4000).empty());
+  EXPECT_EQ(store_->find("google-downtown", "b")->removed_at, 3000);
+
+  // Listed again unchanged: restored, no new revision.
+  auto back = store_->upsert(make_review("b", "Billing was slow.", 2),
+                             make_analysis(-0.4, "billing", "Billing", 0), 5000);
+  EXPECT_EQ(back.outcome, UpsertOutcome::kUnchanged);
+  EXPECT_TRUE(back.restored);
+  EXPECT_FALSE(store_->find("google-downtown", "b")->removed_at);
+  auto again = store_->upsert(make_review("b", "Billing was slow.", 2),
+                              make_analysis(-0.4, "billing", "Billing", 0), 5100);
+  EXPECT_FALSE(again.restored);
+
+  // Removed, then listed again edited: restored and edited at once.
+  store_->mark_removed("google-downtown", {ids[0], ids[1]}, 6000);
+  ASSERT_TRUE(store_->find("google-downtown", "c")->removed_at);
+  auto edited = store_->upsert(make_review("c", "Billing was slow, twice.", 1),
+                               make_analysis(-0.6, "billing", "Billing", 0), 7000);
+  EXPECT_EQ(edited.outcome, UpsertOutcome::kEdited);
+  EXPECT_TRUE(edited.restored);
+  auto c = store_->find("google-downtown", "c");
+  EXPECT_FALSE(c->removed_at);
+  EXPECT_EQ(c->revision, 2);
+  EXPECT_EQ(store_->count_revisions(c->id), 1);
+}
+
+// An analysis made on the source's translation keeps its spans in the translation: read back,
+// the phrases are the translation's.
+TEST_F(StoreTest, AnAnalysisOfTheTranslationRoundTrips) {
+  Review r = make_review("es", "Esperamos dos horas.", 2);
+  r.language = "es";
+  r.translated_text = "We waited two hours.";
+  Analysis a = make_analysis(-0.5, "wait_time", "waited two hours", 3);
+  a.language = "es";
+  a.on_translation = true;
+  store_->upsert(r, a, 2000);
+  auto back = store_->find("google-downtown", "es");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->analysis, a);
+  EXPECT_EQ(back->analysis.touchpoints[0].evidence[0].phrase, "waited two hours");
+  // Through upsert_many's batch path too.
+  Review r2 = r;
+  r2.external_id = "es2";
+  std::vector<Review> rs{r2};
+  std::vector<Analysis> as{a};
+  store_->upsert_many(rs, as, 2100);
+  EXPECT_EQ(store_->find("google-downtown", "es2")->analysis, a);
+}
+
+// A database of the release before (up to migration "ingest") gets removed_at and
+// on_translation, its reviews stay counted, and the query index triggers are the new ones.
+TEST(Migrations, RemovedMigrationKeepsExistingReviewsCounted) {
+  TempDir dir;
+  fs::path file = dir.path() / "repwatch.db";
+  size_t ingest = 0;
+  for (size_t i = 0; i < schema_migrations().size(); ++i)
+    if (std::string_view(schema_migrations()[i].name) == "ingest") ingest = i + 1;
+  ASSERT_GT(ingest, 0u);
+  {
+    Database db = Database::open(file);
+    std::vector<Migration> before(schema_migrations().begin(),
+                                  schema_migrations().begin() + static_cast<long>(ingest));
+    db.migrate(before);
+    db.exec(
+        "INSERT INTO locations VALUES ('loc', 'Loc');"
+        "INSERT INTO sources(id, type, location_id, added_at) VALUES ('src', 'file', 'loc', 1);"
+        "INSERT INTO reviews(id, source_id, external_id, location_id, scale, rating, text, "
+        "created_at, updated_at, content_hash, first_seen_at, last_seen_at, sentiment, negative) "
+        "VALUES (7, 'src', 'e1', 'loc', '1-5', 1, 'Billing was slow.', 86400, 86400, 'h', 1, 1, "
+        "-0.4, 1);"
+        "INSERT INTO analyses VALUES (7, -0.4, 'negative', 'en', 1, 'v1', 1, '[[0,7]]');"
+        "INSERT INTO touchpoint_hits VALUES (7, 0, 'billing', -0.4, '[[0,7]]');"
+        "UPDATE query_index SET indexed_upto = 7;"
+        "INSERT INTO review_daily VALUES (1, 'src', 'loc', 1, 1, 1, -0.4, 1);"
+        "INSERT INTO touchpoint_daily VALUES ('billing', 1, 'src', 'loc', 1, 1, -0.4, 1, 1);");
+  }
+  Database db = open_store(file);
+  EXPECT_EQ(db.user_version(), static_cast<int>(schema_migrations().size()));
+  ReviewStore store(db);
+  auto r = store.get(7);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->removed_at);
+  EXPECT_FALSE(r->analysis.on_translation);
+  EXPECT_EQ(r->analysis.touchpoints.at(0).evidence.at(0).phrase, "Billing");
+  // Removing it takes it out of both aggregates; restoring puts it back.
+  {
+    Transaction tx(db);
+    EXPECT_EQ(store.mark_removed("src", {}, 500).size(), 1u);
+    tx.commit();
+  }
+  auto count = [&](const char* sql) {
+    Statement st = db.prepare(sql);
+    EXPECT_TRUE(st.step());
+    return st.column_int(0);
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM review_daily"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM touchpoint_daily"), 0);
+  {
+    Transaction tx(db);
+    db.exec("UPDATE reviews SET removed_at = NULL WHERE id = 7");
+    tx.commit();
+  }
+  EXPECT_EQ(count("SELECT reviews FROM review_daily WHERE source_id = 'src'"), 1);
+  EXPECT_EQ(count("SELECT mentions FROM touchpoint_daily WHERE touchpoint = 'billing'"), 1);
+}

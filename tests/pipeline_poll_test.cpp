@@ -41,13 +41,14 @@ class VectorConnector : public connectors::Connector {
   std::vector<Review> reviews;
   std::vector<Problem> problems;
   std::string next_cursor = "c1";
+  bool complete = false;       // says it lists everything the source has
   std::function<void()> fail;  // throws, when set
   std::vector<std::string> cursors_seen;
 
   connectors::FetchResult fetch(const std::string& cursor) override {
     cursors_seen.push_back(cursor);
     if (fail) fail();
-    return {reviews, next_cursor, problems};
+    return {reviews, next_cursor, problems, complete};
   }
 };
 
@@ -438,6 +439,8 @@ class PartsConnector : public connectors::Connector {
  public:
   std::vector<Review> reviews;
   int fail_after_parts = -1;  // < 0: never
+  bool complete = false;      // the last part says the poll listed everything
+  std::vector<Problem> first_part_problems;
   std::vector<std::string> cursors_seen;
 
   connectors::FetchResult fetch(const std::string& cursor) override {
@@ -461,6 +464,8 @@ class PartsConnector : public connectors::Connector {
                           reviews.begin() + static_cast<std::ptrdiff_t>(end));
       part.cursor = std::to_string(end);
       part.last = end == reviews.size();
+      part.complete = part.last && complete;
+      if (parts == 0) part.problems = first_part_problems;
       at = end;
       ++parts;
       deliver(std::move(part));
@@ -479,14 +484,15 @@ class PartsTest : public PipelineTest {
     }
   }
   // As the daemon polls: fetched and scored on a worker thread in parts of 3, stored here.
-  PollOutcome poll_in_parts(const ReviewHook& hook, int64_t now) {
+  PollOutcome poll_in_parts(const ReviewHook& hook, int64_t now, const PollHook& poll_hook = {}) {
     std::string cursor = store_.poll_state(source_.id).cursor;
     std::promise<Fetched> first;
     std::thread worker([&] {
       fetch_and_score_streamed(parts_, source_, cursor, analyzer_, 3,
                                [&](Fetched&& f) { first.set_value(std::move(f)); });
     });
-    PollOutcome out = store_poll(store_, source_, first.get_future().get(), hook, now, now + 900);
+    PollOutcome out =
+        store_poll(store_, source_, first.get_future().get(), hook, now, now + 900, poll_hook);
     worker.join();  // returns: the worker is never left waiting on a part nobody takes
     return out;
   }
@@ -566,6 +572,64 @@ TEST_F(PartsTest, AStoreFailingMidPollStopsTheFetchAndKeepsTheCursorAtTheLastCom
   EXPECT_EQ(store_.count_reviews(), 10);
 }
 
+// A complete listing delivered in parts: what no part listed is marked removed, once, at the end
+// of the poll, in the transaction that records the poll; the health hook runs there too, once,
+// with the state from before the poll and every new review of the poll.
+TEST_F(PartsTest, ACompleteListingInPartsRemovesOnlyWhatNoPartListed) {
+  conn_.reviews = {raw_review("gone", "Awful wait.", 1)};
+  ASSERT_TRUE(
+      store_poll(store_, source_, fetch_and_score(conn_, source_, "", analyzer_), {}, 4000).ok);
+  store_.save_cursor(source_.id, "0");  // the parts connector lists from its start
+
+  parts_.complete = true;
+  std::vector<std::pair<std::string, StoredEvent::Change>> removed;
+  ReviewHook hook = [&](const StoredEvent& e) {
+    if (e.change == StoredEvent::Change::kRemoved)
+      removed.emplace_back(e.review.external_id, e.change);
+    return 0;
+  };
+  std::vector<int> hook_inserted;
+  std::vector<std::optional<int64_t>> hook_before_success;
+  PollHook poll_hook = [&](const PollEvent& e) {
+    hook_inserted.push_back(e.inserted);
+    hook_before_success.push_back(e.before.last_success_at);
+    EXPECT_TRUE(e.ok);
+    return 0;
+  };
+  PollOutcome out = poll_in_parts(hook, 5000, poll_hook);
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 10);
+  EXPECT_EQ(out.removed, 1);
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0].first, "gone");
+  EXPECT_EQ(store_.find(source_.id, "gone")->removed_at, 5000);
+  for (int i = 0; i < 10; ++i)  // every part's reviews, the first part's too
+    EXPECT_FALSE(store_.find(source_.id, "r" + std::to_string(i))->removed_at) << i;
+  EXPECT_EQ(store_.count_reviews(source_.id), 10);
+  EXPECT_EQ(hook_inserted, std::vector<int>{10});  // once, for the poll
+  EXPECT_EQ(hook_before_success, std::vector<std::optional<int64_t>>{4000});
+  EXPECT_EQ(store_.poll_state(source_.id).last_new_at, 5000);
+}
+
+// A problem in an earlier part keeps a complete listing from removing (the skipped record may
+// be a stored review), and it is among the poll's warnings, though the last part had none.
+TEST_F(PartsTest, AProblemInAnEarlierPartKeepsACompleteListingFromRemoving) {
+  conn_.reviews = {raw_review("gone", "Awful wait.", 1)};
+  ASSERT_TRUE(
+      store_poll(store_, source_, fetch_and_score(conn_, source_, "", analyzer_), {}, 4000).ok);
+  store_.save_cursor(source_.id, "0");
+
+  parts_.complete = true;
+  parts_.first_part_problems = {{"export.csv:7", "no date; skipped"}};
+  PollOutcome out = poll_in_parts({}, 5000);
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.removed, 0);
+  EXPECT_FALSE(store_.find(source_.id, "gone")->removed_at);
+  db::PollState st = store_.poll_state(source_.id);
+  ASSERT_EQ(st.warnings.size(), 1u);
+  EXPECT_EQ(st.warnings[0].where, "export.csv:7");
+}
+
 TEST(PartChannel, AProducerStopsWhenTheConsumerLetsGo) {
   auto channel = std::make_shared<PartChannel>(1);
   std::atomic<int> put{0};
@@ -578,4 +642,162 @@ TEST(PartChannel, AProducerStopsWhenTheConsumerLetsGo) {
   }  // let go: closes the channel
   producer.join();
   EXPECT_GE(put.load(), 1);
+}
+
+// A review in another language with the source's translation is analysed on the translation;
+// the reviewer's words stay the text. A translation the analyzer does not score (into another
+// language) is ignored.
+TEST_F(PipelineTest, AReviewWithATranslationIsAnalysedOnIt) {
+  Review es = raw_review("es", "Esperamos dos horas y la recepcionista fue grosera.", std::nullopt,
+                         RatingScale::none());
+  es.translated_text = "We waited two hours and the receptionist was rude.";
+  Review de = raw_review("de", "The nurses were lovely and kind.", 5);
+  de.translated_text = "Die Krankenschwestern waren reizend und freundlich.";
+  conn_.reviews = {es, de};
+  PollOutcome out = poll();
+  ASSERT_TRUE(out.ok) << out.error;
+
+  auto s_es = store_.find("survey", "es");
+  ASSERT_TRUE(s_es);
+  EXPECT_EQ(s_es->review.text, es.text);
+  EXPECT_TRUE(s_es->analysis.on_translation);
+  EXPECT_EQ(s_es->analysis.language, "es");
+  Analysis of_translation = analyzer_.analyze(es.translated_text);
+  EXPECT_EQ(s_es->analysis.score, of_translation.score);
+  EXPECT_EQ(s_es->analysis.touchpoints, of_translation.touchpoints);
+  EXPECT_LT(s_es->analysis.score, 0);
+  EXPECT_FALSE(s_es->analysis.touchpoints.empty());
+  // Unrated and negative by its (translated) text: counted as negative.
+  EXPECT_EQ(analyzer_.analyze(es.text).score, 0);  // what it scored before
+
+  auto s_de = store_.find("survey", "de");
+  ASSERT_TRUE(s_de);
+  EXPECT_FALSE(s_de->analysis.on_translation);
+  EXPECT_EQ(s_de->analysis, analyzer_.analyze(de.text));
+}
+
+// The source says the reviewer wrote in English and the analyzer agrees: the reviewer's words
+// are analysed, not the source's translation into another language, even when that
+// translation is too short to read as anything but English (Places asked for Spanish).
+TEST_F(PipelineTest, ATranslationOfAReviewInTheAnalyzersLanguageIsNotAnalysed) {
+  Review en = raw_review("en", "The doctor was excellent and so kind to my son.", 5);
+  en.language = "en";
+  en.translated_text = "Doctora excelente.";
+  // What the old rule went by: the translation alone reads as English and is scored.
+  ASSERT_TRUE(analyzer_.analyze(en.translated_text).scored);
+  ASSERT_EQ(analyzer_.analyze(en.translated_text).language, "en");
+  Review es = raw_review("es", "Esperamos dos horas y la recepcionista fue grosera.", 1);
+  es.language = "es-419";
+  es.translated_text = "We waited two hours and the receptionist was rude.";
+  conn_.reviews = {en, es};
+  PollOutcome out = poll();
+  ASSERT_TRUE(out.ok) << out.error;
+
+  auto s_en = store_.find("survey", "en");
+  ASSERT_TRUE(s_en);
+  EXPECT_FALSE(s_en->analysis.on_translation);
+  EXPECT_EQ(s_en->analysis, analyzer_.analyze(en.text));
+  EXPECT_GT(s_en->analysis.score, 0);
+
+  auto s_es = store_.find("survey", "es");  // the source says Spanish: the translation
+  ASSERT_TRUE(s_es);
+  EXPECT_TRUE(s_es->analysis.on_translation);
+  EXPECT_EQ(s_es->analysis.language, "es-419");
+  EXPECT_LT(s_es->analysis.score, 0);
+}
+
+// A listing the connector says is complete marks the source's stored reviews it lacks as
+// removed, in the poll's transaction, with a hook event for each (the review as stored); a
+// review listed again is restored. Incomplete listings never remove.
+TEST_F(PipelineTest, ACompleteListingMarksMissingReviewsRemoved) {
+  conn_.reviews = {raw_review("a", "Rude staff.", 1), raw_review("b", "Awful wait.", 1),
+                   raw_review("c", "Lovely nurses.", 5)};
+  conn_.complete = true;
+  ASSERT_TRUE(poll({}, 5000).ok);
+
+  conn_.reviews = {raw_review("a", "Rude staff.", 1), raw_review("c", "Lovely nurses.", 5)};
+  conn_.complete = false;  // a partial poll: b may still be there
+  PollOutcome partial = poll({}, 5500);
+  ASSERT_TRUE(partial.ok);
+  EXPECT_EQ(partial.removed, 0);
+  EXPECT_FALSE(store_.find("survey", "b")->removed_at);
+
+  conn_.complete = true;
+  std::vector<std::pair<std::string, StoredEvent::Change>> seen;
+  std::optional<Analysis> removed_analysis;
+  ReviewHook hook = [&](const StoredEvent& e) {
+    seen.emplace_back(e.review.external_id, e.change);
+    if (e.change == StoredEvent::Change::kRemoved) {
+      removed_analysis = e.analysis;
+      EXPECT_EQ(e.upsert.review_id, store_.find("survey", "b")->id);
+      EXPECT_EQ(e.poll_started_at, 6000);
+    }
+    return 0;
+  };
+  PollOutcome out = poll(hook, 6000);
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.removed, 1);
+  EXPECT_EQ(out.unchanged, 2);
+  using C = StoredEvent::Change;
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, C>>{
+                      {"a", C::kStored}, {"c", C::kStored}, {"b", C::kRemoved}}));
+  ASSERT_TRUE(removed_analysis);
+  EXPECT_EQ(removed_analysis->touchpoints, analyzer_.analyze("Awful wait.").touchpoints);
+  auto b = store_.find("survey", "b");
+  ASSERT_TRUE(b);  // kept
+  EXPECT_EQ(b->removed_at, 6000);
+  EXPECT_EQ(b->review.text, "Awful wait.");
+  EXPECT_EQ(store_.count_reviews("survey"), 2);
+  EXPECT_EQ(store_.count_reviews("survey", true), 3);
+
+  // Marked once: the next complete listing without it changes nothing.
+  PollOutcome again = poll(hook, 6500);
+  EXPECT_EQ(again.removed, 0);
+  EXPECT_EQ(store_.find("survey", "b")->removed_at, 6000);
+
+  // Back at the source (edited meanwhile): restored, and the edit stored.
+  conn_.reviews.push_back(raw_review("b", "Awful wait, two hours.", 1));
+  PollOutcome back = poll(hook, 7000);
+  ASSERT_TRUE(back.ok) << back.error;
+  EXPECT_EQ(back.restored, 1);
+  EXPECT_EQ(back.edited, 1);
+  b = store_.find("survey", "b");
+  EXPECT_FALSE(b->removed_at);
+  EXPECT_EQ(b->review.text, "Awful wait, two hours.");
+  EXPECT_EQ(store_.count_reviews("survey"), 3);
+}
+
+// A poll with any problem removes nothing: a record the connector or the pipeline skipped may
+// be a stored review. Nor does a complete listing with no review at all: more likely a fault at
+// the source than every review deleted; that is a problem.
+TEST_F(PipelineTest, AListingWithProblemsOrNoReviewsRemovesNothing) {
+  conn_.reviews = {raw_review("a", "Rude staff.", 1), raw_review("b", "Awful wait.", 1)};
+  conn_.complete = true;
+  ASSERT_TRUE(poll({}, 5000).ok);
+
+  conn_.reviews = {raw_review("a", "Rude staff.", 1)};
+  conn_.problems = {{"export.csv:3", "rating: not a number"}};
+  PollOutcome with_problem = poll({}, 6000);
+  ASSERT_TRUE(with_problem.ok);
+  EXPECT_EQ(with_problem.removed, 0);
+
+  conn_.problems.clear();
+  conn_.reviews = {raw_review("a", "Rude staff.", 1), raw_review("", "no id", 1)};
+  PollOutcome dropped = poll({}, 6500);  // the pipeline drops the one without an id
+  ASSERT_TRUE(dropped.ok);
+  EXPECT_EQ(dropped.problems.size(), 1u);
+  EXPECT_EQ(dropped.removed, 0);
+
+  conn_.reviews.clear();
+  PollOutcome empty = poll({}, 7000);
+  ASSERT_TRUE(empty.ok);
+  EXPECT_EQ(empty.removed, 0);
+  ASSERT_EQ(empty.problems.size(), 1u);
+  EXPECT_NE(empty.problems[0].message.find("listed no reviews"), std::string::npos);
+  EXPECT_EQ(store_.count_reviews("survey"), 2);
+
+  conn_.reviews = {raw_review("a", "Rude staff.", 1)};
+  PollOutcome clean = poll({}, 8000);
+  EXPECT_EQ(clean.removed, 1);
+  EXPECT_TRUE(clean.problems.empty());
 }

@@ -164,5 +164,115 @@ TEST(SentimentTouchpoints, TransportDriversAreStaff) {
   EXPECT_GT(result("Fantastic health visitor, explained everything.", "nurses_staff").score, 0);
 }
 
+// Survey exports strip punctuation: a capitalized noun after "and", "the", "to"... does not
+// start a sentence ("The Doctors and Nurses are very thorough" praises both).
+TEST(SentimentTouchpoints, UnpunctuatedCapitalizedNounsStayInTheirSentence) {
+  std::string text = "The Doctors and Nurses at this practice are very thorough and caring always";
+  EXPECT_GT(result(text, "physician").score, 0.3);
+  EXPECT_GT(result(text, "nurses_staff").score, 0.3);
+  // A capitalized word after a word that can end a sentence still starts one.
+  std::string two = "the wait was very long and tiring for us Reception staff were lovely";
+  EXPECT_LT(result(two, "wait_time").score, 0);
+  EXPECT_GT(result(two, "front_desk").score, 0);
+}
+
+// "... and the doctors too", "as well": an elliptical segment says what the one before said.
+TEST(SentimentTouchpoints, TooAndAsWellRepeatWhatWasSaid) {
+  EXPECT_GT(result("Staff are very helpful and the doctors too", "physician").score, 0.3);
+  EXPECT_LT(
+      result("The receptionist was rude, and the office manager as well.", "front_desk").score,
+      -0.3);
+  // Not across a contrast.
+  std::string text = "The nurses were lovely but the doctor too busy to talk too";
+  EXPECT_LE(result(text, "physician").score, 0);
+}
+
+// General words of judgement the lexicon used to miss (lexicon 2026.2): a facility that is
+// beautiful, fair prices, an indifferent receptionist.
+TEST(SentimentTouchpoints, GeneralWordsOfJudgement) {
+  EXPECT_GT(result("The new building is beautiful.", "facility").score, 0.3);
+  EXPECT_GT(result("Their prices are fair.", "billing").score, 0.2);
+  EXPECT_LT(result("The receptionists are completely indifferent.", "front_desk").score, -0.3);
+  EXPECT_LT(result("Waiting room is dingy and cramped.", "facility").score, -0.3);
+  EXPECT_LT(result("The portal is glitchy and the app is buggy.", "online_telehealth").score, -0.3);
+  EXPECT_LT(result("I hate calling this office, nobody picks up.", "phone").score, -0.3);
+}
+
+// Complaints said without an evaluative word: a delay, a failure, a wish (lexicon 2026.2).
+TEST(SentimentTouchpoints, ComplaintConstructions) {
+  EXPECT_LT(result("It took me weeks to get a telephone appointment.", "online_telehealth").score,
+            -0.2);
+  EXPECT_LT(result("It took several days to get my prescription.", "prescriptions").score, -0.2);
+  EXPECT_LT(result("Would it kill you to answer the phone?", "phone").score, -0.2);
+  EXPECT_LT(result("It would be very useful to have a proper website.", "online_telehealth").score,
+            -0.2);
+  EXPECT_LT(result("The patient portal needs a lot of work.", "online_telehealth").score, -0.2);
+  EXPECT_LT(result("Their billing leaves a lot to be desired.", "billing").score, -0.2);
+}
+
+// Guide: a doctor who is only part of the story is no physician mention; a doctor running
+// late is the wait; seeing the same doctor is continuity of care; email is online.
+TEST(SentimentTouchpoints, BystanderDoctors) {
+  EXPECT_FALSE(mentions("I got a call from a doctor two days later.", "physician"));
+  EXPECT_FALSE(mentions("The hospital said they sent the results to my GP.", "physician"));
+  EXPECT_FALSE(mentions("I'm a doctor myself and the nurses here are superb.", "physician"));
+  EXPECT_FALSE(mentions("The receptionist liaised with the GP and rang me back.", "physician"));
+  std::string late = "The doctor is always running late.";
+  EXPECT_FALSE(mentions(late, "physician"));
+  EXPECT_LT(result(late, "wait_time").score, 0);
+  std::string same = "I never see the same doctor twice.";
+  EXPECT_FALSE(mentions(same, "physician"));
+  EXPECT_TRUE(mentions(same, "followup_results"));
+  // Judged, the doctor is one.
+  EXPECT_GT(result("I went to my GP and she was wonderful.", "physician").score, 0);
+  std::string email = "They never answer emails.";
+  EXPECT_FALSE(mentions(email, "phone"));
+  EXPECT_LT(result(email, "online_telehealth").score, 0);
+}
+
+// A capitalized word after a title is a name: "Dr. Park" is no parking, "Dr. Bill Evans" no bill.
+TEST(SentimentTouchpoints, NamesAfterTitlesAreNotTouchpoints) {
+  EXPECT_FALSE(mentions("Dr. Park did my crown in one visit.", "parking_access"));
+  EXPECT_FALSE(mentions("Dr Bill Evans is great", "billing"));
+  EXPECT_TRUE(mentions("Dr. Park did my crown in one visit.", "physician"));
+  EXPECT_TRUE(mentions("Parking was easy.", "parking_access"));
+  EXPECT_LT(result("The building is hard to find.", "parking_access").score, 0);
+}
+
+// "My appointment" is the visit unless getting, changing or the availability of it is what is
+// said of (guide: scheduling is booking and availability, not the visit).
+TEST(SentimentTouchpoints, MyAppointmentIsTheVisit) {
+  EXPECT_FALSE(mentions("The nurse was lovely during my appointment.", "scheduling"));
+  EXPECT_FALSE(mentions("At the appointment the doctor barely looked at me.", "scheduling"));
+  EXPECT_LT(result("My appointment was cancelled twice.", "scheduling").score, 0);
+  EXPECT_LT(result("The appointment system is a nightmare.", "scheduling").score, 0);
+  EXPECT_LT(result("Impossible to get an appointment.", "scheduling").score, 0);
+}
+
+// A touchpoint that nothing is said of directly takes what its sentence (up to a contrast) says
+// when that part is all one way (guide: polarity is what the review says about that touchpoint;
+// "Great doctor, highly recommend" is physician positive): a clearly negative or positive
+// sentence that names it is about it too. Mixed words, another sentence, the other side of a
+// contrast, or a segment cut at "and" from the words that follow keep it neutral.
+TEST(SentimentTouchpoints, AMentionWithoutItsOwnWordsTakesItsSentencesPolarity) {
+  const std::string story = "Horrible experience overall, I saw Dr. Lee on Tuesday.";
+  EXPECT_LT(result(story, "physician").score, -0.05);
+  EXPECT_EQ(evidence(story, "physician"), (std::vector<std::string>{"Horrible", "Dr"}));
+  EXPECT_GT(
+      result("Highly recommend, been going to this dentist for ten years.", "physician").score,
+      0.05);
+  const std::string all = "From the receptionist to the doctor, everyone was wonderful.";
+  EXPECT_GT(result(all, "front_desk").score, 0.05);
+  EXPECT_GT(result(all, "physician").score, 0.05);
+  EXPECT_EQ(result("The nurse was lovely but the billing office was rude and I saw the doctor.",
+                   "physician")
+                .score,
+            0);
+  EXPECT_EQ(result("Terrible parking. I saw the doctor on Monday.", "physician").score, 0);
+  EXPECT_EQ(
+      result("Everything was great except the copay was higher than quoted.", "billing").score, 0);
+  EXPECT_EQ(result("Got a same-day appointment and the nurse was kind.", "scheduling").score, 0);
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
