@@ -19,9 +19,8 @@ constexpr const char* kReviewColumns =
     "r.id, r.source_id, r.external_id, r.location_id, r.author, r.raw_rating, r.scale, "
     "r.rating, r.text, r.language, r.created_at, r.updated_at, r.reply_text, r.reply_at, r.url, "
     "r.revision, r.sentiment, r.label, r.negative, r.translated_text, r.removed_at, "
-    "coalesce((SELECT a.on_translation FROM analyses a WHERE a.review_id = r.id), 0), "
-    "r.content_hash, r.first_seen_at";
-constexpr int kReviewColumnCount = 24;
+    "coalesce((SELECT a.on_translation FROM analyses a WHERE a.review_id = r.id), 0)";
+constexpr int kReviewColumnCount = 22;
 
 // Reads a row of kReviewColumns.
 ReviewRow read_review(const Statement& st) {
@@ -54,8 +53,6 @@ ReviewRow read_review(const Statement& st) {
   r.translated_text = st.column_text(19);
   row.removed_at = st.column_opt_int(20);
   row.analysis.on_translation = st.column_int(21) != 0;
-  row.content_hash = st.column_text(22);
-  row.first_seen_at = st.column_int(23);
   return row;
 }
 

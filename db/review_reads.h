@@ -29,10 +29,11 @@
 namespace repwatch::db {
 
 // A stored review as a listing returns it: the StoredReview (the type ReviewStore::get()
-// returns: the review with its typed scale, revision, removal) whose `analysis` holds the
+// returns: the review with its typed scale, its revision, removal) whose `analysis` holds the
 // summary the reviews table keeps (score, label, on_translation) and, when asked, the
-// touchpoints with their evidence (spans of analyzed_text()); not the analysis' terms,
-// language or versions.
+// touchpoints with their evidence (spans of analyzed_text()). Not read, since no listing
+// shows them and search would compute them for every ranked match: content_hash,
+// first_seen_at, and the analysis' terms, language and versions.
 struct ReviewRow : StoredReview {
   bool negative = false;  // counted as negative (the `negative` column, db/store.h NegativeRule)
   // search(): the byte spans of review.text that matched, and a short excerpt around the first

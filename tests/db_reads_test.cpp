@@ -128,8 +128,7 @@ TEST_F(ReadsTest, RowsAreTypedAsStored) {
   EXPECT_EQ(row->review.author, stored->review.author);
   EXPECT_EQ(row->review.text, stored->review.text);
   EXPECT_EQ(row->revision, stored->revision);
-  EXPECT_EQ(row->content_hash, stored->content_hash);
-  EXPECT_EQ(row->first_seen_at, stored->first_seen_at);
+  EXPECT_EQ(row->removed_at, stored->removed_at);
   EXPECT_EQ(reads.get(text + 100), std::nullopt);
 }
 
