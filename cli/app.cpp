@@ -147,39 +147,27 @@ int rescore(const std::string& db_file, const Config* config, bool outdated_only
     rule = alerts::negative_rule(alerts::load_alerts_config(*config, analyzer.touchpoints()));
   db::Database db = db::open_store(db_file);  // read-write: also brings the schema up to date
   db::ReviewStore store(db, rule);
-  db::Statement next = db.prepare(
-      "SELECT r.id, r.text, r.label, r.translated_text, r.language FROM reviews r LEFT JOIN "
-      "analyses a ON a.review_id = r.id WHERE r.id > ?1 AND (?2 = 0 OR a.lexicon_version IS NOT "
-      "?3 OR a.taxonomy_version IS NOT ?5) ORDER BY r.id LIMIT ?4");
+  const db::RescoreSelection selection{outdated_only, analyzer.lexicon_version(),
+                                       analyzer.taxonomy_version()};
   int64_t last = 0, done = 0, relabelled = 0, failed = 0;
   for (;;) {
     db::Transaction tx(db);
-    next.bind(1, last).bind(2, int64_t{outdated_only ? 1 : 0});
-    next.bind(3, analyzer.lexicon_version()).bind(4, std::max<int64_t>(batch, 1));
-    next.bind(5, analyzer.taxonomy_version());
-    std::vector<std::tuple<int64_t, Review, std::string>> rows;
-    while (next.step()) {
-      Review r;
-      r.text = next.column_text(1);
-      r.translated_text = next.column_text(3);
-      r.language = next.column_text(4);
-      rows.emplace_back(next.column_int(0), std::move(r), next.column_text(2));
-    }
-    next.reset();
+    std::vector<db::ReviewRow> rows = db::reviews_to_rescore(db, last, batch, selection);
     if (rows.empty()) break;
-    for (const auto& [id, review, label] : rows) {
+    for (const db::ReviewRow& row : rows) {
       Analysis a;
       try {
         // As repwatchd does: on the source's translation of a review in another language.
-        a = analyze_review(review, [&](std::string_view text) { return analyzer.analyze(text); });
+        a = analyze_review(row.review,
+                           [&](std::string_view text) { return analyzer.analyze(text); });
       } catch (const std::exception&) {
         a = Analysis{};
         a.scored = false;
         ++failed;
       }
-      if (to_string(a.label) != label) ++relabelled;
-      store.save_analysis(id, a, now);
-      last = id;
+      if (a.label != row.analysis.label) ++relabelled;
+      store.save_analysis(row.id, a, now);
+      last = row.id;
       ++done;
     }
     tx.commit();

@@ -18,7 +18,7 @@ namespace {
 
 std::string touchpoint_marks(const ReviewRow& r) {
   std::string s;
-  for (const auto& t : r.touchpoints) {
+  for (const auto& t : r.analysis.touchpoints) {
     if (!s.empty()) s += ", ";
     s += t.touchpoint;
     if (t.score < 0)
@@ -30,7 +30,7 @@ std::string touchpoint_marks(const ReviewRow& r) {
 }
 
 Value rating_value(const ReviewRow& r) {
-  Value v = Value::number(r.rating, 1);
+  Value v = Value::number(r.review.rating, 1);
   if (r.negative) v.tone = Tone::kBad;
   return v;
 }
@@ -97,46 +97,46 @@ void review_json(Writer& w, const ReviewRow& r, const Catalog& catalog, bool wit
   w.Key("id");
   w.Int64(r.id);
   w.Key("source");
-  json_string(w, r.source_id);
+  json_string(w, r.review.source_id);
   w.Key("location");
-  json_string(w, r.location_id);
+  json_string(w, r.review.location_id);
   w.Key("external_id");
-  json_string(w, r.external_id);
+  json_string(w, r.review.external_id);
   w.Key("created_at");
-  json_string(w, format_timestamp(r.created_at));
+  json_string(w, format_timestamp(r.review.created_at));
   w.Key("updated_at");
-  json_string(w, format_timestamp(r.updated_at));
+  json_string(w, format_timestamp(r.review.updated_at));
   w.Key("author");
-  json_string(w, r.author);
+  json_string(w, r.review.author);
   w.Key("rating");
-  json_opt(w, r.rating, 3);
+  json_opt(w, r.review.rating, 3);
   w.Key("raw_rating");
-  json_opt(w, r.raw_rating, 3);
+  json_opt(w, r.review.raw_rating, 3);
   w.Key("scale");
-  json_string(w, r.scale);
+  json_string(w, r.review.scale.to_string());
   w.Key("sentiment");
-  json_opt(w, r.sentiment, 3);
+  json_opt(w, r.analysis.score, 3);
   w.Key("label");
-  json_string(w, r.label);
+  json_string(w, to_string(r.analysis.label));
   w.Key("negative");
   w.Bool(r.negative);
   w.Key("language");
-  json_string(w, r.language);
+  json_string(w, r.review.language);
   w.Key("text");
-  json_string(w, r.text);
+  json_string(w, r.review.text);
   w.Key("translated_text");
-  json_string(w, r.translated_text);
+  json_string(w, r.review.translated_text);
   w.Key("analyzed_text");  // which of the two the sentiment and the evidence offsets are of
-  json_string(w, r.on_translation ? "translated_text" : "text");
+  json_string(w, r.analysis.on_translation ? "translated_text" : "text");
   w.Key("reply_text");
-  json_string(w, r.reply_text);
+  json_string(w, r.review.reply_text);
   w.Key("reply_at");
-  if (r.reply_at)
-    json_string(w, format_timestamp(*r.reply_at));
+  if (r.review.reply_at)
+    json_string(w, format_timestamp(*r.review.reply_at));
   else
     w.Null();
   w.Key("url");
-  json_string(w, r.url);
+  json_string(w, r.review.url);
   w.Key("revision");
   w.Int(r.revision);
   w.Key("removed_at");
@@ -147,7 +147,7 @@ void review_json(Writer& w, const ReviewRow& r, const Catalog& catalog, bool wit
   if (with_touchpoints) {
     w.Key("touchpoints");
     w.StartArray();
-    for (const auto& t : r.touchpoints) {
+    for (const auto& t : r.analysis.touchpoints) {
       w.StartObject();
       w.Key("touchpoint");
       json_string(w, t.touchpoint);
@@ -176,7 +176,7 @@ void review_json(Writer& w, const ReviewRow& r, const Catalog& catalog, bool wit
   if (!r.snippet.empty() || !r.matches.empty()) {
     w.Key("snippet");
     Style plain;
-    json_string(w, r.snippet.empty() ? mark_text(one_line(r.text), {}, plain)
+    json_string(w, r.snippet.empty() ? mark_text(one_line(r.review.text), {}, plain)
                                      : mark_snippet(r.snippet, plain));
     w.Key("matches");
     w.StartArray();
@@ -221,34 +221,34 @@ std::vector<Column> review_csv_columns() {
 
 std::vector<Value> review_csv_row(const ReviewRow& r) {
   std::vector<std::string> tps, evidence;
-  for (const auto& t : r.touchpoints) {
+  for (const auto& t : r.analysis.touchpoints) {
     tps.push_back(t.touchpoint + ":" + signed_fixed(t.score, 2));
     std::string e = t.touchpoint + ": ";
     for (size_t i = 0; i < t.evidence.size(); ++i) e += (i ? " | " : "") + t.evidence[i].phrase;
     evidence.push_back(e);
   }
   return {Value::integer(r.id),
-          Value::text(r.source_id),
-          Value::text(r.location_id),
-          Value::text(r.external_id),
-          Value::text(format_timestamp(r.created_at)),
-          Value::text(format_timestamp(r.updated_at)),
-          Value::text(r.author),
-          Value::number(r.rating, 2),
-          Value::number(r.raw_rating, 2),
-          Value::text(r.scale),
-          Value::number(r.sentiment, 3),
-          Value::text(r.label),
+          Value::text(r.review.source_id),
+          Value::text(r.review.location_id),
+          Value::text(r.review.external_id),
+          Value::text(format_timestamp(r.review.created_at)),
+          Value::text(format_timestamp(r.review.updated_at)),
+          Value::text(r.review.author),
+          Value::number(r.review.rating, 2),
+          Value::number(r.review.raw_rating, 2),
+          Value::text(r.review.scale.to_string()),
+          Value::number(r.analysis.score, 3),
+          Value::text(to_string(r.analysis.label)),
           Value::integer(r.negative ? 1 : 0),
           Value::list(tps),
           Value::list(evidence),
-          Value::text(r.text),
-          Value::text(r.reply_text),
-          r.reply_at ? Value::text(format_timestamp(*r.reply_at)) : Value::null(),
-          Value::text(r.url),
+          Value::text(r.review.text),
+          Value::text(r.review.reply_text),
+          r.review.reply_at ? Value::text(format_timestamp(*r.review.reply_at)) : Value::null(),
+          Value::text(r.review.url),
           Value::integer(r.revision),
-          Value::text(r.translated_text),
-          Value::text(r.on_translation ? "translated_text" : "text"),
+          Value::text(r.review.translated_text),
+          Value::text(r.analysis.on_translation ? "translated_text" : "text"),
           r.removed_at ? Value::text(format_timestamp(*r.removed_at)) : Value::null()};
 }
 
@@ -315,19 +315,19 @@ int cmd_reviews(Context& ctx, const ReviewsArgs& args) {
            {"reply", "Replied"},
            {"text", "Review", Align::kLeft, args.full ? 0 : 90}});
   for (const auto& r : rows) {
-    Value sentiment = Value::change(r.sentiment, 2);
-    sentiment.tone = r.label == "negative"   ? Tone::kBad
-                     : r.label == "positive" ? Tone::kGood
-                                             : Tone::kPlain;
-    std::string text = r.text.empty() ? "(rating only)" : r.text;
+    Value sentiment = Value::change(r.analysis.score, 2);
+    sentiment.tone = r.analysis.label == Label::kNegative   ? Tone::kBad
+                     : r.analysis.label == Label::kPositive ? Tone::kGood
+                                                            : Tone::kPlain;
+    std::string text = r.review.text.empty() ? "(rating only)" : r.review.text;
     // --full: the source's translation beside the reviewer's own words.
-    if (args.full && !r.translated_text.empty())
-      text += " [translation: " + r.translated_text + "]";
+    if (args.full && !r.review.translated_text.empty())
+      text += " [translation: " + r.review.translated_text + "]";
     if (r.removed_at) text = "[removed " + format_date(*r.removed_at) + "] " + text;
-    t.add({Value::integer(r.id), Value::text(format_date(r.created_at)), Value::text(r.source_id),
-           Value::text(r.location_id), rating_value(r), std::move(sentiment),
-           Value::text(touchpoint_marks(r)), Value::text(r.reply_text.empty() ? "-" : "yes"),
-           Value::text(text)});
+    t.add({Value::integer(r.id), Value::text(format_date(r.review.created_at)),
+           Value::text(r.review.source_id), Value::text(r.review.location_id), rating_value(r),
+           std::move(sentiment), Value::text(touchpoint_marks(r)),
+           Value::text(r.review.reply_text.empty() ? "-" : "yes"), Value::text(text)});
   }
   Style style = ctx.style;
   if (args.full) style.width = 0;
@@ -363,18 +363,18 @@ int cmd_search(Context& ctx, const SearchArgs& args) {
            {"rating", "Rating", Align::kRight},
            {"match", "Match"}});
   for (const auto& r : rows) {
-    std::string shown = r.snippet.empty() ? mark_text(r.text, r.matches, ctx.style)
+    std::string shown = r.snippet.empty() ? mark_text(r.review.text, r.matches, ctx.style)
                                           : mark_snippet(r.snippet, ctx.style);
     Style plain;
-    std::string csv =
-        r.snippet.empty() ? mark_text(r.text, r.matches, plain) : mark_snippet(r.snippet, plain);
+    std::string csv = r.snippet.empty() ? mark_text(r.review.text, r.matches, plain)
+                                        : mark_snippet(r.snippet, plain);
     if (r.removed_at) {
       std::string mark = "[removed " + format_date(*r.removed_at) + "] ";
       shown = mark + shown;
       csv = mark + csv;
     }
-    t.add({Value::integer(r.id), Value::text(format_date(r.created_at)), Value::text(r.source_id),
-           Value::text(r.location_id), rating_value(r),
+    t.add({Value::integer(r.id), Value::text(format_date(r.review.created_at)),
+           Value::text(r.review.source_id), Value::text(r.review.location_id), rating_value(r),
            Value::text(one_line(csv)).with_shown(one_line(shown))});
   }
   if (ctx.format == Format::kCsv) {

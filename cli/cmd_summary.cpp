@@ -37,15 +37,15 @@ Value share(std::optional<double> s) {
 
 std::string status_of(const SourceHealth& h) {
   if (!h.enabled) return "disabled";
-  if (h.needs_attention) return "needs attention";
-  if (h.consecutive_failures > 0)
-    return h.last_error_kind == "unavailable" ? "unavailable" : "failing";
-  if (!h.last_success_at && !h.last_attempt_at) return "never polled";
+  if (h.poll.needs_attention) return "needs attention";
+  if (h.poll.consecutive_failures > 0)
+    return h.poll.error_kind() == SourceError::Kind::kUnavailable ? "unavailable" : "failing";
+  if (!h.poll.last_success_at && !h.poll.last_attempt_at) return "never polled";
   return "ok";
 }
 
 bool is_failing(const SourceHealth& h) {
-  return h.enabled && (h.needs_attention || h.consecutive_failures > 0);
+  return h.enabled && (h.poll.needs_attention || h.poll.consecutive_failures > 0);
 }
 
 Value when(const std::optional<int64_t>& t, int64_t now) {
@@ -270,10 +270,11 @@ Table unanswered_table(const SummaryData& d) {
                           {"url", "URL"},
                           {"text", "Review", Align::kLeft, 70}});
   for (const auto& r : d.unanswered)
-    unanswered_table.add({Value::integer(r.id), Value::text(format_date(r.created_at)),
-                          Value::text(r.source_id), Value::text(r.location_id),
-                          Value::number(r.rating, 1).with_tone(Tone::kBad), Value::text(r.url),
-                          Value::text(r.text.empty() ? "(rating only)" : r.text)});
+    unanswered_table.add({Value::integer(r.id), Value::text(format_date(r.review.created_at)),
+                          Value::text(r.review.source_id), Value::text(r.review.location_id),
+                          Value::number(r.review.rating, 1).with_tone(Tone::kBad),
+                          Value::text(r.review.url),
+                          Value::text(r.review.text.empty() ? "(rating only)" : r.review.text)});
   return unanswered_table;
 }
 
@@ -286,8 +287,9 @@ Table failing_table(const Context& ctx, const SummaryData& d) {
                        {"last_error", "Last error", Align::kLeft, 70}});
   for (const auto& h : d.failing)
     failing_table.add({Value::text(h.id), Value::text(status_of(h)).with_tone(Tone::kBad),
-                       Value::integer(h.consecutive_failures), when(h.last_success_at, ctx.now),
-                       Value::text(h.last_error_kind), Value::text(h.last_error)});
+                       Value::integer(h.poll.consecutive_failures),
+                       when(h.poll.last_success_at, ctx.now), Value::text(h.poll.last_error_kind),
+                       Value::text(h.poll.last_error)});
   return failing_table;
 }
 
@@ -358,7 +360,7 @@ void write_summary_csv(const Context& ctx, const SummaryData& d) {
          Value::integer(d.unanswered_count), Value::null()});
   for (const auto& h : d.failing)
     t.add({Value::text("failing_source"), Value::text(h.id), Value::text("failures"),
-           Value::integer(h.consecutive_failures), Value::null()});
+           Value::integer(h.poll.consecutive_failures), Value::null()});
   t.write_csv(ctx.out);
 }
 
@@ -498,7 +500,7 @@ int cmd_sources(Context& ctx) {
     const alerts::HealthOptions options =
         rules ? rules->health_options(h.location_id, h.id) : alerts::HealthOptions{};
     const alerts::SourceStatus judged = alerts::judge_source(h.poll, dates[h.id], options, ctx.now);
-    std::string advice = h.consecutive_failures > 0 ? h.poll.advice : "";
+    std::string advice = h.poll.consecutive_failures > 0 ? h.poll.advice : "";
     if (status == "ok" && h.enabled) {
       if (judged.state == alerts::SourceState::kQuiet) {
         status = "quiet";
@@ -507,8 +509,8 @@ int cmd_sources(Context& ctx) {
         status = "warnings";
       }
     }
-    if (h.consecutive_failures > 0 && advice.empty())
-      advice = alerts::default_advice(parse_source_error_kind(h.last_error_kind), h.type);
+    if (h.poll.consecutive_failures > 0 && advice.empty())
+      advice = alerts::default_advice(h.poll.error_kind(), h.type);
     Tone tone = status == "ok" ? Tone::kGood
                 : status == "never polled" || status == "disabled" || status == "warnings" ||
                         status == "quiet"
@@ -524,13 +526,13 @@ int cmd_sources(Context& ctx) {
            Value::text(h.type),
            Value::text(h.location_id),
            Value::text(status).with_tone(tone),
-           when(h.consecutive_failures > 0 ? h.poll.failing_since : std::nullopt, ctx.now),
-           when(h.last_success_at, ctx.now),
-           Value::integer(h.consecutive_failures),
-           h.last_error_kind.empty() ? Value::null() : Value::text(h.last_error_kind),
-           h.last_error.empty() ? Value::null() : Value::text(h.last_error),
-           when(h.last_error_at, ctx.now),
-           when(h.next_poll_at, ctx.now),
+           when(h.poll.consecutive_failures > 0 ? h.poll.failing_since : std::nullopt, ctx.now),
+           when(h.poll.last_success_at, ctx.now),
+           Value::integer(h.poll.consecutive_failures),
+           h.poll.last_error_kind.empty() ? Value::null() : Value::text(h.poll.last_error_kind),
+           h.poll.last_error.empty() ? Value::null() : Value::text(h.poll.last_error),
+           when(h.poll.last_error_at, ctx.now),
+           when(h.poll.next_poll_at, ctx.now),
            Value::integer(h.reviews),
            h.latest_review_at ? Value::text(format_date(*h.latest_review_at)) : Value::null(),
            when(h.poll.last_new_at, ctx.now),

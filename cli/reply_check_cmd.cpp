@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "core/time.h"
+#include "db/review_reads.h"
 #include "db/sqlite.h"
 #include "replies/checker.h"
 
@@ -31,12 +32,6 @@ using replies::Kind;
 constexpr size_t kMaxDraftBytes = 1 << 20;  // a draft larger than this is not a reply
 
 // A stored review with the reply posted under it.
-struct StoredReply {
-  int64_t id = 0;
-  std::string source_id, location_id, author, text, reply_text, url;
-  int64_t created_at = 0;
-  std::optional<int64_t> reply_at;
-};
 
 // The config whose [replies] terms apply: the one named, else the default when it can be read.
 std::optional<Config> load_config(const ReplyCheckRun& r) {
@@ -62,24 +57,6 @@ db::Database open_database(const ReplyCheckRun& r, const Config* config, const c
     throw Error("the database " + path +
                 " does not exist yet: repwatchd creates it on its first poll (or pass --db)");
   return db::Database::open(path, db::Database::Mode::kReadOnly);
-}
-
-constexpr const char* kReplyColumns =
-    "SELECT id, source_id, location_id, author, text, reply_text, url, created_at, reply_at "
-    "FROM reviews";
-
-StoredReply read_reply(const db::Statement& st) {
-  StoredReply s;
-  s.id = st.column_int(0);
-  s.source_id = st.column_text(1);
-  s.location_id = st.column_text(2);
-  s.author = st.column_text(3);
-  s.text = st.column_text(4);
-  s.reply_text = st.column_text(5);
-  s.url = st.column_text(6);
-  s.created_at = st.column_int(7);
-  s.reply_at = st.column_opt_int(8);
-  return s;
 }
 
 // 1-based line and column (in characters) of a byte offset.
@@ -231,29 +208,29 @@ std::string read_all(std::istream& in, const std::string& what) {
 }
 
 // One flagged stored reply in the --posted JSON array.
-void write_posted_json(JsonWriter& w, const Checker& checker, const StoredReply& s,
+void write_posted_json(JsonWriter& w, const Checker& checker, const db::ReviewRow& s,
                        const Check& c) {
   w.StartObject();
   w.Key("review_id");
   w.Int64(s.id);
   w.Key("source");
-  write_json(w, s.source_id);
+  write_json(w, s.review.source_id);
   w.Key("location");
-  write_json(w, s.location_id);
+  write_json(w, s.review.location_id);
   w.Key("author");
-  write_json(w, s.author);
+  write_json(w, s.review.author);
   w.Key("replied_at");
-  write_json(w, format_timestamp(s.reply_at.value_or(s.created_at)));
+  write_json(w, format_timestamp(s.review.reply_at.value_or(s.review.created_at)));
   w.Key("url");
-  write_json(w, s.url);
+  write_json(w, s.review.url);
   w.Key("reply");
-  write_json(w, s.reply_text);
-  write_check_json(w, checker, s.reply_text, c);
+  write_json(w, s.review.reply_text);
+  write_check_json(w, checker, s.review.reply_text, c);
   w.EndObject();
 }
 
 // One flagged stored reply in the --posted table: its kinds and the phrases found.
-void add_posted_row(Table& t, const StoredReply& s, const Check& c) {
+void add_posted_row(Table& t, const db::ReviewRow& s, const Check& c) {
   std::vector<std::string> kinds, phrases;
   for (const Finding& f : c.findings) {
     for (Kind k : f.kinds)
@@ -261,8 +238,9 @@ void add_posted_row(Table& t, const StoredReply& s, const Check& c) {
         kinds.push_back(replies::to_string(k));
     phrases.push_back("\"" + one_line(f.phrase) + "\"");
   }
-  t.add({Value::integer(s.id), Value::text(format_date(s.reply_at.value_or(s.created_at))),
-         Value::text(s.source_id), Value::text(s.author), Value::list(kinds),
+  t.add({Value::integer(s.id),
+         Value::text(format_date(s.review.reply_at.value_or(s.review.created_at))),
+         Value::text(s.review.source_id), Value::text(s.review.author), Value::list(kinds),
          Value::list(phrases)});
 }
 
@@ -345,22 +323,11 @@ int ReplyCheckCommand::run(const ReplyCheckRun& r) const {
 int ReplyCheckCommand::check_posted(const ReplyCheckRun& r, const Checker& checker,
                                     const Config* config) const {
   db::Database db = open_database(r, config, "--posted");
-  std::string sql = std::string(kReplyColumns) + " WHERE reply_text != '' AND created_at >= ?1";
-  int param = 2;
-  auto in_list = [&](const char* column, const std::vector<std::string>& ids) {
-    if (ids.empty()) return;
-    sql += std::string(" AND ") + column + " IN (";
-    for (size_t i = 0; i < ids.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(param++);
-    sql += ")";
-  };
-  in_list("source_id", sources_);
-  in_list("location_id", locations_);
-  sql += " ORDER BY COALESCE(reply_at, created_at) DESC, id DESC";
-  db::Statement st = db.prepare(sql);
-  st.bind(1, since_.empty() ? INT64_MIN : parse_when(since_, r.now, false, "--since"));
-  param = 2;
-  for (const auto& s : sources_) st.bind(param++, s);
-  for (const auto& l : locations_) st.bind(param++, l);
+  db::ReviewFilter posted;  // also the reviews removed at their source since
+  if (!since_.empty()) posted.since = parse_when(since_, r.now, false, "--since");
+  posted.sources = sources_;
+  posted.locations = locations_;
+  posted.include_removed = true;
   int64_t checked = 0, flagged = 0;
   Table t({{"id", "Review", Align::kRight},
            {"replied", "Replied"},
@@ -372,21 +339,18 @@ int ReplyCheckCommand::check_posted(const ReplyCheckRun& r, const Checker& check
   JsonWriter w(buf);
   w.SetIndent(' ', 2);
   w.StartArray();
-  while (st.step()) {
-    StoredReply s = read_reply(st);
+  db::ReviewReads(db).each_replied(posted, [&](const db::ReviewRow& s) {
     ++checked;
-    replies::ReviewContext rc{s.author, s.text};
-    Check c = checker.check(s.reply_text, &rc);
-    if (c.clean()) continue;
+    replies::ReviewContext rc{s.review.author, s.review.text};
+    Check c = checker.check(s.review.reply_text, &rc);
+    if (c.clean()) return;
     ++flagged;
-    if (limit_ > 0 && flagged > limit_) continue;
-    if (r.format == Format::kJson) {
+    if (limit_ > 0 && flagged > limit_) return;
+    if (r.format == Format::kJson)
       write_posted_json(w, checker, s, c);
-      continue;
-    }
-    add_posted_row(t, s, c);
-  }
-  st.reset();
+    else
+      add_posted_row(t, s, c);
+  });
   if (r.format == Format::kJson) {
     w.EndArray();
     r.out << buf.GetString() << "\n";
@@ -416,27 +380,24 @@ std::optional<std::string> ReplyCheckCommand::read_draft(const ReplyCheckRun& r)
 int ReplyCheckCommand::check_one(const ReplyCheckRun& r, const Checker& checker,
                                  const Config* config) const {
   // One reply: the draft (arguments, --file, stdin) or the one posted under --review.
-  std::optional<StoredReply> stored;
+  std::optional<db::ReviewRow> stored;
   if (review_) {
     db::Database db = open_database(r, config, "--review");
-    db::Statement st = db.prepare(std::string(kReplyColumns) + " WHERE id = ?1");
-    st.bind(1, *review_);
-    if (!st.step())
+    stored = db::ReviewReads(db).get(*review_);
+    if (!stored)
       throw UsageError("no review with id " + std::to_string(*review_) +
                        " (the ID column of `repwatch reviews`)");
-    stored = read_reply(st);
-    st.reset();
   }
   std::string reply;
   bool posted_reply = false;
   if (std::optional<std::string> draft = read_draft(r)) {
     reply = std::move(*draft);
   } else if (stored) {
-    if (stored->reply_text.empty())
+    if (stored->review.reply_text.empty())
       throw UsageError("review " + std::to_string(stored->id) +
                        " has no reply yet: give the draft as arguments, with --file or on "
                        "standard input");
-    reply = stored->reply_text;
+    reply = stored->review.reply_text;
     posted_reply = true;
   } else {
     throw UsageError(
@@ -446,7 +407,7 @@ int ReplyCheckCommand::check_one(const ReplyCheckRun& r, const Checker& checker,
     throw UsageError("the reply is empty: nothing to check");
 
   std::optional<replies::ReviewContext> context;
-  if (stored) context = replies::ReviewContext{stored->author, stored->text};
+  if (stored) context = replies::ReviewContext{stored->review.author, stored->review.text};
   Check c = checker.check(reply, context ? &*context : nullptr);
 
   if (r.format == Format::kJson) {
@@ -471,10 +432,11 @@ int ReplyCheckCommand::check_one(const ReplyCheckRun& r, const Checker& checker,
     return c.clean() ? 0 : kExitFindings;
   }
   if (stored) {
-    std::string author = stored->author.empty() ? "anonymous" : one_line(stored->author);
+    std::string author =
+        stored->review.author.empty() ? "anonymous" : one_line(stored->review.author);
     r.out << (posted_reply ? "The reply posted under review " : "A reply to review ") << stored->id
-          << " (" << stored->source_id << ", " << author << ", " << format_date(stored->created_at)
-          << ")\n";
+          << " (" << stored->review.source_id << ", " << author << ", "
+          << format_date(stored->review.created_at) << ")\n";
   }
   print_check(r, checker, reply, c, stored.has_value());
   return c.clean() ? 0 : kExitFindings;

@@ -113,7 +113,7 @@ ReportData gather_report(const Queries& q, const Catalog& catalog, const Config*
   fu.negative = fu.unanswered = true;
   d.unanswered_negative = q.count_reviews(fu);
   for (auto& h : q.sources(config, false))
-    if (h.enabled && (h.needs_attention || h.consecutive_failures > 0) &&
+    if (h.enabled && (h.poll.needs_attention || h.poll.consecutive_failures > 0) &&
         (o.filter.sources.empty() || std::find(o.filter.sources.begin(), o.filter.sources.end(),
                                                h.id) != o.filter.sources.end()))
       d.failing.push_back(std::move(h));
@@ -327,7 +327,7 @@ std::string touchpoint_chart(const std::vector<TouchpointCard>& cards) {
 std::string marked_review(const ReviewRow& r, const std::string& text) {
   std::vector<std::pair<size_t, size_t>> spans;
   if (&text == &r.analyzed_text())
-    for (const auto& t : r.touchpoints)
+    for (const auto& t : r.analysis.touchpoints)
       for (const auto& e : t.evidence)
         if (e.length > 0 && size_t(e.offset) + e.length <= text.size())
           spans.emplace_back(e.offset, size_t(e.offset) + e.length);
@@ -534,30 +534,33 @@ void report_notable_reviews(std::ostream& h, const ReportData& d) {
     << " of this period still without a reply. The most negative:</p>\n";
   if (d.notable.empty()) h << "<p class=\"muted\">No negative reviews in this period.</p>\n";
   for (const auto& r : d.notable) {
-    h << "<article class=\"review\"><div class=\"head\">" << format_date(r.created_at)
-      << " &middot; " << html_escape(r.source_id) << " &middot; "
-      << html_escape(d.catalog ? d.catalog->location_name(r.location_id) : r.location_id);
-    if (r.rating) h << " &middot; rating " << num(*r.rating, 1) << "/5";
-    h << " &middot; sentiment " << signed_fixed(r.sentiment, 2);
-    if (!r.author.empty()) h << " &middot; " << html_escape(r.author);
-    h << (r.reply_text.empty() ? " &middot; <span class=\"bad\">no reply</span>"
-                               : " &middot; <span class=\"good\">replied</span>");
+    h << "<article class=\"review\"><div class=\"head\">" << format_date(r.review.created_at)
+      << " &middot; " << html_escape(r.review.source_id) << " &middot; "
+      << html_escape(d.catalog ? d.catalog->location_name(r.review.location_id)
+                               : r.review.location_id);
+    if (r.review.rating) h << " &middot; rating " << num(*r.review.rating, 1) << "/5";
+    h << " &middot; sentiment " << signed_fixed(r.analysis.score, 2);
+    if (!r.review.author.empty()) h << " &middot; " << html_escape(r.review.author);
+    h << (r.review.reply_text.empty() ? " &middot; <span class=\"bad\">no reply</span>"
+                                      : " &middot; <span class=\"good\">replied</span>");
     if (r.removed_at)
       h << " &middot; <span class=\"muted\">removed at the source " << format_date(*r.removed_at)
         << "</span>";
-    if (!r.url.empty() && (r.url.rfind("https://", 0) == 0 || r.url.rfind("http://", 0) == 0))
-      h << " &middot; <a href=\"" << html_escape(r.url) << "\">open</a>";
+    if (!r.review.url.empty() &&
+        (r.review.url.rfind("https://", 0) == 0 || r.review.url.rfind("http://", 0) == 0))
+      h << " &middot; <a href=\"" << html_escape(r.review.url) << "\">open</a>";
     h << "</div><div class=\"text\">"
-      << (r.text.empty() ? "<span class=\"muted\">(rating only)</span>" : marked_review(r, r.text))
+      << (r.review.text.empty() ? "<span class=\"muted\">(rating only)</span>"
+                                : marked_review(r, r.review.text))
       << "</div>";
     // The reviewer's own words first; the source's translation (what was analysed) beside.
-    if (!r.translated_text.empty())
+    if (!r.review.translated_text.empty())
       h << "<div class=\"translation\"><span class=\"label\">Translation (by the source): "
            "</span>"
-        << marked_review(r, r.translated_text) << "</div>";
-    if (!r.touchpoints.empty()) {
+        << marked_review(r, r.review.translated_text) << "</div>";
+    if (!r.analysis.touchpoints.empty()) {
       h << "<div class=\"tps\">";
-      for (const auto& t : r.touchpoints) {
+      for (const auto& t : r.analysis.touchpoints) {
         const auto* info = d.catalog ? d.catalog->touchpoint(t.touchpoint) : nullptr;
         h << "<span class=\"chip" << (t.score < 0 ? " neg" : "") << "\">"
           << html_escape(info ? info->name : t.touchpoint) << " " << signed_fixed(t.score, 2)
@@ -575,9 +578,10 @@ void report_failing_sources(std::ostream& h, const ReportData& d) {
          "<th class=\"n\">Failures</th><th>Last success</th><th>Last "
          "error</th></tr></thead><tbody>";
     for (const auto& s : d.failing)
-      h << "<tr><td>" << html_escape(s.id) << "</td><td class=\"n\">" << s.consecutive_failures
-        << "</td><td>" << (s.last_success_at ? format_minute(*s.last_success_at) : "never")
-        << "</td><td>" << html_escape(s.last_error) << "</td></tr>";
+      h << "<tr><td>" << html_escape(s.id) << "</td><td class=\"n\">" << s.poll.consecutive_failures
+        << "</td><td>"
+        << (s.poll.last_success_at ? format_minute(*s.poll.last_success_at) : "never")
+        << "</td><td>" << html_escape(s.poll.last_error) << "</td></tr>";
     h << "</tbody></table>\n";
   }
 }

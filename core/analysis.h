@@ -16,6 +16,8 @@ namespace repwatch {
 
 enum class Label { kNegative = -1, kNeutral = 0, kPositive = 1 };
 const char* to_string(Label label);  // "negative", "neutral", "positive"
+// The label named by to_string() ("negative" -> kNegative); nullopt for anything else.
+std::optional<Label> parse_label(std::string_view name);
 
 // A span of the review text: text.substr(offset, length) == phrase.
 struct Evidence {
@@ -36,9 +38,9 @@ struct TouchpointResult {
 struct Analysis {
   double score = 0;  // overall sentiment in [-1, 1]
   Label label = Label::kNeutral;
-  std::string language;         // detected: "en", "es", ... or "" when unknown
-  bool scored = true;           // false when the language is not supported (score 0)
-  std::string lexicon_version;  // which lexicon produced it, for `repwatch rescore`
+  std::string language;          // detected: "en", "es", ... or "" when unknown
+  bool scored = true;            // false when the language is not supported (score 0)
+  std::string lexicon_version;   // which lexicon produced it, for `repwatch rescore`
   std::string taxonomy_version;  // which taxonomy attributed its touchpoints, likewise
   std::vector<TouchpointResult> touchpoints;
   std::vector<Evidence> terms;  // the sentiment-bearing phrases that drove the score

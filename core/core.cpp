@@ -56,6 +56,12 @@ const char* to_string(Label label) {
   return "neutral";
 }
 
+std::optional<Label> parse_label(std::string_view name) {
+  for (Label l : {Label::kNegative, Label::kNeutral, Label::kPositive})
+    if (name == to_string(l)) return l;
+  return std::nullopt;
+}
+
 namespace {
 
 std::optional<double> parse_number(std::string_view s) {

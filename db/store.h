@@ -91,6 +91,9 @@ struct PollState {
   std::optional<int64_t> last_success_at;
   std::string last_error;       // the API's own message; "" when healthy
   std::string last_error_kind;  // to_string(SourceError::Kind)
+  std::optional<SourceError::Kind> error_kind() const {
+    return parse_source_error_kind(last_error_kind);
+  }
   std::optional<int64_t> last_error_at;
   int consecutive_failures = 0;
   std::optional<int64_t> next_poll_at;

@@ -1,4 +1,5 @@
-// The command line's small parts: dates, periods, suggestions, CSV fields, FTS queries, tables.
+// The command line's small parts: dates, periods, suggestions, CSV fields, tables (the FTS
+// query: tests/db_reads_test.cpp).
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -70,16 +71,6 @@ TEST(CliArgs, RatingFilter) {
   EXPECT_THROW(parse_rating_filter("4-2", h), UsageError);
   EXPECT_THROW(parse_rating_filter("six", h), UsageError);
   EXPECT_THROW(parse_rating_filter("0", h), UsageError);
-}
-
-TEST(CliArgs, FtsQueries) {
-  EXPECT_EQ(fts_query("parking"), "\"parking\"");
-  EXPECT_EQ(fts_query("front desk"), "\"front\" \"desk\"");
-  EXPECT_EQ(fts_query("\"front desk\" rude"), "\"front desk\" \"rude\"");
-  EXPECT_EQ(fts_query("bill* OR (phone NOT call)"), "\"bill\"* OR ( \"phone\" NOT \"call\" )");
-  EXPECT_EQ(fts_query("check-in: 8:00 \"quote"), "\"check-in:\" \"8:00\" \"quote\"");
-  EXPECT_EQ(fts_query("say \"\"hi"), "\"say\" \"hi\"");
-  EXPECT_EQ(fts_query("   "), "");
 }
 
 TEST(CliOutput, TablesCsvJson) {

@@ -109,7 +109,7 @@ TEST(CliReport, RendererIsUsableWithoutTheCommandLine) {
   EXPECT_EQ(data.buckets.back(), "2026-02-09");
   EXPECT_EQ(data.series.size(), 3u);
   ASSERT_EQ(data.notable.size(), 2u);
-  EXPECT_EQ(data.notable[0].external_id, "g3");  // most negative first
+  EXPECT_EQ(data.notable[0].review.external_id, "g3");  // most negative first
   ASSERT_EQ(data.failing.size(), 1u);
   std::string html = render_report_html(data);
   EXPECT_NE(html.find("<h1>Weekly digest</h1>"), std::string::npos);
