@@ -190,9 +190,8 @@ inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h,
       const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(folded));
       const uint64_t hi =
           static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(folded, folded)));
-      // Without a branch on r >= 8 (whether a word is longer than 8 letters is a coin toss):
-      // the first block is mixed in either way and kept only when it is complete.
-      // (Selected with masks: the compiler makes a branch of `r >= 8 ? ... : ...`.)
+      // The first block is mixed in either way and kept only when it is complete (r >= 8),
+      // selected with masks (docs/sentiment.md, "The code and the compiler").
       const uint64_t mixed = WordHash::mix_block(h.h, lo);
       const uint64_t full = 0 - static_cast<uint64_t>(r >= 8);  // all ones when r >= 8
       h.h = (mixed & full) | (h.h & ~full);
@@ -220,9 +219,8 @@ inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h,
 // Texts up to this long are copied to a buffer kept for the thread (see tokenize_into).
 constexpr size_t kKeptCopy = 1 << 16;
 
-// Appends tokens to a reusable buffer without re-initialising it.
-// (Pointers, not an index into the vector: the token's one-byte fields may alias the vector's
-// own pointers, which would be reloaded after every store.)
+// Appends tokens to a reusable buffer without re-initialising it, through pointers rather than
+// an index (docs/sentiment.md, "The code and the compiler").
 struct Out {
   std::vector<Token>& buf;
   Token* first = buf.data();
