@@ -55,6 +55,7 @@ struct Attribution {
   double sentence_sum_ = 0;  // its terms, weighted as in the review's score
   bool claimed_ = false;
 
+  // The steps in order: find_mentions, reset_accumulators, attribute, emit.
   void run(const Buffer<Match>& tp_matches, Analysis& out) {
     find_mentions(tp_matches);
     if (scratch.mentions.empty()) return;
@@ -63,6 +64,10 @@ struct Attribution {
     emit(out);
   }
 
+  // Mentions. Consumes the touchpoint matches, the clauses (for each match's sentence) and the
+  // tokens; fills scratch.mentions (in text order) with the touchpoints whose taxonomy
+  // conditions hold at each match (or, ruled out, at a shorter phrase starting there), names
+  // after a title left out.
   void find_mentions(const Buffer<Match>& tp_matches) {
     auto& mentions = scratch.mentions;
     mentions.clear();
@@ -139,6 +144,7 @@ struct Attribution {
     }
   }
 
+  // Makes scratch.acc one initial TpAcc per touchpoint of the taxonomy.
   void reset_accumulators() {
     // Reset only what the last review touched (a taxonomy has dozens of touchpoints, a review
     // mentions one or two).
@@ -162,6 +168,11 @@ struct Attribution {
     return k == LexKind::kContrast || k == LexKind::kConcession;
   }
 
+  // What is said of each touchpoint. Consumes the clauses (weights, "!" factors, terms
+  // ranges), the terms and scratch.mentions; cuts clauses into segments at coordinators (see
+  // the top of this file), gives each segment's terms to its touchpoints (segment_terms) and
+  // each sentence's unclaimed terms to its mentions (close_sentence); fills scratch.acc for the
+  // touched touchpoints (listed in scratch.touched) and marks mentions `cut`.
   void attribute() {
     auto& mentions = scratch.mentions;
     auto& carry = scratch.carry;
@@ -348,6 +359,9 @@ struct Attribution {
     }
   }
 
+  // The result. Consumes scratch.acc and scratch.touched; appends to out.touchpoints the
+  // mentioned touchpoints in order of first mention, each with its normalised score (its own
+  // terms, else its sentences' unclaimed ones) and evidence.
   void emit(Analysis& out) {
     auto& acc = scratch.acc;
     // The mentioned touchpoints by index, then by first mention (the same sort of the same
