@@ -82,8 +82,8 @@ class PhraseTrie {
     uint64_t hash = 0;
     RootHit hit;  // hit.node == 0: empty slot, and then all of hit is zero
   };
-  // The root table as plain values, for a loop that stores to one-byte fields: those may alias
-  // the trie's members, which root_child() would then reload for every word.
+  // The root table as plain values, for a loop that stores to one-byte fields (docs/sentiment.md,
+  // "The code and the compiler").
   struct RootIndex {
     const RootSlot* slots;
     unsigned shift;
@@ -91,9 +91,9 @@ class PhraseTrie {
     RootHit find(uint64_t hash) const {
       for (uint64_t i = (hash * 0x9E3779B97F4A7C15ull) >> shift;; i = (i + 1) & mask) {
         const RootSlot& s = slots[i];
-        // Found or empty, as one branch that is almost always taken (the compiler splits
-        // `(s.hash == hash) | (s.hit.node == 0)` into two, the first a coin toss). Either way
-        // the slot's hit is the answer: an empty slot's is all zeros, a miss.
+        // Found or empty, as one branch that is almost always taken (docs/sentiment.md, "The
+        // code and the compiler"). Either way the slot's hit is the answer: an empty slot's is
+        // all zeros, a miss.
         if (std::min<uint64_t>(s.hash ^ hash, s.hit.node) == 0) return s.hit;
       }
     }

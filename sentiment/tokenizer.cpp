@@ -99,7 +99,7 @@ inline bool is_abbreviation(uint64_t h) {
 }
 
 // Character classes of bytes for the fast paths. kSep: ASCII that separates words silently;
-// kMark: ASCII that may make a token of its own (see the switch in tokenize_into).
+// kMark: ASCII that may make a token of its own (see ascii_mark).
 enum : uint8_t { kSep = 0, kLower = 1, kUpper = 2, kDigit = 3, kHigh = 4, kMark = 5 };
 struct AsciiTable {
   uint8_t cls[256];
@@ -190,9 +190,8 @@ inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h,
       const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(folded));
       const uint64_t hi =
           static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(folded, folded)));
-      // Without a branch on r >= 8 (whether a word is longer than 8 letters is a coin toss):
-      // the first block is mixed in either way and kept only when it is complete.
-      // (Selected with masks: the compiler makes a branch of `r >= 8 ? ... : ...`.)
+      // The first block is mixed in either way and kept only when it is complete (r >= 8),
+      // selected with masks (docs/sentiment.md, "The code and the compiler").
       const uint64_t mixed = WordHash::mix_block(h.h, lo);
       const uint64_t full = 0 - static_cast<uint64_t>(r >= 8);  // all ones when r >= 8
       h.h = (mixed & full) | (h.h & ~full);
@@ -220,9 +219,8 @@ inline size_t ascii_run(const unsigned char* p, size_t j, size_t n, WordHash& h,
 // Texts up to this long are copied to a buffer kept for the thread (see tokenize_into).
 constexpr size_t kKeptCopy = 1 << 16;
 
-// Appends tokens to a reusable buffer without re-initialising it.
-// (Pointers, not an index into the vector: the token's one-byte fields may alias the vector's
-// own pointers, which would be reloaded after every store.)
+// Appends tokens to a reusable buffer without re-initialising it, through pointers rather than
+// an index (docs/sentiment.md, "The code and the compiler").
 struct Out {
   std::vector<Token>& buf;
   Token* first = buf.data();
@@ -263,6 +261,194 @@ struct Out {
   const Token* last() const { return cur != first ? cur - 1 : nullptr; }
 };
 
+// The parts of tokenize_into's loop, each taking the token that starts at p[i] and returning
+// where the scan goes on. Forced inline: the loop's state (position, counts, output pointers)
+// then stays in registers (docs/sentiment.md, "The code and the compiler").
+#define RW_TOKENIZER_PART [[gnu::always_inline]] inline
+
+#if defined(kPadded)
+// The common word: an ASCII letter, then ASCII letters and digits, fewer than 16, then a byte
+// that ends it for sure. The same as word() (ascii_run's first step, then the end of the word),
+// without its bookkeeping. The next word is most often one space away: it is taken in the same
+// loop, without going through the classification of the space and of its first letter in
+// tokenize_into. Returns i itself when the word at p[i] is not such a word (word() takes it).
+RW_TOKENIZER_PART size_t plain_words(const unsigned char* p, size_t i, uint8_t cls, Out& out,
+                                     TextStats& stats) {
+  for (;;) {
+    const Block16 blk = classify16(p + i);
+    const unsigned r = static_cast<unsigned>(__builtin_ctz(~(blk.letter | blk.digit)));  // 1..16
+    // p[i + r]: at most the padding's last byte.
+    if (r >= 16 || !kPlainEnd.plain[p[i + r]]) return i;
+    const unsigned keep = (1u << r) - 1;
+    const unsigned up = blk.up & keep;
+    const unsigned lower = blk.letter & keep & ~up;  // (up is a subset of letter)
+    const unsigned n_upper = popcount16(up);
+    // The run's bytes are letters but for the digits ("covid19"), which few words have.
+    stats.letters += r;
+    if (const unsigned digits = blk.digit & keep) [[unlikely]]
+      stats.letters -= popcount16(digits);
+    stats.upper += n_upper;
+    const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(blk.folded));
+    const uint64_t hi =
+        static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(blk.folded, blk.folded)));
+    // WordHash of the r folded bytes, as ascii_run computes it (masks, not a branch on r >= 8).
+    const uint64_t full = 0 - static_cast<uint64_t>(r >= 8);
+    const uint64_t first = WordHash::mix_block(WordHash::kSeed, lo);
+    const uint64_t h = (first & full) | (WordHash::kSeed & ~full);
+    const uint64_t acc = low_bytes((hi & full) | (lo & ~full), r & 7);
+    const uint64_t hash = (r & 7) ? WordHash::mix_block(h, acc) : h;
+    out.token(i, r, hash, TokenKind::kWord, (n_upper >= 2) & (lower == 0),
+              (cls == kUpper) & (lower != 0));
+    i += r;
+    if (p[i] != ' ') return i;
+    const uint8_t next = kAscii.cls[p[i + 1]];  // (p[n] is the padding's)
+    if (next != kLower && next != kUpper) return i;
+    ++i;
+    cls = next;
+  }
+}
+#endif
+
+// A number: digits with inner '.', ',' or ':' followed by a digit.
+RW_TOKENIZER_PART size_t number(const unsigned char* p, size_t n, size_t i, Out& out) {
+  size_t j = i;
+  WordHash h;
+  while (j < n) {
+    unsigned char d = p[j];
+    if (is_digit(d) || ((d == '.' || d == ',' || d == ':') && j + 1 < n && is_digit(p[j + 1]))) {
+      h.add(d);
+      ++j;
+    } else {
+      break;
+    }
+  }
+  out.token(i, j - i, h.finish(), TokenKind::kNumber);
+  return j;
+}
+
+// Any word: letters (any script) and digits, with an apostrophe or '&' inside when a letter
+// follows ("wasn't", "A&E"); a possessive "'s" is left out of the hash.
+RW_TOKENIZER_PART size_t word(const unsigned char* p, size_t n, size_t i, uint8_t cls, Out& out,
+                              TextStats& stats) {
+  size_t j = i;
+  WordHash h;
+  WordHash before_apostrophe;
+  bool apostrophe_s = false;
+  uint32_t other_letters = 0, upper = 0, lower = 0;
+  while (true) {
+    j = ascii_run(p, j, n, h, upper, lower);
+    if (j >= n) break;
+    uint32_t cc = p[j];
+    int cl = 1;
+    if (cc >= 0x80) {
+      cl = decode(p, n, j, cc);
+      if (cl == 0) break;
+      if (is_letter(cc)) {
+        if (!is_latin_letter(cc)) ++stats.non_latin;
+        ++other_letters;
+        add_cp(h, fold(cc));
+        j += cl;
+        continue;
+      }
+    }
+    if ((is_apostrophe(cc) || cc == '&') && j + cl < n) {
+      // Inside a word only when a letter follows ("wasn't", "A&E").
+      uint32_t next;
+      int nl = decode(p, n, j + cl, next);
+      if (nl == 0 || !is_letter(next)) break;
+      if (cc == '&') {
+        h.add('&');
+      } else {
+        before_apostrophe = h;
+        h.add('\'');
+        // A possessive: exactly "'s" then the end of the word.
+        uint32_t after = 0;
+        int al = (j + cl + nl < n) ? decode(p, n, j + cl + nl, after) : 0;
+        apostrophe_s = (next | 0x20) == 's' && !(al > 0 && (is_letter(after) || is_digit(after)));
+      }
+      j += cl;
+      continue;
+    }
+    break;
+  }
+  stats.letters += upper + lower + other_letters;
+  stats.upper += upper;
+  // (`&`, not `&&`: docs/sentiment.md, "The code and the compiler")
+  out.token(i, j - i, apostrophe_s ? before_apostrophe.finish() : h.finish(), TokenKind::kWord,
+            (upper >= 2) & (lower == 0), (cls == kUpper) & (lower > 0));
+  return j;
+}
+
+// An ASCII byte that is not part of a word or number (c = p[i]): a punctuation token, an
+// emoticon, or nothing (a separator).
+RW_TOKENIZER_PART size_t ascii_mark(const unsigned char* p, size_t n, size_t i, uint32_t c,
+                                    Out& out) {
+  switch (c) {
+    case ':':
+    case ';': {
+      // Emoticons: ":)" ":-)" ":(" ":-(" ":D" ":-D" (";)" too).
+      size_t j = i + 1;
+      if (j < n && p[j] == '-') ++j;
+      if (j < n && (p[j] == ')' || p[j] == '(' ||
+                    (p[j] == 'D' && (j + 1 >= n || !is_ascii_alpha(p[j + 1]))))) {
+        WordHash h;
+        h.add(':');
+        if (p[i + 1] == '-') h.add('-');
+        h.add(p[j]);
+        out.token(i, j + 1 - i, h.finish(), TokenKind::kEmoji);
+        return j + 1;
+      }
+      out.punct(i, 1, static_cast<char>(c));
+      break;
+    }
+    case '.': {
+      const Token* last = out.last();
+      if (last && last->kind == TokenKind::kWord && last->offset + last->length == i &&
+          is_abbreviation(last->hash)) {
+        break;
+      }
+      out.punct(i, 1, '.');
+      break;
+    }
+    case '!':
+    case '?':
+    case ',':
+    case '\n':
+      out.punct(i, 1, static_cast<char>(c));
+      break;
+    case '(':
+    case ')':
+      out.punct(i, 1, ',');
+      break;
+    case '-':
+      // A free-standing dash (" - ") separates clauses; a hyphen inside a word does not.
+      if ((i == 0 || p[i - 1] == ' ') && (i + 1 >= n || p[i + 1] == ' ')) {
+        out.punct(i, 1, ',');
+      }
+      break;
+    default:
+      break;
+  }
+  return i + 1;
+}
+
+// A code point c of `len` bytes at p[i] that is neither a letter nor ASCII: an emoji token, an
+// ellipsis or dash as punctuation, or nothing (other symbols, emoji modifiers, U+FEFF...).
+RW_TOKENIZER_PART size_t symbol(size_t i, int len, uint32_t c, Out& out) {
+  if (is_emoji(c)) {
+    WordHash h;
+    add_cp(h, c);
+    out.token(i, len, h.finish(), TokenKind::kEmoji);
+  } else if (c == 0x2026) {  // … ellipsis
+    out.punct(i, len, '.');
+  } else if (c == 0x2013 || c == 0x2014) {  // – — dashes
+    out.punct(i, len, ',');
+  }
+  return i + len;
+}
+
+#undef RW_TOKENIZER_PART
+
 }  // namespace
 
 size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* stats_out) {
@@ -284,74 +470,24 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
 #endif
   size_t i = 0;
   while (i < n) {
-    unsigned char b = p[i];
-    uint8_t cls = kAscii.cls[b];
+    const unsigned char b = p[i];
+    const uint8_t cls = kAscii.cls[b];
     if (cls == kSep) {  // spaces, quotes, ...: most bytes between words
       ++i;
       continue;
     }
 #if defined(kPadded)
     if (cls == kLower || cls == kUpper) {
-      // The common word: ASCII letters and digits, fewer than 16, then a byte that ends it for
-      // sure. The same as the general path below (ascii_run's first step, then the end of the
-      // word), without its bookkeeping. The next word is most often one space away: it is
-      // taken in the same loop, without going through the classification of the space and of
-      // its first letter above.
-      const size_t start = i;
-      for (;;) {
-        const Block16 blk = classify16(p + i);
-        const unsigned r =
-            static_cast<unsigned>(__builtin_ctz(~(blk.letter | blk.digit)));  // 1..16
-        // p[i + r]: at most the padding's last byte.
-        if (r >= 16 || !kPlainEnd.plain[p[i + r]]) break;
-        const unsigned keep = (1u << r) - 1;
-        const unsigned up = blk.up & keep;
-        const unsigned lower = blk.letter & keep & ~up;  // (up is a subset of letter)
-        const unsigned n_upper = popcount16(up);
-        // The run's bytes are letters but for the digits ("covid19"), which few words have.
-        stats.letters += r;
-        if (const unsigned digits = blk.digit & keep) [[unlikely]]
-          stats.letters -= popcount16(digits);
-        stats.upper += n_upper;
-        const uint64_t lo = static_cast<uint64_t>(_mm_cvtsi128_si64(blk.folded));
-        const uint64_t hi =
-            static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(blk.folded, blk.folded)));
-        // WordHash of the r folded bytes, as ascii_run computes it (masks, not a branch on r >= 8).
-        const uint64_t full = 0 - static_cast<uint64_t>(r >= 8);
-        const uint64_t first = WordHash::mix_block(WordHash::kSeed, lo);
-        const uint64_t h = (first & full) | (WordHash::kSeed & ~full);
-        const uint64_t acc = low_bytes((hi & full) | (lo & ~full), r & 7);
-        const uint64_t hash = (r & 7) ? WordHash::mix_block(h, acc) : h;
-        out.token(i, r, hash, TokenKind::kWord, (n_upper >= 2) & (lower == 0),
-                  (cls == kUpper) & (lower != 0));
-        i += r;
-        if (p[i] != ' ') break;
-        const uint8_t next = kAscii.cls[p[i + 1]];  // (p[n] is the padding's)
-        if (next != kLower && next != kUpper) break;
-        ++i;
-        cls = next;
+      // Past at least one word: the loop goes on from there, also when it is the start of a
+      // word that plain_words does not take.
+      if (const size_t j = plain_words(p, i, cls, out, stats); j != i) {
+        i = j;
+        continue;
       }
-      // Past at least one word: the loop above goes on from there, also when it is the start
-      // of a word that the fast path does not take.
-      if (i != start) continue;
     }
 #endif
     if (cls == kDigit) {
-      // A number: digits with inner '.', ',' or ':' followed by a digit.
-      size_t j = i;
-      WordHash h;
-      while (j < n) {
-        unsigned char d = p[j];
-        if (is_digit(d) ||
-            ((d == '.' || d == ',' || d == ':') && j + 1 < n && is_digit(p[j + 1]))) {
-          h.add(d);
-          ++j;
-        } else {
-          break;
-        }
-      }
-      out.token(i, j - i, h.finish(), TokenKind::kNumber);
-      i = j;
+      i = number(p, n, i, out);
       continue;
     }
     uint32_t c = b;
@@ -365,118 +501,12 @@ size_t tokenize_into(std::string_view text, std::vector<Token>& buf, TextStats* 
       }
     }
     if (cls == kLower || cls == kUpper || (cls == kHigh && is_letter(c))) {
-      size_t j = i;
-      WordHash h;
-      WordHash before_apostrophe;
-      bool apostrophe_s = false;
-      uint32_t other_letters = 0, upper = 0, lower = 0;
-      while (true) {
-        j = ascii_run(p, j, n, h, upper, lower);
-        if (j >= n) break;
-        uint32_t cc = p[j];
-        int cl = 1;
-        if (cc >= 0x80) {
-          cl = decode(p, n, j, cc);
-          if (cl == 0) break;
-          if (is_letter(cc)) {
-            if (!is_latin_letter(cc)) ++stats.non_latin;
-            ++other_letters;
-            add_cp(h, fold(cc));
-            j += cl;
-            continue;
-          }
-        }
-        if ((is_apostrophe(cc) || cc == '&') && j + cl < n) {
-          // Inside a word only when a letter follows ("wasn't", "A&E").
-          uint32_t next;
-          int nl = decode(p, n, j + cl, next);
-          if (nl == 0 || !is_letter(next)) break;
-          if (cc == '&') {
-            h.add('&');
-          } else {
-            before_apostrophe = h;
-            h.add('\'');
-            // A possessive: exactly "'s" then the end of the word.
-            uint32_t after = 0;
-            int al = (j + cl + nl < n) ? decode(p, n, j + cl + nl, after) : 0;
-            apostrophe_s =
-                (next | 0x20) == 's' && !(al > 0 && (is_letter(after) || is_digit(after)));
-          }
-          j += cl;
-          continue;
-        }
-        break;
-      }
-      stats.letters += upper + lower + other_letters;
-      stats.upper += upper;
-      // (`&`, not `&&`: whether a word is capitalized is a coin toss for the branch predictor)
-      out.token(i, j - i, apostrophe_s ? before_apostrophe.finish() : h.finish(), TokenKind::kWord,
-                (upper >= 2) & (lower == 0), (cls == kUpper) & (lower > 0));
-      i = j;
-      continue;
+      i = word(p, n, i, cls, out, stats);
+    } else if (c < 0x80) {
+      i = ascii_mark(p, n, i, c, out);
+    } else {
+      i = symbol(i, len, c, out);
     }
-    if (c < 0x80) {
-      switch (c) {
-        case ':':
-        case ';': {
-          // Emoticons: ":)" ":-)" ":(" ":-(" ":D" ":-D" (";)" too).
-          size_t j = i + 1;
-          if (j < n && p[j] == '-') ++j;
-          if (j < n && (p[j] == ')' || p[j] == '(' ||
-                        (p[j] == 'D' && (j + 1 >= n || !is_ascii_alpha(p[j + 1]))))) {
-            WordHash h;
-            h.add(':');
-            if (p[i + 1] == '-') h.add('-');
-            h.add(p[j]);
-            out.token(i, j + 1 - i, h.finish(), TokenKind::kEmoji);
-            i = j + 1;
-            continue;
-          }
-          out.punct(i, 1, static_cast<char>(c));
-          break;
-        }
-        case '.': {
-          const Token* last = out.last();
-          if (last && last->kind == TokenKind::kWord && last->offset + last->length == i &&
-              is_abbreviation(last->hash)) {
-            break;
-          }
-          out.punct(i, 1, '.');
-          break;
-        }
-        case '!':
-        case '?':
-        case ',':
-        case '\n':
-          out.punct(i, 1, static_cast<char>(c));
-          break;
-        case '(':
-        case ')':
-          out.punct(i, 1, ',');
-          break;
-        case '-':
-          // A free-standing dash (" - ") separates clauses; a hyphen inside a word does not.
-          if ((i == 0 || p[i - 1] == ' ') && (i + 1 >= n || p[i + 1] == ' ')) {
-            out.punct(i, 1, ',');
-          }
-          break;
-        default:
-          break;
-      }
-      ++i;
-      continue;
-    }
-    if (is_emoji(c)) {
-      WordHash h;
-      add_cp(h, c);
-      out.token(i, len, h.finish(), TokenKind::kEmoji);
-    } else if (c == 0x2026) {  // … ellipsis
-      out.punct(i, len, '.');
-    } else if (c == 0x2013 || c == 0x2014) {  // – — dashes
-      out.punct(i, len, ',');
-    }
-    // Anything else (other symbols, emoji modifiers, U+FEFF...) separates words silently.
-    i += len;
   }
   if (stats_out) *stats_out = stats;
   return out.count();

@@ -1,0 +1,397 @@
+// repwatch/sentiment/touchpoint_attribution.cpp - the last phase of Analyzer::analyze: which
+// touchpoints a review mentions and what it says of each (analyzer_impl.h declares it, with what
+// it consumes; analyze.cpp runs the phases before it).
+//  - Mentions: the touchpoint phrases matched, each kept only where its taxonomy conditions
+//    hold (what it needs around it, what rules it out).
+//  - Segments: a clause is cut at a coordinator ("and", "also", "plus", "then") once the part
+//    before it mentions a touchpoint and holds a term, so "the doctor was great and the
+//    receptionist was rude" says "great" of the doctor only. A segment's terms go to the
+//    touchpoints it mentions; a segment that mentions none goes on about the touchpoints of the
+//    segment before it in its sentence (not across a contrast).
+//  - Each touchpoint's score is the normalised sum of its terms (with their clause's contrast
+//    and "!" weights); its evidence is its mentions and those terms, in text order.
+#include <algorithm>
+#include <iterator>
+
+#include "sentiment/analyzer_impl.h"
+
+namespace repwatch::sentiment::detail {
+namespace {
+
+// Words that join two statements in one clause ("the doctor was great and the receptionist was
+// rude"): a clause is cut there for touchpoints once the part before it mentions a touchpoint
+// and says something of it.
+bool is_coordinator(const Token& t) {
+  constexpr uint64_t kWords[] = {hash_ascii("and"), hash_ascii("also"), hash_ascii("plus"),
+                                 hash_ascii("then")};
+  if (t.kind != TokenKind::kWord || t.lex >= 0) return false;  // "in and out" is a phrase
+  for (uint64_t h : kWords) {
+    if (h == t.hash) return true;
+  }
+  return false;
+}
+
+struct Attribution {
+  const Analyzer::Impl& impl;
+  Scratch& scratch;
+  const Token* tk;
+  const Buffer<Match>& lex_matches;
+  const Buffer<Clause>& clauses;
+  const Buffer<Term>& terms;
+  std::string_view text;
+  // A region is a sentence, or the part of one after a contrast: terms are said of the
+  // touchpoints of their region only (attribute() counts them).
+  uint32_t region_ = 0;
+  // The last segment of the region being read that held terms: "the nurses were kind and the
+  // doctors too" says "kind" of the doctors as well.
+  struct {
+    uint32_t region = UINT32_MAX, t_begin = 0, t_end = 0;
+    float factor = 1;
+  } last_{};
+  // The sentence being read: its first mention, its first term, and whether a term of it went
+  // to a touchpoint.
+  size_t sentence_m_ = 0;
+  uint32_t sentence_t_ = 0, sentence_t_end_ = 0;
+  double sentence_sum_ = 0;  // its terms, weighted as in the review's score
+  bool claimed_ = false;
+
+  // The steps in order: find_mentions, reset_accumulators, attribute, emit.
+  void run(const Buffer<Match>& tp_matches, Analysis& out) {
+    find_mentions(tp_matches);
+    if (scratch.mentions.empty()) return;
+    reset_accumulators();
+    attribute();
+    emit(out);
+  }
+
+  // Mentions. Consumes the touchpoint matches, the clauses (for each match's sentence) and the
+  // tokens; fills scratch.mentions (in text order) with the touchpoints whose taxonomy
+  // conditions hold at each match (or, ruled out, at a shorter phrase starting there), names
+  // after a title left out.
+  void find_mentions(const Buffer<Match>& tp_matches) {
+    auto& mentions = scratch.mentions;
+    mentions.clear();
+    size_t c = 0;
+    uint32_t sentence = UINT32_MAX;
+    MentionSpan span{};
+    for (const Match& m : tp_matches) {
+      if (is_name(m.start)) continue;
+      while (c + 1 < clauses.size() && clauses[c].end <= m.start) ++c;
+      if (clauses[c].sentence != sentence) {  // the token range of this clause's sentence
+        sentence = clauses[c].sentence;
+        size_t b = c, e = c;
+        while (b > 0 && clauses[b - 1].sentence == sentence) --b;
+        while (e + 1 < clauses.size() && clauses[e + 1].sentence == sentence) ++e;
+        span.sentence_begin = clauses[b].begin;
+        span.sentence_end = clauses[e].end;
+      }
+      span.start = m.start;
+      span.end = m.end;
+      if (!add_mentions(static_cast<uint32_t>(m.id), span) && impl.taxonomy.conditional()) {
+        shorter_mentions(m, span);
+      }
+    }
+  }
+
+  // A capitalized word right after a title is a name ("Dr. Park", "Dr Bill Evans"), not a
+  // touchpoint.
+  // (Both capitalized, the name not itself a title: "the nurse Doctor", "my doctor Prescription"
+  // in a text without punctuation are not names.)
+  bool is_name(uint32_t i) const {
+    if (i == 0 || !tk[i].capitalized || is_title(tk[i].hash)) return false;
+    uint32_t p = i - 1;
+    if (tk[p].kind == TokenKind::kPunct && tk[p].punct == '.' && p > 0) --p;
+    return tk[p].kind == TokenKind::kWord && (tk[p].capitalized || tk[p].caps) &&
+           is_title(tk[p].hash);
+  }
+
+  // The touchpoints of trie node `node` whose conditions hold for `span`; whether there was one.
+  bool add_mentions(uint32_t node, const MentionSpan& span) {
+    const TrieNode& nd = impl.trie.node(node);
+    bool any = false;
+    for (uint32_t k = 0; k < nd.tp_count; ++k) {
+      const TpRef& ref = impl.taxonomy.refs[nd.tp_begin + k];
+      if (impl.taxonomy.holds(ref, tk, span)) {
+        scratch.mentions.push_back({span.start, span.end, ref.tp});
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  // When the longest phrase at a word is ruled out by its conditions, the next longest that
+  // holds ("on the phone" needs a clinician nearby to be a telephone consultation; "phone"
+  // alone is still the phone).
+  void shorter_mentions(const Match& m, MentionSpan span) {
+    uint32_t found[12];  // trie nodes of the touchpoint phrases starting at m.start, by length
+    uint32_t ends[12];
+    unsigned count = 0;
+    walk_phrases(impl.trie, 0, tk, m.start, m.end - 1, [&](uint32_t node, uint32_t end) {
+      if (impl.trie.node(node).tp_count && count < std::size(found)) {
+        found[count] = node;
+        ends[count++] = end;
+      }
+      return false;
+    });
+    // Longest first.
+    for (unsigned k = count; k-- > 0;) {
+      unsigned best = k;
+      for (unsigned q = 0; q < k; ++q) best = ends[q] > ends[best] ? q : best;
+      std::swap(found[k], found[best]);
+      std::swap(ends[k], ends[best]);
+      span.end = ends[k];
+      if (add_mentions(found[k], span)) return;
+    }
+  }
+
+  // Makes scratch.acc one initial TpAcc per touchpoint of the taxonomy.
+  void reset_accumulators() {
+    // Reset only what the last review touched (a taxonomy has dozens of touchpoints, a review
+    // mentions one or two).
+    auto& acc = scratch.acc;
+    for (uint32_t tp : scratch.touched) acc[tp] = TpAcc{};
+    scratch.touched.clear();
+    if (acc.size() < impl.taxonomy.touchpoints.size()) {
+      acc.resize(impl.taxonomy.touchpoints.size());
+    }
+  }
+
+  bool is_content_word(const Token& t) const {
+    return t.kind == TokenKind::kWord && !(t.capitalized && !t.sentence_start) && !t.numeric &&
+           !(impl.trie.node(t.root).flags & kStopEn);
+  }
+
+  bool starts_contrast(const Clause& cl) const {
+    const Token& first = tk[cl.begin];
+    if (first.lex < 0 || lex_matches[first.lex].start != cl.begin) return false;
+    const LexKind k = impl.lex[lex_matches[first.lex].id].kind;
+    return k == LexKind::kContrast || k == LexKind::kConcession;
+  }
+
+  // What is said of each touchpoint. Consumes the clauses (weights, "!" factors, terms
+  // ranges), the terms and scratch.mentions; cuts clauses into segments at coordinators (see
+  // the top of this file), gives each segment's terms to its touchpoints (segment_terms) and
+  // each sentence's unclaimed terms to its mentions (close_sentence); fills scratch.acc for the
+  // touched touchpoints (listed in scratch.touched) and marks mentions `cut`.
+  void attribute() {
+    auto& mentions = scratch.mentions;
+    auto& carry = scratch.carry;
+    carry.clear();
+    region_ = 0;
+    size_t m = 0;
+    uint32_t last_sentence = UINT32_MAX;
+    const Clause* prev = nullptr;
+    for (const Clause& cl : clauses) {
+      if (cl.sentence != last_sentence || starts_contrast(cl)) {
+        if (prev) close_sentence(m);
+        sentence_m_ = m;
+        sentence_t_ = sentence_t_end_ = cl.terms_begin;
+        sentence_sum_ = 0;
+        claimed_ = false;
+        carry.clear();
+        last_sentence = cl.sentence;
+        ++region_;
+      }
+      prev = &cl;
+      sentence_sum_ += cl.sum * cl.weight;
+      if (cl.terms_begin != cl.terms_end) sentence_t_end_ = cl.terms_end;
+      const size_t m_begin = m;
+      while (m < mentions.size() && mentions[m].start < cl.end) ++m;
+      // No cut can change anything unless the clause mentions touchpoints at two places and
+      // holds a term: then its terms go to all its mentions (or the carried touchpoints).
+      if (cl.terms_begin == cl.terms_end || m == m_begin ||
+          mentions[m - 1].start == mentions[m_begin].start) {
+        segment_terms(cl, cl.end, cl.terms_begin, cl.terms_end, m_begin, m);
+        continue;
+      }
+      // Cut at coordinators once a segment mentions a touchpoint and says more than its name:
+      // a term, or a word other than a function word or a name ("got a same-day appointment
+      // and the nurse was kind"; not "the doctor and the nurse were kind").
+      size_t seg_m = m_begin, next_m = m_begin;
+      uint32_t seg_t = cl.terms_begin, next_t = cl.terms_begin;
+      uint32_t covered = 0;  // a coordinator inside a mention does not cut
+      bool content = false;  // the segment has a word that is not a mention, function word or name
+      for (uint32_t i = cl.begin; i < cl.end; ++i) {
+        while (next_m < m && mentions[next_m].start == i) {
+          covered = std::max(covered, mentions[next_m].end);
+          ++next_m;
+        }
+        while (next_t < cl.terms_end && terms[next_t].token <= i) ++next_t;
+        const Token& t = tk[i];
+        if (next_m > seg_m && (next_t > seg_t || content) && i >= covered && is_coordinator(t)) {
+          segment_terms(cl, i, seg_t, next_t, seg_m, next_m);
+          seg_m = next_m;
+          seg_t = next_t;
+          content = false;
+          continue;
+        }
+        content |= i >= covered && is_content_word(t);
+      }
+      if (seg_m != m_begin) {  // cut: each segment keeps to its own words
+        for (size_t k = m_begin; k < m; ++k) mentions[k].cut = true;
+      }
+      segment_terms(cl, cl.end, seg_t, cl.terms_end, seg_m, m);
+    }
+    if (prev) close_sentence(m);
+  }
+
+  // A sentence that mentions touchpoints and says something, none of it of a touchpoint
+  // ("Saw the doctor on Monday and could not have been more pleased", "Nobody at the surgery
+  // has any idea what they are doing, the receptionist told me"): what it says is said of
+  // them, for those that nothing else is said of (emit()). Mentions [sentence_m_, m_end),
+  // terms [sentence_t_, sentence_t_end_).
+  void close_sentence(size_t m_end) {
+    if (m_end == sentence_m_ || sentence_sum_ == 0) return;
+    const uint32_t t_end = sentence_t_end_;
+    if (claimed_) {  // by another touchpoint: still said of this one when the sentence is all one
+                     // way
+      bool pos = false, neg = false;
+      for (uint32_t b = sentence_t_; b < t_end; ++b) {
+        pos |= terms[b].value > 0;
+        neg |= terms[b].value < 0;
+      }
+      if (pos && neg) return;
+    }
+    const auto& mentions = scratch.mentions;
+    auto& acc = scratch.acc;
+    for (size_t k = sentence_m_; k < m_end; ++k) {
+      const uint32_t tp = mentions[k].tp;
+      TpAcc& t = acc[tp];
+      bool again = false;  // mentioned twice in the sentence
+      for (size_t q = sentence_m_; q < k; ++q) again |= mentions[q].tp == tp;
+      // A clause cut at a coordinator keeps each segment to its own words ("Got a same-day
+      // appointment and the nurse was kind").
+      if (t.sum != 0 || again || (claimed_ && mentions[k].cut)) continue;
+      t.unclaimed += sentence_sum_;
+      // Its evidence so far (mentions) and the sentence's terms, merged in text order.
+      const TpAcc before = t;
+      t.n_evidence = 0;
+      t.covered_end = 0;
+      uint32_t e = 0, b = sentence_t_;
+      while (e < before.n_evidence || b < t_end) {
+        if (b < t_end && terms[b].value == 0) {
+          ++b;
+        } else if (b < t_end && (e == before.n_evidence || terms[b].offset < before.offset[e])) {
+          t.add(terms[b].offset, terms[b].length);
+          ++b;
+        } else {
+          t.add(before.offset[e], before.length[e]);
+          ++e;
+        }
+      }
+    }
+  }
+
+  // Whether a segment ending before token `end` ends with "too", "also" or "as well": it says
+  // the same as the segment before it ("and the doctors too").
+  bool elliptical(uint32_t end) const {
+    while (end > 0 && tk[end - 1].kind == TokenKind::kPunct) --end;
+    if (end == 0) return false;
+    constexpr uint64_t kToo = hash_ascii("too"), kAlso = hash_ascii("also"),
+                       kWell = hash_ascii("well"), kAs = hash_ascii("as");
+    const uint64_t h = tk[end - 1].hash;
+    return h == kToo || h == kAlso || (h == kWell && end >= 2 && tk[end - 2].hash == kAs);
+  }
+
+  // The terms [t_begin, t_end) of clause `cl` (a segment ending before token `end`) said of the
+  // mentions [m_begin, m_end) or, without a mention, of the carried touchpoints; evidence in
+  // text order.
+  void segment_terms(const Clause& cl, uint32_t end, uint32_t t_begin, uint32_t t_end,
+                     size_t m_begin, size_t m_end) {
+    const auto& mentions = scratch.mentions;
+    auto& carry = scratch.carry;
+    auto& acc = scratch.acc;
+    const float factor = cl.weight * cl.emphasis;
+    if (m_begin != m_end) {
+      carry.clear();
+      for (size_t k = m_begin; k < m_end; ++k) {
+        const uint32_t tp = mentions[k].tp;
+        if (std::find(carry.begin(), carry.end(), tp) == carry.end()) carry.push_back(tp);
+        TpAcc& t = acc[tp];
+        if (!t.mentioned) {
+          t.mentioned = true;
+          t.first_offset = tk[mentions[k].start].offset;
+          scratch.touched.push_back(tp);
+        }
+      }
+      bool said = false;
+      for (uint32_t b = t_begin; b < t_end; ++b) said |= terms[b].value != 0;
+      if (!said && last_.region == region_ && elliptical(end)) {
+        // "... and the doctors too": the previous segment's terms, after the mentions.
+        for (size_t k = m_begin; k < m_end; ++k) {
+          const Mention& mt = mentions[k];
+          const Token& last = tk[mt.end - 1];
+          const uint32_t off = tk[mt.start].offset;
+          acc[mt.tp].add(off, last.offset + last.length - off);
+        }
+        for (uint32_t b = last_.t_begin; b < last_.t_end; ++b) {
+          const Term& term = terms[b];
+          if (term.value == 0) continue;
+          claimed_ = true;
+          for (uint32_t tp : carry) {
+            acc[tp].sum += term.value * last_.factor;
+          }
+        }
+        return;
+      }
+    }
+    if (t_begin != t_end) {
+      last_ = {region_, t_begin, t_end, factor};
+    }
+    if (carry.empty()) return;
+    size_t k = m_begin;
+    uint32_t b = t_begin;
+    while (k < m_end || b < t_end) {
+      const uint32_t m_off = k < m_end ? tk[mentions[k].start].offset : UINT32_MAX;
+      if (b < t_end && terms[b].offset < m_off) {
+        const Term& term = terms[b++];
+        if (term.value == 0) continue;
+        claimed_ = true;
+        for (uint32_t tp : carry) {
+          acc[tp].sum += term.value * factor;
+          acc[tp].add(term.offset, term.length);
+        }
+        continue;
+      }
+      const Mention& mt = mentions[k++];
+      const Token& last = tk[mt.end - 1];
+      acc[mt.tp].add(m_off, last.offset + last.length - m_off);
+    }
+  }
+
+  // The result. Consumes scratch.acc and scratch.touched; appends to out.touchpoints the
+  // mentioned touchpoints in order of first mention, each with its normalised score (its own
+  // terms, else its sentences' unclaimed ones) and evidence.
+  void emit(Analysis& out) {
+    auto& acc = scratch.acc;
+    // The mentioned touchpoints by index, then by first mention (the same sort of the same
+    // sequence as over all touchpoints, so ties come out the same). Sorted in place: the next
+    // review resets them in any order. Most reviews mention one.
+    auto& order = scratch.touched;
+    if (order.size() > 1) {
+      std::sort(order.begin(), order.end());
+      std::sort(order.begin(), order.end(),
+                [&](uint32_t a, uint32_t b) { return acc[a].first_offset < acc[b].first_offset; });
+    }
+    out.touchpoints.reserve(order.size());
+    for (uint32_t tp : order) {
+      const TpAcc& t = acc[tp];
+      TouchpointResult& r = out.touchpoints.emplace_back(
+          Scored{impl.taxonomy.touchpoints[tp].id, normalize(t.sum != 0 ? t.sum : t.unclaimed)});
+      r.evidence.reserve(t.n_evidence);
+      for (uint32_t e = 0; e < t.n_evidence; ++e) {
+        r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void attribute_touchpoints(const Analyzer::Impl& impl, Scratch& scratch, const Token* tk,
+                           std::string_view text, Analysis& out) {
+  Attribution{impl, scratch, tk, scratch.lex_matches, scratch.clauses, scratch.terms, text}.run(
+      scratch.tp_matches, out);
+}
+
+}  // namespace repwatch::sentiment::detail
