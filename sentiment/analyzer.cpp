@@ -26,6 +26,7 @@
 #include "sentiment/phrase_trie.h"
 #include "sentiment/taxonomy.h"
 #include "sentiment/tokenizer.h"
+#include "sentiment/touchpoint_polarity.h"
 
 namespace repwatch::sentiment {
 
@@ -308,6 +309,8 @@ struct Analyzer::Impl::Attribution {
   const Buffer<Clause>& clauses;
   const Buffer<Term>& terms;
   std::string_view text;
+  // The score of a touchpoint nothing is said of (sentiment/touchpoint_polarity.h).
+  double untold = 0;
   // A region is a sentence, or the part of one after a contrast: terms are said of the
   // touchpoints of their region only (attribute() counts them).
   uint32_t region_ = 0;
@@ -632,7 +635,8 @@ struct Analyzer::Impl::Attribution {
     for (uint32_t tp : order) {
       const TpAcc& t = acc[tp];
       TouchpointResult& r = out.touchpoints.emplace_back(
-          Scored{impl.taxonomy.touchpoints[tp].id, normalize(t.sum != 0 ? t.sum : t.unclaimed)});
+          Scored{impl.taxonomy.touchpoints[tp].id,
+                 normalize(detail::touchpoint_raw_score(t.sum, t.unclaimed, untold, kAlpha))});
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
         r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});
@@ -1139,7 +1143,9 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   // 7. Touchpoints: their mentions (the taxonomy's conditions checked), the terms that are said
   // of each, its score and evidence.
   if (!tp_matches.empty()) {
-    Attribution{*this, scratch, tk, lex_matches, clauses, terms, text}.run(tp_matches, out);
+    Attribution{*this,   scratch, tk,   lex_matches,
+                clauses, terms,   text, detail::untold_score(marks, out.score)}
+        .run(tp_matches, out);
   }
   return out;
 }

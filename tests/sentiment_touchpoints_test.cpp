@@ -274,5 +274,29 @@ TEST(SentimentTouchpoints, AMentionWithoutItsOwnWordsTakesItsSentencesPolarity) 
   EXPECT_EQ(result("Got a same-day appointment and the nurse was kind.", "scheduling").score, 0);
 }
 
+// A review typed without sentence punctuation: its clause boundaries are guesses, so a
+// touchpoint named in it without words of its own shares the review's tone (guide: a complaint
+// about the visit that names the receptionist is a complaint the front desk owns). Punctuated,
+// the same words keep it neutral: nothing is said of it.
+TEST(SentimentTouchpoints, UnpunctuatedReviewsLendTheirToneToUnjudgedTouchpoints) {
+  const std::string angry =
+      "horrible experience from start to finish i waited an hour past my time then the "
+      "receptionist sent me to the lab across town and nobody could tell me why the doctor "
+      "ordered the tests i will be finding a new practice";
+  EXPECT_LT(result(angry, "front_desk").score, -0.05);
+  EXPECT_EQ(evidence(angry, "front_desk"), (std::vector<std::string>{"receptionist"}));
+  const std::string glad =
+      "i am so thankful for this office the doctor spent real time with me and answered all my "
+      "questions then the receptionist booked my follow up and my refill was at the pharmacy "
+      "that afternoon";
+  EXPECT_GT(result(glad, "front_desk").score, 0.05);
+  EXPECT_GT(result(glad, "prescriptions").score, 0.05);
+  EXPECT_EQ(result("I am so thankful for this office. The doctor spent real time with me. Then "
+                   "the receptionist booked my follow up.",
+                   "front_desk")
+                .score,
+            0);
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
