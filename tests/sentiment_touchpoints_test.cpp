@@ -298,5 +298,43 @@ TEST(SentimentTouchpoints, UnpunctuatedReviewsLendTheirToneToUnjudgedTouchpoints
             0);
 }
 
+// "Family medicine", "internal medicine": a specialty (US reviews name them often), not what is
+// prescribed; the medicine one picks up is still a prescription.
+TEST(SentimentTouchpoints, MedicineAsASpecialtyIsNoPrescription) {
+  EXPECT_FALSE(mentions("My family medicine doctor is great.", "prescriptions"));
+  EXPECT_FALSE(
+      mentions("She is board certified in internal medicine and very thorough.", "prescriptions"));
+  EXPECT_FALSE(mentions("Honestly he is not fit to practice medicine.", "prescriptions"));
+  EXPECT_TRUE(mentions("The pharmacy never had my medicine ready.", "prescriptions"));
+}
+
+// Guide: a complaint or a suggestion that names its object is negative for it, even without an
+// evaluative word ("the only downside is ...", "would love it if they ..."); "changed my life" is
+// praise.
+TEST(SentimentTouchpoints, ComplaintsAndWishesThatNameTheirObject) {
+  EXPECT_LT(result("The only downside is the billing department.", "billing").score, -0.05);
+  EXPECT_LT(
+      result("Great doctor. The one thing I would change is the front desk.", "front_desk").score,
+      -0.05);
+  EXPECT_LT(result("Would love it if they answered the phone once in a while.", "phone").score,
+            -0.05);
+  EXPECT_GT(result("I wouldn't change a thing about the front desk.", "front_desk").score, 0.05);
+  EXPECT_GT(
+      result("Dr. Smith put me on a new medication and it changed my life.", "physician").score,
+      0.05);
+}
+
+// Getting through the forms or the day is not getting through on the phone; "sweet" is praise
+// (a nurse who was sweet is not part of the billing complaint that follows).
+TEST(SentimentTouchpoints, GettingThroughAndSweet) {
+  EXPECT_FALSE(mentions("It took forever to get through the forms at check-in.", "phone"));
+  EXPECT_TRUE(mentions("Took an hour to get through to the practice.", "phone"));
+  EXPECT_GT(result("came in for my annual physical the nurse was sweet but the billing office "
+                   "charged me for a sick visit and nobody will fix it",
+                   "nurses_staff")
+                .score,
+            0.05);
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
