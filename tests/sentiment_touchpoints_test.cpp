@@ -336,5 +336,24 @@ TEST(SentimentTouchpoints, GettingThroughAndSweet) {
             0.05);
 }
 
+// Guide: opening hours are access; the time of one's appointment, overrun, is the wait on the
+// day (not the booking).
+TEST(SentimentTouchpoints, OpeningHoursAndAppointmentTimes) {
+  EXPECT_LT(result("Consider offering extended hours in the early mornings or weekends.",
+                   "parking_access")
+                .score,
+            -0.05);
+  EXPECT_LT(result("Their office hours are terrible, closed at lunch and never open on Saturdays.",
+                   "parking_access")
+                .score,
+            -0.05);
+  EXPECT_FALSE(
+      mentions("Consider offering extended hours in the early mornings or weekends.", "wait_time"));
+  const std::string late = "Doc was running late again, I was seen 40 mins after my appt time";
+  EXPECT_LT(result(late, "wait_time").score, -0.05);
+  EXPECT_FALSE(mentions(late, "scheduling"));
+  EXPECT_FALSE(mentions(late, "physician"));  // a bystander, as "the doctor was running late"
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
