@@ -780,8 +780,11 @@ std::vector<const ReplyFindingSnapshot*> reply_spans(const ReviewSnapshot& r,
   return out;
 }
 
+enum class Markup { kText, kHtml };
+
 // The reply with every finding in [brackets] (text) or <mark> (HTML).
-std::string marked_reply(const ReviewSnapshot& r, const ReplyCheckSnapshot& rc, bool html) {
+std::string marked_reply(const ReviewSnapshot& r, const ReplyCheckSnapshot& rc, Markup markup) {
+  const bool html = markup == Markup::kHtml;
   std::string out;
   size_t pos = 0;
   std::string_view reply = r.reply_text;
@@ -850,7 +853,7 @@ void reply_phi_text(std::string& t, const ReviewSnapshot& r, const ReplyCheckSna
   t += "     Check the new text on the repwatch server first:\n       " + check_command(r) + "\n";
   t += std::string("  3. ") + kBreachAdvice + "\n\n";
   t += "The reply as posted, the findings in [brackets]:\n\n" +
-       indent(marked_reply(r, rc, false), "  ") + "\n\nFindings:\n";
+       indent(marked_reply(r, rc, Markup::kText), "  ") + "\n\nFindings:\n";
   for (const auto& group : findings_by_kind(rc)) {
     const ReplyFindingSnapshot& first = *group.front();
     std::string words;
@@ -888,7 +891,7 @@ void reply_phi_html(std::string& h, const ReviewSnapshot& r, const ReplyCheckSna
   h += std::string("<li>") + html_escape(kBreachAdvice) + "</li>\n</ol>\n";
   h += "<p><strong>The reply as posted</strong>, the findings marked:</p>\n";
   h += "<blockquote style=\"border-left:4px solid #d70000;margin:1em 0;padding:0.5em 1em\">" +
-       marked_reply(r, rc, true) + "</blockquote>\n";
+       marked_reply(r, rc, Markup::kHtml) + "</blockquote>\n";
   h += "<p><strong>Findings</strong></p>\n<ul>\n";
   for (const auto& group : findings_by_kind(rc)) {
     const ReplyFindingSnapshot& first = *group.front();
@@ -1071,104 +1074,154 @@ std::string backdated_note(const ReviewSnapshot& r, int64_t now) {
          days_before(r.first_seen_at, now) + ".";
 }
 
+namespace {
+
+// The subject, text and HTML body of an email, before its footer.
+struct EmailBody {
+  std::string subject, text, html;
+};
+
+// "Billing, Wait time": the touchpoints a review mentions.
+std::string touchpoint_list(const ReviewSnapshot& r) {
+  std::string tps;
+  for (const auto& tp : r.touchpoints) tps += (tps.empty() ? "" : ", ") + tp.name;
+  return tps;
+}
+
+std::string place_of(const ReviewSnapshot& r) {
+  return r.location_name.empty() ? r.location_id : r.location_name;
+}
+
+// The digest's table of touchpoints, by how many of its alerts mention them.
+void digest_touchpoints(const AlertContent& c, std::string& t, std::string& h) {
+  if (c.touchpoint_counts.empty()) return;
+  std::vector<std::pair<std::string, int>> counts(c.touchpoint_counts.begin(),
+                                                  c.touchpoint_counts.end());
+  std::stable_sort(counts.begin(), counts.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  t += "Touchpoints mentioned:\n";
+  h += "<table style=\"border-collapse:collapse\">\n<tr><th align=\"left\">Touchpoint</th>"
+       "<th align=\"right\">Alerts</th></tr>\n";
+  for (const auto& [name, n] : counts) {
+    char line[256];
+    std::snprintf(line, sizeof line, "  %-40s %4d\n", sanitize_header(name).c_str(), n);
+    t += line;
+    h += "<tr><td>" + html_escape(sanitize_header(name)) + "</td><td align=\"right\">" +
+         std::to_string(n) + "</td></tr>\n";
+  }
+  t += "\n";
+  h += "</table>\n";
+}
+
+// Entry `i` (from 1) of a digest, as text.
+void digest_entry_text(std::string& t, const DigestEntry& e, int i, int64_t now) {
+  t += std::to_string(i) + ". " + e.headline + " \xC2\xB7 " + when(e.created_at) + "\n";
+  if (e.review) {
+    const ReviewSnapshot& r = *e.review;
+    t += "   " + place_of(r) + " \xC2\xB7 " + source_label(r) + " \xC2\xB7 " + rating_text(r) +
+         " \xC2\xB7 " + author_of(r) + "\n";
+    if (!r.text.empty()) t += "   \"" + truncate(sanitize_header(r.text), 240) + "\"\n";
+    if (!r.translated_text.empty())
+      t += "   Translation: \"" + truncate(sanitize_header(r.translated_text), 240) + "\"\n";
+    if (std::string note = backdated_note(r, now); !note.empty()) t += "   " + note + "\n";
+    if (r.removed_at) t += "   " + removed_note(r) + "\n";
+    if (std::string tps = touchpoint_list(r); !tps.empty()) t += "   Touchpoints: " + tps + "\n";
+    if (e.reply_check) {
+      std::string found;
+      for (const auto& f : e.reply_check->findings)
+        found += (found.empty() ? "" : ", ") + finding_words(f);
+      t += "   The practice's reply discloses: " + found + " - edit or delete it today\n";
+    }
+    if (safe_url(r.url)) t += "   " + r.url + "\n";
+  }
+  if (e.average) t += "   " + average_sentence(*e.average) + "\n";
+  if (e.health) {
+    t += "   " + sanitize_header(health_subject(*e.health)) + "\n";
+    if (!e.health->advice.empty())
+      t += "   What to do: " + sanitize_header(e.health->advice) + "\n";
+  }
+  t += "\n";
+}
+
+// An entry of a digest, as an HTML list item.
+void digest_entry_html(std::string& h, const DigestEntry& e, int64_t now) {
+  h += "<li><p><strong>" + html_escape(e.headline) + "</strong> &middot; " + when(e.created_at) +
+       "</p>\n";
+  if (e.review) {
+    const ReviewSnapshot& r = *e.review;
+    if (e.reply_check) {
+      std::string found;
+      for (const auto& f : e.reply_check->findings)
+        found += (found.empty() ? "" : ", ") + finding_words(f);
+      h += "<p><strong>The practice's reply discloses:</strong> " + html_escape(found) +
+           " - edit or delete it today</p>\n";
+    }
+    h += "<p>" +
+         html_escape(place_of(r) + " \xC2\xB7 " + source_label(r) + " \xC2\xB7 " + rating_text(r) +
+                     " \xC2\xB7 " + author_of(r)) +
+         "</p>\n";
+    if (!r.text.empty())
+      h += "<blockquote>" + html_escape(truncate(sanitize_header(r.text), 240)) + "</blockquote>\n";
+    if (!r.translated_text.empty())
+      h += "<p><em>Translation:</em></p><blockquote>" +
+           html_escape(truncate(sanitize_header(r.translated_text), 240)) + "</blockquote>\n";
+    if (std::string note = backdated_note(r, now); !note.empty())
+      h += "<p>" + html_escape(note) + "</p>\n";
+    if (r.removed_at) h += "<p><strong>" + html_escape(removed_note(r)) + "</strong></p>\n";
+    if (std::string tps = touchpoint_list(r); !tps.empty())
+      h += "<p>Touchpoints: " + html_escape(sanitize_header(tps)) + "</p>\n";
+    if (safe_url(r.url)) h += "<p><a href=\"" + html_escape(r.url) + "\">Open the review</a></p>\n";
+  }
+  if (e.average) h += "<p>" + html_escape(average_sentence(*e.average)) + "</p>\n";
+  if (e.health) {
+    h += "<p>" + html_escape(sanitize_header(health_subject(*e.health))) + "</p>\n";
+    if (!e.health->advice.empty())
+      h += "<p>What to do: " + html_escape(sanitize_header(e.health->advice)) + "</p>\n";
+  }
+  h += "</li>\n";
+}
+
+EmailBody digest_body(const AlertContent& c, const std::string& sp, int64_t now) {
+  EmailBody b;
+  b.subject = sp + "Digest: " + std::to_string(c.entries.size()) + " alert" +
+              (c.entries.size() == 1 ? "" : "s") + " since " + day(c.period_start);
+  b.text = "repwatch digest: " + std::to_string(c.entries.size()) + " alerts from " +
+           when(c.period_start) + " to " + when(c.period_end) + "\n\n";
+  b.html = "<h2>repwatch digest</h2>\n<p>" + std::to_string(c.entries.size()) + " alerts from " +
+           when(c.period_start) + " to " + when(c.period_end) + "</p>\n";
+  digest_touchpoints(c, b.text, b.html);
+  b.html += "<ol>\n";
+  int i = 0;
+  for (const auto& e : c.entries) {
+    digest_entry_text(b.text, e, ++i, now);
+    digest_entry_html(b.html, e, now);
+  }
+  b.html += "</ol>\n";
+  return b;
+}
+
+EmailBody test_body(const AlertContent& c, const std::string& sp) {
+  EmailBody b;
+  b.subject = sp + "Test message";
+  b.text = "This is a test message from repwatch. If you can read it, alert email works.\n";
+  if (!c.note.empty()) b.text += "\n" + c.note + "\n";
+  b.html = "<h2>repwatch test message</h2>\n<p>If you can read it, alert email works.</p>\n";
+  if (!c.note.empty()) b.html += "<p>" + html_text(c.note) + "</p>\n";
+  return b;
+}
+
+}  // namespace
+
 Rendered render_email(const AlertContent& c, std::string_view prefix, int64_t now) {
   Rendered out;
   std::string p(prefix);
   std::string sp = p.empty() ? "" : p + " ";
   std::string t, h;
-  if (c.kind == "digest") {
-    out.subject = sp + "Digest: " + std::to_string(c.entries.size()) + " alert" +
-                  (c.entries.size() == 1 ? "" : "s") + " since " + day(c.period_start);
-    t = "repwatch digest: " + std::to_string(c.entries.size()) + " alerts from " +
-        when(c.period_start) + " to " + when(c.period_end) + "\n\n";
-    h = "<h2>repwatch digest</h2>\n<p>" + std::to_string(c.entries.size()) + " alerts from " +
-        when(c.period_start) + " to " + when(c.period_end) + "</p>\n";
-    if (!c.touchpoint_counts.empty()) {
-      std::vector<std::pair<std::string, int>> counts(c.touchpoint_counts.begin(),
-                                                      c.touchpoint_counts.end());
-      std::stable_sort(counts.begin(), counts.end(),
-                       [](const auto& a, const auto& b) { return a.second > b.second; });
-      t += "Touchpoints mentioned:\n";
-      h += "<table style=\"border-collapse:collapse\">\n<tr><th align=\"left\">Touchpoint</th>"
-           "<th align=\"right\">Alerts</th></tr>\n";
-      for (const auto& [name, n] : counts) {
-        char line[256];
-        std::snprintf(line, sizeof line, "  %-40s %4d\n", sanitize_header(name).c_str(), n);
-        t += line;
-        h += "<tr><td>" + html_escape(sanitize_header(name)) + "</td><td align=\"right\">" +
-             std::to_string(n) + "</td></tr>\n";
-      }
-      t += "\n";
-      h += "</table>\n";
-    }
-    h += "<ol>\n";
-    int i = 0;
-    for (const auto& e : c.entries) {
-      ++i;
-      t += std::to_string(i) + ". " + e.headline + " \xC2\xB7 " + when(e.created_at) + "\n";
-      h += "<li><p><strong>" + html_escape(e.headline) + "</strong> &middot; " +
-           when(e.created_at) + "</p>\n";
-      if (e.review) {
-        const ReviewSnapshot& r = *e.review;
-        t += "   " + (r.location_name.empty() ? r.location_id : r.location_name) + " \xC2\xB7 " +
-             source_label(r) + " \xC2\xB7 " + rating_text(r) + " \xC2\xB7 " + author_of(r) + "\n";
-        if (!r.text.empty()) t += "   \"" + truncate(sanitize_header(r.text), 240) + "\"\n";
-        if (!r.translated_text.empty())
-          t += "   Translation: \"" + truncate(sanitize_header(r.translated_text), 240) + "\"\n";
-        if (std::string note = backdated_note(r, now); !note.empty()) t += "   " + note + "\n";
-        if (r.removed_at) t += "   " + removed_note(r) + "\n";
-        std::string tps;
-        for (const auto& tp : r.touchpoints) tps += (tps.empty() ? "" : ", ") + tp.name;
-        if (!tps.empty()) t += "   Touchpoints: " + tps + "\n";
-        if (e.reply_check) {
-          std::string found;
-          for (const auto& f : e.reply_check->findings)
-            found += (found.empty() ? "" : ", ") + finding_words(f);
-          t += "   The practice's reply discloses: " + found + " - edit or delete it today\n";
-          h += "<p><strong>The practice's reply discloses:</strong> " + html_escape(found) +
-               " - edit or delete it today</p>\n";
-        }
-        if (safe_url(r.url)) t += "   " + r.url + "\n";
-        h += "<p>" +
-             html_escape((r.location_name.empty() ? r.location_id : r.location_name) +
-                         " \xC2\xB7 " + source_label(r) + " \xC2\xB7 " + rating_text(r) +
-                         " \xC2\xB7 " + author_of(r)) +
-             "</p>\n";
-        if (!r.text.empty())
-          h += "<blockquote>" + html_escape(truncate(sanitize_header(r.text), 240)) +
-               "</blockquote>\n";
-        if (!r.translated_text.empty())
-          h += "<p><em>Translation:</em></p><blockquote>" +
-               html_escape(truncate(sanitize_header(r.translated_text), 240)) + "</blockquote>\n";
-        if (std::string note = backdated_note(r, now); !note.empty())
-          h += "<p>" + html_escape(note) + "</p>\n";
-        if (r.removed_at) h += "<p><strong>" + html_escape(removed_note(r)) + "</strong></p>\n";
-        if (!tps.empty()) h += "<p>Touchpoints: " + html_escape(sanitize_header(tps)) + "</p>\n";
-        if (safe_url(r.url))
-          h += "<p><a href=\"" + html_escape(r.url) + "\">Open the review</a></p>\n";
-      }
-      if (e.average) {
-        t += "   " + average_sentence(*e.average) + "\n";
-        h += "<p>" + html_escape(average_sentence(*e.average)) + "</p>\n";
-      }
-      if (e.health) {
-        t += "   " + sanitize_header(health_subject(*e.health)) + "\n";
-        if (!e.health->advice.empty())
-          t += "   What to do: " + sanitize_header(e.health->advice) + "\n";
-        h += "<p>" + html_escape(sanitize_header(health_subject(*e.health))) + "</p>\n";
-        if (!e.health->advice.empty())
-          h += "<p>What to do: " + html_escape(sanitize_header(e.health->advice)) + "</p>\n";
-      }
-      t += "\n";
-      h += "</li>\n";
-    }
-    h += "</ol>\n";
-  } else if (c.kind == "test") {
-    out.subject = sp + "Test message";
-    t = "This is a test message from repwatch. If you can read it, alert email works.\n";
-    if (!c.note.empty()) t += "\n" + c.note + "\n";
-    h = "<h2>repwatch test message</h2>\n<p>If you can read it, alert email works.</p>\n";
-    if (!c.note.empty()) h += "<p>" + html_text(c.note) + "</p>\n";
+  if (c.kind == "digest" || c.kind == "test") {
+    EmailBody b = c.kind == "digest" ? digest_body(c, sp, now) : test_body(c, sp);
+    out.subject = std::move(b.subject);
+    t = std::move(b.text);
+    h = std::move(b.html);
   } else if (c.health) {
     out.subject = sp + health_subject(*c.health);
     t = c.headline + "\n\n";

@@ -11,6 +11,7 @@
 #include "alerts/message.h"
 #include "core/error.h"
 #include "core/text.h"
+#include "db/alert_queries.h"
 #include "normalize/limits.h"
 #include "replies/checker.h"
 
@@ -21,16 +22,15 @@ namespace {
 // Recipients of one alert, deduplicated (addresses case-insensitively), in a stable order.
 class Recipients {
  public:
-  void add(const std::string& channel, const std::string& recipient) {
+  void add(db::DeliveryChannel channel, const std::string& recipient) {
     if (recipient.empty()) return;
-    if (seen_.insert(channel + "\n" + lower(recipient)).second)
-      list_.push_back({channel, recipient});
+    if (seen_.insert({channel, lower(recipient)}).second) list_.push_back({channel, recipient});
   }
-  const std::vector<std::pair<std::string, std::string>>& list() const { return list_; }
+  const std::vector<std::pair<db::DeliveryChannel, std::string>>& list() const { return list_; }
 
  private:
-  std::set<std::string> seen_;
-  std::vector<std::pair<std::string, std::string>> list_;
+  std::set<std::pair<db::DeliveryChannel, std::string>> seen_;
+  std::vector<std::pair<db::DeliveryChannel, std::string>> list_;
 };
 
 constexpr size_t kMaxSnapshotText = 20000;  // bytes of review text kept in an alert
@@ -160,19 +160,17 @@ AlertContent AlertEngine::review_content(const Rule& rule, Review review,
 }
 
 int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
-                       std::optional<int64_t> review_id, std::optional<int> revision,
-                       const std::string& location_id, const std::string& source_id,
-                       const std::vector<std::string>& touchpoints_for_owners, int64_t now,
-                       std::optional<bool> urgent_override) {
-  const bool urgent = urgent_override.value_or(rule.urgent);
-  NewAlert a;
+                       const Subject& about, int64_t now, Urgency urgency) {
+  const bool urgent = urgency == Urgency::kAsRule && rule.urgent;
+  const std::string& location_id = about.location_id;
+  db::NewAlert a;
   a.dedupe_key = dedupe_key;
   a.rule = rule.name;
-  a.kind = to_string(rule.type);
-  a.review_id = review_id;
-  a.revision = revision;
-  a.location_id = location_id;
-  a.source_id = source_id;
+  a.kind = alert_kind(rule.type);
+  a.review_id = about.review_id;
+  a.revision = about.revision;
+  a.location_id = about.location_id;
+  a.source_id = about.source_id;
   a.urgent = urgent;
   a.payload = to_json(content);
   std::optional<int64_t> id = outbox_.insert_alert(a, now);
@@ -181,31 +179,36 @@ int AlertEngine::queue(const Rule& rule, const std::string& dedupe_key, const Al
   Recipients r;
   for (const std::string& g : rule.notify) {
     if (g == "marketing" || g == "managers") {
-      for (const auto& addr : config_->group(g, location_id)) r.add("email", addr);
+      for (const auto& addr : config_->group(g, location_id))
+        r.add(db::DeliveryChannel::kEmail, addr);
     } else if (g == "owners") {
-      for (const auto& tp : touchpoints_for_owners)
-        for (const auto& addr : config_->owners_of(tp, location_id)) r.add("email", addr);
+      for (const auto& tp : about.owner_touchpoints)
+        for (const auto& addr : config_->owners_of(tp, location_id))
+          r.add(db::DeliveryChannel::kEmail, addr);
     } else if (g == "webhook" && config_->webhook) {
-      r.add("webhook", config_->webhook->name);
+      r.add(db::DeliveryChannel::kWebhook, config_->webhook->name);
     }
   }
-  for (const auto& addr : rule.to) r.add("email", addr);
+  for (const auto& addr : rule.to) r.add(db::DeliveryChannel::kEmail, addr);
   // reply_phi, source_health: the marketing list when the rule reaches no one else by email.
   const auto& listed = r.list();
-  if (std::none_of(listed.begin(), listed.end(), [](const auto& e) { return e.first == "email"; }))
+  if (std::none_of(listed.begin(), listed.end(),
+                   [](const auto& e) { return e.first == db::DeliveryChannel::kEmail; }))
     for (const std::string& g : rule.fallback)
-      for (const auto& addr : config_->group(g, location_id)) r.add("email", addr);
+      for (const auto& addr : config_->group(g, location_id))
+        r.add(db::DeliveryChannel::kEmail, addr);
 
   const bool batch = !urgent && config_->digest.mode != DigestMode::kOff;
   const int64_t digest_at = batch ? next_digest_time(config_->digest, config_->utc, now) : now;
   for (const auto& [channel, recipient] : r.list()) {
-    NewDelivery d;
+    db::NewDelivery d;
     d.channel = channel;
     d.recipient = recipient;
-    d.batch = batch && channel == "email";
+    d.batch = batch && channel == db::DeliveryChannel::kEmail;
+    d.urgent = urgent;
     d.next_attempt_at = d.batch ? digest_at : now;
     d.message_id = make_message_id(config_->message_id_domain, now);
-    outbox_.add_delivery(*id, d, urgent, now);
+    outbox_.add_delivery(*id, d, now);
   }
   if (r.list().empty())
     spdlog::warn("alert {} ({}) has no recipients: set [alerts] marketing or touchpoint owners",
@@ -255,8 +258,10 @@ int AlertEngine::on_review(const SourceConfig& source, const Review& review,
     if (upsert.outcome == db::UpsertOutcome::kInserted) c.review->first_seen_at = poll_started_at;
     std::string key =
         rule.name + ":" + std::to_string(upsert.review_id) + ":" + std::to_string(upsert.revision);
-    queued += queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
-                    owners_for(analysis), poll_started_at);
+    queued +=
+        queue(rule, key, c,
+              {upsert.review_id, upsert.revision, location, review.source_id, owners_for(analysis)},
+              poll_started_at);
   }
   for (const Rule& rule : config_->rules)
     if (rule.type == RuleType::kReplyPhi)
@@ -280,8 +285,9 @@ int AlertEngine::on_removed(const SourceConfig& source, const Review& review,
     c.review->removed_at = removed_at;
     std::string key =
         rule.name + ":" + std::to_string(review_id) + ":removed:" + std::to_string(removed_at);
-    queued += queue(rule, key, c, review_id, revision, location, review.source_id,
-                    owners_for(analysis), removed_at);
+    queued +=
+        queue(rule, key, c, {review_id, revision, location, review.source_id, owners_for(analysis)},
+              removed_at);
   }
   return queued;
 }
@@ -329,17 +335,25 @@ AlertContent health_content(const Rule& rule, HealthSnapshot h) {
 
 }  // namespace
 
+AlertEngine::Subject AlertEngine::about_source(const std::string& location,
+                                               const std::string& source_id) {
+  Subject s;
+  s.location_id = location;
+  s.source_id = source_id;
+  return s;
+}
+
 int AlertEngine::health_failure(const Rule& rule, const daemon::PollEvent& e,
                                 const std::string& location) {
   const db::PollState& st = e.after;
   const std::optional<SourceError::Kind> kind = parse_source_error_kind(st.last_error_kind);
   const SourceState state = state_of_failure(kind);
   std::string name;
-  bool urgent = false;
+  Urgency urgency = Urgency::kNotUrgent;
   switch (state) {
     case SourceState::kNeedsAttention:
       name = "needs_attention";
-      urgent = rule.urgent;
+      urgency = Urgency::kAsRule;
       break;
     case SourceState::kUnavailable:
       name = "unavailable";
@@ -363,7 +377,7 @@ int AlertEngine::health_failure(const Rule& rule, const daemon::PollEvent& e,
   h.failed_polls = st.consecutive_failures;
   h.last_success_at = st.last_success_at;
   return queue(rule, health_key(rule, e.source.id, name, start), health_content(rule, h),
-               std::nullopt, std::nullopt, location, e.source.id, {}, e.now, urgent);
+               about_source(location, e.source.id), e.now, urgency);
 }
 
 int AlertEngine::health_success(const Rule& rule, const daemon::PollEvent& e,
@@ -385,7 +399,7 @@ int AlertEngine::health_success(const Rule& rule, const daemon::PollEvent& e,
       h.new_reviews = e.inserted;
       queued +=
           queue(rule, health_key(rule, e.source.id, "recovered", start), health_content(rule, h),
-                std::nullopt, std::nullopt, location, e.source.id, {}, e.now, false);
+                about_source(location, e.source.id), e.now, Urgency::kNotUrgent);
     }
   }
 
@@ -398,8 +412,8 @@ int AlertEngine::health_success(const Rule& rule, const daemon::PollEvent& e,
       h.since = *start;
       h.new_reviews = e.inserted;
       queued += queue(rule, health_key(rule, e.source.id, "recovered-quiet", *start),
-                      health_content(rule, h), std::nullopt, std::nullopt, location, e.source.id,
-                      {}, e.now, false);
+                      health_content(rule, h), about_source(location, e.source.id), e.now,
+                      Urgency::kNotUrgent);
     }
     return queued;  // not quiet now
   }
@@ -417,7 +431,7 @@ int AlertEngine::health_success(const Rule& rule, const daemon::PollEvent& e,
   h.usual_gap_seconds = q.usual_gap;
   h.threshold_seconds = q.threshold;
   queued += queue(rule, health_key(rule, e.source.id, "quiet", q.since), health_content(rule, h),
-                  std::nullopt, std::nullopt, location, e.source.id, {}, e.now, false);
+                  about_source(location, e.source.id), e.now, Urgency::kNotUrgent);
   return queued;
 }
 
@@ -425,16 +439,10 @@ std::optional<int64_t> AlertEngine::last_quiet_start(const Rule& rule,
                                                      const std::string& source_id) const {
   // Keys "<rule>:<source>:quiet:<start>": the range [prefix, prefix with ':' -> ';').
   const std::string prefix = rule.name + ":" + source_id + ":quiet:";
-  std::string end = prefix;
-  end.back() = ';';
-  db::Statement st = db_.prepare(
-      "SELECT dedupe_key FROM alerts WHERE dedupe_key >= ?1 AND dedupe_key < ?2 "
-      "ORDER BY id DESC LIMIT 1");
-  st.bind(1, prefix).bind(2, end);
-  if (!st.step()) return std::nullopt;
-  const std::string key = st.column_text(0);
+  const std::optional<std::string> key = outbox_.newest_key_with_prefix(prefix);
+  if (!key) return std::nullopt;
   try {
-    return std::stoll(key.substr(prefix.size()));
+    return std::stoll(key->substr(prefix.size()));
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -477,8 +485,9 @@ int AlertEngine::on_reply(const Rule& rule, const SourceConfig& source, const Re
   c.reply_check = std::move(rc);
   // Once per reply text: a re-poll, a restart or an edit of the review alone finds this key.
   std::string key = rule.name + ":" + std::to_string(upsert.review_id) + ":" + text_id;
-  return queue(rule, key, c, upsert.review_id, upsert.revision, location, review.source_id,
-               rule.touchpoints, poll_started_at);
+  return queue(rule, key, c,
+               {upsert.review_id, upsert.revision, location, review.source_id, rule.touchpoints},
+               poll_started_at);
 }
 
 int AlertEngine::evaluate_periodic(int64_t now) {
@@ -496,18 +505,9 @@ int AlertEngine::evaluate_periodic(int64_t now) {
 int AlertEngine::evaluate_no_reply(const Rule& rule, int64_t now) {
   // Reviews that alerted (new or edited to negative) long enough ago, not yet escalated by this
   // rule. The clock starts when the practice was told: the latest such alert.
-  db::Statement st = db_.prepare(
-      "SELECT a.review_id, MAX(a.created_at) FROM alerts a "
-      "WHERE a.kind IN ('new_negative', 'edit_negative') AND a.review_id IS NOT NULL "
-      "AND a.created_at >= ?2 "
-      "AND NOT EXISTS (SELECT 1 FROM alerts e WHERE e.dedupe_key = ?3 || a.review_id) "
-      "GROUP BY a.review_id HAVING MAX(a.created_at) <= ?1 ORDER BY a.review_id");
-  st.bind(1, now - rule.after_seconds);
-  st.bind(2, now - rule.after_seconds - 90 * 86400);  // bounded look-back
-  st.bind(3, rule.name + ":");
-  std::vector<int64_t> ids;
-  while (st.step()) ids.push_back(st.column_int(0));
-  st.reset();
+  const int64_t told_by = now - rule.after_seconds;
+  const std::vector<int64_t> ids = outbox_.reviews_alerted_without(
+      rule.name + ":", told_by - 90 * 86400 /* bounded look-back */, told_by);
   if (ids.empty()) return 0;
 
   db::ReviewStore store(db_);
@@ -522,33 +522,19 @@ int AlertEngine::evaluate_no_reply(const Rule& rule, int64_t now) {
     auto type = config_->source_types.find(rv.source_id);
     AlertContent c = review_content(rule, rv, rv.location_id, sr->analysis, sr->id, sr->revision,
                                     type == config_->source_types.end() ? "" : type->second);
-    queued += queue(rule, rule.name + ":" + std::to_string(id), c, id, sr->revision, rv.location_id,
-                    rv.source_id, owners_for(sr->analysis), now);
+    queued +=
+        queue(rule, rule.name + ":" + std::to_string(id), c,
+              {id, sr->revision, rv.location_id, rv.source_id, owners_for(sr->analysis)}, now);
   }
   return queued;
 }
 
 int AlertEngine::evaluate_average(const Rule& rule, int64_t now) {
-  std::string sql;
-  if (rule.measure == "rating") {
-    sql =
-        "SELECT r.location_id, h.touchpoint, AVG(r.rating), COUNT(DISTINCT r.id) "
-        "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-        "WHERE r.created_at >= ?1 AND r.rating IS NOT NULL AND r.removed_at IS NULL";
-  } else {
-    sql =
-        "SELECT r.location_id, h.touchpoint, AVG(3 + 2 * h.score), COUNT(DISTINCT r.id) "
-        "FROM touchpoint_hits h JOIN reviews r ON r.id = h.review_id "
-        "WHERE r.created_at >= ?1 AND r.removed_at IS NULL";
-  }
-  for (size_t i = 0; i < rule.sources.size(); ++i)
-    sql += (i == 0 ? " AND r.source_id IN (?" : ", ?") + std::to_string(i + 2) +
-           (i + 1 == rule.sources.size() ? ")" : "");
-  sql += " GROUP BY r.location_id, h.touchpoint ORDER BY r.location_id, h.touchpoint";
-  db::Statement st = db_.prepare(sql);
-  st.bind(1, now - rule.window_seconds);
-  for (size_t i = 0; i < rule.sources.size(); ++i)
-    st.bind(static_cast<int>(i + 2), rule.sources[i]);
+  db::TouchpointAverageQuery q;
+  q.measure =
+      rule.measure == "rating" ? db::AverageMeasure::kRating : db::AverageMeasure::kSentiment;
+  q.since = now - rule.window_seconds;
+  q.sources = rule.sources;
 
   struct Breach {
     std::string location, touchpoint;
@@ -556,23 +542,19 @@ int AlertEngine::evaluate_average(const Rule& rule, int64_t now) {
     int reviews;
   };
   std::vector<Breach> breaches;
-  while (st.step()) {
-    std::string location = st.column_text(0);
-    std::string touchpoint = st.column_text(1);
-    double average = st.column_double(2);
-    int reviews = static_cast<int>(st.column_int(3));
-    if (!rule.locations.empty() &&
-        std::find(rule.locations.begin(), rule.locations.end(), location) == rule.locations.end())
+  for (db::TouchpointAverage& t : db::touchpoint_averages(db_, q)) {
+    if (!rule.locations.empty() && std::find(rule.locations.begin(), rule.locations.end(),
+                                             t.location_id) == rule.locations.end())
       continue;
     if (!rule.touchpoints.empty() && std::find(rule.touchpoints.begin(), rule.touchpoints.end(),
-                                               touchpoint) == rule.touchpoints.end())
+                                               t.touchpoint) == rule.touchpoints.end())
       continue;
-    auto standard = config_->standards.find(touchpoint);
+    auto standard = config_->standards.find(t.touchpoint);
     if (standard == config_->standards.end()) continue;
-    if (reviews < rule.min_reviews || average >= standard->second) continue;
-    breaches.push_back({location, touchpoint, average, standard->second, reviews});
+    if (t.reviews < rule.min_reviews || t.average >= standard->second) continue;
+    breaches.push_back({std::move(t.location_id), std::move(t.touchpoint), t.average,
+                        standard->second, t.reviews});
   }
-  st.reset();
 
   int queued = 0;
   for (const Breach& b : breaches) {
@@ -593,7 +575,8 @@ int AlertEngine::evaluate_average(const Rule& rule, int64_t now) {
     c.average = a;
     std::string key = rule.name + ":" + b.location + ":" + b.touchpoint + ":" +
                       std::to_string(now / rule.repeat_seconds);
-    queued += queue(rule, key, c, std::nullopt, std::nullopt, b.location, "", {b.touchpoint}, now);
+    queued +=
+        queue(rule, key, c, {std::nullopt, std::nullopt, b.location, "", {b.touchpoint}}, now);
   }
   return queued;
 }
@@ -607,20 +590,21 @@ int64_t AlertEngine::queue_test(const std::string& to, int64_t now) {
   c.rule = "test";
   c.headline = "Test message";
   c.note = "Sent by `repwatch alerts test` to " + to + ".";
-  NewAlert a;
+  db::NewAlert a;
   a.dedupe_key = "test:" + make_message_id(config_->message_id_domain, now);
   a.rule = "test";
-  a.kind = "test";
+  a.kind = db::AlertKind::kTest;
   a.urgent = true;
   a.payload = to_json(c);
   std::optional<int64_t> id = outbox_.insert_alert(a, now);
   if (!id) throw Error("could not queue the test alert");
-  NewDelivery d;
-  d.channel = "email";
+  db::NewDelivery d;
+  d.channel = db::DeliveryChannel::kEmail;
   d.recipient = to;
+  d.urgent = true;
   d.next_attempt_at = now;
   d.message_id = make_message_id(config_->message_id_domain, now);
-  outbox_.add_delivery(*id, d, true, now);
+  outbox_.add_delivery(*id, d, now);
   int64_t delivery_id = db_.last_insert_rowid();
   tx.commit();
   return delivery_id;

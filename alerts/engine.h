@@ -59,12 +59,12 @@
 #include <vector>
 
 #include "alerts/content.h"
-#include "alerts/outbox.h"
 #include "alerts/rules.h"
 #include "config/config.h"
 #include "core/analysis.h"
 #include "core/review.h"
 #include "daemon/pipeline.h"
+#include "db/outbox_store.h"
 #include "db/sqlite.h"
 #include "db/store.h"
 
@@ -108,13 +108,22 @@ class AlertEngine {
   int64_t queue_test(const std::string& to, int64_t now);
 
  private:
-  // `urgent` overrides the rule's urgency for this alert (source_health: only "needs
-  // attention" follows the rule).
+  // What an alert is about: its row's review and place, and whose owners hear of it.
+  struct Subject {
+    std::optional<int64_t> review_id;
+    std::optional<int> revision;
+    std::string location_id;
+    std::string source_id;
+    std::vector<std::string> owner_touchpoints;  // the owners of these are told ("owners")
+  };
+  // The rule's urgency, or none (source_health: only "needs attention" follows the rule).
+  enum class Urgency { kAsRule, kNotUrgent };
+  // Inserts the alert (nothing when its key was queued before) with a delivery per recipient.
+  // Returns 1 when it was queued, else 0.
   int queue(const Rule& rule, const std::string& dedupe_key, const AlertContent& content,
-            std::optional<int64_t> review_id, std::optional<int> revision,
-            const std::string& location_id, const std::string& source_id,
-            const std::vector<std::string>& touchpoints_for_owners, int64_t now,
-            std::optional<bool> urgent = std::nullopt);
+            const Subject& about, int64_t now, Urgency urgency = Urgency::kAsRule);
+  // A source_health alert is about a source at a location: no review, no touchpoint owners.
+  static Subject about_source(const std::string& location, const std::string& source_id);
   int health_failure(const Rule& rule, const daemon::PollEvent& e, const std::string& location);
   int health_success(const Rule& rule, const daemon::PollEvent& e, const std::string& location);
   HealthSnapshot health_snapshot(const daemon::PollEvent& e, const std::string& location,
@@ -136,7 +145,7 @@ class AlertEngine {
 
   std::shared_ptr<const AlertsConfig> config_;
   const db::Database& db_;
-  Outbox outbox_;
+  db::OutboxStore outbox_;
 };
 
 // The headline of an alert of this rule type: "New negative review", ...

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "db/alert_queries.h"
+
 namespace repwatch::alerts {
 
 namespace {
@@ -85,12 +87,7 @@ SourceStatus judge_source(const db::PollState& state, const std::vector<int64_t>
 }
 
 std::vector<int64_t> newest_review_dates(const db::Database& db, const std::string& source_id) {
-  db::Statement st = db.prepare(
-      "SELECT created_at FROM reviews WHERE source_id = ?1 ORDER BY created_at DESC LIMIT ?2");
-  st.bind(1, source_id).bind(2, static_cast<int64_t>(kRhythmSamples));
-  std::vector<int64_t> out;
-  while (st.step()) out.push_back(st.column_int(0));
-  return out;
+  return db::newest_review_dates(db, source_id, static_cast<int>(kRhythmSamples));
 }
 
 std::string site_name(const std::string& type) {

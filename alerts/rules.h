@@ -58,6 +58,7 @@
 #include "config/config.h"
 #include "core/analysis.h"
 #include "core/review.h"
+#include "db/outbox_store.h"
 #include "db/store.h"
 #include "net/http.h"
 #include "replies/checker.h"
@@ -74,7 +75,9 @@ enum class RuleType {
   kRemovedNegative,
   kSourceHealth
 };
-const char* to_string(RuleType type);  // "new_negative", ...
+const char* to_string(RuleType type);  // "new_negative", ...: the kind of its alerts' text
+// The kind of the alerts a rule of this type raises (db/outbox_store.h).
+db::AlertKind alert_kind(RuleType type);
 
 enum class Match { kRatingThenSentiment, kEither, kBoth };
 

@@ -20,8 +20,9 @@ constexpr size_t kDigestTextLimit = 600;  // review text kept per digest entry
 
 // Never held by the hourly limit: digests, tests, and a reply that discloses patient
 // information (it must be fixed today; such alerts are rare).
-bool is_digest_exempt(const DeliveryRecord& d) {
-  return d.kind == "digest" || d.kind == "test" || d.kind == "reply_phi";
+bool is_digest_exempt(const db::DeliveryRow& d) {
+  return d.kind == db::AlertKind::kDigest || d.kind == db::AlertKind::kTest ||
+         d.kind == db::AlertKind::kReplyPhi;
 }
 
 }  // namespace
@@ -54,10 +55,10 @@ SendStats Sender::deliver_due(int64_t now, int limit) {
 SendStats Sender::deliver_due(int64_t now, const Round& round) {
   SendStats stats;
   stats.digests = queue_digests(now);
-  std::vector<DeliveryRecord> due = outbox_.due(now, round.limit);
-  std::set<std::string> held_channels;
+  std::vector<db::DeliveryRow> due = outbox_.due(now, round.limit);
+  std::set<db::DeliveryChannel> held_channels;
   stats.more = static_cast<int>(due.size()) >= round.limit;
-  for (const DeliveryRecord& d : due) {
+  for (const db::DeliveryRow& d : due) {
     if (round.stop.stop_requested() || std::chrono::steady_clock::now() >= round.deadline) {
       stats.more = true;
       break;
@@ -67,8 +68,8 @@ SendStats Sender::deliver_due(int64_t now, const Round& round) {
       // round: one statement holds them all).
       if (held_channels.insert(d.channel).second) {
         const auto [waiting, failed] =
-            outbox_.hold_channel(d.channel, down->second.until, now - config_.retry_for_seconds,
-                                 "waiting for the relay (" + down->second.error + ")");
+            outbox_.hold_channel({d.channel, down->second.until, now - config_.retry_for_seconds,
+                                  "waiting for the relay (" + down->second.error + ")"});
         stats.waiting += waiting;
         stats.failed += failed;
       }
@@ -80,7 +81,8 @@ SendStats Sender::deliver_due(int64_t now, const Round& round) {
       ++stats.held;
       continue;
     }
-    if (d.channel == "email" && config_.max_emails_per_hour > 0 && !is_digest_exempt(d) &&
+    if (d.channel == db::DeliveryChannel::kEmail && config_.max_emails_per_hour > 0 &&
+        !is_digest_exempt(d) &&
         outbox_.sent_since(d.recipient, now - kHour) >= config_.max_emails_per_hour) {
       int64_t next;
       if (config_.digest.mode == DigestMode::kOff) {
@@ -100,9 +102,9 @@ SendStats Sender::deliver_due(int64_t now, const Round& round) {
 }
 
 SendResult Sender::deliver_one(int64_t delivery_id, int64_t now) {
-  std::optional<DeliveryRecord> d = outbox_.delivery(delivery_id);
+  std::optional<db::DeliveryRow> d = outbox_.delivery(delivery_id);
   if (!d) throw Error("no alert delivery with id " + std::to_string(delivery_id));
-  if (d->status != DeliveryStatus::kPending)
+  if (d->status != db::DeliveryStatus::kPending)
     throw Error("delivery " + std::to_string(delivery_id) + " is " + to_string(d->status) +
                 ", not pending");
   SendStats stats;
@@ -111,7 +113,7 @@ SendResult Sender::deliver_one(int64_t delivery_id, int64_t now) {
 
 std::optional<int64_t> Sender::next_due() const { return outbox_.next_due(); }
 
-void Sender::commit_sent(const DeliveryRecord& d, int64_t now, const std::string& via) {
+void Sender::commit_sent(const db::DeliveryRow& d, int64_t now, const std::string& via) {
   // The server has the message: this mark must land, or the delivery goes out again when its
   // lease runs out. A long store on another connection can hold the write lock for longer
   // than the busy timeout; keep trying for as long as the lease lasts.
@@ -129,30 +131,33 @@ void Sender::commit_sent(const DeliveryRecord& d, int64_t now, const std::string
   }
 }
 
-int64_t Sender::hold_channel(const DeliveryRecord& d, const SendResult& result, int64_t now,
+int64_t Sender::hold_channel(const db::DeliveryRow& d, const SendResult& result, int64_t now,
                              SendStats& stats) {
+  const char* channel_name = db::to_string(d.channel);
   Backoff& b = down_[d.channel];
   ++b.failures;
   b.until = now + backoff(b.failures);
   b.error = result.error;
   const std::string why = "waiting for the relay (" + result.error + ")";
   const auto [waiting, failed] =
-      outbox_.hold_channel(d.channel, b.until, now - config_.retry_for_seconds, why);
+      outbox_.hold_channel({d.channel, b.until, now - config_.retry_for_seconds, why});
   stats.failed += failed;
   // One line for the outage (not one for the delivery that met it and one for the relay).
   spdlog::warn(
       "alert delivery {} to {}: {} is not available ({} failure{} in a row); it and {} other "
       "deliver{} wait until it is tried again in {}s: {}",
-      d.id, d.recipient, d.channel == "email" ? "the SMTP relay" : "the " + d.channel + " endpoint",
+      d.id, d.recipient,
+      d.channel == db::DeliveryChannel::kEmail ? "the SMTP relay"
+                                               : std::string("the ") + channel_name + " endpoint",
       b.failures, b.failures == 1 ? "" : "s", waiting, waiting == 1 ? "y" : "ies", b.until - now,
       result.error);
   if (failed > 0)
     spdlog::error("alerts: {} deliver{} through {} failed for good: still not sent after {}s",
-                  failed, failed == 1 ? "y" : "ies", d.channel, config_.retry_for_seconds);
+                  failed, failed == 1 ? "y" : "ies", channel_name, config_.retry_for_seconds);
   return b.until;
 }
 
-SendResult Sender::attempt(const DeliveryRecord& d, int64_t now, SendStats& stats,
+SendResult Sender::attempt(const db::DeliveryRow& d, int64_t now, SendStats& stats,
                            const std::stop_token& stop) {
   // The lease outlasts any transfer: a second sender skips this delivery meanwhile, and a
   // sender killed mid-transfer leaves it to be retried once the lease runs out.
@@ -162,14 +167,15 @@ SendResult Sender::attempt(const DeliveryRecord& d, int64_t now, SendStats& stat
     return {SendResult::Status::kTemporary, "being sent by another process", ""};
 
   SendResult result;
-  auto channel = channels_.find(d.channel);
-  std::optional<AlertRecord> alert = outbox_.alert(d.alert_id);
+  const std::string channel_name = db::to_string(d.channel);
+  auto channel = channels_.find(channel_name);
+  std::optional<db::AlertRow> alert = outbox_.alert(d.alert_id);
   AlertContent content;
   if (!alert) {
     result = {SendResult::Status::kPermanent, "the alert of this delivery is gone", ""};
   } else if (channel == channels_.end()) {
     result = {SendResult::Status::kTemporary,
-              "channel \"" + d.channel + "\" is not configured (see [smtp] / [webhook])", ""};
+              "channel \"" + channel_name + "\" is not configured (see [smtp] / [webhook])", ""};
   } else {
     try {
       content = content_from_json(alert->payload);
@@ -239,7 +245,7 @@ int Sender::queue_digests(int64_t now) {
     int64_t ends = 0;
     if (in_quiet_hours(config_.quiet, config_.utc, now, &ends)) continue;  // digests are not urgent
     db::Transaction tx(outbox_.database());
-    std::vector<DeliveryRecord> items = outbox_.batched_pending(recipient);
+    std::vector<db::DeliveryRow> items = outbox_.batched_pending(recipient);
     if (items.empty()) continue;
     AlertContent c;
     c.kind = "digest";
@@ -247,8 +253,8 @@ int Sender::queue_digests(int64_t now) {
     c.headline = "Digest";
     c.period_start = now;
     c.period_end = now;
-    for (const DeliveryRecord& item : items) {
-      std::optional<AlertRecord> a = outbox_.alert(item.alert_id);
+    for (const db::DeliveryRow& item : items) {
+      std::optional<db::AlertRow> a = outbox_.alert(item.alert_id);
       if (!a) continue;
       c.period_start = std::min(c.period_start, a->created_at);
       DigestEntry e;
@@ -262,7 +268,7 @@ int Sender::queue_digests(int64_t now) {
         e.health = ac.health;
         e.reply_check = ac.reply_check;
       } catch (const Error& err) {
-        e.headline = a->kind + " (unreadable: " + err.what() + ")";
+        e.headline = std::string(db::to_string(a->kind)) + " (unreadable: " + err.what() + ")";
       }
       if (e.review) {
         if (e.review->text.size() > kDigestTextLimit) e.review->text.resize(kDigestTextLimit);
@@ -276,24 +282,25 @@ int Sender::queue_digests(int64_t now) {
       if (e.average) ++c.touchpoint_counts[e.average->touchpoint_name];
       c.entries.push_back(std::move(e));
     }
-    NewAlert digest;
+    db::NewAlert digest;
     digest.dedupe_key = "digest:email:" + recipient + ":" + std::to_string(items.front().id) + ":" +
                         std::to_string(now);
     digest.rule = "digest";
-    digest.kind = "digest";
+    digest.kind = db::AlertKind::kDigest;
     digest.urgent = false;
     digest.payload = to_json(c);
     std::optional<int64_t> id = outbox_.insert_alert(digest, now);
     if (!id) continue;
-    NewDelivery d;
-    d.channel = "email";
+    db::NewDelivery d;
+    d.channel = db::DeliveryChannel::kEmail;
     d.recipient = recipient;
+    // Urgent as a delivery: quiet hours were checked above; it must not be held again.
+    d.urgent = true;
     d.next_attempt_at = now;
     d.message_id = make_message_id(config_.message_id_domain, now);
-    // Urgent as a delivery: quiet hours were checked above; it must not be held again.
-    outbox_.add_delivery(*id, d, true, now);
+    outbox_.add_delivery(*id, d, now);
     const int64_t digest_delivery = outbox_.database().last_insert_rowid();
-    for (const DeliveryRecord& item : items) outbox_.mark_batched(item.id, digest_delivery);
+    for (const db::DeliveryRow& item : items) outbox_.mark_batched(item.id, digest_delivery);
     tx.commit();
     ++queued;
     spdlog::info("digest of {} alert(s) queued for {}", items.size(), recipient);

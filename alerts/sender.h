@@ -44,8 +44,8 @@
 #include <string>
 
 #include "alerts/channel.h"
-#include "alerts/outbox.h"
 #include "alerts/rules.h"
+#include "db/outbox_store.h"
 #include "db/sqlite.h"
 
 namespace repwatch::alerts {
@@ -100,21 +100,21 @@ class Sender {
     std::string error;
   };
 
-  SendResult attempt(const DeliveryRecord& d, int64_t now, SendStats& stats,
+  SendResult attempt(const db::DeliveryRow& d, int64_t now, SendStats& stats,
                      const std::stop_token& stop);
   // The relay of d's channel is down: backs it off, holds its other due deliveries until
   // then (failing those older than retry_for). Returns when it is tried again.
-  int64_t hold_channel(const DeliveryRecord& d, const SendResult& result, int64_t now,
+  int64_t hold_channel(const db::DeliveryRow& d, const SendResult& result, int64_t now,
                        SendStats& stats);
-  void commit_sent(const DeliveryRecord& d, int64_t now, const std::string& via);
+  void commit_sent(const db::DeliveryRow& d, int64_t now, const std::string& via);
   int queue_digests(int64_t now);
   // retry_initial doubled per failure up to retry_max, plus 0-25% jitter.
   int64_t backoff(int failures);
 
   AlertsConfig config_;
-  Outbox outbox_;
+  db::OutboxStore outbox_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;
-  std::map<std::string, Backoff> down_;  // by channel
+  std::map<db::DeliveryChannel, Backoff> down_;
   std::mt19937_64 rng_;
 };
 

@@ -1,7 +1,7 @@
 #include "alerts/service.h"
 
-#include "alerts/outbox.h"
 #include "core/error.h"
+#include "db/outbox_store.h"
 
 namespace repwatch::alerts {
 
@@ -66,11 +66,11 @@ SendStats AlertService::deliver(const db::Database& db, int64_t now, const Round
 }
 
 std::optional<int> AlertService::pending(const db::Database& db) const {
-  return Outbox(db).counts().pending;
+  return db::OutboxStore(db).counts().pending;
 }
 
 std::optional<int64_t> AlertService::next_attempt(const db::Database& db, int64_t now) const {
-  std::optional<int64_t> next = Outbox(db).next_due();
+  std::optional<int64_t> next = db::OutboxStore(db).next_due();
   if (has_periodic_ && config_->enabled) {
     std::lock_guard lock(mu_);
     int64_t periodic = last_periodic_ ? *last_periodic_ + periodic_interval_ : now;

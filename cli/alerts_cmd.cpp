@@ -3,24 +3,21 @@
 #include <filesystem>
 
 #include "alerts/engine.h"
-#include "alerts/outbox.h"
 #include "alerts/rules.h"
 #include "alerts/sender.h"
 #include "cli/args.h"
 #include "core/error.h"
 #include "core/time.h"
+#include "db/outbox_store.h"
 #include "db/store.h"
 
 namespace repwatch::cli {
 
 namespace {
 
-std::optional<alerts::DeliveryStatus> parse_status(const std::string& s) {
+std::optional<db::DeliveryStatus> parse_status(const std::string& s) {
   if (s.empty()) return std::nullopt;
-  if (s == "pending") return alerts::DeliveryStatus::kPending;
-  if (s == "sent") return alerts::DeliveryStatus::kSent;
-  if (s == "failed") return alerts::DeliveryStatus::kFailed;
-  if (s == "batched") return alerts::DeliveryStatus::kBatched;
+  if (auto status = db::parse_delivery_status(s)) return status;
   throw UsageError(unknown_name_message("--status", s, {"pending", "sent", "failed", "batched"}));
 }
 
@@ -28,15 +25,15 @@ Value time_value(std::optional<int64_t> t) {
   return t ? Value::text(format_timestamp(*t)) : Value::null();
 }
 
-Tone status_tone(alerts::DeliveryStatus s) {
+Tone status_tone(db::DeliveryStatus s) {
   switch (s) {
-    case alerts::DeliveryStatus::kSent:
+    case db::DeliveryStatus::kSent:
       return Tone::kGood;
-    case alerts::DeliveryStatus::kFailed:
+    case db::DeliveryStatus::kFailed:
       return Tone::kBad;
-    case alerts::DeliveryStatus::kPending:
+    case db::DeliveryStatus::kPending:
       return Tone::kWarn;
-    case alerts::DeliveryStatus::kBatched:
+    case db::DeliveryStatus::kBatched:
       return Tone::kDim;
   }
   return Tone::kPlain;
@@ -72,7 +69,7 @@ int report_send(const AlertsRun& r, int64_t id, const alerts::SendResult& res) {
 // repwatchd sends (quiet hours, hourly limits and digests apply; a relay that is still down
 // is tried once and the rest wait for repwatchd's next attempt).
 int retry_all_failed(const AlertsRun& r, alerts::Sender& sender, const db::Database& db) {
-  alerts::Outbox outbox(db);
+  db::OutboxStore outbox(db);
   const std::vector<int64_t> ids = outbox.reset_all_failed(r.now);
   if (ids.empty()) {
     r.out << "no failed deliveries\n";
@@ -87,16 +84,16 @@ int retry_all_failed(const AlertsRun& r, alerts::Sender& sender, const db::Datab
     auto d = outbox.delivery(id);
     if (!d) continue;
     switch (d->status) {
-      case alerts::DeliveryStatus::kSent:
+      case db::DeliveryStatus::kSent:
         ++sent;
         break;
-      case alerts::DeliveryStatus::kBatched:
+      case db::DeliveryStatus::kBatched:
         ++digest;
         break;
-      case alerts::DeliveryStatus::kFailed:
+      case db::DeliveryStatus::kFailed:
         ++failed;
         break;
-      case alerts::DeliveryStatus::kPending:
+      case db::DeliveryStatus::kPending:
         ++(d->batch ? digest : waiting);
         break;
     }
@@ -158,13 +155,13 @@ int AlertsCommand::run(const AlertsRun& r) const {
       if (retry_->parsed() && all_failed_) return retry_all_failed(r, sender, db);
       int64_t id = retry_id_;
       if (retry_->parsed()) {
-        alerts::Outbox outbox(db);
+        db::OutboxStore outbox(db);
         auto d = outbox.delivery(id);
         if (!d) throw Error("no alert delivery with id " + std::to_string(id));
-        if (d->status == alerts::DeliveryStatus::kSent)
+        if (d->status == db::DeliveryStatus::kSent)
           throw Error("delivery " + std::to_string(id) + " was sent already, at " +
                       format_timestamp(d->sent_at.value_or(0)));
-        if (d->status == alerts::DeliveryStatus::kBatched)
+        if (d->status == db::DeliveryStatus::kBatched)
           throw Error("delivery " + std::to_string(id) + " went into digest delivery " +
                       std::to_string(d->digest_delivery_id.value_or(0)) + "; retry that one");
         if (!outbox.reset_for_retry(id, r.now))
@@ -182,14 +179,14 @@ int AlertsCommand::run(const AlertsRun& r) const {
     if (!std::filesystem::exists(r.db_file, ec))
       throw Error("the database " + r.db_file + " does not exist yet");
     db::Database db = db::Database::open(r.db_file, db::Database::Mode::kReadOnly);
-    alerts::OutboxFilter f;
+    db::OutboxFilter f;
     f.status = parse_status(status_);
     if (!since_.empty()) f.since = parse_when(since_, r.now, false, "--since");
     if (limit_ < 0) throw UsageError("--limit: expected 0 (all) or more");
     f.limit = limit_;
-    std::vector<alerts::DeliveryRecord> rows;
+    std::vector<db::DeliveryRow> rows;
     try {
-      rows = alerts::Outbox(db).list(f);
+      rows = db::OutboxStore(db).list(f);
     } catch (const DbError& e) {
       throw Error(std::string("cannot read the alert outbox (is the database migrated? restart "
                               "repwatchd): ") +
@@ -227,31 +224,31 @@ int AlertsCommand::run(const AlertsRun& r) const {
                  {"last_error", "Last error"}});
     }
     for (const auto& d : rows) {
-      Value status = Value::text(alerts::to_string(d.status)).with_tone(status_tone(d.status));
-      if (d.status == alerts::DeliveryStatus::kPending && d.batch)
+      Value status = Value::text(db::to_string(d.status)).with_tone(status_tone(d.status));
+      if (d.status == db::DeliveryStatus::kPending && d.batch)
         status = Value::text("pending").with_tone(Tone::kWarn).with_shown("digest");
       if (table) {
         Value when = Value::null();
-        if (d.status == alerts::DeliveryStatus::kSent)
+        if (d.status == db::DeliveryStatus::kSent)
           when = time_value(d.sent_at);
-        else if (d.status == alerts::DeliveryStatus::kPending)
+        else if (d.status == db::DeliveryStatus::kPending)
           when = Value::text(format_timestamp(d.next_attempt_at));
         t.add({Value::integer(d.id), std::move(status), time_value(d.created_at),
-               Value::text(d.rule), Value::text(d.channel), Value::text(d.recipient),
+               Value::text(d.rule), Value::text(db::to_string(d.channel)), Value::text(d.recipient),
                Value::integer(d.attempts), std::move(when),
                Value::text(one_line(d.last_error)).with_tone(Tone::kBad)});
       } else {
-        t.add({Value::integer(d.id), Value::integer(d.alert_id),
-               Value::text(alerts::to_string(d.status)), time_value(d.created_at),
-               Value::text(d.rule), Value::text(d.kind),
-               d.review_id ? Value::integer(*d.review_id) : Value::null(),
-               Value::text(d.location_id), Value::text(d.source_id), Value::text(d.channel),
-               Value::text(d.recipient), Value::integer(d.attempts),
-               d.status == alerts::DeliveryStatus::kPending ? time_value(d.next_attempt_at)
-                                                            : Value::null(),
-               time_value(d.sent_at), Value::text(d.sent_via), Value::text(d.message_id),
-               d.digest_delivery_id ? Value::integer(*d.digest_delivery_id) : Value::null(),
-               Value::text(d.last_error)});
+        t.add(
+            {Value::integer(d.id), Value::integer(d.alert_id), Value::text(db::to_string(d.status)),
+             time_value(d.created_at), Value::text(d.rule), Value::text(db::to_string(d.kind)),
+             d.review_id ? Value::integer(*d.review_id) : Value::null(), Value::text(d.location_id),
+             Value::text(d.source_id), Value::text(db::to_string(d.channel)),
+             Value::text(d.recipient), Value::integer(d.attempts),
+             d.status == db::DeliveryStatus::kPending ? time_value(d.next_attempt_at)
+                                                      : Value::null(),
+             time_value(d.sent_at), Value::text(d.sent_via), Value::text(d.message_id),
+             d.digest_delivery_id ? Value::integer(*d.digest_delivery_id) : Value::null(),
+             Value::text(d.last_error)});
       }
     }
     if (table && t.empty()) {
@@ -260,7 +257,7 @@ int AlertsCommand::run(const AlertsRun& r) const {
     }
     t.write(r.out, r.format, r.style);
     if (table) {
-      auto c = alerts::Outbox(db).counts();
+      auto c = db::OutboxStore(db).counts();
       r.out << "\n"
             << c.pending << " pending, " << c.sent << " sent, " << c.failed << " failed, "
             << c.batched << " in digests\n";

@@ -18,7 +18,7 @@
 namespace repwatch {
 namespace {
 
-using alerts::DeliveryStatus;
+using db::DeliveryStatus;
 using testing::AlertsHarness;
 using testing::kT0;
 using testing::make_review;
@@ -33,9 +33,9 @@ const char* kMarketing =
     "owners = { billing = \"billing.lead@clinic.example\", front_desk = "
     "\"frontdesk.lead@clinic.example\", physician = \"md@clinic.example\" }\n";
 
-std::set<std::string> recipients(const std::vector<alerts::DeliveryRecord>& ds) {
+std::set<std::string> recipients(const std::vector<db::DeliveryRow>& ds) {
   std::set<std::string> out;
-  for (const auto& d : ds) out.insert(d.channel + ":" + d.recipient);
+  for (const auto& d : ds) out.insert(std::string(db::to_string(d.channel)) + ":" + d.recipient);
   return out;
 }
 
@@ -66,7 +66,7 @@ TEST(AlertsEngineTest, FirstSyncAlertsOnNothingOlderThanThePoll) {
               make_review("f", "F", 5, kPositive, kT0 + 100)},
              kT0 + 900);
   EXPECT_EQ(p.alerts_queued, 1);
-  alerts::Outbox ob(*h.db);
+  db::OutboxStore ob(*h.db);
   EXPECT_TRUE(ob.has_alert(
       "new_negative:" + std::to_string(h.store->find("google-downtown", "e")->id) + ":1"));
 }
@@ -83,7 +83,7 @@ TEST(AlertsEngineTest, ALongReviewIsCutOnACharacterBoundaryAndMarked) {
   auto p = h.poll("google-downtown", {make_review("long", "Pat", 1, text, kT0 - 60)}, kT0);
   ASSERT_TRUE(p.ok) << p.error;
   ASSERT_EQ(p.alerts_queued, 1);
-  alerts::Outbox ob(*h.db);
+  db::OutboxStore ob(*h.db);
   auto alert = ob.alert(1);
   ASSERT_TRUE(alert);
   alerts::AlertContent c = alerts::content_from_json(alert->payload);
@@ -165,7 +165,7 @@ TEST(AlertsEngineTest, EditsThatTurnAReviewNegativeAlertOncePerReviewEver) {
   r.updated_at = kT0 + 1000;
   EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 1800).alerts_queued, 1);
   const int64_t id = h.store->find("google-downtown", "r")->id;
-  alerts::Outbox ob(*h.db);
+  db::OutboxStore ob(*h.db);
   EXPECT_TRUE(ob.has_alert("edit_negative:" + std::to_string(id) + ":2"));
   // Re-polled unchanged, and an edit that stays negative: nothing.
   EXPECT_EQ(h.poll("google-downtown", {r}, kT0 + 2700).alerts_queued, 0);
@@ -299,7 +299,7 @@ TEST(AlertsEngineTest, NoReplyEscalatesOnceToManagers) {
   h.poll("google-downtown", {y}, t1 + 3600);
   EXPECT_EQ(engine.evaluate_periodic(t1 + 49 * 3600), 1);
   EXPECT_EQ(engine.evaluate_periodic(t1 + 50 * 3600), 0);
-  std::vector<alerts::DeliveryRecord> esc;
+  std::vector<db::DeliveryRow> esc;
   for (const auto& d : h.deliveries())
     if (d.rule == "no_reply") esc.push_back(d);
   ASSERT_EQ(esc.size(), 1u);
@@ -326,7 +326,7 @@ TEST(AlertsEngineTest, TouchpointAverageBelowStandard) {
   auto ds = h.deliveries();
   EXPECT_EQ(recipients(ds), (std::set<std::string>{"email:billing.lead@clinic.example",
                                                    "email:manager@clinic.example"}));
-  auto a = alerts::Outbox(*h.db).alert(ds[0].alert_id);
+  auto a = db::OutboxStore(*h.db).alert(ds[0].alert_id);
   auto content = alerts::content_from_json(a->payload);
   ASSERT_TRUE(content.average);
   EXPECT_EQ(content.average->touchpoint, "billing");
@@ -355,11 +355,11 @@ TEST(AlertsEngineTest, ARemovedNegativeReviewIsToldOncePerRemoval) {
   EXPECT_EQ(p.removed, 2);
   EXPECT_EQ(p.alerts_queued, 1);
   const int64_t id = h.store->find("google-downtown", "neg")->id;
-  alerts::Outbox ob(*h.db);
+  db::OutboxStore ob(*h.db);
   EXPECT_TRUE(ob.has_alert("removed_negative:" + std::to_string(id) +
                            ":removed:" + std::to_string(kT0 + 1800)));
   for (const auto& d : h.deliveries()) {
-    if (d.kind != "removed_negative") continue;
+    if (d.kind != db::AlertKind::kRemovedNegative) continue;
     EXPECT_FALSE(d.urgent);
     EXPECT_FALSE(d.batch);  // no digest configured
   }
@@ -485,7 +485,7 @@ TEST(AlertsSenderTest, HourlyLimitMovesExcessIntoADigestNeverDropped) {
     if (d.status == DeliveryStatus::kBatched) {
       ++batched;
       ASSERT_TRUE(d.digest_delivery_id);
-      EXPECT_EQ(alerts::Outbox(*h.db).delivery(*d.digest_delivery_id)->status,
+      EXPECT_EQ(db::OutboxStore(*h.db).delivery(*d.digest_delivery_id)->status,
                 DeliveryStatus::kSent);
     }
   }
@@ -493,8 +493,8 @@ TEST(AlertsSenderTest, HourlyLimitMovesExcessIntoADigestNeverDropped) {
   EXPECT_EQ(batched, 9);
   // The digest lists the three and counts per touchpoint.
   for (const auto& d : h.deliveries())
-    if (d.kind == "digest" && d.recipient == "marketing@clinic.example") {
-      auto c = alerts::content_from_json(alerts::Outbox(*h.db).alert(d.alert_id)->payload);
+    if (d.kind == db::AlertKind::kDigest && d.recipient == "marketing@clinic.example") {
+      auto c = alerts::content_from_json(db::OutboxStore(*h.db).alert(d.alert_id)->payload);
       EXPECT_EQ(c.entries.size(), 3u);
       EXPECT_EQ(c.touchpoint_counts.at("Billing and insurance"), 3);
       std::string eml = testing::read_file(d.sent_via.substr(4));
@@ -536,9 +536,9 @@ TEST(AlertsWebhookTest, PostsJsonAndRetries) {
   alerts::SendStats s = sender.deliver_due(kT0 + 900);
   EXPECT_EQ(s.sent, 3);  // the emails (.eml)
   EXPECT_EQ(s.retried, 1);
-  alerts::DeliveryRecord hook;
+  db::DeliveryRow hook;
   for (const auto& d : h.deliveries())
-    if (d.channel == "webhook") hook = d;
+    if (d.channel == db::DeliveryChannel::kWebhook) hook = d;
   EXPECT_EQ(hook.recipient, "slack");
   EXPECT_NE(hook.last_error.find("HTTP 500"), std::string::npos) << hook.last_error;
   EXPECT_EQ(hook.last_error.find("secret-token"), std::string::npos) << hook.last_error;

@@ -484,7 +484,8 @@ TEST(HealthAlerts, NonUrgentOnesWaitForTheDigestNeedsAttentionDoesNot) {
   poll_error(h, "yelp-north", expired(), kT0 + 600);
   std::map<std::string, bool> batch;
   for (const auto& d : h.deliveries())
-    batch[d.kind + ":" + h.outbox().alert(d.alert_id)->dedupe_key] = d.batch;
+    batch[std::string(db::to_string(d.kind)) + ":" + h.outbox().alert(d.alert_id)->dedupe_key] =
+        d.batch;
   EXPECT_TRUE(
       batch.at("source_health:source_health:google-downtown:failing:" + std::to_string(kT0 + 60)));
   EXPECT_FALSE(batch.at("source_health:source_health:yelp-north:needs_attention:" +
@@ -503,13 +504,13 @@ TEST(HealthAlerts, QuietHoursHoldAllButNeedsAttention) {
   alerts::SendStats s = sender.deliver_due(night + 600);
   EXPECT_EQ(s.sent, 1) << "needs attention goes out at night";
   EXPECT_EQ(s.held, 1) << "failing waits for the morning";
-  std::map<std::string, alerts::DeliveryStatus> status;
+  std::map<std::string, db::DeliveryStatus> status;
   for (const auto& d : h.deliveries())
     status[d.source_id + ":" + (d.urgent ? "urgent" : "not urgent")] = d.status;
-  EXPECT_EQ(status.at("yelp-north:urgent"), alerts::DeliveryStatus::kSent);
-  EXPECT_EQ(status.at("google-downtown:not urgent"), alerts::DeliveryStatus::kPending);
+  EXPECT_EQ(status.at("yelp-north:urgent"), db::DeliveryStatus::kSent);
+  EXPECT_EQ(status.at("google-downtown:not urgent"), db::DeliveryStatus::kPending);
   EXPECT_EQ(sender.deliver_due(kT0 + 7 * 3600).sent, 1);
-  for (const auto& d : h.deliveries()) EXPECT_EQ(d.status, alerts::DeliveryStatus::kSent);
+  for (const auto& d : h.deliveries()) EXPECT_EQ(d.status, db::DeliveryStatus::kSent);
 }
 
 TEST(HealthAlerts, TheEmailSaysWhatBrokeWhatToDoSinceWhenAndWhatWasMissed) {

@@ -21,7 +21,7 @@
 namespace repwatch {
 namespace {
 
-using alerts::DeliveryStatus;
+using db::DeliveryStatus;
 using testing::AlertsHarness;
 using testing::kT0;
 using testing::make_review;
@@ -60,7 +60,7 @@ void queue_backlog(AlertsHarness& h, int n) {
   ASSERT_EQ(static_cast<int>(h.deliveries().size()), 2 * n);
 }
 
-int count(const std::vector<alerts::DeliveryRecord>& ds, DeliveryStatus s) {
+int count(const std::vector<db::DeliveryRow>& ds, DeliveryStatus s) {
   int n = 0;
   for (const auto& d : ds) n += d.status == s;
   return n;

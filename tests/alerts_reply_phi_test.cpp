@@ -40,20 +40,20 @@ Review replied(Review r, const std::string& reply, int64_t reply_at) {
 }
 
 // The reply_phi deliveries, oldest first.
-std::vector<alerts::DeliveryRecord> reply_alerts(const AlertsHarness& h) {
-  std::vector<alerts::DeliveryRecord> out;
+std::vector<db::DeliveryRow> reply_alerts(const AlertsHarness& h) {
+  std::vector<db::DeliveryRow> out;
   for (const auto& d : h.deliveries())
-    if (d.kind == "reply_phi") out.push_back(d);
+    if (d.kind == db::AlertKind::kReplyPhi) out.push_back(d);
   return out;
 }
 
-std::set<int64_t> alert_ids(const std::vector<alerts::DeliveryRecord>& ds) {
+std::set<int64_t> alert_ids(const std::vector<db::DeliveryRow>& ds) {
   std::set<int64_t> ids;
   for (const auto& d : ds) ids.insert(d.alert_id);
   return ids;
 }
 
-std::set<std::string> recipients(const std::vector<alerts::DeliveryRecord>& ds) {
+std::set<std::string> recipients(const std::vector<db::DeliveryRow>& ds) {
   std::set<std::string> r;
   for (const auto& d : ds) r.insert(d.recipient);
   return r;
@@ -233,7 +233,7 @@ TEST(AlertsReplyPhi, TheAlertMarksTheFindingsAndSaysWhatToDo) {
   // The negative review itself also alerted, with the reminder but not the reply's findings.
   bool negative = false;
   for (const auto& d : h.deliveries())
-    if (d.kind == "new_negative") {
+    if (d.kind == db::AlertKind::kNewNegative) {
       negative = true;
       auto a = h.outbox().alert(d.alert_id);
       alerts::Rendered n = alerts::render_email(alerts::content_from_json(a->payload), "");
@@ -251,7 +251,7 @@ TEST(AlertsReplyPhi, NewNegativeAlertSaysBeforeYouReplyAndSendsNothingElsewhere)
       kT0 + 600);
   auto ds = h.deliveries();
   ASSERT_FALSE(ds.empty());
-  ASSERT_EQ(ds[0].kind, "new_negative");
+  ASSERT_EQ(ds[0].kind, db::AlertKind::kNewNegative);
   alerts::AlertContent c = alerts::content_from_json(h.outbox().alert(ds[0].alert_id)->payload);
   alerts::Rendered e = alerts::render_email(c, "[repwatch]");
   size_t at = e.text.find("Before you reply: thank them and take it offline.");
@@ -280,7 +280,7 @@ TEST(AlertsReplyPhi, NeverHeldByTheHourlyLimit) {
   alerts::Sender sender(h.alerts, *h.db);
   sender.deliver_due(t1);
   int sent = 0;
-  for (const auto& d : reply_alerts(h)) sent += d.status == alerts::DeliveryStatus::kSent;
+  for (const auto& d : reply_alerts(h)) sent += d.status == db::DeliveryStatus::kSent;
   EXPECT_EQ(sent, 4);  // two alerts to two people within the hour, with a limit of one
 }
 

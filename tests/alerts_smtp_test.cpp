@@ -17,7 +17,7 @@
 namespace repwatch {
 namespace {
 
-using alerts::DeliveryStatus;
+using db::DeliveryStatus;
 using testing::AlertsHarness;
 using testing::kT0;
 using testing::make_review;
@@ -278,7 +278,7 @@ TEST_F(AlertsSmtpTest, PermanentFailureIsRecordedAndNotRetried) {
   EXPECT_EQ(sender.deliver_due(t1 + 86400).sent, 0);  // never retried on its own
   EXPECT_TRUE(server_->messages().empty());
 
-  alerts::Outbox ob(*h.db);
+  db::OutboxStore ob(*h.db);
   ASSERT_TRUE(ob.reset_for_retry(d.id, t1 + 86400));
   alerts::SendResult r = sender.deliver_one(d.id, t1 + 86400);
   EXPECT_EQ(r.status, alerts::SendResult::Status::kSent) << r.error;
@@ -359,7 +359,7 @@ TEST_F(AlertsSmtpTest, KilledBetweenStoringAndSendingDeliversAfterRestart) {
   f.result = res;
   daemon::store_poll(store, *config.find_source("google-downtown"), std::move(f), service.hook(db),
                      kT0 + 3000);
-  alerts::Outbox ob(db);
+  db::OutboxStore ob(db);
   auto pending = ob.due(kT0 + 3000, 10);
   ASSERT_EQ(pending.size(), 1u);
   ASSERT_TRUE(ob.claim(pending[0].id, kT0 + 3000, kT0 + 3300));  // the dead sender's claim
