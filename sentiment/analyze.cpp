@@ -708,7 +708,8 @@ Analysis Analyzer::Impl::analyze(std::string_view text) const {
   add_emphasis(r);
   score_review(r);
   explain_score(r);
-  if (!scratch.tp_matches.empty()) detail::attribute_touchpoints(*this, scratch, r.tk, text, out);
+  if (!scratch.tp_matches.empty())
+    detail::attribute_touchpoints(*this, scratch, r.tk, text, r.marks, out);
   return out;
 }
 

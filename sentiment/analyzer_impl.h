@@ -191,9 +191,10 @@ struct Scratch {
 // review mentions and what it says of each, appended to out.touchpoints.
 // Consumes the tokens `tk` (with the matcher's fields filled), scratch.lex_matches,
 // scratch.tp_matches (not empty), scratch.clauses (weights and "!" factors final) and
-// scratch.terms; uses the rest of `scratch` as its own working space.
+// scratch.terms, out.score (the review's, final) and whether the text has sentence marks
+// (sentiment/touchpoint_polarity.h); uses the rest of `scratch` as its own working space.
 void attribute_touchpoints(const Analyzer::Impl& impl, Scratch& scratch, const Token* tk,
-                           std::string_view text, Analysis& out);
+                           std::string_view text, bool has_sentence_marks, Analysis& out);
 
 }  // namespace detail
 }  // namespace repwatch::sentiment

@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "sentiment/analyzer_impl.h"
+#include "sentiment/touchpoint_polarity.h"
 
 namespace repwatch::sentiment::detail {
 namespace {
@@ -39,6 +40,8 @@ struct Attribution {
   const Buffer<Clause>& clauses;
   const Buffer<Term>& terms;
   std::string_view text;
+  // The score of a touchpoint nothing is said of (sentiment/touchpoint_polarity.h).
+  double untold = 0;
   // A region is a sentence, or the part of one after a contrast: terms are said of the
   // touchpoints of their region only (attribute() counts them).
   uint32_t region_ = 0;
@@ -377,7 +380,8 @@ struct Attribution {
     for (uint32_t tp : order) {
       const TpAcc& t = acc[tp];
       TouchpointResult& r = out.touchpoints.emplace_back(
-          Scored{impl.taxonomy.touchpoints[tp].id, normalize(t.sum != 0 ? t.sum : t.unclaimed)});
+          Scored{impl.taxonomy.touchpoints[tp].id,
+                 normalize(touchpoint_raw_score(t.sum, t.unclaimed, untold, kAlpha))});
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
         r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});
@@ -389,9 +393,16 @@ struct Attribution {
 }  // namespace
 
 void attribute_touchpoints(const Analyzer::Impl& impl, Scratch& scratch, const Token* tk,
-                           std::string_view text, Analysis& out) {
-  Attribution{impl, scratch, tk, scratch.lex_matches, scratch.clauses, scratch.terms, text}.run(
-      scratch.tp_matches, out);
+                           std::string_view text, bool has_sentence_marks, Analysis& out) {
+  Attribution{impl,
+              scratch,
+              tk,
+              scratch.lex_matches,
+              scratch.clauses,
+              scratch.terms,
+              text,
+              untold_score(has_sentence_marks, out.score)}
+      .run(scratch.tp_matches, out);
 }
 
 }  // namespace repwatch::sentiment::detail

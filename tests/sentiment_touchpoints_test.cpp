@@ -274,5 +274,80 @@ TEST(SentimentTouchpoints, AMentionWithoutItsOwnWordsTakesItsSentencesPolarity) 
   EXPECT_EQ(result("Got a same-day appointment and the nurse was kind.", "scheduling").score, 0);
 }
 
+// A review typed without sentence punctuation: its clause boundaries are guesses, so a
+// touchpoint named in it without words of its own shares the review's tone (guide: a complaint
+// about the visit that names the receptionist is a complaint the front desk owns). Punctuated,
+// the same words keep it neutral: nothing is said of it.
+TEST(SentimentTouchpoints, UnpunctuatedReviewsLendTheirToneToUnjudgedTouchpoints) {
+  const std::string angry =
+      "horrible experience from start to finish i waited an hour past my time then the "
+      "receptionist sent me to the lab across town and nobody could tell me why the doctor "
+      "ordered the tests i will be finding a new practice";
+  EXPECT_LT(result(angry, "front_desk").score, -0.05);
+  EXPECT_EQ(evidence(angry, "front_desk"), (std::vector<std::string>{"receptionist"}));
+  const std::string glad =
+      "i am so thankful for this office the doctor spent real time with me and answered all my "
+      "questions then the receptionist booked my follow up and my refill was at the pharmacy "
+      "that afternoon";
+  EXPECT_GT(result(glad, "front_desk").score, 0.05);
+  EXPECT_GT(result(glad, "prescriptions").score, 0.05);
+  EXPECT_EQ(result("I am so thankful for this office. The doctor spent real time with me. Then "
+                   "the receptionist booked my follow up.",
+                   "front_desk")
+                .score,
+            0);
+}
+
+// "Family medicine", "internal medicine": a specialty (US reviews name them often), not what is
+// prescribed; the medicine one picks up is still a prescription.
+TEST(SentimentTouchpoints, MedicineAsASpecialtyIsNoPrescription) {
+  EXPECT_FALSE(mentions("My family medicine doctor is great.", "prescriptions"));
+  EXPECT_FALSE(
+      mentions("She is board certified in internal medicine and very thorough.", "prescriptions"));
+  EXPECT_FALSE(mentions("Honestly he is not fit to practice medicine.", "prescriptions"));
+  EXPECT_TRUE(mentions("The pharmacy never had my medicine ready.", "prescriptions"));
+}
+
+// Guide: a complaint or a suggestion that names its object is negative for it, even without an
+// evaluative word ("the only downside is ...", "would love it if they ..."); "changed my life" is
+// praise.
+TEST(SentimentTouchpoints, ComplaintsAndWishesThatNameTheirObject) {
+  EXPECT_LT(result("The only downside is the billing department.", "billing").score, -0.05);
+  EXPECT_LT(
+      result("Great doctor. The one thing I would change is the front desk.", "front_desk").score,
+      -0.05);
+  EXPECT_LT(result("Would love it if they answered the phone once in a while.", "phone").score,
+            -0.05);
+  EXPECT_GT(result("I wouldn't change a thing about the front desk.", "front_desk").score, 0.05);
+  EXPECT_GT(
+      result("Dr. Smith put me on a new medication and it changed my life.", "physician").score,
+      0.05);
+}
+
+// Getting through the forms or the day is not getting through on the phone.
+TEST(SentimentTouchpoints, GettingThroughTheFormsIsNotThePhone) {
+  EXPECT_FALSE(mentions("It took forever to get through the forms at check-in.", "phone"));
+  EXPECT_TRUE(mentions("Took an hour to get through to the practice.", "phone"));
+}
+
+// Guide: opening hours are access; the time of one's appointment, overrun, is the wait on the
+// day (not the booking).
+TEST(SentimentTouchpoints, OpeningHoursAndAppointmentTimes) {
+  EXPECT_LT(result("Consider offering extended hours in the early mornings or weekends.",
+                   "parking_access")
+                .score,
+            -0.05);
+  EXPECT_LT(result("Their office hours are terrible, closed at lunch and never open on Saturdays.",
+                   "parking_access")
+                .score,
+            -0.05);
+  EXPECT_FALSE(
+      mentions("Consider offering extended hours in the early mornings or weekends.", "wait_time"));
+  const std::string late = "Doc was running late again, I was seen 40 mins after my appt time";
+  EXPECT_LT(result(late, "wait_time").score, -0.05);
+  EXPECT_FALSE(mentions(late, "scheduling"));
+  EXPECT_FALSE(mentions(late, "physician"));  // a bystander, as "the doctor was running late"
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
