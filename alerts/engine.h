@@ -63,10 +63,10 @@
 #include "config/config.h"
 #include "core/analysis.h"
 #include "core/review.h"
-#include "daemon/pipeline.h"
 #include "db/outbox_store.h"
 #include "db/sqlite.h"
 #include "db/store.h"
+#include "pipeline/pipeline.h"
 
 namespace repwatch::alerts {
 

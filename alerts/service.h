@@ -31,8 +31,8 @@
 #include "alerts/engine.h"
 #include "alerts/rules.h"
 #include "alerts/sender.h"
-#include "daemon/pipeline.h"
 #include "db/sqlite.h"
+#include "pipeline/pipeline.h"
 
 namespace repwatch::alerts {
 

@@ -24,9 +24,9 @@
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "core/time.h"
-#include "daemon/pipeline.h"
 #include "db/query_index.h"
 #include "db/store.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
 
 using namespace repwatch;

@@ -26,8 +26,8 @@
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "daemon/fetch_pool.h"
-#include "daemon/pipeline.h"
 #include "net/http.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
 #include "tests/fixtures/http/fixture_server.h"
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/pipeline.h"
+#include "pipeline/pipeline.h"
 
 namespace repwatch::daemon {
 

@@ -57,8 +57,8 @@
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "daemon/delivery.h"
-#include "daemon/pipeline.h"
 #include "daemon/signals.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
 
 namespace repwatch::daemon {

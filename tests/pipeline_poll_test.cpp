@@ -9,8 +9,8 @@
 #include <string>
 
 #include "core/error.h"
-#include "daemon/pipeline.h"
 #include "db/store.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
 
 using namespace repwatch;

@@ -14,10 +14,10 @@
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "core/error.h"
-#include "daemon/pipeline.h"
 #include "db/store.h"
 #include "fuzz/http_server.h"
 #include "normalize/limits.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
 #include "tests/fixtures/reliability/process.h"
 

@@ -1,4 +1,4 @@
-#include "daemon/pipeline.h"
+#include "pipeline/pipeline.h"
 
 #include <spdlog/spdlog.h>
 
