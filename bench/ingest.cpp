@@ -271,15 +271,15 @@ int main(int argc, char** argv) {
     auto connector = connectors::make_connector(source, config);
     double fetch_scored = 0, fetch_cpu = 0, stored = 0, store_cpu = 0;
     long fetched_rss = 0;
-    daemon::PollOutcome out;
+    pipeline::PollOutcome out;
     {
-      daemon::Fetched fetched = daemon::fetch_and_score(*connector, source, "", analyzer);
+      pipeline::Fetched fetched = pipeline::fetch_and_score(*connector, source, "", analyzer);
       fetch_scored = seconds_since(start);
       fetch_cpu = cpu_seconds(RUSAGE_SELF) - cpu_start;
       fetched_rss = peak_rss_mb();
       auto store_start = Clock::now();
       double store_cpu_start = cpu_seconds(RUSAGE_SELF);
-      out = daemon::store_poll(store, source, std::move(fetched), {}, now_seconds());
+      out = pipeline::store_poll(store, source, std::move(fetched), {}, now_seconds());
       stored = seconds_since(store_start);
       store_cpu = cpu_seconds(RUSAGE_SELF) - store_cpu_start;
     }  // frees the fetched reviews and analyses
@@ -335,9 +335,9 @@ int main(int argc, char** argv) {
     {
       auto t = Clock::now();
       std::string cursor = store.poll_state(source.id).cursor;
-      auto again = daemon::store_poll(store, source,
-                                      daemon::fetch_and_score(*connector, source, cursor, analyzer),
-                                      {}, now_seconds());
+      auto again = pipeline::store_poll(
+          store, source, pipeline::fetch_and_score(*connector, source, cursor, analyzer), {},
+          now_seconds());
       std::printf("  second poll (unchanged files): %d fetched, %.3f s\n", again.fetched,
                   seconds_since(t));
     }

@@ -14,7 +14,7 @@
 #include "normalize/limits.h"
 #include "normalize/normalize.h"
 
-namespace repwatch::daemon {
+namespace repwatch::pipeline {
 
 namespace {
 
@@ -419,4 +419,4 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
   return out;
 }
 
-}  // namespace repwatch::daemon
+}  // namespace repwatch::pipeline
