@@ -30,11 +30,19 @@ struct FetchResult {
   std::vector<Problem> problems;
   // True when `reviews` is everything the source has now (a Google Business Profile or Facebook
   // full sweep that paged to the end, a file source read whole), so that a stored review of the
-  // source missing from it was removed at the source. Never set on a partial, capped or
+  // source missing from it was removed at the source. A poll in parts says it on its last part,
+  // for the reviews of all its parts. Never set on a partial, capped or
   // incremental poll, nor by sources that only sample (Places' 5, Yelp's 3). The pipeline
   // removes nothing when the poll also has problems (a skipped record may be a stored review).
   bool complete = false;
+  // False on a part of a poll that fetch_parts() delivers with more parts to follow. The last
+  // part (and a whole fetch()) ends the poll: its cursor covers everything the poll saw, and
+  // it is where a source that lists everything it has can say the poll saw a complete listing.
+  bool last = true;
 };
+
+// Receives the parts of one poll, in order (Connector::fetch_parts()).
+using PartSink = std::function<void(FetchResult&& part)>;
 
 class Connector {
  public:
@@ -44,6 +52,19 @@ class Connector {
   // Throws SourceError when the source cannot be read at all; then nothing is stored and
   // the cursor stays where it was.
   virtual FetchResult fetch(const std::string& cursor) = 0;
+
+  // The same poll in parts of about `part_size` reviews, so that a large first sync (a file of
+  // a million reviews) is never held in memory whole. Each part's cursor covers that part and
+  // the ones before it and nothing later (a poll stopped after any part resumes from it
+  // without loss); the last part has `last` set. `deliver` may throw to stop the poll: the
+  // exception leaves fetch_parts(). A SourceError thrown after some parts were delivered
+  // leaves those parts standing. Default: fetch() as one part.
+  virtual void fetch_parts(const std::string& cursor, size_t part_size, const PartSink& deliver) {
+    (void)part_size;
+    FetchResult all = fetch(cursor);
+    all.last = true;
+    deliver(std::move(all));
+  }
 
   // Asks a fetch() running on another thread to give up soon (at shutdown): HTTP transfers
   // are aborted within about a second and retry sleeps cut short, and that fetch() throws

@@ -34,6 +34,9 @@ class Reader {
 
   // The line the next record would start on.
   size_t line() const { return line_; }
+  // The byte offset in the text where the next record would start (what is before it has been
+  // read: a caller may give that memory back).
+  size_t offset() const { return pos_; }
 
  private:
   std::string_view text_;

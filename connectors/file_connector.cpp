@@ -19,13 +19,16 @@
 // reads without a problem): then the listing is not taken as complete until a later poll.
 #include "connectors/file_connector.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -37,12 +40,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "connectors/csv.h"
@@ -165,6 +170,156 @@ uint64_t hash_bytes(std::string_view s, uint64_t seed = 0x9e3779b97f4a7c15ULL) {
   return h;
 }
 
+// ---- a file's text, in bounded memory ------------------------------------------------------
+
+// The text of one file being imported: the file's own pages, mapped copy-on-write (JSONL is
+// parsed in place), or a converted copy when it was not UTF-8. The import gives back the pages
+// it has read as it goes (release_before()), so that a file of any size costs a few megabytes
+// of memory rather than its size. A converted copy is held whole.
+class FileText {
+ public:
+  FileText() = default;
+  FileText(const FileText&) = delete;
+  FileText& operator=(const FileText&) = delete;
+  ~FileText() { unmap(); }
+
+  // Maps `path` (its size when opened); false with `error` set when it cannot be read.
+  bool open(const fs::path& path, std::string& error) {
+    unmap();
+    converted_.clear();
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = std::strerror(errno);
+      return false;
+    }
+    struct stat st {};
+    bool ok = ::fstat(fd, &st) == 0;
+    if (ok && st.st_size > 0) {
+      void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE, fd, 0);
+      ok = m != MAP_FAILED;
+      if (ok) {
+        map_ = static_cast<char*>(m);
+        map_size_ = static_cast<size_t>(st.st_size);
+        ::madvise(map_, map_size_, MADV_SEQUENTIAL);
+      }
+    }
+    if (!ok) error = std::strerror(errno);
+    ::close(fd);
+    data_ = map_;
+    size_ = map_size_;
+    released_ = map_;
+    return ok;
+  }
+
+  char* data() { return data_; }
+  size_t size() const { return size_; }
+  std::string_view view() const { return {data_, size_}; }
+  void drop_prefix(size_t n) {
+    data_ += n;
+    size_ -= n;
+  }
+  // The text converted to UTF-8 replaces the file's bytes.
+  void replace(std::string converted) {
+    converted_ = std::move(converted);
+    unmap();
+    data_ = converted_.data();
+    size_ = converted_.size();
+  }
+
+  // Gives back the memory of the mapped pages before `offset` of the text; reading there again
+  // reads the file again (and sees none of the changes an in-place parse made).
+  void release_before(size_t offset) {
+    if (!map_) return;
+    char* end = map_ + ((static_cast<size_t>(data_ + offset - map_)) & ~(kPage - 1));
+    if (end < released_ + kRelease && offset < size_) return;  // a syscall a megabyte
+    if (end <= released_) return;
+    ::madvise(released_, static_cast<size_t>(end - released_), MADV_DONTNEED);
+    released_ = end;
+  }
+  // Releases every page; the next read of the text starts again from its beginning.
+  void release_all() {
+    release_before(size_);
+    released_ = map_;
+  }
+
+  // Calls `find` on consecutive windows of a few megabytes, each cut after a line end (so that
+  // no character is cut in two), releasing each after it; returns the first offset `find`
+  // reports (npos for none) plus the window's start.
+  template <class Find>
+  size_t find_in_windows(const Find& find) {
+    for (size_t start = 0; start < size_;) {
+      size_t end = std::min(size_, start + kWindow);
+      if (end < size_) {
+        size_t nl = view().rfind('\n', end - 1);
+        end = nl == std::string_view::npos || nl < start ? end : nl + 1;
+      }
+      size_t at = find(view().substr(start, end - start));
+      if (at != std::string_view::npos) {
+        release_all();
+        return start + at;
+      }
+      start = end;
+      release_before(start);
+    }
+    release_all();
+    return std::string_view::npos;
+  }
+
+  // hash_bytes() of the whole text, read window by window (the same value).
+  uint64_t hash() {
+    const uint64_t k = 0xff51afd7ed558ccdULL;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (size_ * k);
+    size_t i = 0;
+    for (; i + 8 <= size_; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, data_ + i, 8);
+      w *= k;
+      w ^= w >> 33;
+      h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+      h ^= h >> 29;
+      if ((i & (kWindow - 1)) == 0 && i) release_before(i);
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, data_ + i, size_ - i);
+    h = (h ^ (tail * k)) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 32;
+    h *= k;
+    h ^= h >> 33;
+    release_all();
+    return h;
+  }
+
+ private:
+  static constexpr size_t kPage = 4096;
+  static constexpr size_t kWindow = size_t{4} << 20;  // a power of two
+  static constexpr size_t kRelease = size_t{1} << 20;
+
+  void unmap() {
+    if (map_) ::munmap(map_, map_size_);
+    map_ = nullptr;
+    map_size_ = 0;
+  }
+
+  char* map_ = nullptr;
+  size_t map_size_ = 0;
+  char* released_ = nullptr;  // the mapped pages before this are given back
+  std::string converted_;
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Where the reviews of a poll go: into `out`, delivered as a part (`flush`) whenever it holds
+// `part_size` of them.
+struct Parts {
+  FetchResult& out;
+  size_t part_size;
+  std::function<void()> flush;
+  void added() {
+    if (out.reviews.size() >= part_size) flush();
+  }
+};
+
 std::optional<int64_t> parse_offset(std::string_view s) {
   if (s == "Z" || s == "UTC" || s == "utc") return 0;
   if (s.size() != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':') return std::nullopt;
@@ -279,6 +434,7 @@ class FileConnector : public Connector {
  public:
   FileConnector(const SourceConfig& source, const Config& config);
   FetchResult fetch(const std::string& cursor) override;
+  void fetch_parts(const std::string& cursor, size_t part_size, const PartSink& deliver) override;
   std::vector<std::string> preflight() const override;
 
  private:
@@ -296,13 +452,15 @@ class FileConnector : public Connector {
   std::string shape() const;
   // Turns a file's bytes into UTF-8 (see `encoding` in file_connector.h); false, with a
   // problem naming the file and line, when it is not text in that encoding.
-  bool decode(const std::string& name, std::string& content, FetchResult& out) const;
-  // Reads one file into `out`; returns false when the file as a whole could not be used.
-  bool import_file(const std::string& name, std::string& content, FetchResult& out) const;
-  bool import_csv(const std::string& name, std::string_view content, char delimiter,
-                  FetchResult& out, const RowSink& sink) const;
-  void import_jsonl(const std::string& name, std::string& content, FetchResult& out,
-                    const RowSink& sink) const;
+  bool decode(const std::string& name, FileText& content, FetchResult& out) const;
+  // Reads one file into `parts`; returns false when the file as a whole could not be used.
+  bool import_file(const std::string& name, FileText& content, Parts& parts) const;
+  // The rows of a file, to `sink`, releasing the pages read as the rows go. `in_place`: JSONL
+  // is parsed in the text itself (which it changes).
+  bool import_csv(const std::string& name, FileText& content, char delimiter, FetchResult& out,
+                  const RowSink& sink) const;
+  void import_jsonl(const std::string& name, FileText& content, FetchResult& out,
+                    const RowSink& sink, bool in_place) const;
   // Layout "wide": turns one row into a review appended to out.reviews (true), or reports why
   // it cannot.
   bool add_review(const RowValues& values, const std::string& file, size_t line,
@@ -313,10 +471,10 @@ class FileConnector : public Connector {
                   std::unordered_map<std::string, size_t>& by_id, FetchResult& out) const;
   void add_respondents(std::vector<Respondent>& respondents, const std::string& file,
                        FetchResult& out) const;
-  // Layout "wide": of the reviews of one file with the same id, keeps the last row's and
-  // reports the others. `ids`: (hash of the id, index in out.reviews, line) of each.
-  void drop_repeated_ids(std::vector<std::tuple<size_t, size_t, size_t>>& ids, size_t first,
-                         const std::string& name, FetchResult& out) const;
+  // Layout "wide": the hashes of the ids that more than one row of the file has (a first
+  // read of the file, keeping 8 bytes a row), so that only those rows wait for the file's end.
+  std::unordered_set<size_t> repeated_ids(const std::string& name, FileText& content, Format format,
+                                          char delimiter) const;
   // Which selected question a row answers: 0 the rating, 1 + k the k-th comment; -1 none.
   int question_of(std::string_view id, std::string_view wording) const;
   // Resolves a row's location (id or name); nullopt after reporting an unknown one.
@@ -798,9 +956,9 @@ void FileConnector::add_respondents(std::vector<Respondent>& respondents, const 
   }
 }
 
-bool FileConnector::import_csv(const std::string& name, std::string_view content, char delimiter,
+bool FileConnector::import_csv(const std::string& name, FileText& content, char delimiter,
                                FetchResult& out, const RowSink& sink) const {
-  csv::Reader reader(content, delimiter);
+  csv::Reader reader(content.view(), delimiter);
   csv::Record rec;
   if (!reader.next(rec)) return true;  // an empty file
   if (!rec.error.empty()) {
@@ -842,6 +1000,8 @@ bool FileConnector::import_csv(const std::string& name, std::string_view content
 
   RowValues values;
   while (reader.next(rec)) {
+    // The record's fields are copies: what the reader has passed is no longer needed.
+    content.release_before(reader.offset());
     if (!rec.error.empty()) {
       out.problems.push_back({name + ":" + std::to_string(rec.line), rec.error});
       continue;
@@ -885,11 +1045,12 @@ const rapidjson::Value* find_key(const rapidjson::Value& obj, const std::string&
   return nullptr;
 }
 
-void FileConnector::import_jsonl(const std::string& name, std::string& content, FetchResult& out,
-                                 const RowSink& sink) const {
+void FileConnector::import_jsonl(const std::string& name, FileText& text_of_file, FetchResult& out,
+                                 const RowSink& sink, bool in_place) const {
+  const std::string_view content = text_of_file.view();
   size_t pos = 0;
   size_t line = 0;
-  if (content.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;
+  if (content.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
   char alloc_buffer[16384];
   std::array<std::string, kFieldCount> scratch;  // numbers and booleans as text
   RowValues values;
@@ -897,19 +1058,25 @@ void FileConnector::import_jsonl(const std::string& name, std::string& content, 
     ++line;
     size_t end = content.find('\n', pos);
     if (end == std::string::npos) end = content.size();
-    std::string_view text = trim(std::string_view(content).substr(pos, end - pos));
+    text_of_file.release_before(pos);  // the lines before are done with
+    std::string_view text = trim(content.substr(pos, end - pos));
     auto where = [&] { return name + ":" + std::to_string(line); };
     pos = end + 1;
     if (text.empty()) continue;
 
-    // Parse in place: the line is NUL-terminated in our own copy of the file.
-    char* begin = content.data() + (text.data() - content.data());
-    begin[text.size()] = '\0';
     rapidjson::MemoryPoolAllocator<> allocator(alloc_buffer, sizeof alloc_buffer);
     rapidjson::Document doc(&allocator);
     // Iterative: a line of 100,000 '[' would overflow the stack of the recursive parser and
     // take the daemon down (found by fuzz/fuzz_file_import).
-    doc.ParseInsitu<rapidjson::kParseIterativeFlag>(begin);
+    const bool room = text.data() + text.size() < content.data() + content.size();
+    if (in_place && room) {
+      // Parse in place: the line is NUL-terminated in our own (copy-on-write) view of the file.
+      char* begin = text_of_file.data() + (text.data() - content.data());
+      begin[text.size()] = '\0';
+      doc.ParseInsitu<rapidjson::kParseIterativeFlag>(begin);
+    } else {
+      doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+    }
     if (doc.HasParseError()) {
       out.problems.push_back(
           {where(), std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
@@ -950,7 +1117,7 @@ void FileConnector::import_jsonl(const std::string& name, std::string& content, 
   }
 }
 
-bool FileConnector::decode(const std::string& name, std::string& content, FetchResult& out) const {
+bool FileConnector::decode(const std::string& name, FileText& content, FetchResult& out) const {
   auto refuse = [&](size_t line, const std::string& why) {
     out.problems.push_back({name + ":" + std::to_string(line), why + "; file not imported"});
     return false;
@@ -970,7 +1137,7 @@ bool FileConnector::decode(const std::string& name, std::string& content, FetchR
       "on Windows, \"iso-8859-1\", \"utf-16\"...)";
 
   // A byte-order mark says what the file is, whatever `encoding` says.
-  std::string_view text(content);
+  std::string_view text = content.view();
   std::string from = encoding_;
   size_t bom = 0;
   const std::pair<std::string_view, const char*> boms[] = {
@@ -988,7 +1155,11 @@ bool FileConnector::decode(const std::string& name, std::string& content, FetchR
   }
   const std::string declared = lower(from);
   const bool utf16 = declared == "utf-16" || declared == "utf16";
-  if (bom == 0 && (from.empty() || utf16) && text.find('\0') != std::string_view::npos) {
+  // (Whole-file scans go window by window, giving back each window's memory after it.)
+  size_t nul = std::string_view::npos;
+  if (bom == 0 && (from.empty() || utf16))
+    nul = content.find_in_windows([](std::string_view w) { return w.find('\0'); });
+  if (nul != std::string_view::npos) {
     // No mark but NUL bytes: UTF-16 from a tool that writes none (its ASCII has a NUL byte
     // every other byte), or not text at all.
     size_t even = 0, odd = 0;
@@ -1002,7 +1173,7 @@ bool FileConnector::decode(const std::string& name, std::string& content, FetchR
     } else if (even * 4 >= n / 2 && odd * 50 <= n / 2) {
       from = "UTF-16BE";
     } else {
-      return refuse(line_at(text, text.find('\0')),
+      return refuse(line_at(text, nul),
                     "NUL bytes: not a text file, or text in an encoding repwatch cannot "
                     "recognise" +
                         hint);
@@ -1012,15 +1183,13 @@ bool FileConnector::decode(const std::string& name, std::string& content, FetchR
                   "encoding = \"utf-16\" but the file has no byte-order mark and no UTF-16 "
                   "text: set encoding = \"utf-16le\" or \"utf-16be\", or the right one");
   }
-  text.remove_prefix(bom);
+  content.drop_prefix(bom);
+  text = content.view();
 
   const std::string charset = lower(from);
   if (from.empty() || charset == "utf-8" || charset == "utf8") {
-    size_t bad = invalid_utf8_at(text);
-    if (bad == std::string_view::npos) {
-      content.erase(0, bom);
-      return true;
-    }
+    size_t bad = content.find_in_windows([](std::string_view w) { return invalid_utf8_at(w); });
+    if (bad == std::string_view::npos) return true;
     if (!from.empty())
       return refuse(line_at(text, bad), "not UTF-8 (" + byte_at(text, bad) + ")" + hint);
     // encoding = "auto" and not UTF-8: the lines that are not are read as Windows-1252 (which
@@ -1049,7 +1218,7 @@ bool FileConnector::decode(const std::string& name, std::string& content, FetchR
         "source {}: {} is not UTF-8 ({} line(s), the first line {}): read as Windows-1252; if "
         "names or accents look wrong, set encoding in the source to the export's character set",
         source_.id, name, lines, first);
-    content = std::move(utf8);
+    content.replace(std::move(utf8));
     return true;
   }
   Converted c = convert_to_utf8(text, from);
@@ -1061,12 +1230,12 @@ bool FileConnector::decode(const std::string& name, std::string& content, FetchR
                             ")" + hint);
   }
   if (c.text.compare(0, 3, "\xEF\xBB\xBF") == 0) c.text.erase(0, 3);  // "UTF-16" keeps none
-  content = std::move(c.text);
+  content.replace(std::move(c.text));
   return true;
 }
 
-bool FileConnector::import_file(const std::string& name, std::string& content,
-                                FetchResult& out) const {
+bool FileConnector::import_file(const std::string& name, FileText& content, Parts& parts) const {
+  FetchResult& out = parts.out;
   fs::path p(name);
   const Format format = format_of(p);
   if (format == Format::kAuto) {
@@ -1077,88 +1246,88 @@ bool FileConnector::import_file(const std::string& name, std::string& content,
     return false;
   }
   if (!decode(name, content, out)) return false;
+  const char delim = delimiter_.value_or(lower(p.extension().string()) == ".tsv" ? '\t' : ',');
 
-  // Where the rows go: one review each (wide), or gathered per respondent (long).
+  // Where the rows go: one review each (wide), or gathered per respondent (long; the file's
+  // respondents are held until its end, their rows may be anywhere in it).
   std::vector<Respondent> respondents;
   std::unordered_map<std::string, size_t> by_id;
-  // Wide: the (hash of the id, index in out.reviews, line) of each review of this file.
-  std::vector<std::tuple<size_t, size_t, size_t>> ids;
-  const size_t first = out.reviews.size();
-  if (!long_) {
-    // About one review a line: no reallocation (each moving every review made so far).
-    out.reviews.reserve(first +
-                        static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
-  }
+  // Wide: the rows whose id another row of the file has too wait for the file's end, where
+  // the last one is kept and the others are reported; the rest go out as they come.
+  std::unordered_set<size_t> repeated;
+  if (!long_) repeated = repeated_ids(name, content, format, delim);
+  std::map<std::string, std::vector<std::pair<size_t, Review>>> held;
   RowSink sink = [&](const RowValues& values, size_t line) {
     if (long_) return add_answer(values, name, line, respondents, by_id, out);
-    if (add_review(values, name, line, out))
-      ids.emplace_back(std::hash<std::string_view>{}(out.reviews.back().external_id),
-                       out.reviews.size() - 1, line);
+    if (!add_review(values, name, line, out)) return;
+    Review& r = out.reviews.back();
+    if (!repeated.empty() && repeated.count(std::hash<std::string_view>{}(r.external_id))) {
+      held[r.external_id].emplace_back(line, std::move(r));
+      out.reviews.pop_back();
+      return;
+    }
+    parts.added();
   };
   if (format == Format::kCsv) {
-    char delim = delimiter_.value_or(lower(p.extension().string()) == ".tsv" ? '\t' : ',');
     if (!import_csv(name, content, delim, out, sink)) return false;
   } else {
-    import_jsonl(name, content, out, sink);
+    import_jsonl(name, content, out, sink, true);
   }
+  content.release_all();
   if (long_) add_respondents(respondents, name, out);
-  if (!long_) drop_repeated_ids(ids, first, name, out);
+  for (auto& [id, rows] : held) {
+    for (size_t k = 1; k < rows.size(); ++k)
+      out.problems.push_back(
+          {name + ":" + std::to_string(rows[k].first),
+           field_label(kExternalId) + ": " + quote(id) + " is also on line " +
+               std::to_string(rows[k - 1].first) +
+               "; this later row is kept (an export with one row per answer needs layout = "
+               "\"long\")"});
+    out.reviews.push_back(std::move(rows.back().second));
+    parts.added();
+  }
+  parts.added();
   return true;
 }
 
-void FileConnector::drop_repeated_ids(std::vector<std::tuple<size_t, size_t, size_t>>& ids,
-                                      size_t first, const std::string& name,
-                                      FetchResult& out) const {
-  // Sorted by hash, then row: a repeated id is a run of equal hashes (an equal hash of two
-  // different ids, about never, is only not checked).
-  std::sort(ids.begin(), ids.end());
-  std::vector<bool> drop(out.reviews.size() - first);
-  for (size_t k = 1; k < ids.size(); ++k) {
-    const auto& [hash, index, line] = ids[k];
-    const auto& [prev_hash, prev_index, prev_line] = ids[k - 1];
-    if (hash != prev_hash || out.reviews[index].external_id != out.reviews[prev_index].external_id)
-      continue;
-    drop[prev_index - first] = true;
-    out.problems.push_back(
-        {name + ":" + std::to_string(line),
-         field_label(kExternalId) + ": " + quote(out.reviews[index].external_id) +
-             " is also on line " + std::to_string(prev_line) +
-             "; this later row is kept (an export with one row per answer needs layout = "
-             "\"long\")"});
-  }
-  size_t kept = first;
-  for (size_t i = first; i < out.reviews.size(); ++i) {
-    if (drop[i - first]) continue;
-    if (kept != i) out.reviews[kept] = std::move(out.reviews[i]);
-    ++kept;
-  }
-  out.reviews.resize(kept);
+std::unordered_set<size_t> FileConnector::repeated_ids(const std::string& name, FileText& content,
+                                                       Format format, char delimiter) const {
+  std::vector<size_t> hashes;
+  FetchResult scratch;  // the problems are reported by the real read
+  RowSink sink = [&](const RowValues& values, size_t line) {
+    std::string_view id = values[kExternalId] ? trim(*values[kExternalId]) : std::string_view();
+    if (!id.empty()) {
+      hashes.push_back(std::hash<std::string_view>{}(id));
+    } else if (add_review(values, name, line, scratch)) {  // an id derived from the row
+      hashes.push_back(std::hash<std::string_view>{}(scratch.reviews.back().external_id));
+    }
+    scratch.reviews.clear();
+    scratch.problems.clear();
+  };
+  if (format == Format::kCsv)
+    import_csv(name, content, delimiter, scratch, sink);
+  else
+    import_jsonl(name, content, scratch, sink, false);
+  content.release_all();
+  std::sort(hashes.begin(), hashes.end());
+  std::unordered_set<size_t> out;
+  for (size_t k = 1; k < hashes.size(); ++k)
+    if (hashes[k] == hashes[k - 1]) out.insert(hashes[k]);
+  return out;
 }
 
-bool read_whole(const fs::path& p, uint64_t size, std::string& out, std::string& error) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    error = std::strerror(errno);
-    return false;
-  }
-  out.resize(size);
-  in.read(out.data(), static_cast<std::streamsize>(size));
-  out.resize(static_cast<size_t>(in.gcount()));
-  // The file may have grown since stat(): read the rest too.
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0)
-    out.append(buf, static_cast<size_t>(in.gcount()));
-  if (in.bad()) {
-    error = std::strerror(errno);
-    return false;
-  }
-  return true;
+FetchResult FileConnector::fetch(const std::string& cursor) {
+  FetchResult all;
+  fetch_parts(cursor, std::numeric_limits<size_t>::max(),
+              [&](FetchResult&& part) { all = std::move(part); });
+  return all;
 }
 
 // How long after its last modification a file is trusted to be whole (not still being copied).
 constexpr int64_t kSettleSeconds = 60;
 
-FetchResult FileConnector::fetch(const std::string& cursor_text) {
+void FileConnector::fetch_parts(const std::string& cursor_text, size_t part_size,
+                                const PartSink& deliver) {
   FetchResult result;
   Cursor old;
   if (!cursor_text.empty()) {
@@ -1217,7 +1386,23 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
 
   Cursor next;
   next.settings = fingerprint_;
-  std::string content;
+  // Before the end, a part's cursor is the files read whole so far plus, for the others, what
+  // the previous poll had stored of them: never ahead of what the parts delivered hold. A file
+  // cut between parts is read again whole by the poll after an interrupted one (the store
+  // finds its first rows unchanged).
+  std::set<std::string> started;
+  bool problems = false;  // a part delivered before the last had a problem
+  Parts parts{result, std::max<size_t>(part_size, 1), [&] {
+                Cursor progress = next;
+                for (const auto& [name, f] : old.files)
+                  if (!started.count(name)) progress.files.emplace(name, f);
+                result.cursor = write_cursor(progress);
+                result.last = false;
+                problems = problems || !result.problems.empty();
+                deliver(std::move(result));
+                result = FetchResult{};
+              }};
+  FileText content;
   bool changed = false;      // a file's content changed, a file is new or one is gone
   bool all_read = true;      // every file was imported whole this poll
   int64_t newest_mtime = 0;  // of all the files, in epoch seconds
@@ -1240,19 +1425,20 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
       continue;
     }
     std::string error;
-    if (!read_whole(full, state.size, content, error)) {
+    if (!content.open(full, error)) {
       result.problems.push_back({name, "cannot read: " + error});
       continue;
     }
     state.size = content.size();
-    state.hash = hex64(hash_bytes(content));
+    state.hash = hex64(content.hash());
     if (prev != old.files.end() && prev->second.hash == state.hash) {
       next.files.emplace(name, state);  // touched or copied again, same content
       not_read.emplace_back(name, full);
       continue;
     }
     changed = true;
-    if (import_file(name, content, result))
+    started.insert(name);
+    if (import_file(name, content, parts))
       next.files.emplace(name, state);
     else
       all_read = false;
@@ -1263,20 +1449,22 @@ FetchResult FileConnector::fetch(const std::string& cursor_text) {
       changed = true;  // gone from the directory
   if (detect_removals_ && changed) {
     // Something changed: read the rest too, so that the poll lists everything the files hold.
+    // (Their cursor entries stay what they were: what the parts deliver of them is stored.)
     for (const auto& [name, full] : not_read) {
       std::string error;
-      if (!read_whole(full, 0, content, error)) {
+      if (!content.open(full, error)) {
         result.problems.push_back({name, "cannot read: " + error});
         all_read = false;
         continue;
       }
-      if (!import_file(name, content, result)) all_read = false;
+      if (!import_file(name, content, parts)) all_read = false;
     }
-    result.complete =
-        all_read && result.problems.empty() && newest_mtime <= now_seconds() - kSettleSeconds;
+    result.complete = all_read && !problems && result.problems.empty() &&
+                      newest_mtime <= now_seconds() - kSettleSeconds;
   }
   result.cursor = write_cursor(next);
-  return result;
+  result.last = true;
+  deliver(std::move(result));
 }
 
 }  // namespace

@@ -18,7 +18,11 @@ struct FetchPool::State {
   int event_fd = -1;
   mutable std::mutex mu;
   std::condition_variable cv;
-  std::deque<Job> queue;
+  struct Queued {
+    FetchPool::Job job;
+    FetchPool::Streaming streaming;
+  };
+  std::deque<Queued> queue;
   std::vector<Done> done;
   std::vector<std::thread> threads;
   int idle = 0;
@@ -42,33 +46,53 @@ namespace {
 void worker(std::shared_ptr<FetchPool::State> s) {
   for (;;) {
     FetchPool::Job job;
+    FetchPool::Streaming streaming;
     {
       std::unique_lock lock(s->mu);
       ++s->idle;
       s->cv.wait(lock, [&] { return s->stop || !s->queue.empty(); });
       --s->idle;
       if (s->queue.empty()) return;  // stop
-      job = std::move(s->queue.front());
+      job = std::move(s->queue.front().job);
+      streaming = std::move(s->queue.front().streaming);
       s->queue.pop_front();
     }
     auto start = std::chrono::steady_clock::now();
-    FetchPool::Done done;
-    done.source_id = job.source_id;
-    done.generation = job.generation;
+    bool handed_over = false;
+    auto hand_over = [&](Fetched&& fetched) {
+      if (handed_over) return;
+      handed_over = true;
+      FetchPool::Done done;
+      done.source_id = job.source_id;
+      done.generation = job.generation;
+      done.fetched = std::move(fetched);
+      done.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+      {
+        std::lock_guard lock(s->mu);
+        s->done.push_back(std::move(done));
+      }
+      s->signal_done();
+    };
+    Fetched failed;
     try {
-      done.fetched = job.work();
+      if (streaming)
+        streaming(hand_over);
+      else
+        hand_over(job.work());
     } catch (const std::exception& e) {
-      done.fetched.source_id = job.source_id;
-      done.fetched.error =
+      if (handed_over)
+        spdlog::error("source {}: fetch failed after its first part: {}", job.source_id, e.what());
+      failed.error =
           SourceError(SourceError::Kind::kTransient, job.source_id + ": fetch failed: " + e.what());
     }
-    done.took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
-    {
-      std::lock_guard lock(s->mu);
-      s->done.push_back(std::move(done));
+    if (!handed_over) {
+      failed.source_id = job.source_id;
+      if (!failed.error)
+        failed.error = SourceError(SourceError::Kind::kTransient,
+                                   job.source_id + ": the fetch ended without a result");
+      hand_over(std::move(failed));
     }
-    s->signal_done();
   }
 }
 
@@ -94,10 +118,12 @@ FetchPool::~FetchPool() {
   }
 }
 
-void FetchPool::submit(Job job) {
+void FetchPool::submit(Job job) { submit(std::move(job), nullptr); }
+
+void FetchPool::submit(Job job, Streaming streaming) {
   {
     std::lock_guard lock(state_->mu);
-    state_->queue.push_back(std::move(job));
+    state_->queue.push_back({std::move(job), std::move(streaming)});
     ++state_->outstanding;
     if (state_->idle < static_cast<int>(state_->queue.size()) &&
         static_cast<int>(state_->threads.size()) < state_->max_threads) {
@@ -128,7 +154,7 @@ int FetchPool::outstanding() const {
 std::vector<std::string> FetchPool::cancel_queued() {
   std::lock_guard lock(state_->mu);
   std::vector<std::string> ids;
-  for (auto& job : state_->queue) ids.push_back(job.source_id);
+  for (auto& q : state_->queue) ids.push_back(q.job.source_id);
   state_->outstanding -= static_cast<int>(state_->queue.size());
   state_->queue.clear();
   return ids;

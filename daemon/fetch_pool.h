@@ -32,11 +32,17 @@ using pipeline::Fetched;
 
 class FetchPool {
  public:
+  // Hands a job's Fetched to take_done() before the job has finished (at most once).
+  using HandOver = std::function<void(Fetched&&)>;
   struct Job {
     std::string source_id;
     uint64_t generation = 0;  // which config the job was started under
     std::function<Fetched()> work;
   };
+  // A job that hands its Fetched over early and goes on - a poll in parts hands over its first
+  // part (with Fetched::more) and then produces the rest while the main loop stores them. If
+  // it returns or throws without handing over, that is a failed fetch, as for Job::work.
+  using Streaming = std::function<void(const HandOver&)>;
   struct Done {
     std::string source_id;
     uint64_t generation = 0;
@@ -51,6 +57,8 @@ class FetchPool {
   FetchPool& operator=(const FetchPool&) = delete;
 
   void submit(Job job);
+  // The same for a streaming job (job.work is not used).
+  void submit(Job job, Streaming streaming);
   // An eventfd, readable while finished jobs wait in take_done().
   int fd() const;
   std::vector<Done> take_done();

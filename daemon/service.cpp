@@ -37,7 +37,8 @@ namespace repwatch::daemon {
 using db::PollEvent;
 using db::ReviewHook;
 using db::StoredEvent;
-using pipeline::fetch_and_score;
+using pipeline::fetch_and_score_streamed;
+using pipeline::kPartSize;
 using pipeline::PollOutcome;
 using pipeline::store_poll;
 
@@ -456,10 +457,16 @@ void Service::submit(const std::string& source_id) {
   std::string cursor = store_->poll_state(source_id).cursor;
   std::shared_ptr<const Setup> setup = setup_;
   std::shared_ptr<connectors::Connector> connector = conn->second;
-  pool_->submit({source_id, generation_, [setup, connector, source_id, cursor] {
-                   const SourceConfig& source = *setup->config.find_source(source_id);
-                   return fetch_and_score(*connector, source, cursor, *setup->analyzer);
-                 }});
+  // In parts (a first sync of a large export is never held whole): the first part comes back
+  // through the pool, the rest through its Fetched::more while store_one() stores them.
+  FetchPool::Job job;
+  job.source_id = source_id;
+  job.generation = generation_;
+  pool_->submit(std::move(job), [setup, connector, source_id,
+                                 cursor](const FetchPool::HandOver& hand_over) {
+    const SourceConfig& source = *setup->config.find_source(source_id);
+    fetch_and_score_streamed(*connector, source, cursor, *setup->analyzer, kPartSize, hand_over);
+  });
   running_.emplace(source_id, connector);
   spdlog::debug("source {}: fetching", source_id);
 }

@@ -501,6 +501,8 @@ struct ReviewStore::Statements {
             "'', last_error_kind = '', last_error_at = NULL, consecutive_failures = 0, "
             "next_poll_at = excluded.next_poll_at, needs_attention = 0, failing_since = NULL, "
             "advice = ''")),
+        save_cursor(db.prepare("INSERT INTO poll_state(source_id, cursor) VALUES (?1, ?2) "
+                               "ON CONFLICT(source_id) DO UPDATE SET cursor = excluded.cursor")),
         first_sync(db.prepare(
             "UPDATE sources SET first_sync_at = ?2 WHERE id = ?1 AND first_sync_at IS NULL")),
         failure(db.prepare(
@@ -528,7 +530,7 @@ struct ReviewStore::Statements {
       set_removed, copy_revision, upsert_analysis, delete_hits, index_hits, update_summary,
       select_by_key, select_by_id, select_analysis, select_hits, count_reviews, count_revisions,
       upsert_location, add_location, upsert_source, source_exists, select_poll_state,
-      select_all_poll_states, success, first_sync, failure, warnings, arrival;
+      select_all_poll_states, success, save_cursor, first_sync, failure, warnings, arrival;
   Statement max_id = db_.prepare("SELECT coalesce(max(id), 0) FROM reviews");
   Statement any_review = db_.prepare("SELECT 1 FROM reviews WHERE source_id = ?1 LIMIT 1");
   Statement count_source_reviews = db_.prepare(
@@ -1191,6 +1193,13 @@ void require_source(Statement& exists, const std::string& source_id, const char*
 }
 
 }  // namespace
+
+void ReviewStore::save_cursor(const std::string& source_id, const std::string& cursor) {
+  require_source(st_->source_exists, source_id, "save_cursor");
+  Use st(st_->save_cursor);
+  st->bind(1, source_id).bind(2, cursor);
+  st->step();
+}
 
 void ReviewStore::record_success(const std::string& source_id, const std::string& cursor,
                                  int64_t now, std::optional<int64_t> next_poll_at) {

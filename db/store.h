@@ -173,6 +173,10 @@ class ReviewStore {
 
   PollState poll_state(const std::string& source_id) const;
   std::vector<PollState> all_poll_states() const;
+  // Part of a poll delivered in parts is stored: moves the cursor to what it covers and
+  // nothing else (the poll is neither a success nor a failure yet; first_sync_at stays unset
+  // until the first poll ends, so an interrupted first sync resumes as a first sync).
+  void save_cursor(const std::string& source_id, const std::string& cursor);
   // A successful poll: stores the new cursor, clears the error (and its advice and
   // failing_since), resets failures, and sets first_sync_at if this was the first success.
   void record_success(const std::string& source_id, const std::string& cursor, int64_t now,

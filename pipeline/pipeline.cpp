@@ -77,29 +77,30 @@ std::vector<Analysis> analyze_all(const sentiment::Analyzer& analyzer,
 
 }  // namespace
 
-Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& source,
-                        const std::string& cursor, const sentiment::Analyzer& analyzer) {
+namespace {
+
+// A connector's message, redacted once more by pattern (core/redact.h: userinfo,
+// ?api_key=... values), whatever path it took: connectors scrub the secrets they hold, and
+// what goes on to the log, the database and `repwatch sources` is checked again here.
+SourceError source_error_of(const std::exception& e) {
+  if (const auto* s = dynamic_cast<const SourceError*>(&e)) {
+    SourceError redacted(s->kind(), redact_text(s->what()), s->retry_after_seconds());
+    redacted.advise(redact_text(s->advice()));  // what to do about it, kept
+    return redacted;
+  }
+  if (dynamic_cast<const ConfigError*>(&e))
+    return SourceError(SourceError::Kind::kConfig, redact_text(e.what()));
+  // Anything else (out of memory, a filesystem error the connector did not wrap) is worth
+  // retrying later rather than taking the daemon down.
+  return SourceError(SourceError::Kind::kTransient, redact_text(e.what()));
+}
+
+// Normalizes and analyzes what a fetch (or one part of it) returned. `numbered` counts the
+// reviews of the poll before this part, so that problems number them across parts.
+Fetched score(connectors::FetchResult&& result, const SourceConfig& source,
+              const sentiment::Analyzer& analyzer, size_t& numbered) {
   Fetched out;
   out.source_id = source.id;
-  connectors::FetchResult result;
-  // Connectors scrub the secrets they hold from their messages; what goes on to the log, the
-  // database and `repwatch sources` is redacted once more here, by pattern (core/redact.h:
-  // userinfo, ?api_key=... values), whatever path the message took.
-  try {
-    result = connector.fetch(cursor);
-  } catch (const SourceError& e) {
-    out.error = SourceError(e.kind(), redact_text(e.what()), e.retry_after_seconds());
-    out.error->advise(redact_text(e.advice()));
-    return out;
-  } catch (const ConfigError& e) {
-    out.error = SourceError(SourceError::Kind::kConfig, redact_text(e.what()));
-    return out;
-  } catch (const std::exception& e) {
-    // Anything else (out of memory, a filesystem error the connector did not wrap) is worth
-    // retrying later rather than taking the daemon down.
-    out.error = SourceError(SourceError::Kind::kTransient, redact_text(e.what()));
-    return out;
-  }
   for (Problem& p : result.problems) p.message = redact_text(p.message);
 
   // The source's identity comes from the config (the location too, unless the connector
@@ -109,8 +110,9 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
   size_t kept = 0;
   for (size_t i = 0; i < reviews.size(); ++i) {
     Review& r = reviews[i];
+    const std::string number = std::to_string(numbered + i + 1);
     if (r.external_id.empty()) {
-      result.problems.push_back({"review " + std::to_string(i + 1), "no external id; skipped"});
+      result.problems.push_back({"review " + number, "no external id; skipped"});
       continue;
     }
     r.source_id = source.id;
@@ -118,12 +120,13 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
     normalize(r);
     // Valid UTF-8, no control characters, every field capped (normalize/limits.h).
     if (std::string why; !limit_review(r, why)) {
-      result.problems.push_back({"review " + std::to_string(i + 1), why});
+      result.problems.push_back({"review " + number, why});
       continue;
     }
     if (kept != i) reviews[kept] = std::move(r);
     ++kept;
   }
+  numbered += reviews.size();
   reviews.resize(kept);
   // Oldest first: the store's indexes on created_at (by time, by location, by source) then
   // grow at their ends instead of taking inserts all over, which keeps a large first sync
@@ -145,6 +148,111 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
   out.analyses = analyze_all(analyzer, reviews, result.problems);
   out.result = std::move(result);
   return out;
+}
+
+}  // namespace
+
+Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& source,
+                        const std::string& cursor, const sentiment::Analyzer& analyzer) {
+  connectors::FetchResult result;
+  try {
+    result = connector.fetch(cursor);
+  } catch (const std::exception& e) {
+    Fetched out;
+    out.source_id = source.id;
+    out.error = source_error_of(e);
+    return out;
+  }
+  size_t numbered = 0;
+  return score(std::move(result), source, analyzer, numbered);
+}
+
+void fetch_and_score_parts(connectors::Connector& connector, const SourceConfig& source,
+                           const std::string& cursor, const sentiment::Analyzer& analyzer,
+                           size_t part_size, const std::function<void(Fetched&&)>& deliver) {
+  size_t numbered = 0;
+  bool delivering = false;  // an exception now comes from `deliver`: it stops the fetch
+  try {
+    connector.fetch_parts(cursor, part_size, [&](connectors::FetchResult&& part) {
+      Fetched scored = score(std::move(part), source, analyzer, numbered);
+      delivering = true;
+      deliver(std::move(scored));
+      delivering = false;
+    });
+  } catch (const std::exception& e) {
+    if (delivering) throw;
+    Fetched failed;
+    failed.source_id = source.id;
+    failed.error = source_error_of(e);
+    deliver(std::move(failed));
+  }
+}
+
+void fetch_and_score_streamed(connectors::Connector& connector, const SourceConfig& source,
+                              const std::string& cursor, const sentiment::Analyzer& analyzer,
+                              size_t part_size, const std::function<void(Fetched&&)>& hand_over) {
+  struct ConsumerGone {};
+  std::shared_ptr<PartChannel> channel;
+  try {
+    fetch_and_score_parts(connector, source, cursor, analyzer, part_size, [&](Fetched&& part) {
+      if (channel) {
+        if (!channel->put(std::move(part))) throw ConsumerGone{};
+        return;
+      }
+      if (part.result && !part.result->last) {
+        channel = std::make_shared<PartChannel>();
+        part.more = MoreParts(channel);
+      }
+      hand_over(std::move(part));
+    });
+  } catch (const ConsumerGone&) {
+  } catch (const std::exception& e) {
+    if (!channel) throw;
+    // The consumer waits for a last part: never leave it waiting.
+    Fetched failed;
+    failed.source_id = source.id;
+    failed.error = source_error_of(e);
+    channel->put(std::move(failed));
+  }
+}
+
+// ---- PartChannel ---------------------------------------------------------------------------
+
+bool PartChannel::put(Fetched&& part) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return closed_ || parts_.size() < capacity_; });
+  if (closed_) return false;
+  parts_.push_back(std::move(part));
+  cv_.notify_all();
+  return true;
+}
+
+Fetched PartChannel::take() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !parts_.empty(); });
+  Fetched part = std::move(parts_.front());
+  parts_.pop_front();
+  cv_.notify_all();
+  return part;
+}
+
+void PartChannel::close() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  parts_.clear();
+  cv_.notify_all();
+}
+
+MoreParts& MoreParts::operator=(MoreParts&& other) noexcept {
+  if (this != &other) {
+    if (channel_) channel_->close();
+    channel_ = std::move(other.channel_);
+  }
+  return *this;
+}
+
+MoreParts::~MoreParts() {
+  if (channel_) channel_->close();
 }
 
 namespace {
@@ -188,29 +296,74 @@ int record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const 
   return 0;
 }
 
+// What the parts of one poll share while they are stored one after the other (a whole poll is
+// a poll of one part).
+struct PollRun {
+  db::ReviewStore& store;
+  const SourceConfig& source;
+  const ReviewHook& hook;
+  const PollHook& poll_hook;
+  int64_t now;
+  std::optional<int64_t> next_poll_at;
+  // The poll state from before the poll, read in the first part's transaction: every part's
+  // hook sees it (its first_sync_at tells a first sync).
+  std::optional<db::PollState> before;
+  // The ids of the reviews the committed parts stored: with the last part's, the listing that
+  // a complete poll compares the stored reviews with.
+  std::vector<int64_t> listed;
+  PollOutcome out;  // the totals of the committed parts; the problems of every part so far
+};
+
 struct StoreCounts {
   int inserted = 0, edited = 0, unchanged = 0, removed = 0, restored = 0, alerts_queued = 0,
       health_alerts = 0;
 };
 
-// Stores a fetched poll in one transaction: the reviews, then each one's hook, then (when
-// `complete`: the poll listed everything the source has) the removal of the source's reviews it
-// did not list, each with the hook, then the poll state (with the poll's `problems` and
-// `skipped` as warnings) and the poll hook; commits. With `isolate`, each review is written
-// inside its own savepoint, and a review whose data the store refuses (db::is_record_error) is
-// rolled back alone and reported in `skipped` (no hook runs for it; then nothing is removed).
-// Throws on any other failure; the transaction rolls back.
-StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig& source,
-                                     const connectors::FetchResult& result,
-                                     const std::vector<Analysis>& analyses, const ReviewHook& hook,
-                                     const PollHook& poll_hook, int64_t now,
-                                     std::optional<int64_t> next_poll_at, bool isolate,
-                                     bool complete, const std::vector<Problem>& problems,
-                                     std::vector<Problem>& skipped) {
+// Marks the source's stored reviews that a complete listing (`listed`) left out as removed,
+// each with the hook.
+void mark_removed(PollRun& run, const db::PollState& state, std::vector<int64_t> listed,
+                  StoreCounts& counts) {
+  const SourceConfig& source = run.source;
+  constexpr int kLogged = 10;  // removals logged one by one; then only counted
+  for (int64_t id : run.store.mark_removed(source.id, std::move(listed), run.now)) {
+    std::optional<db::StoredReview> gone = run.store.get(id);
+    if (!gone) throw DbError("review " + std::to_string(id) + " vanished while marked removed");
+    if (++counts.removed <= kLogged)
+      spdlog::info("source {}: review {} ({}) is no longer listed by the source; marked removed",
+                   source.id, gone->review.external_id, format_date(gone->review.created_at));
+    else if (counts.removed == kLogged + 1)
+      spdlog::info("source {}: more reviews are no longer listed; the poll's summary counts them",
+                   source.id);
+    if (!run.hook) continue;
+    db::UpsertResult u;
+    u.review_id = id;
+    u.revision = gone->revision;
+    StoredEvent ev{source, gone->review, gone->analysis, u, state, run.now};
+    ev.change = StoredEvent::Change::kRemoved;
+    counts.alerts_queued += run.hook(ev);
+  }
+}
+
+// Stores a fetched poll, or one part of it, in one transaction: the reviews, then each one's
+// hook. A part that is not the last of its poll then moves only the cursor (save_cursor()).
+// The last part (or a whole poll) then, when `complete` (the poll listed everything the source
+// has), marks the source's reviews that no part listed removed, each with the hook, then
+// records the poll state (with every part's problems and `skipped` as warnings) and runs the
+// poll hook; commits. With `isolate`, each review is written inside its own savepoint, and a
+// review whose data the store refuses (db::is_record_error) is rolled back alone and reported
+// in `skipped` (no hook runs for it; then nothing is removed). Throws on any other failure;
+// the transaction rolls back. `ids` receives the ids of the reviews stored.
+StoreCounts store_in_one_transaction(PollRun& run, const connectors::FetchResult& result,
+                                     const std::vector<Analysis>& analyses, bool isolate,
+                                     bool complete, std::vector<Problem>& skipped,
+                                     std::vector<int64_t>& ids) {
+  db::ReviewStore& store = run.store;
+  const SourceConfig& source = run.source;
   StoreCounts counts;
   db::Transaction tx(store.database());
-  store.ensure_source(source.id, source.type, source.location, now);
-  const db::PollState state = store.poll_state(source.id);
+  store.ensure_source(source.id, source.type, source.location, run.now);
+  if (!run.before) run.before = store.poll_state(source.id);
+  const db::PollState state = *run.before;
   // Exports covering several locations name one per review: make sure each exists.
   const std::string* last_location = &source.location;
   for (const Review& review : result.reviews) {
@@ -221,14 +374,14 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
   std::vector<db::UpsertResult> stored;
   std::vector<bool> refused;
   if (!isolate) {
-    stored = store.upsert_many(result.reviews, analyses, now);
+    stored = store.upsert_many(result.reviews, analyses, run.now);
   } else {
     stored.resize(result.reviews.size());
     refused.resize(result.reviews.size());
     for (size_t i = 0; i < result.reviews.size(); ++i) {
       db::Savepoint sp(store.database());
       try {
-        stored[i] = store.upsert(result.reviews[i], analyses[i], now);
+        stored[i] = store.upsert(result.reviews[i], analyses[i], run.now);
         sp.release();
       } catch (const DbError& e) {
         if (!db::is_record_error(e)) throw;
@@ -238,9 +391,12 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
       }
     }
   }
+  ids.clear();
+  ids.reserve(stored.size());
   for (size_t i = 0; i < result.reviews.size(); ++i) {
     if (isolate && refused[i]) continue;
     const db::UpsertResult& u = stored[i];
+    ids.push_back(u.review_id);
     switch (u.outcome) {
       case db::UpsertOutcome::kInserted:
         ++counts.inserted;
@@ -252,77 +408,78 @@ StoreCounts store_in_one_transaction(db::ReviewStore& store, const SourceConfig&
         ++counts.unchanged;
         break;
     }
-    if (u.restored && ++counts.restored <= 10)  // then only counted, in the poll's summary
+    if (u.restored && run.out.restored + ++counts.restored <= 10)  // then only counted
       spdlog::info("source {}: review {} is listed again; no longer marked removed", source.id,
                    result.reviews[i].external_id);
-    if (hook)
+    if (run.hook)
       counts.alerts_queued +=
-          hook(StoredEvent{source, result.reviews[i], analyses[i], u, state, now});
+          run.hook(StoredEvent{source, result.reviews[i], analyses[i], u, state, run.now});
+  }
+  if (!result.last) {
+    store.save_cursor(source.id, result.cursor);
+    tx.commit();
+    return counts;
   }
   if (complete && skipped.empty()) {
-    std::vector<int64_t> listed;
-    listed.reserve(stored.size());
-    for (const db::UpsertResult& u : stored) listed.push_back(u.review_id);
-    constexpr int kLogged = 10;  // removals logged one by one; then only counted
-    for (int64_t id : store.mark_removed(source.id, std::move(listed), now)) {
-      std::optional<db::StoredReview> gone = store.get(id);
-      if (!gone) throw DbError("review " + std::to_string(id) + " vanished while marked removed");
-      if (++counts.removed <= kLogged)
-        spdlog::info("source {}: review {} ({}) is no longer listed by the source; marked removed",
-                     source.id, gone->review.external_id, format_date(gone->review.created_at));
-      else if (counts.removed == kLogged + 1)
-        spdlog::info("source {}: more reviews are no longer listed; the poll's summary counts them",
-                     source.id);
-      if (!hook) continue;
-      db::UpsertResult u;
-      u.review_id = id;
-      u.revision = gone->revision;
-      StoredEvent ev{source, gone->review, gone->analysis, u, state, now};
-      ev.change = StoredEvent::Change::kRemoved;
-      counts.alerts_queued += hook(ev);
-    }
+    std::vector<int64_t> listed = run.listed;
+    listed.insert(listed.end(), ids.begin(), ids.end());
+    mark_removed(run, state, std::move(listed), counts);
   }
-  store.record_success(source.id, result.cursor, now, next_poll_at);
+  store.record_success(source.id, result.cursor, run.now, run.next_poll_at);
+  const int inserted = run.out.inserted + counts.inserted;
   if (skipped.empty()) {
-    store.record_health(source.id, problems, counts.inserted, now);
+    store.record_health(source.id, run.out.problems, inserted, run.now);
   } else {
-    std::vector<Problem> all = problems;
+    std::vector<Problem> all = run.out.problems;
     all.insert(all.end(), skipped.begin(), skipped.end());
-    store.record_health(source.id, all, counts.inserted, now);
+    store.record_health(source.id, all, inserted, run.now);
   }
-  if (poll_hook) {
+  if (run.poll_hook) {
     const db::PollState after = store.poll_state(source.id);
     counts.health_alerts =
-        poll_hook(PollEvent{source, state, after, true, counts.inserted, now, &store.database()});
+        run.poll_hook(PollEvent{source, state, after, true, inserted, run.now, &store.database()});
   }
   tx.commit();
   return counts;
 }
 
-// The transaction has rolled back: nothing of this poll is stored, the cursor has not moved.
-// The next poll fetches the same reviews again.
-PollOutcome store_failed(db::ReviewStore& store, const SourceConfig& source, PollOutcome& out,
-                         const std::exception& e, int64_t now, std::optional<int64_t> next_poll_at,
-                         const PollHook& poll_hook) {
-  out.inserted = out.edited = out.unchanged = out.removed = out.restored = out.alerts_queued = 0;
+// The transaction has rolled back: nothing of this part is stored, the cursor has not moved
+// past the parts before it. The next poll fetches the same reviews again.
+void store_failed(PollRun& run, const std::exception& e) {
+  PollOutcome& out = run.out;
   out.error = std::string("storing the poll failed, rolled back: ") + e.what();
-  spdlog::error("source {}: {}", source.id, out.error);
+  spdlog::error("source {}: {}", run.source.id, out.error);
   SourceError error(SourceError::Kind::kTransient, out.error);
   error.advise(
       "repwatch could not write this poll into its database (see the error). Check the free "
       "space and the permissions of the state directory; repwatch tries again on its own.");
-  out.health_alerts = record_failure_tx(store, source, error, now, next_poll_at, poll_hook);
-  return out;
+  out.health_alerts =
+      record_failure_tx(run.store, run.source, error, run.now, run.next_poll_at, run.poll_hook);
 }
 
-}  // namespace
+// Whether the poll that ends with this part may mark what it did not list removed. Removal is
+// inferred only from a listing that is whole: a record skipped by the connector or the
+// pipeline (in any part) may be a stored review. An empty complete listing while reviews are
+// stored looks like a fault at the source (an API answering nothing), not every review
+// deleted: that is a problem of the poll.
+bool complete_listing(PollRun& run, const connectors::FetchResult& result) {
+  if (!result.last || !result.complete || !run.out.problems.empty()) return false;
+  if (run.out.fetched > 0) return true;
+  if (run.store.count_reviews(run.source.id) > 0) {
+    Problem p{"",
+              "the source listed no reviews at all; reviews stored for it are not marked "
+              "removed (an empty answer is more likely a fault at the source)"};
+    spdlog::warn("source {}: {}", run.source.id, p.to_string());
+    run.out.problems.push_back(std::move(p));
+  }
+  return false;
+}
 
-PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
-                       const ReviewHook& hook, int64_t now, std::optional<int64_t> next_poll_at,
-                       const PollHook& poll_hook) {
-  PollOutcome out;
-  out.source_id = source.id;
-
+// Stores one part (or a whole poll) in its transaction; false when the poll ends here with a
+// failure (recorded; run.out says what).
+bool store_part(PollRun& run, Fetched& fetched) {
+  const SourceConfig& source = run.source;
+  PollOutcome& out = run.out;
   if (fetched.error || !fetched.result) {
     SourceError err = fetched.error ? *fetched.error
                                     : SourceError(SourceError::Kind::kTransient,
@@ -334,63 +491,53 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
                     out.error);
     else
       spdlog::warn("source {}: {} error: {}", source.id, to_string(err.kind()), out.error);
-    out.health_alerts = record_failure_tx(store, source, err, now, next_poll_at, poll_hook);
-    return out;
+    out.health_alerts =
+        record_failure_tx(run.store, source, err, run.now, run.next_poll_at, run.poll_hook);
+    return false;
   }
 
   connectors::FetchResult& result = *fetched.result;
-  out.fetched = static_cast<int>(result.reviews.size());
+  out.fetched += static_cast<int>(result.reviews.size());
   for (const Problem& p : result.problems)
     spdlog::warn("source {}: {}", source.id, without_context(p.to_string(), "source " + source.id));
-  // Removal is inferred only from a listing that is whole: a record skipped by the connector
-  // or the pipeline may be a stored review. An empty complete listing while reviews are stored
-  // looks like a fault at the source (an API answering nothing), not every review deleted.
-  bool complete = result.complete && result.problems.empty();
-  if (complete && result.reviews.empty()) {
-    complete = false;
-    if (store.count_reviews(source.id) > 0) {
-      Problem p{"",
-                "the source listed no reviews at all; reviews stored for it are not marked "
-                "removed (an empty answer is more likely a fault at the source)"};
-      spdlog::warn("source {}: {}", source.id, p.to_string());
-      result.problems.push_back(std::move(p));
-    }
-  }
-  out.problems = std::move(result.problems);
+  for (Problem& p : result.problems) out.problems.push_back(std::move(p));
+  result.problems.clear();
+  const bool complete = complete_listing(run, result);
   if (fetched.analyses.size() != result.reviews.size()) {
     out.error = "internal error: " + std::to_string(fetched.analyses.size()) + " analyses for " +
                 std::to_string(result.reviews.size()) + " reviews";
     spdlog::error("source {}: {}", source.id, out.error);
     out.health_alerts =
-        record_failure_tx(store, source, SourceError(SourceError::Kind::kTransient, out.error), now,
-                          next_poll_at, poll_hook);
-    return out;
+        record_failure_tx(run.store, source, SourceError(SourceError::Kind::kTransient, out.error),
+                          run.now, run.next_poll_at, run.poll_hook);
+    return false;
   }
 
   // First all reviews at once. If one review's data breaks a constraint of the store (none is
-  // known to; a bug in a connector or the analyzer could), the poll is stored again one review
+  // known to; a bug in a connector or the analyzer could), the part is stored again one review
   // at a time and that review is left out with a problem that names it: one bad record must not
   // stall its source forever. Any other failure (disk full, read-only, locked) rolls back the
-  // whole poll and leaves the cursor where it was.
+  // whole part and leaves the cursor where it was.
   bool isolate = false;
   for (;;) {
     try {
       std::vector<Problem> skipped;
+      std::vector<int64_t> ids;
       StoreCounts counts =
-          store_in_one_transaction(store, source, result, fetched.analyses, hook, poll_hook, now,
-                                   next_poll_at, isolate, complete, out.problems, skipped);
-      out.inserted = counts.inserted;
-      out.edited = counts.edited;
-      out.unchanged = counts.unchanged;
-      out.removed = counts.removed;
-      out.restored = counts.restored;
-      out.alerts_queued = counts.alerts_queued;
-      out.health_alerts = counts.health_alerts;
+          store_in_one_transaction(run, result, fetched.analyses, isolate, complete, skipped, ids);
+      out.inserted += counts.inserted;
+      out.edited += counts.edited;
+      out.unchanged += counts.unchanged;
+      out.removed += counts.removed;
+      out.restored += counts.restored;
+      out.alerts_queued += counts.alerts_queued;
+      out.health_alerts += counts.health_alerts;
+      if (!result.last) run.listed.insert(run.listed.end(), ids.begin(), ids.end());
       for (Problem& p : skipped) {
         spdlog::error("source {}: {}", source.id, p.to_string());
         out.problems.push_back(std::move(p));
       }
-      break;
+      return true;
     } catch (const DbError& e) {
       if (!isolate && db::is_record_error(e)) {
         spdlog::warn("source {}: {}; storing this poll again one review at a time", source.id,
@@ -398,10 +545,65 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
         isolate = true;
         continue;
       }
-      return store_failed(store, source, out, e, now, next_poll_at, poll_hook);
+      store_failed(run, e);
+      return false;
     } catch (const std::exception& e) {
-      return store_failed(store, source, out, e, now, next_poll_at, poll_hook);
+      store_failed(run, e);
+      return false;
     }
+  }
+}
+
+// While a poll in parts is stored, SQLite's automatic checkpoint (which copies the write-ahead
+// log into the database file whenever the log passes ~4 MB, i.e. after nearly every part) is
+// off: the log takes the whole poll and is copied once after it - by the next transaction that
+// commits (the daemon's query-index refresh, its deliveries) - instead of the pages the parts
+// share (the indexes' last pages) being copied again part after part. Committed parts are
+// durable in the log either way.
+class CheckpointAfter {
+ public:
+  explicit CheckpointAfter(const db::Database& db) : db_(db) {
+    db::Statement st = db_.prepare("PRAGMA wal_autocheckpoint");
+    if (st.step()) pages_ = st.column_int(0);
+    db_.exec("PRAGMA wal_autocheckpoint=0");
+  }
+  ~CheckpointAfter() {
+    try {
+      db_.exec("PRAGMA wal_autocheckpoint=" + std::to_string(pages_));
+    } catch (const std::exception& e) {
+      spdlog::error("restoring the automatic checkpoint: {}", e.what());
+    }
+  }
+  CheckpointAfter(const CheckpointAfter&) = delete;
+  CheckpointAfter& operator=(const CheckpointAfter&) = delete;
+
+ private:
+  const db::Database& db_;
+  int64_t pages_ = 1000;
+};
+
+}  // namespace
+
+PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
+                       const ReviewHook& hook, int64_t now, std::optional<int64_t> next_poll_at,
+                       const PollHook& poll_hook) {
+  PollRun run{store, source, hook, poll_hook, now, next_poll_at, std::nullopt, {}, {}};
+  PollOutcome& out = run.out;
+  out.source_id = source.id;
+  MoreParts more = std::move(fetched.more);
+  std::optional<CheckpointAfter> checkpoint;
+  if (more) checkpoint.emplace(store.database());
+  int parts = 0;
+  for (Fetched part = std::move(fetched);; part = (*more).take()) {
+    ++parts;
+    if (!store_part(run, part)) {
+      // A whole poll that fails stores nothing; of one in parts, the parts before stay.
+      if (parts == 1)
+        out.inserted = out.edited = out.unchanged = out.removed = out.restored = out.alerts_queued =
+            0;
+      return std::move(out);  // (leaving `more` closes the channel: the fetch stops)
+    }
+    if (!more || part.result->last) break;
   }
 
   out.ok = true;
@@ -413,10 +615,11 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
                     !out.problems.empty();
   spdlog::log(news ? spdlog::level::info : spdlog::level::debug,
               "source {}: {} fetched, {} new, {} edited, {} unchanged, {} removed, {} restored, "
-              "{} alerts, {} problems",
+              "{} alerts, {} problems{}",
               source.id, out.fetched, out.inserted, out.edited, out.unchanged, out.removed,
-              out.restored, out.alerts_queued + out.health_alerts, out.problems.size());
-  return out;
+              out.restored, out.alerts_queued + out.health_alerts, out.problems.size(),
+              parts > 1 ? " (in " + std::to_string(parts) + " parts)" : "");
+  return std::move(out);
 }
 
 }  // namespace repwatch::pipeline

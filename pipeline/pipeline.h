@@ -23,8 +23,12 @@
 // FetchPool, bench/, the tests).
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,13 +49,59 @@ using db::PollHook;
 using db::ReviewHook;
 using db::StoredEvent;
 
-// The outcome of connector.fetch() with every review normalized and analyzed.
+class PartChannel;
+
+// The consumer's end of a PartChannel: closes it when let go of, so that the producer stops.
+class MoreParts {
+ public:
+  MoreParts() = default;
+  explicit MoreParts(std::shared_ptr<PartChannel> channel) : channel_(std::move(channel)) {}
+  MoreParts(MoreParts&& other) noexcept = default;
+  MoreParts& operator=(MoreParts&& other) noexcept;
+  MoreParts(const MoreParts&) = delete;
+  MoreParts& operator=(const MoreParts&) = delete;
+  ~MoreParts();
+  explicit operator bool() const { return channel_ != nullptr; }
+  PartChannel& operator*() const { return *channel_; }
+
+ private:
+  std::shared_ptr<PartChannel> channel_;
+};
+
+// The outcome of connector.fetch() with every review normalized and analyzed: a whole poll, or
+// one part of a poll delivered in parts (result->last tells which).
 struct Fetched {
   std::string source_id;
   std::optional<connectors::FetchResult> result;  // set on success
   std::vector<Analysis> analyses;                 // one per result->reviews[i]
   std::optional<SourceError> error;               // set on failure
+  // On the first part of a poll delivered in parts: where the next parts come from, each
+  // stored by store_poll() in its own transaction.
+  MoreParts more;
 };
+
+// A poll in parts on its way from the thread that fetches and scores it to the thread that
+// stores it: at most `capacity` parts wait, so that memory holds a few parts, never a poll.
+class PartChannel {
+ public:
+  explicit PartChannel(size_t capacity = 1) : capacity_(capacity) {}
+  // Producer: waits for room; false once the consumer has closed the channel (stop).
+  bool put(Fetched&& part);
+  // Consumer: waits for the next part.
+  Fetched take();
+  // Consumer: gives up; put() returns false from now on.
+  void close();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Fetched> parts_;
+  size_t capacity_;
+  bool closed_ = false;
+};
+
+// Reviews per part of a poll delivered in parts (the daemon's and the benchmark's).
+inline constexpr size_t kPartSize = 5000;
 
 // Fetches, normalizes and analyzes one source. Never throws for a source failure: it is
 // returned in Fetched::error (a ConfigError from the connector becomes kConfig). Reviews come
@@ -60,6 +110,22 @@ struct Fetched {
 // source's translation when the review is in a language the analyzer does not score.
 Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& source,
                         const std::string& cursor, const sentiment::Analyzer& analyzer);
+
+// The same in parts of about `part_size` reviews (Connector::fetch_parts()), each normalized,
+// analyzed and handed to `deliver` in order (result->last set on the last). A failure of the
+// source is delivered as a last Fetched with `error`, after the parts that came before it. An
+// exception from `deliver` stops the fetch and leaves this function.
+void fetch_and_score_parts(connectors::Connector& connector, const SourceConfig& source,
+                           const std::string& cursor, const sentiment::Analyzer& analyzer,
+                           size_t part_size, const std::function<void(Fetched&&)>& deliver);
+
+// fetch_and_score_parts() for a fetch on a worker thread whose parts another thread stores:
+// hands the first part to `hand_over` - with Fetched::more set when more parts follow, which
+// then come through that channel while the store_poll() on the other thread takes them.
+// Returns when the poll is fetched, or soon after the consumer let go of the channel.
+void fetch_and_score_streamed(connectors::Connector& connector, const SourceConfig& source,
+                              const std::string& cursor, const sentiment::Analyzer& analyzer,
+                              size_t part_size, const std::function<void(Fetched&&)>& hand_over);
 
 struct PollOutcome {
   std::string source_id;
@@ -81,6 +147,12 @@ struct PollOutcome {
 // arrival of new reviews); on failure the error with its advice, needs_attention for errors a
 // person must fix (auth, config). `next_poll_at` is when the scheduler plans the next poll of
 // this source. `poll_hook`, when set, runs in that same transaction.
+// A poll in parts (`fetched.more`): each part in its own transaction, with its reviews, their
+// alerts and the cursor it covers; the last part's transaction records the outcome (a success,
+// the removals of a complete listing - compared with the reviews of every part - and the poll
+// hook), a failure if a part could not be fetched or stored (the parts before it stay stored
+// and the cursor where they left it). Every part's hook sees the poll state from before the
+// poll.
 PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
                        const ReviewHook& hook, int64_t now,
                        std::optional<int64_t> next_poll_at = std::nullopt,

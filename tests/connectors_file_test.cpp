@@ -777,3 +777,155 @@ TEST(Samples, DemoConfigImportsEveryReview) {
   EXPECT_EQ(format_date(latest), "2026-11-20");
   EXPECT_LE(format_date(earliest), "2025-06-01");
 }
+
+// ---- a poll in parts (Connector::fetch_parts) ---------------------------------------------
+
+namespace {
+
+// Every part of a poll, in order.
+std::vector<connectors::FetchResult> parts_of(connectors::Connector& c, const std::string& cursor,
+                                              size_t part_size) {
+  std::vector<connectors::FetchResult> parts;
+  c.fetch_parts(cursor, part_size,
+                [&](connectors::FetchResult&& part) { parts.push_back(std::move(part)); });
+  return parts;
+}
+
+std::string csv_rows(const std::string& prefix, int from, int to) {
+  std::string out = "external_id,rating,text,created_at\n";
+  for (int i = from; i <= to; ++i)
+    out += prefix + std::to_string(i) + ",4,Fine visit number " + std::to_string(i) + ",2026-02-" +
+           (i % 28 < 9 ? "0" : "") + std::to_string(i % 28 + 1) + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_F(FileSourceTest, PartsHoldAtMostPartSizeReviewsAndTogetherTheWholePoll) {
+  write("import/a.csv", csv_rows("a", 1, 7));
+  write("import/b.jsonl",
+        "{\"external_id\":\"b1\",\"rating\":2,\"created_at\":\"2026-01-03\"}\n"
+        "{\"external_id\":\"b2\",\"rating\":5,\"created_at\":\"2026-01-04\"}");  // no final \n
+  write("import/c.csv", csv_rows("c", 1, 2));
+  auto c = make("path = \"import\"\n");
+  auto whole = c->fetch("");
+  ASSERT_EQ(whole.reviews.size(), 11u);
+  EXPECT_TRUE(whole.last);
+
+  auto parts = parts_of(*make("path = \"import\"\n"), "", 3);
+  ASSERT_EQ(parts.size(), 4u);  // 3 + 3 + 3 + 2
+  std::vector<std::string> ids, whole_ids;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    EXPECT_LE(parts[i].reviews.size(), 3u);
+    EXPECT_EQ(parts[i].last, i + 1 == parts.size());
+    for (const auto& r : parts[i].reviews) ids.push_back(r.external_id);
+  }
+  for (const auto& r : whole.reviews) whole_ids.push_back(r.external_id);
+  EXPECT_EQ(ids, whole_ids);
+  EXPECT_EQ(parts.back().cursor, whole.cursor);
+  // After the last part, nothing is new.
+  EXPECT_TRUE(c->fetch(parts.back().cursor).reviews.empty());
+}
+
+TEST_F(FileSourceTest, APartsCursorNeverCoversAFileNotYetDeliveredWhole) {
+  write("import/a.csv", csv_rows("a", 1, 4));
+  write("import/b.csv", csv_rows("b", 1, 4));
+  // Without removals, so that a poll reads only the files that changed (with them, every file
+  // is read again when one changed: the test below).
+  auto c = make("path = \"import\"\ndetect_removals = false\n");
+  auto parts = parts_of(*c, "", 3);
+  ASSERT_EQ(parts.size(), 3u);  // a1-a3 | a4 b1 b2 | b3 b4
+  // The poll stops after the first part: a.csv is read again whole (the store finds a1-a3
+  // unchanged), and b.csv too. Stopped after the second part: a.csv is done, b.csv is not.
+  std::vector<std::string> ids;
+  for (const auto& r : c->fetch(parts[0].cursor).reviews) ids.push_back(r.external_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4"}));
+  ids.clear();
+  for (const auto& r : c->fetch(parts[1].cursor).reviews) ids.push_back(r.external_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"b1", "b2", "b3", "b4"}));
+
+  // A later poll in parts keeps what earlier polls stored of the files it has not reached.
+  write("import/a.csv", csv_rows("a", 1, 5));  // a5 added
+  set_mtime("import/a.csv", 50);
+  auto again = parts_of(*c, parts.back().cursor, 1);
+  ASSERT_EQ(again.size(), 6u);  // a1..a5 one a part, then the (empty) last part
+  EXPECT_TRUE(again.back().reviews.empty());
+  // a.csv is not done after its first part, b.csv (unchanged, not read) is still covered.
+  EXPECT_EQ(c->fetch(again[0].cursor).reviews.size(), 5u);
+  EXPECT_TRUE(c->fetch(again.back().cursor).reviews.empty());
+}
+
+// A poll in parts is a complete listing when all its parts together are: the last part says so,
+// and a problem in any part (not only in the last) keeps it from saying so.
+TEST_F(FileSourceTest, ThePollsLastPartSaysWhetherAllItsPartsListEverything) {
+  write("import/a.csv", csv_rows("a", 1, 4));
+  write("import/b.csv", csv_rows("b", 1, 4));
+  set_mtime("import/a.csv", 300);
+  set_mtime("import/b.csv", 300);
+  auto c = make("path = \"import\"\n");
+  auto parts = parts_of(*c, "", 3);
+  ASSERT_EQ(parts.size(), 3u);  // a1-a3 | a4 b1 b2 | b3 b4
+  EXPECT_FALSE(parts[0].complete);
+  EXPECT_FALSE(parts[1].complete);
+  EXPECT_TRUE(parts[2].complete);
+
+  // a.csv changes: b.csv is read again too, in the parts after a.csv's.
+  write("import/a.csv", csv_rows("a", 1, 5));
+  set_mtime("import/a.csv", 90);
+  auto again = parts_of(*c, parts.back().cursor, 3);
+  std::vector<std::string> ids;
+  for (const auto& p : again)
+    for (const auto& r : p.reviews) ids.push_back(r.external_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "b1", "b2", "b3", "b4"}));
+  EXPECT_TRUE(again.back().complete);
+
+  // A bad row in a.csv's first part: the listing is not complete, though the last part is
+  // without a problem of its own.
+  std::string bad = csv_rows("a", 1, 5);
+  bad.insert(bad.find('\n') + 1, "a0,9,x,\n");  // no date, rating off the scale
+  write("import/a.csv", bad);
+  set_mtime("import/a.csv", 90);
+  auto broken = parts_of(*c, again.back().cursor, 3);
+  ASSERT_GE(broken.size(), 3u);
+  EXPECT_FALSE(broken.front().problems.empty()) << problems_of(broken.front());
+  EXPECT_TRUE(broken.back().problems.empty()) << problems_of(broken.back());
+  EXPECT_FALSE(broken.back().complete);
+}
+
+TEST_F(FileSourceTest, AnIdRepeatedInAFileKeepsTheLaterRowWhateverPartsItFallsIn) {
+  std::string text = csv_rows("r", 1, 9);
+  text += "r2,1,Changed my mind,2026-03-01\n";  // line 11: r2 again, far from line 3
+  write("import/a.csv", text);
+  auto parts = parts_of(*make("path = \"import\"\n"), "", 2);
+  std::vector<const Review*> r2;
+  std::string problems;
+  size_t n = 0;
+  for (const auto& p : parts) {
+    EXPECT_LE(p.reviews.size(), 2u);
+    for (const auto& r : p.reviews) {
+      ++n;
+      if (r.external_id == "r2") r2.push_back(&r);
+    }
+    problems += problems_of(p);
+  }
+  EXPECT_EQ(n, 9u);
+  ASSERT_EQ(r2.size(), 1u);  // never two versions of one id in one poll
+  EXPECT_EQ(r2[0]->text, "Changed my mind");
+  EXPECT_NE(problems.find("a.csv:11: external_id: \"r2\" is also on line 3; this later row is "
+                          "kept"),
+            std::string::npos)
+      << problems;
+}
+
+TEST_F(FileSourceTest, AStopAskedByTheConsumerLeavesFetchParts) {
+  write("import/a.csv", csv_rows("a", 1, 9));
+  auto c = make("path = \"import\"\n");
+  int delivered = 0;
+  struct Stop {};
+  EXPECT_THROW(c->fetch_parts("", 2,
+                              [&](connectors::FetchResult&&) {
+                                if (++delivered == 2) throw Stop{};
+                              }),
+               Stop);
+  EXPECT_EQ(delivered, 2);
+}

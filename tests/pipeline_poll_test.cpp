@@ -2,11 +2,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "core/error.h"
 #include "db/store.h"
@@ -424,6 +427,221 @@ TEST_F(PipelineTest, ADatabaseFailureRollsBackTheWholePollAndSkipsNothing) {
   PollOutcome retry = poll({}, 6000);
   ASSERT_TRUE(retry.ok) << retry.error;
   EXPECT_EQ(retry.inserted, 2);
+}
+
+// ---- polls in parts ------------------------------------------------------------------------
+
+namespace {
+
+// A source that delivers its reviews in parts; the cursor "n" says n reviews are behind it. It
+// can be told to fail after some parts of a poll.
+class PartsConnector : public connectors::Connector {
+ public:
+  std::vector<Review> reviews;
+  int fail_after_parts = -1;  // < 0: never
+  bool complete = false;      // the last part says the poll listed everything
+  std::vector<Problem> first_part_problems;
+  std::vector<std::string> cursors_seen;
+
+  connectors::FetchResult fetch(const std::string& cursor) override {
+    connectors::FetchResult all;
+    fetch_parts(cursor, reviews.size() + 1, [&](connectors::FetchResult&& p) {
+      for (auto& r : p.reviews) all.reviews.push_back(std::move(r));
+      all.cursor = p.cursor;
+    });
+    return all;
+  }
+  void fetch_parts(const std::string& cursor, size_t part_size,
+                   const connectors::PartSink& deliver) override {
+    cursors_seen.push_back(cursor);
+    size_t at = cursor.empty() ? 0 : std::stoul(cursor);
+    int parts = 0;
+    for (;;) {
+      if (parts == fail_after_parts) throw SourceError(SourceError::Kind::kTransient, "gone");
+      connectors::FetchResult part;
+      size_t end = std::min(reviews.size(), at + part_size);
+      part.reviews.assign(reviews.begin() + static_cast<std::ptrdiff_t>(at),
+                          reviews.begin() + static_cast<std::ptrdiff_t>(end));
+      part.cursor = std::to_string(end);
+      part.last = end == reviews.size();
+      part.complete = part.last && complete;
+      if (parts == 0) part.problems = first_part_problems;
+      at = end;
+      ++parts;
+      deliver(std::move(part));
+      if (at == reviews.size()) return;
+    }
+  }
+};
+
+class PartsTest : public PipelineTest {
+ protected:
+  PartsTest() {
+    for (int i = 0; i < 10; ++i) {
+      Review r = raw_review("r" + std::to_string(i), "Rude staff and a long wait.", 1);
+      r.created_at = r.updated_at = 1000 + i;  // history from before the first sync
+      parts_.reviews.push_back(r);
+    }
+  }
+  // As the daemon polls: fetched and scored on a worker thread in parts of 3, stored here.
+  PollOutcome poll_in_parts(const ReviewHook& hook, int64_t now, const PollHook& poll_hook = {}) {
+    std::string cursor = store_.poll_state(source_.id).cursor;
+    std::promise<Fetched> first;
+    std::thread worker([&] {
+      fetch_and_score_streamed(parts_, source_, cursor, analyzer_, 3,
+                               [&](Fetched&& f) { first.set_value(std::move(f)); });
+    });
+    PollOutcome out =
+        store_poll(store_, source_, first.get_future().get(), hook, now, now + 900, poll_hook);
+    worker.join();  // returns: the worker is never left waiting on a part nobody takes
+    return out;
+  }
+  PartsConnector parts_;
+};
+
+}  // namespace
+
+TEST_F(PartsTest, EachPartIsStoredOnceAndThePollEndsAsOneSuccess) {
+  std::vector<std::optional<int64_t>> first_syncs;
+  ReviewHook hook = [&](const StoredEvent& e) {
+    first_syncs.push_back(e.state.first_sync_at);
+    return 0;
+  };
+  PollOutcome out = poll_in_parts(hook, 5000);
+  EXPECT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.fetched, 10);
+  EXPECT_EQ(out.inserted, 10);
+  EXPECT_EQ(store_.count_reviews(), 10);
+  // Every part's hook saw the state from before the poll: still the first sync throughout
+  // (no alert storm from the history in the later parts).
+  ASSERT_EQ(first_syncs.size(), 10u);
+  for (const auto& f : first_syncs) EXPECT_FALSE(f.has_value());
+  db::PollState st = store_.poll_state(source_.id);
+  EXPECT_EQ(st.cursor, "10");
+  EXPECT_EQ(st.first_sync_at, 5000);
+  EXPECT_EQ(st.last_success_at, 5000);
+
+  PollOutcome again = poll_in_parts({}, 6000);
+  EXPECT_TRUE(again.ok);
+  EXPECT_EQ(again.fetched, 0);
+  EXPECT_EQ(store_.count_reviews(), 10);
+}
+
+TEST_F(PartsTest, AFetchFailingMidPollKeepsThePartsStoredAndTheNextPollResumesThere) {
+  parts_.fail_after_parts = 2;
+  PollOutcome out = poll_in_parts({}, 5000);
+  EXPECT_FALSE(out.ok);
+  EXPECT_NE(out.error.find("gone"), std::string::npos) << out.error;
+  EXPECT_EQ(out.inserted, 6);
+  EXPECT_EQ(store_.count_reviews(), 6);
+  db::PollState st = store_.poll_state(source_.id);
+  EXPECT_EQ(st.cursor, "6");  // what the two committed parts cover, nothing more
+  EXPECT_EQ(st.consecutive_failures, 1);
+  EXPECT_FALSE(st.first_sync_at.has_value());  // the first sync has not ended
+
+  parts_.fail_after_parts = -1;
+  std::vector<std::optional<int64_t>> first_syncs;
+  PollOutcome next = poll_in_parts(
+      [&](const StoredEvent& e) {
+        first_syncs.push_back(e.state.first_sync_at);
+        return 0;
+      },
+      6000);
+  EXPECT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(parts_.cursors_seen.back(), "6");
+  EXPECT_EQ(next.inserted, 4);
+  EXPECT_EQ(store_.count_reviews(), 10);                          // no loss, no duplicate
+  for (const auto& f : first_syncs) EXPECT_FALSE(f.has_value());  // still the first sync
+  EXPECT_EQ(store_.poll_state(source_.id).first_sync_at, 6000);
+}
+
+TEST_F(PartsTest, AStoreFailingMidPollStopsTheFetchAndKeepsTheCursorAtTheLastCommit) {
+  int calls = 0;
+  ReviewHook hook = [&](const StoredEvent&) -> int {
+    if (++calls == 5) throw std::runtime_error("disk on fire");  // in the second part
+    return 0;
+  };
+  PollOutcome out = poll_in_parts(hook, 5000);  // returns: the worker stopped
+  EXPECT_FALSE(out.ok);
+  EXPECT_NE(out.error.find("disk on fire"), std::string::npos) << out.error;
+  EXPECT_EQ(store_.count_reviews(), 3);  // the second part rolled back whole
+  EXPECT_EQ(store_.poll_state(source_.id).cursor, "3");
+
+  PollOutcome next = poll_in_parts({}, 6000);
+  EXPECT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(store_.count_reviews(), 10);
+}
+
+// A complete listing delivered in parts: what no part listed is marked removed, once, at the end
+// of the poll, in the transaction that records the poll; the health hook runs there too, once,
+// with the state from before the poll and every new review of the poll.
+TEST_F(PartsTest, ACompleteListingInPartsRemovesOnlyWhatNoPartListed) {
+  conn_.reviews = {raw_review("gone", "Awful wait.", 1)};
+  ASSERT_TRUE(
+      store_poll(store_, source_, fetch_and_score(conn_, source_, "", analyzer_), {}, 4000).ok);
+  store_.save_cursor(source_.id, "0");  // the parts connector lists from its start
+
+  parts_.complete = true;
+  std::vector<std::pair<std::string, StoredEvent::Change>> removed;
+  ReviewHook hook = [&](const StoredEvent& e) {
+    if (e.change == StoredEvent::Change::kRemoved)
+      removed.emplace_back(e.review.external_id, e.change);
+    return 0;
+  };
+  std::vector<int> hook_inserted;
+  std::vector<std::optional<int64_t>> hook_before_success;
+  PollHook poll_hook = [&](const PollEvent& e) {
+    hook_inserted.push_back(e.inserted);
+    hook_before_success.push_back(e.before.last_success_at);
+    EXPECT_TRUE(e.ok);
+    return 0;
+  };
+  PollOutcome out = poll_in_parts(hook, 5000, poll_hook);
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 10);
+  EXPECT_EQ(out.removed, 1);
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0].first, "gone");
+  EXPECT_EQ(store_.find(source_.id, "gone")->removed_at, 5000);
+  for (int i = 0; i < 10; ++i)  // every part's reviews, the first part's too
+    EXPECT_FALSE(store_.find(source_.id, "r" + std::to_string(i))->removed_at) << i;
+  EXPECT_EQ(store_.count_reviews(source_.id), 10);
+  EXPECT_EQ(hook_inserted, std::vector<int>{10});  // once, for the poll
+  EXPECT_EQ(hook_before_success, std::vector<std::optional<int64_t>>{4000});
+  EXPECT_EQ(store_.poll_state(source_.id).last_new_at, 5000);
+}
+
+// A problem in an earlier part keeps a complete listing from removing (the skipped record may
+// be a stored review), and it is among the poll's warnings, though the last part had none.
+TEST_F(PartsTest, AProblemInAnEarlierPartKeepsACompleteListingFromRemoving) {
+  conn_.reviews = {raw_review("gone", "Awful wait.", 1)};
+  ASSERT_TRUE(
+      store_poll(store_, source_, fetch_and_score(conn_, source_, "", analyzer_), {}, 4000).ok);
+  store_.save_cursor(source_.id, "0");
+
+  parts_.complete = true;
+  parts_.first_part_problems = {{"export.csv:7", "no date; skipped"}};
+  PollOutcome out = poll_in_parts({}, 5000);
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.removed, 0);
+  EXPECT_FALSE(store_.find(source_.id, "gone")->removed_at);
+  db::PollState st = store_.poll_state(source_.id);
+  ASSERT_EQ(st.warnings.size(), 1u);
+  EXPECT_EQ(st.warnings[0].where, "export.csv:7");
+}
+
+TEST(PartChannel, AProducerStopsWhenTheConsumerLetsGo) {
+  auto channel = std::make_shared<PartChannel>(1);
+  std::atomic<int> put{0};
+  std::thread producer([&] {
+    while (channel->put(Fetched{})) ++put;
+  });
+  {
+    MoreParts more(channel);
+    (*more).take();
+  }  // let go: closes the channel
+  producer.join();
+  EXPECT_GE(put.load(), 1);
 }
 
 // A review in another language with the source's translation is analysed on the translation;
