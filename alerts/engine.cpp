@@ -81,23 +81,23 @@ AlertEngine::AlertEngine(AlertsConfig config, const db::Database& db)
 AlertEngine::AlertEngine(std::shared_ptr<const AlertsConfig> config, const db::Database& db)
     : config_(std::move(config)), db_(db), outbox_(db) {}
 
-daemon::ReviewHook AlertEngine::hook() {
-  return [this](const daemon::StoredEvent& e) {
+db::ReviewHook AlertEngine::hook() {
+  return [this](const db::StoredEvent& e) {
     if (e.db && e.db != &db_)
       throw Error("alerts: the hook of one database connection was called for another");
     return on_event(e);
   };
 }
 
-int AlertEngine::on_event(const daemon::StoredEvent& e) {
-  if (e.change == daemon::StoredEvent::Change::kRemoved)
+int AlertEngine::on_event(const db::StoredEvent& e) {
+  if (e.change == db::StoredEvent::Change::kRemoved)
     return on_removed(e.source, e.review, e.analysis, e.upsert.review_id, e.upsert.revision,
                       e.poll_started_at);
   return on_review(e.source, e.review, e.analysis, e.upsert, e.state, e.poll_started_at);
 }
 
-daemon::PollHook AlertEngine::poll_hook() {
-  return [this](const daemon::PollEvent& e) {
+db::PollHook AlertEngine::poll_hook() {
+  return [this](const db::PollEvent& e) {
     if (e.db && e.db != &db_)
       throw Error("alerts: the poll hook of one database connection was called for another");
     return on_poll(e);
@@ -292,7 +292,7 @@ int AlertEngine::on_removed(const SourceConfig& source, const Review& review,
   return queued;
 }
 
-int AlertEngine::on_poll(const daemon::PollEvent& e) {
+int AlertEngine::on_poll(const db::PollEvent& e) {
   if (!config_->enabled) return 0;
   const std::string& location = e.source.location;
   // A source's health is judged by the first source_health rule that applies to it, so that a
@@ -304,7 +304,7 @@ int AlertEngine::on_poll(const daemon::PollEvent& e) {
   return 0;
 }
 
-HealthSnapshot AlertEngine::health_snapshot(const daemon::PollEvent& e, const std::string& location,
+HealthSnapshot AlertEngine::health_snapshot(const db::PollEvent& e, const std::string& location,
                                             const std::string& state) const {
   HealthSnapshot h;
   h.state = state;
@@ -343,7 +343,7 @@ AlertEngine::Subject AlertEngine::about_source(const std::string& location,
   return s;
 }
 
-int AlertEngine::health_failure(const Rule& rule, const daemon::PollEvent& e,
+int AlertEngine::health_failure(const Rule& rule, const db::PollEvent& e,
                                 const std::string& location) {
   const db::PollState& st = e.after;
   const std::optional<SourceError::Kind> kind = parse_source_error_kind(st.last_error_kind);
@@ -380,7 +380,7 @@ int AlertEngine::health_failure(const Rule& rule, const daemon::PollEvent& e,
                about_source(location, e.source.id), e.now, urgency);
 }
 
-int AlertEngine::health_success(const Rule& rule, const daemon::PollEvent& e,
+int AlertEngine::health_success(const Rule& rule, const db::PollEvent& e,
                                 const std::string& location) {
   int queued = 0;
   // A run of failed polls ended: one "recovered" if any of its alerts was queued (naming the

@@ -4,7 +4,7 @@
 // use (tests, tools), all on one thread with the store's connection:
 //
 //   AlertEngine engine(load_alerts_config(config, analyzer.touchpoints()), store.database());
-//   daemon::store_poll(store, source, std::move(fetched), engine.hook(), now);  // per poll
+//   pipeline::store_poll(store, source, std::move(fetched), engine.hook(), now);  // per poll
 //   engine.evaluate_periodic(now);   // every few minutes: no_reply, touchpoint_average
 //
 // The hook runs inside the poll's transaction: the alert rows and their deliveries commit or
@@ -49,8 +49,8 @@
 //     of at least min_reviews reviews is below the standard; key
 //     "<rule>:<location>:<touchpoint>:<now / repeat>" (at most one per repeat period).
 // Source health (rule source_health; the policy is in alerts/health.h): the poll hook runs in
-// the transaction that records each poll, failed or not (daemon::PollHook):
-//   engine.poll_hook()  -> daemon::store_poll(..., next_poll_at, poll_hook)
+// the transaction that records each poll, failed or not (db::PollHook):
+//   engine.poll_hook()  -> pipeline::store_poll(..., next_poll_at, poll_hook)
 #pragma once
 
 #include <cstdint>
@@ -63,7 +63,7 @@
 #include "config/config.h"
 #include "core/analysis.h"
 #include "core/review.h"
-#include "daemon/pipeline.h"
+#include "db/events.h"
 #include "db/outbox_store.h"
 #include "db/sqlite.h"
 #include "db/store.h"
@@ -77,17 +77,17 @@ class AlertEngine {
 
   const AlertsConfig& config() const { return *config_; }
 
-  // The pipeline's ReviewHook (daemon/pipeline.h). The engine must outlive it.
-  daemon::ReviewHook hook();
+  // The pipeline's ReviewHook (db/events.h). The engine must outlive it.
+  db::ReviewHook hook();
   // The pipeline's PollHook: source_health alerts. The engine must outlive it.
-  daemon::PollHook poll_hook();
+  db::PollHook poll_hook();
 
   // What the poll hook does: queues the source_health alerts one recorded poll raises (see
   // alerts/health.h). Returns how many. Must run inside the transaction that recorded it.
-  int on_poll(const daemon::PollEvent& event);
+  int on_poll(const db::PollEvent& event);
 
   // What the hook does: on_review() or on_removed(), as the event says. Returns alerts queued.
-  int on_event(const daemon::StoredEvent& event);
+  int on_event(const db::StoredEvent& event);
 
   // Queues the alerts one stored review triggers. Returns how many. Must run inside the
   // transaction that stored the review.
@@ -124,9 +124,9 @@ class AlertEngine {
             const Subject& about, int64_t now, Urgency urgency = Urgency::kAsRule);
   // A source_health alert is about a source at a location: no review, no touchpoint owners.
   static Subject about_source(const std::string& location, const std::string& source_id);
-  int health_failure(const Rule& rule, const daemon::PollEvent& e, const std::string& location);
-  int health_success(const Rule& rule, const daemon::PollEvent& e, const std::string& location);
-  HealthSnapshot health_snapshot(const daemon::PollEvent& e, const std::string& location,
+  int health_failure(const Rule& rule, const db::PollEvent& e, const std::string& location);
+  int health_success(const Rule& rule, const db::PollEvent& e, const std::string& location);
+  HealthSnapshot health_snapshot(const db::PollEvent& e, const std::string& location,
                                  const std::string& state) const;
   // The start of the newest silence of `source` alerted by `rule`, if any.
   std::optional<int64_t> last_quiet_start(const Rule& rule, const std::string& source_id) const;

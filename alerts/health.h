@@ -1,6 +1,6 @@
 // repwatch/alerts/health.h - is a source healthy? The policy behind the source_health rule and
 // behind the status `repwatch sources` shows: pure judgements of a source's poll state
-// (db::PollState, kept by daemon::store_poll) and of its reviews' dates, with no clock and no
+// (db::PollState, kept by pipeline::store_poll) and of its reviews' dates, with no clock and no
 // writes of their own.
 //
 //   SourceStatus s = judge_source(state, newest_review_dates(db, id), options, now);
@@ -44,7 +44,7 @@
 // Alerts (rule type source_health, alerts/engine.h; recipients default managers, falling back
 // to marketing where a location has no managers; the first such rule that applies to a source
 // judges it). Each is raised inside the transaction that
-// records the poll (daemon::PollHook), so it is queued exactly once and never lost:
+// records the poll (db::PollHook), so it is queued exactly once and never lost:
 //   needs attention  at once, urgent (ignores quiet hours and digests; rule key `urgent`).
 //   unavailable      at once, not urgent.
 //   failing          when `after_failures` (default 3) polls in a row have failed - repwatchd

@@ -28,23 +28,23 @@ Sender& AlertService::sender(const db::Database& db) {
   return *s;
 }
 
-daemon::ReviewHook AlertService::hook() {
-  return [this](const daemon::StoredEvent& e) {
+db::ReviewHook AlertService::hook() {
+  return [this](const db::StoredEvent& e) {
     if (!e.db)
       throw Error("alerts: StoredEvent::db is not set; store_poll() must pass its connection");
     return engine(*e.db).on_event(e);
   };
 }
 
-daemon::ReviewHook AlertService::hook(const db::Database& db) {
-  return [this, &db](const daemon::StoredEvent& e) {
+db::ReviewHook AlertService::hook(const db::Database& db) {
+  return [this, &db](const db::StoredEvent& e) {
     const db::Database& target = e.db ? *e.db : db;
     return engine(target).on_event(e);
   };
 }
 
-daemon::PollHook AlertService::poll_hook() {
-  return [this](const daemon::PollEvent& e) {
+db::PollHook AlertService::poll_hook() {
+  return [this](const db::PollEvent& e) {
     if (!e.db) throw Error("alerts: PollEvent::db is not set");
     return engine(*e.db).on_poll(e);
   };

@@ -31,7 +31,7 @@
 #include "alerts/engine.h"
 #include "alerts/rules.h"
 #include "alerts/sender.h"
-#include "daemon/pipeline.h"
+#include "db/events.h"
 #include "db/sqlite.h"
 
 namespace repwatch::alerts {
@@ -46,11 +46,11 @@ class AlertService {
   const AlertsConfig& config() const { return *config_; }
 
   // The ReviewHook: queues alerts on StoredEvent::db (throws Error when it is null).
-  daemon::ReviewHook hook();
+  db::ReviewHook hook();
   // The same, bound to one connection (for callers of store_poll that do not set db).
-  daemon::ReviewHook hook(const db::Database& db);
+  db::ReviewHook hook(const db::Database& db);
   // The PollHook (source_health alerts) on PollEvent::db.
-  daemon::PollHook poll_hook();
+  db::PollHook poll_hook();
 
   // Periodic rules when due, then the due deliveries (within the round's bounds).
   SendStats deliver(const db::Database& db, int64_t now, const Round& round = {});

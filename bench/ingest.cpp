@@ -27,9 +27,9 @@
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "core/time.h"
-#include "daemon/pipeline.h"
 #include "db/query_index.h"
 #include "db/store.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
 
 using namespace repwatch;
@@ -289,24 +289,24 @@ int main(int argc, char** argv) {
     auto connector = connectors::make_connector(source, config);
     double first_part = 0;
     long fetched_rss = 0;
-    daemon::PollOutcome out;
+    pipeline::PollOutcome out;
     {
       // As the daemon runs it: a worker thread fetches and scores the poll in parts
-      // (daemon::kPartSize reviews each), this thread stores each part as it comes.
-      std::promise<daemon::Fetched> first;
+      // (pipeline::kPartSize reviews each), this thread stores each part as it comes.
+      std::promise<pipeline::Fetched> first;
       std::thread producer([&] {
         try {
-          daemon::fetch_and_score_streamed(
-              *connector, source, "", analyzer, daemon::kPartSize,
-              [&](daemon::Fetched&& f) { first.set_value(std::move(f)); });
+          pipeline::fetch_and_score_streamed(
+              *connector, source, "", analyzer, pipeline::kPartSize,
+              [&](pipeline::Fetched&& f) { first.set_value(std::move(f)); });
         } catch (...) {
           first.set_exception(std::current_exception());
         }
       });
-      daemon::Fetched fetched = first.get_future().get();
+      pipeline::Fetched fetched = first.get_future().get();
       first_part = seconds_since(start);
       fetched_rss = peak_rss_mb();
-      out = daemon::store_poll(store, source, std::move(fetched), {}, now_seconds());
+      out = pipeline::store_poll(store, source, std::move(fetched), {}, now_seconds());
       producer.join();
     }
     double stored = seconds_since(start);
@@ -327,7 +327,7 @@ int main(int argc, char** argv) {
         "  in parts of %zu: the first part scored after %.2f s, the poll stored after %.2f s; "
         "%zu problems; peak RSS %ld MB (%ld MB at the first part)\n"
         "  store: %.1f MB = %.0f bytes per review (before the query index)\n",
-        static_cast<long long>(n), total, total_cpu, n / total, daemon::kPartSize, first_part,
+        static_cast<long long>(n), total, total_cpu, n / total, pipeline::kPartSize, first_part,
         stored, out.problems.size(), peak_rss_mb(), fetched_rss, store_bytes / 1e6,
         store_bytes / static_cast<double>(n));
 
@@ -336,7 +336,7 @@ int main(int argc, char** argv) {
       auto c2 = connectors::make_connector(source, config);
       double parse = 0, analyze = 0;
       auto t = Clock::now();
-      c2->fetch_parts("", daemon::kPartSize, [&](connectors::FetchResult&& part) {
+      c2->fetch_parts("", pipeline::kPartSize, [&](connectors::FetchResult&& part) {
         parse += seconds_since(t);
         auto a0 = Clock::now();
         for (const Review& rv : part.reviews) {
@@ -369,9 +369,9 @@ int main(int argc, char** argv) {
     {
       auto t = Clock::now();
       std::string cursor = store.poll_state(source.id).cursor;
-      auto again = daemon::store_poll(store, source,
-                                      daemon::fetch_and_score(*connector, source, cursor, analyzer),
-                                      {}, now_seconds());
+      auto again = pipeline::store_poll(
+          store, source, pipeline::fetch_and_score(*connector, source, cursor, analyzer), {},
+          now_seconds());
       std::printf("  second poll (unchanged files): %d fetched, %.3f s\n", again.fetched,
                   seconds_since(t));
     }

@@ -3,7 +3,7 @@
 // Starts the fixture server (tests/fixtures/http/fixture_server.py) on 127.0.0.1, configures
 // N json_http sources on its /synthetic feed (each P pages of K reviews, every page answered
 // after D ms), and polls all of them once through daemon::FetchPool (the daemon's worker pool,
-// at most C fetches at once) with daemon::fetch_and_score (fetch, normalize, sentiment).
+// at most C fetches at once) with pipeline::fetch_and_score (fetch, normalize, sentiment).
 // Prints the cycle's wall time next to the ideal, N * P * D / C, as a ratio, and the peak RSS
 // of this process (getrusage; the Python server is a separate process).
 //
@@ -26,8 +26,8 @@
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "daemon/fetch_pool.h"
-#include "daemon/pipeline.h"
 #include "net/http.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
 #include "tests/fixtures/http/fixture_server.h"
 
@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
     auto connector = connectors[s.id];
     const SourceConfig* source = &s;
     pool.submit({s.id, 0, [connector, source, &analyzer, score] {
-                   if (score) return daemon::fetch_and_score(*connector, *source, "", analyzer);
-                   daemon::Fetched f;
+                   if (score) return pipeline::fetch_and_score(*connector, *source, "", analyzer);
+                   pipeline::Fetched f;
                    f.source_id = source->id;
                    try {
                      f.result = connector->fetch("");

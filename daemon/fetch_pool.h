@@ -9,6 +9,11 @@
 // Workers never touch the database; a job owns (shared_ptr) what it reads, so a config reload
 // can swap connectors while an old fetch is still running. Jobs must not throw: an escaping
 // exception is turned into a failed Fetched naming the source.
+//
+// The daemon's and not the pipeline's: which fetches run at once, on how many threads, how
+// results reach the main loop (an eventfd in its poll()), under which config generation, and
+// how shutdown gives up on a hung fetch (abandon() and std::_Exit) are the daemon's policy.
+// The pipeline only promises that fetch_and_score() is safe to run on a worker thread.
 #pragma once
 
 #include <chrono>
@@ -18,9 +23,12 @@
 #include <string>
 #include <vector>
 
-#include "daemon/pipeline.h"
+#include "pipeline/pipeline.h"
 
 namespace repwatch::daemon {
+
+// A job's result: one poll fetched and scored by the pipeline (pipeline/pipeline.h).
+using pipeline::Fetched;
 
 class FetchPool {
  public:

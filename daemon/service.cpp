@@ -29,9 +29,18 @@
 #include "daemon/secrets.h"
 #include "db/query_index.h"
 #include "db/store.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/from_config.h"
 
 namespace repwatch::daemon {
+
+using db::PollEvent;
+using db::ReviewHook;
+using db::StoredEvent;
+using pipeline::fetch_and_score_streamed;
+using pipeline::kPartSize;
+using pipeline::PollOutcome;
+using pipeline::store_poll;
 
 namespace {
 

@@ -57,8 +57,8 @@
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "daemon/delivery.h"
-#include "daemon/pipeline.h"
 #include "daemon/signals.h"
+#include "db/events.h"
 #include "sentiment/analyzer.h"
 
 namespace repwatch::daemon {
@@ -86,10 +86,10 @@ struct Options {
 // What the daemon does with alerts: the hook called inside each poll's transaction, and the
 // sender that delivers the outbox. Built from the config by make_alerts().
 struct AlertsRuntime {
-  ReviewHook hook;  // queues alerts atomically with the review; never null
+  db::ReviewHook hook;  // queues alerts atomically with the review; never null
   // Queues source-health alerts atomically with each poll's record (alerts/health.h); may be
   // null.
-  PollHook poll_hook;
+  db::PollHook poll_hook;
   // Delivers what is due in the outbox (on the delivery thread's connection). Null: nothing
   // to deliver.
   DeliverFn deliver;

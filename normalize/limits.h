@@ -1,6 +1,6 @@
 // repwatch/normalize/limits.h - caps on what outside input can make the database hold.
 //
-// Every review passes limit_review() in the pipeline (daemon/pipeline.cpp fetch_and_score)
+// Every review passes limit_review() in the pipeline (pipeline/pipeline.cpp fetch_and_score)
 // after normalize() and before it is analyzed or stored, whatever connector it came from:
 //   - every text field becomes valid UTF-8 (an invalid byte becomes U+FFFD) without control
 //     characters: multi-line fields (text, translation, reply) keep tab and line feed, a CR or

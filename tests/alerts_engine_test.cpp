@@ -1,4 +1,4 @@
-// alerts/ engine and outbox against a real SQLite store, through daemon::store_poll(): which
+// alerts/ engine and outbox against a real SQLite store, through pipeline::store_poll(): which
 // reviews alert (first sync, history, edits), dedupe, routing, the periodic rules, and the
 // sender's .eml default, quiet hours, hourly limit and digests; the webhook channel against a
 // real HTTP receiver; `repwatch alerts` on the command line.
@@ -261,19 +261,19 @@ TEST(AlertsEngineTest, LocationOverridesReplaceMarketingAndOwners) {
       h.dir / "repwatch2.toml");
   alerts::AlertsConfig ac = alerts::load_alerts_config(c2, testing::analyzer().touchpoints());
   alerts::AlertService service(ac);
-  daemon::Fetched f0;
+  pipeline::Fetched f0;
   f0.source_id = "yelp-north";
   f0.result = connectors::FetchResult{};
-  daemon::store_poll(*h.store, *c2.find_source("yelp-north"), std::move(f0), service.hook(*h.db),
-                     kT0);
-  daemon::Fetched f;
+  pipeline::store_poll(*h.store, *c2.find_source("yelp-north"), std::move(f0), service.hook(*h.db),
+                       kT0);
+  pipeline::Fetched f;
   f.source_id = "yelp-north";
   connectors::FetchResult res;
   res.reviews = {make_review("n", "N", 1, kNegative, kT0 + 10, "yelp-north", "north")};
   f.analyses = {testing::analyzer().analyze(kNegative)};
   f.result = res;
-  daemon::store_poll(*h.store, *c2.find_source("yelp-north"), std::move(f), service.hook(*h.db),
-                     kT0 + 900);
+  pipeline::store_poll(*h.store, *c2.find_source("yelp-north"), std::move(f), service.hook(*h.db),
+                       kT0 + 900);
   EXPECT_EQ(
       recipients(h.deliveries()),
       (std::set<std::string>{"email:north.mkt@clinic.example", "email:north.billing@clinic.example",

@@ -1,5 +1,5 @@
 // Source health (alerts/health.h, rule source_health): the policy as pure judgements, the rule's
-// configuration, the alerts the poll hook queues through daemon::store_poll() into a real
+// configuration, the alerts the poll hook queues through pipeline::store_poll() into a real
 // SQLite outbox (once per episode, recovered once, urgency, routing, digests), what the email
 // says, and what the poll state keeps (warnings, arrivals, the migration that seeds them).
 #include <gtest/gtest.h>
@@ -223,10 +223,10 @@ const char* kPeople =
     "[alerts]\nmarketing = \"marketing@clinic.example\"\nmanagers = \"manager@clinic.example\"\n";
 
 // One successful poll of `source` through store_poll() with both hooks.
-daemon::PollOutcome poll_ok(AlertsHarness& h, const std::string& source,
-                            std::vector<Review> reviews, int64_t now,
-                            std::vector<Problem> problems = {}) {
-  daemon::Fetched f;
+pipeline::PollOutcome poll_ok(AlertsHarness& h, const std::string& source,
+                              std::vector<Review> reviews, int64_t now,
+                              std::vector<Problem> problems = {}) {
+  pipeline::Fetched f;
   f.source_id = source;
   connectors::FetchResult result;
   for (const Review& r : reviews) f.analyses.push_back(testing::analyzer().analyze(r.text));
@@ -234,18 +234,18 @@ daemon::PollOutcome poll_ok(AlertsHarness& h, const std::string& source,
   result.cursor = "c" + std::to_string(now);
   result.problems = std::move(problems);
   f.result = std::move(result);
-  return daemon::store_poll(*h.store, h.source(source), std::move(f), h.service->hook(*h.db), now,
-                            now + 900, h.service->poll_hook());
+  return pipeline::store_poll(*h.store, h.source(source), std::move(f), h.service->hook(*h.db), now,
+                              now + 900, h.service->poll_hook());
 }
 
 // One failed poll of `source`.
-daemon::PollOutcome poll_error(AlertsHarness& h, const std::string& source, SourceError error,
-                               int64_t now) {
-  daemon::Fetched f;
+pipeline::PollOutcome poll_error(AlertsHarness& h, const std::string& source, SourceError error,
+                                 int64_t now) {
+  pipeline::Fetched f;
   f.source_id = source;
   f.error = std::move(error);
-  return daemon::store_poll(*h.store, h.source(source), std::move(f), h.service->hook(*h.db), now,
-                            now + 3600, h.service->poll_hook());
+  return pipeline::store_poll(*h.store, h.source(source), std::move(f), h.service->hook(*h.db), now,
+                              now + 3600, h.service->poll_hook());
 }
 
 SourceError expired() {
@@ -645,15 +645,15 @@ TEST(HealthStore, WarningsStayUntilNewOnesAndArrivalsAreKept) {
 TEST(HealthStore, AFailingHookDoesNotLoseTheFailedPoll) {
   AlertsHarness h("health-hook", kPeople);
   ASSERT_TRUE(poll_ok(h, "google-downtown", {}, kT0).ok);
-  daemon::PollHook broken = [&](const daemon::PollEvent& e) -> int {
+  db::PollHook broken = [&](const db::PollEvent& e) -> int {
     h.service->poll_hook()(e);  // queues its alert, then fails: all of it is undone
     throw DbError("disk I/O error");
   };
-  daemon::Fetched f;
+  pipeline::Fetched f;
   f.source_id = "google-downtown";
   f.error = expired();
-  daemon::store_poll(*h.store, h.source("google-downtown"), std::move(f), nullptr, kT0 + 60,
-                     kT0 + 3660, broken);
+  pipeline::store_poll(*h.store, h.source("google-downtown"), std::move(f), nullptr, kT0 + 60,
+                       kT0 + 3660, broken);
   EXPECT_EQ(h.store->poll_state("google-downtown").consecutive_failures, 1);
   EXPECT_TRUE(health_alerts(h).empty());
   EXPECT_EQ(poll_error(h, "google-downtown", expired(), kT0 + 3660).health_alerts, 1);

@@ -313,19 +313,19 @@ TEST_F(AlertsSmtpTest, KilledBetweenStoringAndSendingDeliversAfterRestart) {
     db::Database db = db::open_store(db_path);
     db::ReviewStore store(db);
     alerts::AlertService service(ac);
-    daemon::Fetched first;  // the first sync: nothing
+    pipeline::Fetched first;  // the first sync: nothing
     first.source_id = "google-downtown";
     first.result = connectors::FetchResult{};
-    daemon::store_poll(store, *config.find_source("google-downtown"), std::move(first),
-                       service.hook(db), kT0);
-    daemon::Fetched f;
+    pipeline::store_poll(store, *config.find_source("google-downtown"), std::move(first),
+                         service.hook(db), kT0);
+    pipeline::Fetched f;
     f.source_id = "google-downtown";
     connectors::FetchResult res;
     res.reviews = {make_review("r1", "Jane", 1, kNegativeText, kT0 + 800)};
     f.analyses = {testing::analyzer().analyze(kNegativeText)};
     f.result = res;
-    auto out = daemon::store_poll(store, *config.find_source("google-downtown"), std::move(f),
-                                  service.hook(db), kT0 + 900);
+    auto out = pipeline::store_poll(store, *config.find_source("google-downtown"), std::move(f),
+                                    service.hook(db), kT0 + 900);
     if (!out.ok || out.alerts_queued != 1) _exit(3);
     raise(SIGKILL);
     _exit(4);
@@ -351,14 +351,14 @@ TEST_F(AlertsSmtpTest, KilledBetweenStoringAndSendingDeliversAfterRestart) {
   // lease runs out, then sends it (same Message-ID).
   db::ReviewStore store(db);
   alerts::AlertService service(ac);
-  daemon::Fetched f;
+  pipeline::Fetched f;
   f.source_id = "google-downtown";
   connectors::FetchResult res;
   res.reviews = {make_review("r2", "Joe", 1, kPositiveText, kT0 + 2500)};
   f.analyses = {testing::analyzer().analyze(kPositiveText)};
   f.result = res;
-  daemon::store_poll(store, *config.find_source("google-downtown"), std::move(f), service.hook(db),
-                     kT0 + 3000);
+  pipeline::store_poll(store, *config.find_source("google-downtown"), std::move(f),
+                       service.hook(db), kT0 + 3000);
   db::OutboxStore ob(db);
   auto pending = ob.due(kT0 + 3000, 10);
   ASSERT_EQ(pending.size(), 1u);

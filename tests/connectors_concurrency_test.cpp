@@ -52,7 +52,7 @@ TEST(Concurrency, ASlowAndAFailingSourceDoNotDelayTheOthers) {
   for (size_t i = 0; i < conns.size(); ++i) {
     auto c = conns[i];
     const SourceConfig* s = &config.sources[i];
-    pool.submit({s->id, 0, [c, s] { return daemon::fetch_and_score(*c, *s, "", analyzer()); }});
+    pool.submit({s->id, 0, [c, s] { return pipeline::fetch_and_score(*c, *s, "", analyzer()); }});
   }
   std::map<std::string, double> finished_at;
   std::map<std::string, bool> ok;

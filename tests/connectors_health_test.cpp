@@ -321,10 +321,10 @@ TEST_F(Health, AFeedThatGoesQuietIsToldOnceAndItsReturnToo) {
       h.dir() / "alerts.toml");
   alerts::AlertEngine engine(alerts::load_alerts_config(config, {}), h.store().database());
   auto poll_at = [&](int64_t now) {
-    daemon::Fetched f =
-        daemon::fetch_and_score(h.connector(), h.source(), h.state().cursor, analyzer());
-    return daemon::store_poll(h.store(), h.source(), std::move(f), nullptr, now, now + 900,
-                              engine.poll_hook());
+    pipeline::Fetched f =
+        pipeline::fetch_and_score(h.connector(), h.source(), h.state().cursor, analyzer());
+    return pipeline::store_poll(h.store(), h.source(), std::move(f), nullptr, now, now + 900,
+                                engine.poll_hook());
   };
   auto quiet_alerts = [&] {
     db::Statement st = h.store().database().prepare(

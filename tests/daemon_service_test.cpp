@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon/pipeline.h"
 #include "db/sqlite.h"
 #include "db/store.h"
+#include "pipeline/pipeline.h"
 #include "tests/fixtures/daemon/daemon_harness.h"
 #include "tests/fixtures/http/fixture_server.h"
 
@@ -430,7 +430,7 @@ TEST_F(DaemonServiceTest, OnceAnswersSigtermWhileTheRelayHangs) {
 }
 
 // SIGKILL in the middle of the store (no chance to finish): SQLite's transactions keep the
-// database consistent - a large import is stored in parts (daemon::kPartSize reviews each, each
+// database consistent - a large import is stored in parts (pipeline::kPartSize reviews each, each
 // part one transaction), so all of a part or none of it - and the next run completes it.
 TEST_F(DaemonServiceTest, SigkillDuringPollLosesNothingCommitted) {
   constexpr int kRows = kBigRows;
@@ -447,7 +447,7 @@ TEST_F(DaemonServiceTest, SigkillDuringPollLosesNothingCommitted) {
     DbProbe db(state / "repwatch.db");
     EXPECT_EQ(db.text("PRAGMA integrity_check"), "ok");
     long long n = db.integer("SELECT count(*) FROM reviews");
-    EXPECT_TRUE(n % daemon::kPartSize == 0 || n == kRows) << "a part was half stored: " << n;
+    EXPECT_TRUE(n % pipeline::kPartSize == 0 || n == kRows) << "a part was half stored: " << n;
     EXPECT_EQ(db.integer("SELECT count(*) FROM analyses"), n);
   }
   auto [rc, out] = run_repwatchd({"--config", config.string(), "--once"}, dir.path / "once.log", {},

@@ -1,4 +1,4 @@
-// daemon/pipeline: fetch_and_score and store_poll against a real SQLite store.
+// pipeline/pipeline: fetch_and_score and store_poll against a real SQLite store.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,12 +12,12 @@
 #include <thread>
 
 #include "core/error.h"
-#include "daemon/pipeline.h"
 #include "db/store.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
 
 using namespace repwatch;
-using namespace repwatch::daemon;
+using namespace repwatch::pipeline;
 namespace fs = std::filesystem;
 
 namespace {

@@ -14,10 +14,10 @@
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "core/error.h"
-#include "daemon/pipeline.h"
 #include "db/store.h"
 #include "fuzz/http_server.h"
 #include "normalize/limits.h"
+#include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
 #include "tests/fixtures/reliability/process.h"
 
@@ -178,13 +178,13 @@ TEST(Limits, PipelineStoresCleanCappedReviewsAndCapsEvidence) {
   repwatch::Config config = repwatch::parse_config(toml, dir.path() / "repwatch.toml");
   auto connector = repwatch::connectors::make_connector(config.sources[0], config);
   auto analyzer = repwatch::sentiment::Analyzer::builtin();
-  repwatch::daemon::Fetched fetched =
-      repwatch::daemon::fetch_and_score(*connector, config.sources[0], "", analyzer);
+  repwatch::pipeline::Fetched fetched =
+      repwatch::pipeline::fetch_and_score(*connector, config.sources[0], "", analyzer);
   ASSERT_TRUE(fetched.result) << (fetched.error ? fetched.error->what() : "");
 
   auto db = repwatch::db::open_store(dir.path() / "repwatch.db");
   repwatch::db::ReviewStore store(db);
-  auto outcome = repwatch::daemon::store_poll(
+  auto outcome = repwatch::pipeline::store_poll(
       store, config.sources[0], std::move(fetched), [](const auto&) { return 0; }, 1767225600);
   ASSERT_TRUE(outcome.ok) << outcome.error;
   EXPECT_EQ(outcome.inserted, 3);

@@ -1,4 +1,4 @@
-#include "daemon/pipeline.h"
+#include "pipeline/pipeline.h"
 
 #include <spdlog/spdlog.h>
 
@@ -14,7 +14,7 @@
 #include "normalize/limits.h"
 #include "normalize/normalize.h"
 
-namespace repwatch::daemon {
+namespace repwatch::pipeline {
 
 namespace {
 
@@ -622,4 +622,4 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
   return std::move(out);
 }
 
-}  // namespace repwatch::daemon
+}  // namespace repwatch::pipeline

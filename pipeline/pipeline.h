@@ -1,4 +1,4 @@
-// repwatch/daemon/pipeline.h - one poll of one source, from fetch to commit.
+// repwatch/pipeline/pipeline.h - one poll of one source, from fetch to commit.
 //
 //   connector.fetch(cursor) -> normalize -> analyze        fetch_and_score(): no database,
 //                                                          safe to run on worker threads
@@ -17,6 +17,10 @@
 // in the transaction throws, it rolls back whole: no review is half stored, no alert is queued
 // without its review, the cursor does not move past reviews that were not committed. Either way
 // the PollHook (source health, alerts/health.h) runs in the transaction that records the outcome.
+//
+// The one place the stages meet: connectors/, normalize/ and sentiment/ feed db/, and nothing
+// here knows who listens (the hooks of db/events.h: alerts/) or who runs it (daemon/ on its
+// FetchPool, bench/, the tests).
 #pragma once
 
 #include <condition_variable>
@@ -33,10 +37,17 @@
 #include "connectors/connector.h"
 #include "core/analysis.h"
 #include "core/error.h"
+#include "db/events.h"
 #include "db/store.h"
 #include "sentiment/analyzer.h"
 
-namespace repwatch::daemon {
+namespace repwatch::pipeline {
+
+// What store_poll() tells its hooks inside the poll's transaction (db/events.h).
+using db::PollEvent;
+using db::PollHook;
+using db::ReviewHook;
+using db::StoredEvent;
 
 class PartChannel;
 
@@ -116,43 +127,6 @@ void fetch_and_score_streamed(connectors::Connector& connector, const SourceConf
                               const std::string& cursor, const sentiment::Analyzer& analyzer,
                               size_t part_size, const std::function<void(Fetched&&)>& hand_over);
 
-// Called inside the poll's transaction for every review stored or compared, so that alerts
-// are queued atomically with the review. `state` is the poll state before this poll (its
-// first_sync_at tells whether this is the source's first sync). Returns alerts queued.
-struct StoredEvent {
-  // kStored: the poll stored (or compared) the review, see `upsert`. kRemoved: a complete
-  // listing of the source lacked the review and it was marked removed; `review` and `analysis`
-  // are as stored, `upsert` says kUnchanged with its id and revision.
-  enum class Change { kStored, kRemoved };
-  const SourceConfig& source;
-  const Review& review;
-  const Analysis& analysis;
-  const db::UpsertResult& upsert;
-  const db::PollState& state;
-  int64_t poll_started_at;
-  // The connection whose transaction is open (store_poll sets &store.database()), so that a
-  // hook built before the database was opened (alerts::AlertService::hook()) writes its rows
-  // into that very transaction. May be null for hooks bound to a connection themselves.
-  const db::Database* db = nullptr;
-  Change change = Change::kStored;  // kRemoved: marked removed at poll_started_at
-};
-using ReviewHook = std::function<int(const StoredEvent&)>;
-
-// Called once per poll, failed or not, inside the transaction that records its outcome in the
-// poll state (after the reviews and their hooks, on success), so that what it queues - the
-// source-health alerts of alerts/health.h - commits or rolls back with that record: a poll
-// that is not recorded raises nothing, one that is cannot be told twice. Returns alerts queued.
-struct PollEvent {
-  const SourceConfig& source;
-  const db::PollState& before;  // the poll state before this poll
-  const db::PollState& after;   // as this poll left it (failures, advice, arrivals...)
-  bool ok;                      // the poll was stored; else it failed and `after` says why
-  int inserted;                 // reviews not seen before that it stored
-  int64_t now;
-  const db::Database* db;  // the connection whose transaction is open (never null)
-};
-using PollHook = std::function<int(const PollEvent&)>;
-
 struct PollOutcome {
   std::string source_id;
   bool ok = false;
@@ -184,4 +158,4 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
                        std::optional<int64_t> next_poll_at = std::nullopt,
                        const PollHook& poll_hook = {});
 
-}  // namespace repwatch::daemon
+}  // namespace repwatch::pipeline
