@@ -113,13 +113,8 @@ ALTER TABLE analyses ADD COLUMN on_translation INTEGER NOT NULL DEFAULT 0;
   return sql.c_str();
 }
 
-}  // namespace
-
-const std::vector<Migration>& schema_migrations() {
-  // Append new migrations at the END, one entry each, named after the module. Never edit one
-  // that has shipped: databases out there have applied it (PRAGMA user_version counts them).
-  static const std::vector<Migration> migrations = {
-      {"core", R"sql(
+// Migration "core".
+constexpr const char* kCoreMigrationSql = R"sql(
 -- Clinic locations and the review sources configured for them.
 CREATE TABLE locations (
   id   TEXT PRIMARY KEY,
@@ -224,8 +219,10 @@ CREATE TABLE touchpoint_hits (
 );
 CREATE INDEX touchpoint_hits_by_review ON touchpoint_hits(review_id);
 CREATE INDEX touchpoint_hits_by_touchpoint ON touchpoint_hits(touchpoint);
-)sql"},
-      {"alerts", R"sql(
+)sql";
+
+// Migration "alerts".
+constexpr const char* kAlertsMigrationSql = R"sql(
 -- The alert outbox (alerts/outbox.h). One row per thing worth telling, ever: dedupe_key is
 -- "<rule>:<review id>:<revision>" (or "<rule>:<review id>", "<rule>:<location>:<touchpoint>:
 -- <period>", "digest:...", "test:..."), UNIQUE so re-polls, restarts and overlapping runs
@@ -269,19 +266,18 @@ CREATE TABLE alert_deliveries (
 );
 CREATE INDEX alert_deliveries_due ON alert_deliveries(status, batch, next_attempt_at);
 CREATE INDEX alert_deliveries_by_recipient ON alert_deliveries(recipient, status, sent_at);
-)sql"},
-      // Maintained aggregates and FTS5 search for the CLI; the SQL and the refresh that folds
-      // new reviews in are in db/query_index.h/.cpp.
-      {"cli", query_index_migration_sql()},
-      {"ingest", ingest_migration_sql()},
-      {"removed", removed_migration_sql()},
-      {"sentiment", R"sql(
+)sql";
+
+// Migration "sentiment".
+constexpr const char* kSentimentMigrationSql = R"sql(
 -- The taxonomy that attributed each analysis's touchpoints (its version, or a digest of a file
 -- without one): `repwatch rescore --outdated` redoes analyses after a taxonomy edit too. ''
 -- for analyses stored before this column existed (outdated by definition).
 ALTER TABLE analyses ADD COLUMN taxonomy_version TEXT NOT NULL DEFAULT '';
-)sql"},
-      {"health", R"sql(
+)sql";
+
+// Migration "health".
+constexpr const char* kHealthMigrationSql = R"sql(
 -- Source health (alerts/health.h): when the current run of failed polls began, what a person
 -- should do about the last error, the problems (records skipped, paging stopped early) of the
 -- last poll that had any, and when polls brought reviews not seen before - the source's own
@@ -305,7 +301,23 @@ UPDATE poll_state SET
   arrivals = coalesce((SELECT group_concat(t, ',') FROM
                         (SELECT DISTINCT r.first_seen_at AS t FROM reviews r
                          WHERE r.source_id = poll_state.source_id ORDER BY t DESC LIMIT 20)), '');
-)sql"},
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& schema_migrations() {
+  // Append new migrations at the END, one entry each, named after the module. Never edit one
+  // that has shipped: databases out there have applied it (PRAGMA user_version counts them).
+  static const std::vector<Migration> migrations = {
+      {"core", kCoreMigrationSql},
+      {"alerts", kAlertsMigrationSql},
+      // Maintained aggregates and FTS5 search for the CLI; the SQL and the refresh that folds
+      // new reviews in are in db/query_index.h/.cpp.
+      {"cli", query_index_migration_sql()},
+      {"ingest", ingest_migration_sql()},
+      {"removed", removed_migration_sql()},
+      {"sentiment", kSentimentMigrationSql},
+      {"health", kHealthMigrationSql},
   };
   return migrations;
 }
