@@ -7,6 +7,7 @@
 #include "core/text.h"
 #include "db/query_index.h"
 #include "db/read_sql.h"
+#include "db/review_fields.h"
 
 namespace repwatch::db {
 
@@ -16,43 +17,23 @@ using read_sql::Sql;
 namespace {
 
 constexpr const char* kReviewColumns =
-    "r.id, r.source_id, r.external_id, r.location_id, r.author, r.raw_rating, r.scale, "
-    "r.rating, r.text, r.language, r.created_at, r.updated_at, r.reply_text, r.reply_at, r.url, "
-    "r.revision, r.sentiment, r.label, r.negative, r.translated_text, r.removed_at, "
-    "coalesce((SELECT a.on_translation FROM analyses a WHERE a.review_id = r.id), 0)";
-constexpr int kReviewColumnCount = 22;
+    "r.id, " REPWATCH_REVIEW_FIELDS("r.") ", r.revision, r.sentiment, r.label, r.negative, "
+    "r.removed_at, coalesce((SELECT a.on_translation FROM analyses a WHERE a.review_id = r.id), 0)";
+constexpr int kReviewColumnCount = 1 + detail::kReviewFieldCount + 6;
 
 // Reads a row of kReviewColumns.
 ReviewRow read_review(const Statement& st) {
   ReviewRow row;
   row.id = st.column_int(0);
-  Review& r = row.review;
-  r.source_id = st.column_text(1);
-  r.external_id = st.column_text(2);
-  r.location_id = st.column_text(3);
-  r.author = st.column_text(4);
-  r.raw_rating = st.column_opt_double(5);
-  try {
-    r.scale = RatingScale::parse(st.column_text(6));
-  } catch (const ConfigError& e) {
-    throw DbError("review " + std::to_string(row.id) + ": stored scale: " + e.what());
-  }
-  r.rating = st.column_opt_double(7);
-  r.text = st.column_text(8);
-  r.language = st.column_text(9);
-  r.created_at = st.column_int(10);
-  r.updated_at = st.column_int(11);
-  r.reply_text = st.column_text(12);
-  r.reply_at = st.column_opt_int(13);
-  r.url = st.column_text(14);
-  row.revision = static_cast<int>(st.column_int(15));
-  row.analysis.score = st.column_double(16);
+  detail::read_review_fields(st, 1, row.id, row.review);
+  constexpr int kNext = 1 + detail::kReviewFieldCount;
+  row.revision = static_cast<int>(st.column_int(kNext));
+  row.analysis.score = st.column_double(kNext + 1);
   // As ReviewStore reads it: the store writes only to_string(Label).
-  row.analysis.label = parse_label(st.column_view(17)).value_or(Label::kNeutral);
-  row.negative = st.column_int(18) != 0;
-  r.translated_text = st.column_text(19);
-  row.removed_at = st.column_opt_int(20);
-  row.analysis.on_translation = st.column_int(21) != 0;
+  row.analysis.label = parse_label(st.column_view(kNext + 2)).value_or(Label::kNeutral);
+  row.negative = st.column_int(kNext + 3) != 0;
+  row.removed_at = st.column_opt_int(kNext + 4);
+  row.analysis.on_translation = st.column_int(kNext + 5) != 0;
   return row;
 }
 

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "db/query_index.h"
+#include "db/review_fields.h"
 
 namespace repwatch::db {
 
@@ -393,10 +394,8 @@ std::vector<Evidence> read_evidence(std::string_view json, std::string_view text
 constexpr double kEpsilon = 1e-9;
 
 // Columns of kSelectReview, in order.
-#define REVIEW_COLUMNS                                                                           \
-  "id, source_id, external_id, location_id, author, raw_rating, scale, rating, text, "           \
-  "language, translated_text, created_at, updated_at, reply_text, reply_at, url, content_hash, " \
-  "revision, first_seen_at, removed_at"
+#define REVIEW_COLUMNS \
+  "id, " REPWATCH_REVIEW_FIELDS("") ", content_hash, revision, first_seen_at, removed_at"
 
 // The health columns of poll_state (read_poll_state(), from column 11), as "p.<name>".
 #define POLL_HEALTH_COLUMNS                                               \
@@ -689,31 +688,12 @@ void bind_analysis(Statement& st, int base, int64_t review_id, const Analysis& a
 StoredReview read_review(const Statement& st) {
   StoredReview s;
   s.id = st.column_int(0);
-  Review& r = s.review;
-  r.source_id = st.column_text(1);
-  r.external_id = st.column_text(2);
-  r.location_id = st.column_text(3);
-  r.author = st.column_text(4);
-  r.raw_rating = st.column_opt_double(5);
-  std::string scale = st.column_text(6);
-  try {
-    r.scale = RatingScale::parse(scale);
-  } catch (const ConfigError& e) {
-    throw DbError("review " + std::to_string(s.id) + ": stored scale: " + e.what());
-  }
-  r.rating = st.column_opt_double(7);
-  r.text = st.column_text(8);
-  r.language = st.column_text(9);
-  r.translated_text = st.column_text(10);
-  r.created_at = st.column_int(11);
-  r.updated_at = st.column_int(12);
-  r.reply_text = st.column_text(13);
-  r.reply_at = st.column_opt_int(14);
-  r.url = st.column_text(15);
-  s.content_hash = st.column_text(16);
-  s.revision = static_cast<int>(st.column_int(17));
-  s.first_seen_at = st.column_int(18);
-  s.removed_at = st.column_opt_int(19);
+  detail::read_review_fields(st, 1, s.id, s.review);
+  constexpr int kNext = 1 + detail::kReviewFieldCount;
+  s.content_hash = st.column_text(kNext);
+  s.revision = static_cast<int>(st.column_int(kNext + 1));
+  s.first_seen_at = st.column_int(kNext + 2);
+  s.removed_at = st.column_opt_int(kNext + 3);
   return s;
 }
 
