@@ -1121,6 +1121,12 @@ int64_t ReviewStore::count_reviews(const std::string& source_id, bool include_re
   return st->column_int(0);
 }
 
+bool ReviewStore::has_reviews(const std::string& source_id) const {
+  Use st(st_->any_review);
+  st->bind(1, source_id);
+  return st->step();
+}
+
 int ReviewStore::count_revisions(int64_t review_id) const {
   Use st(st_->count_revisions);
   st->bind(1, review_id);

@@ -166,6 +166,8 @@ class ReviewStore {
   // The reviews of one source, those marked removed only with `include_removed`.
   int64_t count_reviews(const std::string& source_id, bool include_removed = false) const;
   int count_revisions(int64_t review_id) const;
+  // Whether any review of `source_id` is stored (removed ones too); one index probe.
+  bool has_reviews(const std::string& source_id) const;
 
   // After a poll stored every review of a complete listing of `source_id` (their ids:
   // `listed`, as upsert() returned them): marks the source's other reviews removed at `now`.
