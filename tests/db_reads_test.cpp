@@ -159,7 +159,10 @@ TEST_F(ReadsTest, RepliedReviewsLatestReplyFirstRemovedIncluded) {
 
 TEST_F(ReadsTest, SourcesCarryThePollStateTheStoreReads) {
   store_->ensure_source("never", "yelp", "downtown", 1500);
-  store_->record_failure("survey", "auth", "token expired", 4000, 5000, true, "Renew the token");
+  store_->record_failure(
+      "survey",
+      db::PollFailure{SourceError::Kind::kAuth, "token expired", 5000, true, "Renew the token"},
+      4000);
   add(review("a", "Late", RatingScale::stars(), 2, 2, 3000), analysis(-0.2, Label::kNegative));
   std::vector<SourceRow> sources = read_sources(*db_);
   ASSERT_EQ(sources.size(), 2u);
