@@ -346,7 +346,7 @@ AlertEngine::Subject AlertEngine::about_source(const std::string& location,
 int AlertEngine::health_failure(const Rule& rule, const db::PollEvent& e,
                                 const std::string& location) {
   const db::PollState& st = e.after;
-  const std::optional<SourceError::Kind> kind = parse_source_error_kind(st.last_error_kind);
+  const std::optional<SourceError::Kind> kind = st.last_error_kind;
   const SourceState state = state_of_failure(kind);
   std::string name;
   Urgency urgency = Urgency::kNotUrgent;
@@ -370,7 +370,7 @@ int AlertEngine::health_failure(const Rule& rule, const db::PollEvent& e,
     for (const char* worse : {"needs_attention", "unavailable"})
       if (outbox_.has_alert(health_key(rule, e.source.id, worse, start))) return 0;
   HealthSnapshot h = health_snapshot(e, location, name);
-  h.error_kind = st.last_error_kind;
+  h.error_kind = kind ? to_string(*kind) : "";
   h.error = st.last_error;
   h.advice = st.advice.empty() ? default_advice(kind, e.source.type) : st.advice;
   h.since = start;

@@ -74,7 +74,7 @@ SourceStatus judge_source(const db::PollState& state, const std::vector<int64_t>
   s.recent_warnings =
       state.warning_count > 0 && state.warnings_at && now - *state.warnings_at < kWarningsShownFor;
   if (state.consecutive_failures > 0) {
-    s.error_kind = parse_source_error_kind(state.last_error_kind);
+    s.error_kind = state.last_error_kind;
     s.state = state.needs_attention ? SourceState::kNeedsAttention : state_of_failure(s.error_kind);
     return s;
   }

@@ -35,11 +35,16 @@ Value share(std::optional<double> s) {
   return v;
 }
 
+// The last poll's kind of failure as its stored word ("auth"), or `healthy` when it did not fail.
+Value error_kind_value(const db::PollState& poll, Value healthy) {
+  return poll.last_error_kind ? Value::text(to_string(*poll.last_error_kind)) : healthy;
+}
+
 std::string status_of(const SourceHealth& h) {
   if (!h.enabled) return "disabled";
   if (h.poll.needs_attention) return "needs attention";
   if (h.poll.consecutive_failures > 0)
-    return h.poll.error_kind() == SourceError::Kind::kUnavailable ? "unavailable" : "failing";
+    return h.poll.last_error_kind == SourceError::Kind::kUnavailable ? "unavailable" : "failing";
   if (!h.poll.last_success_at && !h.poll.last_attempt_at) return "never polled";
   return "ok";
 }
@@ -288,8 +293,8 @@ Table failing_table(const Context& ctx, const SummaryData& d) {
   for (const auto& h : d.failing)
     failing_table.add({Value::text(h.id), Value::text(status_of(h)).with_tone(Tone::kBad),
                        Value::integer(h.poll.consecutive_failures),
-                       when(h.poll.last_success_at, ctx.now), Value::text(h.poll.last_error_kind),
-                       Value::text(h.poll.last_error)});
+                       when(h.poll.last_success_at, ctx.now),
+                       error_kind_value(h.poll, Value::text("")), Value::text(h.poll.last_error)});
   return failing_table;
 }
 
@@ -510,7 +515,7 @@ int cmd_sources(Context& ctx) {
       }
     }
     if (h.poll.consecutive_failures > 0 && advice.empty())
-      advice = alerts::default_advice(h.poll.error_kind(), h.type);
+      advice = alerts::default_advice(h.poll.last_error_kind, h.type);
     Tone tone = status == "ok" ? Tone::kGood
                 : status == "never polled" || status == "disabled" || status == "warnings" ||
                         status == "quiet"
@@ -529,7 +534,7 @@ int cmd_sources(Context& ctx) {
            when(h.poll.consecutive_failures > 0 ? h.poll.failing_since : std::nullopt, ctx.now),
            when(h.poll.last_success_at, ctx.now),
            Value::integer(h.poll.consecutive_failures),
-           h.poll.last_error_kind.empty() ? Value::null() : Value::text(h.poll.last_error_kind),
+           error_kind_value(h.poll, Value::null()),
            h.poll.last_error.empty() ? Value::null() : Value::text(h.poll.last_error),
            when(h.poll.last_error_at, ctx.now),
            when(h.poll.next_poll_at, ctx.now),

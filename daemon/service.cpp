@@ -441,8 +441,7 @@ void Service::configure_schedule() {
   std::map<std::string, Schedule::Recorded> recorded;
   if (!once_) {
     for (const auto& st : store_->all_poll_states()) {
-      recorded[st.source_id] = {st.next_poll_at, st.consecutive_failures,
-                                parse_source_error_kind(st.last_error_kind)};
+      recorded[st.source_id] = {st.next_poll_at, st.consecutive_failures, st.last_error_kind};
     }
   }
   schedule_.configure(setup_->config.sources, recorded, Clock::now(), now_seconds());

@@ -38,6 +38,8 @@ struct ReviewFilter {
   bool unanswered = false;                       // only reviews without a reply from the practice
   std::optional<double> min_rating, max_rating;  // normalized rating bounds (1..5), inclusive
   bool include_removed = false;                  // also reviews removed at their source
+
+  bool operator==(const ReviewFilter&) const = default;
 };
 
 // RAII read transaction (BEGIN ... COMMIT), so that a command's several questions see one

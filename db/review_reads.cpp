@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "core/text.h"
@@ -215,43 +217,75 @@ std::vector<ReviewRow> ReviewReads::search(std::string_view query, const ReviewF
   std::vector<std::pair<double, ReviewRow>> ranked;
   for (const char* table : {"reviews_fts", "pending_fts"}) {
     if (std::string_view(table) == "pending_fts" && !pending) continue;
-    std::string t(table);
-    Sql sql;
-    sql << "SELECT " << kReviewColumns << ", highlight(" << t << ", 0, char(1), char(2)), snippet("
-        << t << ", 0, char(1), char(2), '…', 20), bm25(" << t << ") FROM " << t
-        << " JOIN reviews r ON r.id = " << t << ".rowid WHERE " << t << " MATCH ";
-    sql.param(match);
+    const std::string t(table);
+    // 1. Rank: ids and scores only. Computing highlight() and snippet() and reading the review
+    //    for every candidate would cost more than the ranking itself (at 10M reviews, a common
+    //    word has tens of thousands of candidates); only the `limit` shown get them, in 2.
+    Sql rank;
+    rank << "SELECT " << t << ".rowid, bm25(" << t << ") FROM " << t
+         << " JOIN reviews r ON r.id = " << t << ".rowid WHERE " << t << " MATCH ";
+    rank.param(match);
     // BM25 costs ~2 us per matching review: on a common word over millions of reviews, rank
-    // among the newest kSearchWindow matches (by arrival) rather than all of them.
+    // among the newest kSearchWindow matches (by arrival) rather than all of them. Without a
+    // filter that narrows the reviews, the window is counted in the index alone: reading each
+    // candidate's review only to leave out the (rare) removed ones costs more than the ranking.
     {
+      ReviewFilter every;
+      every.include_removed = f.include_removed;
+      const bool narrowed = !(f == every);
       Sql window;
-      window << "SELECT " << t << ".rowid FROM " << t << " JOIN reviews r ON r.id = " << t
-             << ".rowid WHERE " << t << " MATCH ";
+      window << "SELECT " << t << ".rowid FROM " << t;
+      if (narrowed) window << " JOIN reviews r ON r.id = " << t << ".rowid";
+      window << " WHERE " << t << " MATCH ";
       window.param(match);
-      review_conditions(window, f);
+      if (narrowed) review_conditions(window, f);
       window << " ORDER BY " << t << ".rowid DESC LIMIT 1 OFFSET ", window.param(kSearchWindow - 1);
       try {
         Statement w = window.prepare(db_);
         if (w.step()) {
-          sql << " AND " << t << ".rowid >= ", sql.param(w.column_int(0));
+          rank << " AND " << t << ".rowid >= ", rank.param(w.column_int(0));
           if (windowed) *windowed = true;
         }
       } catch (const DbError&) {
-        // A query FTS5 cannot parse: reported by the main statement below.
+        // A query FTS5 cannot parse: reported by the ranking statement below.
       }
     }
-    review_conditions(sql, f);
-    sql << " ORDER BY " << t << ".rank LIMIT ", sql.param(limit);
+    review_conditions(rank, f);
+    rank << " ORDER BY " << t << ".rank LIMIT ", rank.param(limit);
     try {
-      Statement st = sql.prepare(db_);
+      std::vector<std::pair<double, std::optional<ReviewRow>>> best;  // BM25, best first
+      std::map<int64_t, size_t> place;                                // review id -> in best
+      Statement st = rank.prepare(db_);
       while (st.step()) {
-        ReviewRow r = read_review(st);
-        std::vector<std::pair<size_t, size_t>> spans;
-        std::string plain = strip_marks(st.column_view(kReviewColumnCount), &spans);
-        if (plain == r.review.text) r.matches = std::move(spans);
-        r.snippet = st.column_text(kReviewColumnCount + 1);
-        ranked.emplace_back(st.column_double(kReviewColumnCount + 2), std::move(r));
+        place.emplace(st.column_int(0), best.size());
+        best.emplace_back(st.column_double(1), std::nullopt);
       }
+      if (best.empty()) continue;
+      // 2. The rows shown: the review, its text with the matches marked, and a snippet; by id,
+      //    in lists that stay far below SQLite's limit on parameters.
+      constexpr size_t kIdsPerStatement = 500;
+      for (auto from = place.begin(); from != place.end();) {
+        Sql shown;
+        shown << "SELECT " << kReviewColumns << ", highlight(" << t
+              << ", 0, char(1), char(2)), snippet(" << t << ", 0, char(1), char(2), '…', 20) FROM "
+              << t << " JOIN reviews r ON r.id = " << t << ".rowid WHERE " << t << " MATCH ";
+        shown.param(match);
+        shown << " AND " << t << ".rowid IN (";
+        for (size_t n = 0; from != place.end() && n < kIdsPerStatement; ++from, ++n)
+          shown << (n ? ", " : ""), shown.param(from->first);
+        shown << ")";
+        Statement rows = shown.prepare(db_);
+        while (rows.step()) {
+          ReviewRow r = read_review(rows);
+          std::vector<std::pair<size_t, size_t>> spans;
+          std::string plain = strip_marks(rows.column_view(kReviewColumnCount), &spans);
+          if (plain == r.review.text) r.matches = std::move(spans);
+          r.snippet = rows.column_text(kReviewColumnCount + 1);
+          best[place.at(r.id)].second = std::move(r);
+        }
+      }
+      for (auto& [bm25, row] : best)
+        if (row) ranked.emplace_back(bm25, std::move(*row));
     } catch (const DbError& e) {
       std::string what = e.what();
       if (what.find("fts5") != std::string::npos || what.find("syntax") != std::string::npos)

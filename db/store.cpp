@@ -749,6 +749,16 @@ std::vector<int64_t> decode_arrivals(std::string_view text) {
   return out;
 }
 
+// poll_state.last_error_kind: "" while healthy, else to_string(SourceError::Kind). Anything else
+// was written by another program (or a newer repwatch) and is named, not guessed at.
+std::optional<SourceError::Kind> read_error_kind(const std::string& source_id,
+                                                 const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (auto kind = parse_source_error_kind(text)) return kind;
+  throw DbError("poll_state of source \"" + source_id + "\": last_error_kind \"" + text +
+                "\" is not one of transient, auth, garbage, config, unavailable");
+}
+
 PollState read_poll_state(const Statement& st) {
   PollState p;
   p.source_id = st.column_text(0);
@@ -757,7 +767,7 @@ PollState read_poll_state(const Statement& st) {
   p.last_attempt_at = st.column_opt_int(3);
   p.last_success_at = st.column_opt_int(4);
   p.last_error = st.column_text(5);
-  p.last_error_kind = st.column_text(6);
+  p.last_error_kind = read_error_kind(p.source_id, st.column_text(6));
   p.last_error_at = st.column_opt_int(7);
   p.consecutive_failures = static_cast<int>(st.column_int(8));
   p.next_poll_at = st.column_opt_int(9);
@@ -1213,16 +1223,14 @@ void ReviewStore::record_success(const std::string& source_id, const std::string
   st->step();
 }
 
-void ReviewStore::record_failure(const std::string& source_id, const std::string& kind,
-                                 const std::string& message, int64_t now,
-                                 std::optional<int64_t> next_poll_at, bool needs_attention,
-                                 const std::string& advice) {
+void ReviewStore::record_failure(const std::string& source_id, const PollFailure& failure,
+                                 int64_t now) {
   require_source(st_->source_exists, source_id, "record_failure");
   Use st(st_->failure);
-  st->bind(1, source_id).bind(2, now).bind(3, message).bind(4, kind);
-  bind_opt(*st, 5, next_poll_at);
-  st->bind(6, int64_t{needs_attention ? 1 : 0});
-  st->bind(7, advice);
+  st->bind(1, source_id).bind(2, now).bind(3, failure.message).bind(4, to_string(failure.kind));
+  bind_opt(*st, 5, failure.next_poll_at);
+  st->bind(6, int64_t{failure.needs_attention ? 1 : 0});
+  st->bind(7, failure.advice);
   st->step();
 }
 

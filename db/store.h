@@ -83,17 +83,24 @@ struct UpsertResult {
   std::optional<Analysis> previous_analysis;
 };
 
+// What a failed poll records (ReviewStore::record_failure).
+struct PollFailure {
+  SourceError::Kind kind = SourceError::Kind::kTransient;
+  std::string message;                  // the API's own message, said once
+  std::optional<int64_t> next_poll_at;  // when the scheduler will try again
+  bool needs_attention = false;         // a person must act (auth and config errors)
+  std::string advice;                   // what a person should do ("": the kind's default)
+};
+
 struct PollState {
   std::string source_id;
   std::string cursor;                    // opaque to everyone but the connector
   std::optional<int64_t> first_sync_at;  // end of the first successful poll
   std::optional<int64_t> last_attempt_at;
   std::optional<int64_t> last_success_at;
-  std::string last_error;       // the API's own message; "" when healthy
-  std::string last_error_kind;  // to_string(SourceError::Kind)
-  std::optional<SourceError::Kind> error_kind() const {
-    return parse_source_error_kind(last_error_kind);
-  }
+  std::string last_error;  // the API's own message; "" when healthy
+  // What kind of failure last_error is; nullopt when healthy. Stored as to_string(kind).
+  std::optional<SourceError::Kind> last_error_kind;
   std::optional<int64_t> last_error_at;
   int consecutive_failures = 0;
   std::optional<int64_t> next_poll_at;
@@ -188,9 +195,7 @@ class ReviewStore {
                       std::optional<int64_t> next_poll_at);
   // A failed poll: one more failure in a row (failing_since is set by the first of them).
   // needs_attention stays set until the next success once one failure of the run set it.
-  void record_failure(const std::string& source_id, const std::string& kind,
-                      const std::string& message, int64_t now, std::optional<int64_t> next_poll_at,
-                      bool needs_attention, const std::string& advice = {});
+  void record_failure(const std::string& source_id, const PollFailure& failure, int64_t now);
   // What else a successful poll tells about its source's health: its problems (records
   // skipped, paging stopped early) replace the stored warnings when there are any - a poll
   // without problems leaves the last ones and their time, since an incremental poll does not

@@ -283,9 +283,12 @@ int record_failure_tx(db::ReviewStore& store, const SourceConfig& source, const 
     store.ensure_source(source.id, source.type, source.location, now);
     const db::PollState before = store.poll_state(source.id);
     // Said once: `repwatch sources` and the health email name the source already.
-    store.record_failure(source.id, to_string(error.kind()),
-                         std::string(without_context(error.what(), "source " + source.id)), now,
-                         next_poll_at, needs_attention(error.kind()), error.advice());
+    store.record_failure(
+        source.id,
+        db::PollFailure{error.kind(),
+                        std::string(without_context(error.what(), "source " + source.id)),
+                        next_poll_at, needs_attention(error.kind()), error.advice()},
+        now);
     int queued = 0;
     if (poll_hook) {
       const db::PollState after = store.poll_state(source.id);

@@ -131,7 +131,7 @@ TEST(HealthPolicy, StatesOfFailedPolls) {
   EXPECT_EQ(alerts::judge_source(st, {}, {}, kT0 + 2 * kDay).state, SourceState::kOk)
       << "warnings are shown for 7 days";
   st.consecutive_failures = 1;
-  st.last_error_kind = "unavailable";
+  st.last_error_kind = SourceError::Kind::kUnavailable;
   EXPECT_EQ(alerts::judge_source(st, {}, {}, kT0).state, SourceState::kUnavailable);
   st.needs_attention = true;
   EXPECT_EQ(alerts::judge_source(st, {}, {}, kT0).state, SourceState::kNeedsAttention);

@@ -189,7 +189,7 @@ TEST_F(Facebook, RatingsWithoutTheRequestedFieldsAreNotStoredUnderOtherIds) {
   auto bad = h.poll();
   EXPECT_FALSE(bad.ok);
   auto st = h.state();
-  EXPECT_EQ(st.last_error_kind, "garbage");
+  EXPECT_EQ(st.last_error_kind, SourceError::Kind::kGarbage);
   EXPECT_NE(st.last_error.find("ratings page 2: data[0] lacks the fields repwatch asked for"),
             std::string::npos)
       << st.last_error;
@@ -263,7 +263,7 @@ TEST_F(Facebook, DeprecatedVersionIsUnavailable) {
   SourceHarness h(replace_all(kSource, "v19.0", "v22.0"));
   EXPECT_FALSE(h.poll().ok);
   auto st = h.state();
-  EXPECT_EQ(st.last_error_kind, "unavailable");
+  EXPECT_EQ(st.last_error_kind, SourceError::Kind::kUnavailable);
   EXPECT_NE(st.last_error.find("Graph API error 12"), std::string::npos) << st.last_error;
   EXPECT_NE(st.advice.find("api_version = \"v21.0\""), std::string::npos) << st.advice;
 }
@@ -274,7 +274,7 @@ TEST_F(Facebook, NextLinkToAnotherHostIsRefused) {
   server().fault(R"({"match": "/ratings", "kind": "status", "status": 200,
       "body": "{\"data\": [], \"paging\": {\"next\": \"https://evil.example/x?access_token=stolen\"}}"})");
   EXPECT_FALSE(h.poll().ok);
-  EXPECT_EQ(h.state().last_error_kind, "garbage");
+  EXPECT_EQ(h.state().last_error_kind, SourceError::Kind::kGarbage);
   EXPECT_NE(h.state().last_error.find("another host"), std::string::npos);
   EXPECT_EQ(h.state().last_error.find("stolen"), std::string::npos);
 }

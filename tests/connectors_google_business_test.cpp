@@ -237,7 +237,7 @@ TEST_F(GoogleBusiness, RevokedRefreshTokenNeedsAttention) {
   auto out = h.poll();
   EXPECT_FALSE(out.ok);
   auto st = h.state();
-  EXPECT_EQ(st.last_error_kind, "auth");
+  EXPECT_EQ(st.last_error_kind, SourceError::Kind::kAuth);
   EXPECT_TRUE(st.needs_attention);
   EXPECT_NE(st.last_error.find("invalid_grant: Token has been expired or revoked."),
             std::string::npos)
@@ -274,7 +274,7 @@ page_size = 50
   out = h.poll();
   EXPECT_FALSE(out.ok);
   auto st = h.state();
-  EXPECT_EQ(st.last_error_kind, "auth");
+  EXPECT_EQ(st.last_error_kind, SourceError::Kind::kAuth);
   EXPECT_NE(st.last_error.find("HTTP 401: UNAUTHENTICATED (ACCESS_TOKEN_EXPIRED): Request had "
                                "invalid authentication credentials."),
             std::string::npos)

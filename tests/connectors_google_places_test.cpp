@@ -226,7 +226,7 @@ TEST_F(GooglePlaces, WrongKeyIsAnAuthProblem) {
   SourceHarness h(replace_all(kSource, "AIzaTestKey123", "AIzaWrong"));
   EXPECT_FALSE(h.poll().ok);
   auto st = h.state();
-  EXPECT_EQ(st.last_error_kind, "auth");
+  EXPECT_EQ(st.last_error_kind, SourceError::Kind::kAuth);
   EXPECT_NE(st.last_error.find("API_KEY_INVALID"), std::string::npos) << st.last_error;
   EXPECT_EQ(st.last_error.find("AIzaWrong"), std::string::npos);
 }

@@ -88,7 +88,7 @@ TEST_F(Health, FacebookError12IsUnavailableAndItsAdviceIsTrue) {
     EXPECT_FALSE(h.poll().ok);
     EXPECT_EQ(h.last_error()->kind(), SourceError::Kind::kUnavailable);
     auto st = h.state();
-    EXPECT_EQ(st.last_error_kind, "unavailable");
+    EXPECT_EQ(st.last_error_kind, SourceError::Kind::kUnavailable);
     EXPECT_FALSE(st.needs_attention);
     EXPECT_TRUE(has(st.last_error, "Graph API error 12")) << st.last_error;
     EXPECT_TRUE(has(st.advice,
@@ -154,7 +154,7 @@ TEST_F(Health, YelpBusinessUnavailableIsUnavailableWithLocaleAdvice) {
     EXPECT_FALSE(h.poll().ok);
     EXPECT_EQ(h.last_error()->kind(), SourceError::Kind::kUnavailable);
     auto st = h.state();
-    EXPECT_EQ(st.last_error_kind, "unavailable");
+    EXPECT_EQ(st.last_error_kind, SourceError::Kind::kUnavailable);
     EXPECT_TRUE(has(st.advice, "Yelp does not provide the reviews of \"clinic-sf\"")) << st.advice;
     EXPECT_TRUE(has(st.advice, "without reviews in the languages asked for (en_US)")) << st.advice;
     EXPECT_TRUE(has(st.advice, "add that locale (e.g. \"es_US\") to locales")) << st.advice;

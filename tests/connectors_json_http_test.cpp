@@ -188,7 +188,7 @@ TEST_F(JsonHttp, BadItemsAreProblems) {
 TEST_F(JsonHttp, NoArrayAtThePointerIsGarbage) {
   SourceHarness h(replace_all(kSource, "/data/reviews", "/data/items"));
   EXPECT_FALSE(h.poll().ok);
-  EXPECT_EQ(h.state().last_error_kind, "garbage");
+  EXPECT_EQ(h.state().last_error_kind, SourceError::Kind::kGarbage);
   EXPECT_NE(h.state().last_error.find("no array at reviews_pointer \"/data/items\""),
             std::string::npos);
   // A vendor's own "status" word (not one of Google's) does not hide the wrong pointer.
@@ -206,7 +206,7 @@ TEST_F(JsonHttp, DeeplyNestedAnswerDoesNotCrash) {
                  R"("})");
   SourceHarness h(kSource);
   EXPECT_FALSE(h.poll().ok);
-  EXPECT_EQ(h.state().last_error_kind, "garbage");
+  EXPECT_EQ(h.state().last_error_kind, SourceError::Kind::kGarbage);
   EXPECT_NE(h.state().last_error.find("no array at reviews_pointer"), std::string::npos)
       << h.state().last_error;  // it was parsed, without recursion
 }
@@ -401,7 +401,7 @@ TEST_F(LegacyPlaces, AWrongKeyNeedsAttention) {
   SourceHarness h(legacy_source(false));
   EXPECT_FALSE(h.poll().ok);
   auto st = h.state();
-  EXPECT_EQ(st.last_error_kind, "auth");
+  EXPECT_EQ(st.last_error_kind, SourceError::Kind::kAuth);
   EXPECT_TRUE(st.needs_attention);
   EXPECT_NE(st.last_error.find("REQUEST_DENIED"), std::string::npos) << st.last_error;
   EXPECT_NE(st.last_error.find("The provided API key is invalid."), std::string::npos);
@@ -428,7 +428,7 @@ TEST_F(JsonHttp, AStatusOutsideStatusOkIsNotTakenForSuccess) {
   server().fault(R"({"match": "/feed/", "kind": "status", "status": 200,
       "body": "{\"status\": \"maintenance\", \"message\": \"back at 10:00\", \"data\": {\"reviews\": []}}"})");
   EXPECT_FALSE(h.poll().ok);
-  EXPECT_EQ(h.state().last_error_kind, "garbage");
+  EXPECT_EQ(h.state().last_error_kind, SourceError::Kind::kGarbage);
   EXPECT_NE(h.state().last_error.find(
                 "page 1: API status maintenance (not one of status_ok): back at 10:00"),
             std::string::npos)

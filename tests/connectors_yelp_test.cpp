@@ -169,7 +169,7 @@ TEST_F(Yelp, UnavailableBusinessIsUnavailable) {
       R"({"match": "/v3/", "kind": "status", "status": 403, "body": "{\"error\": {\"code\": \"BUSINESS_UNAVAILABLE\", \"description\": \"We may not be able to provide details for certain businesses, for example if they do not have any reviews yet.\"}}"})");
   SourceHarness h(kSource);
   EXPECT_FALSE(h.poll().ok);
-  EXPECT_EQ(h.state().last_error_kind, "unavailable");
+  EXPECT_EQ(h.state().last_error_kind, SourceError::Kind::kUnavailable);
   EXPECT_FALSE(h.state().needs_attention);
   EXPECT_NE(h.state().last_error.find("BUSINESS_UNAVAILABLE"), std::string::npos);
 }

@@ -159,7 +159,10 @@ TEST_F(ReadsTest, RepliedReviewsLatestReplyFirstRemovedIncluded) {
 
 TEST_F(ReadsTest, SourcesCarryThePollStateTheStoreReads) {
   store_->ensure_source("never", "yelp", "downtown", 1500);
-  store_->record_failure("survey", "auth", "token expired", 4000, 5000, true, "Renew the token");
+  store_->record_failure(
+      "survey",
+      db::PollFailure{SourceError::Kind::kAuth, "token expired", 5000, true, "Renew the token"},
+      4000);
   add(review("a", "Late", RatingScale::stars(), 2, 2, 3000), analysis(-0.2, Label::kNegative));
   std::vector<SourceRow> sources = read_sources(*db_);
   ASSERT_EQ(sources.size(), 2u);
@@ -204,4 +207,55 @@ TEST_F(ReadsTest, RescoreSelectsOutdatedAnalysesById) {
   rows = reviews_to_rescore(*db_, a, 10, every);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].id, b);
+}
+
+// Search ranks by BM25 first and reads only the rows it shows, by id (in statements of at most
+// a few hundred ids): a long result keeps the rank order, and every row shown has its matches
+// marked, past the first statement's ids too - whether the reviews are in the query index yet
+// (the temporary FTS table) or folded in.
+TEST_F(ReadsTest, SearchKeepsBm25OrderAndMarksEveryRowShown) {
+  constexpr int kReviews = 1200;
+  Transaction tx(*db_);
+  for (int i = 0; i < kReviews; ++i) {
+    const int k = i % 4 + 1;  // "parking" k times in a text of the same length
+    std::string text;
+    for (int w = 0; w < 4; ++w) text += w < k ? "parking " : "visit ";
+    text += "at the clinic";
+    add(review("p" + std::to_string(i), text, RatingScale::linear(1, 5), 3, 3, 10000 + i),
+        analysis(0, Label::kNeutral));
+  }
+  tx.commit();
+  ReviewReads reads(*db_);
+  for (bool indexed : {false, true}) {
+    if (indexed)
+      while (refresh_query_index(*db_, 20000) > 0) {
+      }
+    std::vector<ReviewRow> rows = reads.search("parking", {}, 1100);
+    ASSERT_EQ(rows.size(), 1100u) << "indexed " << indexed;
+    size_t previous = 4;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      size_t k = 0;
+      for (size_t at = rows[i].review.text.find("parking"); at != std::string::npos;
+           at = rows[i].review.text.find("parking", at + 1))
+        ++k;
+      EXPECT_EQ(rows[i].matches.size(), k) << "row " << i << ", indexed " << indexed;
+      EXPECT_LE(k, previous) << "row " << i << " ranks below fewer matches, indexed " << indexed;
+      EXPECT_FALSE(rows[i].snippet.empty()) << "row " << i;
+      previous = k;
+    }
+    EXPECT_EQ(rows.front().matches.size(), 4u);
+    EXPECT_EQ(rows.back().matches.size(), 1u);
+  }
+  // A review removed at its source is not shown unless asked for, though the window of newest
+  // matches counts it (db/review_reads.cpp, search()).
+  db_->exec("UPDATE reviews SET removed_at = 30000 WHERE external_id = 'p1199'");
+  auto shown = [&](bool include_removed) {
+    ReviewFilter f;
+    f.include_removed = include_removed;
+    for (const ReviewRow& r : reads.search("parking", f, kReviews))
+      if (r.review.external_id == "p1199") return true;
+    return false;
+  };
+  EXPECT_FALSE(shown(false));
+  EXPECT_TRUE(shown(true));
 }

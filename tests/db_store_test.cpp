@@ -401,12 +401,16 @@ TEST_F(StoreTest, PollStateCountsSuccessesAndFailures) {
   EXPECT_FALSE(fresh.first_sync_at);
   EXPECT_EQ(fresh.consecutive_failures, 0);
 
-  store_->record_failure("google-downtown", "transient", "HTTP 503", 100, 160, false);
-  store_->record_failure("google-downtown", "auth", "invalid token", 200, 3800, true);
+  store_->record_failure("google-downtown",
+                         db::PollFailure{SourceError::Kind::kTransient, "HTTP 503", 160, false, ""},
+                         100);
+  store_->record_failure("google-downtown",
+                         db::PollFailure{SourceError::Kind::kAuth, "invalid token", 3800, true, ""},
+                         200);
   PollState failing = store_->poll_state("google-downtown");
   EXPECT_EQ(failing.consecutive_failures, 2);
   EXPECT_EQ(failing.last_error, "invalid token");
-  EXPECT_EQ(failing.last_error_kind, "auth");
+  EXPECT_EQ(failing.last_error_kind, SourceError::Kind::kAuth);
   EXPECT_EQ(failing.last_error_at, 200);
   EXPECT_EQ(failing.last_attempt_at, 200);
   EXPECT_EQ(failing.next_poll_at, 3800);
@@ -415,7 +419,9 @@ TEST_F(StoreTest, PollStateCountsSuccessesAndFailures) {
   EXPECT_FALSE(failing.first_sync_at);
   EXPECT_EQ(failing.cursor, "");
   // A transient failure after an auth failure does not hide that a person must act.
-  store_->record_failure("google-downtown", "transient", "timeout", 300, std::nullopt, false);
+  store_->record_failure(
+      "google-downtown",
+      db::PollFailure{SourceError::Kind::kTransient, "timeout", std::nullopt, false, ""}, 300);
   EXPECT_TRUE(store_->poll_state("google-downtown").needs_attention);
   EXPECT_EQ(store_->poll_state("google-downtown").consecutive_failures, 3);
 
@@ -424,7 +430,7 @@ TEST_F(StoreTest, PollStateCountsSuccessesAndFailures) {
   EXPECT_EQ(ok.cursor, "page-token-1");
   EXPECT_EQ(ok.consecutive_failures, 0);
   EXPECT_EQ(ok.last_error, "");
-  EXPECT_EQ(ok.last_error_kind, "");
+  EXPECT_EQ(ok.last_error_kind, std::nullopt);
   EXPECT_FALSE(ok.last_error_at);
   EXPECT_FALSE(ok.needs_attention);
   EXPECT_EQ(ok.last_success_at, 400);
@@ -438,7 +444,9 @@ TEST_F(StoreTest, PollStateCountsSuccessesAndFailures) {
   EXPECT_FALSE(again.next_poll_at);
 
   // A failure keeps the cursor.
-  store_->record_failure("google-downtown", "garbage", "not JSON", 600, std::nullopt, false);
+  store_->record_failure(
+      "google-downtown",
+      db::PollFailure{SourceError::Kind::kGarbage, "not JSON", std::nullopt, false, ""}, 600);
   EXPECT_EQ(store_->poll_state("google-downtown").cursor, "page-token-2");
   EXPECT_EQ(store_->poll_state("google-downtown").consecutive_failures, 1);
 
@@ -455,6 +463,32 @@ TEST_F(StoreTest, PollStateCountsSuccessesAndFailures) {
     FAIL() << "expected DbError";
   } catch (const DbError& e) {
     EXPECT_NE(std::string(e.what()).find("nowhere"), std::string::npos);
+  }
+}
+
+// The kind of failure is stored as its word ("auth") and read back as the enum; a word this
+// version does not know (another program, a newer repwatch) is an error naming the source and
+// the word, not a guess.
+TEST_F(StoreTest, PollStateFailureKindIsReadBackTypedAndAnUnknownWordIsNamed) {
+  for (SourceError::Kind kind :
+       {SourceError::Kind::kTransient, SourceError::Kind::kAuth, SourceError::Kind::kGarbage,
+        SourceError::Kind::kConfig, SourceError::Kind::kUnavailable}) {
+    store_->record_failure("google-downtown",
+                           db::PollFailure{kind, "failed", std::nullopt, false, ""}, 100);
+    EXPECT_EQ(store_->poll_state("google-downtown").last_error_kind, kind) << to_string(kind);
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM poll_state WHERE source_id = 'google-downtown' AND "
+                   "last_error_kind = 'unavailable'"),
+            1);
+  db_->exec(
+      "UPDATE poll_state SET last_error_kind = 'meltdown' WHERE source_id = 'google-downtown'");
+  try {
+    store_->poll_state("google-downtown");
+    FAIL() << "expected DbError";
+  } catch (const DbError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("google-downtown"), std::string::npos) << what;
+    EXPECT_NE(what.find("meltdown"), std::string::npos) << what;
   }
 }
 

@@ -258,14 +258,14 @@ TEST_F(PipelineTest, FetchFailureRecordsOnlyTheFailure) {
   db::PollState state = store_.poll_state("survey");
   EXPECT_EQ(state.cursor, "c1");
   EXPECT_EQ(state.consecutive_failures, 1);
-  EXPECT_EQ(state.last_error_kind, "auth");
+  EXPECT_EQ(state.last_error_kind, SourceError::Kind::kAuth);
   EXPECT_TRUE(state.needs_attention);
   EXPECT_EQ(state.next_poll_at, 6900);
 
   conn_.fail = [] { throw SourceError(SourceError::Kind::kTransient, "timeout"); };
   poll({}, 7000);
   EXPECT_EQ(store_.poll_state("survey").consecutive_failures, 2);
-  EXPECT_EQ(store_.poll_state("survey").last_error_kind, "transient");
+  EXPECT_EQ(store_.poll_state("survey").last_error_kind, SourceError::Kind::kTransient);
   EXPECT_EQ(store_.count_reviews(), 1);
 }
 
@@ -275,7 +275,7 @@ TEST_F(PipelineTest, AFirstPollThatFailsRegistersTheSource) {
   EXPECT_FALSE(out.ok);
   db::PollState state = store_.poll_state("survey");
   EXPECT_EQ(state.consecutive_failures, 1);
-  EXPECT_EQ(state.last_error_kind, "config");
+  EXPECT_EQ(state.last_error_kind, SourceError::Kind::kConfig);
   EXPECT_FALSE(state.first_sync_at);
 }
 

@@ -316,7 +316,7 @@ TEST(Limits, GarbageSourceIsQuarantinedWhileTheOthersGoOn) {
   repwatch::db::ReviewStore store(db);
   EXPECT_EQ(store.count_reviews(), 2);
   auto bad = store.poll_state("broken-feed");
-  EXPECT_EQ(bad.last_error_kind, "garbage");
+  EXPECT_EQ(bad.last_error_kind, repwatch::SourceError::Kind::kGarbage);
   EXPECT_NE(bad.last_error.find("expected JSON, got text/html"), std::string::npos)
       << bad.last_error;
   EXPECT_NE(bad.last_error.find("Site maintenance"), std::string::npos)
