@@ -11,7 +11,7 @@
 // default, its listings; upsert() of a removed review (it is listed again) clears removed_at
 // and says so (UpsertResult::restored).
 //
-// Schema (see schema_migrations() in store.cpp for the exact SQL):
+// Schema (see schema_migrations() in db/schema.cpp for the exact SQL):
 //   locations(id, name)
 //   sources(id, type, location_id, added_at, first_sync_at)
 //   poll_state(source_id, cursor, last_attempt_at, last_success_at, last_error, last_error_kind,
