@@ -93,6 +93,10 @@ struct TpAcc {
   // Attribution::close_sentence): its score when nothing is said of it directly.
   double unclaimed = 0;
   bool mentioned = false;
+  // The last region (Attribution::region_, from 1) whose close_sentence visited it: a second
+  // mention in the same region is seen in constant time, not by rescanning the region's
+  // mentions (a sentence of thousands of mentions stays linear).
+  uint32_t closed_region = 0;
   uint32_t first_offset = 0;
   uint32_t n_evidence = 0;
   uint32_t covered_end = 0;

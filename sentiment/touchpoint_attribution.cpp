@@ -260,8 +260,8 @@ struct Attribution {
     for (size_t k = sentence_m_; k < m_end; ++k) {
       const uint32_t tp = mentions[k].tp;
       TpAcc& t = acc[tp];
-      bool again = false;  // mentioned twice in the sentence
-      for (size_t q = sentence_m_; q < k; ++q) again |= mentions[q].tp == tp;
+      const bool again = t.closed_region == region_;  // mentioned twice in the sentence
+      t.closed_region = region_;
       // A clause cut at a coordinator keeps each segment to its own words ("Got a same-day
       // appointment and the nurse was kind").
       if (t.sum != 0 || again || (claimed_ && mentions[k].cut)) continue;

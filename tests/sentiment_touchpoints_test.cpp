@@ -349,5 +349,18 @@ TEST(SentimentTouchpoints, OpeningHoursAndAppointmentTimes) {
   EXPECT_FALSE(mentions(late, "physician"));  // a bystander, as "the doctor was running late"
 }
 
+// Phrases of several words among alternatives go in parentheses ("a|b c" is two words): the
+// shipped taxonomy's "turned up", "out of order", "on time", "long time" work as the guide means.
+TEST(SentimentTouchpoints, MultiWordAlternativesInTheShippedTaxonomy) {
+  EXPECT_LT(result("The ambulance was slow to arrive.", "wait_time").score, -0.05);
+  EXPECT_LT(result("The elevator was out of order again.", "parking_access").score, -0.05);
+  EXPECT_LT(result("We sat in that lobby forever.", "wait_time").score, -0.05);
+  EXPECT_LT(result("The doctor ran late, I was seen an hour past my appointment time.", "wait_time")
+                .score,
+            -0.05);
+  EXPECT_FALSE(
+      mentions("The doctor ran late, I was seen an hour past my appointment time.", "physician"));
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
