@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -157,6 +158,13 @@ void generate_csv(const fs::path& file, int64_t n) {
   if (!out.flush()) throw std::runtime_error("cannot write " + file.string());
 }
 
+// CPU time of the calling thread (user + system).
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+
 double cpu_seconds(int who) {
   rusage ru{};
   getrusage(who, &ru);
@@ -290,11 +298,18 @@ int main(int argc, char** argv) {
     double first_part = 0;
     long fetched_rss = 0;
     pipeline::PollOutcome out;
+    double store_thread_cpu = 0, worker_thread_cpu = 0;
     {
       // As the daemon runs it: a worker thread fetches and scores the poll in parts
       // (pipeline::kPartSize reviews each), this thread stores each part as it comes.
       std::promise<pipeline::Fetched> first;
       std::thread producer([&] {
+        const double c0 = thread_cpu_seconds();
+        struct Account {
+          double c0;
+          double& out;
+          ~Account() { out = thread_cpu_seconds() - c0; }
+        } account{c0, worker_thread_cpu};
         try {
           pipeline::fetch_and_score_streamed(
               *connector, source, "", analyzer, pipeline::kPartSize,
@@ -303,10 +318,12 @@ int main(int argc, char** argv) {
           first.set_exception(std::current_exception());
         }
       });
+      const double store_c0 = thread_cpu_seconds();
       pipeline::Fetched fetched = first.get_future().get();
       first_part = seconds_since(start);
       fetched_rss = peak_rss_mb();
       out = pipeline::store_poll(store, source, std::move(fetched), {}, now_seconds());
+      store_thread_cpu = thread_cpu_seconds() - store_c0;
       producer.join();
     }
     double stored = seconds_since(start);
@@ -321,15 +338,21 @@ int main(int argc, char** argv) {
                    static_cast<long long>(store.count_reviews()), static_cast<long long>(n));
       return 1;
     }
+    std::error_code wal_ec;
+    const auto wal_bytes = fs::file_size(config.database.string() + "-wal", wal_ec);
     const double store_bytes = static_cast<double>(database_bytes(config.database));
     std::printf(
         "repwatch ingest: %lld reviews in %.2f s wall (%.2f s CPU) = %.0f reviews/s\n"
         "  in parts of %zu: the first part scored after %.2f s, the poll stored after %.2f s; "
         "%zu problems; peak RSS %ld MB (%ld MB at the first part)\n"
-        "  store: %.1f MB = %.0f bytes per review (before the query index)\n",
+        "  store: %.1f MB = %.0f bytes per review (before the query index); its write-ahead "
+        "log at the end of the poll: %.1f MB\n"
+        "  CPU by thread: storing %.2f s (of %.2f s wall), fetching and scoring %.2f s (its "
+        "own thread; scoring helpers not counted)\n",
         static_cast<long long>(n), total, total_cpu, n / total, pipeline::kPartSize, first_part,
         stored, out.problems.size(), peak_rss_mb(), fetched_rss, store_bytes / 1e6,
-        store_bytes / static_cast<double>(n));
+        store_bytes / static_cast<double>(n), wal_ec ? 0.0 : static_cast<double>(wal_bytes) / 1e6,
+        store_thread_cpu, total, worker_thread_cpu);
 
     // Phase split, measured separately on a fresh connector, part by part (single-threaded).
     {

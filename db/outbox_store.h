@@ -12,7 +12,7 @@
 //   alert_deliveries(id, alert_id, channel, recipient, status, batch, urgent, attempts,
 //                    next_attempt_at, lease_until, last_error, message_id UNIQUE, created_at,
 //                    sent_at, sent_via, digest_delivery_id, UNIQUE(alert_id, channel, recipient))
-// (the "alerts" migration in db/store.cpp has the exact SQL).
+// (the "alerts" migration in db/schema.cpp has the exact SQL).
 //
 // An alert is one thing worth telling, once: its dedupe_key ("new_negative:42:1" = rule,
 // review id, revision) is UNIQUE, so queueing the same alert twice - a re-poll, a restart, two

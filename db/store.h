@@ -11,7 +11,7 @@
 // default, its listings; upsert() of a removed review (it is listed again) clears removed_at
 // and says so (UpsertResult::restored).
 //
-// Schema (see schema_migrations() in store.cpp for the exact SQL):
+// Schema (see schema_migrations() in db/schema.cpp for the exact SQL):
 //   locations(id, name)
 //   sources(id, type, location_id, added_at, first_sync_at)
 //   poll_state(source_id, cursor, last_attempt_at, last_success_at, last_error, last_error_kind,
@@ -173,6 +173,8 @@ class ReviewStore {
   // The reviews of one source, those marked removed only with `include_removed`.
   int64_t count_reviews(const std::string& source_id, bool include_removed = false) const;
   int count_revisions(int64_t review_id) const;
+  // Whether any review of `source_id` is stored (removed ones too); one index probe.
+  bool has_reviews(const std::string& source_id) const;
 
   // After a poll stored every review of a complete listing of `source_id` (their ids:
   // `listed`, as upsert() returned them): marks the source's other reviews removed at `now`.

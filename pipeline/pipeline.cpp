@@ -42,17 +42,16 @@ Analysis analyze_one(const sentiment::Analyzer& analyzer, const Review& review,
   return unscored;
 }
 
-// Analyzes every review, in order. A large poll (a first sync, a big import) is split over the
-// machine's cores: the Analyzer is immutable and thread-safe, and each worker keeps its own
-// problems, appended in review order afterwards.
+// Analyzes every review, in order. A large poll (a first sync, a big import) is split over
+// `cores` of the machine: the Analyzer is immutable and thread-safe, and each worker keeps its
+// own problems, appended in review order afterwards.
 std::vector<Analysis> analyze_all(const sentiment::Analyzer& analyzer,
-                                  const std::vector<Review>& reviews,
+                                  const std::vector<Review>& reviews, size_t cores,
                                   std::vector<Problem>& problems) {
   constexpr size_t kPerWorker = 4096;  // below this, a thread costs more than it saves
   const size_t n = reviews.size();
   const size_t workers =
-      std::max<size_t>(1, std::min<size_t>({std::thread::hardware_concurrency(), 8,
-                                            (n + kPerWorker - 1) / kPerWorker}));
+      std::max<size_t>(1, std::min<size_t>({cores, 8, (n + kPerWorker - 1) / kPerWorker}));
   std::vector<Analysis> out(n);
   std::vector<std::vector<Problem>> found(workers);
   auto work = [&](size_t w) {
@@ -95,10 +94,14 @@ SourceError source_error_of(const std::exception& e) {
   return SourceError(SourceError::Kind::kTransient, redact_text(e.what()));
 }
 
-// Normalizes and analyzes what a fetch (or one part of it) returned. `numbered` counts the
-// reviews of the poll before this part, so that problems number them across parts.
+// The machine's cores (at least 1).
+size_t all_cores() { return std::max<size_t>(1, std::thread::hardware_concurrency()); }
+
+// Normalizes and analyzes what a fetch (or one part of it) returned, on up to `cores` threads.
+// `numbered` counts the reviews of the poll before this part, so that problems number them
+// across parts.
 Fetched score(connectors::FetchResult&& result, const SourceConfig& source,
-              const sentiment::Analyzer& analyzer, size_t& numbered) {
+              const sentiment::Analyzer& analyzer, size_t cores, size_t& numbered) {
   Fetched out;
   out.source_id = source.id;
   for (Problem& p : result.problems) p.message = redact_text(p.message);
@@ -145,7 +148,7 @@ Fetched score(connectors::FetchResult&& result, const SourceConfig& source,
     reviews.swap(sorted);
   }
 
-  out.analyses = analyze_all(analyzer, reviews, result.problems);
+  out.analyses = analyze_all(analyzer, reviews, cores, result.problems);
   out.result = std::move(result);
   return out;
 }
@@ -164,17 +167,20 @@ Fetched fetch_and_score(connectors::Connector& connector, const SourceConfig& so
     return out;
   }
   size_t numbered = 0;
-  return score(std::move(result), source, analyzer, numbered);
+  return score(std::move(result), source, analyzer, all_cores(), numbered);
 }
 
 void fetch_and_score_parts(connectors::Connector& connector, const SourceConfig& source,
                            const std::string& cursor, const sentiment::Analyzer& analyzer,
                            size_t part_size, const std::function<void(Fetched&&)>& deliver) {
   size_t numbered = 0;
+  // While a part is scored, the one before it is being stored on another thread (the
+  // database's): that thread is the slower one, so it keeps a core to itself.
+  const size_t cores = std::max<size_t>(1, all_cores() - 1);
   bool delivering = false;  // an exception now comes from `deliver`: it stops the fetch
   try {
     connector.fetch_parts(cursor, part_size, [&](connectors::FetchResult&& part) {
-      Fetched scored = score(std::move(part), source, analyzer, numbered);
+      Fetched scored = score(std::move(part), source, analyzer, cores, numbered);
       delivering = true;
       deliver(std::move(scored));
       delivering = false;
@@ -220,11 +226,13 @@ void fetch_and_score_streamed(connectors::Connector& connector, const SourceConf
 
 bool PartChannel::put(Fetched&& part) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return closed_ || parts_.size() < capacity_; });
+  cv_.wait(lock, [&] { return closed_ || parts_.size() < std::max<size_t>(capacity_, 1); });
   if (closed_) return false;
   parts_.push_back(std::move(part));
+  const uint64_t mine = taken_ + parts_.size();  // the take() that returns this part
   cv_.notify_all();
-  return true;
+  if (capacity_ == 0) cv_.wait(lock, [&] { return closed_ || taken_ >= mine; });
+  return taken_ >= mine || !closed_;
 }
 
 Fetched PartChannel::take() {
@@ -232,6 +240,7 @@ Fetched PartChannel::take() {
   cv_.wait(lock, [&] { return !parts_.empty(); });
   Fetched part = std::move(parts_.front());
   parts_.pop_front();
+  ++taken_;
   cv_.notify_all();
   return part;
 }
@@ -311,8 +320,12 @@ struct PollRun {
   // The poll state from before the poll, read in the first part's transaction: every part's
   // hook sees it (its first_sync_at tells a first sync).
   std::optional<db::PollState> before;
+  // Whether the source had reviews stored before the poll (read with `before`). If not, no
+  // review can be missing from its listing: every stored one was stored by this poll.
+  bool had_reviews = true;
   // The ids of the reviews the committed parts stored: with the last part's, the listing that
-  // a complete poll compares the stored reviews with.
+  // a complete poll compares the stored reviews with (only kept when `had_reviews`: 8 bytes a
+  // review).
   std::vector<int64_t> listed;
   PollOutcome out;  // the totals of the committed parts; the problems of every part so far
 };
@@ -365,7 +378,10 @@ StoreCounts store_in_one_transaction(PollRun& run, const connectors::FetchResult
   StoreCounts counts;
   db::Transaction tx(store.database());
   store.ensure_source(source.id, source.type, source.location, run.now);
-  if (!run.before) run.before = store.poll_state(source.id);
+  if (!run.before) {
+    run.before = store.poll_state(source.id);
+    run.had_reviews = store.has_reviews(source.id);
+  }
   const db::PollState state = *run.before;
   // Exports covering several locations name one per review: make sure each exists.
   const std::string* last_location = &source.location;
@@ -423,7 +439,7 @@ StoreCounts store_in_one_transaction(PollRun& run, const connectors::FetchResult
     tx.commit();
     return counts;
   }
-  if (complete && skipped.empty()) {
+  if (complete && skipped.empty() && run.had_reviews) {
     std::vector<int64_t> listed = run.listed;
     listed.insert(listed.end(), ids.begin(), ids.end());
     mark_removed(run, state, std::move(listed), counts);
@@ -535,7 +551,8 @@ bool store_part(PollRun& run, Fetched& fetched) {
       out.restored += counts.restored;
       out.alerts_queued += counts.alerts_queued;
       out.health_alerts += counts.health_alerts;
-      if (!result.last) run.listed.insert(run.listed.end(), ids.begin(), ids.end());
+      if (!result.last && run.had_reviews)
+        run.listed.insert(run.listed.end(), ids.begin(), ids.end());
       for (Problem& p : skipped) {
         spdlog::error("source {}: {}", source.id, p.to_string());
         out.problems.push_back(std::move(p));
@@ -558,17 +575,22 @@ bool store_part(PollRun& run, Fetched& fetched) {
 }
 
 // While a poll in parts is stored, SQLite's automatic checkpoint (which copies the write-ahead
-// log into the database file whenever the log passes ~4 MB, i.e. after nearly every part) is
-// off: the log takes the whole poll and is copied once after it - by the next transaction that
-// commits (the daemon's query-index refresh, its deliveries) - instead of the pages the parts
-// share (the indexes' last pages) being copied again part after part. Committed parts are
-// durable in the log either way.
+// log into the database file whenever the log passes ~4 MB, i.e. after nearly every part) waits
+// for a log of kPollCheckpointPages (1 GiB of 4 KiB pages): the pages the parts share (the
+// indexes' pages, which an import in random time order touches all over in every part) are
+// copied once per GiB of log rather than after every part, and the log - every part's changed
+// pages, 5x the size of the reviews themselves at a million - does not take the whole poll:
+// a million-review import left a 4.0 GB log without the bound, 1.1 GB with it, and the log's
+// index (shared memory, counted in the daemon's RSS) stays small with it. Committed parts are
+// durable in the log either way; after the poll the usual setting is back.
+constexpr int64_t kPollCheckpointPages = 262144;
+
 class CheckpointAfter {
  public:
   explicit CheckpointAfter(const db::Database& db) : db_(db) {
     db::Statement st = db_.prepare("PRAGMA wal_autocheckpoint");
     if (st.step()) pages_ = st.column_int(0);
-    db_.exec("PRAGMA wal_autocheckpoint=0");
+    db_.exec("PRAGMA wal_autocheckpoint=" + std::to_string(kPollCheckpointPages));
   }
   ~CheckpointAfter() {
     try {
@@ -590,7 +612,7 @@ class CheckpointAfter {
 PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
                        const ReviewHook& hook, int64_t now, std::optional<int64_t> next_poll_at,
                        const PollHook& poll_hook) {
-  PollRun run{store, source, hook, poll_hook, now, next_poll_at, std::nullopt, {}, {}};
+  PollRun run{store, source, hook, poll_hook, now, next_poll_at, std::nullopt, true, {}, {}};
   PollOutcome& out = run.out;
   out.source_id = source.id;
   MoreParts more = std::move(fetched.more);

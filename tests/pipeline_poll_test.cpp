@@ -644,6 +644,59 @@ TEST(PartChannel, AProducerStopsWhenTheConsumerLetsGo) {
   EXPECT_GE(put.load(), 1);
 }
 
+// A part is handed over, never left waiting (the default capacity 0): put() returns once the
+// consumer took the part, so the producer holds at most the next one. A part nobody takes
+// makes put() return false when the consumer lets go, however long that takes.
+TEST(PartChannel, APartIsHandedOverNotLeftWaiting) {
+  auto channel = std::make_shared<PartChannel>();
+  std::promise<bool> first_put, second_put;
+  std::thread producer([&] {
+    first_put.set_value(channel->put(Fetched{}));
+    second_put.set_value(channel->put(Fetched{}));
+  });
+  {
+    MoreParts more(channel);
+    (*more).take();
+    EXPECT_TRUE(first_put.get_future().get());  // taken: handed over
+    // The second part is never taken: its put() must not return while the consumer holds on
+    // (with room for a waiting part it would return true at once).
+    auto second = second_put.get_future();
+    EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+    // (leaving the scope lets go of the channel)
+    more = MoreParts();
+    EXPECT_FALSE(second.get());
+  }
+  producer.join();
+}
+
+// A first sync in parts of a complete listing keeps every review: with nothing stored before
+// the poll, nothing can be missing from its listing (the ids of the earlier parts are not kept).
+TEST_F(PartsTest, ACompleteFirstSyncInPartsRemovesNothing) {
+  parts_.complete = true;
+  std::vector<StoredEvent::Change> changes;
+  PollOutcome out = poll_in_parts(
+      [&](const StoredEvent& e) {
+        changes.push_back(e.change);
+        return 0;
+      },
+      5000);
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 10);
+  EXPECT_EQ(out.removed, 0);
+  EXPECT_EQ(changes.size(), 10u);
+  for (auto c : changes) EXPECT_NE(c, StoredEvent::Change::kRemoved);
+  EXPECT_EQ(store_.count_reviews(source_.id), 10);  // none marked removed
+
+  // The next complete listing lacks r0: it is marked removed, the others are kept.
+  parts_.reviews.erase(parts_.reviews.begin());
+  store_.save_cursor(source_.id, "0");
+  PollOutcome next = poll_in_parts({}, 6000);
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.removed, 1);
+  EXPECT_EQ(store_.find(source_.id, "r0")->removed_at, 6000);
+  EXPECT_EQ(store_.count_reviews(source_.id), 9);
+}
+
 // A review in another language with the source's translation is analysed on the translation;
 // the reviewer's words stay the text. A translation the analyzer does not score (into another
 // language) is ignored.
