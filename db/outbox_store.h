@@ -91,17 +91,9 @@ struct NewDelivery {
   std::string message_id;
 };
 
-struct AlertRow {
+// A stored alert: what was queued, with its row id and when.
+struct AlertRow : NewAlert {
   int64_t id = 0;
-  std::string dedupe_key;
-  std::string rule;
-  AlertKind kind = AlertKind::kNewNegative;
-  std::optional<int64_t> review_id;
-  std::optional<int> revision;
-  std::string location_id;
-  std::string source_id;
-  bool urgent = true;
-  std::string payload;
   int64_t created_at = 0;
 };
 
