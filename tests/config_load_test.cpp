@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "tests/fixtures/temp_dir.h"
 
 namespace fs = std::filesystem;
 using repwatch::Config;
@@ -17,18 +18,7 @@ using repwatch::Settings;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "rw-config-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using repwatch::testing::TempDir;
 
 void write(const fs::path& p, const std::string& text,
            fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) {

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "db/store.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace repwatch;
 using namespace repwatch::db;
@@ -16,18 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "rw-dbc-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using repwatch::testing::TempDir;
 
 Review make_review(int n) {
   Review r;

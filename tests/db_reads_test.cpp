@@ -11,6 +11,7 @@
 #include "db/review_reads.h"
 #include "db/source_reads.h"
 #include "db/store.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace repwatch;
 using namespace repwatch::db;
@@ -18,18 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "rw-reads-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using repwatch::testing::TempDir;
 
 Review review(const std::string& id, const std::string& text, RatingScale scale,
               std::optional<double> raw, std::optional<double> rating, int64_t at) {

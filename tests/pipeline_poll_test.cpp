@@ -15,6 +15,7 @@
 #include "db/store.h"
 #include "pipeline/pipeline.h"
 #include "sentiment/analyzer.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace repwatch;
 using namespace repwatch::pipeline;
@@ -22,18 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "rw-pipe-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using repwatch::testing::TempDir;
 
 // A source whose reviews are a vector the test controls; it can also be told to fail.
 class VectorConnector : public connectors::Connector {
