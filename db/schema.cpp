@@ -255,7 +255,65 @@ UPDATE poll_state SET
                          WHERE r.source_id = poll_state.source_id ORDER BY t DESC LIMIT 20)), '');
 )sql";
 
+// Every connection of the store's: a first sync writes 10,000 reviews per transaction, and a
+// page cache of up to 64 MiB (allocated as used) keeps the indexes' pages in memory instead of
+// re-reading them; a multi-row INSERT (upsert_many()) keeps a statement journal, in memory
+// rather than a temporary file.
+constexpr const char* kConnectionSettings = "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY";
+
+// The time indexes as the migrations ("core" and "cli") created them; db_store_test checks
+// that these are the same, word for word, as what a freshly migrated store holds.
+constexpr const char* kTimeIndexes[][2] = {
+    {"reviews_by_created", "reviews(created_at)"},
+    {"reviews_by_location", "reviews(location_id, created_at)"},
+    {"reviews_by_source", "reviews(source_id, created_at)"},
+    {"reviews_unanswered_negative",
+     "reviews(created_at)\n  WHERE negative = 1 AND reply_text = ''"},
+};
+
 }  // namespace
+
+void drop_time_indexes(const Database& db) {
+  std::string sql;
+  for (const auto& [name, on] : kTimeIndexes)
+    sql += std::string("DROP INDEX IF EXISTS ") + name + ";";
+  db.exec(sql);
+}
+
+void build_time_indexes(const Database& db) {
+  Statement present = db.prepare(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+      "('reviews_by_created', 'reviews_by_location', 'reviews_by_source', "
+      "'reviews_unanswered_negative')");
+  if (present.step() && present.column_int(0) == std::ssize(kTimeIndexes)) return;
+  present.reset();
+  // Sorting a million rows takes tens of MB: in a temporary file (deleted as it is opened)
+  // instead of the memory temp_store=MEMORY gives it, and with the page cache at a quarter of
+  // its size meanwhile, so that the build stays within the import's memory.
+  struct Settings {
+    const Database& db;
+    explicit Settings(const Database& d) : db(d) {
+      db.exec("PRAGMA temp_store=FILE; PRAGMA cache_size=-4096");
+    }
+    ~Settings() {
+      try {
+        db.exec(kConnectionSettings);
+      } catch (...) {  // the connection is unusable anyway; its next statement says why
+      }
+    }
+  } settings(db);
+  std::string sql;
+  for (const auto& [name, on] : kTimeIndexes)
+    sql += std::string("CREATE INDEX IF NOT EXISTS ") + name + " ON " + on + ";";
+  Transaction tx(db);
+  db.exec(sql);
+  tx.commit();
+}
+
+int64_t highest_review_id(const Database& db) {
+  Statement st = db.prepare("SELECT coalesce(max(id), 0) FROM reviews");
+  return st.step() ? st.column_int(0) : 0;
+}
 
 const std::vector<Migration>& schema_migrations() {
   // Append new migrations at the END, one entry each, named after the module. Never edit one
@@ -276,12 +334,9 @@ const std::vector<Migration>& schema_migrations() {
 
 Database open_store(const std::filesystem::path& path) {
   Database db = Database::open(path);
-  // A first sync can write a million reviews in one transaction: a page cache of up to 64 MiB
-  // (allocated as used) keeps the indexes' pages in memory instead of re-reading them.
-  db.exec("PRAGMA cache_size=-65536");
-  // A multi-row INSERT (upsert_many()) keeps a statement journal; in memory, not a temp file.
-  db.exec("PRAGMA temp_store=MEMORY");
+  db.exec(kConnectionSettings);
   db.migrate(schema_migrations());
+  build_time_indexes(db);
   return db;
 }
 }  // namespace repwatch::db

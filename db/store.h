@@ -56,8 +56,26 @@ std::optional<std::vector<Evidence>> decode_spans(std::string_view json, std::st
 // Every schema change of repwatch, in order. Modules append; never edit an applied one.
 const std::vector<Migration>& schema_migrations();
 
-// Opens the database and brings its schema up to date.
+// Opens the database, brings its schema up to date and builds the time indexes if they are
+// missing (an import cut short while they were deferred; see below).
 Database open_store(const std::filesystem::path& path);
+
+// Bulk loading. Four indexes take each review by its created_at: reviews_by_created,
+// reviews_by_location, reviews_by_source and reviews_unanswered_negative. An import whose
+// reviews come in no particular time order adds to every page of them in every part, so each
+// part's commit writes them out whole again: at 1,000,000 reviews in parts of 10,000, most of
+// the import's time. Dropped for the import and built once at its end, they are sorted once.
+// While they are missing, readers get the same answers, only without their help (slower).
+//
+// drop_time_indexes() drops them (those that exist); build_time_indexes() creates those that
+// are missing - nothing to do when all four are there - with the sort spilling to a temporary
+// file rather than memory, so that building them keeps the import's memory bound. Each runs in
+// its own transaction: not inside one that is open.
+void drop_time_indexes(const Database& db);
+void build_time_indexes(const Database& db);
+// The highest review id: how many reviews the store has ever held, near enough, read from the
+// end of the table rather than by counting.
+int64_t highest_review_id(const Database& db);
 
 struct StoredReview {
   int64_t id = 0;

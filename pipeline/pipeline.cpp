@@ -607,6 +607,42 @@ class CheckpointAfter {
   int64_t pages_ = 1000;
 };
 
+// The time indexes (db::drop_time_indexes) while a large poll in parts is stored: deferred
+// from the part after which the poll has stored as many new reviews as the store held when it
+// began (a first sync or an import that at least doubles the store), and built once when the
+// poll ends, whether it succeeded or not. Before that point, or for a store much larger than the
+// import, maintaining them costs less than sorting the whole table again. Should the daemon stop
+// in between, db::open_store() builds them at its next start.
+class DeferredTimeIndexes {
+ public:
+  explicit DeferredTimeIndexes(const db::Database& db)
+      : db_(db), held_(db::highest_review_id(db)) {}
+  // After each stored part that more parts follow.
+  void after_part(int64_t inserted_so_far) {
+    if (deferred_ || inserted_so_far < held_) return;
+    db::drop_time_indexes(db_);
+    deferred_ = true;
+  }
+  ~DeferredTimeIndexes() {
+    if (!deferred_) return;
+    try {
+      db::build_time_indexes(db_);
+    } catch (const std::exception& e) {
+      spdlog::error(
+          "building the time indexes after an import: {}; repwatchd builds them when "
+          "it next starts, and queries are slower until then",
+          e.what());
+    }
+  }
+  DeferredTimeIndexes(const DeferredTimeIndexes&) = delete;
+  DeferredTimeIndexes& operator=(const DeferredTimeIndexes&) = delete;
+
+ private:
+  const db::Database& db_;
+  int64_t held_;
+  bool deferred_ = false;
+};
+
 }  // namespace
 
 PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetched&& fetched,
@@ -617,7 +653,11 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
   out.source_id = source.id;
   MoreParts more = std::move(fetched.more);
   std::optional<CheckpointAfter> checkpoint;
-  if (more) checkpoint.emplace(store.database());
+  std::optional<DeferredTimeIndexes> time_indexes;  // built before the checkpoint is restored
+  if (more) {
+    checkpoint.emplace(store.database());
+    time_indexes.emplace(store.database());
+  }
   int parts = 0;
   for (Fetched part = std::move(fetched);; part = (*more).take()) {
     ++parts;
@@ -629,6 +669,7 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
       return std::move(out);  // (leaving `more` closes the channel: the fetch stops)
     }
     if (!more || part.result->last) break;
+    time_indexes->after_part(out.inserted);
   }
 
   out.ok = true;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "core/error.h"
@@ -89,6 +90,78 @@ TEST(Migrations, ApplyOnceAndReopenIsANoOp) {
     ASSERT_TRUE(mode.step());
     EXPECT_EQ(mode.column_text(0), "wal");
   }
+}
+
+namespace {
+
+// name -> CREATE statement of the four indexes on reviews.created_at (db::drop_time_indexes).
+std::map<std::string, std::string> time_indexes(const Database& db) {
+  std::map<std::string, std::string> out;
+  Statement st = db.prepare(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reviews' AND "
+      "sql LIKE '%created_at%' AND name != 'reviews_removed'");
+  while (st.step()) out[std::string(st.column_text(0))] = std::string(st.column_text(1));
+  return out;
+}
+
+}  // namespace
+
+TEST(Migrations, TheTimeIndexesAreBuiltAgainExactlyAsTheMigrationsMadeThem) {
+  TempDir dir;
+  Database db = open_store(dir.path() / "repwatch.db");
+  const auto made = time_indexes(db);
+  ASSERT_EQ(made.size(), 4u);
+  EXPECT_EQ(made.count("reviews_unanswered_negative"), 1u);
+  db.exec(
+      "INSERT INTO locations(id, name) VALUES ('x', 'X');"
+      "INSERT INTO sources(id, type, location_id, added_at) VALUES ('s', 'file', 'x', 0);"
+      "INSERT INTO reviews(source_id, external_id, location_id, scale, created_at, updated_at, "
+      "content_hash, first_seen_at, last_seen_at, negative) VALUES "
+      "('s', 'a', 'x', '1-5', 30, 30, 'h', 0, 0, 1), ('s', 'b', 'x', '1-5', 10, 10, 'h', 0, 0, 0)");
+
+  drop_time_indexes(db);
+  EXPECT_TRUE(time_indexes(db).empty());
+  drop_time_indexes(db);  // nothing left to drop: no error
+  build_time_indexes(db);
+  EXPECT_EQ(time_indexes(db), made);  // word for word
+  build_time_indexes(db);             // all there: nothing to do
+  EXPECT_EQ(time_indexes(db), made);
+
+  // Built over the rows already there, and the connection's settings are back.
+  Statement st = db.prepare(
+      "SELECT group_concat(external_id) FROM reviews INDEXED BY reviews_by_created "
+      "WHERE created_at > 0");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_text(0), "b,a");
+  Statement neg = db.prepare(
+      "SELECT count(*) FROM reviews INDEXED BY reviews_unanswered_negative "
+      "WHERE negative = 1 AND reply_text = '' AND created_at > 0");
+  ASSERT_TRUE(neg.step());
+  EXPECT_EQ(neg.column_int(0), 1);
+  Statement temp = db.prepare("PRAGMA temp_store");
+  ASSERT_TRUE(temp.step());
+  EXPECT_EQ(temp.column_int(0), 2);  // MEMORY
+  Statement cache = db.prepare("PRAGMA cache_size");
+  ASSERT_TRUE(cache.step());
+  EXPECT_EQ(cache.column_int(0), -65536);
+}
+
+// An import stopped while its time indexes were deferred (the daemon killed, the machine off):
+// the next open builds them.
+TEST(Migrations, OpeningAStoreWhoseTimeIndexesWereDroppedBuildsThem) {
+  TempDir dir;
+  fs::path file = dir.path() / "repwatch.db";
+  std::map<std::string, std::string> made;
+  {
+    Database db = open_store(file);
+    made = time_indexes(db);
+    drop_time_indexes(db);
+  }
+  Database db = open_store(file);
+  EXPECT_EQ(time_indexes(db), made);
+  Statement check = db.prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(check.step());
+  EXPECT_EQ(check.column_text(0), "ok");
 }
 
 TEST(Migrations, RefusesADatabaseNewerThanThisProgram) {

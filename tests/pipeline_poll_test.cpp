@@ -517,6 +517,84 @@ TEST_F(PartsTest, EachPartIsStoredOnceAndThePollEndsAsOneSuccess) {
   EXPECT_EQ(store_.count_reviews(), 10);
 }
 
+namespace {
+
+// How many of the four time indexes (db::drop_time_indexes) the store has.
+int64_t time_indexes(const db::Database& db) {
+  db::Statement st = db.prepare(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+      "('reviews_by_created', 'reviews_by_location', 'reviews_by_source', "
+      "'reviews_unanswered_negative')");
+  return st.step() ? st.column_int(0) : -1;
+}
+
+}  // namespace
+
+// An import into an empty store: once a part is stored, the poll has stored as many reviews as
+// the store held before it (none), so the later parts go in without the time indexes, which are
+// built once at the end.
+TEST_F(PartsTest, AFirstSyncInPartsDefersTheTimeIndexesAndBuildsThemAtTheEnd) {
+  std::vector<int64_t> seen;  // per review, in its part's transaction
+  PollOutcome out = poll_in_parts(
+      [&](const StoredEvent&) {
+        seen.push_back(time_indexes(db_));
+        return 0;
+      },
+      5000);
+  EXPECT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(seen, (std::vector<int64_t>{4, 4, 4, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(time_indexes(db_), 4);
+  db::Statement st = db_.prepare(
+      "SELECT count(*) FROM reviews INDEXED BY reviews_by_source "
+      "WHERE source_id = ?1 AND created_at >= 1005");
+  st.bind(1, source_.id);
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_int(0), 5);
+}
+
+// A store that holds more than the poll adds keeps its indexes: sorting the whole table again
+// would cost more than adding to them.
+TEST_F(PartsTest, APollIntoAStoreLargerThanItKeepsTheTimeIndexes) {
+  ASSERT_TRUE(poll_in_parts({}, 5000).ok);
+  for (int i = 10; i < 19; ++i) {
+    Review r = raw_review("r" + std::to_string(i), "Rude staff and a long wait.", 1);
+    r.created_at = r.updated_at = 1000 + i;
+    parts_.reviews.push_back(r);
+  }
+  std::vector<int64_t> seen;
+  PollOutcome out = poll_in_parts(
+      [&](const StoredEvent&) {
+        seen.push_back(time_indexes(db_));
+        return 0;
+      },
+      6000);
+  EXPECT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.inserted, 9);  // fewer than the 10 stored before
+  EXPECT_EQ(seen, std::vector<int64_t>(9, 4));
+}
+
+// However the import ends, the indexes are there after it.
+TEST_F(PartsTest, AnImportThatFailsToStoreAPartWhileTheTimeIndexesAreDeferredStillBuildsThem) {
+  int calls = 0;
+  PollOutcome out = poll_in_parts(
+      [&](const StoredEvent&) -> int {
+        if (++calls == 8) throw std::runtime_error("disk on fire");  // in the third part
+        return 0;
+      },
+      5000);
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(store_.count_reviews(), 6);
+  EXPECT_EQ(time_indexes(db_), 4);
+}
+
+TEST_F(PartsTest, AnImportWhoseFetchFailsWhileTheTimeIndexesAreDeferredStillBuildsThem) {
+  parts_.fail_after_parts = 3;
+  PollOutcome out = poll_in_parts({}, 5000);
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(store_.count_reviews(), 9);
+  EXPECT_EQ(time_indexes(db_), 4);
+}
+
 TEST_F(PartsTest, AFetchFailingMidPollKeepsThePartsStoredAndTheNextPollResumesThere) {
   parts_.fail_after_parts = 2;
   PollOutcome out = poll_in_parts({}, 5000);
