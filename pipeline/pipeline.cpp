@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <exception>
 #include <system_error>
@@ -626,7 +627,10 @@ class DeferredTimeIndexes {
   ~DeferredTimeIndexes() {
     if (!deferred_) return;
     try {
+      const auto start = std::chrono::steady_clock::now();
       db::build_time_indexes(db_);
+      spdlog::info("built the indexes on created_at again after the import ({:.1f} s)",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     } catch (const std::exception& e) {
       spdlog::error(
           "building the time indexes after an import: {}; repwatchd builds them when "
