@@ -126,43 +126,48 @@ void each_keyed(Statement& st, const KeySpec& k, Fn fn) {
   }
 }
 
-template <typename Fn>
-void review_sums(const Database& db, const ReviewFilter& f, const KeySpec& k, Fn fn) {
-  std::string ak = agg_keys(k), tk = tail_keys(k, "");
-  Sql agg;
-  agg << "SELECT " << (ak.empty() ? "" : ak + ", ")
-      << "sum(a.reviews), sum(a.rated), sum(a.rating_sum), sum(a.sentiment_sum), sum(a.negative) "
-         "FROM review_daily a WHERE 1";
-  day_conditions(agg, f, "a");
-  place_conditions(agg, f, "a");
-  if (!ak.empty()) agg << " GROUP BY " << ak;
-  Statement st = agg.prepare(db);
-  each_keyed(st, k, fn);
-  for (const TailRows& rows : tail_rows(db, f)) {
-    Sql tail;
-    tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
-         << "count(*), count(r.rating), total(r.rating), total(r.sentiment), total(r.negative) "
-            "FROM "
-         << rows.from << " WHERE " << rows.where;
-    tail_time(tail, f);
-    place_conditions(tail, f, "r");
-    if (!tk.empty()) tail << " GROUP BY " << tk;
-    Statement st2 = tail.prepare(db);
-    each_keyed(st2, k, fn);
-  }
+// What one kind of sums reads: a daily aggregate, and the same five sums over the reviews it
+// does not count (tail_rows()).
+struct SumsSpec {
+  const char* aggregate;        // "review_daily" or "touchpoint_daily"
+  const char* agg_sums;         // its five sums, in KeyedSums::v order
+  const char* tail_sums;        // the same five over reviews r (and touchpoint_hits h)
+  const char* tail_join;        // what the tail joins to reviews r ("" if nothing)
+  const char* tail_touchpoint;  // the tail's touchpoint column ("" if none)
+  // Every touchpoint wanted (the aggregate's key starts with it); nullptr: no touchpoint.
+  const std::vector<std::string>* touchpoints = nullptr;
+};
+
+// The reviews: reviews, rated, rating_sum, sentiment_sum, negative (Totals).
+SumsSpec review_spec() {
+  return {"review_daily",
+          "sum(a.reviews), sum(a.rated), sum(a.rating_sum), sum(a.sentiment_sum), sum(a.negative)",
+          "count(*), count(r.rating), total(r.rating), total(r.sentiment), total(r.negative)", "",
+          ""};
 }
 
-// The same over touchpoint_daily: mentions, negative_mentions, score_sum, rated, rating_sum.
-// `touchpoints` must list every touchpoint wanted (the aggregate's key starts with it).
+// The touchpoints' mentions: mentions, negative_mentions, score_sum, rated, rating_sum
+// (TouchpointTotals).
+SumsSpec touchpoint_spec(const std::vector<std::string>& touchpoints) {
+  return {"touchpoint_daily",
+          "sum(a.mentions), sum(a.negative_mentions), sum(a.score_sum), sum(a.rated), "
+          "sum(a.rating_sum)",
+          "count(*), total(h.score < 0), total(h.score), count(r.rating), total(r.rating)",
+          " JOIN touchpoint_hits h ON h.review_id = r.id",
+          "h.touchpoint",
+          &touchpoints};
+}
+
+// The aggregate's sums keyed by `k`, then the tail's, each row to `fn` (a key may come twice:
+// `fn` adds).
 template <typename Fn>
-void touchpoint_sums(const Database& db, const ReviewFilter& f,
-                     const std::vector<std::string>& touchpoints, const KeySpec& k, Fn fn) {
-  std::string ak = agg_keys(k), tk = tail_keys(k, "h.touchpoint");
+void keyed_sums(const Database& db, const ReviewFilter& f, const SumsSpec& spec, const KeySpec& k,
+                Fn fn) {
+  std::string ak = agg_keys(k), tk = tail_keys(k, spec.tail_touchpoint);
   Sql agg;
-  agg << "SELECT " << (ak.empty() ? "" : ak + ", ")
-      << "sum(a.mentions), sum(a.negative_mentions), sum(a.score_sum), sum(a.rated), "
-         "sum(a.rating_sum) FROM touchpoint_daily a WHERE a.touchpoint IN ";
-  agg.in_list(touchpoints);
+  agg << "SELECT " << (ak.empty() ? "" : ak + ", ") << spec.agg_sums << " FROM " << spec.aggregate
+      << " a WHERE 1";
+  if (spec.touchpoints) agg << " AND a.touchpoint IN ", agg.in_list(*spec.touchpoints);
   day_conditions(agg, f, "a");
   place_conditions(agg, f, "a");
   if (!ak.empty()) agg << " GROUP BY " << ak;
@@ -170,11 +175,9 @@ void touchpoint_sums(const Database& db, const ReviewFilter& f,
   each_keyed(st, k, fn);
   for (const TailRows& rows : tail_rows(db, f)) {
     Sql tail;
-    tail << "SELECT " << (tk.empty() ? "" : tk + ", ")
-         << "count(*), total(h.score < 0), total(h.score), count(r.rating), total(r.rating) FROM "
-         << rows.from << " JOIN touchpoint_hits h ON h.review_id = r.id WHERE " << rows.where
-         << " AND h.touchpoint IN ";
-    tail.in_list(touchpoints);
+    tail << "SELECT " << (tk.empty() ? "" : tk + ", ") << spec.tail_sums << " FROM " << rows.from
+         << spec.tail_join << " WHERE " << rows.where;
+    if (spec.touchpoints) tail << " AND h.touchpoint IN ", tail.in_list(*spec.touchpoints);
     tail_time(tail, f);
     place_conditions(tail, f, "r");
     if (!tk.empty()) tail << " GROUP BY " << tk;
@@ -216,7 +219,7 @@ std::vector<DayTotals> AggregateReads::daily(const ReviewFilter& f, GroupBy grou
   if (!f.touchpoints.empty()) {
     // Reviews mentioning the touchpoints: mentions, the touchpoint's sentiment, negative mentions.
     KeySpec kt{true, group_column(group)};
-    touchpoint_sums(db_, f, f.touchpoints, kt, [&](const KeyedSums& r) {
+    keyed_sums(db_, f, touchpoint_spec(f.touchpoints), kt, [&](const KeyedSums& r) {
       TouchpointTotals t = to_tp_totals(r);
       Totals& d = sums[{r.day, r.key}];
       d.reviews += t.mentions;
@@ -226,7 +229,9 @@ std::vector<DayTotals> AggregateReads::daily(const ReviewFilter& f, GroupBy grou
       d.rating_sum += t.rating_sum;
     });
   } else {
-    review_sums(db_, f, k, [&](const KeyedSums& r) { sums[{r.day, r.key}].add(to_totals(r)); });
+    keyed_sums(db_, f, review_spec(), k, [&](const KeyedSums& r) {
+      sums[{r.day, r.key}].add(to_totals(r));
+    });
   }
   std::vector<DayTotals> out;
   out.reserve(sums.size());
@@ -237,7 +242,7 @@ std::vector<DayTotals> AggregateReads::daily(const ReviewFilter& f, GroupBy grou
 std::map<std::string, Totals> AggregateReads::totals(const ReviewFilter& f, GroupBy group) const {
   std::map<std::string, Totals> out;
   KeySpec k{false, group_column(group)};
-  review_sums(db_, f, k, [&](const KeyedSums& r) { out[r.key].add(to_totals(r)); });
+  keyed_sums(db_, f, review_spec(), k, [&](const KeyedSums& r) { out[r.key].add(to_totals(r)); });
   if (group == GroupBy::kAll) out[""];  // always present
   return out;
 }
@@ -246,8 +251,8 @@ std::map<std::string, TouchpointTotals> AggregateReads::touchpoint_totals(
     const ReviewFilter& f, const std::vector<std::string>& ids) const {
   std::map<std::string, TouchpointTotals> out;
   if (ids.empty()) return out;
-  touchpoint_sums(db_, f, ids, KeySpec{false, "touchpoint"},
-                  [&](const KeyedSums& r) { out[r.key].add(to_tp_totals(r)); });
+  keyed_sums(db_, f, touchpoint_spec(ids), KeySpec{false, "touchpoint"},
+             [&](const KeyedSums& r) { out[r.key].add(to_tp_totals(r)); });
   return out;
 }
 
