@@ -280,7 +280,9 @@ void drop_time_indexes(const Database& db) {
   std::string sql;
   for (const auto& [name, on] : kTimeIndexes)
     sql += std::string("DROP INDEX IF EXISTS ") + name + ";";
+  Transaction tx(db);  // all four or none
   db.exec(sql);
+  tx.commit();
 }
 
 void build_time_indexes(const Database& db) {

@@ -614,28 +614,36 @@ class CheckpointAfter {
 // poll ends, whether it succeeded or not. Before that point, or for a store much larger than the
 // import, maintaining them costs less than sorting the whole table again. Should the daemon stop
 // in between, db::open_store() builds them at its next start.
+// Deferring them is only a saving: a store that cannot drop them (another writer holding the
+// database past the busy timeout) goes on with them.
 class DeferredTimeIndexes {
  public:
-  explicit DeferredTimeIndexes(const db::Database& db)
-      : db_(db), held_(db::highest_review_id(db)) {}
+  DeferredTimeIndexes(const db::Database& db, const std::string& source_id)
+      : db_(db), source_id_(source_id), held_(db::highest_review_id(db)) {}
   // After each stored part that more parts follow.
   void after_part(int64_t inserted_so_far) {
     if (deferred_ || inserted_so_far < held_) return;
-    db::drop_time_indexes(db_);
-    deferred_ = true;
+    deferred_ = true;  // from here on the end of the poll builds whatever is missing
+    try {
+      db::drop_time_indexes(db_);
+    } catch (const std::exception& e) {
+      spdlog::warn("source {}: the import goes on with the indexes on created_at: {}", source_id_,
+                   e.what());
+    }
   }
   ~DeferredTimeIndexes() {
     if (!deferred_) return;
     try {
       const auto start = std::chrono::steady_clock::now();
       db::build_time_indexes(db_);
-      spdlog::info("built the indexes on created_at again after the import ({:.1f} s)",
+      spdlog::info("source {}: built the indexes on created_at after the import ({:.1f} s)",
+                   source_id_,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     } catch (const std::exception& e) {
       spdlog::error(
-          "building the time indexes after an import: {}; repwatchd builds them when "
-          "it next starts, and queries are slower until then",
-          e.what());
+          "source {}: building the indexes on created_at after the import: {}; repwatchd "
+          "builds them when it next starts, and queries are slower until then",
+          source_id_, e.what());
     }
   }
   DeferredTimeIndexes(const DeferredTimeIndexes&) = delete;
@@ -643,6 +651,7 @@ class DeferredTimeIndexes {
 
  private:
   const db::Database& db_;
+  const std::string& source_id_;
   int64_t held_;
   bool deferred_ = false;
 };
@@ -660,7 +669,7 @@ PollOutcome store_poll(db::ReviewStore& store, const SourceConfig& source, Fetch
   std::optional<DeferredTimeIndexes> time_indexes;  // built before the checkpoint is restored
   if (more) {
     checkpoint.emplace(store.database());
-    time_indexes.emplace(store.database());
+    time_indexes.emplace(store.database(), source.id);
   }
   int parts = 0;
   for (Fetched part = std::move(fetched);; part = (*more).take()) {
