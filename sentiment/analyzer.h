@@ -25,6 +25,10 @@ struct Touchpoint {
   std::vector<std::string> phrases;  // words and multi-word phrases that mention it
   std::string owner;                 // email of the accountable staff member, may be ""
   std::optional<double> standard;    // the average sentiment/rating it must stay above
+  // Its phrases name people (the doctor, the nurse, the receptionist): a sentence that begins
+  // with "he" or "she" and names no touchpoint speaks of it, when it is the only such
+  // touchpoint the sentence before spoke of ("Dr. Patel is new. She never listened.").
+  bool people = false;
 };
 
 class Analyzer {

@@ -112,9 +112,10 @@ class TaxonomyLoader {
     const toml::table* t = item.as_table();
     if (!t) fail(item, at + ": expected a table");
     for (auto&& [key, value] : *t) {
-      if (key != "id" && key != "name" && key != "phrases" && key != "owner" && key != "standard") {
+      if (key != "id" && key != "name" && key != "phrases" && key != "owner" && key != "standard" &&
+          key != "people") {
         fail(value, at + "." + std::string(key.str()) +
-                        ": unknown key (expected id, name, phrases, owner, standard)");
+                        ": unknown key (expected id, name, phrases, owner, standard, people)");
       }
     }
     Touchpoint tp;
@@ -145,6 +146,11 @@ class TaxonomyLoader {
       auto d = v->value<double>();
       if (!d) fail(*v, at + ".standard: expected a number");
       tp.standard = *d;
+    }
+    if (const toml::node* v = t->get("people")) {
+      auto b = v->value<bool>();
+      if (!b || !v->is_boolean()) fail(*v, at + ".people: expected true or false");
+      tp.people = *b;
     }
     const toml::node* phrases = t->get("phrases");
     if (!phrases) fail(*t, at + ".phrases: missing");

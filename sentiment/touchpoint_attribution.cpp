@@ -57,6 +57,11 @@ struct Attribution {
   uint32_t sentence_t_ = 0, sentence_t_end_ = 0;
   double sentence_sum_ = 0;  // its terms, weighted as in the review's score
   bool claimed_ = false;
+  // The touchpoint of people (Touchpoint::people) the sentence being read speaks of: none,
+  // one, or kPeople for more than one (then "she" in the next sentence could be either).
+  static constexpr uint32_t kNoPerson = UINT32_MAX, kPeople = UINT32_MAX - 1;
+  uint32_t person_ = kNoPerson;
+  uint32_t sentence_begin_ = 0;  // its first token
 
   // The steps in order: find_mentions, reset_accumulators, attribute, emit.
   void run(const Buffer<Match>& tp_matches, Analysis& out) {
@@ -164,6 +169,49 @@ struct Attribution {
            !(impl.trie.node(t.root).flags & kStopEn);
   }
 
+  // Whether a clause begins with "he" or "she", perhaps after "and", "but", "so" or "then".
+  bool begins_with_he_or_she(const Clause& cl) const {
+    constexpr uint64_t kHe = hash_ascii("he"), kShe = hash_ascii("she");
+    constexpr uint64_t kLinks[] = {hash_ascii("and"), hash_ascii("but"), hash_ascii("so"),
+                                   hash_ascii("then")};
+    uint32_t i = cl.begin;
+    while (i < cl.end && tk[i].kind != TokenKind::kWord) ++i;
+    if (i < cl.end &&
+        std::find(std::begin(kLinks), std::end(kLinks), tk[i].hash) != std::end(kLinks))
+      ++i;
+    return i < cl.end && tk[i].kind == TokenKind::kWord &&
+           (tk[i].hash == kHe || tk[i].hash == kShe);
+  }
+
+  // Whether tokens [begin, end) name someone the review is about who is no touchpoint ("my son",
+  // "her husband"): then "he" or "she" in the next sentence could be them.
+  bool names_someone_else(uint32_t begin, uint32_t end) const {
+    constexpr uint64_t kOthers[] = {
+        hash_ascii("son"),         hash_ascii("daughter"),    hash_ascii("husband"),
+        hash_ascii("wife"),        hash_ascii("partner"),     hash_ascii("mother"),
+        hash_ascii("father"),      hash_ascii("mom"),         hash_ascii("mum"),
+        hash_ascii("dad"),         hash_ascii("child"),       hash_ascii("baby"),
+        hash_ascii("boy"),         hash_ascii("girl"),        hash_ascii("brother"),
+        hash_ascii("sister"),      hash_ascii("friend"),      hash_ascii("grandson"),
+        hash_ascii("grandmother"), hash_ascii("grandfather"), hash_ascii("granddaughter"),
+        hash_ascii("boyfriend"),   hash_ascii("girlfriend"),  hash_ascii("patient"),
+        hash_ascii("man"),         hash_ascii("woman"),       hash_ascii("lady"),
+        hash_ascii("guy"),         hash_ascii("kid"),         hash_ascii("toddler"),
+        hash_ascii("relative"),    hash_ascii("aunt"),        hash_ascii("uncle"),
+        hash_ascii("nan"),         hash_ascii("grandma"),     hash_ascii("grandpa")};
+    for (uint32_t i = begin; i < end; ++i) {
+      if (tk[i].kind == TokenKind::kWord &&
+          std::find(std::begin(kOthers), std::end(kOthers), tk[i].hash) != std::end(kOthers))
+        return true;
+    }
+    return false;
+  }
+
+  void note_person(uint32_t tp) {
+    if (!impl.taxonomy.touchpoints[tp].people) return;
+    person_ = person_ == kNoPerson || person_ == tp ? tp : kPeople;
+  }
+
   bool starts_contrast(const Clause& cl) const {
     const Token& first = tk[cl.begin];
     if (first.lex < 0 || lex_matches[first.lex].start != cl.begin) return false;
@@ -184,6 +232,7 @@ struct Attribution {
     size_t m = 0;
     uint32_t last_sentence = UINT32_MAX;
     const Clause* prev = nullptr;
+    person_ = kNoPerson;
     for (const Clause& cl : clauses) {
       if (cl.sentence != last_sentence || starts_contrast(cl)) {
         if (prev) close_sentence(m);
@@ -192,6 +241,19 @@ struct Attribution {
         sentence_sum_ = 0;
         claimed_ = false;
         carry.clear();
+        if (cl.sentence != last_sentence) {
+          // "Dr. Patel is new to me. She never listened": a sentence that begins with he or
+          // she, before it names a touchpoint, goes on about the one person the sentence
+          // before spoke of (and so may the next).
+          const uint32_t before = person_;
+          person_ = kNoPerson;
+          if (before < kPeople && begins_with_he_or_she(cl) &&
+              !names_someone_else(sentence_begin_, cl.begin)) {
+            carry.push_back(before);
+            person_ = before;
+          }
+        }
+        if (cl.sentence != last_sentence) sentence_begin_ = cl.begin;
         last_sentence = cl.sentence;
         ++region_;
       }
@@ -199,7 +261,7 @@ struct Attribution {
       sentence_sum_ += cl.sum * cl.weight;
       if (cl.terms_begin != cl.terms_end) sentence_t_end_ = cl.terms_end;
       const size_t m_begin = m;
-      while (m < mentions.size() && mentions[m].start < cl.end) ++m;
+      while (m < mentions.size() && mentions[m].start < cl.end) note_person(mentions[m++].tp);
       // No cut can change anything unless the clause mentions touchpoints at two places and
       // holds a term: then its terms go to all its mentions (or the carried touchpoints).
       if (cl.terms_begin == cl.terms_end || m == m_begin ||

@@ -144,6 +144,10 @@ TEST_F(TaxonomyFiles, TaxonomyErrorsNameFileAndLine) {
   e = taxonomy_error("[[touchpoint]]\nid = \"a\"\nphrases = [\n  \"ok\",\n  \"? wait\",\n]\n");
   EXPECT_NE(e.find("taxonomy.toml:5:"), std::string::npos) << e;
   EXPECT_NE(e.find("? wait"), std::string::npos) << e;
+  e = taxonomy_error("[[touchpoint]]\nid = \"a\"\nphrases = [\"x\"]\npeople = \"yes\"\n");
+  EXPECT_NE(e.find("taxonomy.toml:4:"), std::string::npos) << e;
+  EXPECT_NE(e.find("people: expected true or false"), std::string::npos) << e;
+  EXPECT_EQ(taxonomy_error("[[touchpoint]]\nid = \"a\"\nphrases = [\"x\"]\npeople = true\n"), "");
   EXPECT_NE(taxonomy_error("version = \"1\"\n").find("no [[touchpoint]]"), std::string::npos);
   EXPECT_EQ(taxonomy_error(kGood), "");
 }

@@ -362,5 +362,46 @@ TEST(SentimentTouchpoints, MultiWordAlternativesInTheShippedTaxonomy) {
       mentions("The doctor ran late, I was seen an hour past my appointment time.", "physician"));
 }
 
+// "He" or "she" at the start of a sentence is the one person the sentence before spoke of
+// (taxonomy key `people`): what that sentence says is said of them.
+TEST(SentimentTouchpoints, HeOrSheIsThePersonOfTheSentenceBefore) {
+  EXPECT_LT(
+      result("Dr. Patel is new to me. She never listened and rushed me out.", "physician").score,
+      0);
+  EXPECT_GT(result("Saw Dr. Lee last week. He was wonderful and explained everything.", "physician")
+                .score,
+            0);
+  EXPECT_LT(
+      result("The receptionist checked me in. She was rude and dismissive.", "front_desk").score,
+      0);
+  EXPECT_LT(
+      result("My nurse today was Jen. And she was so rude with the needle.", "nurses_staff").score,
+      0);
+  // On, sentence after sentence, while each begins with he or she.
+  EXPECT_LT(result("Dr. Ruiz is new here. She seemed nice. She never listened and got my history "
+                   "wrong.",
+                   "physician")
+                .score,
+            0);
+  // The words that say it are the evidence.
+  const auto ev = evidence("Dr. Patel is new to me. She was rude.", "physician");
+  EXPECT_NE(std::find(ev.begin(), ev.end(), "rude"), ev.end());
+}
+
+TEST(SentimentTouchpoints, HeOrSheWithAnotherPossiblePersonIsNobodys) {
+  // Someone else the sentence before named could be "he".
+  EXPECT_EQ(result("The doctor saw my son. He was scared and crying.", "physician").score, 0);
+  EXPECT_EQ(result("Dr. Shah treated my husband. He was in awful pain.", "physician").score, 0);
+  // Two people of the practice: either could be "she".
+  EXPECT_EQ(result("The nurse and the doctor came in. She was rude.", "physician").score, 0);
+  EXPECT_EQ(result("The nurse and the doctor came in. She was rude.", "nurses_staff").score, 0);
+  // Only the sentence right before counts, and "they" is not carried (often the practice).
+  EXPECT_GE(result("I liked Dr. Kim. The parking lot was full. She was rude.", "physician").score,
+            0);
+  EXPECT_EQ(result("The receptionist checked me in. They lost my file.", "front_desk").score, 0);
+  // A touchpoint that names no person is not "he" or "she".
+  EXPECT_EQ(result("Billing sent the statement. She was rude.", "billing").score, 0);
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
