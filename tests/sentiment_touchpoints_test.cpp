@@ -403,5 +403,14 @@ TEST(SentimentTouchpoints, HeOrSheWithAnotherPossiblePersonIsNobodys) {
   EXPECT_EQ(result("Billing sent the statement. She was rude.", "billing").score, 0);
 }
 
+// The phone touchpoint is the practice's phones, not someone's own (guide: phoning the
+// practice, getting through, the practice's communication by phone).
+TEST(SentimentTouchpoints, SomeonesOwnPhoneIsNotThePractices) {
+  EXPECT_FALSE(mentions("The receptionist was on her phone the whole time.", "phone"));
+  EXPECT_FALSE(mentions("Dr. Reyes kept checking his phone during the exam.", "phone"));
+  EXPECT_LT(result("Their phones are always busy.", "phone").score, 0);
+  EXPECT_LT(result("The phone is never answered.", "phone").score, 0);
+}
+
 }  // namespace
 }  // namespace repwatch::sentiment
