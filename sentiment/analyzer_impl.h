@@ -54,10 +54,7 @@ inline bool is_title(uint64_t h) {
   constexpr uint64_t kTitles[] = {hash_ascii("dr"),    hash_ascii("mr"),   hash_ascii("mrs"),
                                   hash_ascii("ms"),    hash_ascii("miss"), hash_ascii("doctor"),
                                   hash_ascii("nurse"), hash_ascii("prof")};
-  for (uint64_t t : kTitles) {
-    if (t == h) return true;
-  }
-  return false;
+  return is_one_of(h, kTitles);
 }
 
 // A lexicon entry or touchpoint phrase matched at tokens [start, end).

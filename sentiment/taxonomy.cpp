@@ -148,9 +148,8 @@ class TaxonomyLoader {
       tp.standard = *d;
     }
     if (const toml::node* v = t->get("people")) {
-      auto b = v->value<bool>();
-      if (!b || !v->is_boolean()) fail(*v, at + ".people: expected true or false");
-      tp.people = *b;
+      if (!v->is_boolean()) fail(*v, at + ".people: expected true or false");
+      tp.people = *v->value<bool>();
     }
     const toml::node* phrases = t->get("phrases");
     if (!phrases) fail(*t, at + ".phrases: missing");

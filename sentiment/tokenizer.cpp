@@ -92,10 +92,7 @@ inline bool is_abbreviation(uint64_t h) {
                                   hash_ascii("ms"),   hash_ascii("prof"), hash_ascii("st"),
                                   hash_ascii("vs"),   hash_ascii("etc"),  hash_ascii("approx"),
                                   hash_ascii("appt"), hash_ascii("dept")};
-  for (uint64_t a : kAbbrev) {
-    if (a == h) return true;
-  }
-  return false;
+  return is_one_of(h, kAbbrev);
 }
 
 // Character classes of bytes for the fast paths. kSep: ASCII that separates words silently;

@@ -18,7 +18,9 @@
 //    title abbreviation ("Dr.", "Mr.", "Mrs.", "Ms.", "Prof.", "St.", "vs.", "etc.") is not one.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -82,6 +84,11 @@ constexpr uint64_t hash_ascii(std::string_view word) {
   WordHash h;
   for (char c : word) h.add(static_cast<unsigned char>(c));
   return h.finish();
+}
+
+// Whether `h` is one of `words` (a handful of hash_ascii() values, scanned in order).
+inline bool is_one_of(uint64_t h, std::span<const uint64_t> words) {
+  return std::find(words.begin(), words.end(), h) != words.end();
 }
 
 // Writes the tokens of `text` to buf[0, count) and returns count. `buf` is a reusable buffer:

@@ -26,10 +26,7 @@ bool is_coordinator(const Token& t) {
   constexpr uint64_t kWords[] = {hash_ascii("and"), hash_ascii("also"), hash_ascii("plus"),
                                  hash_ascii("then")};
   if (t.kind != TokenKind::kWord || t.lex >= 0) return false;  // "in and out" is a phrase
-  for (uint64_t h : kWords) {
-    if (h == t.hash) return true;
-  }
-  return false;
+  return is_one_of(t.hash, kWords);
 }
 
 struct Attribution {
@@ -176,9 +173,7 @@ struct Attribution {
                                    hash_ascii("then")};
     uint32_t i = cl.begin;
     while (i < cl.end && tk[i].kind != TokenKind::kWord) ++i;
-    if (i < cl.end &&
-        std::find(std::begin(kLinks), std::end(kLinks), tk[i].hash) != std::end(kLinks))
-      ++i;
+    if (i < cl.end && is_one_of(tk[i].hash, kLinks)) ++i;
     return i < cl.end && tk[i].kind == TokenKind::kWord &&
            (tk[i].hash == kHe || tk[i].hash == kShe);
   }
@@ -200,9 +195,7 @@ struct Attribution {
         hash_ascii("relative"),    hash_ascii("aunt"),        hash_ascii("uncle"),
         hash_ascii("nan"),         hash_ascii("grandma"),     hash_ascii("grandpa")};
     for (uint32_t i = begin; i < end; ++i) {
-      if (tk[i].kind == TokenKind::kWord &&
-          std::find(std::begin(kOthers), std::end(kOthers), tk[i].hash) != std::end(kOthers))
-        return true;
+      if (tk[i].kind == TokenKind::kWord && is_one_of(tk[i].hash, kOthers)) return true;
     }
     return false;
   }
@@ -252,8 +245,8 @@ struct Attribution {
             carry.push_back(before);
             person_ = before;
           }
+          sentence_begin_ = cl.begin;
         }
-        if (cl.sentence != last_sentence) sentence_begin_ = cl.begin;
         last_sentence = cl.sentence;
         ++region_;
       }
