@@ -71,15 +71,16 @@ struct Attribution {
 
   // Mentions. Consumes the touchpoint matches, the clauses (for each match's sentence) and the
   // tokens; fills scratch.mentions (in text order) with the touchpoints whose taxonomy
-  // conditions hold at each match (or, ruled out, at a shorter phrase starting there), names
-  // after a title left out.
+  // conditions hold at each match or, where they rule it out, at the shorter phrases inside it
+  // (see inside_mentions); names after a title left out.
   void find_mentions(const Buffer<Match>& tp_matches) {
     auto& mentions = scratch.mentions;
     mentions.clear();
     size_t c = 0;
     uint32_t sentence = UINT32_MAX;
     MentionSpan span{};
-    for (const Match& m : tp_matches) {
+    for (size_t k = 0; k < tp_matches.size(); ++k) {
+      const Match& m = tp_matches[k];
       if (is_name(m.start)) continue;
       while (c + 1 < clauses.size() && clauses[c].end <= m.start) ++c;
       if (clauses[c].sentence != sentence) {  // the token range of this clause's sentence
@@ -93,9 +94,50 @@ struct Attribution {
       span.start = m.start;
       span.end = m.end;
       if (!add_mentions(static_cast<uint32_t>(m.id), span) && impl.taxonomy.conditional()) {
-        shorter_mentions(m, span);
+        const uint32_t next = k + 1 < tp_matches.size() ? tp_matches[k + 1].start : UINT32_MAX;
+        inside_mentions(m, span, std::min(next, span.sentence_end));
       }
     }
+  }
+
+  // A match whose conditions rule it out leaves its words to the shorter phrases inside it
+  // that hold, leftmost longest: "on the phone" needs a clinician nearby to be a telephone
+  // consultation, but "phone" in it is still the phone ("I could never get anyone on the
+  // phone"). One starting at the match's first word is shorter than the match; one starting
+  // later may reach past it, up to `limit` (the next match, or the sentence's end).
+  void inside_mentions(const Match& m, MentionSpan span, uint32_t limit) {
+    for (uint32_t i = m.start; i < m.end;) {
+      const uint32_t end = i > m.start && is_name(i)
+                               ? 0
+                               : longest_holding(i, i == m.start ? m.end - 1 : limit, span);
+      i = end ? end : i + 1;
+    }
+  }
+
+  // Adds the mentions of the longest touchpoint phrase that starts at token `at`, ends at or
+  // before `limit` and whose conditions hold; returns its end, 0 when there is none.
+  uint32_t longest_holding(uint32_t at, uint32_t limit, MentionSpan span) {
+    uint32_t found[12];  // trie nodes of the touchpoint phrases starting at `at`, by length
+    uint32_t ends[12];
+    unsigned count = 0;
+    walk_phrases(impl.trie, 0, tk, at, limit, [&](uint32_t node, uint32_t end) {
+      if (end > at && impl.trie.node(node).tp_count && count < std::size(found)) {
+        found[count] = node;
+        ends[count++] = end;
+      }
+      return false;
+    });
+    span.start = at;
+    // Longest first.
+    for (unsigned k = count; k-- > 0;) {
+      unsigned best = k;
+      for (unsigned q = 0; q < k; ++q) best = ends[q] > ends[best] ? q : best;
+      std::swap(found[k], found[best]);
+      std::swap(ends[k], ends[best]);
+      span.end = ends[k];
+      if (add_mentions(found[k], span)) return span.end;
+    }
+    return 0;
   }
 
   // A capitalized word right after a title is a name ("Dr. Park", "Dr Bill Evans"), not a
@@ -122,31 +164,6 @@ struct Attribution {
       }
     }
     return any;
-  }
-
-  // When the longest phrase at a word is ruled out by its conditions, the next longest that
-  // holds ("on the phone" needs a clinician nearby to be a telephone consultation; "phone"
-  // alone is still the phone).
-  void shorter_mentions(const Match& m, MentionSpan span) {
-    uint32_t found[12];  // trie nodes of the touchpoint phrases starting at m.start, by length
-    uint32_t ends[12];
-    unsigned count = 0;
-    walk_phrases(impl.trie, 0, tk, m.start, m.end - 1, [&](uint32_t node, uint32_t end) {
-      if (impl.trie.node(node).tp_count && count < std::size(found)) {
-        found[count] = node;
-        ends[count++] = end;
-      }
-      return false;
-    });
-    // Longest first.
-    for (unsigned k = count; k-- > 0;) {
-      unsigned best = k;
-      for (unsigned q = 0; q < k; ++q) best = ends[q] > ends[best] ? q : best;
-      std::swap(found[k], found[best]);
-      std::swap(ends[k], ends[best]);
-      span.end = ends[k];
-      if (add_mentions(found[k], span)) return;
-    }
   }
 
   // Makes scratch.acc one initial TpAcc per touchpoint of the taxonomy.

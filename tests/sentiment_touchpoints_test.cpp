@@ -117,6 +117,17 @@ TEST(SentimentTouchpoints, ConsultationByPhoneIsTelehealth) {
   EXPECT_TRUE(mentions("My telephone consultation with the GP was rushed.", "online_telehealth"));
 }
 
+// Without a clinician, "on the phone" is no consultation, and the phone word in it is still the
+// phone's: ruling a phrase out leaves its later words to the phrases they start.
+TEST(SentimentTouchpoints, APhraseRuledOutLeavesItsWordsToShorterOnes) {
+  EXPECT_LT(result("I could never get anyone on the phone.", "phone").score, 0);
+  EXPECT_LT(result("Spent forty minutes on the phone and nobody picked up.", "phone").score, 0);
+  std::string text = "Nobody on the phone could tell me when my referral would go through.";
+  EXPECT_LT(result(text, "phone").score, 0);
+  EXPECT_FALSE(mentions(text, "online_telehealth"));
+  EXPECT_FALSE(mentions("I could never get anyone on the phone.", "wait_time"));
+}
+
 // Polarity belongs to the touchpoint's own part of the sentence.
 TEST(SentimentTouchpoints, PolarityFromTheTouchpointsOwnClause) {
   std::string text = "Dr. Smith is great and the front desk staff were rude.";
