@@ -106,6 +106,10 @@ TEST(SentimentTouchpoints, WordsInAnotherSense) {
   EXPECT_FALSE(mentions("I ended up paying for a private doctor.", "privacy"));
   EXPECT_FALSE(mentions("The ER staff on the phone were useless.", "nurses_staff"));
   EXPECT_TRUE(mentions("The facility was spotless and modern.", "facility"));
+  // "My chart" is the portal only where it is used as one; otherwise it is the medical record.
+  EXPECT_FALSE(mentions("She never even read my chart before prescribing.", "online_telehealth"));
+  EXPECT_TRUE(mentions("I sent a message through my chart last week.", "online_telehealth"));
+  EXPECT_TRUE(mentions("Their MyChart app logs me out constantly.", "online_telehealth"));
   EXPECT_LT(result("They discussed my results out loud in the waiting room.", "privacy").score, 0);
 }
 
