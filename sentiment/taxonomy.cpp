@@ -50,9 +50,10 @@ class TaxonomyLoader {
                         std::string(e.description()));
     }
     for (auto&& [key, value] : root) {
-      if (key != "version" && key != "touchpoint" && key != "lists") {
+      if (key != "version" && key != "practice" && key != "touchpoint" && key != "lists") {
         fail(value, std::string(key.str()) +
-                        ": unknown key (expected \"version\", [lists] or [[touchpoint]] tables)");
+                        ": unknown key (expected \"version\", \"practice\", [lists] or "
+                        "[[touchpoint]] tables)");
       }
     }
     if (const toml::node* v = root.get("version")) {
@@ -65,6 +66,7 @@ class TaxonomyLoader {
       }
     }
     if (const toml::node* lists = root.get("lists")) read_lists(*lists);
+    if (const toml::node* v = root.get("practice")) out_.practice_ = read_context(*v, "practice");
     const toml::array* list = root["touchpoint"].as_array();
     if (!list) {
       if (const toml::node* node = root.get("touchpoint")) {
@@ -323,6 +325,10 @@ bool Taxonomy::any_in(const std::vector<uint32_t>& lists, const Token* tokens, u
     if (walk(tokens, p, limit, [&](uint32_t list, uint32_t) { return in(list); })) return true;
   }
   return false;
+}
+
+bool Taxonomy::names_practice(const Token* tokens, uint32_t begin, uint32_t end) const {
+  return !practice_.empty() && any_in(practice_, tokens, begin, end, end, end);
 }
 
 bool Taxonomy::holds(const Condition& c, const Token* tokens, const MentionSpan& m) const {

@@ -62,6 +62,9 @@ class Taxonomy {
     return ref.condition == TpRef::kAlways || holds(conditions_[ref.condition], tokens, m);
   }
   bool conditional() const { return !conditions_.empty(); }
+  // Whether tokens [begin, end) hold a phrase of the file's `practice` list: words that name the
+  // practice as a whole ("the office", "everything"), of which what is said is of no touchpoint.
+  bool names_practice(const Token* tokens, uint32_t begin, uint32_t end) const;
 
   // Parses a taxonomy file's text and adds its phrases to `trie`. Throws ConfigError
   // "name:line: message" on any error.
@@ -77,6 +80,7 @@ class Taxonomy {
               uint32_t skip_begin, uint32_t skip_end) const;
 
   std::vector<Condition> conditions_;
+  std::vector<uint32_t> practice_;       // the context lists of the `practice` key
   PhraseTrie context_;                   // context phrases; a node's tp_begin/tp_count index:
   std::vector<uint32_t> context_lists_;  // the lists a context phrase ending there belongs to
   friend class TaxonomyLoader;

@@ -7,7 +7,8 @@
 //    before it mentions a touchpoint and holds a term, so "the doctor was great and the
 //    receptionist was rude" says "great" of the doctor only. A segment's terms go to the
 //    touchpoints it mentions; a segment that mentions none goes on about the touchpoints of the
-//    segment before it in its sentence (not across a contrast).
+//    segment before it in its sentence (not across a contrast), unless it names the practice
+//    as a whole (the taxonomy's `practice` words: "Good doctor, terrible office").
 //  - Each touchpoint's score is the normalised sum of its terms (with their clause's contrast
 //    and "!" weights); its evidence is its mentions and those terms, in text order.
 #include <algorithm>
@@ -276,12 +277,13 @@ struct Attribution {
       // holds a term: then its terms go to all its mentions (or the carried touchpoints).
       if (cl.terms_begin == cl.terms_end || m == m_begin ||
           mentions[m - 1].start == mentions[m_begin].start) {
-        segment_terms(cl, cl.end, cl.terms_begin, cl.terms_end, m_begin, m);
+        segment_terms(cl, cl.begin, cl.end, cl.terms_begin, cl.terms_end, m_begin, m);
         continue;
       }
       // Cut at coordinators once a segment mentions a touchpoint and says more than its name:
       // a term, or a word other than a function word or a name ("got a same-day appointment
       // and the nurse was kind"; not "the doctor and the nurse were kind").
+      uint32_t seg_begin = cl.begin;
       size_t seg_m = m_begin, next_m = m_begin;
       uint32_t seg_t = cl.terms_begin, next_t = cl.terms_begin;
       uint32_t covered = 0;  // a coordinator inside a mention does not cut
@@ -294,7 +296,8 @@ struct Attribution {
         while (next_t < cl.terms_end && terms[next_t].token <= i) ++next_t;
         const Token& t = tk[i];
         if (next_m > seg_m && (next_t > seg_t || content) && i >= covered && is_coordinator(t)) {
-          segment_terms(cl, i, seg_t, next_t, seg_m, next_m);
+          segment_terms(cl, seg_begin, i, seg_t, next_t, seg_m, next_m);
+          seg_begin = i;
           seg_m = next_m;
           seg_t = next_t;
           content = false;
@@ -305,7 +308,7 @@ struct Attribution {
       if (seg_m != m_begin) {  // cut: each segment keeps to its own words
         for (size_t k = m_begin; k < m; ++k) mentions[k].cut = true;
       }
-      segment_terms(cl, cl.end, seg_t, cl.terms_end, seg_m, m);
+      segment_terms(cl, seg_begin, cl.end, seg_t, cl.terms_end, seg_m, m);
     }
     if (prev) close_sentence(m);
   }
@@ -368,11 +371,11 @@ struct Attribution {
     return h == kToo || h == kAlso || (h == kWell && end >= 2 && tk[end - 2].hash == kAs);
   }
 
-  // The terms [t_begin, t_end) of clause `cl` (a segment ending before token `end`) said of the
-  // mentions [m_begin, m_end) or, without a mention, of the carried touchpoints; evidence in
-  // text order.
-  void segment_terms(const Clause& cl, uint32_t end, uint32_t t_begin, uint32_t t_end,
-                     size_t m_begin, size_t m_end) {
+  // The terms [t_begin, t_end) of clause `cl` (a segment of tokens [begin, end)) said of the
+  // mentions [m_begin, m_end) or, without a mention, of the carried touchpoints (none once a
+  // segment names the practice as a whole); evidence in text order.
+  void segment_terms(const Clause& cl, uint32_t begin, uint32_t end, uint32_t t_begin,
+                     uint32_t t_end, size_t m_begin, size_t m_end) {
     const auto& mentions = scratch.mentions;
     auto& carry = scratch.carry;
     auto& acc = scratch.acc;
@@ -412,6 +415,11 @@ struct Attribution {
     }
     if (t_begin != t_end) {
       last_ = {region_, t_begin, t_end, factor};
+    }
+    // "Good doctor, terrible office": a segment that names no touchpoint but the practice as a
+    // whole is about the practice, not about the touchpoints before it.
+    if (m_begin == m_end && !carry.empty() && impl.taxonomy.names_practice(tk, begin, end)) {
+      carry.clear();
     }
     if (carry.empty()) return;
     size_t k = m_begin;

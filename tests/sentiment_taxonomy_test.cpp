@@ -238,6 +238,35 @@ TEST_F(TaxonomyFiles, ConditionErrorsNameFileAndLine) {
   EXPECT_EQ(taxonomy_error(kConditional), "");
 }
 
+// `practice`: the words that name the practice as a whole. A clause naming one of them and no
+// touchpoint says nothing of the touchpoints before it; a clinic can add its own.
+TEST_F(TaxonomyFiles, PracticeWordsEndWhatIsSaidOfTheTouchpointBefore) {
+  constexpr const char* kBase = "[[touchpoint]]\nid = \"physician\"\nphrases = [\"doctor|dr\"]\n";
+  const std::string text = "Great doctor, the spa is filthy.";
+  auto physician = [&](const std::string& file) {
+    Analyzer a = Analyzer::load_or_builtin({}, write("taxonomy.toml", file));
+    for (const auto& tp : a.analyze(text).touchpoints) {
+      if (tp.touchpoint == "physician") return tp.score;
+    }
+    ADD_FAILURE() << "no physician";
+    return 0.0;
+  };
+  // Without the key "filthy" goes on about the doctor; with "spa" as the practice it does not.
+  const double without = physician(kBase);
+  const double with = physician(std::string("practice = [\"spa\", \"office\"]\n") + kBase);
+  EXPECT_LT(without, with);
+  EXPECT_GT(with, 0.2);
+  std::string e = taxonomy_error(std::string("practice = 5\n") + kBase);
+  EXPECT_NE(e.find("taxonomy.toml:1:"), std::string::npos) << e;
+  EXPECT_NE(e.find("practice: expected a phrase or a list of phrases"), std::string::npos) << e;
+  e = taxonomy_error(std::string("version = \"1\"\npractice = [\"@nope\"]\n") + kBase);
+  EXPECT_NE(e.find("taxonomy.toml:2:"), std::string::npos) << e;
+  EXPECT_NE(e.find("\"@nope\": no such list"), std::string::npos) << e;
+  e = taxonomy_error(std::string("practice = [\"(the spa\"]\n") + kBase);
+  EXPECT_NE(e.find("taxonomy.toml:1:"), std::string::npos) << e;
+  EXPECT_EQ(taxonomy_error(std::string("practice = \"spa\"\n") + kBase), "");
+}
+
 TEST_F(TaxonomyFiles, LexiconErrorsNameFileAndLine) {
   std::string e = lexicon_error("version\t1\n# comment\n\ngood\t2\nbad\tterrible\n");
   EXPECT_NE(e.find("lexicon.tsv:5:"), std::string::npos) << e;

@@ -132,6 +132,19 @@ TEST(SentimentTouchpoints, APhraseRuledOutLeavesItsWordsToShorterOnes) {
   EXPECT_FALSE(mentions("I could never get anyone on the phone.", "wait_time"));
 }
 
+// What is said of the practice as a whole is no touchpoint's (guide: generic praise or complaint
+// about the practice is no touchpoint): a clause that names the office and no touchpoint does not
+// go on about the touchpoint before it.
+TEST(SentimentTouchpoints, WhatIsSaidOfThePracticeIsNotTheTouchpointBefore) {
+  EXPECT_GT(result("Good doctor, terrible office.", "physician").score, 0.2);
+  EXPECT_GT(result("The doctor was great and the office is a mess.", "physician").score, 0.2);
+  EXPECT_GT(result("Dr. Ruiz was thorough, everything else was a disaster.", "physician").score,
+            0.2);
+  EXPECT_GT(result("The nurse was kind, everyone else was rude.", "nurses_staff").score, 0.2);
+  // A clause with no word for the practice still goes on about the touchpoint before it.
+  EXPECT_LT(result("The doctor came in late, rushed and dismissive.", "physician").score, 0);
+}
+
 // Polarity belongs to the touchpoint's own part of the sentence.
 TEST(SentimentTouchpoints, PolarityFromTheTouchpointsOwnClause) {
   std::string text = "Dr. Smith is great and the front desk staff were rude.";
