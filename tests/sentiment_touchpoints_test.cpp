@@ -132,6 +132,22 @@ TEST(SentimentTouchpoints, APhraseRuledOutLeavesItsWordsToShorterOnes) {
   EXPECT_FALSE(mentions("I could never get anyone on the phone.", "wait_time"));
 }
 
+// A test that names who or what does it is that person or machine (guide: technicians are
+// clinical staff, equipment is the facility); a broken bone is the patient's condition, broken
+// equipment a complaint.
+TEST(SentimentTouchpoints, ATestNamingItsTechOrMachineIsThatTechOrMachine) {
+  EXPECT_TRUE(mentions("The x-ray tech was rough with my grandmother.", "nurses_staff"));
+  EXPECT_FALSE(mentions("The x-ray tech was rough with my grandmother.", "followup_results"));
+  EXPECT_FALSE(mentions("The MRI technologist was patient with me.", "followup_results"));
+  EXPECT_LT(result("Their MRI machine was broken for the second week in a row.", "facility").score,
+            0);
+  EXPECT_FALSE(mentions("Their MRI machine was broken again.", "followup_results"));
+  EXPECT_TRUE(mentions("Still waiting on my MRI results after ten days.", "followup_results"));
+  EXPECT_GT(
+      result("Came in with a broken wrist and the nurses were wonderful.", "nurses_staff").score,
+      0.2);
+}
+
 // What is said of the practice as a whole is no touchpoint's (guide: generic praise or complaint
 // about the practice is no touchpoint): a clause that names the office and no touchpoint does not
 // go on about the touchpoint before it.
@@ -140,6 +156,8 @@ TEST(SentimentTouchpoints, WhatIsSaidOfThePracticeIsNotTheTouchpointBefore) {
   EXPECT_GT(result("The doctor was great and the office is a mess.", "physician").score, 0.2);
   EXPECT_GT(result("Dr. Ruiz was thorough, everything else was a disaster.", "physician").score,
             0.2);
+  // "Everything" alone is as often what someone did something to.
+  EXPECT_GT(result("Dr. Ruiz was kind and explained everything.", "physician").score, 0.2);
   EXPECT_GT(result("The nurse was kind, everyone else was rude.", "nurses_staff").score, 0.2);
   // A clause with no word for the practice still goes on about the touchpoint before it.
   EXPECT_LT(result("The doctor came in late, rushed and dismissive.", "physician").score, 0);
