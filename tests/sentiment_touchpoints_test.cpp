@@ -132,6 +132,23 @@ TEST(SentimentTouchpoints, APhraseRuledOutLeavesItsWordsToShorterOnes) {
   EXPECT_FALSE(mentions("I could never get anyone on the phone.", "wait_time"));
 }
 
+// Every kind of doctor is the physician (guide: "the doctor/dentist/chiropractor/GP/
+// consultant"), with the same exceptions as "doctor": the specialist's office is the practice,
+// booking one is scheduling. Hygienists and dental assistants are clinical staff; the scheduler
+// is front desk staff.
+TEST(SentimentTouchpoints, EveryKindOfDoctorIsThePhysician) {
+  EXPECT_GT(result("Our orthodontist is fantastic with teenagers.", "physician").score, 0.2);
+  EXPECT_LT(result("The dermatologist barely looked at my mole.", "physician").score, 0);
+  EXPECT_GT(result("Best chiropractor in town, my back has never felt better.", "physician").score,
+            0.2);
+  EXPECT_LT(result("My OB-GYN was dismissive about my pain.", "physician").score, 0);
+  EXPECT_LT(result("The hygienist was rough and lectured me the whole time.", "nurses_staff").score,
+            0);
+  EXPECT_LT(result("Their scheduler is rude and disorganized.", "front_desk").score, 0);
+  EXPECT_FALSE(mentions("The cardiologist's office lost my paperwork.", "physician"));
+  EXPECT_FALSE(mentions("It took me two months to book a dermatologist.", "physician"));
+}
+
 // A test that names who or what does it is that person or machine (guide: technicians are
 // clinical staff, equipment is the facility); a broken bone is the patient's condition, broken
 // equipment a complaint.
