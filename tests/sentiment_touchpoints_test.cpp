@@ -132,6 +132,41 @@ TEST(SentimentTouchpoints, APhraseRuledOutLeavesItsWordsToShorterOnes) {
   EXPECT_FALSE(mentions("I could never get anyone on the phone.", "wait_time"));
 }
 
+// Not every span of time is a wait (guide: wait time is time waited on the day): time a
+// clinician gave is care, a drive is the road, being seen in minutes is quick.
+TEST(SentimentTouchpoints, TimeGivenOrDrivenIsNoWait) {
+  std::string given = "Dr. Haas spent over an hour with me going through my scans.";
+  EXPECT_GT(result(given, "physician").score, 0.2);
+  EXPECT_FALSE(mentions(given, "wait_time"));
+  EXPECT_FALSE(mentions("The nurse took 20 minutes to explain my new insulin pump.", "wait_time"));
+  EXPECT_FALSE(mentions("We drove 3 hours for this appointment.", "wait_time"));
+  EXPECT_GT(result("Checked in and was seen in 10 minutes.", "wait_time").score, 0.2);
+  // A short visit is still a complaint, and a real wait still a wait.
+  EXPECT_LT(result("The surgeon only spent 4 minutes with me.", "physician").score, 0);
+  EXPECT_LT(result("Sat in the lobby for 2 hours with my toddler.", "wait_time").score, 0);
+  // Opening hours are access, not a wait.
+  EXPECT_FALSE(mentions("Love that they are open until 8 on weeknights.", "wait_time"));
+}
+
+// Opening hours are access (guide: parking_access); saying private things where others hear is
+// privacy; manners and billing practices reviewers name in so many words are complaints.
+TEST(SentimentTouchpoints, HoursHearingAndNamedComplaints) {
+  EXPECT_LT(result("Great doctors, terrible hours.", "parking_access").score, 0);
+  EXPECT_LT(
+      result("They close Saturdays and weekday evenings, useless if you work.", "parking_access")
+          .score,
+      0);
+  EXPECT_LT(
+      result("The nurse asked about my STD test loud enough for the whole waiting room to hear.",
+             "privacy")
+          .score,
+      0);
+  EXPECT_LT(result("The receptionist rolls her eyes at every question.", "front_desk").score, 0);
+  EXPECT_LT(result("The orthodontist was pushy about extra treatment.", "physician").score, 0);
+  EXPECT_LT(result("Billing charged my card twice for one visit.", "billing").score, 0);
+  EXPECT_LT(result("They billed me as out of network with no warning.", "billing").score, 0);
+}
+
 // Every kind of doctor is the physician (guide: "the doctor/dentist/chiropractor/GP/
 // consultant"), with the same exceptions as "doctor": the specialist's office is the practice,
 // booking one is scheduling. Hygienists and dental assistants are clinical staff; the scheduler
