@@ -167,6 +167,23 @@ TEST(SentimentTouchpoints, HoursHearingAndNamedComplaints) {
   EXPECT_LT(result("They billed me as out of network with no warning.", "billing").score, 0);
 }
 
+// Words of the guide's touchpoints that US reviews use: phone trees that transfer and cut off,
+// insurers by name, disabled parking and drop-off, the optician and whoever draws blood.
+TEST(SentimentTouchpoints, PhoneTreesInsurersAndAccessInUsReviews) {
+  EXPECT_LT(result("I was transferred four times and then got disconnected.", "phone").score, 0);
+  EXPECT_FALSE(mentions("My records were transferred to the new clinic.", "phone"));
+  EXPECT_TRUE(mentions("They stopped taking Cigna without telling anyone.", "billing"));
+  EXPECT_TRUE(
+      mentions("There are only two handicap spaces and no drop-off area.", "parking_access"));
+  EXPECT_LT(result("The optician was rude and rushed.", "nurses_staff").score, 0);
+  EXPECT_GT(result("The lady drawing blood was gentle and quick.", "nurses_staff").score, 0.2);
+  EXPECT_LT(
+      result("Checked in on time, then sat another hour in the waiting room.", "wait_time").score,
+      0);
+  // An ambulance with the patient within minutes arrived quickly: still a wait.
+  EXPECT_GT(result("The ambulance was with me within 15 minutes.", "wait_time").score, 0);
+}
+
 // Every kind of doctor is the physician (guide: "the doctor/dentist/chiropractor/GP/
 // consultant"), with the same exceptions as "doctor": the specialist's office is the practice,
 // booking one is scheduling. Hygienists and dental assistants are clinical staff; the scheduler
