@@ -180,6 +180,14 @@ TEST(SentimentTouchpoints, PhoneTreesInsurersAndAccessInUsReviews) {
   EXPECT_LT(
       result("Checked in on time, then sat another hour in the waiting room.", "wait_time").score,
       0);
+  // Portal messages and emails left unanswered are online, calls never returned the phones.
+  std::string portal = "Portal messages go unanswered for days.";
+  EXPECT_LT(result(portal, "online_telehealth").score, 0);
+  EXPECT_FALSE(mentions(portal, "phone"));
+  EXPECT_LT(
+      result("I emailed the office three times and heard nothing.", "online_telehealth").score, 0);
+  EXPECT_LT(result("No one at that office will return my calls.", "phone").score, 0);
+  EXPECT_LT(result("Their front desk double books every Monday.", "front_desk").score, 0);
   // An ambulance with the patient within minutes arrived quickly: still a wait.
   EXPECT_GT(result("The ambulance was with me within 15 minutes.", "wait_time").score, 0);
 }
