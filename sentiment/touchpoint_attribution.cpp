@@ -60,6 +60,14 @@ struct Attribution {
   static constexpr uint32_t kNoPerson = UINT32_MAX, kPeople = UINT32_MAX - 1;
   uint32_t person_ = kNoPerson;
   uint32_t sentence_begin_ = 0;  // its first token
+  size_t sentence_first_m_ = 0;  // its first mention (sentence_m_ restarts at a contrast)
+  // A sentence of at most this many words that names no touchpoint ("Greedy.", "Never again.",
+  // "They do not.", "Highly recommend!") judges the touchpoints of the sentence before it; one
+  // that begins with he or she is the person's (or nobody's), as above.
+  // Not when it says the opposite of that sentence: "Waited 2 hours. Otherwise great." and a
+  // sarcastic "Great." speak of something else.
+  static constexpr uint32_t kFragmentWords = 3;
+  double last_total_ = 0;  // what the sentence being read says, all its clauses weighted
 
   // The steps in order: find_mentions, reset_accumulators, attribute, emit.
   void run(const Buffer<Match>& tp_matches, Analysis& out) {
@@ -223,6 +231,74 @@ struct Attribution {
     person_ = person_ == kNoPerson || person_ == tp ? tp : kPeople;
   }
 
+  // The end (token) of the sentence clause `cl` begins.
+  uint32_t sentence_end(const Clause& cl) const {
+    const Clause* c = &cl;
+    const Clause* const last = clauses.begin() + clauses.size() - 1;
+    while (c < last && (c + 1)->sentence == cl.sentence) ++c;
+    return c->end;
+  }
+
+  // What the sentence clause `cl` begins says: the weighted sum of its clauses.
+  double sentence_total(const Clause& cl) const {
+    double total = 0;
+    const Clause* const last = clauses.begin() + clauses.size();
+    for (const Clause* c = &cl; c < last && c->sentence == cl.sentence; ++c) {
+      total += c->sum * c->weight;
+    }
+    return total;
+  }
+
+  static bool opposite(double a, double b) { return (a < 0 && b > 0) || (a > 0 && b < 0); }
+
+  uint32_t words_in(uint32_t begin, uint32_t end) const {
+    uint32_t n = 0;
+    for (uint32_t i = begin; i < end; ++i) n += tk[i].kind == TokenKind::kWord;
+    return n;
+  }
+
+  // Whether the words from token `i` to `end` begin with a subject of their own ("the front
+  // desk...", "I...", "it...", "she...", a name, a number) rather than a verb, an adjective or
+  // an adverb ("has zero people skills", "slow", "never again"); a few sentence adverbs
+  // ("unfortunately", "still") are passed over.
+  bool has_own_subject(uint32_t i, uint32_t end) const {
+    constexpr uint64_t kSubjects[] = {
+        hash_ascii("i"),          hash_ascii("we"),       hash_ascii("you"),
+        hash_ascii("they"),       hash_ascii("it"),       hash_ascii("he"),
+        hash_ascii("she"),        hash_ascii("my"),       hash_ascii("our"),
+        hash_ascii("your"),       hash_ascii("their"),    hash_ascii("his"),
+        hash_ascii("her"),        hash_ascii("its"),      hash_ascii("this"),
+        hash_ascii("that"),       hash_ascii("these"),    hash_ascii("those"),
+        hash_ascii("there"),      hash_ascii("here"),     hash_ascii("the"),
+        hash_ascii("a"),          hash_ascii("an"),       hash_ascii("some"),
+        hash_ascii("most"),       hash_ascii("many"),     hash_ascii("all"),
+        hash_ascii("every"),      hash_ascii("everyone"), hash_ascii("everybody"),
+        hash_ascii("everything"), hash_ascii("nobody"),   hash_ascii("someone"),
+        hash_ascii("somebody"),   hash_ascii("anyone"),   hash_ascii("nothing"),
+        hash_ascii("no"),         hash_ascii("when"),     hash_ascii("if"),
+        hash_ascii("after"),      hash_ascii("before"),   hash_ascii("once"),
+        hash_ascii("since"),      hash_ascii("as"),       hash_ascii("because"),
+        hash_ascii("other"),      hash_ascii("another"),  hash_ascii("one"),
+        hash_ascii("what"),       hash_ascii("which"),    hash_ascii("who")};
+    constexpr uint64_t kSkip[] = {hash_ascii("unfortunately"), hash_ascii("sadly"),
+                                  hash_ascii("honestly"),      hash_ascii("overall"),
+                                  hash_ascii("now"),           hash_ascii("then"),
+                                  hash_ascii("today"),         hash_ascii("still")};
+    while (i < end && (tk[i].kind != TokenKind::kWord || is_one_of(tk[i].hash, kSkip))) ++i;
+    if (i >= end) return true;  // nothing said
+    const Token& t = tk[i];
+    return (t.capitalized && !t.sentence_start) || t.numeric || is_one_of(t.hash, kSubjects);
+  }
+
+  // Whether clause `cl`, which begins with a contrast ("but", "although"), has no subject of
+  // its own and so goes on about the one before: "brilliant but has zero people skills",
+  // "friendly but slow", not "but the front desk...", "but I...", "but Sarah was rude".
+  bool continues_subject(const Clause& cl) const {
+    const Token& first = tk[cl.begin];
+    const uint32_t after = first.lex >= 0 ? lex_matches[first.lex].end : cl.begin + 1;
+    return !has_own_subject(after, cl.end);
+  }
+
   bool starts_contrast(const Clause& cl) const {
     const Token& first = tk[cl.begin];
     if (first.lex < 0 || lex_matches[first.lex].start != cl.begin) return false;
@@ -251,8 +327,12 @@ struct Attribution {
         sentence_t_ = sentence_t_end_ = cl.terms_begin;
         sentence_sum_ = 0;
         claimed_ = false;
-        carry.clear();
+        // "Dr. Kaplan is brilliant but has zero people skills": a contrast whose clause has no
+        // subject of its own goes on about the touchpoints before it.
+        if (cl.sentence != last_sentence || !continues_subject(cl)) carry.clear();
         if (cl.sentence != last_sentence) {
+          const uint32_t end = sentence_end(cl);
+          const bool names_none = m == mentions.size() || mentions[m].start >= end;
           // "Dr. Patel is new to me. She never listened": a sentence that begins with he or
           // she, before it names a touchpoint, goes on about the one person the sentence
           // before spoke of (and so may the next).
@@ -262,14 +342,26 @@ struct Attribution {
               !names_someone_else(sentence_begin_, cl.begin)) {
             carry.push_back(before);
             person_ = before;
+          } else if (names_none && words_in(cl.begin, end) <= kFragmentWords &&
+                     !begins_with_he_or_she(cl) && !opposite(sentence_total(cl), last_total_)) {
+            // "They charge $40 to fill out a form. Greedy.": a sentence of a few words that
+            // names no touchpoint judges those of the sentence before.
+            for (size_t k = sentence_first_m_; k < m; ++k) {
+              if (std::find(carry.begin(), carry.end(), mentions[k].tp) == carry.end()) {
+                carry.push_back(mentions[k].tp);
+              }
+            }
           }
           sentence_begin_ = cl.begin;
+          sentence_first_m_ = m;
+          last_total_ = 0;
         }
         last_sentence = cl.sentence;
         ++region_;
       }
       prev = &cl;
       sentence_sum_ += cl.sum * cl.weight;
+      last_total_ += cl.sum * cl.weight;
       if (cl.terms_begin != cl.terms_end) sentence_t_end_ = cl.terms_end;
       const size_t m_begin = m;
       while (m < mentions.size() && mentions[m].start < cl.end) note_person(mentions[m++].tp);

@@ -240,6 +240,43 @@ TEST(SentimentTouchpoints, WhatIsSaidOfThePracticeIsNotTheTouchpointBefore) {
   EXPECT_LT(result("The doctor came in late, rushed and dismissive.", "physician").score, 0);
 }
 
+// A clause after "but" with no subject of its own is still about the touchpoint before it, and
+// the concrete complaint in it decides (guide: a complaint next to praise is negative); one
+// with a subject of its own is not.
+TEST(SentimentTouchpoints, AContrastWithoutASubjectIsAboutTheSameTouchpoint) {
+  EXPECT_LT(result("Dr. Varga is smart but has no bedside manner at all.", "physician").score, 0);
+  EXPECT_LT(result("The nurses are friendly but painfully slow.", "nurses_staff").score, 0);
+  EXPECT_GT(result("The hygienist was thorough but never too rough.", "nurses_staff").score, 0.2);
+  EXPECT_GT(result("Dr. Varga is great but I waited an hour.", "physician").score, 0.2);
+  EXPECT_GT(result("Dr. Varga is great but Sarah at the desk is rude.", "physician").score, 0.2);
+}
+
+// A sentence of a few words that names nothing ("Greedy.", "Never again.") judges what the
+// sentence before it named.
+TEST(SentimentTouchpoints, AShortVerdictJudgesTheSentenceBefore) {
+  EXPECT_LT(result("They charged me $90 to copy my records. Outrageous.", "billing").score, 0);
+  EXPECT_GT(
+      result("Dr. Iqbal fixed my shoulder in two visits. Highly recommend!", "physician").score,
+      0.2);
+  EXPECT_LT(result("The front desk hung up on me twice. Never again.", "front_desk").score, 0);
+  // One that says the opposite is sarcasm or about something else.
+  EXPECT_LT(result("They lost my lab results twice. Great.", "followup_results").score, 0);
+  EXPECT_LT(result("The wait was two hours. Otherwise great.", "wait_time").score, 0);
+  // A longer sentence with no touchpoint is not a verdict on the one before.
+  EXPECT_GT(
+      result("Dr. Iqbal was kind. My husband hated the whole trip though.", "physician").score,
+      0.2);
+}
+
+// Conditions whose context words have spaces in them: the waiting room hearing, the cold office,
+// logging in to "my chart".
+TEST(SentimentTouchpoints, ContextPhrasesOfSeveralWords) {
+  EXPECT_LT(result("The exam rooms are always freezing.", "facility").score, 0);
+  EXPECT_LT(result("She read my weight out so the whole waiting room could hear.", "privacy").score,
+            0);
+  EXPECT_TRUE(mentions("I cannot log in to my chart since the update.", "online_telehealth"));
+}
+
 // Polarity belongs to the touchpoint's own part of the sentence.
 TEST(SentimentTouchpoints, PolarityFromTheTouchpointsOwnClause) {
   std::string text = "Dr. Smith is great and the front desk staff were rude.";
@@ -392,8 +429,10 @@ TEST(SentimentTouchpoints, AMentionWithoutItsOwnWordsTakesItsSentencesPolarity) 
                 .score,
             0);
   EXPECT_EQ(result("Terrible parking. I saw the doctor on Monday.", "physician").score, 0);
-  EXPECT_EQ(
+  // "Higher than quoted" is billing's own complaint (lexicon 2026.5), not the sentence's praise.
+  EXPECT_LT(
       result("Everything was great except the copay was higher than quoted.", "billing").score, 0);
+  EXPECT_EQ(result("Everything was great except for the insurance paperwork.", "billing").score, 0);
   EXPECT_EQ(result("Got a same-day appointment and the nurse was kind.", "scheduling").score, 0);
 }
 
