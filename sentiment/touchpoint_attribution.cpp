@@ -113,19 +113,24 @@ struct Attribution {
   // that hold, leftmost longest: "on the phone" needs a clinician nearby to be a telephone
   // consultation, but "phone" in it is still the phone ("I could never get anyone on the
   // phone"). One starting at the match's first word is shorter than the match; one starting
-  // later may reach past it, up to `limit` (the next match, or the sentence's end).
+  // later may reach past it, up to `limit` (the next match, or the sentence's end), and counts
+  // only for another touchpoint than the match's: a shorter phrase of the same touchpoint inside
+  // it ("minutes" in "10 minutes") was ruled out with it.
   void inside_mentions(const Match& m, MentionSpan span, uint32_t limit) {
+    const auto ruled_out = static_cast<uint32_t>(m.id);
     for (uint32_t i = m.start; i < m.end;) {
-      const uint32_t end = i > m.start && is_name(i)
+      const uint32_t end = i == m.start ? longest_holding(i, m.end - 1, span, 0)
+                           : (tk[i].root_info == 0 && !tk[i].numeric) || is_name(i)
                                ? 0
-                               : longest_holding(i, i == m.start ? m.end - 1 : limit, span);
+                               : longest_holding(i, limit, span, ruled_out);
       i = end ? end : i + 1;
     }
   }
 
   // Adds the mentions of the longest touchpoint phrase that starts at token `at`, ends at or
-  // before `limit` and whose conditions hold; returns its end, 0 when there is none.
-  uint32_t longest_holding(uint32_t at, uint32_t limit, MentionSpan span) {
+  // before `limit` and whose conditions hold, for touchpoints other than those of trie node
+  // `except` (0: none); returns its end, 0 when there is none.
+  uint32_t longest_holding(uint32_t at, uint32_t limit, MentionSpan span, uint32_t except) {
     uint32_t found[12];  // trie nodes of the touchpoint phrases starting at `at`, by length
     uint32_t ends[12];
     unsigned count = 0;
@@ -144,7 +149,7 @@ struct Attribution {
       std::swap(found[k], found[best]);
       std::swap(ends[k], ends[best]);
       span.end = ends[k];
-      if (add_mentions(found[k], span)) return span.end;
+      if (add_mentions(found[k], span, except)) return span.end;
     }
     return 0;
   }
@@ -161,18 +166,28 @@ struct Attribution {
            is_title(tk[p].hash);
   }
 
-  // The touchpoints of trie node `node` whose conditions hold for `span`; whether there was one.
-  bool add_mentions(uint32_t node, const MentionSpan& span) {
+  // The touchpoints of trie node `node` (other than those of node `except`, when not 0) whose
+  // conditions hold for `span`; whether there was one.
+  bool add_mentions(uint32_t node, const MentionSpan& span, uint32_t except = 0) {
     const TrieNode& nd = impl.trie.node(node);
     bool any = false;
     for (uint32_t k = 0; k < nd.tp_count; ++k) {
       const TpRef& ref = impl.taxonomy.refs[nd.tp_begin + k];
+      if (except && has_touchpoint(except, ref.tp)) continue;
       if (impl.taxonomy.holds(ref, tk, span)) {
         scratch.mentions.push_back({span.start, span.end, ref.tp});
         any = true;
       }
     }
     return any;
+  }
+
+  bool has_touchpoint(uint32_t node, uint32_t tp) const {
+    const TrieNode& nd = impl.trie.node(node);
+    for (uint32_t k = 0; k < nd.tp_count; ++k) {
+      if (impl.taxonomy.refs[nd.tp_begin + k].tp == tp) return true;
+    }
+    return false;
   }
 
   // Makes scratch.acc one initial TpAcc per touchpoint of the taxonomy.
@@ -251,10 +266,11 @@ struct Attribution {
 
   static bool opposite(double a, double b) { return (a < 0 && b > 0) || (a > 0 && b < 0); }
 
-  uint32_t words_in(uint32_t begin, uint32_t end) const {
+  // Whether tokens [begin, end) hold at most `limit` words.
+  bool at_most_words(uint32_t begin, uint32_t end, uint32_t limit) const {
     uint32_t n = 0;
-    for (uint32_t i = begin; i < end; ++i) n += tk[i].kind == TokenKind::kWord;
-    return n;
+    for (uint32_t i = begin; i < end && n <= limit; ++i) n += tk[i].kind == TokenKind::kWord;
+    return n <= limit;
   }
 
   // Whether the words from token `i` to `end` begin with a subject of their own ("the front
@@ -342,7 +358,7 @@ struct Attribution {
               !names_someone_else(sentence_begin_, cl.begin)) {
             carry.push_back(before);
             person_ = before;
-          } else if (names_none && words_in(cl.begin, end) <= kFragmentWords &&
+          } else if (names_none && at_most_words(cl.begin, end, kFragmentWords) &&
                      !begins_with_he_or_she(cl) && !opposite(sentence_total(cl), last_total_)) {
             // "They charge $40 to fill out a form. Greedy.": a sentence of a few words that
             // names no touchpoint judges those of the sentence before.
@@ -510,7 +526,8 @@ struct Attribution {
     }
     // "Good doctor, terrible office": a segment that names no touchpoint but the practice as a
     // whole is about the practice, not about the touchpoints before it.
-    if (m_begin == m_end && !carry.empty() && impl.taxonomy.names_practice(tk, begin, end)) {
+    if (m_begin == m_end && t_begin != t_end && !carry.empty() &&
+        impl.taxonomy.names_practice(tk, begin, end)) {
       carry.clear();
     }
     if (carry.empty()) return;
