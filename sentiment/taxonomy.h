@@ -63,7 +63,8 @@ class Taxonomy {
   }
   bool conditional() const { return !conditions_.empty(); }
   // Whether tokens [begin, end) hold a phrase of the file's `practice` list: words that name the
-  // practice as a whole ("the office", "everything"), of which what is said is of no touchpoint.
+  // practice as a whole ("the office", "everyone else"), of which what is said is of no
+  // touchpoint.
   bool names_practice(const Token* tokens, uint32_t begin, uint32_t end) const;
 
   // Parses a taxonomy file's text and adds its phrases to `trie`. Throws ConfigError

@@ -62,10 +62,9 @@ struct Attribution {
   uint32_t sentence_begin_ = 0;  // its first token
   size_t sentence_first_m_ = 0;  // its first mention (sentence_m_ restarts at a contrast)
   // A sentence of at most this many words that names no touchpoint ("Greedy.", "Never again.",
-  // "They do not.", "Highly recommend!") judges the touchpoints of the sentence before it; one
-  // that begins with he or she is the person's (or nobody's), as above.
-  // Not when it says the opposite of that sentence: "Waited 2 hours. Otherwise great." and a
-  // sarcastic "Great." speak of something else.
+  // "They do not.", "Highly recommend!") judges the touchpoints of the sentence before it,
+  // unless it begins with he or she (the person's, or nobody's, as above) or says the opposite
+  // of that sentence ("Waited 2 hours. Otherwise great.", a sarcastic "Great.").
   static constexpr uint32_t kFragmentWords = 3;
   double last_total_ = 0;  // what the sentence being read says, all its clauses weighted
 
