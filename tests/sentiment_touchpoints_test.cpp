@@ -572,6 +572,8 @@ TEST(SentimentTouchpoints, SomeonesOwnPhoneIsNotThePractices) {
   EXPECT_FALSE(mentions("Dr. Reyes kept checking his phone during the exam.", "phone"));
   EXPECT_LT(result("Their phones are always busy.", "phone").score, 0);
   EXPECT_LT(result("The phone is never answered.", "phone").score, 0);
+  EXPECT_FALSE(mentions("The MA was texting on her personal phone the entire visit.", "phone"));
+  EXPECT_FALSE(mentions("He kept checking his cell phone while I talked.", "phone"));
 }
 
 }  // namespace
