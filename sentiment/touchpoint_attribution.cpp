@@ -59,14 +59,13 @@ struct Attribution {
   // one, or kPeople for more than one (then "she" in the next sentence could be either).
   static constexpr uint32_t kNoPerson = UINT32_MAX, kPeople = UINT32_MAX - 1;
   uint32_t person_ = kNoPerson;
-  uint32_t sentence_begin_ = 0;  // its first token
-  size_t sentence_first_m_ = 0;  // its first mention (sentence_m_ restarts at a contrast)
+  const Clause* sentence_ = nullptr;  // its first clause
+  size_t sentence_first_m_ = 0;       // its first mention (sentence_m_ restarts at a contrast)
   // A sentence of at most this many words that names no touchpoint ("Greedy.", "Never again.",
   // "They do not.", "Highly recommend!") judges the touchpoints of the sentence before it,
   // unless it begins with he or she (the person's, or nobody's, as above) or says the opposite
   // of that sentence ("Waited 2 hours. Otherwise great.", a sarcastic "Great.").
   static constexpr uint32_t kFragmentWords = 3;
-  double last_total_ = 0;  // what the sentence being read says, all its clauses weighted
 
   // The steps in order: find_mentions, reset_accumulators, attribute, emit.
   void run(const Buffer<Match>& tp_matches, Analysis& out) {
@@ -245,25 +244,30 @@ struct Attribution {
     person_ = person_ == kNoPerson || person_ == tp ? tp : kPeople;
   }
 
-  // The end (token) of the sentence clause `cl` begins.
-  uint32_t sentence_end(const Clause& cl) const {
-    const Clause* c = &cl;
-    const Clause* const last = clauses.begin() + clauses.size() - 1;
-    while (c < last && (c + 1)->sentence == cl.sentence) ++c;
-    return c->end;
-  }
-
-  // What the sentence clause `cl` begins says: the weighted sum of its clauses.
-  double sentence_total(const Clause& cl) const {
+  // What the sentence clause `cl` begins says: the weighted sum of its clauses; `end` is set to
+  // the sentence's end (token).
+  double sentence_total(const Clause& cl, uint32_t& end) const {
     double total = 0;
     const Clause* const last = clauses.begin() + clauses.size();
     for (const Clause* c = &cl; c < last && c->sentence == cl.sentence; ++c) {
       total += c->sum * c->weight;
+      end = c->end;
     }
     return total;
   }
 
-  static bool opposite(double a, double b) { return (a < 0 && b > 0) || (a > 0 && b < 0); }
+  // Whether the sentence clause `cl` begins, whose first mention (if any) is mentions[m], is a
+  // short verdict on the sentence before (kFragmentWords).
+  bool is_short_verdict(const Clause& cl, size_t m) const {
+    if (!sentence_) return false;
+    uint32_t end = cl.end, before_end = 0;
+    const double total = sentence_total(cl, end);
+    const double before = sentence_total(*sentence_, before_end);
+    const auto& mentions = scratch.mentions;
+    const bool names_none = m == mentions.size() || mentions[m].start >= end;
+    const bool opposite = (total < 0 && before > 0) || (total > 0 && before < 0);
+    return names_none && !opposite && at_most_words(cl.begin, end, kFragmentWords);
+  }
 
   // Whether tokens [begin, end) hold at most `limit` words.
   bool at_most_words(uint32_t begin, uint32_t end, uint32_t limit) const {
@@ -346,19 +350,17 @@ struct Attribution {
         // subject of its own goes on about the touchpoints before it.
         if (cl.sentence != last_sentence || !continues_subject(cl)) carry.clear();
         if (cl.sentence != last_sentence) {
-          const uint32_t end = sentence_end(cl);
-          const bool names_none = m == mentions.size() || mentions[m].start >= end;
           // "Dr. Patel is new to me. She never listened": a sentence that begins with he or
           // she, before it names a touchpoint, goes on about the one person the sentence
           // before spoke of (and so may the next).
           const uint32_t before = person_;
           person_ = kNoPerson;
-          if (before < kPeople && begins_with_he_or_she(cl) &&
-              !names_someone_else(sentence_begin_, cl.begin)) {
+          const bool he_or_she = begins_with_he_or_she(cl);
+          if (he_or_she && before < kPeople &&
+              !names_someone_else(sentence_ ? sentence_->begin : 0, cl.begin)) {
             carry.push_back(before);
             person_ = before;
-          } else if (names_none && at_most_words(cl.begin, end, kFragmentWords) &&
-                     !begins_with_he_or_she(cl) && !opposite(sentence_total(cl), last_total_)) {
+          } else if (!he_or_she && is_short_verdict(cl, m)) {
             // "They charge $40 to fill out a form. Greedy.": a sentence of a few words that
             // names no touchpoint judges those of the sentence before.
             for (size_t k = sentence_first_m_; k < m; ++k) {
@@ -367,16 +369,14 @@ struct Attribution {
               }
             }
           }
-          sentence_begin_ = cl.begin;
+          sentence_ = &cl;
           sentence_first_m_ = m;
-          last_total_ = 0;
         }
         last_sentence = cl.sentence;
         ++region_;
       }
       prev = &cl;
       sentence_sum_ += cl.sum * cl.weight;
-      last_total_ += cl.sum * cl.weight;
       if (cl.terms_begin != cl.terms_end) sentence_t_end_ = cl.terms_end;
       const size_t m_begin = m;
       while (m < mentions.size() && mentions[m].start < cl.end) note_person(mentions[m++].tp);
