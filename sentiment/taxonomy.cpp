@@ -204,10 +204,10 @@ class TaxonomyLoader {
       }
       c.within = static_cast<uint32_t>(*n);
     }
-    const std::pair<const char*, std::vector<uint32_t>*> fields[] = {{"near", &c.near},
-                                                                     {"not_near", &c.not_near},
-                                                                     {"not_after", &c.not_after},
-                                                                     {"not_before", &c.not_before}};
+    const std::pair<const char*, ContextSet*> fields[] = {{"near", &c.near},
+                                                          {"not_near", &c.not_near},
+                                                          {"not_after", &c.not_after},
+                                                          {"not_before", &c.not_before}};
     bool any = false;
     for (const auto& [key, lists] : fields) {
       if (const toml::node* v = entry.get(key)) {
@@ -226,7 +226,7 @@ class TaxonomyLoader {
 
   // A condition's phrases: a string or an array of strings, each a phrase or "@list". The
   // phrases written out form one new context list; each "@list" is the named list's.
-  std::vector<uint32_t> read_context(const toml::node& node, const std::string& where) {
+  ContextSet read_context(const toml::node& node, const std::string& where) {
     std::vector<const toml::node*> items;
     if (node.is_string()) {
       items.push_back(&node);
@@ -235,7 +235,7 @@ class TaxonomyLoader {
     } else {
       fail(node, where + ": expected a phrase or a list of phrases");
     }
-    std::vector<uint32_t> lists;
+    ContextSet set;
     uint32_t inline_list = UINT32_MAX;
     for (const toml::node* n : items) {
       auto s = n->value<std::string>();
@@ -249,16 +249,21 @@ class TaxonomyLoader {
             add_context(p, "lists." + it->first, *p.value<std::string>(), it->second.id);
           }
         }
-        lists.push_back(it->second.id);
+        set.lists.push_back(it->second.id);
+        set.add(list_firsts_[it->second.id]);
       } else {
-        if (inline_list == UINT32_MAX) lists.push_back(inline_list = new_list());
+        if (inline_list == UINT32_MAX) set.lists.push_back(inline_list = new_list());
         add_context(*n, where, *s, inline_list);
       }
     }
-    return lists;
+    if (inline_list != UINT32_MAX) set.add(list_firsts_[inline_list]);
+    return set;
   }
 
-  uint32_t new_list() { return lists_++; }
+  uint32_t new_list() {
+    list_firsts_.emplace_back();
+    return lists_++;
+  }
 
   void add_context(const toml::node& node, const std::string& where, const std::string& phrase,
                    uint32_t list) {
@@ -266,6 +271,7 @@ class TaxonomyLoader {
       if (path.front() == kStartHash) {
         fail(node, where + ": \"" + phrase + "\": <start> cannot be used around a phrase");
       }
+      list_firsts_[list].add_first(path.front());
       uint32_t n = 0;
       for (uint64_t h : path) n = out_.context_.add_child(n, h);
       append_to_node(out_.context_.node(n), out_.context_lists_, list);
@@ -291,6 +297,7 @@ class TaxonomyLoader {
   std::unordered_map<std::string, NamedList> named_;
   std::unordered_map<std::string, uint32_t> seen_;  // touchpoint id -> line
   uint32_t lists_ = 0;
+  std::vector<ContextSet> list_firsts_;  // by list id: the first words of its phrases
 };
 
 Taxonomy Taxonomy::load(std::string_view text, std::string_view name, PhraseTrie& trie) {
@@ -312,15 +319,30 @@ bool Taxonomy::walk(const Token* tokens, uint32_t at, uint32_t limit, Found&& fo
   });
 }
 
-// Whether a phrase of one of `lists` lies within tokens [lo, hi) and outside [skip_begin,
+void ContextSet::add_first(uint64_t hash) {
+  if (hash == kNumHash) {
+    first_num = true;
+  } else {
+    for (const uint64_t bit : {hash >> 54, (hash >> 44) & 1023}) {
+      first_words[bit >> 6] |= uint64_t{1} << (bit & 63);
+    }
+  }
+}
+
+void ContextSet::add(const ContextSet& other) {
+  for (size_t k = 0; k < std::size(first_words); ++k) first_words[k] |= other.first_words[k];
+  first_num |= other.first_num;
+}
+
+// Whether a phrase of one of set's lists lies within tokens [lo, hi) and outside [skip_begin,
 // skip_end).
-bool Taxonomy::any_in(const std::vector<uint32_t>& lists, const Token* tokens, uint32_t lo,
-                      uint32_t hi, uint32_t skip_begin, uint32_t skip_end) const {
+bool Taxonomy::any_in(const ContextSet& set, const Token* tokens, uint32_t lo, uint32_t hi,
+                      uint32_t skip_begin, uint32_t skip_end) const {
   auto in = [&](uint32_t list) {
-    return std::find(lists.begin(), lists.end(), list) != lists.end();
+    return std::find(set.lists.begin(), set.lists.end(), list) != set.lists.end();
   };
   for (uint32_t p = lo; p < hi; ++p) {
-    if (p >= skip_begin && p < skip_end) continue;
+    if ((p >= skip_begin && p < skip_end) || !set.may_start(tokens[p])) continue;
     const uint32_t limit = p < skip_begin ? skip_begin : hi;
     if (walk(tokens, p, limit, [&](uint32_t list, uint32_t) { return in(list); })) return true;
   }
@@ -336,18 +358,20 @@ bool Taxonomy::holds(const Condition& c, const Token* tokens, const MentionSpan&
   const uint32_t hi = std::min(m.sentence_end, m.end + c.within);
   if (!c.near.empty() && !any_in(c.near, tokens, lo, hi, m.start, m.end)) return false;
   if (!c.not_near.empty() && any_in(c.not_near, tokens, lo, hi, m.start, m.end)) return false;
-  if (!c.not_before.empty() && m.end < m.sentence_end &&
+  if (!c.not_before.empty() && m.end < m.sentence_end && c.not_before.may_start(tokens[m.end]) &&
       walk(tokens, m.end, m.sentence_end, [&](uint32_t list, uint32_t) {
-        return std::find(c.not_before.begin(), c.not_before.end(), list) != c.not_before.end();
+        const auto& lists = c.not_before.lists;
+        return std::find(lists.begin(), lists.end(), list) != lists.end();
       })) {
     return false;
   }
   if (!c.not_after.empty()) {
     const uint32_t from = m.start > m.sentence_begin + 10 ? m.start - 10 : m.sentence_begin;
+    const auto& lists = c.not_after.lists;
     for (uint32_t p = from; p < m.start; ++p) {
-      if (walk(tokens, p, m.start, [&](uint32_t list, uint32_t end) {
-            return end == m.start &&
-                   std::find(c.not_after.begin(), c.not_after.end(), list) != c.not_after.end();
+      if (c.not_after.may_start(tokens[p]) &&
+          walk(tokens, p, m.start, [&](uint32_t list, uint32_t end) {
+            return end == m.start && std::find(lists.begin(), lists.end(), list) != lists.end();
           })) {
         return false;
       }

@@ -29,12 +29,32 @@
 
 namespace repwatch::sentiment::detail {
 
-// What one (phrase, touchpoint) needs around it. Lists are context-list ids.
+// The context lists one check looks for (context-list ids), and a summary of the words their
+// phrases start with: a check walks the context trie only from a word that may start one of
+// them. Most words of a window start none, and the most frequent ones ("the", "was") start
+// phrases of other lists at most.
+struct ContextSet {
+  std::vector<uint32_t> lists;
+  // A Bloom filter of the first words: two bits of 1024 per word, from two parts of its hash.
+  uint64_t first_words[16] = {};
+  bool first_num = false;  // a phrase starts with <num> (none starts with ?: parse_phrase)
+
+  bool empty() const { return lists.empty(); }
+  bool may_start(const Token& t) const {
+    const uint64_t a = t.hash >> 54, b = (t.hash >> 44) & 1023;
+    return ((first_words[a >> 6] >> (a & 63)) & (first_words[b >> 6] >> (b & 63)) & 1) |
+           (t.numeric & first_num);
+  }
+  void add_first(uint64_t hash);  // a phrase's first word (or kNumHash)
+  void add(const ContextSet& other);
+};
+
+// What one (phrase, touchpoint) needs around it.
 struct Condition {
   static constexpr uint32_t kDefaultWithin = 6;
   static constexpr uint32_t kMaxWithin = 30;
   uint32_t within = kDefaultWithin;
-  std::vector<uint32_t> near, not_near, not_after, not_before;
+  ContextSet near, not_near, not_after, not_before;
 };
 
 // A touchpoint that a trie node stands for, and the condition it counts under.
@@ -77,11 +97,11 @@ class Taxonomy {
   // before `limit`; stops early when found returns true (and then returns true).
   template <class Found>
   bool walk(const Token* tokens, uint32_t at, uint32_t limit, Found&& found) const;
-  bool any_in(const std::vector<uint32_t>& lists, const Token* tokens, uint32_t lo, uint32_t hi,
+  bool any_in(const ContextSet& set, const Token* tokens, uint32_t lo, uint32_t hi,
               uint32_t skip_begin, uint32_t skip_end) const;
 
   std::vector<Condition> conditions_;
-  std::vector<uint32_t> practice_;       // the context lists of the `practice` key
+  ContextSet practice_;                  // the context lists of the `practice` key
   PhraseTrie context_;                   // context phrases; a node's tp_begin/tp_count index:
   std::vector<uint32_t> context_lists_;  // the lists a context phrase ending there belongs to
   friend class TaxonomyLoader;

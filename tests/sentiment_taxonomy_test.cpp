@@ -163,6 +163,7 @@ id = "vaccines"
 phrases = [
   "vaccine|vaccines",
   { phrase = "shot|shots|jab", near = ["@vaccines"], not_after = ["big"], within = 3 },
+  { phrase = "dose", near = ["<num> of <num>", "@vaccines"] },
 ]
 
 [[touchpoint]]
@@ -193,6 +194,10 @@ TEST_F(TaxonomyFiles, ConditionsSayWhatAPhraseNeedsAroundIt) {
   EXPECT_EQ(ids("The doctor was kind."), V{"physician"});
   EXPECT_EQ(ids("Waited 3 hours to be seen."), V{"wait_time"});
   EXPECT_EQ(ids("After 20 hours of labour the doctor came."), V{"physician"});
+  // A context phrase may begin with a number.
+  EXPECT_EQ(ids("Got dose 2 of 3 today."), V{"vaccines"});
+  EXPECT_EQ(ids("Got dose two of three today."), V{"vaccines"});
+  EXPECT_EQ(ids("The dose was wrong."), V{});
 }
 
 TEST_F(TaxonomyFiles, ConditionErrorsNameFileAndLine) {
