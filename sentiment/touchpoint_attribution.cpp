@@ -266,7 +266,23 @@ struct Attribution {
     const auto& mentions = scratch.mentions;
     const bool names_none = m == mentions.size() || mentions[m].start >= end;
     const bool opposite = (total < 0 && before > 0) || (total > 0 && before < 0);
-    return names_none && !opposite && at_most_words(cl.begin, end, kFragmentWords);
+    return names_none && !opposite &&
+           (at_most_words(cl.begin, end, kFragmentWords) || begins_with_negated_verb(cl));
+  }
+
+  // Whether the clause begins with a negated verb and no subject: "Didn't even look up.",
+  // "Never called back.", "Wouldn't listen.": the subject is the sentence before's.
+  bool begins_with_negated_verb(const Clause& cl) const {
+    constexpr uint64_t kNegated[] = {
+        hash_ascii("didn't"),  hash_ascii("didnt"),  hash_ascii("didn"),
+        hash_ascii("doesn't"), hash_ascii("doesnt"), hash_ascii("wouldn't"),
+        hash_ascii("wouldnt"), hash_ascii("won't"),  hash_ascii("couldn't"),
+        hash_ascii("couldnt"), hash_ascii("never"),  hash_ascii("refused"),
+        hash_ascii("barely"),  hash_ascii("hardly"), hash_ascii("wasn't"),
+        hash_ascii("isn't")};
+    uint32_t i = cl.begin;
+    while (i < cl.end && tk[i].kind != TokenKind::kWord) ++i;
+    return i < cl.end && is_one_of(tk[i].hash, kNegated);
   }
 
   // Whether tokens [begin, end) hold at most `limit` words.

@@ -268,6 +268,57 @@ TEST(SentimentTouchpoints, AShortVerdictJudgesTheSentenceBefore) {
       0.2);
 }
 
+// A sentence that begins with a negated verb has no subject of its own: it goes on about the
+// touchpoints of the sentence before, whatever its length.
+TEST(SentimentTouchpoints, ANegatedVerbWithoutASubjectGoesOnAboutTheSentenceBefore) {
+  EXPECT_LT(result("The receptionist was on her personal phone the whole time I stood there. "
+                   "Didn't even look up.",
+                   "front_desk")
+                .score,
+            0);
+  EXPECT_LT(result("I told the nurse practitioner about my allergy twice. Never wrote it down, "
+                   "never apologized.",
+                   "physician")
+                .score,
+            0);
+  EXPECT_GT(result("The nurse took my blood. Didn't hurt at all.", "nurses_staff").score, 0);
+  // A sentence with a subject of its own is not about the one before.
+  EXPECT_GT(
+      result("The hygienist was gentle. My husband didn't like the music at all.", "nurses_staff")
+          .score,
+      0);
+}
+
+// Whoever examines, diagnoses or treats the patient in their own right is the physician
+// (guide: its rule for an unnamed clinician), whatever the title.
+TEST(SentimentTouchpoints, WhoeverTreatsThePatientIsThePhysician) {
+  EXPECT_LT(result("The nurse practitioner prescribed the wrong dose.", "physician").score, 0);
+  EXPECT_FALSE(mentions("The nurse practitioner prescribed the wrong dose.", "nurses_staff"));
+  EXPECT_GT(result("My physical therapist is patient and encouraging.", "physician").score, 0);
+  EXPECT_GT(result("Our counselor really listens.", "physician").score, 0);
+  EXPECT_LT(result("The NP barely looked at my son.", "physician").score, 0);
+  // Those who assist are clinical staff.
+  EXPECT_TRUE(mentions("The medical assistant took my vitals.", "nurses_staff"));
+  EXPECT_FALSE(mentions("The medical assistant took my vitals.", "physician"));
+}
+
+// Talking on the phone is the phone; a consultation is a telephone consultation only with a
+// clinician or a consultation in sight.
+TEST(SentimentTouchpoints, TalkingOnThePhoneIsNoConsultation) {
+  const std::string text = "The person talking to me on the phone was yawning the whole time.";
+  EXPECT_TRUE(mentions(text, "phone"));
+  EXPECT_FALSE(mentions(text, "online_telehealth"));
+  EXPECT_TRUE(mentions("The doctor on the phone was dismissive.", "online_telehealth"));
+}
+
+// A duration after a negated verb is still the delay: "not seen for hours" is no praise.
+TEST(SentimentTouchpoints, ANegatedVerbDoesNotTurnADelayIntoPraise) {
+  EXPECT_LT(result("We weren't seen for 3 hours.", "wait_time").score, 0);
+  EXPECT_LT(result("My son wasn't seen for hours.", "wait_time").score, 0);
+  EXPECT_LT(result("Still haven't got my results back after 3 weeks.", "followup_results").score,
+            0);
+}
+
 // Conditions whose context words have spaces in them: the waiting room hearing, the cold office,
 // logging in to "my chart".
 TEST(SentimentTouchpoints, ContextPhrasesOfSeveralWords) {
