@@ -319,6 +319,25 @@ TEST(SentimentTouchpoints, ANegatedVerbDoesNotTurnADelayIntoPraise) {
             0);
 }
 
+// Words in another sense, from general English: a book one reads, being struck off a practice's
+// list, an elevator that works or not, what parking costs.
+TEST(SentimentTouchpoints, SensesOfBookDischargeElevatorAndParkingFees) {
+  EXPECT_FALSE(mentions("Dr Park is great but you will wait. Bring a book.", "scheduling"));
+  EXPECT_TRUE(mentions("It took me a week to book a physical.", "scheduling"));
+  EXPECT_FALSE(
+      mentions("A third no-show will get me discharged from the practice.", "followup_results"));
+  EXPECT_TRUE(mentions("Nobody explained my discharge instructions.", "followup_results"));
+  EXPECT_LT(result("The elevator was broken so I had to take the stairs.", "facility").score, 0);
+  EXPECT_FALSE(mentions("Their office is on the third floor with no elevator.", "facility"));
+  EXPECT_TRUE(mentions("Their office is on the third floor with no elevator.", "parking_access"));
+  EXPECT_FALSE(mentions("The parking garage charges $18 a visit.", "billing"));
+  EXPECT_TRUE(mentions("The parking garage charges $18 a visit.", "parking_access"));
+  EXPECT_LT(result("Parking costs a fortune.", "parking_access").score, 0);
+  EXPECT_FALSE(mentions("Parking costs a fortune.", "billing"));
+  EXPECT_LT(result("The car park fees are extortionate.", "parking_access").score, 0);
+  EXPECT_LT(result("They charged me $200 for a five minute visit.", "billing").score, 0);
+}
+
 // Conditions whose context words have spaces in them: the waiting room hearing, the cold office,
 // logging in to "my chart".
 TEST(SentimentTouchpoints, ContextPhrasesOfSeveralWords) {
