@@ -379,6 +379,16 @@ TEST(SentimentTouchpoints, SuggestionsAreComplaints) {
   EXPECT_LT(result(text, "scheduling").score, 0);
   EXPECT_FALSE(mentions(text, "wait_time"));
   EXPECT_LT(result("Easier to get through on the phone in the morning.", "phone").score, 0);
+  // Asked for with "keep to", "try to", or wished for in a condition.
+  EXPECT_LT(result("Keep to appointments when made.", "scheduling").score, 0);
+  EXPECT_LT(result("Try to answer the phone faster.", "phone").score, -0.3);
+  EXPECT_LT(result("If the doctor was more communicative and looked interested in what I was "
+                   "telling him",
+                   "physician")
+                .score,
+            0);
+  // Not a request: keeping up the good work is praise.
+  EXPECT_GT(result("Keep up the good work, the nurses are lovely.", "nurses_staff").score, 0);
 }
 
 // Strong words the lexicon used to miss.
@@ -386,6 +396,9 @@ TEST(SentimentTouchpoints, StrongWordsOfFeeling) {
   EXPECT_LT(analyzer().analyze("I was mortified").score, -0.4);
   EXPECT_LT(analyzer().analyze("Honestly horrified by how I was treated").score, -0.4);
   EXPECT_LT(result("The receptionist was callous.", "front_desk").score, -0.4);
+  EXPECT_LT(result("The GP was uncommunicative.", "physician").score, -0.3);
+  // "No" before a noun does not reach past it to turn the next judgement round.
+  EXPECT_LT(result("the gp showed no interest was unfriendly and cold", "physician").score, -0.3);
 }
 
 // Drivers of patient transport are staff; a health visitor too.
