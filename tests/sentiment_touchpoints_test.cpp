@@ -338,6 +338,21 @@ TEST(SentimentTouchpoints, SensesOfBookDischargeElevatorAndParkingFees) {
   EXPECT_LT(result("They charged me $200 for a five minute visit.", "billing").score, 0);
 }
 
+// Praise that is said with a negation or with a word that usually complains.
+TEST(SentimentTouchpoints, PraiseSaidWithANegation) {
+  EXPECT_GT(result("The dentist never once made me feel judged.", "physician").score, 0);
+  EXPECT_LT(result("The receptionist didn't make me feel welcome.", "front_desk").score, 0);
+  EXPECT_GT(result("The hygienist didn't lecture me about flossing.", "nurses_staff").score, 0);
+  EXPECT_GT(result("No surprise bills, everything was quoted up front.", "billing").score, 0);
+  EXPECT_GT(result("They put me on a payment plan with no interest.", "billing").score, 0);
+  EXPECT_LT(result("The surgeon showed no interest in my questions.", "physician").score, 0);
+  const std::string waived = "They waived the late fee when my flight was cancelled.";
+  EXPECT_GT(result(waived, "billing").score, 0);
+  EXPECT_FALSE(mentions(waived, "wait_time"));
+  EXPECT_GT(result("My lab results were ready in 20 minutes.", "followup_results").score, 0);
+  EXPECT_GT(result("Free parking, one less thing to worry about.", "parking_access").score, 0);
+}
+
 // Conditions whose context words have spaces in them: the waiting room hearing, the cold office,
 // logging in to "my chart".
 TEST(SentimentTouchpoints, ContextPhrasesOfSeveralWords) {
