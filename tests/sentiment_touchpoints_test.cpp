@@ -353,6 +353,34 @@ TEST(SentimentTouchpoints, PraiseSaidWithANegation) {
   EXPECT_GT(result("Free parking, one less thing to worry about.", "parking_access").score, 0);
 }
 
+// Complaints that carry no ordinary sentiment word: selling, a shrug, notes not read, a brick
+// wall, the calls it took, sarcasm, being called back to a room late.
+TEST(SentimentTouchpoints, ComplaintsWithoutASentimentWord) {
+  EXPECT_LT(result("The doctor spent the visit trying to sell me vitamins.", "physician").score, 0);
+  EXPECT_LT(
+      result("I asked where my results were and the receptionist just shrugged.", "front_desk")
+          .score,
+      0);
+  EXPECT_LT(result("The surgeon hadn't read my notes.", "physician").score, -0.3);
+  EXPECT_LT(result("Getting past reception is like hitting a brick wall.", "front_desk").score, 0);
+  EXPECT_LT(result("The rudest receptionist I have ever dealt with.", "front_desk").score, 0);
+  EXPECT_LT(result("Took three phone calls to get my bill corrected.", "billing").score, 0);
+  EXPECT_LT(
+      result("They talked about my diagnosis at the front desk. So much for privacy.", "privacy")
+          .score,
+      0);
+  EXPECT_LT(result("Please sort out the phone system.", "phone").score, -0.2);
+  // Called back to a room late is the wait on the day, not a phone call.
+  const std::string late = "I wasn't called back until 4:10 for a 2:30 appointment.";
+  EXPECT_LT(result(late, "wait_time").score, 0);
+  EXPECT_FALSE(mentions(late, "phone"));
+  EXPECT_GT(result("We were called back to a room within 10 minutes.", "wait_time").score, 0);
+  EXPECT_TRUE(mentions("Nobody called back.", "phone"));
+  // Ringing at 8 on the dot is the patient's punctuality, no praise of the phones.
+  EXPECT_LE(result("I rang at 8am on the dot and all the appointments were gone.", "phone").score,
+            0);
+}
+
 // Conditions whose context words have spaces in them: the waiting room hearing, the cold office,
 // logging in to "my chart".
 TEST(SentimentTouchpoints, ContextPhrasesOfSeveralWords) {
