@@ -381,6 +381,24 @@ TEST(SentimentTouchpoints, ComplaintsWithoutASentimentWord) {
             0);
 }
 
+// Privacy (guide: confidentiality, personal information disclosed, being discussed in front of
+// others) in the words patients use for it.
+TEST(SentimentTouchpoints, PrivacyInThePatientsOwnWords) {
+  EXPECT_LT(
+      result("The walls are so thin you can hear every word from the next room.", "privacy").score,
+      0);
+  EXPECT_LT(result("The surgeon went over my biopsy results in the hallway where other patients "
+                   "could hear.",
+                   "privacy")
+                .score,
+            0);
+  EXPECT_LT(result("A student sat in on my exam without my consent.", "privacy").score, 0);
+  EXPECT_TRUE(mentions("She announced my test in front of the waiting room.", "privacy"));
+  EXPECT_TRUE(mentions("The office mailed my lab results to my old employer.", "privacy"));
+  // Sending results where they belong is follow-up, not a disclosure.
+  EXPECT_FALSE(mentions("They sent my results to my GP the same day.", "privacy"));
+}
+
 // Conditions whose context words have spaces in them: the waiting room hearing, the cold office,
 // logging in to "my chart".
 TEST(SentimentTouchpoints, ContextPhrasesOfSeveralWords) {
