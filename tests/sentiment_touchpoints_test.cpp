@@ -399,6 +399,28 @@ TEST(SentimentTouchpoints, PrivacyInThePatientsOwnWords) {
   EXPECT_FALSE(mentions("They sent my results to my GP the same day.", "privacy"));
 }
 
+// Names and roles of US and NHS care that patients use: a triage nurse is a nurse, a nurse line
+// is the phones, pharmacy chains and their techs are the pharmacy, booking sites are online.
+TEST(SentimentTouchpoints, RolesAndNamesOfCare) {
+  const std::string triage = "The triage nurse was dismissive and made me feel like a nuisance.";
+  EXPECT_LT(result(triage, "nurses_staff").score, 0);
+  EXPECT_FALSE(mentions(triage, "scheduling"));
+  EXPECT_TRUE(mentions("It took three weeks to see my own doctor.", "scheduling"));
+  EXPECT_GT(result("The after-hours nurse line talked me through her fever at 3am.", "phone").score,
+            0);
+  EXPECT_TRUE(mentions("They sent my antibiotics to the CVS on Main Street.", "prescriptions"));
+  const std::string tech = "The pharmacy tech was rude about my insurance card.";
+  EXPECT_TRUE(mentions(tech, "prescriptions"));
+  EXPECT_FALSE(mentions(tech, "nurses_staff"));
+  EXPECT_TRUE(mentions("I booked on Zocdoc and they had no record of it.", "online_telehealth"));
+  EXPECT_TRUE(mentions("Results were on the app by lunchtime.", "online_telehealth"));
+  const std::string lactation = "The lactation consultant never came.";
+  EXPECT_TRUE(mentions(lactation, "nurses_staff"));
+  EXPECT_FALSE(mentions(lactation, "physician"));
+  EXPECT_LT(result("The check-in kiosk was broken again.", "facility").score, 0);
+  EXPECT_GT(result("We got in the same day.", "scheduling").score, 0);
+}
+
 // Conditions whose context words have spaces in them: the waiting room hearing, the cold office,
 // logging in to "my chart".
 TEST(SentimentTouchpoints, ContextPhrasesOfSeveralWords) {
