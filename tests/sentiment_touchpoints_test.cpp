@@ -485,6 +485,15 @@ TEST(SentimentTouchpoints, StrongWordsOfFeeling) {
 }
 
 // Drivers of patient transport are staff; a health visitor too.
+// An ambulance asked to come sooner is the wait (guide: an ambulance arriving quickly or late).
+TEST(SentimentTouchpoints, AnAmbulanceSoonerIsTheWait) {
+  EXPECT_LT(
+      result("Please send a quicker ambulance next time, my dad was on the floor.", "wait_time")
+          .score,
+      0);
+  EXPECT_FALSE(mentions("The ambulance crew were lovely.", "wait_time"));
+}
+
 TEST(SentimentTouchpoints, TransportDriversAreStaff) {
   EXPECT_GT(result("Ambulance driver very friendly.", "nurses_staff").score, 0);
   EXPECT_GT(result("Fantastic health visitor, explained everything.", "nurses_staff").score, 0);
