@@ -485,6 +485,13 @@ TEST(SentimentTouchpoints, StrongWordsOfFeeling) {
 }
 
 // Drivers of patient transport are staff; a health visitor too.
+// Contact with the practice with no channel named is the phone (guide).
+TEST(SentimentTouchpoints, ContactWithNoChannelNamedIsThePhone) {
+  EXPECT_LT(result("It is impossible to get hold of anyone at this surgery.", "phone").score, 0);
+  EXPECT_LT(result("Frustrating that I cannot contact my doctor directly.", "phone").score, 0);
+  EXPECT_LT(result("Very hard to communicate with the practice about anything.", "phone").score, 0);
+}
+
 // An ambulance asked to come sooner is the wait (guide: an ambulance arriving quickly or late).
 TEST(SentimentTouchpoints, AnAmbulanceSoonerIsTheWait) {
   EXPECT_LT(
