@@ -86,6 +86,7 @@ struct Term {
 // What is said of one touchpoint so far: its sum of terms and its evidence spans.
 struct TpAcc {
   double sum = 0;
+  double most_negative = 0;  // its most negative weighted term (see own_score)
   // The terms of sentences that mention it and say nothing of any touchpoint (see
   // Attribution::close_sentence): its score when nothing is said of it directly.
   double unclaimed = 0;

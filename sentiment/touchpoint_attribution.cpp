@@ -396,10 +396,12 @@ struct Attribution {
       if (cl.terms_begin != cl.terms_end) sentence_t_end_ = cl.terms_end;
       const size_t m_begin = m;
       while (m < mentions.size() && mentions[m].start < cl.end) note_person(mentions[m++].tp);
-      // No cut can change anything unless the clause mentions touchpoints at two places and
-      // holds a term: then its terms go to all its mentions (or the carried touchpoints).
+      // No cut can change anything unless the clause holds a term and mentions touchpoints at
+      // two places, or one and then the practice ("the doctor was great and the office is a
+      // mess"): then its terms go to all its mentions (or the carried touchpoints).
       if (cl.terms_begin == cl.terms_end || m == m_begin ||
-          mentions[m - 1].start == mentions[m_begin].start) {
+          (mentions[m - 1].start == mentions[m_begin].start &&
+           !impl.taxonomy.names_practice(tk, mentions[m - 1].end, cl.end))) {
         segment_terms(cl, cl.begin, cl.end, cl.terms_begin, cl.terms_end, m_begin, m);
         continue;
       }
@@ -531,6 +533,8 @@ struct Attribution {
           claimed_ = true;
           for (uint32_t tp : carry) {
             acc[tp].sum += term.value * last_.factor;
+            acc[tp].most_negative =
+                std::min<double>(acc[tp].most_negative, term.value * last_.factor);
           }
         }
         return;
@@ -556,6 +560,7 @@ struct Attribution {
         claimed_ = true;
         for (uint32_t tp : carry) {
           acc[tp].sum += term.value * factor;
+          acc[tp].most_negative = std::min<double>(acc[tp].most_negative, term.value * factor);
           acc[tp].add(term.offset, term.length);
         }
         continue;
@@ -585,7 +590,8 @@ struct Attribution {
       const TpAcc& t = acc[tp];
       TouchpointResult& r = out.touchpoints.emplace_back(
           Scored{impl.taxonomy.touchpoints[tp].id,
-                 normalize(touchpoint_raw_score(t.sum, t.unclaimed, untold, kAlpha))});
+                 normalize(touchpoint_raw_score(own_score(t.sum, t.most_negative), t.unclaimed,
+                                                untold, kAlpha))});
       r.evidence.reserve(t.n_evidence);
       for (uint32_t e = 0; e < t.n_evidence; ++e) {
         r.evidence.emplace_back(Span{text, t.offset[e], t.length[e]});

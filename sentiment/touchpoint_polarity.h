@@ -3,7 +3,8 @@
 //
 // A touchpoint's score is, in this order of preference (each a raw, not yet normalised sum of
 // weighted term valences):
-//   1. what is said of it: the terms of the segments that mention it or go on about it;
+//   1. what is said of it: the terms of the segments that mention it or go on about it, at
+//      most its most negative one when that is a concrete complaint (own_score);
 //   2. what its sentence says when that sentence says nothing of any other touchpoint, or says
 //      it all one way ("Saw the doctor on Monday and could not have been more pleased");
 //   3. in a text without sentence punctuation (survey exports, free text typed on a phone), the
@@ -15,9 +16,21 @@
 //      Monday." says nothing of the doctor). Its evidence stays the mention alone.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 namespace repwatch::sentiment::detail {
+
+// What is said of a touchpoint (raw), from the sum of its own weighted terms and the most
+// negative of them: a concrete complaint next to praise of the same touchpoint is a complaint
+// (guide: "the handler was kind but I was on hold for 77 minutes" is phone negative; negatives
+// decide alerts). A complaint is concrete when its weighted valence is at most
+// kConcreteComplaint ("rude", "on hold for", "never called back"; not "a bit slow", and not a
+// complaint that a "but" after it halves); the score is then at most that complaint's.
+constexpr double kConcreteComplaint = -2.0;
+inline double own_score(double sum, double most_negative) {
+  return most_negative <= kConcreteComplaint ? std::min(sum, most_negative) : sum;
+}
 
 // The score (normalised, -1..1) a touchpoint takes when neither its own words nor its sentence
 // judge it: the review's `review_score` in a text without sentence marks, else 0.

@@ -421,6 +421,28 @@ TEST(SentimentTouchpoints, RolesAndNamesOfCare) {
   EXPECT_GT(result("We got in the same day.", "scheduling").score, 0);
 }
 
+// A concrete complaint next to praise of the same touchpoint is a complaint (guide: "the
+// handler was kind but I was on hold for 77 minutes" is phone negative; negatives decide alerts).
+TEST(SentimentTouchpoints, AConcreteComplaintNextToPraiseIsAComplaint) {
+  EXPECT_LT(result("Lovely, friendly, helpful receptionists who lost my referral letter twice.",
+                   "front_desk")
+                .score,
+            -0.3);
+  EXPECT_LT(result("Dr. Shah is kind, funny and thorough and he misdiagnosed my broken wrist.",
+                   "physician")
+                .score,
+            -0.3);
+  // A mild complaint does not outweigh the praise, nor one that a "but" turns past.
+  EXPECT_GT(result("Lovely, friendly receptionists, a bit slow at times.", "front_desk").score, 0);
+  EXPECT_GT(result("The receptionist was rude at first but then incredibly helpful and kind.",
+                   "front_desk")
+                .score,
+            0);
+  // Praise of the doctor and a complaint about the office in one clause: the office is the
+  // practice's, not the doctor's.
+  EXPECT_GT(result("The doctor was great and the office is a mess.", "physician").score, 0.2);
+}
+
 // Conditions whose context words have spaces in them: the waiting room hearing, the cold office,
 // logging in to "my chart".
 TEST(SentimentTouchpoints, ContextPhrasesOfSeveralWords) {
