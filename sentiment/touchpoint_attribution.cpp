@@ -205,13 +205,19 @@ struct Attribution {
            !(impl.trie.node(t.root).flags & kStopEn);
   }
 
+  // The clause's first word token, cl.end when it has none.
+  uint32_t first_word(const Clause& cl) const {
+    uint32_t i = cl.begin;
+    while (i < cl.end && tk[i].kind != TokenKind::kWord) ++i;
+    return i;
+  }
+
   // Whether a clause begins with "he" or "she", perhaps after "and", "but", "so" or "then".
   bool begins_with_he_or_she(const Clause& cl) const {
     constexpr uint64_t kHe = hash_ascii("he"), kShe = hash_ascii("she");
     constexpr uint64_t kLinks[] = {hash_ascii("and"), hash_ascii("but"), hash_ascii("so"),
                                    hash_ascii("then")};
-    uint32_t i = cl.begin;
-    while (i < cl.end && tk[i].kind != TokenKind::kWord) ++i;
+    uint32_t i = first_word(cl);
     if (i < cl.end && is_one_of(tk[i].hash, kLinks)) ++i;
     return i < cl.end && tk[i].kind == TokenKind::kWord &&
            (tk[i].hash == kHe || tk[i].hash == kShe);
@@ -280,8 +286,7 @@ struct Attribution {
         hash_ascii("couldnt"), hash_ascii("never"),  hash_ascii("refused"),
         hash_ascii("barely"),  hash_ascii("hardly"), hash_ascii("wasn't"),
         hash_ascii("isn't")};
-    uint32_t i = cl.begin;
-    while (i < cl.end && tk[i].kind != TokenKind::kWord) ++i;
+    const uint32_t i = first_word(cl);
     return i < cl.end && is_one_of(tk[i].hash, kNegated);
   }
 
