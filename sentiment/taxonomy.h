@@ -31,8 +31,8 @@ namespace repwatch::sentiment::detail {
 
 // The context lists one check looks for (context-list ids), and a summary of the words their
 // phrases start with: a check walks the context trie only from a word that may start one of
-// them. Most words of a window start none, and the most frequent ones ("the", "was") start
-// phrases of other lists at most.
+// them. The phrases of all lists together start with common words ("for", "was", "to"); those
+// of one check's lists rarely do, so most words of a window are passed over at one bit test.
 struct ContextSet {
   std::vector<uint32_t> lists;
   // A Bloom filter of the first words: two bits of 1024 per word, from two parts of its hash.
