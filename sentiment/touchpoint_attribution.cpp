@@ -88,7 +88,7 @@ struct Attribution {
     MentionSpan span{};
     for (size_t k = 0; k < tp_matches.size(); ++k) {
       const Match& m = tp_matches[k];
-      if (is_name(m.start)) continue;
+      if (is_name(m.start) || names_the_practice_by_its_doctor(m)) continue;
       while (c + 1 < clauses.size() && clauses[c].end <= m.start) ++c;
       if (clauses[c].sentence != sentence) {  // the token range of this clause's sentence
         sentence = clauses[c].sentence;
@@ -162,6 +162,27 @@ struct Attribution {
     if (tk[p].kind == TokenKind::kPunct && tk[p].punct == '.' && p > 0) --p;
     return tk[p].kind == TokenKind::kWord && (tk[p].capitalized || tk[p].caps) &&
            is_title(tk[p].hash);
+  }
+
+  // A title, a name and then the practice: "Dr. Jamison's office", "Dr Amy Lee's clinic" is the
+  // practice (guide: "the doctor's office" as the practice is not the physician), as "the
+  // doctor's office" is by the taxonomy's own conditions.
+  bool names_the_practice_by_its_doctor(const Match& m) const {
+    constexpr uint64_t kPractice[] = {hash_ascii("office"),   hash_ascii("offices"),
+                                      hash_ascii("clinic"),   hash_ascii("practice"),
+                                      hash_ascii("practise"), hash_ascii("surgery")};
+    if (m.end != m.start + 1 || !is_title(tk[m.start].hash)) return false;
+    const uint32_t tk_count = clauses[clauses.size() - 1].end;  // the clauses cover the text
+    uint32_t i = m.end;
+    if (i < tk_count && tk[i].kind == TokenKind::kPunct && tk[i].punct == '.') ++i;
+    uint32_t names = 0;
+    while (i < tk_count && names < 2 && tk[i].kind == TokenKind::kWord && tk[i].capitalized &&
+           !is_title(tk[i].hash)) {
+      ++i;
+      ++names;
+    }
+    return names > 0 && i < tk_count && tk[i].kind == TokenKind::kWord &&
+           is_one_of(tk[i].hash, kPractice);
   }
 
   // The touchpoints of trie node `node` (other than those of node `except`, when not 0) whose

@@ -98,6 +98,11 @@ TEST(SentimentTouchpoints, DoctorNamingThePracticeIsNotThePhysician) {
   EXPECT_FALSE(mentions(text, "physician"));
   EXPECT_LT(result(text, "scheduling").score, 0);
   EXPECT_GT(result("Dr. Nguyen listened and explained everything.", "physician").score, 0);
+  // With the doctor's name between: "Dr. Jamison's office" is the practice too.
+  EXPECT_FALSE(mentions("Dr. Jamison's office is up two flights of stairs.", "physician"));
+  EXPECT_FALSE(mentions("Dr Amy Lee's clinic is always a mess.", "physician"));
+  EXPECT_TRUE(mentions("Dr. Patel is great.", "physician"));
+  EXPECT_TRUE(mentions("Saw Dr. Lee in the office today, she was lovely.", "physician"));
 }
 
 // Words in another sense: another facility is another clinic, a private doctor is no privacy.
