@@ -356,6 +356,11 @@ TEST(SentimentTouchpoints, PraiseSaidWithANegation) {
   EXPECT_FALSE(mentions(waived, "wait_time"));
   EXPECT_GT(result("My lab results were ready in 20 minutes.", "followup_results").score, 0);
   EXPECT_GT(result("Free parking, one less thing to worry about.", "parking_access").score, 0);
+  // Worry about a symptom is the patient's, not a judgement of whoever treats it.
+  EXPECT_GE(
+      result("She referred me to a dermatologist for a mole I'd been worried about.", "physician")
+          .score,
+      0);
   // Results back in two days are a fact, not a delay; "no less" is emphasis.
   EXPECT_GE(result("My blood results were back in two days.", "followup_results").score, 0);
   EXPECT_GE(result("The surgeon called from his daughter's recital, no less.", "physician").score,
