@@ -294,7 +294,8 @@ struct Attribution {
     const bool names_none = m == mentions.size() || mentions[m].start >= end;
     const bool opposite = (total < 0 && before > 0) || (total > 0 && before < 0);
     return names_none && !opposite &&
-           (at_most_words(cl.begin, end, kFragmentWords) || begins_with_negated_verb(cl));
+           (at_most_words(cl.begin, end, kFragmentWords) || begins_with_negated_verb(cl) ||
+            begins_with_part_of_them(cl.begin, end));
   }
 
   // Whether the clause begins with a negated verb and no subject: "Didn't even look up.",
@@ -357,7 +358,21 @@ struct Attribution {
   bool continues_subject(const Clause& cl) const {
     const Token& first = tk[cl.begin];
     const uint32_t after = first.lex >= 0 ? lex_matches[first.lex].end : cl.begin + 1;
-    return !has_own_subject(after, cl.end);
+    return !has_own_subject(after, cl.end) || begins_with_part_of_them(after, cl.end);
+  }
+
+  // Whether the words from token `i` to `end` begin with a part of "them": "one of them", "some
+  // of them", "a few of them" are the people just named ("The nurses were lovely but one of
+  // them was rude to my mum").
+  bool begins_with_part_of_them(uint32_t i, uint32_t end) const {
+    constexpr uint64_t kParts[] = {hash_ascii("one"),  hash_ascii("some"), hash_ascii("most"),
+                                   hash_ascii("two"),  hash_ascii("few"),  hash_ascii("several"),
+                                   hash_ascii("many"), hash_ascii("all"),  hash_ascii("none")};
+    constexpr uint64_t kA = hash_ascii("a"), kOf = hash_ascii("of"), kThem = hash_ascii("them");
+    while (i < end && tk[i].kind != TokenKind::kWord) ++i;
+    if (i < end && tk[i].hash == kA) ++i;
+    return i + 2 < end && is_one_of(tk[i].hash, kParts) && tk[i + 1].hash == kOf &&
+           tk[i + 2].hash == kThem;
   }
 
   bool starts_contrast(const Clause& cl) const {

@@ -457,6 +457,20 @@ TEST(SentimentTouchpoints, AConcreteComplaintNextToPraiseIsAComplaint) {
   EXPECT_GT(result("The doctor was great and the office is a mess.", "physician").score, 0.2);
 }
 
+// "One of them", "some of them" are the people just named.
+TEST(SentimentTouchpoints, APartOfThemIsThePeopleJustNamed) {
+  EXPECT_LT(result("The hygienists are sweet but one of them was really rough with my son.",
+                   "nurses_staff")
+                .score,
+            0);
+  EXPECT_GT(result("The paramedics were brilliant. One of them held my hand the whole way.",
+                   "nurses_staff")
+                .score,
+            0.2);
+  // Someone else's "them" in a sentence of its own is not carried.
+  EXPECT_GT(result("The nurses were lovely. My kids loved them.", "nurses_staff").score, 0.2);
+}
+
 // Conditions whose context words have spaces in them: the waiting room hearing, the cold office,
 // logging in to "my chart".
 TEST(SentimentTouchpoints, ContextPhrasesOfSeveralWords) {
