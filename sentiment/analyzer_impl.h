@@ -87,6 +87,11 @@ struct Term {
 struct TpAcc {
   double sum = 0;
   double most_negative = 0;  // its most negative weighted term (see own_score)
+  // A term said of it, weighted.
+  void say(double value) {
+    sum += value;
+    most_negative = std::min(most_negative, value);
+  }
   // The terms of sentences that mention it and say nothing of any touchpoint (see
   // Attribution::close_sentence): its score when nothing is said of it directly.
   double unclaimed = 0;

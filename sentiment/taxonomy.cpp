@@ -338,13 +338,12 @@ void ContextSet::add(const ContextSet& other) {
 // skip_end).
 bool Taxonomy::any_in(const ContextSet& set, const Token* tokens, uint32_t lo, uint32_t hi,
                       uint32_t skip_begin, uint32_t skip_end) const {
-  auto in = [&](uint32_t list) {
-    return std::find(set.lists.begin(), set.lists.end(), list) != set.lists.end();
-  };
   for (uint32_t p = lo; p < hi; ++p) {
     if ((p >= skip_begin && p < skip_end) || !set.may_start(tokens[p])) continue;
     const uint32_t limit = p < skip_begin ? skip_begin : hi;
-    if (walk(tokens, p, limit, [&](uint32_t list, uint32_t) { return in(list); })) return true;
+    if (walk(tokens, p, limit, [&](uint32_t list, uint32_t) { return set.contains(list); })) {
+      return true;
+    }
   }
   return false;
 }
@@ -359,19 +358,16 @@ bool Taxonomy::holds(const Condition& c, const Token* tokens, const MentionSpan&
   if (!c.near.empty() && !any_in(c.near, tokens, lo, hi, m.start, m.end)) return false;
   if (!c.not_near.empty() && any_in(c.not_near, tokens, lo, hi, m.start, m.end)) return false;
   if (!c.not_before.empty() && m.end < m.sentence_end && c.not_before.may_start(tokens[m.end]) &&
-      walk(tokens, m.end, m.sentence_end, [&](uint32_t list, uint32_t) {
-        const auto& lists = c.not_before.lists;
-        return std::find(lists.begin(), lists.end(), list) != lists.end();
-      })) {
+      walk(tokens, m.end, m.sentence_end,
+           [&](uint32_t list, uint32_t) { return c.not_before.contains(list); })) {
     return false;
   }
   if (!c.not_after.empty()) {
     const uint32_t from = m.start > m.sentence_begin + 10 ? m.start - 10 : m.sentence_begin;
-    const auto& lists = c.not_after.lists;
     for (uint32_t p = from; p < m.start; ++p) {
       if (c.not_after.may_start(tokens[p]) &&
           walk(tokens, p, m.start, [&](uint32_t list, uint32_t end) {
-            return end == m.start && std::find(lists.begin(), lists.end(), list) != lists.end();
+            return end == m.start && c.not_after.contains(list);
           })) {
         return false;
       }

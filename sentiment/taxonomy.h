@@ -18,6 +18,7 @@
 // [lists] table. A context phrase must lie outside the mention itself.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ struct ContextSet {
   bool first_num = false;  // a phrase starts with <num> (none starts with ?: parse_phrase)
 
   bool empty() const { return lists.empty(); }
+  bool contains(uint32_t list) const {
+    return std::find(lists.begin(), lists.end(), list) != lists.end();
+  }
   bool may_start(const Token& t) const {
     const uint64_t a = t.hash >> 54, b = (t.hash >> 44) & 1023;
     return ((first_words[a >> 6] >> (a & 63)) & (first_words[b >> 6] >> (b & 63)) & 1) |

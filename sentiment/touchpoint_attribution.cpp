@@ -226,11 +226,10 @@ struct Attribution {
            !(impl.trie.node(t.root).flags & kStopEn);
   }
 
-  // The clause's first word token, cl.end when it has none.
-  uint32_t first_word(const Clause& cl) const {
-    uint32_t i = cl.begin;
-    while (i < cl.end && tk[i].kind != TokenKind::kWord) ++i;
-    return i;
+  // The first word token of tokens [begin, end), end when there is none.
+  uint32_t first_word(uint32_t begin, uint32_t end) const {
+    while (begin < end && tk[begin].kind != TokenKind::kWord) ++begin;
+    return begin;
   }
 
   // Whether a clause begins with "he" or "she", perhaps after "and", "but", "so" or "then".
@@ -238,7 +237,7 @@ struct Attribution {
     constexpr uint64_t kHe = hash_ascii("he"), kShe = hash_ascii("she");
     constexpr uint64_t kLinks[] = {hash_ascii("and"), hash_ascii("but"), hash_ascii("so"),
                                    hash_ascii("then")};
-    uint32_t i = first_word(cl);
+    uint32_t i = first_word(cl.begin, cl.end);
     if (i < cl.end && is_one_of(tk[i].hash, kLinks)) ++i;
     return i < cl.end && tk[i].kind == TokenKind::kWord &&
            (tk[i].hash == kHe || tk[i].hash == kShe);
@@ -308,7 +307,7 @@ struct Attribution {
         hash_ascii("couldnt"), hash_ascii("never"),  hash_ascii("refused"),
         hash_ascii("barely"),  hash_ascii("hardly"), hash_ascii("wasn't"),
         hash_ascii("isn't")};
-    const uint32_t i = first_word(cl);
+    const uint32_t i = first_word(cl.begin, cl.end);
     return i < cl.end && is_one_of(tk[i].hash, kNegated);
   }
 
@@ -369,7 +368,7 @@ struct Attribution {
                                    hash_ascii("two"),  hash_ascii("few"),  hash_ascii("several"),
                                    hash_ascii("many"), hash_ascii("all"),  hash_ascii("none")};
     constexpr uint64_t kA = hash_ascii("a"), kOf = hash_ascii("of"), kThem = hash_ascii("them");
-    while (i < end && tk[i].kind != TokenKind::kWord) ++i;
+    i = first_word(i, end);
     if (i < end && tk[i].hash == kA) ++i;
     return i + 2 < end && is_one_of(tk[i].hash, kParts) && tk[i + 1].hash == kOf &&
            tk[i + 2].hash == kThem;
@@ -573,9 +572,7 @@ struct Attribution {
           if (term.value == 0) continue;
           claimed_ = true;
           for (uint32_t tp : carry) {
-            acc[tp].sum += term.value * last_.factor;
-            acc[tp].most_negative =
-                std::min<double>(acc[tp].most_negative, term.value * last_.factor);
+            acc[tp].say(term.value * last_.factor);
           }
         }
         return;
@@ -600,8 +597,7 @@ struct Attribution {
         if (term.value == 0) continue;
         claimed_ = true;
         for (uint32_t tp : carry) {
-          acc[tp].sum += term.value * factor;
-          acc[tp].most_negative = std::min<double>(acc[tp].most_negative, term.value * factor);
+          acc[tp].say(term.value * factor);
           acc[tp].add(term.offset, term.length);
         }
         continue;
