@@ -153,6 +153,47 @@ TEST(SentimentTouchpoints, TimeGivenOrDrivenIsNoWait) {
   EXPECT_FALSE(mentions("Love that they are open until 8 on weeknights.", "wait_time"));
 }
 
+// A span of time that dates something (an age, a stage, how long ago, how far in) is no
+// delay, so it neither complains nor makes a wait.
+TEST(SentimentTouchpoints, ASpanThatDatesSomethingIsNoDelay) {
+  EXPECT_GT(
+      result("Our daughter had her checkup at 18 months with the nurse.", "nurses_staff").score,
+      -0.05);
+  EXPECT_GT(result("I was 30 weeks pregnant when I switched to Dr. Shah.", "physician").score,
+            -0.05);
+  EXPECT_GT(result("Three weeks ago I saw Dr. Patel for my knee.", "physician").score, -0.05);
+  EXPECT_FALSE(
+      mentions("Six weeks into physical therapy with Dana I can walk again.", "wait_time"));
+  EXPECT_FALSE(mentions("At 6 weeks my scan showed twins and the tech was thrilled.", "wait_time"));
+  // A span that was waited stays a delay.
+  EXPECT_LT(result("I waited 3 weeks for my surgery.", "wait_time").score, 0);
+  EXPECT_LT(
+      result("I had my scan 6 weeks ago and still have no results.", "followup_results").score, 0);
+}
+
+// A few minutes of waiting is quick, and said alone a few minutes is a fact; a few minutes
+// with the clinician is still a complaint.
+TEST(SentimentTouchpoints, AFewMinutesIsNoDelay) {
+  EXPECT_GT(result("I only waited 5 minutes before the nurse came out.", "wait_time").score, 0);
+  EXPECT_GT(result("It was a ten minute wait, tops.", "wait_time").score, 0);
+  EXPECT_GT(result("Check-in took two minutes.", "front_desk").score, -0.05);
+  EXPECT_LT(result("I waited 45 minutes past my appointment time.", "wait_time").score, 0);
+  EXPECT_LT(result("Only 5 minutes with the doctor after all that.", "physician").score, 0);
+}
+
+// Seeing a doctor over time is being their patient, not trying to reach one; being called in
+// to the room is no phone call.
+TEST(SentimentTouchpoints, SeeingYourDoctorAndBeingCalledIn) {
+  EXPECT_GT(result("I have been seeing Dr. Patel for years and she is great.", "physician").score,
+            0);
+  EXPECT_TRUE(mentions("I started seeing Dr Lee in May and he listens.", "physician"));
+  EXPECT_LT(
+      result("It is hard to get an appointment, seeing a doctor takes weeks.", "scheduling").score,
+      0);
+  EXPECT_FALSE(mentions("I waited an hour before the nurse called me in.", "phone"));
+  EXPECT_LT(result("I called at 8 and waited on hold for an hour.", "phone").score, 0);
+}
+
 // Opening hours are access (guide: parking_access); saying private things where others hear is
 // privacy; manners and billing practices reviewers name in so many words are complaints.
 TEST(SentimentTouchpoints, HoursHearingAndNamedComplaints) {
