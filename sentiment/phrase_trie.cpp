@@ -124,25 +124,38 @@ std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase) {
       if (alt.empty()) {
         throw std::invalid_argument("empty alternative in \"" + std::string(slot) + "\"");
       }
-      if (alt == "<start>") {
-        if (slots != 1) throw std::invalid_argument("\"<start>\" must be the first word");
-        alternatives.push_back({kStartHash});
-      } else if (alt == "<num>") {
-        alternatives.push_back({kNumHash});
-      } else if (alt == "?") {
-        if (slots == 1) throw std::invalid_argument("a phrase cannot start with \"?\"");
-        alternatives.push_back({kAnyHash});
-      } else {
-        size_t count = tokenize_into(alt, tokens);
-        std::vector<uint64_t> words;
-        for (size_t k = 0; k < count; ++k) {
-          if (tokens[k].kind != TokenKind::kPunct) words.push_back(tokens[k].hash);
+      // Word by word, so that a wildcard may stand inside a group ("(<num> times|around)").
+      std::vector<uint64_t> words;
+      size_t wpos = 0;
+      while (wpos < alt.size()) {
+        size_t wend = alt.find(' ', wpos);
+        if (wend == std::string_view::npos) wend = alt.size();
+        std::string_view word = alt.substr(wpos, wend - wpos);
+        wpos = wend + 1;
+        if (word.empty()) continue;
+        const bool first = slots == 1 && words.empty();
+        if (word == "<start>") {
+          if (!first) throw std::invalid_argument("\"<start>\" must be the first word");
+          words.push_back(kStartHash);
+        } else if (word == "<num>") {
+          words.push_back(kNumHash);
+        } else if (word == "?") {
+          if (first) throw std::invalid_argument("a phrase cannot start with \"?\"");
+          words.push_back(kAnyHash);
+        } else if (word.front() == '<') {
+          throw std::invalid_argument("unknown wildcard \"" + std::string(word) +
+                                      "\" (there are <num>, <start> and ?)");
+        } else {
+          size_t count = tokenize_into(word, tokens);
+          for (size_t k = 0; k < count; ++k) {
+            if (tokens[k].kind != TokenKind::kPunct) words.push_back(tokens[k].hash);
+          }
         }
-        if (words.empty()) {
-          throw std::invalid_argument("\"" + std::string(alt) + "\" contains no word");
-        }
-        alternatives.push_back(std::move(words));
       }
+      if (words.empty()) {
+        throw std::invalid_argument("\"" + std::string(alt) + "\" contains no word");
+      }
+      alternatives.push_back(std::move(words));
     }
     std::vector<std::vector<uint64_t>> next;
     for (const auto& path : paths) {

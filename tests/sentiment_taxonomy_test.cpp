@@ -288,6 +288,29 @@ TEST_F(TaxonomyFiles, LexiconErrorsNameFileAndLine) {
   EXPECT_EQ(lexicon_error("version\t1\ngood\t2\n"), "");
 }
 
+// A wildcard may stand inside a group of several-word alternatives ("(<num> times|around)"):
+// it matches as it does alone; a misspelt one ("<nun>") is an error, not a word.
+TEST_F(TaxonomyFiles, WildcardsInsideAGroup) {
+  fs::path lexicon = write("lexicon.tsv",
+                           "version\tmini-2\nthree\tnumber\ntransferred (<num> times|around)\t-2\n"
+                           "seen (in ? minutes|today)\t2\n");
+  Analyzer a = Analyzer::load(lexicon, write("taxonomy.toml", kGood));
+  EXPECT_EQ(a.analyze("I was transferred 3 times.").label, Label::kNegative);
+  EXPECT_EQ(a.analyze("I was transferred three times.").label, Label::kNegative);
+  EXPECT_EQ(a.analyze("I was transferred around.").label, Label::kNegative);
+  EXPECT_EQ(a.analyze("I was transferred once.").label, Label::kNeutral);
+  EXPECT_EQ(a.analyze("We were seen in ten minutes.").label, Label::kPositive);
+  std::string e = lexicon_error("version\t1\ntransferred (<nun> times|around)\t-2\n");
+  EXPECT_NE(e.find("lexicon.tsv:2:"), std::string::npos) << e;
+  EXPECT_NE(e.find("<nun>"), std::string::npos) << e;
+  e = lexicon_error("version\t1\nseen (? minutes|today)\t2\n");  // ? first, as it was
+  EXPECT_EQ(e, "");
+  e = lexicon_error("version\t1\n(? minutes|today)\t2\n");
+  EXPECT_NE(e.find("lexicon.tsv:2:"), std::string::npos) << e;
+  e = lexicon_error("version\t1\nseen (today|<start> now)\t2\n");
+  EXPECT_NE(e.find("<start>"), std::string::npos) << e;
+}
+
 TEST_F(TaxonomyFiles, MissingFileIsAConfigErrorNamingIt) {
   try {
     Analyzer::load(dir_ / "nope.tsv", dir_ / "nope.toml");

@@ -181,6 +181,22 @@ TEST(SentimentTouchpoints, AFewMinutesIsNoDelay) {
   EXPECT_LT(result("Only 5 minutes with the doctor after all that.", "physician").score, 0);
 }
 
+// A doctor the patient had before is a bystander (guide: no mention), and what other doctors
+// could not do, said of this one, is praise.
+TEST(SentimentTouchpoints, ComparedWithOtherDoctors) {
+  EXPECT_GT(result("My previous dentist was awful, Dr. Kim is the best.", "physician").score, 0);
+  EXPECT_FALSE(mentions("My old family doctor retired last year.", "physician"));
+  EXPECT_GT(
+      result("Dr. Klein figured out my son's rash when 3 other doctors couldn't.", "physician")
+          .score,
+      0);
+  EXPECT_GT(result("She connects the dots in a way no previous therapist did.", "physician").score,
+            0);
+  // This practice's doctors stay the physician.
+  EXPECT_LT(result("The other doctor here was rude to my mother.", "physician").score, 0);
+  EXPECT_LT(result("The new doctor never called me back.", "physician").score, 0);
+}
+
 // Seeing a doctor over time is being their patient, not trying to reach one; being called in
 // to the room is no phone call.
 TEST(SentimentTouchpoints, SeeingYourDoctorAndBeingCalledIn) {
