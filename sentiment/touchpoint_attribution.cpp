@@ -189,16 +189,20 @@ struct Attribution {
   // conditions hold for `span`; whether there was one.
   bool add_mentions(uint32_t node, const MentionSpan& span, uint32_t except = 0) {
     const TrieNode& nd = impl.trie.node(node);
-    bool any = false;
+    auto& mentions = scratch.mentions;
+    const size_t first = mentions.size();
     for (uint32_t k = 0; k < nd.tp_count; ++k) {
       const TpRef& ref = impl.taxonomy.refs[nd.tp_begin + k];
       if (except && has_touchpoint(except, ref.tp)) continue;
-      if (impl.taxonomy.holds(ref, tk, span)) {
-        scratch.mentions.push_back({span.start, span.end, ref.tp});
-        any = true;
+      // A phrase listed twice under different conditions counts once when both hold.
+      const bool added =
+          std::any_of(mentions.begin() + static_cast<std::ptrdiff_t>(first), mentions.end(),
+                      [&](const Mention& m) { return m.tp == ref.tp; });
+      if (!added && impl.taxonomy.holds(ref, tk, span)) {
+        mentions.push_back({span.start, span.end, ref.tp});
       }
     }
-    return any;
+    return mentions.size() > first;
   }
 
   bool has_touchpoint(uint32_t node, uint32_t tp) const {

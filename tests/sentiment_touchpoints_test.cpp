@@ -181,6 +181,20 @@ TEST(SentimentTouchpoints, AFewMinutesIsNoDelay) {
   EXPECT_LT(result("Only 5 minutes with the doctor after all that.", "physician").score, 0);
 }
 
+// The waiting room is the facility as a place (guide), not where a wait was spent, unless what
+// it was like is said as well.
+TEST(SentimentTouchpoints, TheWaitingRoomAsAPlace) {
+  EXPECT_FALSE(mentions("We sat in the waiting room for over an hour.", "facility"));
+  EXPECT_LT(result("We sat in the waiting room for over an hour.", "wait_time").score, 0);
+  EXPECT_FALSE(mentions("Waited 40 minutes in the waiting area before anyone came.", "facility"));
+  EXPECT_LT(result("The waiting room was filthy and we waited an hour.", "facility").score, 0);
+  EXPECT_LT(result("The waiting room was filthy and we waited an hour.", "wait_time").score, 0);
+  EXPECT_GT(result("The waiting room is bright and clean.", "facility").score, 0);
+  // Listed twice (with and without a wait near), it is still one mention with one evidence.
+  EXPECT_EQ(evidence("The waiting room was filthy and we waited an hour.", "facility"),
+            (std::vector<std::string>{"waiting room", "filthy"}));
+}
+
 // A doctor the patient had before is a bystander (guide: no mention), and what other doctors
 // could not do, said of this one, is praise.
 TEST(SentimentTouchpoints, ComparedWithOtherDoctors) {
