@@ -187,12 +187,24 @@ TEST(SentimentTouchpoints, TheWaitingRoomAsAPlace) {
   EXPECT_FALSE(mentions("We sat in the waiting room for over an hour.", "facility"));
   EXPECT_LT(result("We sat in the waiting room for over an hour.", "wait_time").score, 0);
   EXPECT_FALSE(mentions("Waited 40 minutes in the waiting area before anyone came.", "facility"));
+  EXPECT_FALSE(mentions("Then another hour and a half in the waiting room.", "facility"));
+  EXPECT_FALSE(mentions("Then another 40 in the waiting room.", "facility"));
   EXPECT_LT(result("The waiting room was filthy and we waited an hour.", "facility").score, 0);
   EXPECT_LT(result("The waiting room was filthy and we waited an hour.", "wait_time").score, 0);
   EXPECT_GT(result("The waiting room is bright and clean.", "facility").score, 0);
   // Listed twice (with and without a wait near), it is still one mention with one evidence.
   EXPECT_EQ(evidence("The waiting room was filthy and we waited an hour.", "facility"),
             (std::vector<std::string>{"waiting room", "filthy"}));
+}
+
+// "A great team" says how people work together, not who they are; a team that is named is
+// staff (guide: "the staff" when not clearly office staff).
+TEST(SentimentTouchpoints, AGreatTeamIsNoOne) {
+  EXPECT_FALSE(mentions("Dr. Fitzgerald and his PA Jordan are a great team.", "nurses_staff"));
+  EXPECT_TRUE(mentions("Dr. Fitzgerald and his PA Jordan are a great team.", "physician"));
+  EXPECT_GT(result("The team in the cath lab moved fast and were lovely.", "nurses_staff").score,
+            0);
+  EXPECT_GT(result("The whole team was kind to my mother.", "nurses_staff").score, 0);
 }
 
 // A doctor the patient had before is a bystander (guide: no mention), and what other doctors
