@@ -197,6 +197,16 @@ TEST(SentimentTouchpoints, TheWaitingRoomAsAPlace) {
             (std::vector<std::string>{"waiting room", "filthy"}));
 }
 
+// A call after the visit to see how the patient is doing is a follow-up call (guide); someone
+// who checks on a patient on the ward is the nursing, not a follow-up.
+TEST(SentimentTouchpoints, ACallToCheckOnThePatientIsFollowUp) {
+  EXPECT_TRUE(mentions("Nurse Pam even called the next day to check on him.", "followup_results"));
+  EXPECT_TRUE(mentions("The surgeon called that night to check in on her.", "followup_results"));
+  EXPECT_TRUE(
+      mentions("Dr Lee rang to see how I was getting on after the operation.", "followup_results"));
+  EXPECT_FALSE(mentions("Nobody checked on my mum for six hours.", "followup_results"));
+}
+
 // "A great team" says how people work together, not who they are; a team that is named is
 // staff (guide: "the staff" when not clearly office staff).
 TEST(SentimentTouchpoints, AGreatTeamIsNoOne) {
