@@ -463,6 +463,15 @@ TEST(SentimentTouchpoints, PraiseSaidWithANegation) {
 // Complaints that carry no ordinary sentiment word: selling, a shrug, notes not read, a brick
 // wall, the calls it took, sarcasm, being called back to a room late.
 TEST(SentimentTouchpoints, ComplaintsWithoutASentimentWord) {
+  EXPECT_LT(result("It is taking ages to get my referral sent.", "followup_results").score, 0);
+  EXPECT_LT(
+      result("They don't follow up on anything and the care is fine.", "followup_results").score,
+      0);
+  EXPECT_LT(
+      result("Nice enough nurses who didn't follow through on my care plan.", "nurses_staff").score,
+      0);
+  EXPECT_LT(result("The receptionist seemed unaware of how the portal works.", "front_desk").score,
+            0);
   EXPECT_LT(result("The doctor spent the visit trying to sell me vitamins.", "physician").score, 0);
   EXPECT_LT(
       result("I asked where my results were and the receptionist just shrugged.", "front_desk")
