@@ -88,7 +88,7 @@ struct Attribution {
     MentionSpan span{};
     for (size_t k = 0; k < tp_matches.size(); ++k) {
       const Match& m = tp_matches[k];
-      if (is_name(m.start) || names_the_practice_by_its_doctor(m)) continue;
+      if (is_name(m.start)) continue;
       while (c + 1 < clauses.size() && clauses[c].end <= m.start) ++c;
       if (clauses[c].sentence != sentence) {  // the token range of this clause's sentence
         sentence = clauses[c].sentence;
@@ -99,7 +99,7 @@ struct Attribution {
         span.sentence_end = clauses[e].end;
       }
       span.start = m.start;
-      span.end = m.end;
+      span.end = name_end(m);
       if (!add_mentions(static_cast<uint32_t>(m.id), span) && impl.taxonomy.conditional()) {
         const uint32_t next = k + 1 < tp_matches.size() ? tp_matches[k + 1].start : UINT32_MAX;
         inside_mentions(m, span, std::min(next, span.sentence_end));
@@ -164,25 +164,24 @@ struct Attribution {
            is_title(tk[p].hash);
   }
 
-  // A title, a name and then the practice: "Dr. Jamison's office", "Dr Amy Lee's clinic" is the
-  // practice (guide: "the doctor's office" as the practice is not the physician), as "the
-  // doctor's office" is by the taxonomy's own conditions.
-  bool names_the_practice_by_its_doctor(const Match& m) const {
-    constexpr uint64_t kPractice[] = {hash_ascii("office"),   hash_ascii("offices"),
-                                      hash_ascii("clinic"),   hash_ascii("practice"),
-                                      hash_ascii("practise"), hash_ascii("surgery")};
-    if (m.end != m.start + 1 || !is_title(tk[m.start].hash)) return false;
+  // The end of a title's name: a title and the name after it are one mention ("Dr. Amy Lee"),
+  // so that what comes after the name is what the taxonomy's conditions read: "Dr. Jamison's
+  // office" is the practice as "the doctor's office" is, "Dr. Shah was running late" a
+  // bystander as "the doctor was running late" is. m.end when no name follows.
+  uint32_t name_end(const Match& m) const {
+    if (m.end != m.start + 1 || !is_title(tk[m.start].hash)) return m.end;
     const uint32_t tk_count = clauses[clauses.size() - 1].end;  // the clauses cover the text
     uint32_t i = m.end;
     if (i < tk_count && tk[i].kind == TokenKind::kPunct && tk[i].punct == '.') ++i;
     uint32_t names = 0;
-    while (i < tk_count && names < 2 && tk[i].kind == TokenKind::kWord && tk[i].capitalized &&
-           !is_title(tk[i].hash)) {
+    while (i < tk_count && names < 2 &&
+           (names == 0 ? is_name(i)
+                       : tk[i].kind == TokenKind::kWord && tk[i].capitalized &&
+                             !tk[i].sentence_start && !is_title(tk[i].hash))) {
       ++i;
       ++names;
     }
-    return names > 0 && i < tk_count && tk[i].kind == TokenKind::kWord &&
-           is_one_of(tk[i].hash, kPractice);
+    return names > 0 ? i : m.end;
   }
 
   // The touchpoints of trie node `node` (other than those of node `except`, when not 0) whose

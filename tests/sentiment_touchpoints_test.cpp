@@ -105,6 +105,32 @@ TEST(SentimentTouchpoints, DoctorNamingThePracticeIsNotThePhysician) {
   EXPECT_TRUE(mentions("Saw Dr. Lee in the office today, she was lovely.", "physician"));
 }
 
+// A title and the name after it are one mention, so what follows the name counts as it would
+// after "the doctor": running late is the wait (guide: lateness is wait_time), and the
+// evidence shows the name a manager knows.
+TEST(SentimentTouchpoints, ATitleAndItsNameAreOneMention) {
+  const std::string late = "Dr. Shah was running 50 minutes late with no apology.";
+  EXPECT_FALSE(mentions(late, "physician"));
+  EXPECT_LT(result(late, "wait_time").score, 0);
+  EXPECT_FALSE(mentions("Dr Amy Lee was running an hour behind again.", "physician"));
+  EXPECT_EQ(evidence("Dr. Amy Lee explained everything.", "physician"),
+            (std::vector<std::string>{"Dr. Amy Lee", "explained"}));
+  EXPECT_LT(result("Dr. Shah was rude and dismissive.", "physician").score, 0);
+}
+
+// Where it hurts names the patient's condition and judges no one; a condition's duration is no
+// wait even near a test (guide); people where they work are those people, not the ward.
+TEST(SentimentTouchpoints, ConditionsAndWhereStaffWork) {
+  EXPECT_GT(result("Dr Ali looked at my knee pain.", "physician").score, -0.05);
+  EXPECT_FALSE(
+      mentions("I have had back pain for over 3 years and the scan found nothing.", "wait_time"));
+  EXPECT_LT(result("I waited for over 3 weeks for my scan.", "wait_time").score, 0);
+  EXPECT_FALSE(mentions("Staff on ward 14 were rude at night.", "facility"));
+  EXPECT_LT(result("Staff on ward 14 were rude at night.", "nurses_staff").score, 0);
+  EXPECT_LT(result("The ward was filthy.", "facility").score, 0);
+  EXPECT_LT(result("The injection was painful and the nurse was rough.", "nurses_staff").score, 0);
+}
+
 // Words in another sense: another facility is another clinic, a private doctor is no privacy.
 TEST(SentimentTouchpoints, WordsInAnotherSense) {
   EXPECT_FALSE(mentions("They sent me to another facility for the MRI.", "facility"));
@@ -751,7 +777,7 @@ TEST(SentimentTouchpoints, MyAppointmentIsTheVisit) {
 TEST(SentimentTouchpoints, AMentionWithoutItsOwnWordsTakesItsSentencesPolarity) {
   const std::string story = "Horrible experience overall, I saw Dr. Lee on Tuesday.";
   EXPECT_LT(result(story, "physician").score, -0.05);
-  EXPECT_EQ(evidence(story, "physician"), (std::vector<std::string>{"Horrible", "Dr"}));
+  EXPECT_EQ(evidence(story, "physician"), (std::vector<std::string>{"Horrible", "Dr. Lee"}));
   EXPECT_GT(
       result("Highly recommend, been going to this dentist for ten years.", "physician").score,
       0.05);
