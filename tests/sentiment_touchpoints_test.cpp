@@ -489,6 +489,9 @@ TEST(SentimentTouchpoints, PraiseSaidWithANegation) {
 // Complaints that carry no ordinary sentiment word: selling, a shrug, notes not read, a brick
 // wall, the calls it took, sarcasm, being called back to a room late.
 TEST(SentimentTouchpoints, ComplaintsWithoutASentimentWord) {
+  EXPECT_LT(result("I called at 8 and was 17th in the queue.", "phone").score, -0.3);
+  EXPECT_LT(
+      result("The GP said my sugar was high but gave no treatment for it.", "physician").score, 0);
   EXPECT_LT(result("It is taking ages to get my referral sent.", "followup_results").score, 0);
   EXPECT_LT(
       result("They don't follow up on anything and the care is fine.", "followup_results").score,
@@ -526,6 +529,13 @@ TEST(SentimentTouchpoints, ComplaintsWithoutASentimentWord) {
 // Privacy (guide: confidentiality, personal information disclosed, being discussed in front of
 // others) in the words patients use for it.
 TEST(SentimentTouchpoints, PrivacyInThePatientsOwnWords) {
+  EXPECT_LT(result("The pharmacy handed my prescription to someone else.", "privacy").score, 0);
+  EXPECT_LT(
+      result("The nurse weighed me in the corridor with other patients walking by.", "privacy")
+          .score,
+      0);
+  EXPECT_GT(result("The nurse took my blood pressure in a private room.", "nurses_staff").score,
+            -0.05);
   EXPECT_LT(
       result("The walls are so thin you can hear every word from the next room.", "privacy").score,
       0);
