@@ -490,8 +490,8 @@ TEST(SentimentTouchpoints, PraiseSaidWithANegation) {
 // wall, the calls it took, sarcasm, being called back to a room late.
 TEST(SentimentTouchpoints, ComplaintsWithoutASentimentWord) {
   EXPECT_LT(result("I called at 8 and was 17th in the queue.", "phone").score, -0.3);
-  EXPECT_LT(
-      result("The GP said my sugar was high but gave no treatment for it.", "physician").score, 0);
+  EXPECT_LT(result("The doctor was kind but offered no treatment plan at all.", "physician").score,
+            0);
   EXPECT_LT(result("It is taking ages to get my referral sent.", "followup_results").score, 0);
   EXPECT_LT(
       result("They don't follow up on anything and the care is fine.", "followup_results").score,
