@@ -489,6 +489,12 @@ TEST(SentimentTouchpoints, PraiseSaidWithANegation) {
 // Complaints that carry no ordinary sentiment word: selling, a shrug, notes not read, a brick
 // wall, the calls it took, sarcasm, being called back to a room late.
 TEST(SentimentTouchpoints, ComplaintsWithoutASentimentWord) {
+  EXPECT_LT(result("The pharmacy didn't have my meds ready.", "prescriptions").score, 0);
+  // What the patient did not have before is their story, what they do not have now a complaint.
+  EXPECT_GT(
+      result("I didn't have a family doctor for a year before Dr. Moss took me on.", "physician")
+          .score,
+      -0.05);
   EXPECT_LT(result("The call handler was polite but I was 17th in the queue.", "phone").score,
             -0.2);
   EXPECT_LT(result("The doctor was kind but offered no treatment plan at all.", "physician").score,
