@@ -495,6 +495,10 @@ TEST(SentimentTouchpoints, ComplaintsWithoutASentimentWord) {
       result("I didn't have a family doctor for a year before Dr. Moss took me on.", "physician")
           .score,
       -0.05);
+  EXPECT_LT(
+      result("We don't have a named GP and see someone different every time.", "followup_results")
+          .score,
+      0);
   EXPECT_LT(result("The call handler was polite but I was 17th in the queue.", "phone").score,
             -0.2);
   EXPECT_LT(result("The doctor was kind but offered no treatment plan at all.", "physician").score,
