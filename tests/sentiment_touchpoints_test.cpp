@@ -200,6 +200,8 @@ TEST(SentimentTouchpoints, ASpanThatDatesSomethingIsNoDelay) {
 // A few minutes of waiting is quick, and said alone a few minutes is a fact; a few minutes
 // with the clinician is still a complaint.
 TEST(SentimentTouchpoints, AFewMinutesIsNoDelay) {
+  // Within a span is quick, whatever the unit.
+  EXPECT_GT(result("They took me on as a new patient within two weeks.", "scheduling").score, 0);
   EXPECT_GT(result("I only waited 5 minutes before the nurse came out.", "wait_time").score, 0);
   EXPECT_GT(result("It was a ten minute wait, tops.", "wait_time").score, 0);
   EXPECT_GT(result("Check-in took two minutes.", "front_desk").score, -0.05);
