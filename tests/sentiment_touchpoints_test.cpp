@@ -448,6 +448,18 @@ TEST(SentimentTouchpoints, ANegatedVerbDoesNotTurnADelayIntoPraise) {
 // Words in another sense, from general English: a book one reads, being struck off a practice's
 // list, an elevator that works or not, what parking costs.
 TEST(SentimentTouchpoints, SensesOfBookDischargeElevatorAndParkingFees) {
+  // Finding the place is access; finding appointments or help is not, and trying hard is
+  // praise; an appointment system that is not accessible is no wheelchair matter.
+  EXPECT_FALSE(
+      mentions("She tries very hard to find hospital appointments for me.", "parking_access"));
+  EXPECT_GT(result("She tries very hard to find hospital appointments for me.", "scheduling").score,
+            0);
+  EXPECT_GT(result("The receptionists work so hard for us.", "front_desk").score, 0);
+  EXPECT_LT(result("The office is hard to find.", "parking_access").score, 0);
+  EXPECT_LT(result("It is hard to find a parking space.", "parking_access").score, 0);
+  EXPECT_FALSE(
+      mentions("The appointment system is not accessible for people who work.", "parking_access"));
+  EXPECT_TRUE(mentions("The building is not wheelchair accessible.", "parking_access"));
   EXPECT_FALSE(mentions("Dr Park is great but you will wait. Bring a book.", "scheduling"));
   EXPECT_TRUE(mentions("It took me a week to book a physical.", "scheduling"));
   EXPECT_FALSE(
