@@ -75,6 +75,10 @@ TEST(SentimentTouchpoints, WaitingForAnAppointmentIsScheduling) {
 
 // Waiting on the phone is the phone.
 TEST(SentimentTouchpoints, WaitingOnThePhoneIsThePhone) {
+  const std::string ivr =
+      "I had to listen to a recorded message for ages before I got connected to a human.";
+  EXPECT_LT(result(ivr, "phone").score, 0);
+  EXPECT_FALSE(mentions(ivr, "wait_time"));
   std::string text = "Waited over an hour for someone to answer the phone.";
   EXPECT_LT(result(text, "phone").score, 0);
   EXPECT_FALSE(mentions(text, "wait_time"));
