@@ -719,6 +719,8 @@ TEST(SentimentTouchpoints, AnAmbulanceSoonerIsTheWait) {
 }
 
 TEST(SentimentTouchpoints, TransportDriversAreStaff) {
+  EXPECT_GT(result("The HCAs on the ward were so kind to my dad.", "nurses_staff").score, 0);
+  EXPECT_LT(result("The porters left her in a corridor for an hour.", "nurses_staff").score, 0);
   EXPECT_GT(result("Ambulance driver very friendly.", "nurses_staff").score, 0);
   EXPECT_GT(result("Fantastic health visitor, explained everything.", "nurses_staff").score, 0);
 }
