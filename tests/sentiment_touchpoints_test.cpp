@@ -260,6 +260,17 @@ TEST(SentimentTouchpoints, ComparedWithOtherDoctors) {
       0);
   EXPECT_GT(result("She connects the dots in a way no previous therapist did.", "physician").score,
             0);
+  EXPECT_GT(result("She answers the kind of questions most doctors would roll their eyes at.",
+                   "physician")
+                .score,
+            0);
+  EXPECT_GT(
+      result("Other dentists would have rushed me, Dr. Lin took her time.", "physician").score, 0);
+  EXPECT_GT(result("After years of pain I finally found a physical therapist who figured it out.",
+                   "physician")
+                .score,
+            0);
+  EXPECT_LT(result("I finally found out my results were lost.", "followup_results").score, 0);
   // This practice's doctors stay the physician.
   EXPECT_LT(result("The other doctor here was rude to my mother.", "physician").score, 0);
   EXPECT_LT(result("The new doctor never called me back.", "physician").score, 0);
