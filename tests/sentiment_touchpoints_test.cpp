@@ -213,6 +213,23 @@ TEST(SentimentTouchpoints, AFewMinutesIsNoDelay) {
   EXPECT_LT(result("Only 5 minutes with the doctor after all that.", "physician").score, 0);
 }
 
+// A clause is cut where a clause of its own starts ("after", "because", "while"), as it is at
+// "and": what is said after it is not said of the touchpoint before it.
+TEST(SentimentTouchpoints, AfterBecauseAndWhileStartAClauseOfTheirOwn) {
+  const std::string list =
+      "My son was treated with dignity by the nurses after a ridiculous 9 months on the waiting "
+      "list.";
+  EXPECT_GT(result(list, "nurses_staff").score, 0);
+  EXPECT_LT(result(list, "scheduling").score, 0);
+  const std::string behind =
+      "The receptionist was short with me because the doctor was running an hour behind.";
+  EXPECT_LT(result(behind, "front_desk").score, 0);
+  EXPECT_LT(result(behind, "wait_time").score, 0);
+  EXPECT_GT(result("The nurse was lovely while the doctor was dismissive.", "nurses_staff").score,
+            0);
+  EXPECT_LT(result("The nurse was lovely while the doctor was dismissive.", "physician").score, 0);
+}
+
 // The waiting room is the facility as a place (guide), not where a wait was spent, unless what
 // it was like is said as well.
 TEST(SentimentTouchpoints, TheWaitingRoomAsAPlace) {
