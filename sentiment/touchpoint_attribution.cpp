@@ -4,10 +4,10 @@
 //  - Mentions: the touchpoint phrases matched, each kept only where its taxonomy conditions
 //    hold (what it needs around it, what rules it out).
 //  - Segments: a clause is cut at a coordinator ("and", "also", "plus", "then") or a word that
-//    starts a clause of its own ("after", "because", "while", "whereas") once the part before
-//    it mentions a touchpoint and holds a term, so "the doctor was great and the receptionist
-//    was rude" says "great" of the doctor only, and "treated with dignity by the team after a
-//    ridiculous 9 months on the waiting list" says "ridiculous" of the waiting list only. A
+//    starts a clause of its own ("after", "because", "when", "while", "whereas") once the part
+//    before it mentions a touchpoint and holds a term, so "the doctor was great and the
+//    receptionist was rude" says "great" of the doctor only, and "treated with dignity by the team
+//    after a ridiculous 9 months on the waiting list" says "ridiculous" of the waiting list only. A
 //    segment's terms go to the touchpoints it mentions; a segment that mentions none goes on about
 //    the touchpoints of the segment before it in its sentence (not across a contrast), unless it
 //    names the practice as a whole (the taxonomy's `practice` words: "Good doctor, terrible
@@ -27,9 +27,9 @@ namespace {
 // rude", "the nurses were kind after a ridiculous wait"): a clause is cut there for touchpoints
 // once the part before it mentions a touchpoint and says something of it.
 bool is_coordinator(const Token& t) {
-  constexpr uint64_t kWords[] = {hash_ascii("and"),   hash_ascii("also"),   hash_ascii("plus"),
-                                 hash_ascii("then"),  hash_ascii("after"),  hash_ascii("because"),
-                                 hash_ascii("while"), hash_ascii("whereas")};
+  constexpr uint64_t kWords[] = {hash_ascii("and"),   hash_ascii("also"),    hash_ascii("plus"),
+                                 hash_ascii("then"),  hash_ascii("after"),   hash_ascii("because"),
+                                 hash_ascii("while"), hash_ascii("whereas"), hash_ascii("when")};
   if (t.kind != TokenKind::kWord || t.lex >= 0) return false;  // "in and out" is a phrase
   return is_one_of(t.hash, kWords);
 }

@@ -213,9 +213,9 @@ TEST(SentimentTouchpoints, AFewMinutesIsNoDelay) {
   EXPECT_LT(result("Only 5 minutes with the doctor after all that.", "physician").score, 0);
 }
 
-// A clause is cut where a clause of its own starts ("after", "because", "while"), as it is at
+// A clause is cut where a clause of its own starts ("after", "because", "when", "while"), as at
 // "and": what is said after it is not said of the touchpoint before it.
-TEST(SentimentTouchpoints, AfterBecauseAndWhileStartAClauseOfTheirOwn) {
+TEST(SentimentTouchpoints, AfterBecauseWhenAndWhileStartAClauseOfTheirOwn) {
   const std::string list =
       "My son was treated with dignity by the nurses after a ridiculous 9 months on the waiting "
       "list.";
@@ -228,6 +228,10 @@ TEST(SentimentTouchpoints, AfterBecauseAndWhileStartAClauseOfTheirOwn) {
   EXPECT_GT(result("The nurse was lovely while the doctor was dismissive.", "nurses_staff").score,
             0);
   EXPECT_LT(result("The nurse was lovely while the doctor was dismissive.", "physician").score, 0);
+  const std::string when = "The doctor was rude when I asked about my results.";
+  EXPECT_LT(result(when, "physician").score, 0);
+  EXPECT_GT(result(when, "followup_results").score, -0.05);
+  EXPECT_GT(result("The nurse was kind when the doctor was rude.", "nurses_staff").score, 0);
 }
 
 // The waiting room is the facility as a place (guide), not where a wait was spent, unless what
