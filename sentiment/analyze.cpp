@@ -319,7 +319,11 @@ Best longest_at(const Analyzer::Impl& impl, const Token* tk, uint32_t n, uint32_
     best.reach(nd, t.root, i + 1);
     if ((t.root_info & PhraseTrie::kRootHasChildren) && i + 1 < n &&
         tk[i + 1].kind != TokenKind::kPunct) {
-      if (nd.flags & (detail::kHasAnyChild | detail::kHasNumChild)) {
+      // A <num> edge can only be taken by a number: before any other word, the word's own edge
+      // is the only one ("at" has "at <num> weeks" but "at the" follows only "the").
+      const bool wildcard = (nd.flags & detail::kHasAnyChild) ||
+                            ((nd.flags & detail::kHasNumChild) && tk[i + 1].numeric);
+      if (wildcard) {
         walk(trie, t.root, tk, i + 1, n, best);
       } else if (const uint32_t next = trie.child(t.root, tk[i + 1].hash)) {
         walk(trie, next, tk, i + 2, n, best);  // what walk(t.root, i + 1) does with no wildcards
