@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "config/config.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "db/review_reads.h"
 #include "db/sqlite.h"
@@ -77,12 +78,7 @@ std::pair<int, int> line_column(std::string_view text, size_t offset) {
 // Words of `text` wrapped to `width` columns, each line starting with `indent`.
 std::string wrap(std::string_view text, size_t width, std::string_view indent) {
   std::string out, line(indent);
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t e = text.find(' ', pos);
-    if (e == std::string_view::npos) e = text.size();
-    std::string_view word = text.substr(pos, e - pos);
-    pos = e + 1;
+  for (std::string_view word : split(text, ' ')) {
     if (word.empty()) continue;
     if (line.size() > indent.size() &&
         display_width(line) + 1 + display_width(word) > std::max<size_t>(width, 40)) {

@@ -24,6 +24,19 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  for (size_t pos = 0;;) {
+    const size_t end = s.find(sep, pos);
+    if (end == std::string_view::npos) {
+      out.push_back(s.substr(pos));
+      return out;
+    }
+    out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+}
+
 size_t invalid_utf8_at(std::string_view s) {
   uint32_t cp = 0;
   for (size_t i = 0; i < s.size();) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace repwatch {
 
@@ -25,6 +26,10 @@ std::string lower(std::string_view s);
 // `s` without ASCII white space (space, \t, \n, \v, \f, \r) at either end: a view into `s`,
 // so keep what it views alive (`std::string(trim(f()))` for a temporary).
 std::string_view trim(std::string_view s);
+
+// The pieces of `s` between the separators `sep`, empty ones included ("a||b" -> "a", "", "b";
+// "" -> one empty piece): views into `s`, like trim().
+std::vector<std::string_view> split(std::string_view s, char sep);
 
 // Decodes the UTF-8 sequence at s[i] (i < s.size()): returns its length (1..4) and sets `cp`,
 // or returns 0 (`cp` unspecified) when it is not well-formed - a byte that leads no sequence

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "core/text.h"
 #include "sentiment/tokenizer.h"
 
 namespace repwatch::sentiment::detail {
@@ -115,23 +116,13 @@ std::vector<std::vector<uint64_t>> parse_phrase(std::string_view phrase) {
     ++slots;
     // The alternatives of this word slot, each a sequence of word hashes.
     std::vector<std::vector<uint64_t>> alternatives;
-    size_t apos = 0;
-    while (apos <= slot.size()) {
-      size_t aend = slot.find('|', apos);
-      if (aend == std::string_view::npos) aend = slot.size();
-      std::string_view alt = slot.substr(apos, aend - apos);
-      apos = aend + 1;
+    for (std::string_view alt : split(slot, '|')) {
       if (alt.empty()) {
         throw std::invalid_argument("empty alternative in \"" + std::string(slot) + "\"");
       }
       // Word by word, so that a wildcard may stand inside a group ("(<num> times|around)").
       std::vector<uint64_t> words;
-      size_t wpos = 0;
-      while (wpos < alt.size()) {
-        size_t wend = alt.find(' ', wpos);
-        if (wend == std::string_view::npos) wend = alt.size();
-        std::string_view word = alt.substr(wpos, wend - wpos);
-        wpos = wend + 1;
+      for (std::string_view word : split(alt, ' ')) {
         if (word.empty()) continue;
         const bool first = slots == 1 && words.empty();
         if (word == "<start>") {

@@ -223,6 +223,11 @@ TEST(Text, LowerAndTrim) {
   EXPECT_EQ(trim(" \t\r\n\v\f 42 x \r\n"), "42 x");
   EXPECT_EQ(trim(" \xC2\xA0x\xC2\xA0 "), "\xC2\xA0x\xC2\xA0");  // no-break space is text
   EXPECT_EQ(trim("   "), "");
+  using Pieces = std::vector<std::string_view>;
+  EXPECT_EQ(split("a|b c|d", '|'), (Pieces{"a", "b c", "d"}));
+  EXPECT_EQ(split("a||b|", '|'), (Pieces{"a", "", "b", ""}));
+  EXPECT_EQ(split("", ' '), (Pieces{""}));
+  EXPECT_EQ(split("word", ' '), (Pieces{"word"}));
   EXPECT_EQ(trim(""), "");
 }
 
